@@ -1,0 +1,16 @@
+// Package pipeline runs the stages that turn crawled records into training
+// shards — ingest, canonicalize, dedup, shards — in order, over one working
+// directory:
+//
+//	<workdir>/store          the working store (package store)
+//	<workdir>/stages/NAME.json  one record per stage: config, input fingerprint,
+//	                         counts, timings, status
+//
+// A stage that finished with the same config and the same inputs is skipped;
+// Force reruns it. A stage's input fingerprint covers its external inputs
+// (input files, test-set folders) and the records of the stages before it, so
+// rerunning an earlier stage makes every later one stale.
+//
+// A Runner is not safe for concurrent use, and two runners must not share a
+// working directory at once: the store holds a directory lock.
+package pipeline

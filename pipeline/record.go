@@ -1,0 +1,114 @@
+package pipeline
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Stage statuses.
+const (
+	StatusRunning = "running" // started and not finished: killed, or running now
+	StatusDone    = "done"
+	StatusFailed  = "failed"
+)
+
+// Record is what <workdir>/stages/NAME.json holds.
+type Record struct {
+	Stage            string           `json:"stage"`
+	Status           string           `json:"status"`
+	Config           json.RawMessage  `json:"config"`
+	ConfigHash       string           `json:"config_hash"`
+	InputFingerprint string           `json:"input_fingerprint"`
+	Counts           map[string]int64 `json:"counts,omitempty"`
+	Started          time.Time        `json:"started"`
+	Finished         time.Time        `json:"finished,omitzero"`
+	Seconds          float64          `json:"seconds"`
+	Error            string           `json:"error,omitempty"`
+}
+
+func recordPath(workdir, stage string) string {
+	return filepath.Join(workdir, "stages", stage+".json")
+}
+
+// ReadRecord reads a stage record; ok is false when the stage never ran.
+func ReadRecord(workdir, stage string) (rec *Record, ok bool, err error) {
+	p := recordPath(workdir, stage)
+	b, err := os.ReadFile(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("read stage record %s: %w", p, err)
+	}
+	rec = new(Record)
+	if err := json.Unmarshal(b, rec); err != nil {
+		return nil, false, fmt.Errorf("parse stage record %s: %w", p, err)
+	}
+	return rec, true, nil
+}
+
+// writeRecord writes a stage record atomically (temp file, fsync, rename).
+func writeRecord(workdir string, rec *Record) error {
+	p := recordPath(workdir, rec.Stage)
+	b, err := json.MarshalIndent(rec, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode stage record %s: %w", rec.Stage, err)
+	}
+	return WriteFileAtomic(p, append(b, '\n'))
+}
+
+// WriteFileAtomic writes data to path through a temporary file in the same
+// directory, fsyncs it and renames it into place, so a reader sees either
+// the old or the new file, never a torn one.
+func WriteFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create dir %s: %w", dir, err)
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	tmp := f.Name()
+	_, werr := f.Write(data)
+	if werr == nil {
+		werr = f.Sync()
+	}
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Rename(tmp, path)
+	}
+	if werr != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, werr)
+	}
+	return nil
+}
+
+// hashJSON returns a short stable hash of v's JSON encoding.
+func hashJSON(v any) (json.RawMessage, string, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, "", err
+	}
+	sum := sha256.Sum256(b)
+	return b, hex.EncodeToString(sum[:8]), nil
+}
+
+// hashStrings hashes a list of strings unambiguously.
+func hashStrings(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		fmt.Fprintf(h, "%d:%s;", len(p), p)
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
+}
