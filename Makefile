@@ -1,0 +1,76 @@
+# weaksup — build, test, benchmark and demo.
+#
+#   make demo   run the whole system end to end on a generated world
+#   make test   run the test suite (installs what it needs on first use)
+#
+# Both depend on `make deps`, which installs the Debian packages the project
+# needs when they are missing (apt-get, through sudo when not root) and
+# downloads the Go modules.
+
+GO       ?= go
+BIN      := bin/weaksup
+TORCHLIB := build/lib/libweaksup_torch.so
+# Debian packages: libtorch for training, WordNet for canonicalization tests
+# against the real database, PyTorch/torchvision for the numerical parity
+# checks, node/npm for reading shards back with Arrow's JavaScript package.
+APT_PACKAGES := libtorch-dev wordnet-base python3-torch python3-torchvision nodejs npm
+SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+GOTEST_TIMEOUT ?= 15m
+
+.PHONY: all deps apt-deps go-deps build torch test test-short bench e2e demo demo-quick generate clean
+
+all: build
+
+deps: apt-deps go-deps
+
+apt-deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+go-deps:
+	$(GO) mod download
+
+build: $(BIN) torch
+
+$(BIN): FORCE
+	@mkdir -p bin
+	$(GO) build -o $(BIN) ./cmd/weaksup
+
+# The libtorch shim. TORCH_DIR=/path/to/libtorch builds it against another
+# libtorch (e.g. the one inside a CUDA PyTorch install).
+torch: $(TORCHLIB)
+
+$(TORCHLIB): FORCE
+	$(MAKE) -C torch/csrc OUT=$(CURDIR)/build/lib $(if $(TORCH_DIR),TORCH_DIR=$(TORCH_DIR))
+
+test: deps build
+	$(GO) vet ./...
+	$(GO) test -timeout $(GOTEST_TIMEOUT) ./...
+
+bench: deps build
+	$(GO) test -run '^$$' -bench . -benchtime 2x ./... | tee bench.out
+
+# Slow end-to-end suites: full-size crawls, parity on large nets, the full demo.
+e2e: deps build
+	$(GO) test -tags e2e -timeout 60m ./...
+
+demo: deps build
+	./$(BIN) demo
+
+demo-quick: deps build
+	./$(BIN) demo --quick
+
+# Regenerate the embedded WordNet index from Debian's wordnet-base.
+generate: deps
+	$(GO) generate ./...
+
+clean:
+	rm -rf bin build
+
+FORCE:

@@ -1,0 +1,130 @@
+// Command weaksup builds a weakly supervised training set from public image
+// + hashtag records and pretrains and transfers ResNeXt networks on it.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+)
+
+// Command is one weaksup subcommand.
+type Command interface {
+	Run(ctx context.Context, args []string) error
+}
+
+type entry struct {
+	name    string
+	summary string
+	cmd     func() Command
+}
+
+// commands lists the subcommands in the order `weaksup --help` shows them.
+var commands = []entry{
+	{"pipeline", "run the data stages (ingest, canonicalize, dedup, shards) or show their status", func() Command { return new(PipelineCommand) }},
+	{"pretrain", "pretrain a ResNeXt on hashtag shards with the c-of-K softmax loss", func() Command { return new(PretrainCommand) }},
+	{"finetune", "transfer a network to ImageNet, CUB-2011, Places-365 or an image folder", func() Command { return new(FinetuneCommand) }},
+	{"eval", "evaluate a network on a target task: top-1, top-5, per-class accuracy", func() Command { return new(EvalCommand) }},
+	{"noise", "label-noise experiment: pretrain at several noise levels and transfer", func() Command { return new(NoiseCommand) }},
+	{"experiment", "data-scale experiment: transfer accuracy against pretraining set size", func() Command { return new(ExperimentCommand) }},
+	{"demo", "run the whole system end to end on a generated world", func() Command { return new(DemoCommand) }},
+	{"tags", "show how hashtags canonicalize through WordNet", func() Command { return new(TagsCommand) }},
+	{"vocab", "build or inspect the hashtag vocabulary", func() Command { return new(VocabCommand) }},
+	{"shards", "inspect or verify Arrow training shards", func() Command { return new(ShardsCommand) }},
+	{"dedup", "check images against test-set perceptual-hash indexes", func() Command { return new(DedupCommand) }},
+	{"version", "print the version", func() Command { return new(VersionCommand) }},
+}
+
+// errUsage marks an error already explained by a usage message.
+var errUsage = errors.New("usage")
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stdout)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	for _, e := range commands {
+		if e.name != args[0] {
+			continue
+		}
+		err := e.cmd().Run(ctx, args[1:])
+		switch {
+		case err == nil:
+			return 0
+		case errors.Is(err, flag.ErrHelp):
+			return 0
+		case errors.Is(err, errUsage):
+			return 2
+		case errors.Is(err, context.Canceled):
+			fmt.Fprintf(stderr, "weaksup %s: interrupted; state is saved, run the same command again to resume\n", e.name)
+			return 130
+		default:
+			fmt.Fprintf(stderr, "weaksup %s: %v\n", e.name, err)
+			return 1
+		}
+	}
+	fmt.Fprintf(stderr, "weaksup: unknown command %q\n\n", args[0])
+	usage(stderr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, `weaksup turns public image + hashtag records into a clean, weakly supervised
+training set and pretrains ResNeXt networks on it, then transfers them to
+ImageNet, CUB-2011, Places-365 or any labelled image folder.
+
+Usage:
+  weaksup <command> [flags] [arguments]
+
+Commands:`)
+	for _, e := range commands {
+		fmt.Fprintf(w, "  %-11s %s\n", e.name, e.summary)
+	}
+	fmt.Fprintln(w, `
+Run 'weaksup <command> --help' for a command's flags and an example.
+Start with 'weaksup demo --quick' to see every stage run on generated data.`)
+}
+
+// newFlagSet returns a flag set whose --help prints the command's usage
+// text, an example and every flag with its default.
+func newFlagSet(name, synopsis, help string) *flag.FlagSet {
+	fs := flag.NewFlagSet("weaksup "+name, flag.ContinueOnError)
+	fs.Usage = func() {
+		w := fs.Output()
+		fmt.Fprintf(w, "Usage: weaksup %s\n\n%s\n\nFlags:\n", synopsis, strings.TrimSpace(help))
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses args, turning a parse error into errUsage (the flag
+// package has already printed the problem and the usage).
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	return nil
+}
+
+// errNotBuilt is returned by commands whose implementation has not landed.
+func errNotBuilt(name string) error {
+	return fmt.Errorf("%s is not built yet in this version of weaksup", name)
+}

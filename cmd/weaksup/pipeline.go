@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"weaksup/pipeline"
+)
+
+// PipelineCommand runs the data stages or shows their status.
+type PipelineCommand struct{}
+
+const pipelineHelp = `Run the data stages over a working directory, in order:
+  ingest        crawl records (JSONL, CSV/TSV, YFCC100M, Parquet) into the store
+  canonicalize  map hashtags to WordNet synsets, build the vocabulary, label records
+  dedup         drop near-duplicates of test-set images and exact repeats
+  shards        write surviving labelled records as Arrow training shards
+
+A finished stage whose config and inputs have not changed is skipped; --force
+reruns it. A killed stage resumes where it stopped when run again.
+
+Subcommands:
+  run     run one stage (--stage NAME) or all of them (default)
+  status  show each stage's state, counts and timings
+
+Examples:
+  weaksup pipeline run --workdir work --input records.jsonl.gz \
+      --testset imagenet=/data/imagenet/val
+  weaksup pipeline run --workdir work --stage dedup --testset cub=/data/CUB_200_2011
+  weaksup pipeline status --workdir work`
+
+// Run dispatches to run or status.
+func (c *PipelineCommand) Run(ctx context.Context, args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprintf(os.Stderr, "Usage: weaksup pipeline run|status [flags]\n\n%s\n\nRun 'weaksup pipeline run --help' for the flags.\n", pipelineHelp)
+		if len(args) == 0 {
+			return errUsage
+		}
+		return flag.ErrHelp
+	}
+	switch args[0] {
+	case "run":
+		return c.run(ctx, args[1:])
+	case "status":
+		return c.status(args[1:])
+	}
+	fmt.Fprintf(os.Stderr, "weaksup pipeline: unknown subcommand %q (want run or status)\n", args[0])
+	return errUsage
+}
+
+func (c *PipelineCommand) flags(name string) (*flag.FlagSet, *string, *pipeline.Config) {
+	fs := newFlagSet("pipeline "+name, "pipeline "+name+" --workdir DIR [flags]", pipelineHelp)
+	workdir := fs.String("workdir", "work", "working directory: store, stage records, vocabulary, shards")
+	cfg := new(pipeline.Config)
+	cfg.RegisterFlags(fs)
+	return fs, workdir, cfg
+}
+
+func (c *PipelineCommand) run(ctx context.Context, args []string) error {
+	fs, workdir, cfg := c.flags("run")
+	stage := fs.String("stage", "all", "stage to run: ingest, canonicalize, dedup, shards, or all")
+	force := fs.Bool("force", false, "rerun stages even when they are up to date")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q (flags go before them? see --help)", fs.Args())
+	}
+	r := &pipeline.Runner{Workdir: *workdir, Stages: cfg.Stages(), Log: os.Stderr, Force: *force}
+	return r.Run(ctx, *stage)
+}
+
+func (c *PipelineCommand) status(args []string) error {
+	fs, workdir, cfg := c.flags("status")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if _, err := os.Stat(*workdir); errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("working directory %s does not exist (flag --workdir)", *workdir)
+	}
+	r := &pipeline.Runner{Workdir: *workdir, Stages: cfg.Stages()}
+	states, err := r.Status()
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "STAGE\tSTATUS\tFINISHED\tSECONDS\tCOUNTS")
+	for _, s := range states {
+		finished, secs, counts := "-", "-", ""
+		if rec := s.Record; rec != nil {
+			if !rec.Finished.IsZero() {
+				finished = rec.Finished.Local().Format(time.DateTime)
+			}
+			secs = fmt.Sprintf("%.1f", rec.Seconds)
+			counts = pipeline.FormatCounts(rec.Counts)
+		}
+		status := s.Status
+		if s.Why != "" {
+			status += " (" + s.Why + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Stage, status, finished, secs, counts)
+	}
+	return tw.Flush()
+}
