@@ -1,0 +1,23 @@
+// Package ingest is the first pipeline stage: it streams image + hashtag
+// records from an input file (JSONL, CSV/TSV, the YFCC100M dataset file or
+// Parquet, optionally gzip- or zstd-compressed), fetches each image politely
+// over HTTP, validates and normalizes it (shorter side resized to a fixed
+// size, re-encoded as JPEG), hashes it (SHA-256 of the downloaded bytes and
+// a 64-bit perceptual hash) and writes one record with an outcome per input
+// line into the working store.
+//
+// Readers ([JSONLReader], [CSVReader], [YFCCReader], [ParquetReader]) are
+// not safe for concurrent use; one goroutine reads while the crawl fans the
+// records out to workers. A [Fetcher] and the image functions are safe for
+// concurrent use.
+//
+// The crawl is resumable: a record with a final outcome in the store is
+// skipped on a rerun, a record that failed transiently (timeouts, 429, 5xx,
+// truncated bodies) is retried until it has been attempted MaxAttempts
+// times. Records are keyed by id, so a rerun after kill -9 never stores a
+// record twice; at worst it fetches again what had not yet been flushed.
+//
+// The package does not deduplicate images (package dedup does) and does not
+// interpret hashtags beyond extracting them from captions (package
+// canonicalize does).
+package ingest
