@@ -1,0 +1,82 @@
+// internal.h: helpers shared by the shim's translation units. Nothing here
+// is part of the C ABI.
+#pragma once
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <c10/core/GradMode.h>
+
+#include <atomic>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "weaksup_torch.h"
+
+// A handle owns one at::Tensor (a reference to its storage).
+struct wt_tensor_s {
+	at::Tensor t;
+	int64_t bytes;
+};
+
+namespace wt {
+
+extern std::atomic<int64_t> live_tensors;
+extern std::atomic<int64_t> live_bytes;
+extern std::atomic<int> grad_enabled;
+extern std::atomic<int> num_threads;
+
+// Wrap moves a tensor into a new handle. An undefined tensor becomes NULL.
+wt_tensor wrap(at::Tensor t);
+
+// Ref returns the tensor of a handle; a NULL handle is an error.
+inline const at::Tensor &ref(wt_tensor h, const char *what) {
+	if (h == nullptr) throw std::invalid_argument(std::string(what) + " is a null tensor handle");
+	return h->t;
+}
+
+// Opt returns the tensor of a handle, or an undefined tensor for NULL.
+inline c10::optional<at::Tensor> opt(wt_tensor h) {
+	if (h == nullptr) return c10::nullopt;
+	return h->t;
+}
+
+at::ScalarType scalar_type(int dtype);
+int dtype_code(at::ScalarType st);
+at::Device device(int type, int index);
+at::IntArrayRef dims(const int64_t *p, int n);
+
+// SyncThreads applies the process-wide thread count on the calling OS thread.
+void sync_threads();
+
+// Enter sets up the calling thread for one ABI call: the process-wide grad
+// mode (restored when the call ends) and thread count.
+struct Enter {
+	c10::AutoGradMode grad;
+	Enter() : grad(grad_enabled.load() != 0) { sync_threads(); }
+};
+
+inline void set_err(char **err, const char *msg) {
+	if (err != nullptr) *err = strdup(msg);
+}
+
+}  // namespace wt
+
+// WT_CALL runs body inside one ABI call: no exception leaves it, and the
+// error message is stored in *err.
+#define WT_CALL(...)                                            \
+	try {                                                   \
+		wt::Enter wt_enter_;                            \
+		__VA_ARGS__;                                         \
+		return 0;                                       \
+	} catch (const c10::Error &e) {                         \
+		wt::set_err(err, e.what_without_backtrace());   \
+		return -1;                                      \
+	} catch (const std::exception &e) {                     \
+		wt::set_err(err, e.what());                     \
+		return -1;                                      \
+	} catch (...) {                                         \
+		wt::set_err(err, "unknown C++ exception");      \
+		return -1;                                      \
+	}
