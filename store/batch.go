@@ -26,9 +26,6 @@ func (b *Batch) PutRecord(r *Record, image []byte) error {
 	if err != nil {
 		return err
 	}
-	if err := b.wb.Set(key(tabRecord, r.ID), v); err != nil {
-		return fmt.Errorf("put record %s: %w", r.ID, err)
-	}
 	if image != nil {
 		img := make([]byte, len(image))
 		copy(img, image)
@@ -42,6 +39,12 @@ func (b *Batch) PutRecord(r *Record, image []byte) error {
 		}
 	} else if err := b.wb.Delete(key(tabHash, r.ID)); err != nil {
 		return fmt.Errorf("delete hash %s: %w", r.ID, err)
+	}
+	// The record goes last: a large batch commits in several transactions,
+	// and a crash between them must not leave an ok record without its
+	// image or hash (a rerun refetches a record that is missing).
+	if err := b.wb.Set(key(tabRecord, r.ID), v); err != nil {
+		return fmt.Errorf("put record %s: %w", r.ID, err)
 	}
 	return nil
 }
