@@ -1,0 +1,518 @@
+package shards
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+
+	"weaksup/canonicalize"
+)
+
+// Target encodings.
+const (
+	TargetsCofK     = "cofk"     // 1/k on each of an item's k labels (Mahajan et al.)
+	TargetsMultiHot = "multihot" // 1 on each label, for per-class sigmoid losses
+	TargetsNone     = "none"     // no target matrix (Labels only), e.g. fine-tuning with class ids
+)
+
+// LoaderConfig configures a Loader. Zero values take the documented defaults.
+type LoaderConfig struct {
+	Split     string // OpenLoader only: "train" (default) or "val"
+	Batch     int    // items per batch (default 64)
+	ImageSize int    // output side in pixels (default 224)
+	Train     bool   // augment: random-resized crop + flip; else resize + center crop
+	Seed      uint64 // drives order, sampling, noise and augmentation
+	Rank      int    // this process's rank in [0, World)
+	World     int    // number of data-parallel processes (default 1)
+	Sampling  string // SamplingNatural (default) or SamplingSqrt
+	NoiseP    float64
+	Targets   string // TargetsCofK (default), TargetsMultiHot or TargetsNone
+	Workers   int    // decode goroutines (default GOMAXPROCS)
+	Prefetch  int    // batches decoded ahead of Next (default 4)
+	// ShuffleBuffer is the size of the shuffle buffer that mixes items after
+	// block (shard) order is shuffled (default 8192).
+	ShuffleBuffer int
+	NoShuffle     bool // keep source order (evaluation); natural sampling only
+	DropLast      bool // every rank yields the same number of full batches per epoch
+	Epochs        int  // Next returns io.EOF after this many epochs; 0 = never
+	Transform     *Transform
+	Resume        *Position // continue exactly where a saved Position left off
+}
+
+// Position is the exact place of a Loader in its sequence: the epoch and
+// the number of this rank's items already returned in it. It also records
+// what the sequence depends on, so resuming a different configuration is
+// refused. It is JSON-serializable for checkpoints.
+type Position struct {
+	Epoch    int    `json:"epoch"`
+	Consumed int    `json:"consumed"`
+	Seed     uint64 `json:"seed"`
+	Rank     int    `json:"rank"`
+	World    int    `json:"world"`
+	Sampling string `json:"sampling"`
+	Items    int    `json:"items"` // Source.Len when saved
+}
+
+// Batch is one batch of decoded, normalized images and their targets. Its
+// slices are reused after Release.
+type Batch struct {
+	N       int       // items in this batch (Batch, or fewer at an epoch end)
+	Size    int       // image side
+	Classes int       // K
+	Images  []float32 // N×3×Size×Size, NCHW
+	Targets []float32 // N×K (nil with TargetsNone)
+	Labels  [][]int32 // per item, after noise injection
+	Keys    []string  // per item
+	Items   []int     // per item, the Source index
+	Epoch   int       // epoch the batch belongs to
+	Last    bool      // last batch of its epoch for this rank
+	After   Position  // the loader position once this batch is consumed
+
+	l   *Loader
+	wg  sync.WaitGroup
+	mu  sync.Mutex
+	err error
+	pos []int // global sequence position per item (seeds its randomness)
+}
+
+// Release hands the batch's buffers back to the loader. The batch must not
+// be used afterwards.
+func (b *Batch) Release() {
+	if b.l == nil {
+		return
+	}
+	l := b.l
+	select {
+	case l.free <- b:
+	default:
+	}
+}
+
+// Loader yields batches from a Source in a deterministic, seeded order.
+// Next must be called from one goroutine; decoding runs in Workers
+// goroutines and at most Prefetch batches are prepared ahead.
+type Loader struct {
+	src     Source
+	cfg     LoaderConfig
+	tf      Transform
+	noise   *canonicalize.LabelNoise
+	alias   *aliasTable
+	starts  []int
+	perRank int // items this rank yields per epoch
+
+	free  chan *Batch
+	ready chan *Batch
+	jobs  chan job
+	stop  chan struct{}
+	wg    sync.WaitGroup
+	pos   Position
+	done  bool
+	err   error
+	close sync.Once
+	owned io.Closer // closed with the loader (OpenLoader's ShardSet)
+}
+
+type job struct {
+	b    *Batch
+	slot int
+}
+
+// OpenLoader opens split cfg.Split of the shard directory dir and returns a
+// loader over it. The loader closes the shards when it is closed.
+func OpenLoader(dir string, cfg LoaderConfig) (*Loader, error) {
+	split := cfg.Split
+	if split == "" {
+		split = SplitTrain
+	}
+	ss, err := OpenShardSet(dir, split)
+	if err != nil {
+		return nil, err
+	}
+	l, err := NewLoader(ss, cfg)
+	if err != nil {
+		ss.Close()
+		return nil, err
+	}
+	l.owned = ss
+	return l, nil
+}
+
+// NewLoader returns a loader over src and starts its workers.
+func NewLoader(src Source, cfg LoaderConfig) (*Loader, error) {
+	if err := fillLoaderDefaults(&cfg); err != nil {
+		return nil, err
+	}
+	if src.Len() == 0 {
+		return nil, errors.New("open loader: the source has no items")
+	}
+	l := &Loader{src: src, cfg: cfg}
+	if cfg.Transform != nil {
+		l.tf = *cfg.Transform
+	} else {
+		l.tf = NewTransform(cfg.ImageSize, cfg.Train)
+	}
+	l.tf.Size = cfg.ImageSize
+	n := 0
+	for _, b := range src.Blocks() {
+		l.starts = append(l.starts, n)
+		n += b
+	}
+	if n != src.Len() {
+		return nil, fmt.Errorf("open loader: source blocks hold %d items, Len says %d", n, src.Len())
+	}
+	var counts []int64
+	if cfg.Sampling == SamplingSqrt || cfg.NoiseP > 0 {
+		var err error
+		if counts, err = tagCounts(src); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.Sampling == SamplingSqrt {
+		w, err := sqrtWeights(src.Labels, src.Len(), counts)
+		if err != nil {
+			return nil, fmt.Errorf("open loader: %w", err)
+		}
+		l.alias = newAliasTable(w)
+	}
+	if cfg.NoiseP > 0 {
+		ns, err := canonicalize.NewLabelNoise(cfg.NoiseP, counts)
+		if err != nil {
+			return nil, fmt.Errorf("open loader: %w", err)
+		}
+		l.noise = ns
+	}
+	N, W := src.Len(), cfg.World
+	if cfg.DropLast {
+		l.perRank = N / W / cfg.Batch * cfg.Batch
+		if l.perRank == 0 {
+			return nil, fmt.Errorf("open loader: %d items over %d ranks make no full batch of %d", N, W, cfg.Batch)
+		}
+	} else {
+		l.perRank = (N - cfg.Rank + W - 1) / W
+		if l.perRank == 0 {
+			return nil, fmt.Errorf("open loader: %d items leave rank %d of %d nothing", N, cfg.Rank, W)
+		}
+	}
+	l.pos = Position{Seed: cfg.Seed, Rank: cfg.Rank, World: W, Sampling: cfg.Sampling, Items: N}
+	if r := cfg.Resume; r != nil {
+		if r.Seed != cfg.Seed || r.Rank != cfg.Rank || r.World != W || r.Sampling != cfg.Sampling || r.Items != N {
+			return nil, fmt.Errorf("open loader: %w: saved seed %d rank %d/%d sampling %s items %d, loader has seed %d rank %d/%d sampling %s items %d",
+				ErrPosition, r.Seed, r.Rank, r.World, r.Sampling, r.Items, cfg.Seed, cfg.Rank, W, cfg.Sampling, N)
+		}
+		if r.Consumed < 0 || r.Consumed > l.perRank || r.Epoch < 0 {
+			return nil, fmt.Errorf("open loader: %w: consumed %d of %d items in epoch %d", ErrPosition, r.Consumed, l.perRank, r.Epoch)
+		}
+		l.pos.Epoch, l.pos.Consumed = r.Epoch, r.Consumed
+	}
+	nbuf := cfg.Prefetch + 2
+	l.free = make(chan *Batch, nbuf)
+	l.ready = make(chan *Batch, cfg.Prefetch)
+	l.jobs = make(chan job, cfg.Batch*2)
+	l.stop = make(chan struct{})
+	for range nbuf {
+		l.free <- l.newBatch()
+	}
+	for range cfg.Workers {
+		l.wg.Add(1)
+		go l.work()
+	}
+	l.wg.Add(1)
+	go l.produce(l.pos.Epoch, l.pos.Consumed)
+	return l, nil
+}
+
+func fillLoaderDefaults(c *LoaderConfig) error {
+	if c.Batch == 0 {
+		c.Batch = 64
+	}
+	if c.ImageSize == 0 {
+		c.ImageSize = 224
+	}
+	if c.World == 0 {
+		c.World = 1
+	}
+	if c.Sampling == "" {
+		c.Sampling = SamplingNatural
+	}
+	if c.Targets == "" {
+		c.Targets = TargetsCofK
+	}
+	if c.Workers == 0 {
+		c.Workers = runtime.GOMAXPROCS(0)
+	}
+	if c.Prefetch == 0 {
+		c.Prefetch = 4
+	}
+	if c.ShuffleBuffer == 0 {
+		c.ShuffleBuffer = 8192
+	}
+	switch {
+	case c.Batch < 0:
+		return fmt.Errorf("open loader: batch size %d is negative", c.Batch)
+	case c.ImageSize < 0:
+		return fmt.Errorf("open loader: image size %d is negative", c.ImageSize)
+	case c.World < 1 || c.Rank < 0 || c.Rank >= c.World:
+		return fmt.Errorf("open loader: rank %d is outside world size %d", c.Rank, c.World)
+	case c.Sampling != SamplingNatural && c.Sampling != SamplingSqrt:
+		return fmt.Errorf("open loader: unknown sampling %q (want %s or %s)", c.Sampling, SamplingNatural, SamplingSqrt)
+	case c.Targets != TargetsCofK && c.Targets != TargetsMultiHot && c.Targets != TargetsNone:
+		return fmt.Errorf("open loader: unknown targets %q (want %s, %s or %s)", c.Targets, TargetsCofK, TargetsMultiHot, TargetsNone)
+	case c.NoiseP < 0 || c.NoiseP > 1:
+		return fmt.Errorf("open loader: noise probability %g is outside [0,1]", c.NoiseP)
+	case c.Workers < 0 || c.Prefetch < 0 || c.ShuffleBuffer < 0 || c.Epochs < 0:
+		return errors.New("open loader: workers, prefetch, shuffle buffer and epochs must not be negative")
+	case c.NoShuffle && c.Sampling != SamplingNatural:
+		return errors.New("open loader: NoShuffle needs natural sampling")
+	}
+	return nil
+}
+
+// tagCounts returns how many items carry each label.
+func tagCounts(src Source) ([]int64, error) {
+	if tc, ok := src.(TagCounter); ok {
+		return tc.TagCounts(), nil
+	}
+	counts := make([]int64, src.NumClasses())
+	for i := 0; i < src.Len(); i++ {
+		l, err := src.Labels(i)
+		if err != nil {
+			return nil, fmt.Errorf("count labels: %w", err)
+		}
+		for _, t := range l {
+			if t >= 0 && int(t) < len(counts) {
+				counts[t]++
+			}
+		}
+	}
+	return counts, nil
+}
+
+func (l *Loader) newBatch() *Batch {
+	B, S, K := l.cfg.Batch, l.cfg.ImageSize, l.src.NumClasses()
+	b := &Batch{l: l, Size: S, Classes: K,
+		Images: make([]float32, B*3*S*S),
+		Labels: make([][]int32, B), Keys: make([]string, B), Items: make([]int, B), pos: make([]int, B)}
+	if l.cfg.Targets != TargetsNone {
+		b.Targets = make([]float32, B*K)
+	}
+	return b
+}
+
+// Len is the number of items in the source.
+func (l *Loader) Len() int { return l.src.Len() }
+
+// NumClasses is the number of label ids (K).
+func (l *Loader) NumClasses() int { return l.src.NumClasses() }
+
+// ItemsPerEpoch is the number of items this rank yields per epoch.
+func (l *Loader) ItemsPerEpoch() int { return l.perRank }
+
+// StepsPerEpoch is the number of batches this rank yields per epoch (with
+// DropLast, the same on every rank).
+func (l *Loader) StepsPerEpoch() int { return (l.perRank + l.cfg.Batch - 1) / l.cfg.Batch }
+
+// Position returns where the loader stands after the last batch Next
+// returned; a loader opened with it as Resume continues with the batch that
+// would have come next.
+func (l *Loader) Position() Position { return l.pos }
+
+// Next returns the next batch. At the end of the last of cfg.Epochs epochs
+// it returns io.EOF. A decode or read error is returned once and ends the
+// loader; it names the item.
+func (l *Loader) Next(ctx context.Context) (*Batch, error) {
+	if l.err != nil {
+		return nil, l.err
+	}
+	if l.done {
+		return nil, io.EOF
+	}
+	var b *Batch
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case nb, ok := <-l.ready:
+		if !ok {
+			l.done = true
+			return nil, io.EOF
+		}
+		b = nb
+	}
+	b.wg.Wait()
+	if b.err != nil {
+		l.err = b.err
+		b.Release()
+		l.Close()
+		return nil, l.err
+	}
+	l.pos = b.After
+	return b, nil
+}
+
+// Close stops the workers and, for OpenLoader, closes the shards. Batches
+// not yet released must not be used afterwards. It is idempotent.
+func (l *Loader) Close() error {
+	var err error
+	l.close.Do(func() {
+		close(l.stop)
+		// Unblock a producer waiting on a full ready queue.
+		go func() {
+			for range l.ready {
+			}
+		}()
+		l.wg.Wait()
+		if l.owned != nil {
+			err = l.owned.Close()
+		}
+	})
+	return err
+}
+
+// produce fills batches in sequence order and hands their items to the
+// workers. It starts at (epoch, consumed) and stops after cfg.Epochs.
+func (l *Loader) produce(epoch, consumed int) {
+	defer l.wg.Done()
+	defer close(l.ready)
+	defer close(l.jobs)
+	W, R, B := l.cfg.World, l.cfg.Rank, l.cfg.Batch
+	N := l.src.Len()
+	for ; l.cfg.Epochs == 0 || epoch < l.cfg.Epochs; epoch, consumed = epoch+1, 0 {
+		ord := newEpochOrder(l.cfg.Seed, epoch, l.src.Blocks(), l.starts, N, l.cfg.ShuffleBuffer, l.cfg.NoShuffle, l.alias)
+		// This rank's k-th item is global position k*W+R.
+		gpos := 0
+		skip := func(to int) bool {
+			for gpos < to {
+				if _, ok := ord.next(); !ok {
+					return false
+				}
+				gpos++
+			}
+			return true
+		}
+		if !skip(consumed * W) {
+			return
+		}
+		for consumed < l.perRank {
+			var b *Batch
+			select {
+			case <-l.stop:
+				return
+			case b = <-l.free:
+			}
+			b.N, b.err, b.Epoch = 0, nil, epoch
+			for b.N < B && consumed < l.perRank {
+				if !skip(consumed*W + R) {
+					break
+				}
+				item, ok := ord.next()
+				if !ok {
+					break
+				}
+				gpos++
+				b.Items[b.N], b.pos[b.N] = item, consumed*W+R
+				b.N++
+				consumed++
+			}
+			b.Last = consumed >= l.perRank
+			b.After = l.pos
+			b.After.Epoch, b.After.Consumed = epoch, consumed
+			if b.Last {
+				b.After.Epoch, b.After.Consumed = epoch+1, 0
+			}
+			b.wg.Add(b.N)
+			for s := 0; s < b.N; s++ {
+				select {
+				case <-l.stop:
+					return
+				case l.jobs <- job{b: b, slot: s}:
+				}
+			}
+			select {
+			case <-l.stop:
+				return
+			case l.ready <- b:
+			}
+		}
+	}
+}
+
+// work decodes items until the job queue closes.
+func (l *Loader) work() {
+	defer l.wg.Done()
+	sc := &scratch{}
+	var buf []byte
+	var pcg rand.PCG
+	r := rand.New(&pcg)
+	S := l.cfg.ImageSize
+	K := l.src.NumClasses()
+	for j := range l.jobs {
+		b, s := j.b, j.slot
+		pcg.Seed(mix(l.cfg.Seed, b.Epoch, streamItem), uint64(b.pos[s]))
+		ex, err := l.src.Example(b.Items[s], buf)
+		if err == nil {
+			buf = ex.Image
+			b.Keys[s] = ex.Key
+			b.Labels[s] = l.labels(b.Labels[s][:0], ex.Labels, r)
+			if b.Targets != nil {
+				fillTargets(b.Targets[s*K:(s+1)*K], b.Labels[s], l.cfg.Targets)
+			}
+			err = l.tf.apply(b.Images[s*3*S*S:(s+1)*3*S*S], ex.Image, r, sc)
+		}
+		if err != nil {
+			err = fmt.Errorf("load %s: %w", l.where(b.Items[s]), err)
+			b.mu.Lock()
+			if b.err == nil {
+				b.err = err
+			}
+			b.mu.Unlock()
+		}
+		b.wg.Done()
+	}
+}
+
+func (l *Loader) where(i int) string {
+	if w, ok := l.src.(interface{ Where(int) string }); ok {
+		return w.Where(i)
+	}
+	return fmt.Sprintf("item %d", i)
+}
+
+// labels appends the item's labels to dst, after noise injection.
+func (l *Loader) labels(dst, labels []int32, r *rand.Rand) []int32 {
+	if l.noise == nil {
+		return append(dst, labels...)
+	}
+	return l.noise.Apply(dst, labels, r)
+}
+
+// fillTargets writes the target row of one item.
+func fillTargets(row []float32, labels []int32, mode string) {
+	for i := range row {
+		row[i] = 0
+	}
+	k := 0
+	for _, t := range labels {
+		if t >= 0 && int(t) < len(row) {
+			k++
+		}
+	}
+	if k == 0 {
+		return
+	}
+	v := float32(1)
+	if mode == TargetsCofK {
+		v = 1 / float32(k)
+	}
+	for _, t := range labels {
+		if t >= 0 && int(t) < len(row) {
+			if mode == TargetsCofK {
+				row[t] += v
+			} else {
+				row[t] = 1
+			}
+		}
+	}
+}

@@ -1,0 +1,117 @@
+package shards
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// ManifestName is the manifest file inside a shard directory.
+const ManifestName = "manifest.json"
+
+// manifestVersion is bumped when the manifest or shard layout changes.
+const manifestVersion = 1
+
+// Split names.
+const (
+	SplitTrain = "train"
+	SplitVal   = "val"
+)
+
+// Manifest describes a shard directory: which files make up each split,
+// their checksums, the tag frequencies and what made them.
+type Manifest struct {
+	Version    int               `json:"version"`
+	Created    time.Time         `json:"created"`
+	Config     Config            `json:"config"`
+	VocabHash  string            `json:"vocab_hash"`
+	NumClasses int               `json:"num_classes"`
+	Tags       []string          `json:"tags"` // canonical tag of each vocabulary id
+	Splits     map[string]*Split `json:"splits"`
+}
+
+// Split is one set of shards (training or held-out).
+type Split struct {
+	Rows      int         `json:"rows"`
+	Bytes     int64       `json:"bytes"`
+	Shards    []ShardInfo `json:"shards"`
+	TagCounts []int64     `json:"tag_counts"` // images carrying each vocabulary id
+}
+
+// ReadManifest reads and checks dir/manifest.json.
+func ReadManifest(dir string) (*Manifest, error) {
+	path := filepath.Join(dir, ManifestName)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read manifest %s: %w", path, err)
+	}
+	var m Manifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("read manifest %s: %w: %w", path, ErrManifest, err)
+	}
+	if m.Version != manifestVersion {
+		return nil, fmt.Errorf("read manifest %s: %w: version %d, this build reads %d", path, ErrManifest, m.Version, manifestVersion)
+	}
+	for name, s := range m.Splits {
+		if s == nil {
+			return nil, fmt.Errorf("read manifest %s: %w: split %q is null", path, ErrManifest, name)
+		}
+		if len(s.TagCounts) != m.NumClasses {
+			return nil, fmt.Errorf("read manifest %s: %w: split %q has %d tag counts for %d classes", path, ErrManifest, name, len(s.TagCounts), m.NumClasses)
+		}
+		rows := 0
+		for _, sh := range s.Shards {
+			if sh.File != filepath.Base(sh.File) || sh.File == "" || sh.Rows < 0 {
+				return nil, fmt.Errorf("read manifest %s: %w: bad shard entry %q", path, ErrManifest, sh.File)
+			}
+			rows += sh.Rows
+		}
+		if rows != s.Rows {
+			return nil, fmt.Errorf("read manifest %s: %w: split %q lists %d rows but its shards hold %d", path, ErrManifest, name, s.Rows, rows)
+		}
+	}
+	return &m, nil
+}
+
+// Split returns the named split or an error naming the directory.
+func (m *Manifest) Split(dir, name string) (*Split, error) {
+	s, ok := m.Splits[name]
+	if !ok {
+		return nil, fmt.Errorf("open split %q in %s: %w: no such split", name, dir, ErrManifest)
+	}
+	return s, nil
+}
+
+// writeManifest writes m to dir/manifest.json through a synced temp file.
+func writeManifest(dir string, m *Manifest) error {
+	data, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode manifest: %w", err)
+	}
+	return writeFileAtomic(filepath.Join(dir, ManifestName), append(data, '\n'))
+}
+
+func writeFileAtomic(path string, data []byte) error {
+	tmp := path + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,198 @@
+package shards
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+)
+
+// maxOpenShards bounds how many shard files a ShardSet keeps mapped.
+const maxOpenShards = 8
+
+// ShardSet is the Source over one split of a shard directory. Shards are
+// opened on first use and at most maxOpenShards stay open; a shard in use by
+// a reader is closed only after the reader is done with it. Safe for
+// concurrent use.
+type ShardSet struct {
+	dir    string
+	m      *Manifest
+	split  *Split
+	starts []int // first global row of each shard
+
+	mu   sync.Mutex
+	open map[int]*openShard
+	tick int64
+}
+
+type openShard struct {
+	s       *Shard
+	refs    int
+	used    int64
+	evicted bool
+}
+
+var (
+	_ Source     = (*ShardSet)(nil)
+	_ TagCounter = (*ShardSet)(nil)
+)
+
+// OpenShardSet reads dir/manifest.json and returns the named split. Shard
+// files are opened lazily; their schema is checked when they are.
+func OpenShardSet(dir, split string) (*ShardSet, error) {
+	m, err := ReadManifest(dir)
+	if err != nil {
+		return nil, err
+	}
+	sp, err := m.Split(dir, split)
+	if err != nil {
+		return nil, err
+	}
+	ss := &ShardSet{dir: dir, m: m, split: sp, open: map[int]*openShard{}}
+	n := 0
+	for _, sh := range sp.Shards {
+		ss.starts = append(ss.starts, n)
+		n += sh.Rows
+	}
+	return ss, nil
+}
+
+// Manifest returns the directory's manifest.
+func (ss *ShardSet) Manifest() *Manifest { return ss.m }
+
+func (ss *ShardSet) Len() int           { return ss.split.Rows }
+func (ss *ShardSet) NumClasses() int    { return ss.m.NumClasses }
+func (ss *ShardSet) TagCounts() []int64 { return ss.split.TagCounts }
+
+func (ss *ShardSet) Blocks() []int {
+	b := make([]int, len(ss.split.Shards))
+	for i, sh := range ss.split.Shards {
+		b[i] = sh.Rows
+	}
+	return b
+}
+
+func (ss *ShardSet) locate(i int) (int, int, error) {
+	if i < 0 || i >= ss.split.Rows {
+		return 0, 0, fmt.Errorf("read %s: item %d out of range [0,%d)", ss.dir, i, ss.split.Rows)
+	}
+	k := sort.Search(len(ss.starts), func(k int) bool { return ss.starts[k] > i }) - 1
+	return k, i - ss.starts[k], nil
+}
+
+// acquire returns shard k open, with a reference the caller must release.
+func (ss *ShardSet) acquire(k int) (*openShard, error) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	ss.tick++
+	if o, ok := ss.open[k]; ok {
+		o.refs++
+		o.used = ss.tick
+		return o, nil
+	}
+	info := ss.split.Shards[k]
+	s, err := OpenShard(filepath.Join(ss.dir, info.File))
+	if err != nil {
+		return nil, err
+	}
+	if s.Rows() != info.Rows {
+		s.Close()
+		return nil, fmt.Errorf("open shard %s: %w: %d rows, manifest says %d", filepath.Join(ss.dir, info.File), ErrCorrupt, s.Rows(), info.Rows)
+	}
+	o := &openShard{s: s, refs: 1, used: ss.tick}
+	ss.open[k] = o
+	if len(ss.open) > maxOpenShards {
+		ss.evictLocked()
+	}
+	return o, nil
+}
+
+func (ss *ShardSet) evictLocked() {
+	oldK, oldT := -1, int64(0)
+	for k, o := range ss.open {
+		if oldK < 0 || o.used < oldT {
+			oldK, oldT = k, o.used
+		}
+	}
+	o := ss.open[oldK]
+	delete(ss.open, oldK)
+	o.evicted = true
+	if o.refs == 0 {
+		o.s.Close()
+	}
+}
+
+func (ss *ShardSet) release(o *openShard) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	o.refs--
+	if o.evicted && o.refs == 0 {
+		o.s.Close()
+	}
+}
+
+func (ss *ShardSet) Labels(i int) ([]int32, error) {
+	k, r, err := ss.locate(i)
+	if err != nil {
+		return nil, err
+	}
+	o, err := ss.acquire(k)
+	if err != nil {
+		return nil, err
+	}
+	defer ss.release(o)
+	l, err := o.s.Labels(r)
+	if err != nil {
+		return nil, err
+	}
+	return append([]int32(nil), l...), nil
+}
+
+func (ss *ShardSet) Example(i int, buf []byte) (Example, error) {
+	k, r, err := ss.locate(i)
+	if err != nil {
+		return Example{}, err
+	}
+	o, err := ss.acquire(k)
+	if err != nil {
+		return Example{}, err
+	}
+	defer ss.release(o)
+	img, err := o.s.Image(r)
+	if err != nil {
+		return Example{}, err
+	}
+	key, _ := o.s.Key(r)
+	l, _ := o.s.Labels(r)
+	return Example{Key: key, Image: append(buf[:0], img...), Labels: append([]int32(nil), l...)}, nil
+}
+
+// Where names the shard file and row of item i, for error messages.
+func (ss *ShardSet) Where(i int) string {
+	k, r, err := ss.locate(i)
+	if err != nil {
+		return fmt.Sprintf("item %d", i)
+	}
+	return fmt.Sprintf("shard %s row %d", ss.split.Shards[k].File, r)
+}
+
+// Close closes every open shard.
+func (ss *ShardSet) Close() error {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	var err error
+	for k, o := range ss.open {
+		delete(ss.open, k)
+		o.evicted = true
+		if o.refs == 0 {
+			if cerr := o.s.Close(); err == nil {
+				err = cerr
+			}
+		}
+	}
+	return err
+}
+
+func readFull(f *os.File, buf []byte) (int, error) { return io.ReadFull(f, buf) }
