@@ -149,7 +149,9 @@ func (t *Tensor) Fill(v float64) error { return t.inplace("fill", C.WT_I_FILL, n
 func (t *Tensor) Zero() error { return t.inplace("zero", C.WT_I_ZERO, nil, 0) }
 
 // NormalInPlace fills t with N(0, std²) samples from the default generator.
-func (t *Tensor) NormalInPlace(std float64) error { return t.inplace("normal", C.WT_I_NORMAL, nil, std) }
+func (t *Tensor) NormalInPlace(std float64) error {
+	return t.inplace("normal", C.WT_I_NORMAL, nil, std)
+}
 
 // UniformInPlace fills t with U(-bound, bound) samples from the default
 // generator.

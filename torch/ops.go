@@ -135,7 +135,9 @@ func (t *Tensor) Max(dims ...int64) *Tensor { return t.reduce("amax", C.WT_AMAX,
 func (t *Tensor) Min(dims ...int64) *Tensor { return t.reduce("amin", C.WT_AMIN, dims, false) }
 
 // Argmax returns the int64 index of the maximum along dim.
-func (t *Tensor) Argmax(dim int64) *Tensor { return t.reduce("argmax", C.WT_ARGMAX, []int64{dim}, false) }
+func (t *Tensor) Argmax(dim int64) *Tensor {
+	return t.reduce("argmax", C.WT_ARGMAX, []int64{dim}, false)
+}
 
 // LogSumExp returns log(sum(exp(t))) over dims, computed stably.
 func (t *Tensor) LogSumExp(dims ...int64) *Tensor {

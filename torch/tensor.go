@@ -182,19 +182,29 @@ func create(op string, kind int, dtype DType, dev Device, shape []int64) *Tensor
 }
 
 // Zeros returns a tensor of zeros.
-func Zeros(dtype DType, dev Device, shape ...int64) *Tensor { return create("zeros", 0, dtype, dev, shape) }
+func Zeros(dtype DType, dev Device, shape ...int64) *Tensor {
+	return create("zeros", 0, dtype, dev, shape)
+}
 
 // Ones returns a tensor of ones.
-func Ones(dtype DType, dev Device, shape ...int64) *Tensor { return create("ones", 1, dtype, dev, shape) }
+func Ones(dtype DType, dev Device, shape ...int64) *Tensor {
+	return create("ones", 1, dtype, dev, shape)
+}
 
 // Randn returns standard normal samples from the default generator.
-func Randn(dtype DType, dev Device, shape ...int64) *Tensor { return create("randn", 2, dtype, dev, shape) }
+func Randn(dtype DType, dev Device, shape ...int64) *Tensor {
+	return create("randn", 2, dtype, dev, shape)
+}
 
 // Rand returns samples uniform on [0, 1) from the default generator.
-func Rand(dtype DType, dev Device, shape ...int64) *Tensor { return create("rand", 3, dtype, dev, shape) }
+func Rand(dtype DType, dev Device, shape ...int64) *Tensor {
+	return create("rand", 3, dtype, dev, shape)
+}
 
 // Empty returns an uninitialized tensor.
-func Empty(dtype DType, dev Device, shape ...int64) *Tensor { return create("empty", 4, dtype, dev, shape) }
+func Empty(dtype DType, dev Device, shape ...int64) *Tensor {
+	return create("empty", 4, dtype, dev, shape)
+}
 
 // Shape returns the sizes of the tensor's dimensions, or nil for a failed
 // or closed tensor.
@@ -335,10 +345,14 @@ func (t *Tensor) Item() (float64, error) {
 
 // To returns the tensor on another device (the tensor itself, as a new
 // handle, when it is already there).
-func (t *Tensor) To(dev Device) *Tensor { return t.convert("to device", int(dev.Type), dev.Index, -1, PreserveFormat) }
+func (t *Tensor) To(dev Device) *Tensor {
+	return t.convert("to device", int(dev.Type), dev.Index, -1, PreserveFormat)
+}
 
 // ToDType returns the tensor converted to another element type.
-func (t *Tensor) ToDType(d DType) *Tensor { return t.convert("to dtype", -1, 0, int(d), PreserveFormat) }
+func (t *Tensor) ToDType(d DType) *Tensor {
+	return t.convert("to dtype", -1, 0, int(d), PreserveFormat)
+}
 
 // ToFormat returns the tensor in a memory format (a new handle to the same
 // data when it is already in that format).

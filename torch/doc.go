@@ -1,0 +1,80 @@
+// Package torch is weaksup's binding to libtorch: tensors, the ops a
+// ResNeXt needs, autograd, devices, RNG and an SGD step, through a narrow C
+// ABI (torch/csrc/weaksup_torch.h) implemented by libweaksup_torch.so.
+//
+// # Loading
+//
+// The Go binary does not link libtorch. The first call that needs it loads
+// libweaksup_torch.so with dlopen, searching $WEAKSUP_TORCH_LIB (a file or a
+// directory), the executable's directory, build/lib under the working
+// directory and each parent, then the system library paths. A missing
+// library is a *LoadError wrapping ErrLibraryNotFound whose message names
+// `make torch`, the command that builds it (TORCH_DIR=... builds it against
+// another libtorch, e.g. the CUDA one inside a PyTorch install). Call Load
+// to report that early; code paths that never create a tensor never load it.
+//
+// # Tensors and errors
+//
+// A *Tensor is a handle. Ops return a new *Tensor and never panic: a failed
+// op returns a tensor whose Err is set, and every op given a failed tensor
+// passes that error on, so a forward pass needs one check at its end:
+//
+//	h := torch.Conv2d(x, w, nil, torch.Conv2dOptions{Padding: [2]int64{1, 1}})
+//	y := bn.Forward(h, train).Relu()
+//	if err := y.Err(); err != nil { ... }   // a *torch.Error naming the op
+//
+// Methods that return Go values (Float32s, Int64s, Bytes, Item, Backward,
+// SGDStep, ...) return the error directly. A nil *Tensor is an absent
+// optional argument (a bias, a BN weight).
+//
+// # Memory: scopes
+//
+// Tensors are freed explicitly, never by finalizers. Every tensor an op
+// creates belongs to the innermost open Scope, which frees it on Close:
+//
+//	for step := ... {
+//	    s := torch.NewScope()
+//	    loss := ...forward...
+//	    loss.Backward()
+//	    torch.SGDStep(params, momentum, torch.SGD{LR: lr, Momentum: 0.9, WeightDecay: 1e-4})
+//	    torch.ZeroGrad(params)
+//	    v, _ := loss.Item()
+//	    s.Close()
+//	}
+//
+// Tensors created with no scope open (parameters, buffers) and tensors moved
+// out with Keep belong to the caller, who calls Close (idempotent). Live
+// reports the handles alive and their bytes; a loop whose Live grows leaks.
+//
+// # Autograd
+//
+// SetRequiresGrad(true) makes a leaf a parameter; Backward on a scalar adds
+// gradients into the leaves' .grad (so repeated calls accumulate, for
+// gradient accumulation); Grad returns it (nil before any backward);
+// ZeroGrad drops it. NoGrad(fn) runs fn without recording (evaluation,
+// in-place parameter updates such as CopyFrom or AddInPlace on a leaf).
+//
+// # Settings and concurrency
+//
+// Grad mode, the thread count (SetNumThreads), the RNG (ManualSeed,
+// RNGState, SetRNGState) and the scope stack are process-wide: libtorch's
+// thread-local settings would not follow a goroutine that moves between OS
+// threads. Run a model from one goroutine; other goroutines may prepare Go
+// slices (decoding, augmentation) and hand them over. Ops on distinct tensors
+// are safe from several goroutines, but their tensors then land in whatever
+// scope is innermost, so do not create tensors from other goroutines while a
+// step's scope is open.
+//
+// # Devices and layout
+//
+// CPU always; CUDA(i) when the library was built against a CUDA libtorch
+// (CUDAAvailable). Tensors come from Go slices on the CPU (FromFloat32,
+// FromInt64, FromData) and move with To. ToFormat(ChannelsLast) gives the
+// NHWC layout that makes libtorch's CPU convolutions much faster on small
+// images; Float32s and Bytes always return logical row-major order.
+//
+// The C ABI, for reference: every entry returns 0 or -1 with a message in an
+// out-parameter, in the same call (no thread-local error state); one free per
+// handle type; no C++ exception crosses it; the library keeps no pointer to Go
+// memory after a call returns.
+package torch
