@@ -1,0 +1,131 @@
+package ingest
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"fmt"
+	"image"
+	"image/gif"
+	"image/jpeg"
+	"image/png"
+
+	"golang.org/x/image/webp"
+
+	"weaksup/dedup"
+)
+
+// ImageConfig sets how downloaded images are checked and normalized.
+type ImageConfig struct {
+	Size      int   // shorter side after resizing; 0 keeps the original size
+	Quality   int   // JPEG quality of the stored image, 1..100
+	MaxPixels int64 // width*height above this is refused before decoding (decompression bombs)
+	MinSide   int   // a shorter side below this is refused
+}
+
+// Image outcomes.
+const (
+	OutcomeNotImage      = "not_image"       // the bytes are no JPEG, PNG, GIF or WebP
+	OutcomeDecodeError   = "decode_error"    // the header or pixels do not decode
+	OutcomeTooManyPixels = "too_many_pixels" // over ImageConfig.MaxPixels
+	OutcomeTooSmall      = "too_small"       // under ImageConfig.MinSide
+	OutcomeHashError     = "hash_error"
+)
+
+// Image is a normalized image ready for the store.
+type Image struct {
+	JPEG          []byte
+	Width, Height int // of JPEG
+	SHA256        [32]byte
+	PHash         uint64 // dedup.PHash of the normalized image, before JPEG encoding
+	Format        string // of the source: jpeg, png, gif or webp
+}
+
+// Sniff names the image format of data from its first bytes: "jpeg",
+// "png", "gif", "webp", or "" for anything else.
+func Sniff(data []byte) string {
+	switch {
+	case len(data) >= 3 && data[0] == 0xff && data[1] == 0xd8 && data[2] == 0xff:
+		return "jpeg"
+	case bytes.HasPrefix(data, []byte("\x89PNG\r\n\x1a\n")):
+		return "png"
+	case bytes.HasPrefix(data, []byte("GIF87a")), bytes.HasPrefix(data, []byte("GIF89a")):
+		return "gif"
+	case len(data) >= 12 && string(data[:4]) == "RIFF" && string(data[8:12]) == "WEBP":
+		return "webp"
+	}
+	return ""
+}
+
+// Normalize checks and normalizes downloaded image bytes with one decode:
+// header checks (pixel limit, minimum side), decode (GIF: first frame),
+// resize of the shorter side to cfg.Size, EXIF orientation, perceptual
+// hash and JPEG encoding. A failure is an outcome, never an error: the
+// bytes come from strangers.
+func Normalize(data []byte, cfg ImageConfig) (Image, string) {
+	img := Image{SHA256: sha256.Sum256(data), Format: Sniff(data)}
+	if img.Format == "" {
+		return img, OutcomeNotImage
+	}
+	hdr, err := decodeConfig(img.Format, data)
+	if err != nil {
+		return img, OutcomeDecodeError
+	}
+	if int64(hdr.Width)*int64(hdr.Height) > cfg.MaxPixels {
+		return img, OutcomeTooManyPixels
+	}
+	if min(hdr.Width, hdr.Height) < max(cfg.MinSide, 1) {
+		return img, OutcomeTooSmall
+	}
+	src, err := decode(img.Format, data)
+	if err != nil {
+		return img, OutcomeDecodeError
+	}
+	if b := src.Bounds(); b.Dx() != hdr.Width || b.Dy() != hdr.Height {
+		return img, OutcomeDecodeError
+	}
+	out := resizeShorter(src, cfg.Size)
+	if img.Format == "jpeg" {
+		out = orient(out, exifOrientation(data))
+	}
+	if img.PHash, err = dedup.PHash(out); err != nil {
+		return img, OutcomeHashError
+	}
+	var buf bytes.Buffer
+	buf.Grow(32 << 10)
+	if err := jpeg.Encode(&buf, out, &jpeg.Options{Quality: cfg.Quality}); err != nil {
+		return img, OutcomeDecodeError
+	}
+	img.JPEG = buf.Bytes()
+	img.Width, img.Height = out.Bounds().Dx(), out.Bounds().Dy()
+	return img, ""
+}
+
+func decodeConfig(format string, data []byte) (image.Config, error) {
+	r := bytes.NewReader(data)
+	switch format {
+	case "jpeg":
+		return jpeg.DecodeConfig(r)
+	case "png":
+		return png.DecodeConfig(r)
+	case "gif":
+		return gif.DecodeConfig(r)
+	case "webp":
+		return webp.DecodeConfig(r)
+	}
+	return image.Config{}, fmt.Errorf("decode %s header: unsupported format", format)
+}
+
+func decode(format string, data []byte) (image.Image, error) {
+	r := bytes.NewReader(data)
+	switch format {
+	case "jpeg":
+		return jpeg.Decode(r)
+	case "png":
+		return png.Decode(r)
+	case "gif":
+		return gif.Decode(r)
+	case "webp":
+		return webp.Decode(r)
+	}
+	return nil, fmt.Errorf("decode %s: unsupported format", format)
+}

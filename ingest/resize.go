@@ -1,0 +1,209 @@
+package ingest
+
+import (
+	"image"
+	"image/color"
+	"image/draw"
+	"math"
+)
+
+// plane is an 8-bit raster with ch interleaved channels.
+type plane struct {
+	pix    []byte
+	w, h   int
+	stride int
+	ch     int
+}
+
+// shorterSide returns the size of an image w x h scaled so that its
+// shorter side is size (unchanged when size <= 0).
+func shorterSide(w, h, size int) (int, int) {
+	if size <= 0 || w <= 0 || h <= 0 {
+		return w, h
+	}
+	if w <= h {
+		return size, max(1, int(math.Round(float64(h)*float64(size)/float64(w))))
+	}
+	return max(1, int(math.Round(float64(w)*float64(size)/float64(h)))), size
+}
+
+// resizeShorter scales img so its shorter side is size with a triangle
+// (linear, widened when shrinking) filter applied per plane: the Y, Cb and
+// Cr planes of a YCbCr image directly (the result is 4:2:0, which the JPEG
+// encoder takes without conversion), gray images as one plane, and
+// anything else flattened onto white as RGBA.
+func resizeShorter(img image.Image, size int) image.Image {
+	b := img.Bounds()
+	dw, dh := shorterSide(b.Dx(), b.Dy(), size)
+	switch m := img.(type) {
+	case *image.YCbCr:
+		if b.Min == (image.Point{}) {
+			if dw == b.Dx() && dh == b.Dy() && m.SubsampleRatio == image.YCbCrSubsampleRatio420 {
+				return m
+			}
+			return resizeYCbCr(m, dw, dh)
+		}
+	case *image.Gray:
+		if b.Min == (image.Point{}) {
+			p := resizePlane(plane{m.Pix, b.Dx(), b.Dy(), m.Stride, 1}, dw, dh)
+			return &image.Gray{Pix: p.pix, Stride: p.stride, Rect: image.Rect(0, 0, dw, dh)}
+		}
+	}
+	rgba := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	draw.Draw(rgba, rgba.Rect, image.NewUniform(color.White), image.Point{}, draw.Src)
+	draw.Draw(rgba, rgba.Rect, img, b.Min, draw.Over)
+	p := resizePlane(plane{rgba.Pix, b.Dx(), b.Dy(), rgba.Stride, 4}, dw, dh)
+	return &image.RGBA{Pix: p.pix, Stride: p.stride, Rect: image.Rect(0, 0, dw, dh)}
+}
+
+// chromaSize is the size of the chroma planes of a w x h YCbCr image.
+func chromaSize(w, h int, r image.YCbCrSubsampleRatio) (int, int) {
+	switch r {
+	case image.YCbCrSubsampleRatio422:
+		return (w + 1) / 2, h
+	case image.YCbCrSubsampleRatio420:
+		return (w + 1) / 2, (h + 1) / 2
+	case image.YCbCrSubsampleRatio440:
+		return w, (h + 1) / 2
+	case image.YCbCrSubsampleRatio411:
+		return (w + 3) / 4, h
+	case image.YCbCrSubsampleRatio410:
+		return (w + 3) / 4, (h + 1) / 2
+	}
+	return w, h
+}
+
+func resizeYCbCr(m *image.YCbCr, dw, dh int) *image.YCbCr {
+	w, h := m.Rect.Dx(), m.Rect.Dy()
+	cw, ch := chromaSize(w, h, m.SubsampleRatio)
+	dcw, dch := (dw+1)/2, (dh+1)/2
+	y := resizePlane(plane{m.Y, w, h, m.YStride, 1}, dw, dh)
+	cb := resizePlane(plane{m.Cb, cw, ch, m.CStride, 1}, dcw, dch)
+	cr := resizePlane(plane{m.Cr, cw, ch, m.CStride, 1}, dcw, dch)
+	return &image.YCbCr{Y: y.pix, Cb: cb.pix, Cr: cr.pix, YStride: y.stride, CStride: cb.stride,
+		SubsampleRatio: image.YCbCrSubsampleRatio420, Rect: image.Rect(0, 0, dw, dh)}
+}
+
+// kernel holds, for each output index, the input indexes and weights
+// (fixed point, summing to 1<<14) of a 1-D resampling.
+type kernel struct {
+	taps    int
+	index   []int32
+	weights []int32
+}
+
+const weightBits = 14
+
+func makeKernel(src, dst int) kernel {
+	scale := float64(src) / float64(dst)
+	support := max(scale, 1)
+	taps := int(math.Ceil(2*support)) + 1
+	k := kernel{taps: taps, index: make([]int32, dst*taps), weights: make([]int32, dst*taps)}
+	fw := make([]float64, taps)
+	for i := range dst {
+		center := (float64(i)+0.5)*scale - 0.5
+		left := int(math.Ceil(center - support))
+		sum := 0.0
+		for j := range taps {
+			x := float64(left+j) - center
+			fw[j] = max(0, 1-math.Abs(x)/support)
+			sum += fw[j]
+		}
+		total := int32(0)
+		best := 0
+		for j := range taps {
+			idx := min(max(left+j, 0), src-1)
+			wt := int32(math.Round(fw[j] / sum * (1 << weightBits)))
+			k.index[i*taps+j] = int32(idx)
+			k.weights[i*taps+j] = wt
+			total += wt
+			if fw[j] > fw[best] {
+				best = j
+			}
+		}
+		k.weights[i*taps+best] += 1<<weightBits - total // exact unit sum
+	}
+	return k
+}
+
+func clampByte(v int32) byte {
+	v = (v + 1<<(weightBits-1)) >> weightBits
+	if v < 0 {
+		return 0
+	}
+	if v > 255 {
+		return 255
+	}
+	return byte(v)
+}
+
+// resizePlane resamples p to dw x dh: horizontally, then vertically.
+func resizePlane(p plane, dw, dh int) plane {
+	if dw == p.w && dh == p.h {
+		return p
+	}
+	tmp := p
+	if dw != p.w {
+		tmp = plane{pix: make([]byte, dw*p.ch*p.h), w: dw, h: p.h, stride: dw * p.ch, ch: p.ch}
+		k := makeKernel(p.w, dw)
+		for y := range p.h {
+			src := p.pix[y*p.stride : y*p.stride+p.w*p.ch]
+			dst := tmp.pix[y*tmp.stride : y*tmp.stride+dw*p.ch]
+			horizontal(dst, src, k, p.ch)
+		}
+	}
+	if dh == p.h {
+		return tmp
+	}
+	out := plane{pix: make([]byte, dw*p.ch*dh), w: dw, h: dh, stride: dw * p.ch, ch: p.ch}
+	k := makeKernel(p.h, dh)
+	n := dw * p.ch
+	acc := make([]int32, n)
+	for y := range dh {
+		clear(acc)
+		for j := range k.taps {
+			wt := k.weights[y*k.taps+j]
+			if wt == 0 {
+				continue
+			}
+			r := int(k.index[y*k.taps+j])
+			row := tmp.pix[r*tmp.stride : r*tmp.stride+n]
+			for x, v := range row {
+				acc[x] += wt * int32(v)
+			}
+		}
+		dst := out.pix[y*out.stride : y*out.stride+n]
+		for x, v := range acc {
+			dst[x] = clampByte(v)
+		}
+	}
+	return out
+}
+
+func horizontal(dst, src []byte, k kernel, ch int) {
+	taps := k.taps
+	if ch == 1 {
+		for x := range dst {
+			idx := k.index[x*taps : x*taps+taps]
+			wts := k.weights[x*taps : x*taps+taps]
+			var sum int32
+			for j, i := range idx {
+				sum += wts[j] * int32(src[i])
+			}
+			dst[x] = clampByte(sum)
+		}
+		return
+	}
+	w := len(dst) / ch
+	for x := range w {
+		idx := k.index[x*taps : x*taps+taps]
+		wts := k.weights[x*taps : x*taps+taps]
+		for c := range ch {
+			var sum int32
+			for j, i := range idx {
+				sum += wts[j] * int32(src[int(i)*ch+c])
+			}
+			dst[x*ch+c] = clampByte(sum)
+		}
+	}
+}
