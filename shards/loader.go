@@ -392,9 +392,6 @@ func (l *Loader) produce(epoch, consumed int) {
 			}
 			return true
 		}
-		if !skip(consumed * W) {
-			return
-		}
 		for consumed < l.perRank {
 			var b *Batch
 			select {

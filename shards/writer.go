@@ -75,7 +75,7 @@ func CreateShard(path string) (*ShardWriter, error) {
 	sw.buf = bufio.NewWriterSize(io.MultiWriter(f, sw.sum), 1<<20)
 	sw.count.w = sw.buf
 	w, err := ipc.NewFileWriter(&sw.count, ipc.WithSchema(shardSchema), ipc.WithZstd(),
-		ipc.WithMinSpaceSavings(minSpaceSavings))
+		ipc.WithMinSpaceSavings(minSpaceSavings), ipc.WithCompressConcurrency(2))
 	if err != nil {
 		f.Close()
 		os.Remove(tmp)

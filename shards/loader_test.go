@@ -1,0 +1,229 @@
+package shards
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"reflect"
+	"slices"
+	"testing"
+)
+
+// drain reads batches until io.EOF and returns copies of them.
+type seen struct {
+	items  []int
+	epochs []int
+	labels [][]int32
+	images [][]float32
+	keys   []string
+}
+
+func drain(t *testing.T, l *Loader, maxBatches int) (seen, error) {
+	t.Helper()
+	var s seen
+	for n := 0; maxBatches < 0 || n < maxBatches; n++ {
+		b, err := l.Next(context.Background())
+		if err != nil {
+			return s, err
+		}
+		per := 3 * b.Size * b.Size
+		for i := 0; i < b.N; i++ {
+			s.items = append(s.items, b.Items[i])
+			s.epochs = append(s.epochs, b.Epoch)
+			s.labels = append(s.labels, slices.Clone(b.Labels[i]))
+			s.images = append(s.images, slices.Clone(b.Images[i*per:(i+1)*per]))
+			s.keys = append(s.keys, b.Keys[i])
+		}
+		b.Release()
+	}
+	return s, nil
+}
+
+func TestLoaderEveryItemOncePerEpoch(t *testing.T) {
+	const n = 203
+	rows := testRows(t, n, 20, 16)
+	dir := writeTestDir(t, rows, 37, 20)
+	for _, tc := range []struct{ world, batch, shuffle int }{
+		{1, 16, 0}, {2, 16, 0}, {3, 7, 50}, {5, 10, 1}, {8, 64, 1000},
+	} {
+		t.Run(fmt.Sprintf("world=%d/batch=%d/buffer=%d", tc.world, tc.batch, tc.shuffle), func(t *testing.T) {
+			perEpoch := [2][]int{}
+			for rank := 0; rank < tc.world; rank++ {
+				l, err := OpenLoader(dir, LoaderConfig{Batch: tc.batch, ImageSize: 8, Train: true, Seed: 9,
+					Rank: rank, World: tc.world, Epochs: 2, Workers: 2, ShuffleBuffer: tc.shuffle})
+				if err != nil {
+					t.Fatal(err)
+				}
+				s, err := drain(t, l, -1)
+				if !errors.Is(err, io.EOF) {
+					t.Fatalf("rank %d: Next = %v, want io.EOF after 2 epochs", rank, err)
+				}
+				l.Close()
+				for i, it := range s.items {
+					perEpoch[s.epochs[i]] = append(perEpoch[s.epochs[i]], it)
+					if got, want := s.keys[i], rows[it].Key; got != want {
+						t.Fatalf("item %d has key %s, want %s", it, got, want)
+					}
+				}
+			}
+			for e, items := range perEpoch {
+				got := slices.Sorted(slices.Values(items))
+				want := make([]int, n)
+				for i := range want {
+					want[i] = i
+				}
+				if !slices.Equal(got, want) {
+					t.Errorf("epoch %d: items over all ranks = %d items %v..., want each of %d once", e, len(got), got[:min(10, len(got))], n)
+				}
+			}
+			if slices.Equal(perEpoch[0], perEpoch[1]) {
+				t.Errorf("epochs 0 and 1 have the same order")
+			}
+		})
+	}
+}
+
+func TestLoaderDropLastEqualSteps(t *testing.T) {
+	rows := testRows(t, 103, 10, 16)
+	dir := writeTestDir(t, rows, 20, 10)
+	for rank := 0; rank < 4; rank++ {
+		l, err := OpenLoader(dir, LoaderConfig{Batch: 8, ImageSize: 8, Rank: rank, World: 4, DropLast: true, Epochs: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		steps := 0
+		for {
+			b, err := l.Next(context.Background())
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b.N != 8 {
+				t.Errorf("rank %d: batch of %d, want 8", rank, b.N)
+			}
+			steps++
+			b.Release()
+		}
+		l.Close()
+		// 103/4 = 25 items per rank, 3 full batches.
+		if got, want := steps, 3; got != want || l.StepsPerEpoch() != want {
+			t.Errorf("rank %d: %d steps (StepsPerEpoch %d), want %d", rank, got, l.StepsPerEpoch(), want)
+		}
+	}
+}
+
+func TestLoaderResumeReproducesSequence(t *testing.T) {
+	rows := testRows(t, 90, 12, 24)
+	dir := writeTestDir(t, rows, 25, 12)
+	for _, sampling := range []string{SamplingNatural, SamplingSqrt} {
+		cfg := LoaderConfig{Batch: 7, ImageSize: 12, Train: true, Seed: 5, Rank: 1, World: 2, Sampling: sampling,
+			NoiseP: 0.3, Epochs: 3, Workers: 3, ShuffleBuffer: 20}
+		l, err := OpenLoader(dir, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		full, err := drain(t, l, -1)
+		if !errors.Is(err, io.EOF) {
+			t.Fatalf("Next = %v, want io.EOF", err)
+		}
+		l.Close()
+		for _, cut := range []int{0, 1, 6, 7, 13} {
+			t.Run(fmt.Sprintf("sampling=%s/batches=%d", sampling, cut), func(t *testing.T) {
+				l, err := OpenLoader(dir, cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				head, err := drain(t, l, cut)
+				if err != nil {
+					t.Fatal(err)
+				}
+				saved, err := json.Marshal(l.Position())
+				if err != nil {
+					t.Fatal(err)
+				}
+				l.Close()
+				var pos Position
+				if err := json.Unmarshal(saved, &pos); err != nil {
+					t.Fatal(err)
+				}
+				rc := cfg
+				rc.Resume = &pos
+				rc.Workers = 1 // a different worker count must not change the result
+				l, err = OpenLoader(dir, rc)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer l.Close()
+				tail, err := drain(t, l, -1)
+				if !errors.Is(err, io.EOF) {
+					t.Fatalf("Next = %v, want io.EOF", err)
+				}
+				got := seen{
+					items:  append(head.items, tail.items...),
+					epochs: append(head.epochs, tail.epochs...),
+					labels: append(head.labels, tail.labels...),
+					images: append(head.images, tail.images...),
+				}
+				if !slices.Equal(got.items, full.items) || !slices.Equal(got.epochs, full.epochs) {
+					t.Fatalf("resumed items %v\nwant %v", got.items, full.items)
+				}
+				if !reflect.DeepEqual(got.labels, full.labels) {
+					t.Errorf("resumed labels differ from an uninterrupted run")
+				}
+				for i := range got.images {
+					if !slices.Equal(got.images[i], full.images[i]) {
+						t.Fatalf("image %d (item %d) differs from an uninterrupted run", i, got.items[i])
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestLoaderRefusesForeignPosition(t *testing.T) {
+	rows := testRows(t, 30, 5, 16)
+	dir := writeTestDir(t, rows, 30, 5)
+	pos := Position{Epoch: 0, Consumed: 4, Seed: 1, Rank: 0, World: 2, Sampling: SamplingNatural, Items: 30}
+	_, err := OpenLoader(dir, LoaderConfig{Seed: 1, World: 1, ImageSize: 8, Resume: &pos})
+	if !errors.Is(err, ErrPosition) {
+		t.Errorf("resume a world-2 position in a world-1 loader: err = %v, want ErrPosition", err)
+	}
+}
+
+func TestLoaderTargets(t *testing.T) {
+	rows := testRows(t, 40, 9, 16)
+	dir := writeTestDir(t, rows, 40, 9)
+	for _, mode := range []string{TargetsCofK, TargetsMultiHot} {
+		l, err := OpenLoader(dir, LoaderConfig{Batch: 40, ImageSize: 8, Targets: mode, NoShuffle: true, Epochs: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := l.Next(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < b.N; i++ {
+			row := b.Targets[i*9 : (i+1)*9]
+			k := float32(len(rows[b.Items[i]].Labels))
+			for c, got := range row {
+				want := float32(0)
+				if slices.Contains(rows[b.Items[i]].Labels, int32(c)) {
+					want = 1
+					if mode == TargetsCofK {
+						want = 1 / k
+					}
+				}
+				if math.Abs(float64(got-want)) > 1e-6 {
+					t.Errorf("%s: item %d class %d target = %g, want %g", mode, b.Items[i], c, got, want)
+				}
+			}
+		}
+		b.Release()
+		l.Close()
+	}
+}
