@@ -53,6 +53,7 @@ type epochOrder struct {
 
 func newEpochOrder(seed uint64, epoch int, blocks, starts []int, n int, shuffleBuf int, noShuffle bool, alias *aliasTable) *epochOrder {
 	s := mix(seed, epoch, streamOrder)
+	shuffleBuf = max(shuffleBuf, 1) // a buffer of one keeps block order
 	o := &epochOrder{rng: rand.New(rand.NewPCG(s, s^0xda3e39cb94b95bdb)), n: n, blocks: blocks, starts: starts,
 		bufSize: shuffleBuf, noShuffle: noShuffle, alias: alias}
 	if alias != nil {
@@ -64,7 +65,7 @@ func newEpochOrder(seed uint64, epoch int, blocks, starts []int, n int, shuffleB
 	}
 	if !noShuffle {
 		o.rng.Shuffle(len(o.perm), func(i, j int) { o.perm[i], o.perm[j] = o.perm[j], o.perm[i] })
-		o.buf = make([]int, 0, max(shuffleBuf, 1))
+		o.buf = make([]int, 0, shuffleBuf)
 	}
 	return o
 }
