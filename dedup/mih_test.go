@@ -1,0 +1,221 @@
+package dedup
+
+import (
+	"fmt"
+	"math/bits"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+func sortHits(h []Hit) []Hit {
+	slices.SortFunc(h, func(a, b Hit) int { return a.Entry - b.Entry })
+	return h
+}
+
+// checkAgainstBruteForce compares Search and Any with a full scan for every
+// query and radius.
+func checkAgainstBruteForce(t *testing.T, name string, hashes, queries []uint64, radii []int, tune int) {
+	t.Helper()
+	ix := NewIndex(hashes, tune)
+	probing := NewIndex(hashes, tune)
+	probing.noScan = true
+	for _, r := range radii {
+		for _, q := range queries {
+			if r <= 20 {
+				got := sortHits(probing.Search(q, r, nil))
+				if want := BruteForce(hashes, q, r, nil); !slices.Equal(got, want) {
+					t.Fatalf("%s: probing Search(%016x, r=%d) with %d chunks (tune %d) = %v, want %v",
+						name, q, r, probing.Chunks(), tune, got, want)
+				}
+				if got, want := probing.Any(q, r), len(BruteForce(hashes, q, r, nil)) > 0; got != want {
+					t.Fatalf("%s: probing Any(%016x, r=%d) = %v, want %v", name, q, r, got, want)
+				}
+			}
+			want := BruteForce(hashes, q, r, nil)
+			got := sortHits(ix.Search(q, r, nil))
+			if !slices.Equal(got, want) {
+				t.Fatalf("%s: Search(%016x, r=%d) with %d chunks (tune %d) = %v, want %v",
+					name, q, r, ix.Chunks(), tune, got, want)
+			}
+			if gotAny, wantAny := ix.Any(q, r), len(want) > 0; gotAny != wantAny {
+				t.Fatalf("%s: Any(%016x, r=%d) = %v, want %v", name, q, r, gotAny, wantAny)
+			}
+		}
+	}
+}
+
+// near returns h with k distinct random bits flipped.
+func near(r *rand.Rand, h uint64, k int) uint64 {
+	for _, b := range r.Perm(64)[:k] {
+		h ^= 1 << b
+	}
+	return h
+}
+
+func allRadii() []int {
+	r := make([]int, 0, 67)
+	for i := -1; i <= 65; i++ {
+		r = append(r, i)
+	}
+	return r
+}
+
+func TestIndexRandomEqualsBruteForce(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 11))
+	for _, n := range []int{0, 1, 2, 17, 1000, 5000} {
+		for _, tune := range []int{0, 4, 8, 12, 20} {
+			hashes := make([]uint64, n)
+			for i := range hashes {
+				hashes[i] = rng.Uint64()
+			}
+			var queries []uint64
+			for range 40 {
+				queries = append(queries, rng.Uint64())
+			}
+			// Queries near indexed hashes, at every distance up to 20.
+			for k := 0; k <= 20 && n > 0; k++ {
+				queries = append(queries, near(rng, hashes[rng.IntN(n)], k))
+			}
+			radii := []int{-1, 0, 1, 2, 3, 5, 8, 10, 13, 16, 24, 40, 64}
+			checkAgainstBruteForce(t, fmt.Sprintf("random n=%d", n), hashes, queries, radii, tune)
+		}
+	}
+}
+
+// TestIndexAdversarialEqualsBruteForce uses hash sets built to break
+// chunking mistakes: duplicates, differences packed into one chunk or on
+// chunk borders, the all-zero and all-one hashes, and queries at exactly
+// the radius and one beyond it.
+func TestIndexAdversarialEqualsBruteForce(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 5))
+	base := rng.Uint64()
+	sets := map[string][]uint64{
+		"duplicates":  slices.Repeat([]uint64{base}, 300),
+		"zero-ones":   {0, ^uint64(0), 0, 1, 1 << 63, ^uint64(0) >> 1},
+		"low-bits":    nil,
+		"high-bits":   nil,
+		"borders":     nil,
+		"one-chunk":   nil,
+		"every-shell": nil,
+		"skewed":      nil,
+	}
+	for i := range 512 {
+		sets["low-bits"] = append(sets["low-bits"], uint64(i))
+		sets["high-bits"] = append(sets["high-bits"], uint64(i)<<55)
+		// Flip bits around every possible chunk border (multiples of 4..16 bits).
+		b := uint(i % 64)
+		sets["borders"] = append(sets["borders"], base^(3<<b|1<<((b+13)%64)))
+		// Differences confined to the lowest 16 bits: one chunk of most layouts.
+		sets["one-chunk"] = append(sets["one-chunk"], base^uint64(rng.IntN(1<<16)))
+		// Every distance from base, several times.
+		sets["every-shell"] = append(sets["every-shell"], near(rng, base, i%65))
+		// Bits biased like perceptual hashes: bit 63 set, a few bits mostly fixed.
+		sets["skewed"] = append(sets["skewed"], (rng.Uint64()&rng.Uint64()&rng.Uint64())|1<<63)
+	}
+	for name, hashes := range sets {
+		queries := []uint64{0, ^uint64(0), base, ^base}
+		for _, h := range hashes[:min(len(hashes), 40)] {
+			queries = append(queries, h, h^1, h^(1<<63), ^h)
+		}
+		for k := 0; k <= 64; k++ {
+			queries = append(queries, near(rng, base, k))
+		}
+		for _, tune := range []int{0, 6, 10} {
+			checkAgainstBruteForce(t, name, hashes, queries, allRadii(), tune)
+		}
+	}
+}
+
+// TestIndexExactRadiusBoundary puts hashes at exactly r and r+1 from the
+// query for every radius and layout.
+func TestIndexExactRadiusBoundary(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	for r := 0; r <= 20; r++ {
+		q := rng.Uint64()
+		var hashes []uint64
+		for range 50 {
+			hashes = append(hashes, near(rng, q, r), near(rng, q, r+1))
+		}
+		for _, tune := range []int{0, r, 16} {
+			ix := NewIndex(hashes, tune)
+			got := ix.Search(q, r, nil)
+			if len(got) != 50 {
+				t.Errorf("r=%d tune=%d: found %d hashes, want the 50 at distance %d", r, tune, len(got), r)
+			}
+			for _, h := range got {
+				if h.Distance != r || h.Entry%2 != 0 {
+					t.Errorf("r=%d tune=%d: hit %+v, want even entries at distance %d", r, tune, h, r)
+				}
+			}
+		}
+	}
+}
+
+func TestIndexNearest(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	hashes := make([]uint64, 2000)
+	for i := range hashes {
+		hashes[i] = rng.Uint64()
+	}
+	ix := NewIndex(hashes, 8)
+	for range 50 {
+		q := rng.Uint64()
+		for _, k := range []int{0, 1, 3, 10} {
+			got := ix.Nearest(q, k)
+			all := BruteForce(hashes, q, 64, nil)
+			slices.SortStableFunc(all, func(a, b Hit) int { return a.Distance - b.Distance })
+			want := all[:k]
+			if k == 0 {
+				want = nil
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("Nearest(%016x, %d) = %v, want %v", q, k, got, want)
+			}
+		}
+	}
+}
+
+func TestMasksUpTo(t *testing.T) {
+	for _, tc := range []struct {
+		w    uint
+		t    int
+		want int
+	}{{16, 0, 1}, {16, 1, 17}, {16, 2, 137}, {13, 3, 378}, {4, 9, 16}} {
+		got := masksUpTo(tc.w, tc.t)
+		if len(got) != tc.want || float64(len(got)) != ballVolume(tc.w, tc.t) {
+			t.Errorf("masksUpTo(%d, %d) has %d masks, want %d", tc.w, tc.t, len(got), tc.want)
+		}
+		seen := map[uint32]bool{}
+		for _, m := range got {
+			if seen[m] || bits.OnesCount32(m) > tc.t || m >= 1<<tc.w {
+				t.Errorf("masksUpTo(%d, %d): bad or repeated mask %b", tc.w, tc.t, m)
+			}
+			seen[m] = true
+		}
+	}
+}
+
+func TestThresholdsCoverRadius(t *testing.T) {
+	for m := 4; m <= 16; m++ {
+		widths := make([]uint, m)
+		for i := range widths {
+			widths[i] = uint(64 / m)
+			if i < 64%m {
+				widths[i]++
+			}
+		}
+		for r := 0; r <= 64; r++ {
+			sum := 0
+			for _, th := range thresholds(widths, r) {
+				if th < -1 {
+					t.Fatalf("m=%d r=%d: threshold %d below -1", m, r, th)
+				}
+				sum += th + 1
+			}
+			if sum != r+1 {
+				t.Errorf("m=%d r=%d: sum(t+1) = %d, want %d", m, r, sum, r+1)
+			}
+		}
+	}
+}

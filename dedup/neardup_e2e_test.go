@@ -1,0 +1,146 @@
+//go:build e2e
+
+package dedup
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"image"
+	_ "image/jpeg"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/image/draw"
+)
+
+var neardupOut = flag.String("neardup.out", "", "write the near-duplicate radius table (Markdown) to this file")
+
+// corpusVersion changes whenever the generator or the transformations do,
+// so a cached corpus is never reused across them.
+const corpusVersion = "neardup-v1"
+
+// benchPhotoDir is where the Debian photograph packages were unpacked.
+func benchPhotoDir() string {
+	if d := os.Getenv("WEAKSUP_PHOTOS"); d != "" {
+		return d
+	}
+	return "/usr/share/backgrounds"
+}
+
+// loadBenchPhotos decodes the photographs listed in testdata/benchphotos.txt,
+// scaled so that the longer side is at most 1600 pixels.
+func loadBenchPhotos(t *testing.T) (photos []image.Image, key string) {
+	dir := benchPhotoDir()
+	f, err := os.Open(filepath.Join("testdata", "benchphotos.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var paths []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if line := strings.TrimSpace(sc.Text()); line != "" && !strings.HasPrefix(line, "#") {
+			paths = append(paths, filepath.Join(dir, line))
+		}
+	}
+	h := sha256.New()
+	fmt.Fprintln(h, corpusVersion)
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			t.Fatalf("stat photograph: %v (install the Debian packages mate-backgrounds, "+
+				"lomiri-wallpapers-16.04 and lomiri-wallpapers-20.04, or unpack them with "+
+				"apt-get download + dpkg -x and set WEAKSUP_PHOTOS to their usr/share/backgrounds)", err)
+		}
+		fmt.Fprintln(h, filepath.Base(p), st.Size())
+	}
+	photos = make([]image.Image, len(paths))
+	errs := make([]error, len(paths))
+	parallel(len(paths), func(i int) {
+		r, err := os.Open(paths[i])
+		if err != nil {
+			errs[i] = err
+			return
+		}
+		defer r.Close()
+		img, _, err := image.Decode(r)
+		if err != nil {
+			errs[i] = fmt.Errorf("decode %s: %w", paths[i], err)
+			return
+		}
+		b := img.Bounds()
+		if s := max(b.Dx(), b.Dy()); s > 1600 {
+			dst := image.NewRGBA(image.Rect(0, 0, b.Dx()*1600/s, b.Dy()*1600/s))
+			draw.BiLinear.Scale(dst, dst.Bounds(), img, b, draw.Src, nil)
+			img = dst
+		}
+		photos[i] = img
+	})
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return photos, hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// TestNearDuplicateBenchmark builds the full benchmark from the Debian
+// photographs: 24 test images from each of 13 photographs with 14 variants
+// each, and 850 negatives from each of the other 13 (11,050), and prints
+// recall per transformation and the false-positive rates for radii 0..16.
+//
+//	go test -tags e2e -run NearDuplicateBenchmark -v ./dedup/ [-args -neardup.out=table.md]
+func TestNearDuplicateBenchmark(t *testing.T) {
+	photos, key := loadBenchPhotos(t)
+	if len(photos) < 20 {
+		t.Fatalf("found %d photographs, want at least 20", len(photos))
+	}
+	spec := corpusSpec{perTest: 24, perNeg: 850, testSize: 400, negSize: 256, seed: 2018}
+	for i, p := range photos {
+		if i%2 == 0 {
+			spec.testPhotos = append(spec.testPhotos, p)
+		} else {
+			spec.negPhotos = append(spec.negPhotos, p)
+		}
+	}
+	cache := filepath.Join(os.TempDir(), "weaksup-dedup-"+key+".json")
+	var c corpus
+	if b, err := os.ReadFile(cache); err == nil && json.Unmarshal(b, &c) == nil && len(c.Negatives) > 0 {
+		t.Logf("corpus hashes from cache %s", cache)
+	} else {
+		c = buildCorpus(spec)
+		if b, err := json.Marshal(c); err == nil {
+			if err := os.WriteFile(cache, b, 0o644); err != nil {
+				t.Logf("cache corpus: %v", err)
+			}
+		}
+	}
+	if len(c.Negatives) < 10_000 {
+		t.Fatalf("corpus has %d negatives, want at least 10,000", len(c.Negatives))
+	}
+	tab := measure(c, 16)
+	md := tab.Markdown()
+	t.Logf("\n%s", md)
+	if *neardupOut != "" {
+		if err := os.WriteFile(*neardupOut, []byte(md), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all := 0.0
+	for _, rec := range tab.Recall {
+		all += rec[DefaultRadius]
+	}
+	all /= float64(len(tab.Recall))
+	if all < 0.85 {
+		t.Errorf("mean recall at the default radius %d = %.3f, want >= 0.85", DefaultRadius, all)
+	}
+	if fpr := tab.FPR[DefaultRadius]; fpr > 0.01 {
+		t.Errorf("false-positive rate at the default radius %d = %.4f, want <= 0.01", DefaultRadius, fpr)
+	}
+}
