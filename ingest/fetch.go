@@ -145,9 +145,13 @@ type Response struct {
 	Host     string
 }
 
-// Fetch gets url, retrying transient failures with backoff. It returns an
+// Fetch gets url, retrying transient failures with backoff, making at most
+// tries requests (1 + FetchConfig.Retries when tries <= 0). It returns an
 // error only when ctx ends; every other failure is an Outcome.
-func (f *Fetcher) Fetch(ctx context.Context, rawURL string) (Response, error) {
+func (f *Fetcher) Fetch(ctx context.Context, rawURL string, tries int) (Response, error) {
+	if tries <= 0 {
+		tries = 1 + f.cfg.Retries
+	}
 	u, err := url.Parse(rawURL)
 	if err != nil || u.Host == "" {
 		return Response{Outcome: OutcomeBadURL}, nil
@@ -158,18 +162,16 @@ func (f *Fetcher) Fetch(ctx context.Context, rawURL string) (Response, error) {
 	resp := Response{Host: u.Hostname()}
 	for {
 		resp.Attempts++
-		wait, err := f.hosts.acquire(ctx, resp.Host)
-		if err != nil {
+		if err := f.hosts.acquire(ctx, resp.Host); err != nil {
 			return resp, err
 		}
-		_ = wait
 		var retryAfter time.Duration
 		resp.Body, resp.Status, resp.Outcome, retryAfter = f.once(ctx, u)
 		f.hosts.release(resp.Host)
 		if err := ctx.Err(); err != nil {
 			return resp, err
 		}
-		if resp.Outcome == "" || !Transient(resp.Outcome) || resp.Attempts > f.cfg.Retries {
+		if resp.Outcome == "" || !Transient(resp.Outcome) || resp.Attempts >= tries {
 			return resp, nil
 		}
 		d := f.backoff(resp.Attempts)

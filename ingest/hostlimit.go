@@ -27,9 +27,8 @@ func newHostLimiter(per int, interval time.Duration) *hostLimiter {
 }
 
 // acquire waits for a free request slot for host and for its interval.
-// It returns how long it waited. Every successful acquire needs a release.
-func (l *hostLimiter) acquire(ctx context.Context, host string) (time.Duration, error) {
-	start := time.Now()
+// Every successful acquire needs a release.
+func (l *hostLimiter) acquire(ctx context.Context, host string) error {
 	l.mu.Lock()
 	h := l.hosts[host]
 	if h == nil {
@@ -42,7 +41,7 @@ func (l *hostLimiter) acquire(ctx context.Context, host string) (time.Duration, 
 	case h.sem <- struct{}{}:
 	case <-ctx.Done():
 		l.unref(host, h)
-		return 0, ctx.Err()
+		return ctx.Err()
 	}
 	if l.interval > 0 {
 		l.mu.Lock()
@@ -61,11 +60,11 @@ func (l *hostLimiter) acquire(ctx context.Context, host string) (time.Duration, 
 				t.Stop()
 				<-h.sem
 				l.unref(host, h)
-				return 0, ctx.Err()
+				return ctx.Err()
 			}
 		}
 	}
-	return time.Since(start), nil
+	return nil
 }
 
 func (l *hostLimiter) release(host string) {
