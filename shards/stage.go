@@ -1,6 +1,22 @@
 package shards
 
-import "fmt"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"weaksup/canonicalize"
+	"weaksup/progress"
+	"weaksup/store"
+)
 
 // shardName is the file name of shard i of a split.
 func shardName(split string, i int) string {
@@ -9,4 +25,301 @@ func shardName(split string, i int) string {
 		prefix = "val"
 	}
 	return fmt.Sprintf("%s-%05d.arrow", prefix, i)
+}
+
+// survivor is a record that goes into the shards.
+type survivor struct {
+	id     string
+	labels store.Labels
+}
+
+// Run is the shards stage: every surviving labelled record of the working
+// store (Outcome ok, labels in the vocabulary, no drop flag) goes into a
+// shard of the train or val split, in a seeded random order. The new shard
+// directory is built beside the output and swapped in when complete.
+func Run(ctx context.Context, st *store.Store, workdir string, cfg Config, log io.Writer) (map[string]int64, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	out := cfg.Out
+	if out == "" {
+		out = filepath.Join(workdir, "shards")
+	}
+	vocabPath := filepath.Join(workdir, "vocab.tsv")
+	vocab, err := canonicalize.LoadVocabulary(vocabPath)
+	if err != nil {
+		return nil, fmt.Errorf("run shards: %w (run the canonicalize stage first)", err)
+	}
+	train, val, err := survivors(st, cfg, vocab.Len())
+	if err != nil {
+		return nil, err
+	}
+	if err := recoverSwap(out); err != nil {
+		return nil, err
+	}
+	tmp := out + ".new"
+	if err := os.RemoveAll(tmp); err != nil {
+		return nil, fmt.Errorf("clear %s: %w", tmp, err)
+	}
+	if err := os.MkdirAll(tmp, 0o755); err != nil {
+		return nil, fmt.Errorf("create %s: %w", tmp, err)
+	}
+	m := &Manifest{Version: manifestVersion, Created: time.Now().UTC(), Config: cfg, VocabHash: vocab.Hash(),
+		NumClasses: vocab.Len(), Splits: map[string]*Split{}}
+	for _, e := range vocab.Entries {
+		m.Tags = append(m.Tags, e.Tag)
+	}
+	counts := map[string]int64{}
+	bar := progress.New(log, int64(len(train)+len(val)), "shards")
+	for _, sp := range []struct {
+		name string
+		rows []survivor
+	}{{SplitTrain, train}, {SplitVal, val}} {
+		s, skipped, err := writeSplit(ctx, st, tmp, sp.name, sp.rows, int64(cfg.ShardMB)<<20, vocab.Len(), bar)
+		if err != nil {
+			os.RemoveAll(tmp)
+			return nil, err
+		}
+		m.Splits[sp.name] = s
+		counts[sp.name+"_rows"] = int64(s.Rows)
+		counts[sp.name+"_shards"] = int64(len(s.Shards))
+		counts["bytes"] += s.Bytes
+		counts["skipped"] += skipped
+	}
+	bar.Finish()
+	if err := writeManifest(tmp, m); err != nil {
+		os.RemoveAll(tmp)
+		return nil, err
+	}
+	if err := syncDir(tmp); err != nil {
+		os.RemoveAll(tmp)
+		return nil, err
+	}
+	if err := swapDir(tmp, out); err != nil {
+		return nil, err
+	}
+	return counts, nil
+}
+
+// survivors lists the records that go into shards, split into train and val
+// and each in its seeded random order. Membership of val depends only on the
+// seed and the record id, so a record stays in the same split when the
+// dataset grows.
+func survivors(st *store.Store, cfg Config, numClasses int) (train, val []survivor, err error) {
+	dropped, err := st.Dropped()
+	if err != nil {
+		return nil, nil, fmt.Errorf("read drop flags: %w", err)
+	}
+	var all []survivor
+	err = st.ScanLabels(func(id string, l store.Labels) error {
+		if len(l.IDs) == 0 {
+			return nil
+		}
+		if _, gone := dropped[id]; gone {
+			return nil
+		}
+		for _, t := range l.IDs {
+			if t < 0 || int(t) >= numClasses {
+				return fmt.Errorf("record %s: label id %d outside the vocabulary of %d tags", id, t, numClasses)
+			}
+		}
+		all = append(all, survivor{id: id, labels: l})
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("scan labels: %w", err)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].id < all[j].id })
+	for _, s := range all {
+		if inVal(cfg.Seed, s.id, cfg.ValFraction) {
+			val = append(val, s)
+		} else {
+			train = append(train, s)
+		}
+	}
+	r := rand.New(rand.NewPCG(cfg.Seed, 0x5eed))
+	r.Shuffle(len(train), func(i, j int) { train[i], train[j] = train[j], train[i] })
+	r.Shuffle(len(val), func(i, j int) { val[i], val[j] = val[j], val[i] })
+	return train, val, nil
+}
+
+// inVal decides held-out membership from a hash of (seed, id).
+func inVal(seed uint64, id string, fraction float64) bool {
+	h := fnv.New64a()
+	io.WriteString(h, id)
+	u := mix(seed, 0, h.Sum64())
+	return float64(u>>11)/float64(1<<53) < fraction
+}
+
+// fetched is one row read from the store, or why it was skipped.
+type fetched struct {
+	row  Row
+	skip bool
+	err  error
+}
+
+// writeSplit writes rows into shards of about shardBytes each.
+func writeSplit(ctx context.Context, st *store.Store, dir, split string, rows []survivor, shardBytes int64, numClasses int, bar *progress.Bar) (*Split, int64, error) {
+	s := &Split{Shards: []ShardInfo{}, TagCounts: make([]int64, numClasses)}
+	ch := make(chan fetched, 256)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() { // read ahead of the writer so store reads overlap encoding and I/O
+		defer close(ch)
+		for _, sv := range rows {
+			f := fetch(st, sv)
+			select {
+			case ch <- f:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	var w *ShardWriter
+	var skipped int64
+	finish := func() error {
+		info, err := w.Close()
+		w = nil
+		if err != nil {
+			return err
+		}
+		s.Shards = append(s.Shards, info)
+		s.Rows += info.Rows
+		s.Bytes += info.Bytes
+		return nil
+	}
+	for f := range ch {
+		if err := ctx.Err(); err != nil {
+			if w != nil {
+				w.Abort()
+			}
+			return nil, 0, err
+		}
+		bar.Add(1)
+		if f.err != nil {
+			if w != nil {
+				w.Abort()
+			}
+			return nil, 0, f.err
+		}
+		if f.skip {
+			skipped++
+			bar.Inc("skipped")
+			continue
+		}
+		if w == nil {
+			var err error
+			if w, err = CreateShard(filepath.Join(dir, shardName(split, len(s.Shards)))); err != nil {
+				return nil, 0, err
+			}
+		}
+		if err := w.Append(&f.row); err != nil {
+			w.Abort()
+			return nil, 0, err
+		}
+		for _, t := range f.row.Labels {
+			s.TagCounts[t]++
+		}
+		if w.Bytes() >= shardBytes {
+			if err := finish(); err != nil {
+				return nil, 0, err
+			}
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		if w != nil {
+			w.Abort()
+		}
+		return nil, 0, err
+	}
+	if w != nil {
+		if err := finish(); err != nil {
+			return nil, 0, err
+		}
+	}
+	return s, skipped, nil
+}
+
+// fetch reads one survivor's record and image; records that are not ok or
+// have no image are skipped.
+func fetch(st *store.Store, sv survivor) fetched {
+	rec, err := st.Record(sv.id)
+	if errors.Is(err, store.ErrNotFound) {
+		return fetched{skip: true}
+	}
+	if err != nil {
+		return fetched{err: fmt.Errorf("read record %s: %w", sv.id, err)}
+	}
+	if !rec.OK() {
+		return fetched{skip: true}
+	}
+	img, err := st.Image(sv.id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && len(img) == 0) {
+		return fetched{skip: true}
+	}
+	if err != nil {
+		return fetched{err: fmt.Errorf("read image of record %s: %w", sv.id, err)}
+	}
+	return fetched{row: Row{
+		Key: sv.id, Image: img, Width: clampInt32(rec.Width), Height: clampInt32(rec.Height),
+		Labels: sv.labels.IDs, Tags: sv.labels.Tags, RawTags: rec.RawTags, URL: rec.URL,
+		PHash: rec.PHash, SHA256: rec.SHA256,
+	}}
+}
+
+func clampInt32(v int) int32 {
+	return int32(max(math.MinInt32, min(math.MaxInt32, v)))
+}
+
+// swapDir replaces out with the complete directory tmp: out moves to
+// out.old, tmp to out, and out.old is removed. If the process dies between
+// the renames, recoverSwap puts the old directory back on the next run.
+func swapDir(tmp, out string) error {
+	old := out + ".old"
+	if err := os.RemoveAll(old); err != nil {
+		return fmt.Errorf("clear %s: %w", old, err)
+	}
+	if _, err := os.Stat(out); err == nil {
+		if err := os.Rename(out, old); err != nil {
+			return fmt.Errorf("move old shards %s aside: %w", out, err)
+		}
+	}
+	if err := os.Rename(tmp, out); err != nil {
+		return fmt.Errorf("install shards %s: %w", out, err)
+	}
+	if err := syncDir(filepath.Dir(out)); err != nil {
+		return err
+	}
+	if err := os.RemoveAll(old); err != nil {
+		return fmt.Errorf("remove old shards %s: %w", old, err)
+	}
+	return nil
+}
+
+// recoverSwap restores out from out.old after a crash between swapDir's
+// renames.
+func recoverSwap(out string) error {
+	old := out + ".old"
+	if _, err := os.Stat(old); err != nil {
+		return nil
+	}
+	if _, err := os.Stat(out); err == nil {
+		return nil // swap finished; swapDir clears old next time
+	}
+	if err := os.Rename(old, out); err != nil {
+		return fmt.Errorf("restore shards %s from %s: %w", out, old, err)
+	}
+	return nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("sync directory %s: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync directory %s: %w", dir, err)
+	}
+	return nil
 }

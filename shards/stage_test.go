@@ -1,0 +1,184 @@
+package shards
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"testing"
+
+	"weaksup/canonicalize"
+	"weaksup/store"
+)
+
+// testWorkdir builds a working directory with a store and a vocabulary:
+// n ok labelled records, plus records that must not reach the shards (not
+// ok, no labels, dropped by dedup). It returns the ids that must.
+func testWorkdir(t *testing.T, n, k int) (string, *store.Store, []string) {
+	t.Helper()
+	wd := t.TempDir()
+	var entries []canonicalize.Entry
+	for i := range k {
+		entries = append(entries, canonicalize.Entry{ID: int32(i), Tag: fmt.Sprintf("tag%d", i), WNID: fmt.Sprintf("n%08d", 1000+i), Count: 1})
+	}
+	v, err := canonicalize.NewVocabulary(entries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.WriteFile(filepath.Join(wd, "vocab.tsv")); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(filepath.Join(wd, "store"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	rows := testRows(t, n+3, k, 256) // about 12 kB each, so 1 MiB shards split them
+	var want []string
+	for i, r := range rows {
+		rec := &store.Record{ID: r.Key, URL: r.URL, RawTags: r.RawTags, Outcome: store.OutcomeOK, Width: 16, Height: 16, PHash: r.PHash, SHA256: r.SHA256}
+		img := r.Image
+		switch i {
+		case n: // failed fetch
+			rec.Outcome, img = "http_404", nil
+		case n + 1: // dropped by dedup
+		case n + 2: // no labels in the vocabulary
+		}
+		if err := st.PutRecord(rec, img); err != nil {
+			t.Fatal(err)
+		}
+		l := store.Labels{Tags: r.Tags, IDs: r.Labels}
+		if i == n+2 {
+			l = store.Labels{}
+		}
+		if err := st.PutLabels(r.Key, l); err != nil {
+			t.Fatal(err)
+		}
+		if i == n+1 {
+			if err := st.SetDrop(r.Key, "dedup", "test-set match"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if i < n {
+			want = append(want, r.Key)
+		}
+	}
+	return wd, st, want
+}
+
+func TestStageStoreToLoader(t *testing.T) {
+	const n = 300
+	wd, st, want := testWorkdir(t, n, 15)
+	cfg := DefaultConfig()
+	cfg.ShardMB = 1
+	cfg.ValFraction = 0.1
+	counts, err := Run(context.Background(), st, wd, cfg, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(wd, "shards")
+	m, err := ReadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, va := m.Splits[SplitTrain], m.Splits[SplitVal]
+	if got := tr.Rows + va.Rows; got != n {
+		t.Errorf("train %d + val %d rows = %d, want %d", tr.Rows, va.Rows, got, n)
+	}
+	// val is Binomial(300, 0.1): mean 30, sd 5.2; 6 sd either side.
+	if va.Rows < 0 || va.Rows > 62 || va.Rows == 0 {
+		t.Errorf("val rows = %d, want about 30", va.Rows)
+	}
+	if counts["train_rows"] != int64(tr.Rows) || counts["skipped"] != 1 {
+		t.Errorf("counts = %v, want train_rows %d and 1 skipped (the failed fetch)", counts, tr.Rows)
+	}
+	if len(tr.Shards) < 2 {
+		t.Errorf("%d train shards, want several at 1 MiB each", len(tr.Shards))
+	}
+	if err := Verify(dir, nil); err != nil {
+		t.Errorf("Verify: %v", err)
+	}
+	var got []string
+	for _, split := range []string{SplitTrain, SplitVal} {
+		for world := 1; world <= 3; world += 2 {
+			var keys []string
+			for rank := range world {
+				l, err := OpenLoader(dir, LoaderConfig{Split: split, Batch: 16, ImageSize: 8, Train: split == SplitTrain,
+					Rank: rank, World: world, Epochs: 1, Seed: 3})
+				if err != nil {
+					t.Fatal(err)
+				}
+				s, err := drain(t, l, -1)
+				if !errors.Is(err, io.EOF) {
+					t.Fatalf("%s rank %d/%d: %v", split, rank, world, err)
+				}
+				l.Close()
+				keys = append(keys, s.keys...)
+			}
+			sort.Strings(keys)
+			if world == 1 {
+				got = append(got, keys...)
+			}
+			if want := m.Splits[split].Rows; len(keys) != want || len(slices.Compact(slices.Clone(keys))) != want {
+				t.Errorf("%s world %d: %d keys (%d distinct), want %d once each", split, world, len(keys), len(slices.Compact(keys)), want)
+			}
+		}
+	}
+	sort.Strings(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("loaded keys differ from the surviving records: got %d, want %d", len(got), len(want))
+	}
+
+	// A rerun with another seed replaces every file.
+	before, _ := filepath.Glob(filepath.Join(dir, "*"))
+	cfg.Seed = 2
+	cfg.ShardMB = 2
+	if _, err := Run(context.Background(), st, wd, cfg, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	m2, err := ReadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, _ := filepath.Glob(filepath.Join(dir, "*"))
+	listed := map[string]bool{ManifestName: true}
+	for _, sp := range m2.Splits {
+		for _, sh := range sp.Shards {
+			listed[sh.File] = true
+		}
+	}
+	for _, f := range after {
+		if !listed[filepath.Base(f)] {
+			t.Errorf("after rerun %s is left over (before: %d files)", filepath.Base(f), len(before))
+		}
+	}
+	if m2.Config.Seed != 2 {
+		t.Errorf("manifest config seed = %d, want 2", m2.Config.Seed)
+	}
+	for _, leftover := range []string{dir + ".new", dir + ".old"} {
+		if _, err := os.Stat(leftover); err == nil {
+			t.Errorf("%s left behind", leftover)
+		}
+	}
+}
+
+func TestRecoverSwap(t *testing.T) {
+	parent := t.TempDir()
+	out := filepath.Join(parent, "shards")
+	if err := os.MkdirAll(out+".old", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(out+".old", ManifestName), []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := recoverSwap(out); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(out, ManifestName)); err != nil {
+		t.Errorf("old shards not restored after an interrupted swap: %v", err)
+	}
+}
