@@ -23,6 +23,32 @@ type faultServer struct {
 	maxInFlight int
 	jpegs       map[int][]byte // cached generated images by seed
 	delay       time.Duration  // added to every /img/ response
+	total       int            // requests since gateAfter was set
+	gateAfter   int            // requests after this many wait for gate
+	gate        chan struct{}  // closed to let held requests through
+}
+
+// holdAfter makes every request after the next n wait until release.
+func (s *faultServer) holdAfter(n int) {
+	s.mu.Lock()
+	s.total, s.gateAfter, s.gate = 0, n, make(chan struct{})
+	s.mu.Unlock()
+}
+
+// held reports whether a request is being held.
+func (s *faultServer) held() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.gate != nil && s.total > s.gateAfter
+}
+
+func (s *faultServer) release() {
+	s.mu.Lock()
+	if s.gate != nil {
+		close(s.gate)
+		s.gate = nil
+	}
+	s.mu.Unlock()
 }
 
 func newFaultServer(t testing.TB) *faultServer {
@@ -82,7 +108,19 @@ func (s *faultServer) serve(w http.ResponseWriter, r *http.Request) {
 	s.inFlight++
 	s.maxInFlight = max(s.maxInFlight, s.inFlight)
 	delay := s.delay
+	s.total++
+	var gate chan struct{}
+	if s.gate != nil && s.total > s.gateAfter {
+		gate = s.gate
+	}
 	s.mu.Unlock()
+	if gate != nil {
+		select {
+		case <-gate:
+		case <-r.Context().Done():
+			return
+		}
+	}
 	defer func() {
 		s.mu.Lock()
 		s.inFlight--

@@ -1,0 +1,154 @@
+package ingest
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"reflect"
+	"syscall"
+	"testing"
+	"time"
+
+	"weaksup/store"
+)
+
+const helperEnv = "WEAKSUP_INGEST_CRAWL_HELPER"
+
+// TestHelperCrawl is the crawl process TestCrawlSurvivesSIGKILL kills. It
+// does nothing unless started by that test with its environment.
+func TestHelperCrawl(t *testing.T) {
+	spec := os.Getenv(helperEnv)
+	if spec == "" {
+		return
+	}
+	var h struct {
+		Workdir string
+		Config  Config
+	}
+	if err := json.Unmarshal([]byte(spec), &h); err != nil {
+		t.Fatal(err)
+	}
+	st := openStore(t, h.Workdir)
+	if _, err := Run(context.Background(), st, h.Workdir, h.Config, os.Stderr); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// storedRecord is what a crawl leaves for one record, minus the time.
+type storedRecord struct {
+	store.Record
+	Image [32]byte
+}
+
+func snapshot(t *testing.T, st *store.Store) map[string]storedRecord {
+	t.Helper()
+	out := map[string]storedRecord{}
+	err := st.Records(func(r *store.Record) error {
+		s := storedRecord{Record: *r}
+		s.Updated = time.Time{}
+		if img, err := st.Image(r.ID); err == nil {
+			s.Image = sha256.Sum256(img)
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		out[r.ID] = s
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestCrawlSurvivesSIGKILL kills a crawl process mid-run and shows that a
+// resumed crawl ends with exactly the records of an uninterrupted one.
+func TestCrawlSurvivesSIGKILL(t *testing.T) {
+	srv := newFaultServer(t)
+	var recs []map[string]any
+	for i := range 120 {
+		path := fmt.Sprintf("/img/%d.jpg", i)
+		switch i % 10 {
+		case 3:
+			path = "/404"
+		case 7:
+			path = "/html-as-jpeg"
+		}
+		recs = append(recs, map[string]any{"id": fmt.Sprintf("k%03d", i), "url": srv.URL + path, "caption": fmt.Sprintf("#n%d", i)})
+	}
+	cfg := func(input string) Config {
+		c := testConfig(input)
+		c.Concurrency = 4
+		c.HeaderTimeout = 30 * time.Second // held requests must not time out
+		c.FetchTimeout = 30 * time.Second
+		return c
+	}
+
+	// The uninterrupted crawl.
+	refDir := t.TempDir()
+	refStore := openStore(t, refDir)
+	if _, err := Run(context.Background(), refStore, refDir, cfg(writeJSONL(t, refDir, recs)), nil); err != nil {
+		t.Fatal(err)
+	}
+	want := snapshot(t, refStore)
+	refStore.Close()
+	if len(want) != len(recs) {
+		t.Fatalf("reference crawl stored %d records, want %d", len(want), len(recs))
+	}
+
+	// The killed crawl: the server answers 50 requests, then holds the
+	// rest, so the process is certainly mid-run when it is killed.
+	dir := t.TempDir()
+	spec, _ := json.Marshal(map[string]any{"Workdir": dir, "Config": cfg(writeJSONL(t, dir, recs))})
+	srv.holdAfter(50)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperCrawl$", "-test.count=1")
+	cmd.Env = append(os.Environ(), helperEnv+"="+string(spec))
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for !srv.held() {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("crawl process made no progress")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond) // let a few flush intervals pass
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+		t.Fatalf("crawl process ended with %v, want killed by SIGKILL", err)
+	}
+	srv.release()
+
+	// Resume in this process.
+	st := openStore(t, dir)
+	defer st.Close()
+	counts, err := Run(context.Background(), st, dir, cfg(writeJSONL(t, dir, recs)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("resumed crawl: %v", counts)
+	if counts[SkipDone] == 0 {
+		t.Errorf("resumed crawl skipped no record: nothing the killed crawl stored survived (%v)", counts)
+	}
+	got := snapshot(t, st)
+	if len(got) != len(want) {
+		t.Errorf("resumed crawl has %d records, want %d", len(got), len(want))
+	}
+	for id, w := range want {
+		if g, ok := got[id]; !ok || !reflect.DeepEqual(g, w) {
+			t.Errorf("record %s:\n got %+v\nwant %+v", id, g, w)
+		}
+	}
+}
