@@ -56,9 +56,17 @@ func (db *DB) MorphyPOS(word string, pos POS) []string {
 	return out
 }
 
-// detach applies the detachment rules once, without checking the results.
-// Nouns ending in "ful" are reduced before the "ful" ("boxesful" → "boxful");
-// nouns ending in "ss" or of two letters or fewer are left alone.
+// Detach applies morphy's detachment rules for pos once and returns the
+// candidate base forms, without checking that they are lemmas. Nouns ending
+// in "ful" are reduced before the "ful" ("boxesful" → "boxful"); nouns ending
+// in "ss" or of two letters or fewer are left alone.
+func Detach(word string, pos POS) []string {
+	if pos >= numPOS {
+		return nil
+	}
+	return detach(word, pos)
+}
+
 func detach(word string, pos POS) []string {
 	if pos == Noun {
 		if strings.HasSuffix(word, "ful") {

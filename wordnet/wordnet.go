@@ -238,6 +238,24 @@ func (db *DB) Exceptions(word string, pos POS) []string {
 	return db.exc[pos][Key(word)]
 }
 
+// ExceptionList returns the whole exception list of pos, inflected form →
+// base forms, in index form. The map is shared; do not modify it.
+func (db *DB) ExceptionList(pos POS) map[string][]string {
+	if pos >= numPOS {
+		return nil
+	}
+	return db.exc[pos]
+}
+
+// LemmaSet returns the lemmas of a part of speech other than Noun (for nouns
+// see Lemmas), in index form. The map is shared; do not modify it.
+func (db *DB) LemmaSet(pos POS) map[string]struct{} {
+	if pos >= numPOS || pos == Noun {
+		return nil
+	}
+	return db.other[pos]
+}
+
 // SynsetAt returns the noun synset at a data.noun offset, or nil.
 func (db *DB) SynsetAt(offset uint32) *Synset {
 	i := sort.Search(len(db.synsets), func(i int) bool { return db.synsets[i].Offset >= offset })

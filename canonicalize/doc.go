@@ -1,0 +1,2 @@
+// Package canonicalize turns hashtags into training labels.
+package canonicalize
