@@ -34,12 +34,16 @@ type pose struct {
 	cx, cy, scale, rot float64
 	mirror             bool
 	aspect             float64
+	sin, cos           float64 // of -rot; set by prepare
 }
+
+// prepare caches the rotation; call after setting rot.
+func (p *pose) prepare() { p.sin, p.cos = math.Sincos(-p.rot) }
 
 // toObject maps a pixel centre to the object frame.
 func (p *pose) toObject(x, y float64) (float64, float64) {
 	dx, dy := (x-p.cx)/p.scale, (y-p.cy)/p.scale
-	s, c := math.Sincos(-p.rot)
+	s, c := p.sin, p.cos
 	u, v := dx*c-dy*s, dx*s+dy*c
 	if p.mirror {
 		u = -u
@@ -53,7 +57,7 @@ func (p *pose) toPixel(u, v float64) (float64, float64) {
 	if p.mirror {
 		u = -u
 	}
-	s, c := math.Sincos(p.rot)
+	s, c := -p.sin, p.cos
 	return p.cx + p.scale*(u*c-v*s), p.cy + p.scale*(u*s+v*c)
 }
 
@@ -102,7 +106,8 @@ func sdf(p primitive, param, wobble, u, v float64) float64 {
 		}
 		a := math.Atan2(u, -v)
 		seg := 2 * math.Pi / n
-		a = math.Mod(a+seg/2+4*math.Pi, seg) - seg/2
+		a += seg / 2
+		a -= seg*math.Floor(a/seg) + seg/2
 		return math.Hypot(u, v)*math.Cos(a) - math.Cos(math.Pi/n)
 	case primStar:
 		a := math.Atan2(v, u)
@@ -194,10 +199,18 @@ func (cv *canvas) toRGBA(r *rand.Rand) *image.RGBA {
 	for i := range gain {
 		gain[i] = float32(0.93 + 0.14*r.Float64())
 	}
+	var bits uint64
+	nbits := 0
 	for i := 0; i < cv.w*cv.h; i++ {
 		for c := 0; c < 3; c++ {
+			if nbits < 12 {
+				bits, nbits = r.Uint64(), 64
+			}
+			n := normalTable[bits&4095]
+			bits >>= 12
+			nbits -= 12
 			x := cv.pix[3*i+c]
-			x = ((x-0.5)*contrast+0.5+bright)*gain[c] + sigma*float32(r.NormFloat64())
+			x = ((x-0.5)*contrast+0.5+bright)*gain[c] + sigma*n
 			if x < 0 {
 				x = 0
 			} else if x > 1 {
@@ -209,3 +222,14 @@ func (cv *canvas) toRGBA(r *rand.Rand) *image.RGBA {
 	}
 	return img
 }
+
+// normalTable holds standard normal quantiles at evenly spaced
+// probabilities, so pixel noise costs a table lookup.
+var normalTable = func() [4096]float32 {
+	var t [4096]float32
+	for i := range t {
+		p := (float64(i) + 0.5) / float64(len(t))
+		t[i] = float32(math.Sqrt2 * math.Erfinv(2*p-1))
+	}
+	return t
+}()

@@ -26,7 +26,7 @@ func renderScene(w, h int, r *rand.Rand, sc scene) *image.RGBA {
 	}
 	minDim := float64(min(w, h))
 	for i := 0; i < n; i++ {
-		size := minDim * (0.24 + 0.2*r.Float64()) / math.Sqrt(float64(n))
+		size := minDim * (0.32 + 0.2*r.Float64()) / math.Sqrt(float64(n))
 		drawObject(cv, r, sc.main, size)
 	}
 	if sc.other != nil {
@@ -74,7 +74,7 @@ func paintBackground(cv *canvas, r *rand.Rand, s *style) {
 		}
 	}
 	minDim := float64(min(cv.w, cv.h))
-	for k := r.IntN(7); k > 0; k-- {
+	for k := r.IntN(5); k > 0; k-- {
 		clutter(cv, r, minDim*(0.04+0.18*r.Float64()), 0.25+0.6*r.Float64())
 	}
 }
@@ -93,7 +93,8 @@ func clutter(cv *canvas, r *rand.Rand, size, alpha float64) {
 		cx: r.Float64() * float64(cv.w), cy: r.Float64() * float64(cv.h),
 		scale: size, rot: r.Float64() * 2 * math.Pi, aspect: 1,
 	}
-	c := hsv{h: r.Float64() * 360, s: r.Float64() * 0.6, v: 0.2 + 0.7*r.Float64()}
+	ps.prepare()
+	c := hsv{h: r.Float64() * 360, s: r.Float64() * 0.4, v: 0.2 + 0.7*r.Float64()}
 	cr, cg, cb := c.rgb()
 	cv.drawPart(&ps, &pt, alpha, func(u, v float64) (float64, float64, float64) { return cr, cg, cb })
 }
@@ -123,6 +124,7 @@ func drawObject(cv *canvas, r *rand.Rand, s *style, size float64) {
 	} else {
 		ps.rot = r.Float64() * 2 * math.Pi
 	}
+	ps.prepare()
 	var cols [3][3]float64
 	for i, c := range s.colours {
 		cols[i][0], cols[i][1], cols[i][2] = jitter(r, c, 10).rgb()

@@ -5,8 +5,10 @@ import (
 	"image"
 	"image/color"
 	"image/draw"
+	"image/jpeg"
 	"image/png"
 	"os"
+	"sort"
 
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/basicfont"
@@ -70,4 +72,68 @@ func writePNG(path string, img image.Image) error {
 		return fmt.Errorf("close contact sheet %s: %w", path, err)
 	}
 	return nil
+}
+
+// ContactSheet writes a PNG grid to path: one row per concept (the target
+// task's classes first, then the most frequent concepts), perConcept crawl
+// photos of it across. It reads images from the world directory.
+func ContactSheet(w *World, path string, concepts, perConcept int) error {
+	if concepts < 1 || perConcept < 1 {
+		return fmt.Errorf("contact sheet: want at least one concept and one image, got %d×%d", concepts, perConcept)
+	}
+	truth, err := w.Truth()
+	if err != nil {
+		return fmt.Errorf("contact sheet: %w", err)
+	}
+	byConcept := map[string][]string{}
+	for _, t := range truth {
+		if t.Kind == kindNames[kindPhoto] && len(t.Shows) == 1 {
+			byConcept[t.Shows[0]] = append(byConcept[t.Shows[0]], t.Image)
+		}
+	}
+	var order []string
+	seen := map[string]bool{}
+	add := func(wnid string) {
+		if !seen[wnid] && len(byConcept[wnid]) > 0 && len(order) < concepts {
+			seen[wnid] = true
+			order = append(order, wnid)
+		}
+	}
+	for _, c := range w.Target.Classes {
+		add(c)
+	}
+	ranked := append([]Concept(nil), w.Concepts...)
+	sort.Slice(ranked, func(i, j int) bool { return ranked[i].Rank < ranked[j].Rank })
+	for _, c := range ranked {
+		add(c.WNID)
+	}
+	var rows [][]image.Image
+	var labels []string
+	for _, wnid := range order {
+		var row []image.Image
+		for _, rel := range byConcept[wnid][:min(perConcept, len(byConcept[wnid]))] {
+			img, err := readJPEG(w.Path(rel))
+			if err != nil {
+				return fmt.Errorf("contact sheet: %w", err)
+			}
+			row = append(row, img)
+		}
+		c, _ := w.Concept(wnid)
+		rows = append(rows, row)
+		labels = append(labels, c.Name)
+	}
+	return writePNG(path, sheetImage(rows, labels, 64))
+}
+
+func readJPEG(path string) (image.Image, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open image: %w", err)
+	}
+	defer f.Close()
+	img, err := jpeg.Decode(f)
+	if err != nil {
+		return nil, fmt.Errorf("decode %s: %w", path, err)
+	}
+	return img, nil
 }

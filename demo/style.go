@@ -176,7 +176,7 @@ func conceptStyle(seed uint64, c conceptEntry) *style {
 	s := &style{upright: upright, context: ctx}
 	// Palette: family hue, nudged by the hypernym, then by the concept.
 	baseHue := fam.Float64()*360 + (parent.Float64()-0.5)*80 + (own.Float64()-0.5)*120
-	s.colours[0] = hsv{h: wrapHue(baseHue), s: 0.45 + 0.5*own.Float64(), v: 0.45 + 0.5*own.Float64()}
+	s.colours[0] = hsv{h: wrapHue(baseHue), s: 0.55 + 0.45*own.Float64(), v: 0.55 + 0.45*own.Float64()}
 	s.colours[1] = hsv{h: wrapHue(baseHue + 90 + 180*own.Float64()), s: 0.3 + 0.7*own.Float64(), v: 0.2 + 0.8*own.Float64()}
 	s.colours[2] = hsv{h: wrapHue(parent.Float64() * 360), s: 0.5 + 0.5*own.Float64(), v: 0.3 + 0.7*own.Float64()}
 

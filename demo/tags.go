@@ -97,7 +97,7 @@ func tagForms(lemmas []string) []TagForm {
 			lw *= 0.5
 		}
 		words := strings.FieldsFunc(l, func(r rune) bool { return r == '_' || r == '-' })
-		if isBinomial(l) {
+		if i > 0 && isBinomial(l) { // a Latin synonym, rarely used as a tag
 			add(strings.ToLower(strings.Join(words, "")), 0.15*lw)
 			continue
 		}
