@@ -44,23 +44,21 @@ type batchCols struct {
 
 // OpenShard maps the shard file at path, checks its schema and validates
 // every record batch. Errors name the file and, where known, the batch.
-func OpenShard(path string) (s *Shard, err error) {
-	name := filepath.Base(path)
+func OpenShard(path string) (_ *Shard, err error) {
 	data, unmap, err := mapFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("open shard %s: %w", path, err)
 	}
-	s = &Shard{path: path, data: data, unmap: unmap}
+	s := &Shard{path: path, data: data, unmap: unmap}
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("open shard %s: %w: %v", path, ErrCorrupt, r)
 		}
 		if err != nil {
 			s.Close()
-			s = nil
 		}
 	}()
-	fr, err := ipc.NewMappedFileReader(data)
+	fr, err := ipc.NewMappedFileReader(data, ipc.WithAllocator(newBoundedAllocator(len(data))))
 	if err != nil {
 		return nil, fmt.Errorf("open shard %s: %w: %w", path, ErrCorrupt, err)
 	}
@@ -71,7 +69,7 @@ func OpenShard(path string) (s *Shard, err error) {
 	for i := 0; i < fr.NumRecords(); i++ {
 		rec, err := fr.RecordBatch(i)
 		if err != nil {
-			return nil, fmt.Errorf("open shard %s: read record batch %d: %w: %w", name, i, ErrCorrupt, err)
+			return nil, fmt.Errorf("open shard %s: read record batch %d: %w: %w", path, i, ErrCorrupt, err)
 		}
 		rec.Retain()
 		b, err := columns(rec)
