@@ -80,6 +80,26 @@ func Keep(ts ...*Tensor) *Tensor {
 	return ts[0]
 }
 
+// Return closes the scope, freeing every tensor in it but t, and moves t to
+// the scope that is innermost afterwards (or to no scope). A function that
+// builds a result from many intermediates ends with
+//
+//	s := torch.NewScope()
+//	defer s.Close()
+//	...
+//	return s.Return(y)
+//
+// Autograd keeps what backward needs by itself, so freeing the handles of
+// intermediates is safe.
+func (s *Scope) Return(t *Tensor) *Tensor {
+	Keep(t)
+	s.Close()
+	if t != nil && t.h != nil {
+		register(t)
+	}
+	return t
+}
+
 // Len returns the number of tensors the scope will free.
 func (s *Scope) Len() int {
 	scopes.Lock()

@@ -1,0 +1,213 @@
+package train
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"weaksup/torch"
+)
+
+// pythonTorch is Debian's interpreter, which has python3-torch and
+// python3-torchvision.
+const pythonTorch = "/usr/bin/python3"
+
+// needLib fails the test (never skips) when the shim cannot be loaded.
+func needLib(t testing.TB) {
+	t.Helper()
+	if err := torch.Load(); err != nil {
+		t.Fatalf("libtorch shim not loadable (run `%s` first): %v", torch.BuildCommand, err)
+	}
+}
+
+// perturbBatchNorm gives every BN affine parameter and running statistic a
+// random value, so that eval mode and every gradient are non-trivial.
+func perturbBatchNorm(t *testing.T, m *ResNeXt) {
+	t.Helper()
+	s := torch.NewScope()
+	defer s.Close()
+	err := torch.NoGrad(func() error {
+		for _, p := range m.Parameters() {
+			shape := p.Tensor.Shape()
+			var v *torch.Tensor
+			switch {
+			case strings.HasSuffix(p.Name, "running_var"):
+				v = torch.Rand(torch.Float32, torch.CPU, shape...).AddScalar(0.5)
+			case strings.HasSuffix(p.Name, "running_mean"):
+				v = torch.Randn(torch.Float32, torch.CPU, shape...).MulScalar(0.1)
+			case strings.HasSuffix(p.Name, "num_batches_tracked"):
+				v = torch.Ones(torch.Int64, torch.CPU).MulScalar(3)
+			case strings.Contains(p.Name, "bn") || strings.Contains(p.Name, "downsample.1"):
+				v = torch.Randn(torch.Float32, torch.CPU, shape...).MulScalar(0.2)
+				if strings.HasSuffix(p.Name, "weight") {
+					v = v.AddScalar(1)
+				}
+			default:
+				continue
+			}
+			if err := p.Tensor.CopyFrom(v); err != nil {
+				return fmt.Errorf("perturb %s: %w", p.Name, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// compare reports whether got matches want within rtol of each element plus
+// rtol of the tensor's largest magnitude (so elements near zero are judged
+// on the tensor's scale), and the worst relative error.
+func compare(got, want []float32, rtol float64) (worst float64, at int, ok bool) {
+	if len(got) != len(want) {
+		return math.Inf(1), -1, false
+	}
+	var scale float64
+	for _, w := range want {
+		scale = math.Max(scale, math.Abs(float64(w)))
+	}
+	ok = true
+	for i := range got {
+		d := math.Abs(float64(got[i]) - float64(want[i]))
+		if d > rtol*math.Abs(float64(want[i]))+rtol*scale || math.IsNaN(d) {
+			ok = false
+		}
+		if r := d / math.Max(math.Abs(float64(want[i])), 1e-3*scale); r > worst || math.IsNaN(d) {
+			worst, at = r, i
+		}
+	}
+	return worst, at, ok
+}
+
+func TestParityWithPyTorch(t *testing.T) {
+	needLib(t)
+	tests := []struct {
+		arch         string
+		classes      int
+		batch, size  int64
+		channelsLast bool
+	}{
+		{"resnext50_32x4d", 1000, 2, 64, true},
+		{"resnext29_small", 10, 4, 32, true},
+		{"resnext29_small", 10, 4, 32, false},
+	}
+	if err := torch.SetNumThreads(2); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range tests {
+		t.Run(fmt.Sprintf("%s/channels_last=%v", tc.arch, tc.channelsLast), func(t *testing.T) {
+			arch, err := LookupArch(tc.arch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := torch.ManualSeed(11); err != nil {
+				t.Fatal(err)
+			}
+			m, err := NewResNeXt(Options{Arch: arch, NumClasses: tc.classes, ChannelsLast: tc.channelsLast})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			perturbBatchNorm(t, m)
+			s := torch.NewScope()
+			defer s.Close()
+
+			dir := t.TempDir()
+			aj, _ := json.Marshal(arch)
+			meta := map[string]string{"arch": string(aj), "num_classes": fmt.Sprint(tc.classes)}
+			if err := m.Save(filepath.Join(dir, "model.safetensors"), meta); err != nil {
+				t.Fatal(err)
+			}
+			x := torch.Randn(torch.Float32, torch.CPU, tc.batch, 3, tc.size, tc.size)
+			r := torch.Randn(torch.Float32, torch.CPU, tc.batch, int64(tc.classes))
+			if err := SaveTensors(filepath.Join(dir, "inputs.safetensors"), []Param{{Name: "x", Tensor: x}, {Name: "r", Tensor: r}},
+				map[string]string{"channels_last": fmt.Sprint(map[bool]int{false: 0, true: 1}[tc.channelsLast])}); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			ref := exec.CommandContext(ctx, pythonTorch, "testdata/parity.py", dir, "2")
+			if out, err := ref.CombinedOutput(); err != nil {
+				t.Fatalf("python reference: %v\n%s", err, out)
+			}
+
+			got := map[string]*torch.Tensor{}
+			if err := torch.NoGrad(func() error {
+				y, err := m.Forward(x, false)
+				got["eval_logits"] = y
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			y, err := m.Forward(x, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got["train_logits"] = y
+			if err := y.Mul(r).Sum().Backward(); err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range m.Parameters() {
+				if p.Buffer {
+					got["after."+p.Name] = p.Tensor
+				} else {
+					got["grad."+p.Name] = p.Tensor.Grad()
+				}
+			}
+
+			want, _, err := LoadTensors(filepath.Join(dir, "reference.safetensors"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() {
+				for _, p := range want {
+					p.Tensor.Close()
+				}
+			}()
+			if len(want) != len(got) {
+				t.Errorf("reference has %d tensors, we have %d", len(want), len(got))
+			}
+			var worst float64
+			var worstName string
+			for _, w := range want {
+				g, ok := got[w.Name]
+				if !ok || g == nil {
+					t.Errorf("%s: missing on our side", w.Name)
+					continue
+				}
+				if fmt.Sprint(g.Shape()) != fmt.Sprint(w.Tensor.Shape()) {
+					t.Errorf("%s: shape %v, want %v", w.Name, g.Shape(), w.Tensor.Shape())
+					continue
+				}
+				if strings.HasSuffix(w.Name, "num_batches_tracked") {
+					gi, _ := g.Int64s()
+					wi, _ := w.Tensor.Int64s()
+					if gi[0] != wi[0] {
+						t.Errorf("%s: got %d, want %d", w.Name, gi[0], wi[0])
+					}
+					continue
+				}
+				gv, err := g.Float32s()
+				if err != nil {
+					t.Fatalf("%s: %v", w.Name, err)
+				}
+				wv, _ := w.Tensor.Float32s()
+				rel, at, ok := compare(gv, wv, 1e-4)
+				if !ok {
+					t.Errorf("%s: element %d differs: got %v, want %v (relative error %.3g)", w.Name, at, gv[at], wv[at], rel)
+				}
+				if rel > worst {
+					worst, worstName = rel, w.Name
+				}
+			}
+			t.Logf("%d tensors compared; worst relative error %.3g in %s", len(want), worst, worstName)
+		})
+	}
+}
