@@ -1,0 +1,110 @@
+package dedup
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"testing"
+)
+
+func TestCacheRoundTrip(t *testing.T) {
+	for _, ts := range []*TestSet{
+		{},
+		{Images: []string{"a.jpg", "n01/b.JPEG"}, Hashes: []uint64{1, ^uint64(0)}, Mirrors: []uint64{0, 1 << 63}},
+		{Images: []string{"x.png"}, Hashes: []uint64{42}, Mirrors: []uint64{43}, Unreadable: []Unreadable{{"bad.jpg", "decode bad.jpg: invalid JPEG format"}}},
+	} {
+		path := filepath.Join(t.TempDir(), "set.phash")
+		if err := ts.writeCacheFile(path); err != nil {
+			t.Fatal(err)
+		}
+		var got TestSet
+		if err := got.readCacheFile(path); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got.Images, ts.Images) || !slices.Equal(got.Hashes, ts.Hashes) ||
+			!slices.Equal(got.Mirrors, ts.Mirrors) || !slices.Equal(got.Unreadable, ts.Unreadable) {
+			t.Errorf("round trip = %+v, want %+v", got, *ts)
+		}
+	}
+}
+
+func TestCacheCorruption(t *testing.T) {
+	ts := &TestSet{Images: []string{"a.jpg"}, Hashes: []uint64{7}, Mirrors: []uint64{8}}
+	var buf bytes.Buffer
+	ts.encodeCache(&buf)
+	good := buf.Bytes()
+	for name, data := range map[string][]byte{
+		"empty":     nil,
+		"magic":     append([]byte("XXXXXXXX"), good[8:]...),
+		"version":   append(append([]byte(cacheMagic), 9), good[9:]...),
+		"flipped":   append(append([]byte{}, good[:12]...), append([]byte{good[12] ^ 1}, good[13:]...)...),
+		"truncated": good[:len(good)-5],
+	} {
+		var got TestSet
+		if err := got.decodeCache(data); !errors.Is(err, ErrCorruptCache) {
+			t.Errorf("%s: decodeCache error = %v, want ErrCorruptCache", name, err)
+		}
+	}
+}
+
+// TestLoadTestSetRebuildsCorruptCache checks that a damaged cache is
+// reported and replaced rather than trusted.
+func TestLoadTestSetRebuildsCorruptCache(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, filepath.Join(dir, "set"), map[string]string{"a.jpg": "photo:Aqua.jpg", "b/c.jpg": "photo:Dune.jpg"})
+	spec := Spec{Name: "s", Path: filepath.Join(dir, "set"), Format: FormatFolder}
+	cache := filepath.Join(dir, "cache")
+	first, err := LoadTestSet(context.Background(), spec, "test", cache, 1, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _, err := HashFile(filepath.Join(dir, "set", "b", "c.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(first.Images) != 2 || first.Images[1] != "b/c.jpg" || first.Hashes[1] != want {
+		t.Fatalf("LoadTestSet = %v %x, want b/c.jpg hashed %x", first.Images, first.Hashes, want)
+	}
+	path := cachePath(cache, spec, first.Fingerprint)
+	if err := os.WriteFile(path, []byte("garbage"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	again, err := LoadTestSet(context.Background(), spec, "test", cache, 1, &log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(log.Bytes(), []byte("ignoring cached hashes")) || !reflect.DeepEqual(again.Hashes, first.Hashes) {
+		t.Errorf("after corruption: log %q, hashes %x; want a warning and %x", log.String(), again.Hashes, first.Hashes)
+	}
+	var fixed TestSet
+	if err := fixed.readCacheFile(path); err != nil {
+		t.Errorf("cache not rewritten: %v", err)
+	}
+}
+
+func FuzzDecodeCache(f *testing.F) {
+	var buf bytes.Buffer
+	(&TestSet{Images: []string{"a.jpg"}, Hashes: []uint64{7}, Mirrors: []uint64{8}, Unreadable: []Unreadable{{"b", "e"}}}).encodeCache(&buf)
+	f.Add(buf.Bytes())
+	f.Add([]byte(cacheMagic + "\x01\x00\x00"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var ts TestSet
+		if err := ts.decodeCache(data); err != nil {
+			return
+		}
+		if len(ts.Images) != len(ts.Hashes) || len(ts.Images) != len(ts.Mirrors) {
+			t.Fatalf("decoded %d images, %d hashes, %d mirrors", len(ts.Images), len(ts.Hashes), len(ts.Mirrors))
+		}
+		var again bytes.Buffer
+		ts.encodeCache(&again)
+		if !bytes.Equal(again.Bytes(), data) {
+			t.Fatalf("decoded cache does not re-encode to its bytes")
+		}
+	})
+}

@@ -1,0 +1,317 @@
+package dedup
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/csv"
+	"encoding/json"
+	"image"
+	"image/jpeg"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"weaksup/store"
+)
+
+// stageWorld is a working store and two test sets (ImageNet class folders
+// and a CUB root) built from the photographs under testdata.
+type stageWorld struct {
+	workdir  string
+	st       *store.Store
+	cfg      Config
+	wantDrop map[string]string // record id → reason prefix; absent ids must survive
+	ids      []string
+}
+
+func encodeJPEG(t *testing.T, img image.Image, quality int) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: quality}); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func newStageWorld(t *testing.T) *stageWorld {
+	t.Helper()
+	w := &stageWorld{workdir: t.TempDir(), wantDrop: map[string]string{}}
+	photos := testPhotos(t)
+	names := slices.Sorted(maps.Keys(photos))
+	writeFiles(t, filepath.Join(w.workdir, "data"), map[string]string{
+		"imagenet-val/n01/" + names[0]:          "photo:" + names[0],
+		"imagenet-val/n02/" + names[1]:          "photo:" + names[1],
+		"imagenet-val/n02/" + names[2]:          "photo:" + names[2],
+		"imagenet-val/n02/broken.JPEG":          "not a jpeg",
+		"CUB_200_2011/images.txt":               "1 001.A/" + names[3] + "\n2 002.B/" + names[4] + "\n",
+		"CUB_200_2011/train_test_split.txt":     "1 0\n2 1\n",
+		"CUB_200_2011/images/001.A/" + names[3]: "photo:" + names[3],
+		"CUB_200_2011/images/002.B/" + names[4]: "photo:" + names[4],
+	})
+	w.cfg = DefaultConfig()
+	w.cfg.TestSets = []Spec{
+		{Name: "imagenet", Path: filepath.Join(w.workdir, "data", "imagenet-val"), Format: FormatImageNet},
+		{Name: "cub", Path: filepath.Join(w.workdir, "data", "CUB_200_2011"), Format: FormatAuto},
+	}
+	st, err := store.Open(filepath.Join(w.workdir, "store"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	w.st = st
+
+	put := func(id string, img []byte, drop string) {
+		t.Helper()
+		decoded, err := jpeg.Decode(bytes.NewReader(img))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := PHash(decoded)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := &store.Record{ID: id, URL: "http://example.test/" + id, Outcome: "ok", SHA256: sha256.Sum256(img), PHash: h}
+		if err := st.PutRecord(r, img); err != nil {
+			t.Fatal(err)
+		}
+		if drop != "" {
+			w.wantDrop[id] = drop
+		}
+		w.ids = append(w.ids, id)
+	}
+	a := encodeJPEG(t, scale(photos[names[0]], 0.5), 80)
+	e := encodeJPEG(t, photos[names[5]], 90)
+	put("a-resized-imagenet0", a, "testset imagenet n01/"+names[0])
+	put("b-mirrored-imagenet1", encodeJPEG(t, Mirror(photos[names[1]]), 85), "testset imagenet n02/"+names[1])
+	put("c-brighter-cub3", encodeJPEG(t, levels(photos[names[3]], 1, 0.1), 90), "testset cub 001.A/"+names[3])
+	put("d-cub-train4", encodeJPEG(t, photos[names[4]], 90), "")
+	put("e-other5", e, "")
+	put("f-other6", encodeJPEG(t, photos[names[6]], 90), "")
+	put("g-other7", encodeJPEG(t, scale(photos[names[7]], 2), 70), "")
+	put("h-repeat-of-e", e, "repeat of e-other5")
+	put("i-repeat-of-a", a, "testset imagenet")
+	failed := &store.Record{ID: "j-failed", Outcome: "http_404"}
+	if err := st.PutRecord(failed, nil); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+func (w *stageWorld) checkDrops(t *testing.T) {
+	t.Helper()
+	for _, id := range append(slices.Clone(w.ids), "j-failed") {
+		stage, reason, dropped, err := w.st.Drop(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, wantDropped := w.wantDrop[id]
+		if dropped != wantDropped {
+			t.Errorf("record %s dropped = %v (%s), want %v", id, dropped, reason, wantDropped)
+			continue
+		}
+		if dropped && (stage != StageName || !strings.HasPrefix(reason, want)) {
+			t.Errorf("record %s dropped by %s for %q, want dedup for %q...", id, stage, reason, want)
+		}
+	}
+}
+
+func TestStageRun(t *testing.T) {
+	w := newStageWorld(t)
+	var log bytes.Buffer
+	counts, err := Run(context.Background(), w.st, w.workdir, w.cfg, &log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int64{
+		"records": 9, "dropped": 5, "dropped_testset": 4, "dropped_repeat": 1,
+		"testset_imagenet_images": 3, "testset_imagenet_matched": 2, "testset_imagenet_records": 3,
+		"testset_cub_images": 1, "testset_cub_matched": 1, "testset_cub_records": 1,
+		"testset_images": 4, "testset_matched": 3,
+	}
+	for k, v := range want {
+		if counts[k] != v {
+			t.Errorf("counts[%s] = %d, want %d", k, counts[k], v)
+		}
+	}
+	w.checkDrops(t)
+	if !strings.Contains(log.String(), "1 of 4 images could not be decoded") {
+		t.Errorf("log does not report the unreadable test image:\n%s", log.String())
+	}
+
+	// The CSV report lists every (record, test image) pair.
+	f, err := os.Open(filepath.Join(ReportDir(w.workdir), ReportCSV))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(f).ReadAll()
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range rows[1:] {
+		got = append(got, r[0]+" "+r[1]+" "+r[4])
+	}
+	wantRows := []string{"a-resized-imagenet0 imagenet false", "b-mirrored-imagenet1 imagenet true", "c-brighter-cub3 cub false", "i-repeat-of-a imagenet false"}
+	if !slices.Equal(got, wantRows) {
+		t.Errorf("report rows = %q, want %q", got, wantRows)
+	}
+	var doc struct {
+		Summary Summary
+		Repeats []Repeat
+	}
+	b, err := os.ReadFile(filepath.Join(ReportDir(w.workdir), ReportJSON))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Summary.Dropped != 5 || len(doc.Summary.TestSets) != 2 || doc.Summary.TestSets[1].Format != FormatCUB {
+		t.Errorf("JSON summary = %+v, want 5 dropped over imagenet and cub", doc.Summary)
+	}
+	wantRepeats := []Repeat{{"h-repeat-of-e", "e-other5"}, {"i-repeat-of-a", "a-resized-imagenet0"}}
+	if !slices.Equal(doc.Repeats, wantRepeats) {
+		t.Errorf("JSON repeats = %v, want %v", doc.Repeats, wantRepeats)
+	}
+
+	// A rerun reads the cached hashes and reaches the same flags.
+	caches, _ := filepath.Glob(filepath.Join(CacheDir(w.workdir), "*.phash"))
+	if len(caches) != 2 {
+		t.Fatalf("cache files = %v, want one per test set", caches)
+	}
+	if _, err := Run(context.Background(), w.st, w.workdir, w.cfg, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	w.checkDrops(t)
+}
+
+// TestStageSplitAll drops copies of CUB training images too.
+func TestStageSplitAll(t *testing.T) {
+	w := newStageWorld(t)
+	w.cfg.Split = "all"
+	w.wantDrop["d-cub-train4"] = "testset cub 002.B/"
+	counts, err := Run(context.Background(), w.st, w.workdir, w.cfg, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if counts["testset_cub_images"] != 2 || counts["dropped"] != 6 {
+		t.Errorf("counts = %v, want 2 CUB images and 6 dropped", counts)
+	}
+	w.checkDrops(t)
+}
+
+// TestStageKeepRepeats drops only test-set copies and clears the repeat
+// flags of an earlier run.
+func TestStageKeepRepeats(t *testing.T) {
+	w := newStageWorld(t)
+	if _, err := Run(context.Background(), w.st, w.workdir, w.cfg, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	w.cfg.KeepRepeats = true
+	delete(w.wantDrop, "h-repeat-of-e")
+	counts, err := Run(context.Background(), w.st, w.workdir, w.cfg, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if counts["dropped_repeat"] != 0 || counts["dropped"] != 4 {
+		t.Errorf("counts = %v, want no repeats and 4 dropped", counts)
+	}
+	w.checkDrops(t)
+}
+
+func TestStageWithoutTestSets(t *testing.T) {
+	w := newStageWorld(t)
+	w.cfg.TestSets = nil
+	var log bytes.Buffer
+	counts, err := Run(context.Background(), w.st, w.workdir, w.cfg, &log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if counts["dropped"] != 2 || counts["dropped_repeat"] != 2 {
+		t.Errorf("counts = %v, want the 2 exact repeats dropped", counts)
+	}
+	if !strings.Contains(log.String(), "no --testset") {
+		t.Errorf("log does not say that no test set was given:\n%s", log.String())
+	}
+}
+
+func TestStageErrors(t *testing.T) {
+	w := newStageWorld(t)
+	for name, mod := range map[string]func(*Config){
+		"radius": func(c *Config) { c.Radius = 65 },
+		"split":  func(c *Config) { c.Split = "train" },
+		"missing": func(c *Config) {
+			c.TestSets = []Spec{{Name: "x", Path: filepath.Join(w.workdir, "nope"), Format: FormatAuto}}
+		},
+	} {
+		cfg := w.cfg
+		mod(&cfg)
+		if _, err := Run(context.Background(), w.st, w.workdir, cfg, io.Discard); err == nil {
+			t.Errorf("%s: Run succeeded, want an error", name)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Run(ctx, w.st, w.workdir, w.cfg, io.Discard); err == nil {
+		t.Errorf("cancelled: Run succeeded, want an error")
+	}
+}
+
+func TestConfigFingerprint(t *testing.T) {
+	w := newStageWorld(t)
+	fp1, err := w.cfg.Fingerprint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp2, _ := w.cfg.Fingerprint()
+	if fp1 == "" || fp1 != fp2 {
+		t.Fatalf("Fingerprint = %q then %q, want one stable value", fp1, fp2)
+	}
+	// Adding an image to a test set changes the fingerprint.
+	writeFiles(t, w.cfg.TestSets[0].Path, map[string]string{"n03/new.JPEG": "photo:Wood.jpg"})
+	if fp3, _ := w.cfg.Fingerprint(); fp3 == fp1 {
+		t.Errorf("Fingerprint unchanged after adding a test image")
+	}
+	if fp, err := (Config{}).Fingerprint(); fp != "" || err != nil {
+		t.Errorf("Fingerprint without test sets = %q, %v; want empty", fp, err)
+	}
+}
+
+func TestCheckFile(t *testing.T) {
+	w := newStageWorld(t)
+	cat, err := LoadCatalog(context.Background(), w.workdir, w.cfg, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	photos := testPhotos(t)
+	names := slices.Sorted(maps.Keys(photos))
+	dir := t.TempDir()
+	copyPath := filepath.Join(dir, "copy.jpg")
+	otherPath := filepath.Join(dir, "other.jpg")
+	os.WriteFile(copyPath, encodeJPEG(t, Mirror(scale(photos[names[2]], 0.7)), 75), 0o644)
+	os.WriteFile(otherPath, encodeJPEG(t, photos[names[7]], 90), 0o644)
+
+	res, err := CheckFile(cat, copyPath, 2, DefaultRadius)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Duplicate || len(res.Nearest) != 2 || res.Nearest[0].Image != "n02/"+names[2] || !res.Nearest[0].Mirror {
+		t.Errorf("CheckFile(mirrored copy) = %+v, want a duplicate of the mirror of n02/%s first", res, names[2])
+	}
+	res, err = CheckFile(cat, otherPath, 3, DefaultRadius)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Duplicate || len(res.Nearest) != 3 || res.Nearest[0].Distance <= DefaultRadius {
+		t.Errorf("CheckFile(other photo) = %+v, want 3 neighbours, none within radius", res)
+	}
+	if _, err := CheckFile(cat, filepath.Join(dir, "missing.jpg"), 3, DefaultRadius); err == nil {
+		t.Errorf("CheckFile(missing) succeeded, want an error")
+	}
+}
