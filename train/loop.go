@@ -1,0 +1,647 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"time"
+
+	"weaksup/progress"
+	"weaksup/shards"
+	"weaksup/torch"
+)
+
+// Batches is where the loop gets its images: a *shards.Loader, over hashtag
+// shards (shards.OpenLoader) for pretraining or over a list of labelled image
+// files (shards.NewLoader with a shards.FileSource) for fine-tuning.
+// Batch.Labels drive the loss targets (Targets builds them), so a loader may
+// use any shards.Targets* mode, TargetsNone included.
+type Batches interface {
+	// Next returns the next batch, io.EOF after the last one.
+	Next(ctx context.Context) (*shards.Batch, error)
+	// Position is where a loader opened with it as Resume continues.
+	Position() shards.Position
+	// StepsPerEpoch is the number of batches per epoch.
+	StepsPerEpoch() int
+	// NumClasses is K, the width of the targets.
+	NumClasses() int
+	Close() error
+}
+
+var _ Batches = (*shards.Loader)(nil)
+
+// Data opens the loop's batches.
+type Data struct {
+	// Train opens the training batches, continuing after resume (nil: from
+	// the start). It should not end before the run does (Epochs 0 in
+	// shards.LoaderConfig); a run whose data ends early stops there.
+	Train func(resume *shards.Position) (Batches, error)
+	// Val opens one pass over the held-out batches (evaluation transform,
+	// Epochs 1). Nil skips evaluation.
+	Val func() (Batches, error)
+}
+
+// Model is what the loop trains. *ResNeXt is one.
+type Model interface {
+	// Forward returns logits [N, K]; train selects batch statistics.
+	Forward(x *torch.Tensor, train bool) (*torch.Tensor, error)
+	// Features returns the pooled features that feed the head.
+	Features(x *torch.Tensor, train bool) (*torch.Tensor, error)
+	// Parameters returns the state_dict, parameters and buffers.
+	Parameters() []Param
+	// Head returns the final linear layer's weight and bias.
+	Head() []*torch.Tensor
+}
+
+var _ Model = (*ResNeXt)(nil)
+
+// Config is one training run. Pretraining and fine-tuning differ only in
+// their Config and Data: fine-tuning passes a model with a new head (or
+// FreezeBackbone for a linear probe) and batches of labelled image files.
+type Config struct {
+	// Out is the run directory: checkpoints/, metrics.jsonl, plots/.
+	Out string `json:"out"`
+	// Label names the run on the progress bar ("pretrain", "finetune").
+	Label string `json:"label"`
+	// Steps is the number of optimizer steps; 0 means Epochs × the
+	// optimizer steps per epoch.
+	Steps  int `json:"steps"`
+	Epochs int `json:"epochs"`
+	// Batch is the number of images per loader batch; Accumulate batches
+	// make one optimizer step (gradient accumulation), so the effective
+	// batch, which scales the learning rate, is Batch × Accumulate.
+	Batch      int `json:"batch"`
+	Accumulate int `json:"accumulate"`
+	// Schedule is the learning-rate schedule; Run fills its Batch and
+	// TotalSteps, and WarmupSteps from WarmupEpochs when that is set.
+	Schedule     Schedule  `json:"schedule"`
+	WarmupEpochs float64   `json:"warmup_epochs"`
+	Loss         string    `json:"loss"` // LossSoftmax (default) or LossSigmoid
+	SGD          SGDConfig `json:"sgd"`
+	// FreezeBackbone trains the head alone on features computed without
+	// gradients and with batch norm in evaluation mode (a linear probe).
+	FreezeBackbone bool `json:"freeze_backbone"`
+	// CheckpointEvery saves a checkpoint every so many steps, and
+	// CheckpointInterval when that much time has passed since the last one
+	// (either may be 0). The end of the run, an interruption and each
+	// evaluation save one too. Keep is how many to keep (0: all).
+	CheckpointEvery    int           `json:"checkpoint_every"`
+	CheckpointInterval time.Duration `json:"checkpoint_interval"`
+	Keep               int           `json:"keep"`
+	// EvalEvery evaluates every so many steps; 0 means once per epoch, < 0
+	// only at the end.
+	EvalEvery int `json:"eval_every"`
+	// LogEvery writes a training row every so many steps (default 10).
+	LogEvery int `json:"log_every"`
+	// Resume continues from the newest checkpoint in Out (a fresh start
+	// when there is none).
+	Resume bool `json:"-"`
+	// NoPlots skips drawing PNG plots of the metrics.
+	NoPlots bool         `json:"no_plots"`
+	Device  torch.Device `json:"-"`
+	// Log receives the progress bar and messages; nil discards them.
+	Log io.Writer `json:"-"`
+	// Extra is recorded in each checkpoint's config.json (architecture,
+	// data directory, seed: what the caller needs to rebuild the model).
+	Extra map[string]any `json:"extra,omitempty"`
+}
+
+// Result summarizes a finished run.
+type Result struct {
+	Steps      int         // optimizer steps done
+	Loss       float64     // mean training loss over the last logged steps
+	Eval       *EvalResult // the last evaluation, nil without Val
+	Checkpoint string      // the final checkpoint directory
+	ImagesPerS float64     // training throughput over the whole run (excluding evaluation and checkpoints)
+}
+
+// ErrNonFinite is wrapped by the error of a run whose loss became NaN or
+// infinite.
+var ErrNonFinite = errors.New("loss is not finite")
+
+// CheckpointsDir returns the checkpoint directory of a run directory.
+func CheckpointsDir(out string) string { return filepath.Join(out, "checkpoints") }
+
+func (c *Config) fill() error {
+	if c.Out == "" {
+		return fmt.Errorf("check training config: no output directory")
+	}
+	if c.Label == "" {
+		c.Label = "train"
+	}
+	if c.Accumulate == 0 {
+		c.Accumulate = 1
+	}
+	if c.LogEvery == 0 {
+		c.LogEvery = 10
+	}
+	if c.Loss == "" {
+		c.Loss = LossSoftmax
+	}
+	if c.Schedule.Decay == "" {
+		c.Schedule.Decay = DecayCosine
+	}
+	switch {
+	case c.Batch < 1:
+		return fmt.Errorf("check training config: batch %d, want ≥ 1", c.Batch)
+	case c.Accumulate < 1:
+		return fmt.Errorf("check training config: accumulate %d, want ≥ 1", c.Accumulate)
+	case c.Steps < 0 || c.Epochs < 0 || (c.Steps == 0 && c.Epochs == 0):
+		return fmt.Errorf("check training config: %d steps and %d epochs, want one of them > 0", c.Steps, c.Epochs)
+	case c.Keep < 0 || c.CheckpointEvery < 0 || c.CheckpointInterval < 0:
+		return fmt.Errorf("check training config: negative checkpoint setting")
+	}
+	return CheckLoss(c.Loss)
+}
+
+// run is the state of one training run.
+type run struct {
+	cfg      Config
+	model    Model
+	opt      *Optimizer
+	data     Data
+	train    Batches
+	sched    Schedule
+	metrics  *MetricsLog
+	bar      *progress.Bar
+	ckRoot   string
+	perEpoch int // optimizer steps per epoch
+	total    int
+	targets  []float32
+
+	step         int
+	epoch        int // epoch of the last batch read
+	images       int64
+	lastCkpt     string
+	lastCkTime   time.Time
+	lastEval     *EvalResult
+	lastEvalStep int // -1 before any evaluation
+
+	// since the last training row
+	lossSum   float64
+	lossN     int
+	imgs      int
+	busy      time.Duration
+	lastLoss  float64
+	totalBusy time.Duration
+	totalImgs int64
+}
+
+// Run trains model, reading top to bottom, once per optimizer step: set
+// the learning rate → evaluate and checkpoint when due → forward and
+// backward over Accumulate batches → optimizer step → log. Each batch runs
+// in its own torch.Scope, so intermediates are freed every step.
+//
+// With cfg.Resume it first restores the newest checkpoint in
+// CheckpointsDir(cfg.Out) (weights, momentum, RNG, step, loader position),
+// so an interrupted run continues exactly as an uninterrupted one. The
+// metrics rows past the checkpoint are dropped and written again.
+//
+// A NaN or infinite loss stops the run with an error wrapping ErrNonFinite
+// that names the last good checkpoint; no checkpoint is written after it.
+// A cancelled ctx saves a checkpoint and returns ctx.Err().
+func Run(ctx context.Context, cfg Config, model Model, data Data) (*Result, error) {
+	if err := cfg.fill(); err != nil {
+		return nil, err
+	}
+	if data.Train == nil {
+		return nil, fmt.Errorf("run training: no training data")
+	}
+	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
+		return nil, fmt.Errorf("run training: %w", err)
+	}
+	r := &run{cfg: cfg, model: model, data: data, ckRoot: CheckpointsDir(cfg.Out), lastEvalStep: -1}
+	opt, err := NewOptimizer(trainable(model, cfg.FreezeBackbone), cfg.SGD)
+	if err != nil {
+		return nil, err
+	}
+	r.opt = opt
+	defer opt.Close()
+
+	resume, err := r.restore()
+	if err != nil {
+		return nil, err
+	}
+	r.train, err = data.Train(resume)
+	if err != nil {
+		return nil, fmt.Errorf("open training data: %w", err)
+	}
+	defer r.train.Close()
+	if err := r.plan(); err != nil {
+		return nil, err
+	}
+	r.metrics, err = OpenMetricsLog(filepath.Join(cfg.Out, MetricsFile), r.step)
+	if err != nil {
+		return nil, err
+	}
+	defer r.metrics.Close()
+
+	r.bar = progress.New(cfg.Log, int64(r.total-r.step), cfg.Label)
+	defer r.bar.Finish()
+	r.lastCkTime = time.Now()
+	start := r.step
+	for r.step < r.total {
+		lr := r.sched.LR(r.step)
+		if r.step > start {
+			if err := r.maybeEvalAndCheckpoint(ctx); err != nil {
+				return nil, err
+			}
+		}
+		if err := ctx.Err(); err != nil {
+			if r.step > start {
+				if _, serr := r.checkpoint(); serr != nil {
+					return nil, errors.Join(err, serr)
+				}
+			}
+			return nil, err
+		}
+		done, err := r.forwardBackward(ctx)
+		if err != nil {
+			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+				torch.ZeroGrad(r.opt.Params()) // the partial accumulation is discarded; the loader resumes from the checkpoint
+			}
+			return nil, err
+		}
+		if done {
+			break // the data ended before the planned steps
+		}
+		if err := r.opt.Step(lr); err != nil {
+			return nil, fmt.Errorf("step %d: %w", r.step+1, err)
+		}
+		if err := r.opt.ZeroGrad(); err != nil {
+			return nil, err
+		}
+		r.step++
+		r.bar.Add(1)
+		if err := r.log(lr); err != nil {
+			return nil, err
+		}
+	}
+	return r.finish(ctx)
+}
+
+// trainable returns the parameters the optimizer updates: all of them, or
+// only the head's.
+func trainable(m Model, headOnly bool) []Param {
+	var out []Param
+	head := map[*torch.Tensor]bool{}
+	for _, t := range m.Head() {
+		head[t] = true
+	}
+	for _, p := range m.Parameters() {
+		if p.Buffer || (headOnly && !head[p.Tensor]) {
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// restore loads the newest checkpoint when resuming and returns the loader
+// position to continue from (nil for a fresh start).
+func (r *run) restore() (*shards.Position, error) {
+	if !r.cfg.Resume {
+		return nil, nil
+	}
+	dir, err := LatestCheckpoint(r.ckRoot)
+	if errors.Is(err, ErrNoCheckpoint) {
+		r.logf("%s: no checkpoint in %s; starting from step 0\n", r.cfg.Label, r.ckRoot)
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	st, err := LoadCheckpoint(dir, r.model, r.opt)
+	if err != nil {
+		return nil, err
+	}
+	if len(st.RNG) > 0 {
+		if err := torch.SetRNGState(torch.CPU, st.RNG); err != nil {
+			return nil, fmt.Errorf("restore RNG from %s: %w", dir, err)
+		}
+	}
+	if len(st.CUDARNG) > 0 && r.cfg.Device.Type == torch.DeviceCUDA {
+		if err := torch.SetRNGState(r.cfg.Device, st.CUDARNG); err != nil {
+			return nil, fmt.Errorf("restore CUDA RNG from %s: %w", dir, err)
+		}
+	}
+	r.step, r.epoch, r.images, r.lastCkpt, r.lastLoss = st.Step, st.Epoch, st.Images, dir, st.Loss
+	r.logf("%s: resuming from %s (step %d)\n", r.cfg.Label, dir, st.Step)
+	return st.Loader, nil
+}
+
+// plan fixes the run length and the schedule once the data is open.
+func (r *run) plan() error {
+	batches := r.train.StepsPerEpoch()
+	if batches < 1 {
+		return fmt.Errorf("plan training: the training data has no batches")
+	}
+	r.perEpoch = max(1, batches/r.cfg.Accumulate)
+	r.total = r.cfg.Steps
+	if r.total == 0 {
+		r.total = r.cfg.Epochs * r.perEpoch
+	}
+	s := r.cfg.Schedule
+	s.Batch = r.cfg.Batch * r.cfg.Accumulate
+	s.TotalSteps = r.total
+	if r.cfg.WarmupEpochs > 0 {
+		s.WarmupSteps = int(math.Round(r.cfg.WarmupEpochs * float64(r.perEpoch)))
+	}
+	if err := s.Validate(); err != nil {
+		return fmt.Errorf("plan training: %w", err)
+	}
+	r.sched = s
+	r.targets = make([]float32, r.cfg.Batch*r.train.NumClasses())
+	return nil
+}
+
+func (r *run) epochAt(step int) float64 { return float64(step) / float64(r.perEpoch) }
+
+// evalDue reports whether the held-out set is evaluated after step steps.
+func (r *run) evalDue(step int) bool {
+	if r.data.Val == nil {
+		return false
+	}
+	switch e := r.cfg.EvalEvery; {
+	case e < 0:
+		return false
+	case e == 0:
+		return step%r.perEpoch == 0
+	default:
+		return step%e == 0
+	}
+}
+
+// maybeEvalAndCheckpoint runs at the top of a step (after r.step steps).
+func (r *run) maybeEvalAndCheckpoint(ctx context.Context) error {
+	eval := r.evalDue(r.step)
+	if eval {
+		if err := r.evaluate(ctx); err != nil {
+			return err
+		}
+	}
+	due := eval ||
+		(r.cfg.CheckpointEvery > 0 && r.step%r.cfg.CheckpointEvery == 0) ||
+		(r.cfg.CheckpointInterval > 0 && time.Since(r.lastCkTime) >= r.cfg.CheckpointInterval)
+	if due {
+		_, err := r.checkpoint()
+		return err
+	}
+	return nil
+}
+
+// forwardBackward reads Accumulate batches and adds their gradients. It
+// reports done when the training data has ended.
+func (r *run) forwardBackward(ctx context.Context) (done bool, err error) {
+	for a := 0; a < r.cfg.Accumulate; a++ {
+		b, err := r.train.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			return true, nil
+		}
+		if err != nil {
+			return false, fmt.Errorf("step %d: read training batch: %w", r.step+1, err)
+		}
+		t0 := time.Now()
+		loss, err := r.microStep(b)
+		r.busy += time.Since(t0)
+		r.epoch = b.Epoch
+		r.images += int64(b.N)
+		r.imgs += b.N
+		b.Release()
+		if err != nil {
+			return false, err
+		}
+		r.lossSum += loss
+		r.lossN++
+	}
+	return false, nil
+}
+
+// microStep runs forward and backward on one batch in its own scope and
+// returns its loss.
+func (r *run) microStep(b *shards.Batch) (float64, error) {
+	s := torch.NewScope()
+	defer s.Close()
+	k := r.train.NumClasses()
+	if len(r.targets) < b.N*k {
+		r.targets = make([]float32, b.N*k)
+	}
+	if err := Targets(r.targets, b.Labels[:b.N], k, r.cfg.Loss); err != nil {
+		return 0, fmt.Errorf("step %d: %w", r.step+1, err)
+	}
+	x := torch.FromFloat32(b.Images[:b.N*3*b.Size*b.Size], int64(b.N), 3, int64(b.Size), int64(b.Size))
+	y := torch.FromFloat32(r.targets[:b.N*k], int64(b.N), int64(k))
+	if r.cfg.Device != torch.CPU {
+		x, y = x.To(r.cfg.Device), y.To(r.cfg.Device)
+	}
+	logits, err := r.logits(x)
+	if err != nil {
+		return 0, fmt.Errorf("step %d: %w", r.step+1, err)
+	}
+	loss := LossOf(r.cfg.Loss, logits, y)
+	v, err := loss.Item()
+	if err != nil {
+		return 0, fmt.Errorf("step %d: loss: %w", r.step+1, err)
+	}
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		last := r.lastCkpt
+		if last == "" {
+			last = "none yet"
+		}
+		return 0, fmt.Errorf("step %d (lr %.4g): %w (%v); stopped without saving; last good checkpoint: %s; lower --lr or lengthen the warm-up and resume: %w",
+			r.step+1, r.sched.LR(r.step), ErrNonFinite, v, last, ErrNonFinite)
+	}
+	if r.cfg.Accumulate > 1 {
+		loss = loss.MulScalar(1 / float64(r.cfg.Accumulate))
+	}
+	if err := loss.Backward(); err != nil {
+		return 0, fmt.Errorf("step %d: backward: %w", r.step+1, err)
+	}
+	return v, nil
+}
+
+// logits runs the model in training mode, or, with a frozen backbone, the
+// backbone without gradients in evaluation mode and the head on top.
+func (r *run) logits(x *torch.Tensor) (*torch.Tensor, error) {
+	if !r.cfg.FreezeBackbone {
+		return r.model.Forward(x, true)
+	}
+	var f *torch.Tensor
+	err := torch.NoGrad(func() error {
+		var err error
+		f, err = r.model.Features(x, false)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	h := r.model.Head()
+	y := torch.Linear(f, h[0], h[1])
+	return y, y.Err()
+}
+
+// log writes a training row every LogEvery steps and on the last step, and
+// updates the progress bar.
+func (r *run) log(lr float64) error {
+	if r.step%r.cfg.LogEvery != 0 && r.step != r.total && r.step != 1 {
+		return nil
+	}
+	loss := r.lossSum / float64(max(1, r.lossN))
+	ips := 0.0
+	if s := r.busy.Seconds(); s > 0 {
+		ips = float64(r.imgs) / s
+	}
+	r.totalBusy += r.busy
+	r.totalImgs += int64(r.imgs)
+	r.lastLoss = loss
+	r.lossSum, r.lossN, r.imgs, r.busy = 0, 0, 0, 0
+	r.bar.SetStatus(fmt.Sprintf("loss %.4f lr %.4g %.0f img/s", loss, lr, ips))
+	return r.metrics.Write(MetricsRow{Kind: RowTrain, Step: r.step, Epoch: r.epochAt(r.step), Loss: loss, LR: lr, ImagesPerS: ips, Time: time.Now().UTC()})
+}
+
+// evaluate runs the held-out set, writes an eval row and redraws the plots.
+func (r *run) evaluate(ctx context.Context) error {
+	val, err := r.data.Val()
+	if err != nil {
+		return fmt.Errorf("open held-out data: %w", err)
+	}
+	defer val.Close()
+	res, err := Evaluate(ctx, r.model, val, r.cfg.Loss, r.cfg.Device)
+	if err != nil {
+		return fmt.Errorf("evaluate after step %d: %w", r.step, err)
+	}
+	r.lastEval, r.lastEvalStep = &res, r.step
+	r.logf("%s: step %d epoch %.2f: precision@1 %.4f precision@5 %.4f mAP %.4f top-1 %.4f val loss %.4f (%d images)\n",
+		r.cfg.Label, r.step, r.epochAt(r.step), res.PrecisionAt1, res.PrecisionAt5, res.MAP, res.Top1, res.Loss, res.Images)
+	if err := r.metrics.Write(MetricsRow{Kind: RowEval, Step: r.step, Epoch: r.epochAt(r.step), Time: time.Now().UTC(), EvalResult: &res}); err != nil {
+		return err
+	}
+	return r.plots()
+}
+
+func (r *run) plots() error {
+	if r.cfg.NoPlots {
+		return nil
+	}
+	rows, err := ReadMetrics(filepath.Join(r.cfg.Out, MetricsFile))
+	if err != nil {
+		return err
+	}
+	return PlotMetrics(rows, filepath.Join(r.cfg.Out, "plots"))
+}
+
+// checkpoint saves the state after r.step steps.
+func (r *run) checkpoint() (string, error) {
+	st := CheckpointState{Step: r.step, Epoch: r.epoch, Images: r.images, Loss: r.lastLoss}
+	pos := r.train.Position()
+	st.Loader = &pos
+	var err error
+	if st.RNG, err = torch.RNGState(torch.CPU); err != nil {
+		return "", fmt.Errorf("save checkpoint: RNG state: %w", err)
+	}
+	if r.cfg.Device.Type == torch.DeviceCUDA {
+		if st.CUDARNG, err = torch.RNGState(r.cfg.Device); err != nil {
+			return "", fmt.Errorf("save checkpoint: CUDA RNG state: %w", err)
+		}
+	}
+	type savedConfig struct {
+		Config
+		Device string `json:"device"`
+	}
+	dir, err := SaveCheckpoint(r.ckRoot, r.model, r.opt, st, savedConfig{r.cfg, r.cfg.Device.String()}, r.cfg.Keep)
+	if err != nil {
+		return "", err
+	}
+	r.lastCkpt, r.lastCkTime = dir, time.Now()
+	return dir, nil
+}
+
+// finish evaluates and checkpoints the final state and draws the plots.
+func (r *run) finish(ctx context.Context) (*Result, error) {
+	if r.data.Val != nil && r.lastEvalStep != r.step {
+		if err := r.evaluate(ctx); err != nil {
+			return nil, err
+		}
+	}
+	dir, err := r.checkpoint()
+	if err != nil {
+		return nil, err
+	}
+	if err := r.plots(); err != nil {
+		return nil, err
+	}
+	res := &Result{Steps: r.step, Loss: r.lastLoss, Eval: r.lastEval, Checkpoint: dir}
+	if s := r.totalBusy.Seconds(); s > 0 {
+		res.ImagesPerS = float64(r.totalImgs) / s
+	}
+	return res, nil
+}
+
+func (r *run) logf(format string, args ...any) {
+	if r.cfg.Log == nil {
+		return
+	}
+	if r.bar != nil {
+		// Keep messages on their own line when a bar is being drawn.
+		fmt.Fprint(r.cfg.Log, "\r")
+	}
+	fmt.Fprintf(r.cfg.Log, format, args...)
+}
+
+// Evaluate runs the model in evaluation mode without gradients over every
+// batch of val and returns the held-out metrics (precision@1/@5, top-1/5,
+// mAP, mean loss under loss).
+func Evaluate(ctx context.Context, model Model, val Batches, loss string, dev torch.Device) (EvalResult, error) {
+	k := val.NumClasses()
+	ev := NewEvaluator(k)
+	var targets []float32
+	for {
+		b, err := val.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return EvalResult{}, fmt.Errorf("read held-out batch: %w", err)
+		}
+		if len(targets) < b.N*k {
+			targets = make([]float32, b.N*k)
+		}
+		err = func() error {
+			s := torch.NewScope()
+			defer s.Close()
+			if err := Targets(targets, b.Labels[:b.N], k, loss); err != nil {
+				return err
+			}
+			return torch.NoGrad(func() error {
+				x := torch.FromFloat32(b.Images[:b.N*3*b.Size*b.Size], int64(b.N), 3, int64(b.Size), int64(b.Size))
+				y := torch.FromFloat32(targets[:b.N*k], int64(b.N), int64(k))
+				if dev != torch.CPU {
+					x, y = x.To(dev), y.To(dev)
+				}
+				logits, err := model.Forward(x, false)
+				if err != nil {
+					return err
+				}
+				l, err := LossOf(loss, logits, y).Item()
+				if err != nil {
+					return err
+				}
+				ev.AddLoss(l*float64(b.N), b.N)
+				scores, err := logits.Float32s()
+				if err != nil {
+					return err
+				}
+				return ev.Add(scores, b.Labels[:b.N])
+			})
+		}()
+		b.Release()
+		if err != nil {
+			return EvalResult{}, err
+		}
+	}
+	return ev.Result(), nil
+}

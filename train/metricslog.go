@@ -1,0 +1,151 @@
+package train
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// MetricsFile is the name of the JSON-lines metrics log in a run directory.
+const MetricsFile = "metrics.jsonl"
+
+// Row kinds of the metrics log.
+const (
+	RowTrain = "train" // training loss, learning rate and throughput over the last few steps
+	RowEval  = "eval"  // held-out metrics
+)
+
+// MetricsRow is one line of metrics.jsonl. Step counts optimizer steps
+// done when the row was written; Epoch is Step over the steps per epoch.
+type MetricsRow struct {
+	Kind       string    `json:"kind"`
+	Step       int       `json:"step"`
+	Epoch      float64   `json:"epoch"`
+	Loss       float64   `json:"loss,omitempty"`
+	LR         float64   `json:"lr,omitempty"`
+	ImagesPerS float64   `json:"images_per_s,omitempty"`
+	Time       time.Time `json:"time"`
+	*EvalResult
+}
+
+// MetricsLog appends rows to a metrics.jsonl file, one fsync-free write per
+// row (a crash loses at most the rows after the last checkpoint, which a
+// resumed run writes again).
+type MetricsLog struct {
+	path string
+	f    *os.File
+}
+
+// OpenMetricsLog opens path for appending. With keepThrough ≥ 0, rows
+// whose step is past keepThrough are dropped first (a run resumed from the
+// checkpoint of step keepThrough writes them again); a torn last line is
+// dropped too.
+func OpenMetricsLog(path string, keepThrough int) (*MetricsLog, error) {
+	if keepThrough >= 0 {
+		if err := truncateMetrics(path, keepThrough); err != nil {
+			return nil, err
+		}
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("open metrics log: %w", err)
+	}
+	return &MetricsLog{path: path, f: f}, nil
+}
+
+// Write appends one row.
+func (m *MetricsLog) Write(r MetricsRow) error {
+	data, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("encode metrics row: %w", err)
+	}
+	if _, err := m.f.Write(append(data, '\n')); err != nil {
+		return fmt.Errorf("write %s: %w", m.path, err)
+	}
+	return nil
+}
+
+// Close closes the file. It is idempotent.
+func (m *MetricsLog) Close() error {
+	if m == nil || m.f == nil {
+		return nil
+	}
+	err := m.f.Close()
+	m.f = nil
+	return err
+}
+
+// ReadMetrics reads every complete row of a metrics.jsonl file. A missing
+// file has no rows; a line that is not JSON is an error naming it, except
+// an unterminated last line (a write cut short by a crash), which is
+// skipped.
+func ReadMetrics(path string) ([]MetricsRow, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read metrics: %w", err)
+	}
+	// Rows end with a newline; a last line without one was cut short by a
+	// crash and is skipped.
+	lines := bytes.Split(data, []byte("\n"))
+	lines = lines[:len(lines)-1]
+	var rows []MetricsRow
+	for i, b := range lines {
+		b = bytes.TrimSpace(b)
+		if len(b) == 0 {
+			continue
+		}
+		var r MetricsRow
+		if err := json.Unmarshal(b, &r); err != nil {
+			return nil, fmt.Errorf("read metrics %s:%d: %w", path, i+1, err)
+		}
+		rows = append(rows, r)
+	}
+	return rows, nil
+}
+
+// truncateMetrics rewrites path atomically with only the rows of step ≤
+// keepThrough.
+func truncateMetrics(path string, keepThrough int) error {
+	rows, err := ReadMetrics(path)
+	if err != nil || rows == nil {
+		return err
+	}
+	var buf bytes.Buffer
+	for _, r := range rows {
+		if r.Step > keepThrough {
+			continue
+		}
+		data, err := json.Marshal(r)
+		if err != nil {
+			return fmt.Errorf("encode metrics row: %w", err)
+		}
+		buf.Write(append(data, '\n'))
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("rewrite %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(buf.Bytes()); err != nil {
+		tmp.Close()
+		return fmt.Errorf("rewrite %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("rewrite %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("rewrite %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("rewrite %s: %w", path, err)
+	}
+	return nil
+}

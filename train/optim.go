@@ -1,0 +1,195 @@
+package train
+
+import (
+	"fmt"
+
+	"weaksup/torch"
+)
+
+// SGDConfig is the optimizer of the paper's recipe: SGD with momentum 0.9
+// and weight decay 1e-4 (Nesterov momentum as an option).
+type SGDConfig struct {
+	Momentum    float64 `json:"momentum"`
+	WeightDecay float64 `json:"weight_decay"`
+	Nesterov    bool    `json:"nesterov"`
+	// NoDecayNorm exempts batch-norm scales and shifts, biases and other
+	// one-dimensional parameters (SkipInit's alpha) from weight decay, as
+	// Goyal et al. (2017) and most later recipes do.
+	NoDecayNorm bool `json:"no_decay_norm"`
+}
+
+// DefaultSGD returns momentum 0.9, weight decay 1e-4, no Nesterov.
+func DefaultSGD() SGDConfig { return SGDConfig{Momentum: 0.9, WeightDecay: 1e-4} }
+
+// Optimizer is SGD over a fixed list of named parameters, with one
+// momentum buffer per parameter (torch.optim.SGD's state). It is not safe
+// for concurrent use.
+type Optimizer struct {
+	cfg    SGDConfig
+	groups [2]group // 0: with weight decay, 1: without
+}
+
+type group struct {
+	names    []string
+	params   []*torch.Tensor
+	momentum []*torch.Tensor // nil until the first step gives a parameter a gradient
+}
+
+// NewOptimizer returns SGD over params (trainable tensors with their
+// state_dict names; buffers are skipped).
+func NewOptimizer(params []Param, cfg SGDConfig) (*Optimizer, error) {
+	if cfg.Momentum < 0 || cfg.Momentum >= 1 {
+		return nil, fmt.Errorf("new optimizer: momentum %v, want in [0, 1)", cfg.Momentum)
+	}
+	if cfg.WeightDecay < 0 {
+		return nil, fmt.Errorf("new optimizer: weight decay %v, want ≥ 0", cfg.WeightDecay)
+	}
+	if cfg.Nesterov && cfg.Momentum == 0 {
+		return nil, fmt.Errorf("new optimizer: Nesterov momentum needs momentum > 0")
+	}
+	o := &Optimizer{cfg: cfg}
+	seen := map[string]bool{}
+	for _, p := range params {
+		if p.Buffer {
+			continue
+		}
+		if seen[p.Name] {
+			return nil, fmt.Errorf("new optimizer: parameter %q listed twice", p.Name)
+		}
+		seen[p.Name] = true
+		g := &o.groups[0]
+		if cfg.NoDecayNorm && len(p.Tensor.Shape()) <= 1 {
+			g = &o.groups[1]
+		}
+		g.names = append(g.names, p.Name)
+		g.params = append(g.params, p.Tensor)
+		g.momentum = append(g.momentum, nil)
+	}
+	if len(seen) == 0 {
+		return nil, fmt.Errorf("new optimizer: no trainable parameters")
+	}
+	return o, nil
+}
+
+// Params returns the optimized tensors.
+func (o *Optimizer) Params() []*torch.Tensor {
+	var out []*torch.Tensor
+	for _, g := range o.groups {
+		out = append(out, g.params...)
+	}
+	return out
+}
+
+// Step updates every parameter that has a gradient, at learning rate lr,
+// exactly as torch.optim.SGD.step does.
+func (o *Optimizer) Step(lr float64) error {
+	for i := range o.groups {
+		g := &o.groups[i]
+		if len(g.params) == 0 {
+			continue
+		}
+		wd := o.cfg.WeightDecay
+		if i == 1 {
+			wd = 0
+		}
+		err := torch.SGDStep(g.params, g.momentum, torch.SGD{LR: lr, Momentum: o.cfg.Momentum, WeightDecay: wd, Nesterov: o.cfg.Nesterov})
+		if err != nil {
+			return fmt.Errorf("optimizer step: %w", err)
+		}
+	}
+	return nil
+}
+
+// ZeroGrad drops the gradients of every parameter.
+func (o *Optimizer) ZeroGrad() error {
+	if err := torch.ZeroGrad(o.Params()); err != nil {
+		return fmt.Errorf("zero gradients: %w", err)
+	}
+	return nil
+}
+
+// State returns the momentum buffers that exist, named after their
+// parameters: what a checkpoint saves. The tensors belong to the optimizer.
+func (o *Optimizer) State() []Param {
+	var out []Param
+	for _, g := range o.groups {
+		for i, m := range g.momentum {
+			if m != nil {
+				out = append(out, Param{Name: g.names[i], Tensor: m})
+			}
+		}
+	}
+	return out
+}
+
+// SetState replaces the momentum buffers with copies of state (as State
+// returned it, on any device), moved to the device of each parameter.
+// Names it does not know are an error; parameters state does not name get
+// no buffer (their next step starts one, as a fresh optimizer would).
+func (o *Optimizer) SetState(state []Param) error {
+	byName := map[string]*torch.Tensor{}
+	for _, p := range state {
+		byName[p.Name] = p.Tensor
+	}
+	used := 0
+	for gi := range o.groups {
+		g := &o.groups[gi]
+		for i, name := range g.names {
+			src, ok := byName[name]
+			if !ok {
+				continue
+			}
+			used++
+			if got, want := fmt.Sprint(src.Shape()), fmt.Sprint(g.params[i].Shape()); got != want {
+				return fmt.Errorf("set optimizer state: momentum of %q has shape %s, parameter %s", name, got, want)
+			}
+			dev, err := g.params[i].Device()
+			if err != nil {
+				return fmt.Errorf("set optimizer state: %q: %w", name, err)
+			}
+			buf := torch.Keep(src.To(dev).Clone())
+			if err := buf.Err(); err != nil {
+				return fmt.Errorf("set optimizer state: %q: %w", name, err)
+			}
+			if g.params[i].IsChannelsLast() {
+				cl := torch.Keep(buf.ToFormat(torch.ChannelsLast))
+				buf.Close()
+				buf = cl
+				if err := buf.Err(); err != nil {
+					return fmt.Errorf("set optimizer state: %q: %w", name, err)
+				}
+			}
+			g.momentum[i].Close()
+			g.momentum[i] = buf
+		}
+	}
+	if used != len(byName) {
+		for name := range byName {
+			if !o.has(name) {
+				return fmt.Errorf("set optimizer state: momentum for unknown parameter %q", name)
+			}
+		}
+	}
+	return nil
+}
+
+func (o *Optimizer) has(name string) bool {
+	for _, g := range o.groups {
+		for _, n := range g.names {
+			if n == name {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Close frees the momentum buffers. It is idempotent.
+func (o *Optimizer) Close() {
+	for gi := range o.groups {
+		for i, m := range o.groups[gi].momentum {
+			m.Close()
+			o.groups[gi].momentum[i] = nil
+		}
+	}
+}
