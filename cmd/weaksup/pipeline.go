@@ -22,7 +22,9 @@ const pipelineHelp = `Run the data stages over a working directory, in order:
   shards        write surviving labelled records as Arrow training shards
 
 A finished stage whose config and inputs have not changed is skipped; --force
-reruns it. A killed stage resumes where it stopped when run again.
+reruns it. A killed stage resumes where it stopped when run again. A stage
+none of whose flags are given keeps the config it last ran with, so later
+runs only need the flags that change.
 
 Subcommands:
   run     run one stage (--stage NAME) or all of them (default)
@@ -71,6 +73,9 @@ func (c *PipelineCommand) run(ctx context.Context, args []string) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q (flags go before them? see --help)", fs.Args())
 	}
+	if err := cfg.KeepRecorded(*workdir, setFlags(fs)); err != nil {
+		return err
+	}
 	r := &pipeline.Runner{Workdir: *workdir, Stages: cfg.Stages(), Log: os.Stderr, Force: *force}
 	return r.Run(ctx, *stage)
 }
@@ -82,6 +87,9 @@ func (c *PipelineCommand) status(args []string) error {
 	}
 	if _, err := os.Stat(*workdir); errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("working directory %s does not exist (flag --workdir)", *workdir)
+	}
+	if err := cfg.KeepRecorded(*workdir, setFlags(fs)); err != nil {
+		return err
 	}
 	r := &pipeline.Runner{Workdir: *workdir, Stages: cfg.Stages()}
 	states, err := r.Status()
@@ -106,4 +114,11 @@ func (c *PipelineCommand) status(args []string) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Stage, status, finished, secs, counts)
 	}
 	return tw.Flush()
+}
+
+// setFlags returns the names of the flags given on the command line.
+func setFlags(fs *flag.FlagSet) map[string]bool {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	return set
 }
