@@ -1,0 +1,67 @@
+package experiment
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"weaksup/demo"
+	"weaksup/pipeline"
+)
+
+// The quick world goes through every data stage over a real loopback
+// server: records are crawled with failures, labelled, de-duplicated and
+// sharded, and dedup catches the planted copies of target images.
+func TestDataStagesOnQuickWorld(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	w, err := StartWorld(ctx, filepath.Join(dir, "world"), demo.Quick(), os.Stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	cfg, _, err := PipelineConfig(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	workdir := filepath.Join(dir, "work")
+	r := &pipeline.Runner{Workdir: workdir, Stages: cfg.Stages(), Log: os.Stderr}
+	if err := r.Run(ctx, "all"); err != nil {
+		t.Fatal(err)
+	}
+	states, err := r.Status()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range states {
+		if s.Status != "done" {
+			t.Errorf("stage %s: status %q (%s), want done", s.Stage, s.Status, s.Why)
+		}
+		t.Logf("%s: %s", s.Stage, pipeline.FormatCounts(s.Record.Counts))
+	}
+	score, err := ScoreDedup(workdir, w.World)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("dedup: %+v", score)
+	if score.Planted < 5 {
+		t.Fatalf("only %d planted copies were crawled, want >= 5", score.Planted)
+	}
+	// Resized, re-encoded, brightened and mirrored copies are always caught;
+	// crops move the DCT grid and some escape the default radius (see the
+	// recall table in BENCHMARKS.md).
+	missed := map[string]bool{}
+	for _, id := range score.MissedIDs {
+		missed[id] = true
+	}
+	for _, d := range w.Duplicates {
+		if missed[d.CrawlID] && !strings.Contains(d.Transform, "crop") {
+			t.Errorf("planted copy %s (%s of %s) not caught", d.CrawlID, d.Transform, d.TargetPath)
+		}
+	}
+	if score.FalsePositives != 0 {
+		t.Errorf("%d crawled records dropped as target copies that are not planted copies", score.FalsePositives)
+	}
+}
