@@ -76,11 +76,13 @@ func Normalize(data []byte, cfg ImageConfig) (Image, string) {
 	if min(hdr.Width, hdr.Height) < max(cfg.MinSide, 1) {
 		return img, OutcomeTooSmall
 	}
-	src, err := decode(img.Format, data)
+	src, err := decode(img.Format, data, cfg.Size)
 	if err != nil {
 		return img, OutcomeDecodeError
 	}
-	if b := src.Bounds(); b.Dx() != hdr.Width || b.Dy() != hdr.Height {
+	// A JPEG may decode scaled down (DCT scaling) but never larger.
+	if b := src.Bounds(); b.Empty() || b.Dx() > hdr.Width || b.Dy() > hdr.Height ||
+		(img.Format != "jpeg" && (b.Dx() != hdr.Width || b.Dy() != hdr.Height)) {
 		return img, OutcomeDecodeError
 	}
 	out := resizeShorter(src, cfg.Size)
@@ -90,12 +92,9 @@ func Normalize(data []byte, cfg ImageConfig) (Image, string) {
 	if img.PHash, err = dedup.PHash(out); err != nil {
 		return img, OutcomeHashError
 	}
-	var buf bytes.Buffer
-	buf.Grow(32 << 10)
-	if err := jpeg.Encode(&buf, out, &jpeg.Options{Quality: cfg.Quality}); err != nil {
+	if img.JPEG, err = jpegEncode(out, cfg.Quality); err != nil {
 		return img, OutcomeDecodeError
 	}
-	img.JPEG = buf.Bytes()
 	img.Width, img.Height = out.Bounds().Dx(), out.Bounds().Dy()
 	return img, ""
 }
@@ -115,11 +114,13 @@ func decodeConfig(format string, data []byte) (image.Config, error) {
 	return image.Config{}, fmt.Errorf("decode %s header: unsupported format", format)
 }
 
-func decode(format string, data []byte) (image.Image, error) {
+// decode decodes the whole image; a JPEG codec that can may decode it
+// scaled down as long as its shorter side stays >= minSide.
+func decode(format string, data []byte, minSide int) (image.Image, error) {
 	r := bytes.NewReader(data)
 	switch format {
 	case "jpeg":
-		return jpeg.Decode(r)
+		return jpegDecode(data, minSide)
 	case "png":
 		return png.Decode(r)
 	case "gif":

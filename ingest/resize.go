@@ -84,11 +84,13 @@ func resizeYCbCr(m *image.YCbCr, dw, dh int) *image.YCbCr {
 		SubsampleRatio: image.YCbCrSubsampleRatio420, Rect: image.Rect(0, 0, dw, dh)}
 }
 
-// kernel holds, for each output index, the input indexes and weights
-// (fixed point, summing to 1<<14) of a 1-D resampling.
+// kernel holds, for each output index i, a window of taps consecutive
+// input indexes starting at start[i] and their weights (fixed point,
+// summing to 1<<weightBits) for a 1-D resampling. Weights that fall off
+// the edges are folded onto the edge pixels.
 type kernel struct {
 	taps    int
-	index   []int32
+	start   []int
 	weights []int32
 }
 
@@ -98,30 +100,31 @@ func makeKernel(src, dst int) kernel {
 	scale := float64(src) / float64(dst)
 	support := max(scale, 1)
 	taps := int(math.Ceil(2*support)) + 1
-	k := kernel{taps: taps, index: make([]int32, dst*taps), weights: make([]int32, dst*taps)}
+	n := min(taps, src) // window length
+	k := kernel{taps: n, start: make([]int, dst), weights: make([]int32, dst*n)}
 	fw := make([]float64, taps)
 	for i := range dst {
 		center := (float64(i)+0.5)*scale - 0.5
 		left := int(math.Ceil(center - support))
 		sum := 0.0
 		for j := range taps {
-			x := float64(left+j) - center
-			fw[j] = max(0, 1-math.Abs(x)/support)
+			fw[j] = max(0, 1-math.Abs(float64(left+j)-center)/support)
 			sum += fw[j]
 		}
-		total := int32(0)
-		best := 0
+		start := min(max(left, 0), src-n)
+		k.start[i] = start
+		w := k.weights[i*n : (i+1)*n]
+		total, best := int32(0), 0
 		for j := range taps {
-			idx := min(max(left+j, 0), src-1)
+			at := min(max(left+j, 0), src-1) - start
 			wt := int32(math.Round(fw[j] / sum * (1 << weightBits)))
-			k.index[i*taps+j] = int32(idx)
-			k.weights[i*taps+j] = wt
+			w[at] += wt
 			total += wt
-			if fw[j] > fw[best] {
-				best = j
+			if w[at] > w[best] {
+				best = at
 			}
 		}
-		k.weights[i*taps+best] += 1<<weightBits - total // exact unit sum
+		w[best] += 1<<weightBits - total // exact unit sum
 	}
 	return k
 }
@@ -166,7 +169,7 @@ func resizePlane(p plane, dw, dh int) plane {
 			if wt == 0 {
 				continue
 			}
-			r := int(k.index[y*k.taps+j])
+			r := k.start[y] + j
 			row := tmp.pix[r*tmp.stride : r*tmp.stride+n]
 			for x, v := range row {
 				acc[x] += wt * int32(v)
@@ -184,11 +187,11 @@ func horizontal(dst, src []byte, k kernel, ch int) {
 	taps := k.taps
 	if ch == 1 {
 		for x := range dst {
-			idx := k.index[x*taps : x*taps+taps]
+			win := src[k.start[x] : k.start[x]+taps]
 			wts := k.weights[x*taps : x*taps+taps]
 			var sum int32
-			for j, i := range idx {
-				sum += wts[j] * int32(src[i])
+			for j, w := range wts {
+				sum += w * int32(win[j])
 			}
 			dst[x] = clampByte(sum)
 		}
@@ -196,12 +199,12 @@ func horizontal(dst, src []byte, k kernel, ch int) {
 	}
 	w := len(dst) / ch
 	for x := range w {
-		idx := k.index[x*taps : x*taps+taps]
+		win := src[k.start[x]*ch : (k.start[x]+taps)*ch]
 		wts := k.weights[x*taps : x*taps+taps]
 		for c := range ch {
 			var sum int32
-			for j, i := range idx {
-				sum += wts[j] * int32(src[int(i)*ch+c])
+			for j, w := range wts {
+				sum += w * int32(win[j*ch+c])
 			}
 			dst[x*ch+c] = clampByte(sum)
 		}
