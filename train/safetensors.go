@@ -101,9 +101,7 @@ func ParseSafetensors(r io.ReaderAt, size int64) (*Safetensors, error) {
 			continue
 		}
 		var info SafetensorsInfo
-		dec := json.NewDecoder(strings.NewReader(string(msg)))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&info); err != nil {
+		if err := json.Unmarshal(msg, &info); err != nil {
 			return nil, malformed("tensor %q: %v", name, err)
 		}
 		dt, ok := safetensorsDTypes[info.DType]
@@ -124,7 +122,12 @@ func ParseSafetensors(r io.ReaderAt, size int64) (*Safetensors, error) {
 	for _, info := range f.Tensors {
 		infos = append(infos, info)
 	}
-	sort.Slice(infos, func(i, j int) bool { return infos[i].Offset[0] < infos[j].Offset[0] })
+	sort.Slice(infos, func(i, j int) bool {
+		if infos[i].Offset[0] != infos[j].Offset[0] {
+			return infos[i].Offset[0] < infos[j].Offset[0]
+		}
+		return infos[i].Offset[1] < infos[j].Offset[1] // empty tensors first
+	})
 	var at int64
 	for _, info := range infos {
 		if info.Offset[0] != at {

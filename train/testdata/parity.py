@@ -11,7 +11,7 @@ load_state_dict(strict=True), and writes DIR/reference.safetensors with:
   grad.<name>           gradient of sum(train_logits * r) for every parameter
   after.<name>          every buffer after the train-mode forward
 
-Usage: /usr/bin/python3 parity.py DIR [THREADS]
+Usage: /usr/bin/python3 parity.py [--threads N] DIR...
 
 With "channels_last": "1" in the metadata of inputs.safetensors, the model
 and x are converted to torch.channels_last first, as the Go side does.
@@ -119,8 +119,16 @@ def build(arch, num_classes):
 
 
 def main():
-    d = sys.argv[1]
-    torch.set_num_threads(int(sys.argv[2]) if len(sys.argv) > 2 else 1)
+    args = sys.argv[1:]
+    threads = 1
+    if args[:1] == ["--threads"]:
+        threads, args = int(args[1]), args[2:]
+    torch.set_num_threads(threads)
+    for d in args:
+        reference(d)
+
+
+def reference(d):
     weights, meta = load_file(d + "/model.safetensors")
     inputs, input_meta = load_file(d + "/inputs.safetensors")
     arch = json.loads(meta["arch"])

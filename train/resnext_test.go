@@ -1,0 +1,345 @@
+package train
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"weaksup/torch"
+)
+
+func newModel(t *testing.T, arch string, o Options) *ResNeXt {
+	t.Helper()
+	needLib(t)
+	a, err := LookupArch(arch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Arch = a
+	if o.NumClasses == 0 {
+		o.NumClasses = 10
+	}
+	m, err := NewResNeXt(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(m.Close)
+	return m
+}
+
+// TestParameterCounts checks the trainable sizes against torchvision's
+// published counts (torchvision.models docs, "num_params").
+func TestParameterCounts(t *testing.T) {
+	tests := []struct {
+		arch string
+		want int64
+	}{
+		{"resnext50_32x4d", 25028904},
+		{"resnext101_32x8d", 88791336},
+	}
+	for _, tc := range tests {
+		t.Run(tc.arch, func(t *testing.T) {
+			m := newModel(t, tc.arch, Options{NumClasses: 1000})
+			if got := m.NumParameters(); got != tc.want {
+				t.Errorf("parameters: got %d, want %d", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestStateDictNames(t *testing.T) {
+	m := newModel(t, "resnext50_32x4d", Options{NumClasses: 5})
+	ps := m.Parameters()
+	// 53 BN layers × 5 tensors + 53 convs + fc weight and bias.
+	if len(ps) != 53*5+53+2 {
+		t.Errorf("state_dict has %d tensors, want %d", len(ps), 53*5+53+2)
+	}
+	want := map[string][]int64{
+		"conv1.weight":                      {64, 3, 7, 7},
+		"bn1.running_mean":                  {64},
+		"bn1.num_batches_tracked":           {},
+		"layer1.0.conv2.weight":             {128, 4, 3, 3},
+		"layer1.0.downsample.0.weight":      {256, 64, 1, 1},
+		"layer1.0.downsample.1.running_var": {256},
+		"layer2.0.conv2.weight":             {256, 8, 3, 3},
+		"layer4.2.bn3.weight":               {2048},
+		"fc.weight":                         {5, 2048},
+		"fc.bias":                           {5},
+	}
+	for name, shape := range want {
+		p := m.Param(name)
+		if p == nil {
+			t.Errorf("%s: missing", name)
+			continue
+		}
+		if got := p.Shape(); fmt.Sprint(got) != fmt.Sprint(shape) {
+			t.Errorf("%s: shape %v, want %v", name, got, shape)
+		}
+	}
+	if m.Param("layer1.1.downsample.0.weight") != nil {
+		t.Errorf("an identity block has a projection shortcut")
+	}
+	for _, p := range ps {
+		if p.Buffer == p.Tensor.RequiresGrad() {
+			t.Errorf("%s: buffer=%v but requires grad=%v", p.Name, p.Buffer, p.Tensor.RequiresGrad())
+		}
+	}
+}
+
+func TestInitFollowsMSRA(t *testing.T) {
+	m := newModel(t, "resnext50_32x4d", Options{NumClasses: 1000, ZeroInitLastBN: true})
+	s := torch.NewScope()
+	defer s.Close()
+	std := func(name string) float64 {
+		v, err := m.Param(name).Float32s()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sum, sq float64
+		for _, x := range v {
+			sum += float64(x)
+			sq += float64(x) * float64(x)
+		}
+		mean := sum / float64(len(v))
+		return math.Sqrt(sq/float64(len(v)) - mean*mean)
+	}
+	tests := []struct {
+		name string
+		want float64
+	}{
+		{"conv1.weight", math.Sqrt(2.0 / (64 * 49))},
+		{"layer3.0.conv2.weight", math.Sqrt(2.0 / (512 * 9))}, // fan-out ignores groups, as PyTorch does
+		{"layer4.0.conv3.weight", math.Sqrt(2.0 / 2048)},
+		{"fc.weight", 1 / math.Sqrt(2048) / math.Sqrt(3)}, // U(-b, b) has std b/√3
+	}
+	for _, tc := range tests {
+		if got := std(tc.name); math.Abs(got-tc.want) > 0.05*tc.want {
+			t.Errorf("%s: std %.5f, want %.5f", tc.name, got, tc.want)
+		}
+	}
+	for _, name := range []string{"layer1.0.bn3.weight", "layer4.2.bn3.weight", "layer2.1.bn2.weight", "bn1.weight"} {
+		v, _ := m.Param(name).Float32s()
+		zero := strings.HasSuffix(name, "bn3.weight")
+		if (v[0] == 0) != zero {
+			t.Errorf("%s[0] = %v with ZeroInitLastBN", name, v[0])
+		}
+	}
+}
+
+func TestBlockVariantsTrain(t *testing.T) {
+	for _, block := range []Block{Bottleneck, PreAct, SkipInit} {
+		for _, arch := range []string{"resnext_tiny", "resnext50_32x4d"} {
+			t.Run(fmt.Sprintf("block=%v/arch=%s", block, arch), func(t *testing.T) {
+				if err := torch.ManualSeed(3); err != nil {
+					t.Fatal(err)
+				}
+				m := newModel(t, arch, Options{NumClasses: 7, Block: block, ChannelsLast: true})
+				s := torch.NewScope()
+				defer s.Close()
+				size := int64(32)
+				if arch == "resnext50_32x4d" {
+					size = 64
+				}
+				x := torch.Randn(torch.Float32, torch.CPU, 2, 3, size, size)
+				y, err := m.Forward(x, true)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := y.Shape(); fmt.Sprint(got) != "[2 7]" {
+					t.Fatalf("logits shape %v, want [2 7]", got)
+				}
+				if err := y.Sum().Backward(); err != nil {
+					t.Fatal(err)
+				}
+				// Every trainable tensor that the output depends on at
+				// init has a gradient; the fc bias always does.
+				if g := m.Param("fc.bias").Grad(); g == nil {
+					t.Errorf("fc.bias has no gradient")
+				}
+				if block == SkipInit {
+					// alpha = 0: the branch does not reach the output,
+					// but alpha itself gets a gradient.
+					g, _ := m.Param("layer1.0.alpha").Grad().Float32s()
+					if len(g) != 1 || g[0] == 0 {
+						t.Errorf("layer1.0.alpha gradient %v, want non-zero", g)
+					}
+				}
+				f, err := m.Features(x, false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := f.Shape(); got[1] != int64(m.Options().Arch.FeatureDim()) {
+					t.Errorf("features shape %v, want [2 %d]", got, m.Options().Arch.FeatureDim())
+				}
+			})
+		}
+	}
+}
+
+func TestSkipInitStartsAsIdentityBranches(t *testing.T) {
+	m := newModel(t, "resnext_tiny", Options{Block: SkipInit})
+	s := torch.NewScope()
+	defer s.Close()
+	x := torch.Randn(torch.Float32, torch.CPU, 2, 3, 32, 32)
+	before, _ := mustForward(t, m, x).Float32s()
+	// With every alpha at 0, the residual branches' convs do not matter.
+	err := torch.NoGrad(func() error {
+		return m.Param("layer2.0.conv2.weight").MulScalarInPlace(5)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, _ := mustForward(t, m, x).Float32s()
+	for i := range before {
+		if before[i] != after[i] {
+			t.Fatalf("logit %d changed from %v to %v", i, before[i], after[i])
+		}
+	}
+}
+
+func mustForward(t *testing.T, m *ResNeXt, x *torch.Tensor) *torch.Tensor {
+	t.Helper()
+	y, err := m.Forward(x, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return y
+}
+
+func TestSaveLoadRoundTrip(t *testing.T) {
+	needLib(t)
+	torch.ManualSeed(1)
+	a := newModel(t, "resnext_tiny", Options{NumClasses: 6, ChannelsLast: true})
+	torch.ManualSeed(2)
+	b := newModel(t, "resnext_tiny", Options{NumClasses: 6})
+	s := torch.NewScope()
+	defer s.Close()
+	x := torch.Randn(torch.Float32, torch.CPU, 2, 3, 32, 32)
+	// A train-mode pass moves the running statistics off their init.
+	if _, err := a.Forward(x, true); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "model.safetensors")
+	if err := a.Save(path, map[string]string{"arch": "resnext_tiny"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Load(path, LoadOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	ya, _ := mustForward(t, a, x).Float32s()
+	yb, _ := mustForward(t, b, x).Float32s()
+	if rel, i, ok := compare(yb, ya, 1e-5); !ok {
+		t.Errorf("logit %d after load: got %v, want %v (%.3g)", i, yb[i], ya[i], rel)
+	}
+
+	// A new head: loading must skip fc, and only then succeed.
+	c := newModel(t, "resnext_tiny", Options{NumClasses: 3})
+	if err := c.Load(path, LoadOptions{}); err == nil || !strings.Contains(err.Error(), "fc.weight") {
+		t.Errorf("loading a 6-class fc into a 3-class model: got %v", err)
+	}
+	if err := c.Load(path, LoadOptions{IgnoreHead: true}); err != nil {
+		t.Errorf("load with IgnoreHead: %v", err)
+	}
+	d := newModel(t, "resnext_tiny", Options{Block: PreAct})
+	if err := d.Load(path, LoadOptions{}); err == nil {
+		t.Errorf("loading bottleneck weights into a pre-activation net: got no error")
+	}
+}
+
+func TestReplaceHead(t *testing.T) {
+	m := newModel(t, "resnext_tiny", Options{NumClasses: 4})
+	n0, _ := torch.Live()
+	before := len(m.Trainable())
+	if err := m.ReplaceHead(9); err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Param("fc.weight").Shape(); fmt.Sprint(got) != "[9 256]" {
+		t.Errorf("fc.weight shape %v, want [9 256]", got)
+	}
+	if after := len(m.Trainable()); after != before {
+		t.Errorf("trainable tensors: %d before, %d after", before, after)
+	}
+	if n1, _ := torch.Live(); n1 != n0 {
+		t.Errorf("live tensors %d → %d: the old head leaked", n0, n1)
+	}
+	s := torch.NewScope()
+	defer s.Close()
+	y := mustForward(t, m, torch.Randn(torch.Float32, torch.CPU, 1, 3, 32, 32))
+	if got := y.Shape(); got[1] != 9 {
+		t.Errorf("logits %v after the new head", got)
+	}
+	if err := m.ReplaceHead(0); err == nil {
+		t.Errorf("ReplaceHead(0): got no error")
+	}
+}
+
+func TestArchLookupAndValidation(t *testing.T) {
+	for _, name := range ArchNames() {
+		a, err := LookupArch(name)
+		if err != nil || a.validate() != nil {
+			t.Errorf("%s: %v %v", name, err, a.validate())
+		}
+	}
+	if _, err := LookupArch("resnet50"); !errors.Is(err, ErrUnknownArch) {
+		t.Errorf("LookupArch(resnet50): got %v, want ErrUnknownArch", err)
+	}
+	bad := []Arch{
+		{Name: "no stages", Groups: 1, WidthPerGroup: 4, StemWidth: 8},
+		{Name: "mismatch", Layers: []int{1}, Planes: []int{16, 32}, Groups: 1, WidthPerGroup: 64, StemWidth: 8},
+		{Name: "too narrow", Layers: []int{1}, Planes: []int{8}, Groups: 32, WidthPerGroup: 4, StemWidth: 8},
+	}
+	for _, a := range bad {
+		if _, err := NewResNeXt(Options{Arch: a, NumClasses: 2}); err == nil {
+			t.Errorf("%s: got no error", a.Name)
+		}
+	}
+	for _, s := range []string{"bottleneck", "preact", "skipinit"} {
+		b, err := ParseBlock(s)
+		if err != nil || b.String() != s {
+			t.Errorf("ParseBlock(%q): got %v, %v", s, b, err)
+		}
+	}
+	if _, err := ParseBlock("basic"); err == nil {
+		t.Errorf("ParseBlock(basic): got no error")
+	}
+}
+
+// TestForwardDoesNotLeak runs forward, backward and an SGD step of the tiny
+// net and checks that no tensor outlives its step.
+func TestForwardDoesNotLeak(t *testing.T) {
+	m := newModel(t, "resnext_tiny", Options{ChannelsLast: true})
+	params := m.Trainable()
+	mom := make([]*torch.Tensor, len(params))
+	defer func() {
+		for _, t := range mom {
+			t.Close()
+		}
+	}()
+	step := func() {
+		s := torch.NewScope()
+		defer s.Close()
+		x := torch.Randn(torch.Float32, torch.CPU, 4, 3, 32, 32)
+		y, err := m.Forward(x, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := y.LogSoftmax(1).Mean().Neg().Backward(); err != nil {
+			t.Fatal(err)
+		}
+		if err := torch.SGDStep(params, mom, torch.SGD{LR: 0.1, Momentum: 0.9}); err != nil {
+			t.Fatal(err)
+		}
+		torch.ZeroGrad(params)
+	}
+	step()
+	n0, b0 := torch.Live()
+	for i := 0; i < 20; i++ {
+		step()
+	}
+	if n1, b1 := torch.Live(); n1 != n0 || b1 != b0 {
+		t.Errorf("live %d tensors %d bytes after the first step, %d and %d after 20 more", n0, b0, n1, b1)
+	}
+}
