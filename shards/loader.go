@@ -440,6 +440,7 @@ func (l *Loader) produce(epoch, consumed int) {
 func (l *Loader) work() {
 	defer l.wg.Done()
 	sc := &scratch{}
+	defer sc.dec.close()
 	var buf []byte
 	var pcg rand.PCG
 	r := rand.New(&pcg)

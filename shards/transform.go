@@ -1,11 +1,9 @@
 package shards
 
 import (
-	"bytes"
 	"fmt"
 	"image"
 	"image/color"
-	"image/jpeg"
 	_ "image/png" // fine-tuning folders may hold PNGs
 	"math"
 	"math/rand/v2"
@@ -46,12 +44,15 @@ type scratch struct {
 	planes [3][]float32 // resampled Y,Cb,Cr (or R,G,B) at Size×Size
 	tmp    []float32
 	wx, wy filter
+	dec    decoder
 }
 
 // Apply decodes data and writes 3×Size×Size floats into dst. r drives the
 // random crop and flip; it is unused in evaluation mode.
 func (t *Transform) Apply(dst []float32, data []byte, r *rand.Rand) error {
-	return t.apply(dst, data, r, &scratch{})
+	sc := &scratch{}
+	defer sc.dec.close()
+	return t.apply(dst, data, r, sc)
 }
 
 func (t *Transform) apply(dst []float32, data []byte, r *rand.Rand, sc *scratch) error {
@@ -59,17 +60,26 @@ func (t *Transform) apply(dst []float32, data []byte, r *rand.Rand, sc *scratch)
 	if len(dst) < 3*n {
 		return fmt.Errorf("transform image: destination holds %d floats, need %d", len(dst), 3*n)
 	}
-	img, err := decode(data)
+	w, h, err := sc.dec.size(data)
 	if err != nil {
 		return err
 	}
-	b := img.Bounds()
-	w, h := b.Dx(), b.Dy()
 	if w <= 0 || h <= 0 {
 		return fmt.Errorf("decode image: empty %dx%d image", w, h)
 	}
 	x0, y0, cw, ch := t.cropBox(w, h, r)
 	flip := t.Train && r.IntN(2) == 1
+	img, err := sc.dec.decode(data, reduction(math.Min(cw, ch), t.Size))
+	if err != nil {
+		return err
+	}
+	// The decoder may have scaled the image down; map the crop onto it.
+	b := img.Bounds()
+	if b.Dx() != w || b.Dy() != h {
+		fx, fy := float64(b.Dx())/float64(w), float64(b.Dy())/float64(h)
+		x0, cw, y0, ch = x0*fx, cw*fx, y0*fy, ch*fy
+		w, h = b.Dx(), b.Dy()
+	}
 	for c := range sc.planes {
 		if cap(sc.planes[c]) < n {
 			sc.planes[c] = make([]float32, n)
@@ -106,23 +116,6 @@ func (t *Transform) apply(dst []float32, data []byte, r *rand.Rand, sc *scratch)
 		t.store(dst, sc, flip, false)
 	}
 	return nil
-}
-
-func decode(data []byte) (img image.Image, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("decode image: %v", r)
-		}
-	}()
-	if len(data) >= 2 && data[0] == 0xff && data[1] == 0xd8 {
-		img, err = jpeg.Decode(bytes.NewReader(data))
-	} else {
-		img, _, err = image.Decode(bytes.NewReader(data))
-	}
-	if err != nil {
-		return nil, fmt.Errorf("decode image: %w", err)
-	}
-	return img, nil
 }
 
 func subsample(r image.YCbCrSubsampleRatio) (fx, fy int) {
