@@ -1,0 +1,67 @@
+// Package train holds the ResNeXt family, its weights files, and the
+// training recipe of Mahajan et al. (ECCV 2018) that runs it: losses, SGD,
+// the learning-rate schedule, the loop, checkpoints and metrics. Kernels
+// and autograd are libtorch's, through package torch.
+//
+// # Models
+//
+// An Arch is a ResNeXt as a table of parameters, as torchvision expresses
+// it: Bottleneck blocks per stage, planes, cardinality (Groups, only on the
+// 3x3 conv) and width per group; a stage adds the 1x1 projection shortcut
+// (downsample.0 conv, downsample.1 BN) when the stride or width changes.
+// LookupArch knows resnext50_32x4d, resnext101_32x{4,8,16,32,48}d (ImageNet
+// stem), resnext29_8x64d (Xie et al.'s CIFAR net), resnext29_small (the
+// same layout, narrower: the small net for 32–64 px) and resnext_tiny (one
+// block per stage, for tests and the demo).
+//
+//	torch.ManualSeed(seed)
+//	arch, err := train.LookupArch("resnext29_small")
+//	m, err := train.NewResNeXt(train.Options{Arch: arch, NumClasses: k, ChannelsLast: true})
+//	defer m.Close()
+//
+// Options select the block (Bottleneck, PreAct, SkipInit), the zero-init of
+// the last BN γ of each block, the device, and the channels-last layout
+// (much faster on CPU; results equal PyTorch's in the same layout).
+// Initialization is torchvision's (MSRA normal, fan-out, for convs) and
+// draws from libtorch's default generator, always on the CPU.
+//
+// A step, in the order the loop runs it:
+//
+//	s := torch.NewScope()
+//	logits, err := m.Forward(x, true)     // x [N,3,H,W] float32; BN running stats update in place
+//	loss := torch.SoftCrossEntropy(logits, targets)
+//	err = loss.Backward()                  // gradients accumulate into each parameter's .grad
+//	err = torch.SGDStep(m.Trainable(), momentum, torch.SGD{LR: lr, Momentum: 0.9, WeightDecay: 1e-4})
+//	err = torch.ZeroGrad(m.Trainable())
+//	v, err := loss.Item()
+//	s.Close()
+//
+// Forward(x, false) is eval mode (run it inside torch.NoGrad); Features
+// returns the pooled [N, FeatureDim] features; Head returns fc.weight and
+// fc.bias; ReplaceHead puts a new fc of another size for fine-tuning.
+// Parameters returns the whole state_dict (parameters and BN buffers,
+// Buffer set) under torchvision names — conv1.weight, bn1.running_mean,
+// layer1.0.conv2.weight, layer1.0.downsample.1.num_batches_tracked,
+// fc.weight — and Trainable the tensors an optimizer updates, in the same
+// order. A model is not safe for concurrent use.
+//
+// # Weights files
+//
+// Weights are safetensors files with torchvision state_dict names, row-major
+// float32, BN buffers included: Save writes one atomically, and
+// torchvision.models.resnext50_32x4d().load_state_dict(..., strict=True)
+// accepts it; Load reads one back, strictly (LoadOptions.IgnoreHead to take
+// a backbone under a new head). SaveTensors and LoadTensors do the same for
+// any named tensors (optimizer state), and ParseSafetensors /
+// WriteSafetensors are the format itself, without libtorch.
+//
+// # Parity
+//
+// parity_test.go checks, with Debian's python3-torch and python3-torchvision
+// (testdata/parity.py), that for resnext50_32x4d and resnext29_small the
+// eval and train logits, every parameter gradient and the updated running
+// statistics equal PyTorch's on the same weights and inputs, and that
+// torchvision's own resnext50_32x4d loads our file with strict=True. Both
+// sides run the same libtorch, so the results are bit-identical; the test
+// allows a relative 1e-4.
+package train

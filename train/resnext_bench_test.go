@@ -1,0 +1,98 @@
+package train
+
+import (
+	"fmt"
+	"testing"
+
+	"weaksup/torch"
+)
+
+// BenchmarkTrainStep times one training step (train-mode forward,
+// soft-target cross-entropy, backward, SGD step, zero grad) on 2 threads.
+// testdata/bench_step.py runs the same step in PyTorch:
+//
+//	go test ./train -run '^$' -bench TrainStep
+//	/usr/bin/python3 train/testdata/bench_step.py --arch resnext29_small --batch 64 --size 32 --threads 2
+func BenchmarkTrainStep(b *testing.B) {
+	cases := []struct {
+		arch        string
+		batch, size int64
+	}{
+		{"resnext_tiny", 64, 32},
+		{"resnext29_small", 64, 32},
+		{"resnext50_32x4d", 16, 224},
+	}
+	for _, c := range cases {
+		for _, cl := range []bool{true, false} {
+			format := "contiguous"
+			if cl {
+				format = "channels_last"
+			}
+			name := fmt.Sprintf("arch=%s/batch=%d/size=%d/format=%s", c.arch, c.batch, c.size, format)
+			b.Run(name, func(b *testing.B) { benchTrainStep(b, c.arch, c.batch, c.size, cl) })
+		}
+	}
+}
+
+func benchTrainStep(b *testing.B, arch string, batch, size int64, channelsLast bool) {
+	needLib(b)
+	if err := torch.SetNumThreads(2); err != nil {
+		b.Fatal(err)
+	}
+	a, err := LookupArch(arch)
+	if err != nil {
+		b.Fatal(err)
+	}
+	const classes = 1000
+	m, err := NewResNeXt(Options{Arch: a, NumClasses: classes, ChannelsLast: channelsLast})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close()
+	params := m.Trainable()
+	mom := make([]*torch.Tensor, len(params))
+	defer func() {
+		for _, t := range mom {
+			t.Close()
+		}
+	}()
+	x := torch.Randn(torch.Float32, torch.CPU, batch, 3, size, size)
+	defer x.Close()
+	tg := make([]float32, batch*classes)
+	for i := int64(0); i < batch; i++ {
+		for j := int64(0); j < 3; j++ {
+			tg[i*classes+j] = 1.0 / 3
+		}
+	}
+	target := torch.FromFloat32(tg, batch, classes)
+	defer target.Close()
+	step := func() {
+		s := torch.NewScope()
+		defer s.Close()
+		y, err := m.Forward(x, true)
+		if err != nil {
+			b.Fatal(err)
+		}
+		loss := torch.SoftCrossEntropy(y, target)
+		if err := loss.Backward(); err != nil {
+			b.Fatal(err)
+		}
+		if err := torch.SGDStep(params, mom, torch.SGD{LR: 0.01, Momentum: 0.9, WeightDecay: 1e-4}); err != nil {
+			b.Fatal(err)
+		}
+		if err := torch.ZeroGrad(params); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := loss.Item(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for i := 0; i < 2; i++ {
+		step()
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		step()
+	}
+	b.ReportMetric(float64(batch)*float64(b.N)/b.Elapsed().Seconds(), "images/s")
+}
