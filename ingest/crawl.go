@@ -157,7 +157,11 @@ func readJobs(ctx context.Context, in Reader, st *store.Store, cfg Config, part,
 		if errors.As(err, &le) {
 			stats.lineError(le)
 			if stats.LineErrors[le.Reason] <= 10 && le.Reason != ReasonVideo {
-				fmt.Fprintf(log, "ingest: %s:%d: %v\n", filepath.Base(cfg.Input), le.Line, le)
+				msg := le.Reason
+				if le.Err != nil {
+					msg += ": " + le.Err.Error()
+				}
+				fmt.Fprintf(log, "ingest: %s:%d: %s\n", filepath.Base(cfg.Input), le.Line, msg)
 			}
 			bar.Add(1)
 			bar.Inc("bad")

@@ -14,6 +14,7 @@ type hostLimiter struct {
 	interval time.Duration
 	mu       sync.Mutex
 	hosts    map[string]*hostSlot
+	unrefs   int // since the last sweep
 }
 
 type hostSlot struct {
@@ -78,8 +79,18 @@ func (l *hostLimiter) release(host string) {
 func (l *hostLimiter) unref(host string, h *hostSlot) {
 	l.mu.Lock()
 	h.refs--
-	if h.refs == 0 && !h.next.After(time.Now()) {
+	now := time.Now()
+	if h.refs == 0 && !h.next.After(now) {
 		delete(l.hosts, host)
+	}
+	// Hosts left idle while their interval ran are dropped now and then.
+	if l.unrefs++; l.unrefs >= 4096 {
+		l.unrefs = 0
+		for name, s := range l.hosts {
+			if s.refs == 0 && !s.next.After(now) {
+				delete(l.hosts, name)
+			}
+		}
 	}
 	l.mu.Unlock()
 }
