@@ -102,12 +102,13 @@ const memoLimit = 1 << 20
 type Mapper struct {
 	db         *wordnet.DB
 	policy     Policy
-	concepts   map[*wordnet.Synset]*Concept
+	concepts   []Concept // by Synset.Index
 	byTag      map[string]*Concept
 	forms      map[string]*form
 	exc        map[string][]excBase
-	other      map[string]struct{} // joined verb/adj/adv lemmas and inflections
 	collisions int
+	otherOnce  sync.Once
+	other      map[string]struct{} // joined verb/adj/adv lemmas and inflections
 	memo       sync.Map // normal form → *Mapping
 	memoLen    atomic.Int64
 }
@@ -125,10 +126,11 @@ type Mapper struct {
 // tag_wnid ("bear_n09845191"); '_' never occurs in a normal form, so these
 // cannot clash with a hashtag.
 func NewMapper(db *wordnet.DB, policy Policy) *Mapper {
-	m := &Mapper{db: db, policy: policy, forms: map[string]*form{}, exc: map[string][]excBase{}, other: map[string]struct{}{}}
+	m := &Mapper{db: db, policy: policy, exc: map[string][]excBase{}}
 	lemmas := db.Lemmas()
 	m.forms = make(map[string]*form, len(lemmas))
-	for _, l := range lemmas {
+	forms := make([]form, len(lemmas))
+	for i, l := range lemmas {
 		key := Normalize(l.Name)
 		if key == "" {
 			continue
@@ -139,15 +141,22 @@ func NewMapper(db *wordnet.DB, policy Policy) *Mapper {
 				continue
 			}
 		}
-		m.forms[key] = &form{key: key, lemma: l}
+		forms[i] = form{key: key, lemma: l}
+		m.forms[key] = &forms[i]
 	}
 	m.nameSynsets()
-	for _, f := range m.forms {
-		ranked := f.lemma.Ranked()
-		f.senses = make([]*Concept, len(ranked))
-		for i, s := range ranked {
-			f.senses[i] = m.concepts[s]
+	senses := make([]*Concept, 0, 150_000)
+	for i := range forms {
+		f := &forms[i]
+		if f.lemma == nil {
+			continue
 		}
+		ranked := f.lemma.Ranked()
+		start := len(senses)
+		for _, s := range ranked {
+			senses = append(senses, &m.concepts[s.Index()])
+		}
+		f.senses = senses[start:len(senses):len(senses)]
 		switch {
 		case policy == All:
 			f.chosen = f.senses
@@ -163,15 +172,24 @@ func NewMapper(db *wordnet.DB, policy Policy) *Mapper {
 			m.exc[key] = append(m.exc[key], excBase{joined: Normalize(b), raw: b})
 		}
 	}
-	for _, pos := range []wordnet.POS{wordnet.Verb, wordnet.Adj, wordnet.Adv} {
-		for w := range db.LemmaSet(pos) {
-			m.other[Normalize(w)] = struct{}{}
-		}
-		for infl := range db.ExceptionList(pos) {
-			m.other[Normalize(infl)] = struct{}{}
-		}
-	}
 	return m
+}
+
+// otherForms indexes the verb, adjective and adverb lemmas and inflections
+// in joined form, on first need.
+func (m *Mapper) otherForms() map[string]struct{} {
+	m.otherOnce.Do(func() {
+		m.other = map[string]struct{}{}
+		for _, pos := range []wordnet.POS{wordnet.Verb, wordnet.Adj, wordnet.Adv} {
+			for w := range m.db.LemmaSet(pos) {
+				m.other[Normalize(w)] = struct{}{}
+			}
+			for infl := range m.db.ExceptionList(pos) {
+				m.other[Normalize(infl)] = struct{}{}
+			}
+		}
+	})
+	return m.other
 }
 
 // better reports whether lemma a should own the joined form key over b.
@@ -190,26 +208,27 @@ func better(a, b *wordnet.Lemma, key string) bool {
 
 func (m *Mapper) nameSynsets() {
 	synsets := m.db.Synsets()
-	m.concepts = make(map[*wordnet.Synset]*Concept, len(synsets))
+	m.concepts = make([]Concept, len(synsets))
 	m.byTag = make(map[string]*Concept, len(synsets))
-	all := make([]Concept, len(synsets))
-	groups := map[string][]*Concept{}
+	groups := map[string][]*Concept{} // tags several synsets start with
 	for i := range synsets {
 		s := &synsets[i]
-		c := &all[i]
+		c := &m.concepts[i]
 		c.Synset = s
 		c.Tag = Normalize(s.Words[0].Lemma)
 		if c.Tag == "" {
 			c.Tag = s.WNID()
 		}
-		m.concepts[s] = c
-		groups[c.Tag] = append(groups[c.Tag], c)
-	}
-	for tag, cs := range groups {
-		if len(cs) == 1 {
-			m.byTag[tag] = cs[0]
+		if prev, dup := m.byTag[c.Tag]; dup {
+			if groups[c.Tag] == nil {
+				groups[c.Tag] = []*Concept{prev}
+			}
+			groups[c.Tag] = append(groups[c.Tag], c)
 			continue
 		}
+		m.byTag[c.Tag] = c
+	}
+	for tag, cs := range groups {
 		owner := cs[0] // lowest offset: synsets are in offset order
 		if f := m.forms[tag]; f != nil {
 			first := f.lemma.Ranked()[0]
@@ -240,7 +259,7 @@ func (m *Mapper) Policy() Policy { return m.policy }
 func (m *Mapper) Collisions() int { return m.collisions }
 
 // Concept returns the canonical concept of a synset of the mapper's database.
-func (m *Mapper) Concept(s *wordnet.Synset) *Concept { return m.concepts[s] }
+func (m *Mapper) Concept(s *wordnet.Synset) *Concept { return &m.concepts[s.Index()] }
 
 // ConceptByTag returns the concept with a canonical tag, or nil.
 func (m *Mapper) ConceptByTag(tag string) *Concept { return m.byTag[tag] }
@@ -251,7 +270,7 @@ func (m *Mapper) ConceptByWNID(wnid string) (*Concept, error) {
 	if err != nil {
 		return nil, err
 	}
-	return m.concepts[s], nil
+	return &m.concepts[s.Index()], nil
 }
 
 // FormOf returns the joined lemma form a synset's lemma is found under, and
@@ -334,12 +353,13 @@ func (m *Mapper) morph(n string) (*form, string) {
 }
 
 func (m *Mapper) notNoun(n string) bool {
-	if _, ok := m.other[n]; ok {
+	other := m.otherForms()
+	if _, ok := other[n]; ok {
 		return true
 	}
 	for _, pos := range []wordnet.POS{wordnet.Verb, wordnet.Adj} {
 		for _, b := range wordnet.Detach(n, pos) {
-			if _, ok := m.other[b]; ok {
+			if _, ok := other[b]; ok {
 				return true
 			}
 		}

@@ -204,6 +204,7 @@ func decodeCompact(data string) (db *DB, err error) {
 			d.fail("synset offset overflows")
 		}
 		s.Offset = uint32(off)
+		s.index = int32(i)
 		s.LexFile = d.byte()
 		nw := d.count(2)
 		if nw == 0 {

@@ -123,7 +123,7 @@ func (db *DB) readData(path string) error {
 		if int64(e.offset) != off {
 			return fmt.Errorf("synset offset %08d is not the line's byte offset %d", e.offset, off)
 		}
-		db.synsets = append(db.synsets, Synset{Offset: e.offset, LexFile: e.lexFile, Words: e.words, Gloss: e.gloss})
+		db.synsets = append(db.synsets, Synset{Offset: e.offset, LexFile: e.lexFile, Words: e.words, Gloss: e.gloss, index: int32(len(db.synsets))})
 		ptrs = append(ptrs, e.ptrs)
 		lines = append(lines, n)
 		return nil

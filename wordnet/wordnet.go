@@ -76,7 +76,12 @@ type Synset struct {
 	Words    []Word // in the synset's own order; Words[0] is its head lemma
 	Gloss    string
 	Pointers []Pointer
+	index    int32
 }
+
+// Index is the synset's position in DB.Synsets (offset order), for tables
+// indexed by synset.
+func (s *Synset) Index() int { return int(s.index) }
 
 // WNID is the ImageNet-style synset id: 'n' and the 8-digit offset.
 func (s *Synset) WNID() string {

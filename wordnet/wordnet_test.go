@@ -79,6 +79,9 @@ func diffDB(a, b *DB) string {
 	}
 	for i := range a.synsets {
 		x, y := &a.synsets[i], &b.synsets[i]
+		if x.Index() != i || y.Index() != i {
+			return fmt.Sprintf("synset %d: index %d vs %d", i, x.Index(), y.Index())
+		}
 		if x.Offset != y.Offset || x.LexFile != y.LexFile || x.Gloss != y.Gloss || !reflect.DeepEqual(x.Words, y.Words) {
 			return fmt.Sprintf("synset %d: %+v vs %+v", i, *x, *y)
 		}

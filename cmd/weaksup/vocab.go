@@ -1,15 +1,211 @@
 package main
 
-import "context"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
 
-// VocabCommand is the `weaksup vocab` command.
+	"weaksup/canonicalize"
+	"weaksup/pipeline"
+	"weaksup/store"
+	"weaksup/wordnet"
+)
+
+// VocabCommand is the `weaksup vocab` command: show or build the hashtag
+// vocabulary.
 type VocabCommand struct{}
 
-// Run parses flags and reports that the command is not built yet.
+const vocabHelp = `Show or build the label vocabulary (vocab.tsv: id, tag, wnid, count,
+member hashtags).
+
+Subcommands:
+  show   (the default) size, hash, the most frequent tags with their counts
+         and member hashtags, and how many records kept a label, for the
+         vocabulary of a working directory (--workdir) or a file (--file)
+  build  write a vocabulary without labelling anything: the 1,000 ImageNet-1k
+         synsets with every hashtag form of each (--imagenet1k), or the top
+         concepts of a working directory's records (--workdir)
+
+The canonicalize stage of 'weaksup pipeline run' builds <workdir>/vocab.tsv
+itself; give it --vocab-file to reuse a vocabulary with its label ids.
+
+Examples:
+  weaksup vocab show --workdir work --top 20
+  weaksup vocab show --file vocab.tsv
+  weaksup vocab build --imagenet1k --out in1k-vocab.tsv
+  weaksup vocab build --workdir work --vocab-size 1000 --min-count 5 --out vocab-1k.tsv`
+
+// Run dispatches to show or build.
 func (c *VocabCommand) Run(ctx context.Context, args []string) error {
-	fs := newFlagSet("vocab", "vocab [flags]", `Build or inspect the hashtag vocabulary.`)
+	sub := "show"
+	if len(args) > 0 && (args[0] == "show" || args[0] == "build") {
+		sub, args = args[0], args[1:]
+	}
+	if sub == "build" {
+		return c.build(ctx, args)
+	}
+	return c.show(args)
+}
+
+func (c *VocabCommand) show(args []string) error {
+	fs := newFlagSet("vocab", "vocab [show|build] [flags]", vocabHelp)
+	workdir := fs.String("workdir", "work", "working directory whose vocab.tsv (and canonicalize stage record) to show")
+	file := fs.String("file", "", "vocabulary file to show instead of the working directory's")
+	top := fs.Int("top", 20, "tags to list, most images first")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	return errNotBuilt("weaksup vocab")
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q (see --help)", fs.Args())
+	}
+	path := *file
+	if path == "" {
+		path = filepath.Join(*workdir, canonicalize.VocabFileName)
+	}
+	v, err := canonicalize.LoadVocabulary(path)
+	if errors.Is(err, os.ErrNotExist) && *file == "" {
+		return fmt.Errorf("no vocabulary in %s (flag --workdir): run 'weaksup pipeline run --stage canonicalize --workdir %s' first", *workdir, *workdir)
+	}
+	if err != nil {
+		return err
+	}
+	var counts map[string]int64
+	if *file == "" {
+		rec, ok, err := pipeline.ReadRecord(*workdir, pipeline.StageCanonicalize)
+		if err != nil {
+			return err
+		}
+		if ok {
+			counts = rec.Counts
+		}
+	}
+	return printVocab(os.Stdout, path, v, counts, *top)
+}
+
+func printVocab(w io.Writer, path string, v *canonicalize.Vocabulary, counts map[string]int64, top int) error {
+	var labels, members int64
+	for _, e := range v.Entries {
+		labels += e.Count
+		members += int64(len(e.Members))
+	}
+	fmt.Fprintf(w, "vocabulary  %s\n  tags      %d\n  hashtags  %d member forms\n  hash      %s\n  labels    %d (image-tag pairs)\n", path, v.Len(), members, v.Hash(), labels)
+	if counts != nil && counts["records"] > 0 {
+		r := counts["records"]
+		fmt.Fprintf(w, "  records   %d: %d labelled (%.1f%%), %d dropped (%s)\n", r, counts["labelled"], pct(counts["labelled"], r), counts["dropped"], canonicalize.DropNoVocabTag)
+		if h := counts["hashtags"]; h > 0 {
+			fmt.Fprintf(w, "  hashtags  %d distinct: %d mapped to WordNet nouns (%.1f%%)", h, counts["mapped"], pct(counts["mapped"], h))
+			var reasons []string
+			for _, r := range []canonicalize.Reason{canonicalize.ReasonUnknown, canonicalize.ReasonNotNoun, canonicalize.ReasonAmbiguous, canonicalize.ReasonTooShort, canonicalize.ReasonTooLong, canonicalize.ReasonEmpty} {
+				if n := counts["unmapped_"+string(r)]; n > 0 {
+					reasons = append(reasons, fmt.Sprintf("%d %s", n, r))
+				}
+			}
+			if len(reasons) > 0 {
+				fmt.Fprintf(w, "; unmapped: %s", strings.Join(reasons, ", "))
+			}
+			fmt.Fprintln(w)
+		}
+	}
+	if top <= 0 || v.Len() == 0 {
+		return nil
+	}
+	entries := append([]canonicalize.Entry(nil), v.Entries...)
+	sortEntries(entries)
+	if len(entries) > top {
+		entries = entries[:top]
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tTAG\tWNID\tIMAGES\tMEMBERS")
+	for _, e := range entries {
+		m := strings.Join(e.Members, ",")
+		if len(m) > 60 {
+			m = m[:57] + "..."
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\n", e.ID, e.Tag, e.WNID, e.Count, m)
+	}
+	return tw.Flush()
+}
+
+// sortEntries orders entries by images, most first, then id.
+func sortEntries(es []canonicalize.Entry) {
+	for i := 1; i < len(es); i++ {
+		for j := i; j > 0 && (es[j].Count > es[j-1].Count || es[j].Count == es[j-1].Count && es[j].ID < es[j-1].ID); j-- {
+			es[j], es[j-1] = es[j-1], es[j]
+		}
+	}
+}
+
+func pct(a, b int64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return 100 * float64(a) / float64(b)
+}
+
+func (c *VocabCommand) build(ctx context.Context, args []string) error {
+	fs := newFlagSet("vocab build", "vocab build --out FILE (--imagenet1k | --workdir DIR) [flags]", vocabHelp)
+	out := fs.String("out", "vocab.tsv", "vocabulary file to write")
+	in1k := fs.Bool("imagenet1k", false, "the 1,000 ImageNet-1k synsets, ids in class order, every hashtag form of each as members")
+	wnids := fs.String("wnids", "", "with --imagenet1k: a wnid list (one a line) instead of the embedded ImageNet-1k list")
+	workdir := fs.String("workdir", "", "working directory whose records' hashtags to count for the top concepts")
+	cfg := canonicalize.DefaultConfig()
+	fs.StringVar(&cfg.WordNetDir, "wordnet-dir", cfg.WordNetDir, "WordNet database directory; empty: the embedded WordNet 3.0")
+	fs.StringVar(&cfg.SensePolicy, "sense-policy", cfg.SensePolicy, "senses an ambiguous hashtag stands for: first, all or drop-ambiguous")
+	fs.IntVar(&cfg.VocabSize, "vocab-size", cfg.VocabSize, "with --workdir: concepts to keep, most images first")
+	fs.Int64Var(&cfg.MinCount, "min-count", cfg.MinCount, "with --workdir: images a concept needs")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q (see --help)", fs.Args())
+	}
+	if *in1k == (*workdir != "") {
+		fs.Usage()
+		return fmt.Errorf("give one of --imagenet1k and --workdir")
+	}
+	if *in1k {
+		cfg.Vocab, cfg.WNIDsFile = canonicalize.VocabImageNet1k, *wnids
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	policy, _ := canonicalize.ParsePolicy(cfg.SensePolicy)
+	db, err := wordnet.Load(cfg.WordNetDir)
+	if err != nil {
+		return fmt.Errorf("load wordnet (flag --wordnet-dir): %w", err)
+	}
+	m := canonicalize.NewMapper(db, policy)
+	counter := canonicalize.NewCounter(m)
+	if *workdir != "" {
+		st, err := store.Open(filepath.Join(*workdir, "store"))
+		if err != nil {
+			return fmt.Errorf("open the store of %s (flag --workdir): %w", *workdir, err)
+		}
+		err = st.Records(func(r *store.Record) error {
+			if r.OK() {
+				counter.Add(r.RawTags)
+			}
+			return ctx.Err()
+		})
+		if cerr := st.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("count hashtags in %s: %w", *workdir, err)
+		}
+	}
+	v, err := cfg.Vocabulary(m, counter)
+	if err != nil {
+		return err
+	}
+	if err := v.WriteFile(*out); err != nil {
+		return err
+	}
+	return printVocab(os.Stdout, *out, v, nil, 10)
 }

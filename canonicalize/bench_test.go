@@ -1,0 +1,90 @@
+package canonicalize
+
+import "testing"
+
+// benchHashtags returns n hashtags drawn like the corpus test's: WordNet
+// lemmas spelt many ways (CamelCase, '_', '-', upper case, '#'), a fifth of
+// them noise that WordNet does not know as nouns.
+func benchHashtags(b *testing.B, m *Mapper, n int) []string {
+	c := genCorpus(m.DB(), m, n, 5000, 7)
+	var out []string
+	for _, tags := range c.tags {
+		out = append(out, tags...)
+	}
+	return out[:n]
+}
+
+func BenchmarkMap(b *testing.B) {
+	m := embeddedMapper(b, First)
+	mixed := benchHashtags(b, m, 100_000)
+	var normal []string
+	for _, h := range mixed {
+		if mp := m.Map(h); mp.Form != "" {
+			normal = append(normal, mp.Form)
+		}
+	}
+	unicode := []string{"＃ＢｒｏｗｎＢｅａｒ", "#Straße", "#café", "#東京", "#Ｄｏｇｓ", "#new\u2013york"}
+	for _, in := range []struct {
+		name string
+		tags []string
+	}{{"input=hashtags", mixed}, {"input=normal-forms", normal}, {"input=unicode", unicode}} {
+		b.Run(in.name, func(b *testing.B) {
+			b.ReportAllocs()
+			mapped := 0
+			for i := 0; b.Loop(); i++ {
+				if m.Map(in.tags[i%len(in.tags)]).OK() {
+					mapped++
+				}
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "hashtags/s")
+		})
+	}
+}
+
+func BenchmarkLabel(b *testing.B) {
+	m := embeddedMapper(b, First)
+	c := genCorpus(m.DB(), m, 50_000, 5000, 3)
+	counter := NewCounter(m)
+	for _, tags := range c.tags {
+		counter.Add(tags)
+	}
+	v, err := counter.TopK(DefaultVocabSize, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	lab := NewLabeler(m, v)
+	b.Run("vocab=top", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			lab.Label(c.tags[i%len(c.tags)])
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+	})
+}
+
+func BenchmarkNewMapper(b *testing.B) {
+	db := embeddedMapper(b, First).DB()
+	for _, p := range []Policy{First, All} {
+		b.Run("policy="+p.String(), func(b *testing.B) {
+			for b.Loop() {
+				NewMapper(db, p)
+			}
+		})
+	}
+}
+
+func BenchmarkNormalize(b *testing.B) {
+	for _, in := range []struct{ name, tag string }{
+		{"input=ascii-normal", "brownbear"},
+		{"input=ascii-camel", "#BrownBears"},
+		{"input=fullwidth", "＃ＢｒｏｗｎＢｅａｒｓ"},
+	} {
+		b.Run(in.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				Normalize(in.tag)
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "hashtags/s")
+		})
+	}
+}
