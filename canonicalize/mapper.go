@@ -109,7 +109,7 @@ type Mapper struct {
 	collisions int
 	otherOnce  sync.Once
 	other      map[string]struct{} // joined verb/adj/adv lemmas and inflections
-	memo       sync.Map // normal form → *Mapping
+	memo       sync.Map            // normal form → *Mapping
 	memoLen    atomic.Int64
 }
 
