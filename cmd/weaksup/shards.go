@@ -1,15 +1,100 @@
 package main
 
-import "context"
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
 
-// ShardsCommand is the `weaksup shards` command.
+	"weaksup/shards"
+)
+
+// ShardsCommand is the `weaksup shards` command: inspect or verify a shard
+// directory.
 type ShardsCommand struct{}
 
-// Run parses flags and reports that the command is not built yet.
+const shardsHelp = `Inspect or verify the Arrow training shards the shards stage wrote.
+
+Subcommands:
+  inspect  print the manifest summary and a histogram of the top tags;
+           --dump N writes the first N images of a split with an index.tsv
+  verify   check every shard's size, SHA-256, schema and rows against
+           manifest.json; names the bad shard and row and exits 1
+
+Examples:
+  weaksup shards inspect work/shards
+  weaksup shards inspect --top 50 --dump 20 --dump-dir /tmp/peek --split val work/shards
+  weaksup shards verify work/shards`
+
+// Run dispatches to inspect or verify.
 func (c *ShardsCommand) Run(ctx context.Context, args []string) error {
-	fs := newFlagSet("shards", "shards inspect|verify DIR", `Inspect or verify Arrow training shards.`)
-	if err := parseFlags(fs, args); err != nil {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprintf(os.Stderr, "Usage: weaksup shards inspect|verify [flags] DIR\n\n%s\n", shardsHelp)
+		if len(args) == 0 {
+			return errUsage
+		}
+		return flag.ErrHelp
+	}
+	switch args[0] {
+	case "inspect":
+		return c.inspect(args[1:])
+	case "verify":
+		return c.verify(args[1:])
+	}
+	fmt.Fprintf(os.Stderr, "weaksup shards: unknown subcommand %q (want inspect or verify)\n", args[0])
+	return errUsage
+}
+
+func (c *ShardsCommand) inspect(args []string) error {
+	fs := newFlagSet("shards inspect", "shards inspect [flags] DIR", shardsHelp)
+	top := fs.Int("top", 20, "tags to show in the histogram")
+	dump := fs.Int("dump", 0, "write the first N images of --split to --dump-dir")
+	dumpDir := fs.String("dump-dir", "shard-dump", "where --dump writes images and index.tsv")
+	split := fs.String("split", shards.SplitTrain, "split to dump: train or val")
+	dir, err := shardsDir(fs, args)
+	if err != nil {
 		return err
 	}
-	return errNotBuilt("weaksup shards")
+	if err := shards.Inspect(dir, os.Stdout, *top); err != nil {
+		return err
+	}
+	if *dump > 0 {
+		n, err := shards.Dump(dir, *split, *dump, *dumpDir)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("\nwrote %d images of %s and index.tsv to %s\n", n, *split, *dumpDir)
+	}
+	return nil
+}
+
+func (c *ShardsCommand) verify(args []string) error {
+	fs := newFlagSet("shards verify", "shards verify DIR", shardsHelp)
+	dir, err := shardsDir(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := shards.Verify(dir, os.Stdout); err != nil {
+		return fmt.Errorf("verify %s: %w", dir, err)
+	}
+	fmt.Println("all shards match the manifest")
+	return nil
+}
+
+// shardsDir parses flags and the one DIR argument.
+func shardsDir(fs *flag.FlagSet, args []string) (string, error) {
+	if err := parseFlags(fs, args); err != nil {
+		return "", err
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintln(fs.Output(), "weaksup: want exactly one shard directory")
+		fs.Usage()
+		return "", errUsage
+	}
+	dir := fs.Arg(0)
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("open shard directory %s: it does not exist", dir)
+	}
+	return dir, nil
 }
