@@ -452,8 +452,8 @@ func (r *run) microStep(b *shards.Batch) (float64, error) {
 		if last == "" {
 			last = "none yet"
 		}
-		return 0, fmt.Errorf("step %d (lr %.4g): %w (%v); stopped without saving; last good checkpoint: %s; lower --lr or lengthen the warm-up and resume: %w",
-			r.step+1, r.sched.LR(r.step), ErrNonFinite, v, last, ErrNonFinite)
+		return 0, fmt.Errorf("step %d (lr %.4g): %w (%v); stopped without saving; last good checkpoint: %s; lower --lr or lengthen the warm-up, then resume",
+			r.step+1, r.sched.LR(r.step), ErrNonFinite, v, last)
 	}
 	if r.cfg.Accumulate > 1 {
 		loss = loss.MulScalar(1 / float64(r.cfg.Accumulate))
