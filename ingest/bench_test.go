@@ -32,13 +32,18 @@ func photoLike(w, h, seed int) *image.RGBA {
 	return m
 }
 
-// imageServer serves n distinct JPEGs of w x h at /i/<k>, for any k.
+// imageServer serves n distinct JPEGs of w x h at /i/<k>, for any k, and
+// 404 elsewhere.
 func imageServer(tb testing.TB, n, w, h int) *httptest.Server {
 	imgs := make([][]byte, n)
 	for i := range imgs {
 		imgs[i] = encodeJPEG(photoLike(w, h, i+1), 85)
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.URL.Path, "/i/") {
+			http.NotFound(rw, r)
+			return
+		}
 		k, _ := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/i/"))
 		b := imgs[k%n]
 		rw.Header().Set("Content-Type", "image/jpeg")

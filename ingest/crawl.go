@@ -84,6 +84,16 @@ func Run(ctx context.Context, st *store.Store, workdir string, cfg Config, log i
 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	go func() {
+		// Count in the background so the crawl starts at once; the bar
+		// shows an ETA when the count arrives.
+		if n, err := CountLines(ctx, cfg.Input, in.Format); err == nil {
+			if cfg.MaxRecords > 0 {
+				n = min(n, cfg.MaxRecords)
+			}
+			bar.SetTotal(n)
+		}
+	}()
 	fetcher := NewFetcher(cfg.fetchConfig())
 	defer fetcher.Close()
 

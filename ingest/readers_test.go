@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"os"
@@ -282,6 +283,34 @@ func TestRecordTags(t *testing.T) {
 	for _, tt := range tests {
 		if got := recordTags(tt.in); !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("recordTags(%+v) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestCountLines(t *testing.T) {
+	dir := t.TempDir()
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte("a\nb\n\nc"))
+	zw.Close()
+	files := []struct {
+		name string
+		data []byte
+		want int64
+	}{
+		{"a.jsonl", []byte("{}\n{}\n"), 2},
+		{"b.jsonl.gz", gz.Bytes(), 4},
+		{"c.csv", []byte("url\nx\ny"), 2},
+		{"d.tsv", nil, 0},
+		{"e.parquet", writeParquet(t, []parquetRow{{key: 1}, {key: 2}, {key: 3}, {key: 4}, {key: 5}}), 5},
+	}
+	for _, f := range files {
+		path := filepath.Join(dir, f.name)
+		if err := os.WriteFile(path, f.data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := CountLines(context.Background(), path, FormatAuto); got != f.want || err != nil {
+			t.Errorf("CountLines(%s) = %d, %v; want %d", f.name, got, err, f.want)
 		}
 	}
 }
