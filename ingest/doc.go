@@ -17,6 +17,20 @@
 // times. Records are keyed by id, so a rerun after kill -9 never stores a
 // record twice; at worst it fetches again what had not yet been flushed.
 //
+// JPEG is decoded and encoded with Go's image/jpeg by default. Built with
+// -tags turbojpeg (cgo and Debian's libturbojpeg0-dev), it uses
+// libjpeg-turbo instead and decodes large JPEGs DCT-scaled to the smallest
+// size that still covers the target, about five times faster; JPEGCodec
+// says which codec a binary has. The perceptual hash (dedup.PHash) is taken
+// of the normalized image, the one stored, so its value can differ by a
+// few bits between the two builds.
+//
+// Fetching refuses loopback, private, link-local and multicast peers at
+// connect time (redirects included) unless AllowPrivate is set, sends no
+// request through environment proxies, and treats X-Robots-Tag noai,
+// noimageai, noindex and none (for all crawlers or for "weaksup") as an
+// opt-out.
+//
 // The package does not deduplicate images (package dedup does) and does not
 // interpret hashtags beyond extracting them from captions (package
 // canonicalize does).
