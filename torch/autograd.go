@@ -203,6 +203,7 @@ func SGDStep(params, momentum []*Tensor, o SGD) error {
 	for i, m := range momentum {
 		if m == nil && bufs[i] != nil {
 			momentum[i] = &Tensor{h: bufs[i]}
+			watch(momentum[i])
 		}
 	}
 	if rc != 0 {

@@ -147,6 +147,8 @@ func TestSGDStepMatchesTorchOptim(t *testing.T) {
 			}
 		})
 	}
+	s := NewScope()
+	defer s.Close()
 	if err := SGDStep([]*Tensor{Ones(Float32, CPU, 1)}, nil, SGD{}); err == nil {
 		t.Errorf("SGDStep with mismatched buffers: got no error")
 	}
@@ -212,8 +214,10 @@ func TestTrainingStepsDoNotLeak(t *testing.T) {
 	if err := ManualSeed(7); err != nil {
 		t.Fatal(err)
 	}
-	w1 := Randn(Float32, CPU, 8, 3, 3, 3).MulScalar(0.2)
-	w2 := Randn(Float32, CPU, 4, 8)
+	init := NewScope()
+	w1 := Keep(Randn(Float32, CPU, 8, 3, 3, 3).MulScalar(0.2))
+	w2 := Keep(Randn(Float32, CPU, 4, 8))
+	init.Close()
 	params := []*Tensor{w1, w2}
 	bn := BatchNorm{Weight: Ones(Float32, CPU, 8), Bias: Zeros(Float32, CPU, 8),
 		RunningMean: Zeros(Float32, CPU, 8), RunningVar: Ones(Float32, CPU, 8), NumBatchesTracked: Zeros(Int64, CPU)}

@@ -62,6 +62,7 @@ func failed(err error) *Tensor { return &Tensor{err: err} }
 func adopt(h C.wt_tensor) *Tensor {
 	t := &Tensor{h: h}
 	register(t)
+	watch(t)
 	return t
 }
 
