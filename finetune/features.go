@@ -1,0 +1,245 @@
+package finetune
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"weaksup/pipeline"
+	"weaksup/shards"
+	"weaksup/torch"
+	"weaksup/train"
+)
+
+// Features are the pooled backbone features of a list of images, in the
+// list's order, with their classes: what the linear probe trains on.
+type Features struct {
+	Dim     int       `json:"dim"`
+	Classes int       `json:"classes"`
+	Vectors []float32 `json:"-"` // Len × Dim, row-major
+	Labels  []int32   `json:"-"`
+}
+
+// Len is the number of images.
+func (f *Features) Len() int { return len(f.Labels) }
+
+// Row returns the features of image i.
+func (f *Features) Row(i int) []float32 { return f.Vectors[i*f.Dim : (i+1)*f.Dim] }
+
+// ExtractOptions configure Extract.
+type ExtractOptions struct {
+	ImageSize int
+	Batch     int // images per forward pass (default 64)
+	Workers   int // decode goroutines (default GOMAXPROCS)
+	Device    torch.Device
+	Log       io.Writer // progress; nil discards it
+	Label     string    // progress label
+}
+
+// Extract runs the backbone of m in evaluation mode without gradients over
+// items (center crop, no augmentation) and returns their pooled features.
+func Extract(ctx context.Context, m train.Model, items []Item, numClasses int, o ExtractOptions) (*Features, error) {
+	if len(items) == 0 {
+		return nil, errors.New("extract features: no images")
+	}
+	if o.Label == "" {
+		o.Label = "features"
+	}
+	f := &Features{Classes: numClasses, Labels: make([]int32, len(items))}
+	err := forImages(ctx, items, numClasses, o, func(x *torch.Tensor, b *shards.Batch) error {
+		y, err := m.Features(x, false)
+		if err != nil {
+			return err
+		}
+		if o.Device != torch.CPU {
+			y = y.To(torch.CPU)
+		}
+		v, err := y.Float32s()
+		if err != nil {
+			return err
+		}
+		if f.Dim == 0 {
+			f.Dim = len(v) / b.N
+			f.Vectors = make([]float32, len(items)*f.Dim)
+		}
+		if len(v) != b.N*f.Dim {
+			return fmt.Errorf("got %d features for %d images of dim %d", len(v), b.N, f.Dim)
+		}
+		for j := 0; j < b.N; j++ {
+			i := b.Items[j]
+			copy(f.Vectors[i*f.Dim:(i+1)*f.Dim], v[j*f.Dim:(j+1)*f.Dim])
+			f.Labels[i] = items[i].Class
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("extract features: %w", err)
+	}
+	return f, nil
+}
+
+func orDiscard(w io.Writer) io.Writer {
+	if w == nil {
+		return io.Discard
+	}
+	return w
+}
+
+// FeatureKey fingerprints what features depend on: the weights file's
+// bytes (or the seed of a random network), the architecture, the image
+// size, and every image's path, class, size and modification time. A
+// cache file is reused only under the same key.
+func FeatureKey(weights string, seed uint64, arch string, imageSize int, items []Item) (string, error) {
+	h := sha256.New()
+	fmt.Fprintf(h, "weaksup features v1\narch %s\nsize %d\n", arch, imageSize)
+	if weights == "" {
+		fmt.Fprintf(h, "random init seed %d\n", seed)
+	} else {
+		f, err := os.Open(weights)
+		if err != nil {
+			return "", fmt.Errorf("fingerprint weights: %w", err)
+		}
+		_, err = io.Copy(h, f)
+		f.Close()
+		if err != nil {
+			return "", fmt.Errorf("fingerprint weights %s: %w", weights, err)
+		}
+	}
+	for _, it := range items {
+		st, err := os.Stat(it.Path)
+		if err != nil {
+			return "", fmt.Errorf("fingerprint images: %w", err)
+		}
+		fmt.Fprintf(h, "%s\t%d\t%d\t%d\n", it.Path, it.Class, st.Size(), st.ModTime().UnixNano())
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// featureMagic starts every feature cache file.
+const featureMagic = "WSFEAT01"
+
+type featureHeader struct {
+	Key     string `json:"key"`
+	Images  int    `json:"images"`
+	Dim     int    `json:"dim"`
+	Classes int    `json:"classes"`
+}
+
+// ErrStaleFeatures is returned by ReadFeatures when the file was computed
+// for another key (other weights, images or settings).
+var ErrStaleFeatures = errors.New("feature cache is stale")
+
+// WriteFeatures writes f under key to path atomically: the magic, a
+// little-endian uint32 header length, a JSON header, the float32 vectors
+// and the int32 labels, all little-endian.
+func WriteFeatures(path, key string, f *Features) error {
+	hdr, err := json.Marshal(featureHeader{Key: key, Images: f.Len(), Dim: f.Dim, Classes: f.Classes})
+	if err != nil {
+		return fmt.Errorf("write features %s: %w", path, err)
+	}
+	var buf bytes.Buffer
+	buf.Grow(len(featureMagic) + 4 + len(hdr) + 4*len(f.Vectors) + 4*len(f.Labels))
+	buf.WriteString(featureMagic)
+	binary.Write(&buf, binary.LittleEndian, uint32(len(hdr)))
+	buf.Write(hdr)
+	binary.Write(&buf, binary.LittleEndian, f.Vectors)
+	binary.Write(&buf, binary.LittleEndian, f.Labels)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("write features: %w", err)
+	}
+	if err := pipeline.WriteFileAtomic(path, buf.Bytes()); err != nil {
+		return fmt.Errorf("write features %s: %w", path, err)
+	}
+	return nil
+}
+
+// ReadFeatures reads a file written by WriteFeatures under key. A file of
+// another key gives ErrStaleFeatures; a damaged one an error naming it.
+func ReadFeatures(path, key string) (*Features, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read features: %w", err)
+	}
+	bad := func(msg string) error { return fmt.Errorf("read features %s: %s", path, msg) }
+	if len(data) < len(featureMagic)+4 || string(data[:len(featureMagic)]) != featureMagic {
+		return nil, bad("not a weaksup feature file")
+	}
+	n := binary.LittleEndian.Uint32(data[len(featureMagic):])
+	rest := data[len(featureMagic)+4:]
+	if uint64(n) > uint64(len(rest)) {
+		return nil, bad("header runs past the end of the file")
+	}
+	var h featureHeader
+	if err := json.Unmarshal(rest[:n], &h); err != nil {
+		return nil, bad("header: " + err.Error())
+	}
+	if h.Key != key {
+		return nil, fmt.Errorf("read features %s: %w", path, ErrStaleFeatures)
+	}
+	body := rest[n:]
+	if h.Images < 0 || h.Dim < 0 || h.Classes < 0 || h.Dim > 1<<20 || uint64(h.Images)*uint64(h.Dim+1)*4 != uint64(len(body)) {
+		return nil, bad(fmt.Sprintf("%d bytes of data for %d images of %d features", len(body), h.Images, h.Dim))
+	}
+	f := &Features{Dim: h.Dim, Classes: h.Classes, Vectors: make([]float32, h.Images*h.Dim), Labels: make([]int32, h.Images)}
+	for i := range f.Vectors {
+		f.Vectors[i] = math.Float32frombits(binary.LittleEndian.Uint32(body[4*i:]))
+	}
+	body = body[4*len(f.Vectors):]
+	for i := range f.Labels {
+		f.Labels[i] = int32(binary.LittleEndian.Uint32(body[4*i:]))
+		if f.Labels[i] < 0 || int(f.Labels[i]) >= h.Classes {
+			return nil, bad(fmt.Sprintf("image %d has class %d outside [0,%d)", i, f.Labels[i], h.Classes))
+		}
+	}
+	return f, nil
+}
+
+// CachedFeatures returns the features of items from dir/<split>-<key>.feat
+// when it holds them under key, and otherwise extracts them and writes the
+// file. It reports whether the cache was used.
+func CachedFeatures(ctx context.Context, dir, split, key string, m train.Model, items []Item, numClasses int, o ExtractOptions) (*Features, bool, error) {
+	path := filepath.Join(dir, fmt.Sprintf("%s-%s.feat", split, key[:min(16, len(key))]))
+	f, err := ReadFeatures(path, key)
+	if err == nil && f.Len() == len(items) && f.Classes == numClasses {
+		return f, true, nil
+	}
+	if err != nil && !errors.Is(err, os.ErrNotExist) && !errors.Is(err, ErrStaleFeatures) && o.Log != nil {
+		fmt.Fprintf(o.Log, "%v; computing the features again\n", err)
+	}
+	if o.Label == "" {
+		o.Label = "features " + split
+	}
+	f, err = Extract(ctx, m, items, numClasses, o)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := WriteFeatures(path, key, f); err != nil {
+		return nil, false, err
+	}
+	return f, false, nil
+}
+
+// featureFiles lists the cache files of dir, for tests and clean-up.
+func featureFiles(dir string) ([]string, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range ents {
+		if strings.HasSuffix(e.Name(), ".feat") {
+			out = append(out, e.Name())
+		}
+	}
+	return out, nil
+}

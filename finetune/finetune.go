@@ -1,0 +1,381 @@
+package finetune
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"weaksup/pipeline"
+	"weaksup/plot"
+	"weaksup/shards"
+	"weaksup/torch"
+	"weaksup/train"
+)
+
+// Modes of Run.
+const (
+	ModeFull   = "full"   // new head, every layer trained
+	ModeLinear = "linear" // linear classifier on frozen, cached features
+)
+
+// Output files of Run, inside Config.Out.
+const (
+	ModelFile       = train.ModelFile // the final network, backbone and new head
+	MetricsJSONFile = "metrics.json"  // val top-1/top-5/per-class (Metrics)
+	ConfusionFile   = "confusion.png" // for at most MaxConfusionClasses classes
+	FeaturesDir     = "features"      // linear: cached train/val features
+	ProbeDir        = "probe"         // linear: the classifier's training run
+)
+
+// Config is one fine-tuning run. Zero values take the documented defaults.
+type Config struct {
+	Task    string  `json:"task"`
+	Data    string  `json:"data"`
+	Dataset Options `json:"dataset"`
+	From    string  `json:"from"`  // weights (see ResolveFrom) or FromNone
+	Arch    string  `json:"arch"`  // required with --from none
+	Block   string  `json:"block"` // with --from none
+	Mode    string  `json:"mode"`  // ModeFull (default) or ModeLinear
+	Out     string  `json:"out"`
+
+	ImageSize    int     `json:"image_size"` // 0: the pretraining size, else 224 (ImageNet stem) or 64 (small stem)
+	Batch        int     `json:"batch"`      // default 64 (full), 256 (linear)
+	Epochs       int     `json:"epochs"`     // default 10 (full), 100 (linear)
+	LR           float64 `json:"lr"`         // base LR per 256 images; default 0.1 (full), 1.0 (linear)
+	WarmupEpochs float64 `json:"warmup_epochs"`
+	WeightDecay  float64 `json:"weight_decay"`
+	Nesterov     bool    `json:"nesterov"`
+	// CropScale is the smallest area fraction of the training random crop
+	// (default 0.08, the ImageNet recipe); full mode only.
+	CropScale float64 `json:"crop_scale"`
+	Seed      uint64  `json:"seed"`
+	Workers   int     `json:"workers"`
+	// Resume continues the run in Out from its newest checkpoint (and, for
+	// the linear probe, its cached features).
+	Resume bool `json:"-"`
+	// Device runs the network there (default CPU).
+	Device torch.Device `json:"-"`
+	// Log receives progress bars and messages; nil discards them.
+	Log io.Writer `json:"-"`
+}
+
+// RegisterFlags adds the fine-tuning flags to fs, with defaults that work.
+func (c *Config) RegisterFlags(fs *flag.FlagSet) {
+	c.registerCommon(fs)
+	fs.StringVar(&c.Mode, "mode", ModeFull, "full: new head, train all layers; linear: linear classifier on frozen cached features")
+	fs.StringVar(&c.Out, "out", "", "output directory: model.safetensors, finetune.json, metrics.json, checkpoints/ (required)")
+	fs.StringVar(&c.Block, "block", "bottleneck", "block design with --from none: bottleneck, preact or skipinit")
+	fs.IntVar(&c.Batch, "batch", 0, "images per step (0: 64 full, 256 linear)")
+	fs.IntVar(&c.Epochs, "epochs", 0, "training epochs (0: 10 full, 100 linear)")
+	fs.Float64Var(&c.LR, "lr", 0, "base learning rate per 256 images, scaled by batch/256 (0: 0.1 full, 1.0 linear)")
+	fs.Float64Var(&c.WarmupEpochs, "warmup-epochs", 0, "linear learning-rate warm-up, in epochs")
+	fs.Float64Var(&c.WeightDecay, "weight-decay", 1e-4, "SGD weight decay")
+	fs.BoolVar(&c.Nesterov, "nesterov", false, "Nesterov momentum")
+	fs.Float64Var(&c.CropScale, "crop-scale", 0.08, "smallest area fraction of the random training crop")
+	fs.Uint64Var(&c.Seed, "seed", 1, "seed of the new head, data order and augmentation")
+	fs.BoolVar(&c.Resume, "resume", false, "continue the run in --out from its newest checkpoint")
+}
+
+// registerCommon adds the flags finetune and eval share.
+func (c *Config) registerCommon(fs *flag.FlagSet) {
+	fs.StringVar(&c.Task, "task", TaskImageFolder, "dataset layout: "+strings.Join(Tasks, ", "))
+	fs.StringVar(&c.Data, "data", "", "dataset directory (required)")
+	fs.StringVar(&c.From, "from", "", "weights: a checkpoint or run directory, a .safetensors file in torchvision naming, or none (required)")
+	fs.StringVar(&c.Arch, "arch", "", "architecture (required with --from none; else read from the weights): "+strings.Join(train.ArchNames(), ", "))
+	fs.IntVar(&c.ImageSize, "size", 0, "input image side (0: the size the weights were trained at, else 224, or 64 for small-stem nets)")
+	fs.IntVar(&c.Workers, "workers", 0, "image decoding goroutines (0: one per CPU)")
+	fs.StringVar(&c.Dataset.ImageNetClassOrder, "imagenet-class-order", "", "ImageNet devkit labels: a file of wnids in ILSVRC2012_ID order, or 'folders' (default: synsets.txt beside the ground truth)")
+}
+
+func (c *Config) fill() error {
+	switch {
+	case c.Data == "":
+		return errors.New("check config: no --data directory")
+	case c.Out == "":
+		return errors.New("check config: no --out directory")
+	case c.From == "":
+		return errors.New("check config: no --from (a checkpoint, a .safetensors file or none)")
+	}
+	if c.Mode == "" {
+		c.Mode = ModeFull
+	}
+	linear := c.Mode == ModeLinear
+	if c.Mode != ModeFull && !linear {
+		return fmt.Errorf("check config: --mode %q, want %s or %s", c.Mode, ModeFull, ModeLinear)
+	}
+	if c.Batch == 0 {
+		c.Batch = pick(linear, 256, 64)
+	}
+	if c.Epochs == 0 {
+		c.Epochs = pick(linear, 100, 10)
+	}
+	if c.LR == 0 {
+		c.LR = pick(linear, 1.0, 0.1)
+	}
+	if c.CropScale == 0 {
+		c.CropScale = 0.08
+	}
+	switch {
+	case c.Batch < 1 || c.Epochs < 1 || c.LR < 0 || c.WeightDecay < 0 || c.WarmupEpochs < 0 || c.ImageSize < 0:
+		return fmt.Errorf("check config: --batch %d, --epochs %d, --lr %g, --weight-decay %g, --warmup-epochs %g, --size %d: want positive values",
+			c.Batch, c.Epochs, c.LR, c.WeightDecay, c.WarmupEpochs, c.ImageSize)
+	case c.CropScale <= 0 || c.CropScale > 1:
+		return fmt.Errorf("check config: --crop-scale %g, want in (0, 1]", c.CropScale)
+	}
+	return nil
+}
+
+func pick[T any](cond bool, a, b T) T {
+	if cond {
+		return a
+	}
+	return b
+}
+
+// Result summarizes a finished run.
+type Result struct {
+	Metrics      Metrics // on the val split
+	Model        string  // Out/model.safetensors
+	Steps        int
+	CachedFeats  bool    // linear: the features came from the cache
+	TrainImagesS float64 // training images per second (full) or feature-extraction images per second (linear, 0 when cached)
+}
+
+// Run fine-tunes (ModeFull) or linear-probes (ModeLinear) the network of
+// cfg.From on the train split of the dataset, through train.Run, and
+// evaluates the result on the val split. It writes into cfg.Out the final
+// network (model.safetensors, torchvision naming, new head), finetune.json,
+// metrics.json, confusion.png, and train.Run's checkpoints/, metrics.jsonl
+// and plots/ (under probe/ for the linear probe, with the features under
+// features/).
+func Run(ctx context.Context, cfg Config) (*Result, error) {
+	if err := cfg.fill(); err != nil {
+		return nil, err
+	}
+	ds, err := Open(cfg.Task, cfg.Data, cfg.Dataset)
+	if err != nil {
+		return nil, err
+	}
+	trainItems, err := ds.Split(SplitTrain)
+	if err != nil {
+		return nil, err
+	}
+	valItems, err := ds.Split(SplitVal)
+	if err != nil {
+		return nil, err
+	}
+	k := len(ds.Classes())
+	if !cfg.Resume {
+		if dir, err := train.LatestCheckpoint(train.CheckpointsDir(runDir(cfg))); err == nil {
+			return nil, fmt.Errorf("fine-tune into %s: it holds checkpoint %s; pass --resume to continue it or choose another --out", cfg.Out, dir)
+		}
+	}
+	m, weights, err := NewModel(ModelConfig{From: cfg.From, Arch: cfg.Arch, Block: cfg.Block, Classes: k, Seed: cfg.Seed, Device: cfg.Device})
+	if err != nil {
+		return nil, err
+	}
+	defer m.Close()
+	if cfg.ImageSize == 0 {
+		cfg.ImageSize = savedImageSize(weights)
+	}
+	if cfg.ImageSize == 0 {
+		cfg.ImageSize = defaultImageSize(m.Options().Arch)
+	}
+	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
+		return nil, fmt.Errorf("fine-tune: %w", err)
+	}
+	logf(cfg.Log, "finetune: %s %s, %d classes, %d train / %d val images; %s from %s, %d px\n",
+		cfg.Mode, cfg.Task, k, len(trainItems), len(valItems), m.Options().Arch.Name, cfg.From, cfg.ImageSize)
+
+	var res *Result
+	var acc *Accuracy
+	if cfg.Mode == ModeLinear {
+		res, acc, err = runLinear(ctx, cfg, m, weights, trainItems, valItems, k)
+	} else {
+		res, acc, err = runFull(ctx, cfg, m, trainItems, valItems, k)
+	}
+	if err != nil {
+		return nil, err
+	}
+	res.Model = filepath.Join(cfg.Out, ModelFile)
+	if err := m.Save(res.Model, map[string]string{"format": "weaksup finetune", "task": cfg.Task, "mode": cfg.Mode}); err != nil {
+		return nil, fmt.Errorf("save fine-tuned model: %w", err)
+	}
+	res.Metrics = acc.Metrics(ds.Classes())
+	res.Metrics.Task, res.Metrics.Data, res.Metrics.Split, res.Metrics.From, res.Metrics.Mode = cfg.Task, cfg.Data, SplitVal, cfg.From, cfg.Mode
+	if err := writeReport(cfg.Out, &res.Metrics, ds.Classes()); err != nil {
+		return nil, err
+	}
+	ri := RunInfo{Task: cfg.Task, Data: cfg.Data, Mode: cfg.Mode, From: cfg.From, Weights: weights,
+		Arch: m.Options().Arch.Name, Block: m.Options().Block.String(), ImageSize: cfg.ImageSize, Classes: ds.Classes(),
+		Config: cfg, Top1: res.Metrics.Top1, Top5: res.Metrics.Top5, Steps: res.Steps}
+	if err := writeJSON(filepath.Join(cfg.Out, RunInfoFile), ri); err != nil {
+		return nil, err
+	}
+	logf(cfg.Log, "finetune: val top-1 %.4f top-5 %.4f mean per-class %.4f (%d images); wrote %s\n",
+		res.Metrics.Top1, res.Metrics.Top5, res.Metrics.MeanPerClass, res.Metrics.Images, cfg.Out)
+	return res, nil
+}
+
+// runDir is where train.Run keeps checkpoints for the mode.
+func runDir(cfg Config) string {
+	if cfg.Mode == ModeLinear {
+		return filepath.Join(cfg.Out, ProbeDir)
+	}
+	return cfg.Out
+}
+
+func (cfg Config) trainConfig(label string, out string) train.Config {
+	return train.Config{
+		Out: out, Label: label, Epochs: cfg.Epochs, Batch: cfg.Batch,
+		Schedule:     train.Schedule{BaseLR: cfg.LR, Decay: train.DecayCosine},
+		WarmupEpochs: cfg.WarmupEpochs,
+		SGD:          train.SGDConfig{Momentum: 0.9, WeightDecay: cfg.WeightDecay, Nesterov: cfg.Nesterov},
+		Keep:         2, Resume: cfg.Resume, Device: cfg.Device, Log: cfg.Log,
+		Extra: map[string]any{"task": cfg.Task, "data": cfg.Data, "mode": cfg.Mode, "from": cfg.From, "image_size": cfg.ImageSize, "seed": cfg.Seed},
+	}
+}
+
+// runFull trains every layer of m through train.Run on augmented batches
+// of the train images, evaluating on val each epoch.
+func runFull(ctx context.Context, cfg Config, m *train.ResNeXt, trainItems, valItems []Item, k int) (*Result, *Accuracy, error) {
+	trainSrc, err := shards.NewFileSource(trainItems, k)
+	if err != nil {
+		return nil, nil, fmt.Errorf("fine-tune: %w", err)
+	}
+	valSrc, err := shards.NewFileSource(valItems, k)
+	if err != nil {
+		return nil, nil, fmt.Errorf("fine-tune: %w", err)
+	}
+	batch := min(cfg.Batch, len(trainItems))
+	tf := shards.NewTransform(cfg.ImageSize, true)
+	tf.Scale[0] = cfg.CropScale
+	data := train.Data{
+		Train: func(resume *shards.Position) (train.Batches, error) {
+			return shards.NewLoader(trainSrc, shards.LoaderConfig{Batch: batch, ImageSize: cfg.ImageSize, Train: true,
+				Seed: cfg.Seed, Targets: shards.TargetsNone, DropLast: true, Workers: cfg.Workers, Transform: &tf, Resume: resume})
+		},
+		Val: func() (train.Batches, error) {
+			return shards.NewLoader(valSrc, shards.LoaderConfig{Batch: min(cfg.Batch, len(valItems)), ImageSize: cfg.ImageSize,
+				NoShuffle: true, Targets: shards.TargetsNone, Epochs: 1, Workers: cfg.Workers})
+		},
+	}
+	tc := cfg.trainConfig("finetune", cfg.Out)
+	tc.Batch = batch
+	tr, err := train.Run(ctx, tc, m, data)
+	if err != nil {
+		return nil, nil, err
+	}
+	acc, err := Score(ctx, m, valItems, k, ExtractOptions{ImageSize: cfg.ImageSize, Batch: cfg.Batch, Workers: cfg.Workers,
+		Device: cfg.Device, Log: cfg.Log, Label: "eval val"})
+	if err != nil {
+		return nil, nil, err
+	}
+	return &Result{Steps: tr.Steps, TrainImagesS: tr.ImagesPerS}, acc, nil
+}
+
+// runLinear computes (or reuses) the frozen features of both splits, trains
+// a linear probe on them through train.Run, and folds it into m's head.
+func runLinear(ctx context.Context, cfg Config, m *train.ResNeXt, weights string, trainItems, valItems []Item, k int) (*Result, *Accuracy, error) {
+	arch := m.Options().Arch.Name + "/" + m.Options().Block.String()
+	eo := ExtractOptions{ImageSize: cfg.ImageSize, Batch: 64, Workers: cfg.Workers, Device: cfg.Device, Log: cfg.Log}
+	res := &Result{CachedFeats: true}
+	feats := map[string]*Features{}
+	for _, sp := range []struct {
+		name  string
+		items []Item
+	}{{SplitTrain, trainItems}, {SplitVal, valItems}} {
+		key, err := FeatureKey(weights, cfg.Seed, arch, cfg.ImageSize, sp.items)
+		if err != nil {
+			return nil, nil, err
+		}
+		t0 := now()
+		f, cached, err := CachedFeatures(ctx, filepath.Join(cfg.Out, FeaturesDir), sp.name, key, m, sp.items, k, eo)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !cached {
+			res.CachedFeats = false
+			if sp.name == SplitTrain {
+				res.TrainImagesS = float64(len(sp.items)) / now().Sub(t0).Seconds()
+			}
+		}
+		feats[sp.name] = f
+	}
+	probe, err := NewLinearProbe(feats[SplitTrain])
+	if err != nil {
+		return nil, nil, err
+	}
+	defer probe.Close()
+	trainStd, valStd := probe.standardized(feats[SplitTrain]), probe.standardized(feats[SplitVal])
+	batch := min(cfg.Batch, trainStd.Len())
+	tc := cfg.trainConfig("linear probe", filepath.Join(cfg.Out, ProbeDir))
+	tc.Batch = batch
+	perEpoch := trainStd.Len() / batch
+	tc.EvalEvery = max(1, cfg.Epochs*perEpoch/5) // evaluating (and checkpointing) every epoch would dominate
+	tc.Device = torch.CPU
+	data := train.Data{
+		Train: func(resume *shards.Position) (train.Batches, error) {
+			return newFeatureBatches(probe, trainStd, batch, cfg.Seed, true, resume)
+		},
+		Val: func() (train.Batches, error) {
+			return newFeatureBatches(probe, valStd, cfg.Batch, cfg.Seed, false, nil)
+		},
+	}
+	tr, err := train.Run(ctx, tc, probe, data)
+	if err != nil {
+		return nil, nil, err
+	}
+	res.Steps = tr.Steps
+	if err := probe.FoldInto(m); err != nil {
+		return nil, nil, err
+	}
+	scores, err := probe.Scores(feats[SplitVal])
+	if err != nil {
+		return nil, nil, err
+	}
+	acc := NewAccuracy(k)
+	if err := acc.Add(scores, feats[SplitVal].Labels); err != nil {
+		return nil, nil, err
+	}
+	return res, acc, nil
+}
+
+// writeReport writes metrics.json and, for at most MaxConfusionClasses
+// classes, confusion.png into dir.
+func writeReport(dir string, m *Metrics, classes []Class) error {
+	if m.Classes <= MaxConfusionClasses {
+		names := make([]string, len(classes))
+		for i, c := range classes {
+			names[i] = c.Name
+		}
+		title := fmt.Sprintf("%s %s: top-1 %.1f%%, %d images", m.Task, m.Split, 100*m.Top1, m.Images)
+		if err := plot.SaveConfusion(filepath.Join(dir, ConfusionFile), plot.ConfusionMatrix{Counts: m.Confusion, Names: names, Title: title}); err != nil {
+			return err
+		}
+		m.Plot = ConfusionFile
+	}
+	return WriteMetrics(filepath.Join(dir, MetricsJSONFile), m)
+}
+
+func writeJSON(path string, v any) error {
+	b, err := jsonIndent(v)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := pipeline.WriteFileAtomic(path, b); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+func logf(w io.Writer, format string, args ...any) {
+	if w != nil {
+		fmt.Fprintf(w, format, args...)
+	}
+}

@@ -1,0 +1,177 @@
+package finetune
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"weaksup/progress"
+	"weaksup/shards"
+	"weaksup/torch"
+	"weaksup/train"
+)
+
+// forImages runs fn on every evaluation-mode batch of items (center crop,
+// source order) as an image tensor on o.Device, without gradients, inside
+// a scope per batch. It drives a progress bar labelled o.Label.
+func forImages(ctx context.Context, items []Item, numClasses int, o ExtractOptions, fn func(x *torch.Tensor, b *shards.Batch) error) error {
+	if len(items) == 0 {
+		return errors.New("no images")
+	}
+	if o.Batch <= 0 {
+		o.Batch = 64
+	}
+	src, err := shards.NewFileSource(items, numClasses)
+	if err != nil {
+		return err
+	}
+	l, err := shards.NewLoader(src, shards.LoaderConfig{Batch: min(o.Batch, len(items)), ImageSize: o.ImageSize,
+		NoShuffle: true, Targets: shards.TargetsNone, Epochs: 1, Workers: o.Workers})
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	bar := progress.New(orDiscard(o.Log), int64(len(items)), o.Label)
+	defer bar.Finish()
+	for {
+		b, err := l.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		err = func() error {
+			defer b.Release()
+			s := torch.NewScope()
+			defer s.Close()
+			return torch.NoGrad(func() error {
+				x := torch.FromFloat32(b.Images[:b.N*3*b.Size*b.Size], int64(b.N), 3, int64(b.Size), int64(b.Size))
+				if o.Device != torch.CPU {
+					x = x.To(o.Device)
+				}
+				return fn(x, b)
+			})
+		}()
+		if err != nil {
+			return err
+		}
+		bar.Add(int64(b.N))
+	}
+}
+
+// Score runs m in evaluation mode over items and accumulates its accuracy.
+func Score(ctx context.Context, m train.Model, items []Item, numClasses int, o ExtractOptions) (*Accuracy, error) {
+	if o.Label == "" {
+		o.Label = "eval"
+	}
+	acc := NewAccuracy(numClasses)
+	labels := make([]int32, 0, o.Batch)
+	err := forImages(ctx, items, numClasses, o, func(x *torch.Tensor, b *shards.Batch) error {
+		y, err := m.Forward(x, false)
+		if err != nil {
+			return err
+		}
+		if o.Device != torch.CPU {
+			y = y.To(torch.CPU)
+		}
+		scores, err := y.Float32s()
+		if err != nil {
+			return err
+		}
+		labels = labels[:0]
+		for j := 0; j < b.N; j++ {
+			labels = append(labels, items[b.Items[j]].Class)
+		}
+		return acc.Add(scores, labels)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("evaluate: %w", err)
+	}
+	return acc, nil
+}
+
+// RunInfo is finetune.json, written beside a fine-tuned network's
+// model.safetensors: what eval needs to use it and what people need to
+// know where it came from.
+type RunInfo struct {
+	Task      string  `json:"task"`
+	Data      string  `json:"data"`
+	Mode      string  `json:"mode"`
+	From      string  `json:"from"`
+	Weights   string  `json:"weights,omitempty"` // the file --from resolved to
+	Arch      string  `json:"arch"`
+	Block     string  `json:"block"`
+	ImageSize int     `json:"image_size"`
+	Classes   []Class `json:"classes"`
+	Config    Config  `json:"config"`
+	Top1      float64 `json:"top1"`
+	Top5      float64 `json:"top5"`
+	Steps     int     `json:"steps"`
+}
+
+// RunInfoFile is the name of RunInfo beside model.safetensors.
+const RunInfoFile = "finetune.json"
+
+// readRunInfo reads the finetune.json beside a weights file, if any.
+func readRunInfo(weights string) (*RunInfo, error) {
+	path := filepath.Join(filepath.Dir(weights), RunInfoFile)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read run info: %w", err)
+	}
+	var ri RunInfo
+	if err := json.Unmarshal(b, &ri); err != nil {
+		return nil, fmt.Errorf("read run info %s: %w", path, err)
+	}
+	return &ri, nil
+}
+
+// savedImageSize returns the image size a weights file was trained at, from
+// finetune.json or a checkpoint's config.json ("extra": {"image_size": N}),
+// or 0 when neither says.
+func savedImageSize(weights string) int {
+	if weights == "" {
+		return 0
+	}
+	if ri, err := readRunInfo(weights); err == nil && ri != nil && ri.ImageSize > 0 {
+		return ri.ImageSize
+	}
+	b, err := os.ReadFile(filepath.Join(filepath.Dir(weights), train.ConfigFile))
+	if err != nil {
+		return 0
+	}
+	var c struct {
+		Extra struct {
+			ImageSize int `json:"image_size"`
+		} `json:"extra"`
+	}
+	if json.Unmarshal(b, &c) != nil {
+		return 0
+	}
+	return c.Extra.ImageSize
+}
+
+// defaultImageSize is the input side for an architecture: 224 for the
+// ImageNet stem, 64 for the small-image stem.
+func defaultImageSize(a train.Arch) int {
+	if a.SmallStem {
+		return 64
+	}
+	return 224
+}
+
+func jsonIndent(v any) ([]byte, error) {
+	b, err := json.MarshalIndent(v, "", "  ")
+	return append(b, '\n'), err
+}
+
+var now = time.Now
