@@ -78,8 +78,12 @@ type Config struct {
 	Accumulate int `json:"accumulate"`
 	// Schedule is the learning-rate schedule; Run fills its Batch and
 	// TotalSteps, and WarmupSteps from WarmupEpochs when that is set.
+	// WarmupEpochs, when set, gives the warm-up in epochs (capped at a
+	// fifth of the run, so short runs still decay); StepEpochs, when set,
+	// gives the step decay interval in epochs.
 	Schedule     Schedule  `json:"schedule"`
 	WarmupEpochs float64   `json:"warmup_epochs"`
+	StepEpochs   float64   `json:"step_epochs"`
 	Loss         string    `json:"loss"` // LossSoftmax (default) or LossSigmoid
 	SGD          SGDConfig `json:"sgd"`
 	// FreezeBackbone trains the head alone on features computed without
@@ -122,6 +126,10 @@ type Result struct {
 // ErrNonFinite is wrapped by the error of a run whose loss became NaN or
 // infinite.
 var ErrNonFinite = errors.New("loss is not finite")
+
+// ErrRunExists is wrapped by the error of a fresh (not resuming) run whose
+// output directory already holds checkpoints.
+var ErrRunExists = errors.New("run directory already has checkpoints")
 
 // CheckpointsDir returns the checkpoint directory of a run directory.
 func CheckpointsDir(out string) string { return filepath.Join(out, "checkpoints") }
@@ -305,6 +313,13 @@ func trainable(m Model, headOnly bool) []Param {
 // position to continue from (nil for a fresh start).
 func (r *run) restore() (*shards.Position, error) {
 	if !r.cfg.Resume {
+		if cks, err := ListCheckpoints(r.ckRoot); err != nil || len(cks) > 0 {
+			if err != nil {
+				return nil, err
+			}
+			return nil, fmt.Errorf("start run in %s: %w (newest %s); resume it or choose another output directory",
+				r.cfg.Out, ErrRunExists, filepath.Base(cks[len(cks)-1]))
+		}
 		return nil, nil
 	}
 	dir, err := LatestCheckpoint(r.ckRoot)
@@ -349,7 +364,10 @@ func (r *run) plan() error {
 	s.Batch = r.cfg.Batch * r.cfg.Accumulate
 	s.TotalSteps = r.total
 	if r.cfg.WarmupEpochs > 0 {
-		s.WarmupSteps = int(math.Round(r.cfg.WarmupEpochs * float64(r.perEpoch)))
+		s.WarmupSteps = min(int(math.Round(r.cfg.WarmupEpochs*float64(r.perEpoch))), r.total/5)
+	}
+	if r.cfg.StepEpochs > 0 {
+		s.StepEvery = max(1, int(math.Round(r.cfg.StepEpochs*float64(r.perEpoch))))
 	}
 	if err := s.Validate(); err != nil {
 		return fmt.Errorf("plan training: %w", err)
