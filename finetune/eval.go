@@ -40,6 +40,9 @@ func Eval(ctx context.Context, cfg EvalConfig) (*Metrics, error) {
 	if cfg.Split == "" {
 		cfg.Split = SplitVal
 	}
+	if err := cfg.parseDevice(); err != nil {
+		return nil, err
+	}
 	ds, err := Open(cfg.Task, cfg.Data, cfg.Dataset)
 	if err != nil {
 		return nil, err

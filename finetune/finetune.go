@@ -58,8 +58,10 @@ type Config struct {
 	// Resume continues the run in Out from its newest checkpoint (and, for
 	// the linear probe, its cached features).
 	Resume bool `json:"-"`
-	// Device runs the network there (default CPU).
-	Device torch.Device `json:"-"`
+	// Device runs the network there (default CPU); DeviceName ("cpu",
+	// "cuda", "cuda:N"), when set, overrides it.
+	Device     torch.Device `json:"-"`
+	DeviceName string       `json:"device,omitempty"`
 	// Log receives progress bars and messages; nil discards them.
 	Log io.Writer `json:"-"`
 }
@@ -89,10 +91,27 @@ func (c *Config) registerCommon(fs *flag.FlagSet) {
 	fs.StringVar(&c.Arch, "arch", "", "architecture (required with --from none; else read from the weights): "+strings.Join(train.ArchNames(), ", "))
 	fs.IntVar(&c.ImageSize, "size", 0, "input image side (0: the size the weights were trained at, else 224, or 64 for small-stem nets)")
 	fs.IntVar(&c.Workers, "workers", 0, "image decoding goroutines (0: one per CPU)")
+	fs.StringVar(&c.DeviceName, "device", "cpu", "where the network runs: cpu, cuda or cuda:N")
 	fs.StringVar(&c.Dataset.ImageNetClassOrder, "imagenet-class-order", "", "ImageNet devkit labels: a file of wnids in ILSVRC2012_ID order, or 'folders' (default: synsets.txt beside the ground truth)")
 }
 
+// parseDevice sets Device from DeviceName.
+func (c *Config) parseDevice() error {
+	if c.DeviceName == "" {
+		return nil
+	}
+	d, err := torch.ParseDevice(c.DeviceName)
+	if err != nil {
+		return fmt.Errorf("check config: --device: %w", err)
+	}
+	c.Device = d
+	return nil
+}
+
 func (c *Config) fill() error {
+	if err := c.parseDevice(); err != nil {
+		return err
+	}
 	switch {
 	case c.Data == "":
 		return errors.New("check config: no --data directory")
