@@ -182,7 +182,8 @@ type run struct {
 	targets  []float32
 
 	step         int
-	epoch        int // epoch of the last batch read
+	pos          shards.Position // loader position after step steps
+	epoch        int             // epoch of the last batch read
 	images       int64
 	lastCkpt     string
 	lastCkTime   time.Time
@@ -254,23 +255,24 @@ func Run(ctx context.Context, cfg Config, model Model, data Data) (*Result, erro
 	start := r.step
 	for r.step < r.total {
 		lr := r.sched.LR(r.step)
+		r.pos = r.train.Position()
+		if err := ctx.Err(); err != nil {
+			return nil, r.interrupted(err, start)
+		}
 		if r.step > start {
 			if err := r.maybeEvalAndCheckpoint(ctx); err != nil {
+				if ctx.Err() != nil {
+					return nil, r.interrupted(ctx.Err(), start)
+				}
 				return nil, err
 			}
 		}
-		if err := ctx.Err(); err != nil {
-			if r.step > start {
-				if _, serr := r.checkpoint(); serr != nil {
-					return nil, errors.Join(err, serr)
-				}
-			}
-			return nil, err
-		}
 		done, err := r.forwardBackward(ctx)
 		if err != nil {
-			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-				torch.ZeroGrad(r.opt.Params()) // the partial accumulation is discarded; the loader resumes from the checkpoint
+			if ctx.Err() != nil {
+				// The partial accumulation is dropped; the checkpoint
+				// holds the loader position from before it.
+				return nil, r.interrupted(ctx.Err(), start)
 			}
 			return nil, err
 		}
@@ -290,6 +292,21 @@ func Run(ctx context.Context, cfg Config, model Model, data Data) (*Result, erro
 		}
 	}
 	return r.finish(ctx)
+}
+
+// interrupted saves a checkpoint of the steps done since start (when there
+// are any and the newest checkpoint is not of this step already) and
+// returns err, the context's error.
+func (r *run) interrupted(err error, start int) error {
+	if r.step == start || r.lastCkpt == filepath.Join(r.ckRoot, CheckpointName(r.step)) {
+		return err
+	}
+	dir, serr := r.checkpoint()
+	if serr != nil {
+		return errors.Join(err, serr)
+	}
+	r.logf("%s: interrupted at step %d; saved %s\n", r.cfg.Label, r.step, dir)
+	return err
 }
 
 // trainable returns the parameters the optimizer updates: all of them, or
@@ -555,7 +572,7 @@ func (r *run) plots() error {
 // checkpoint saves the state after r.step steps.
 func (r *run) checkpoint() (string, error) {
 	st := CheckpointState{Step: r.step, Epoch: r.epoch, Images: r.images, Loss: r.lastLoss}
-	pos := r.train.Position()
+	pos := r.pos
 	st.Loader = &pos
 	var err error
 	if st.RNG, err = torch.RNGState(torch.CPU); err != nil {
@@ -580,6 +597,7 @@ func (r *run) checkpoint() (string, error) {
 
 // finish evaluates and checkpoints the final state and draws the plots.
 func (r *run) finish(ctx context.Context) (*Result, error) {
+	r.pos = r.train.Position()
 	if r.data.Val != nil && r.lastEvalStep != r.step {
 		if err := r.evaluate(ctx); err != nil {
 			return nil, err

@@ -1,0 +1,148 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"math"
+	"path/filepath"
+	"testing"
+
+	"weaksup/shards"
+	"weaksup/torch"
+)
+
+// maxDiff returns the largest absolute difference between the float32
+// tensors of two models.
+func maxDiff(t *testing.T, a, b *ResNeXt) float64 {
+	t.Helper()
+	pa, pb := a.Parameters(), b.Parameters()
+	worst := 0.0
+	for i := range pa {
+		if dt, _ := pa[i].Tensor.DType(); dt != torch.Float32 {
+			continue
+		}
+		x, err := pa[i].Tensor.Float32s()
+		if err != nil {
+			t.Fatal(err)
+		}
+		y, err := pb[i].Tensor.Float32s()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j := range x {
+			worst = max(worst, math.Abs(float64(x[j])-float64(y[j])))
+		}
+	}
+	return worst
+}
+
+// TestAccumulationEqualsLargeBatch: two accumulated batches of 8 make the
+// same update as one batch of 16 (SkipInit: no batch statistics to differ).
+func TestAccumulationEqualsLargeBatch(t *testing.T) {
+	const k, px = 4, 16
+	src := newSquares(t, 64, k, px, 41)
+	run := func(batch, accumulate int) *ResNeXt {
+		m := newTiny(t, k, 3, SkipInit)
+		cfg := Config{Out: t.TempDir(), Steps: 3, Batch: batch, Accumulate: accumulate, NoPlots: true,
+			Schedule: Schedule{BaseLR: 0.5, Decay: DecayConstant}, SGD: DefaultSGD()}
+		data := squaresData(src, src, batch, px, 9)
+		data.Val = nil
+		if _, err := Run(context.Background(), cfg, m, data); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	a, b := run(8, 2), run(16, 1)
+	defer a.Close()
+	defer b.Close()
+	fresh := newTiny(t, k, 3, SkipInit)
+	defer fresh.Close()
+	moved, diff := maxDiff(t, a, fresh), maxDiff(t, a, b)
+	if moved < 1e-3 {
+		t.Fatalf("training moved the weights by %g: nothing to compare", moved)
+	}
+	if diff > 1e-5 {
+		t.Errorf("batch 8 × 2 and batch 16 differ by %g (training moved weights by %g)", diff, moved)
+	}
+}
+
+// TestFreezeBackboneTrainsOnlyTheHead: with a frozen backbone every
+// backbone tensor, BN statistics included, keeps its bits and the head
+// moves.
+func TestFreezeBackboneTrainsOnlyTheHead(t *testing.T) {
+	const k, px = 4, 16
+	src := newSquares(t, 64, k, px, 43)
+	m := newTiny(t, k, 4, Bottleneck)
+	defer m.Close()
+	before := tensorBytes(t, m.Parameters())
+	cfg := Config{Out: t.TempDir(), Steps: 4, Batch: 16, FreezeBackbone: true, NoPlots: true,
+		Schedule: Schedule{BaseLR: 1, Decay: DecayConstant}, SGD: DefaultSGD()}
+	data := squaresData(src, src, 16, px, 9)
+	if _, err := Run(context.Background(), cfg, m, data); err != nil {
+		t.Fatal(err)
+	}
+	after := tensorBytes(t, m.Parameters())
+	for name, b := range before {
+		changed := after[name] != b
+		head := name == "fc.weight" || name == "fc.bias"
+		if changed != head {
+			t.Errorf("%s: changed %v, want %v", name, changed, head)
+		}
+	}
+}
+
+// cancelAfter wraps a loader and cancels a context after n batches.
+type cancelAfter struct {
+	Batches
+	n      int
+	cancel context.CancelFunc
+}
+
+func (c *cancelAfter) Next(ctx context.Context) (*shards.Batch, error) {
+	b, err := c.Batches.Next(ctx)
+	if c.n--; c.n == 0 {
+		c.cancel()
+	}
+	return b, err
+}
+
+// TestRunInterruptedSavesAndResumes: a cancelled run saves a checkpoint of
+// the steps it finished and a resumed run completes from there.
+func TestRunInterruptedSavesAndResumes(t *testing.T) {
+	const k, px = 4, 16
+	src := newSquares(t, 64, k, px, 45)
+	out := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cfg := Config{Out: out, Steps: 10, Batch: 16, NoPlots: true, CheckpointEvery: 100,
+		Schedule: Schedule{BaseLR: 0.2}, SGD: DefaultSGD()}
+	data := squaresData(src, src, 16, px, 9)
+	open := data.Train
+	data.Train = func(p *shards.Position) (Batches, error) {
+		b, err := open(p)
+		return &cancelAfter{Batches: b, n: 4, cancel: cancel}, err
+	}
+	m := newTiny(t, k, 5, Bottleneck)
+	defer m.Close()
+	_, err := Run(ctx, cfg, m, data)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run: %v, want context.Canceled", err)
+	}
+	t.Log(err)
+	latest, err := LatestCheckpoint(CheckpointsDir(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := filepath.Base(latest), CheckpointName(4); got != want {
+		t.Errorf("interrupted run saved %s, want %s", got, want)
+	}
+	data.Train = open
+	cfg.Resume = true
+	res, err := Run(context.Background(), cfg, m, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Steps != 10 {
+		t.Errorf("resumed run ended at step %d, want 10", res.Steps)
+	}
+}
