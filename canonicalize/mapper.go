@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"unicode/utf8"
 
 	"weaksup/wordnet"
@@ -109,8 +108,8 @@ type Mapper struct {
 	collisions int
 	otherOnce  sync.Once
 	other      map[string]struct{} // joined verb/adj/adv lemmas and inflections
-	memo       sync.Map            // normal form → *Mapping
-	memoLen    atomic.Int64
+	memoMu     sync.RWMutex
+	memo       map[string]*Mapping // normal forms that needed morphy or did not map
 }
 
 // NewMapper indexes db's noun lemmas by joined form and names every synset.
@@ -126,7 +125,7 @@ type Mapper struct {
 // tag_wnid ("bear_n09845191"); '_' never occurs in a normal form, so these
 // cannot clash with a hashtag.
 func NewMapper(db *wordnet.DB, policy Policy) *Mapper {
-	m := &Mapper{db: db, policy: policy, exc: map[string][]excBase{}}
+	m := &Mapper{db: db, policy: policy, exc: map[string][]excBase{}, memo: map[string]*Mapping{}}
 	lemmas := db.Lemmas()
 	m.forms = make(map[string]*form, len(lemmas))
 	forms := make([]form, len(lemmas))
@@ -287,21 +286,45 @@ func (m *Mapper) Map(hashtag string) Mapping {
 	if len(hashtag) > maxInputBytes {
 		return Mapping{Normal: hashtag[:0], Reason: ReasonTooLong}
 	}
+	// Fast path: ASCII hashtags are normalized into a stack buffer, and the
+	// lookups below index maps with string(b), which does not allocate.
+	var buf [MaxRunes]byte
+	if b, ok := appendNormalASCII(buf[:0], hashtag); ok {
+		if f := m.forms[string(b)]; f != nil && len(b) >= MinRunes {
+			return f.mapping(f.key, ViaLemma)
+		}
+		m.memoMu.RLock()
+		mp := m.memo[string(b)]
+		m.memoMu.RUnlock()
+		if mp != nil {
+			return *mp
+		}
+		return m.mapMiss(string(b))
+	}
 	n := Normalize(hashtag)
-	if f := m.forms[n]; f != nil && n != "" {
+	if f := m.forms[n]; f != nil {
 		if k := utf8.RuneCountInString(n); k >= MinRunes && k <= MaxRunes {
-			return f.mapping(n, ViaLemma)
+			return f.mapping(f.key, ViaLemma)
 		}
 	}
-	if v, ok := m.memo.Load(n); ok {
-		return *v.(*Mapping)
+	m.memoMu.RLock()
+	mp := m.memo[n]
+	m.memoMu.RUnlock()
+	if mp != nil {
+		return *mp
 	}
+	return m.mapMiss(n)
+}
+
+// mapMiss maps a normal form that is not a lemma's joined form, and
+// remembers the answer while the memo is below memoLimit.
+func (m *Mapper) mapMiss(n string) Mapping {
 	mp := m.mapSlow(n)
-	if m.memoLen.Load() < memoLimit {
-		if _, loaded := m.memo.LoadOrStore(mp.Normal, &mp); !loaded {
-			m.memoLen.Add(1)
-		}
+	m.memoMu.Lock()
+	if len(m.memo) < memoLimit {
+		m.memo[n] = &mp
 	}
+	m.memoMu.Unlock()
 	return mp
 }
 

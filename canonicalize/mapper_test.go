@@ -323,3 +323,29 @@ func FuzzMap(f *testing.F) {
 		}
 	})
 }
+
+// Map is safe for concurrent use, misses (which fill the memo) included.
+func TestMapConcurrent(t *testing.T) {
+	m := NewMapper(embeddedMapper(t, First).DB(), First)
+	tags := []string{"#BrownBears", "#geese", "#happy", "#instagood", "#ＤＯＧＳ", "#bruin", "#snowgeese"}
+	ref := embeddedMapper(t, First)
+	want := make([]Mapping, len(tags))
+	for i, h := range tags {
+		want[i] = ref.Map(h)
+	}
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 200; i++ {
+				k := (i + g) % len(tags)
+				if got := m.Map(tags[k]); got.Normal != want[k].Normal || got.Reason != want[k].Reason || len(got.Concepts) != len(want[k].Concepts) {
+					t.Errorf("Map(%q) = %+v, want %+v", tags[k], got, want[k])
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}

@@ -56,6 +56,29 @@ func Normalize(tag string) string {
 	return string(b)
 }
 
+// appendNormalASCII appends the normal form of an ASCII hashtag to b; ok is
+// false, and b unusable, when the hashtag is not ASCII or its normal form
+// does not fit in b's capacity (it is then longer than MaxRunes when b holds
+// MaxRunes).
+func appendNormalASCII(b []byte, tag string) ([]byte, bool) {
+	for i := 0; i < len(tag); i++ {
+		c := tag[i]
+		switch {
+		case c >= utf8.RuneSelf:
+			return b, false
+		case isASCIIDrop(c):
+			continue
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		if len(b) == cap(b) {
+			return b, false
+		}
+		b = append(b, c)
+	}
+	return b, true
+}
+
 // isASCIIDrop reports the ASCII bytes Normalize removes. Control characters
 // go too: NFKC keeps them and a hashtag has no use for them.
 func isASCIIDrop(c byte) bool {
