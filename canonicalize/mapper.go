@@ -2,6 +2,7 @@ package canonicalize
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -165,9 +166,15 @@ func NewMapper(db *wordnet.DB, policy Policy) *Mapper {
 			f.chosen = f.senses[:1]
 		}
 	}
-	for infl, bases := range db.ExceptionList(wordnet.Noun) {
+	nounExc := db.ExceptionList(wordnet.Noun)
+	infls := make([]string, 0, len(nounExc))
+	for infl := range nounExc {
+		infls = append(infls, infl)
+	}
+	sort.Strings(infls) // inflections that join alike keep a fixed order
+	for _, infl := range infls {
 		key := Normalize(infl)
-		for _, b := range bases {
+		for _, b := range nounExc[infl] {
 			m.exc[key] = append(m.exc[key], excBase{joined: Normalize(b), raw: b})
 		}
 	}
