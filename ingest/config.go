@@ -41,6 +41,7 @@ type Config struct {
 	Quality        int           `json:"quality"`         // JPEG quality
 	MaxPixels      int64         `json:"max_pixels"`      //
 	MinSide        int           `json:"min_side"`        //
+	MaxAspect      int           `json:"max_aspect"`      //
 	Partition      string        `json:"partition"`       // "i/N": crawl the ids that hash to i of N
 	MaxRecords     int64         `json:"max_records"`     // stop after this many input records; 0 = all
 	FlushRecords   int           `json:"flush_records"`   // store batch size
@@ -66,6 +67,7 @@ func DefaultConfig() Config {
 		Quality:        90,
 		MaxPixels:      50_000_000,
 		MinSide:        64,
+		MaxAspect:      10,
 		FlushRecords:   256,
 		FlushInterval:  time.Second,
 	}
@@ -101,6 +103,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.Quality, "quality", c.Quality, "JPEG quality of stored images (1-100)")
 	fs.Int64Var(&c.MaxPixels, "max-pixels", c.MaxPixels, "refuse images with more pixels than this, read from the header before decoding")
 	fs.IntVar(&c.MinSide, "min-side", c.MinSide, "refuse images whose shorter side is smaller")
+	fs.IntVar(&c.MaxAspect, "max-aspect", c.MaxAspect, "refuse images whose longer side is more than this many times the shorter (0 = no limit)")
 	fs.StringVar(&c.Partition, "ingest-partition", c.Partition, "crawl only partition i/N of the records (by id hash), e.g. 3/16")
 	fs.Int64Var(&c.MaxRecords, "max-records", c.MaxRecords, "stop after this many input records (0 = all)")
 }
@@ -153,6 +156,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("flag --max-body: %d, want >= 1", c.MaxBodyBytes)
 	case c.MaxPixels < 1:
 		return fmt.Errorf("flag --max-pixels: %d, want >= 1", c.MaxPixels)
+	case c.MaxAspect < 0:
+		return fmt.Errorf("flag --max-aspect: %d, want >= 0", c.MaxAspect)
 	case c.ImageSize < 0:
 		return fmt.Errorf("flag --image-size: %d, want >= 0", c.ImageSize)
 	}
@@ -205,5 +210,5 @@ func (c Config) fetchConfig() FetchConfig {
 }
 
 func (c Config) imageConfig() ImageConfig {
-	return ImageConfig{Size: c.ImageSize, Quality: c.Quality, MaxPixels: c.MaxPixels, MinSide: c.MinSide}
+	return ImageConfig{Size: c.ImageSize, Quality: c.Quality, MaxPixels: c.MaxPixels, MinSide: c.MinSide, MaxAspect: c.MaxAspect}
 }

@@ -27,7 +27,7 @@ func TestCrawlFormats(t *testing.T) {
 {"id":"3","url":"%s"}
 `, u(1), u(2), srv.URL+"/404")),
 		"in.csv.zst": zst(fmt.Sprintf("id,url,tags,caption\n1,%s,sea,at the #beach\n2,%s,dog,\n3,%s,,\n", u(1), u(2), srv.URL+"/404")),
-		"in.tsv": []byte(fmt.Sprintf("id\turl\ttags\tcaption\n1\t%s\tsea\tat the #beach\n2\t%s\tdog\t\n3\t%s\t\t\n", u(1), u(2), srv.URL+"/404")),
+		"in.tsv":     []byte(fmt.Sprintf("id\turl\ttags\tcaption\n1\t%s\tsea\tat the #beach\n2\t%s\tdog\t\n3\t%s\t\t\n", u(1), u(2), srv.URL+"/404")),
 		"yfcc100m_dataset": []byte(strings.Join([]string{
 			yfccLine("1", "at+the+%23beach", "sea", u(1), "0"),
 			yfccLine("2", "", "dog", u(2), "0"),

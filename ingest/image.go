@@ -20,6 +20,7 @@ type ImageConfig struct {
 	Quality   int   // JPEG quality of the stored image, 1..100
 	MaxPixels int64 // width*height above this is refused before decoding (decompression bombs)
 	MinSide   int   // a shorter side below this is refused
+	MaxAspect int   // a longer side over MaxAspect times the shorter is refused (and never resized into a memory bomb); 0 = no limit
 }
 
 // Image outcomes.
@@ -28,6 +29,7 @@ const (
 	OutcomeDecodeError   = "decode_error"    // the header or pixels do not decode
 	OutcomeTooManyPixels = "too_many_pixels" // over ImageConfig.MaxPixels
 	OutcomeTooSmall      = "too_small"       // under ImageConfig.MinSide
+	OutcomeBadAspect     = "bad_aspect"      // over ImageConfig.MaxAspect
 	OutcomeHashError     = "hash_error"
 )
 
@@ -75,6 +77,9 @@ func Normalize(data []byte, cfg ImageConfig) (Image, string) {
 	}
 	if min(hdr.Width, hdr.Height) < max(cfg.MinSide, 1) {
 		return img, OutcomeTooSmall
+	}
+	if cfg.MaxAspect > 0 && max(hdr.Width, hdr.Height) > cfg.MaxAspect*min(hdr.Width, hdr.Height) {
+		return img, OutcomeBadAspect
 	}
 	src, err := decode(img.Format, data, cfg.Size)
 	if err != nil {

@@ -11,7 +11,7 @@ import (
 	"testing"
 )
 
-var testImageConfig = ImageConfig{Size: 32, Quality: 90, MaxPixels: 50_000_000, MinSide: 16}
+var testImageConfig = ImageConfig{Size: 32, Quality: 90, MaxPixels: 50_000_000, MinSide: 16, MaxAspect: 10}
 
 func TestNormalize(t *testing.T) {
 	webpLossy, err := os.ReadFile("testdata/lossy.webp")
@@ -44,6 +44,8 @@ func TestNormalize(t *testing.T) {
 		{"webp lossless", webpLossless, testImageConfig, "", 48, 32, "webp"},
 		{"bomb header", pngHeaderOnly(20000, 20000), testImageConfig, OutcomeTooManyPixels, 0, 0, "png"},
 		{"too small", encodePNG(testPattern(8, 100, 4)), testImageConfig, OutcomeTooSmall, 0, 0, "png"},
+		{"strip", encodePNG(testPattern(400, 16, 4)), testImageConfig, OutcomeBadAspect, 0, 0, "png"},
+		{"wide but fine", encodePNG(testPattern(160, 16, 4)), testImageConfig, "", 320, 32, "png"},
 		{"html", []byte("<!doctype html><html>hello</html>"), testImageConfig, OutcomeNotImage, 0, 0, ""},
 		{"empty", nil, testImageConfig, OutcomeNotImage, 0, 0, ""},
 		{"truncated jpeg", jpg[:len(jpg)/2], testImageConfig, OutcomeDecodeError, 0, 0, "jpeg"},
@@ -216,7 +218,7 @@ func FuzzNormalize(f *testing.F) {
 	f.Add(encodeGIF(testPattern(20, 20, 3)))
 	f.Add(pngHeaderOnly(5000, 5000))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		img, outcome := Normalize(data, ImageConfig{Size: 16, Quality: 50, MaxPixels: 1 << 20, MinSide: 1})
+		img, outcome := Normalize(data, ImageConfig{Size: 16, Quality: 50, MaxPixels: 1 << 20, MinSide: 1, MaxAspect: 16})
 		if outcome == "" && (img.Width <= 0 || len(img.JPEG) == 0) {
 			t.Fatalf("ok outcome with an empty image: %+v", img)
 		}
