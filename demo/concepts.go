@@ -3,6 +3,7 @@ package demo
 import (
 	_ "embed"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -64,6 +65,12 @@ func formatConceptTable(rows []conceptEntry) string {
 // embeddedConcepts parses the embedded table.
 func embeddedConcepts() ([]conceptEntry, error) {
 	return parseConceptTable(conceptTable)
+}
+
+// offset is the synset's byte offset in data.noun, from its wnid.
+func (c conceptEntry) offset() int {
+	n, _ := strconv.Atoi(c.wnid[1:])
+	return n
 }
 
 // name is the concept's display name: its first lemma with spaces.

@@ -93,8 +93,7 @@ func (wn *testWordNet) candidates(root int) []candidate {
 				if !tagSafe.MatchString(l) {
 					continue
 				}
-				sn := wn.senses[strings.ToLower(l)]
-				if len(sn) == 0 || sn[0] != off {
+				if !wn.namesFirst(l, off) {
 					continue
 				}
 				c.lemmas = append(c.lemmas, l)

@@ -28,7 +28,7 @@ var nonVisualTags = []string{
 var familyTags = map[string]string{
 	"edible_fruit": "fruit", "musical_instrument": "music", "hand_tool": "tools",
 	"kitchen_utensil": "kitchen", "baked_goods": "baking", "feline": "bigcat",
-	"ungulate": "wildlife", "primate": "monkeys", "footwear": "shoes",
+	"ungulate": "wildlife", "primate": "monkeys", "footwear": "footwear",
 }
 
 // familyTag returns the broad hashtag of a family ("dog", "fruit").

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -28,12 +29,17 @@ type testSynset struct {
 // the tests so the package itself carries no WordNet parser.
 type testWordNet struct {
 	synsets map[int]*testSynset
-	senses  map[string][]int // lowercase lemma -> synset offsets in sense order
-	counts  map[string]int   // sense key -> tag count (cntlist.rev)
+	senses  map[string][]int    // lowercase lemma -> synset offsets in sense order
+	ranked  map[string][]int    // the same, untagged senses in ascending offset order
+	byKey   map[string][]string // joined form ("brownbear") -> lemmas
+	counts  map[string]int      // sense key -> tag count (cntlist.rev)
 }
 
 func loadTestWordNet(dir string) (*testWordNet, error) {
-	wn := &testWordNet{synsets: map[int]*testSynset{}, senses: map[string][]int{}, counts: map[string]int{}}
+	wn := &testWordNet{
+		synsets: map[int]*testSynset{}, senses: map[string][]int{}, counts: map[string]int{},
+		ranked: map[string][]int{}, byKey: map[string][]string{},
+	}
 	if err := eachLine(filepath.Join(dir, "data.noun"), wn.parseData); err != nil {
 		return nil, err
 	}
@@ -143,7 +149,48 @@ func (wn *testWordNet) parseIndex(line string) error {
 		}
 		wn.senses[f[0]] = append(wn.senses[f[0]], v)
 	}
+	// Rank like a canonicalizer that trusts only tagged sense order: the
+	// senses WordNet ordered by tag counts first, then the untagged ones
+	// in ascending offset order.
+	tagged, err := strconv.Atoi(f[len(f)-scnt-1])
+	if err != nil {
+		return fmt.Errorf("tagged sense count %q: %w", f[len(f)-scnt-1], err)
+	}
+	ranked := append([]int(nil), wn.senses[f[0]]...)
+	if rest := ranked[min(tagged, len(ranked)):]; len(rest) > 1 {
+		sort.Ints(rest)
+	}
+	wn.ranked[f[0]] = ranked
+	k := joinedKey(f[0])
+	wn.byKey[k] = append(wn.byKey[k], f[0])
 	return nil
+}
+
+// joinedKey is a lemma as a hashtag writes it: lower case, letters and
+// digits only ("brown_bear" -> "brownbear").
+func joinedKey(lemma string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(lemma) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// namesFirst reports whether every lemma spelled like l as a hashtag has
+// the synset off as its first ranked sense.
+func (wn *testWordNet) namesFirst(l string, off int) bool {
+	names := wn.byKey[joinedKey(l)]
+	if len(names) == 0 {
+		return false
+	}
+	for _, n := range names {
+		if r := wn.ranked[n]; len(r) == 0 || r[0] != off {
+			return false
+		}
+	}
+	return true
 }
 
 func (wn *testWordNet) parseCount(line string) error {

@@ -272,3 +272,44 @@ func TestCrawlFile(t *testing.T) {
 		t.Errorf("captions: got %d, manifest says %d", captions, w.Crawl.CaptionRecords)
 	}
 }
+
+func TestRegenerate(t *testing.T) {
+	dir := t.TempDir()
+	cfg := smallConfig()
+	if _, err := Generate(dir, cfg); err != nil {
+		t.Fatal(err)
+	}
+	sentinel := filepath.Join(dir, ImagesDir, "sentinel.jpg")
+	if err := os.WriteFile(sentinel, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Same config: the world on disk is reused, untouched.
+	w, err := LoadOrGenerate(t.Context(), dir, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(sentinel); err != nil {
+		t.Errorf("same config regenerated the world: %v", err)
+	}
+	// Smaller config: regenerated, nothing of the old world left over.
+	cfg.CrawlImages = 40
+	w, err = LoadOrGenerate(t.Context(), dir, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := os.ReadDir(filepath.Join(dir, ImagesDir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != w.Crawl.Records {
+		t.Errorf("images: got %d files, want %d records", len(files), w.Crawl.Records)
+	}
+	// A directory the demo did not make is refused.
+	foreign := t.TempDir()
+	if err := os.Mkdir(filepath.Join(foreign, ImagesDir), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Generate(foreign, cfg); err == nil {
+		t.Errorf("generate into a foreign directory with images/: got nil error")
+	}
+}
