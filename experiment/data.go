@@ -22,8 +22,8 @@ import (
 // World is a generated demo world being served on loopback.
 type World struct {
 	*demo.World
-	server *demo.Server
-	Crawl  string // crawl.jsonl pointing at the running server
+	server    *demo.Server
+	CrawlFile string // crawl.jsonl pointing at the running server
 }
 
 // Close stops the image server.
@@ -60,7 +60,7 @@ func StartWorld(ctx context.Context, dir string, cfg demo.WorldConfig, log io.Wr
 		return nil, err
 	}
 	fmt.Fprintf(log, "world: serving %s with injected failures (404s, slow, 500-then-ok, 429, corrupt bytes)\n", srv.URL())
-	return &World{World: w, server: srv, Crawl: crawl}, nil
+	return &World{World: w, server: srv, CrawlFile: crawl}, nil
 }
 
 func startServer(ctx context.Context, dir string, cfg demo.ServerConfig, addrFile string) (*demo.Server, error) {
@@ -109,7 +109,7 @@ func writeCrawlKeepingTime(w *demo.World, baseURL string) (string, error) {
 // flags a user would pass to `weaksup pipeline run`, plus extra ones.
 func PipelineConfig(w *World, extra ...string) (*pipeline.Config, []string, error) {
 	args := []string{
-		"--input", w.Crawl,
+		"--input", w.CrawlFile,
 		"--allow-private",
 		"--contact", "weaksup-demo@localhost",
 		"--min-side", "16",

@@ -1,0 +1,224 @@
+package experiment
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"time"
+
+	"weaksup/demo"
+	"weaksup/finetune"
+	"weaksup/pipeline"
+	"weaksup/train"
+)
+
+// DemoConfig sizes one demo run.
+type DemoConfig struct {
+	Workdir string           `json:"workdir"`
+	World   demo.WorldConfig `json:"world"`
+	// Pretraining: a small ResNeXt on the hashtag shards.
+	Arch          string `json:"arch"`
+	ImageSize     int    `json:"image_size"`
+	Batch         int    `json:"batch"`
+	PretrainSteps int    `json:"pretrain_steps"`
+	// Transfer to the target task, pretrained against from scratch with
+	// the same budget.
+	FinetuneEpochs int `json:"finetune_epochs"`
+	ProbeEpochs    int `json:"probe_epochs"`
+	Threads        int `json:"threads"`
+	// PipelineFlags are extra `pipeline run` flags (e.g. --vocab-size).
+	PipelineFlags []string  `json:"pipeline_flags,omitempty"`
+	Log           io.Writer `json:"-"`
+}
+
+// QuickDemo is `weaksup demo --quick`: every stage on tiny sizes, well
+// under a minute on two cores.
+func QuickDemo(workdir string) DemoConfig {
+	return DemoConfig{Workdir: workdir, World: demo.Quick(), Arch: "tiny", ImageSize: 32, Batch: 32,
+		PretrainSteps: 40, FinetuneEpochs: 3, ProbeEpochs: 30}
+}
+
+// DefaultDemo is `weaksup demo`: sized to finish in under 10 minutes on
+// two cores.
+func DefaultDemo(workdir string) DemoConfig {
+	return DemoConfig{Workdir: workdir, World: demo.Default(), Arch: "tiny", ImageSize: 32, Batch: 64,
+		PretrainSteps: 1500, FinetuneEpochs: 15, ProbeEpochs: 100}
+}
+
+// Paths inside a demo working directory.
+const (
+	demoWorldDir  = "world"
+	demoRunsDir   = "runs"
+	demoPlotsDir  = "plots"
+	DemoReport    = "report.md"
+	DemoResults   = "results.json"
+	pretrainRun   = "pretrain"
+	transferTask  = finetune.TaskImageNet
+	transferClass = "target"
+)
+
+// TransferResult is one transfer run on the target task.
+type TransferResult struct {
+	Mode  string  `json:"mode"` // full or linear
+	Init  string  `json:"init"` // pretrained or scratch
+	Top1  float64 `json:"top1"`
+	Top5  float64 `json:"top5"`
+	Out   string  `json:"out"`
+	Steps int     `json:"steps"`
+}
+
+// DemoResult is everything the report shows.
+type DemoResult struct {
+	Config   DemoConfig                  `json:"config"`
+	Stages   map[string]map[string]int64 `json:"stages"`
+	Dedup    DedupScore                  `json:"dedup"`
+	Pretrain struct {
+		Steps      int     `json:"steps"`
+		Loss       float64 `json:"loss"`
+		Precision1 float64 `json:"precision_at_1"`
+		Precision5 float64 `json:"precision_at_5"`
+		MAP        float64 `json:"map"`
+		ImagesPerS float64 `json:"images_per_s"`
+		Out        string  `json:"out"`
+	} `json:"pretrain"`
+	Transfer []TransferResult   `json:"transfer"`
+	Seconds  map[string]float64 `json:"seconds"`
+}
+
+// RunDemo runs the whole system on a generated world: it serves the world
+// on loopback, runs every pipeline stage, pretrains, transfers to the
+// target task pretrained and from scratch, and writes report.md with plots.
+// Every step resumes: a second run over the same working directory reuses
+// what the first one finished.
+func RunDemo(ctx context.Context, c DemoConfig) (*DemoResult, error) {
+	log := c.Log
+	if log == nil {
+		log = io.Discard
+	}
+	res := &DemoResult{Config: c, Stages: map[string]map[string]int64{}, Seconds: map[string]float64{}}
+	timed := func(name string, f func() error) error {
+		t0 := time.Now()
+		err := f()
+		res.Seconds[name] = time.Since(t0).Seconds()
+		return err
+	}
+
+	var w *World
+	err := timed("world", func() (err error) {
+		w, err = StartWorld(ctx, filepath.Join(c.Workdir, demoWorldDir), c.World, log)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer w.Close()
+
+	if err := timed("pipeline", func() error { return runDemoPipeline(ctx, c, w, res, log) }); err != nil {
+		return nil, err
+	}
+	if err := timed("pretrain", func() error { return runDemoPretrain(ctx, c, res, log) }); err != nil {
+		return nil, err
+	}
+	if err := timed("transfer", func() error { return runDemoTransfer(ctx, c, w, res, log) }); err != nil {
+		return nil, err
+	}
+	if err := writeDemoReport(c.Workdir, w, res); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func runDemoPipeline(ctx context.Context, c DemoConfig, w *World, res *DemoResult, log io.Writer) error {
+	cfg, _, err := PipelineConfig(w, c.PipelineFlags...)
+	if err != nil {
+		return err
+	}
+	r := &pipeline.Runner{Workdir: c.Workdir, Stages: cfg.Stages(), Log: log}
+	if err := r.Run(ctx, "all"); err != nil {
+		return err
+	}
+	states, err := r.Status()
+	if err != nil {
+		return err
+	}
+	for _, s := range states {
+		if s.Record != nil {
+			res.Stages[s.Stage] = s.Record.Counts
+		}
+	}
+	res.Dedup, err = ScoreDedup(c.Workdir, w.World)
+	if err != nil {
+		return err
+	}
+	d := res.Dedup
+	fmt.Fprintf(log, "dedup: caught %d of %d planted copies of target test images (recall %.0f%%), missed %d, %d false positives; %d more were failed by the server and never crawled\n",
+		d.Caught, d.Planted, 100*d.Recall, d.Missed, d.FalsePositives, d.NotCrawled)
+	return nil
+}
+
+func runDemoPretrain(ctx context.Context, c DemoConfig, res *DemoResult, log io.Writer) error {
+	pc := train.DefaultPretrainConfig()
+	pc.Shards = filepath.Join(c.Workdir, "shards")
+	pc.Out = filepath.Join(c.Workdir, demoRunsDir, pretrainRun)
+	pc.Arch, pc.ImageSize, pc.Batch, pc.Steps = c.Arch, c.ImageSize, c.Batch, c.PretrainSteps
+	pc.WarmupEpochs = 0.5
+	pc.EvalEvery = max(c.PretrainSteps/5, 1)
+	pc.CheckpointEvery = max(c.PretrainSteps/5, 1)
+	pc.Keep = 2
+	pc.Resume = true
+	pc.Threads = c.Threads
+	r, err := train.Pretrain(ctx, pc, log)
+	if err != nil {
+		return fmt.Errorf("pretrain: %w", err)
+	}
+	p := &res.Pretrain
+	p.Steps, p.Loss, p.ImagesPerS, p.Out = r.Steps, r.Loss, r.ImagesPerS, pc.Out
+	if r.Eval != nil {
+		p.Precision1, p.Precision5, p.MAP = r.Eval.PrecisionAt1, r.Eval.PrecisionAt5, r.Eval.MAP
+	}
+	return nil
+}
+
+func runDemoTransfer(ctx context.Context, c DemoConfig, w *World, res *DemoResult, log io.Writer) error {
+	pretrained := filepath.Join(c.Workdir, demoRunsDir, pretrainRun)
+	arch, err := train.ResolveArch(c.Arch)
+	if err != nil {
+		return err
+	}
+	for _, mode := range []string{finetune.ModeLinear, finetune.ModeFull} {
+		for _, init := range []string{"pretrained", "scratch"} {
+			fc := finetune.Config{
+				Task: transferTask, Data: filepath.Join(w.Dir, demo.TargetDir), From: pretrained, Mode: mode,
+				Out: filepath.Join(c.Workdir, demoRunsDir, mode+"-"+init), ImageSize: c.ImageSize,
+				Seed: 1, Log: log, Resume: true, WeightDecay: 1e-4,
+			}
+			if init == "scratch" {
+				fc.From, fc.Arch = finetune.FromNone, arch.Name
+			}
+			if mode == finetune.ModeFull {
+				fc.Epochs, fc.Batch = c.FinetuneEpochs, 32
+			} else {
+				fc.Epochs = c.ProbeEpochs
+			}
+			fmt.Fprintf(log, "transfer: %s, %s\n", mode, init)
+			r, err := finetune.Run(ctx, fc)
+			if err != nil {
+				return fmt.Errorf("transfer %s from %s: %w", mode, init, err)
+			}
+			res.Transfer = append(res.Transfer, TransferResult{Mode: mode, Init: init,
+				Top1: r.Metrics.Top1, Top5: r.Metrics.Top5, Out: fc.Out, Steps: r.Steps})
+		}
+	}
+	return nil
+}
+
+// Accuracy returns the top-1 accuracy of a transfer run.
+func (r *DemoResult) Accuracy(mode, init string) (float64, bool) {
+	for _, t := range r.Transfer {
+		if t.Mode == mode && t.Init == init {
+			return t.Top1, true
+		}
+	}
+	return 0, false
+}
