@@ -1,9 +1,15 @@
 package canonicalize
 
 import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
+
+	"weaksup/store"
 )
 
 // cpuTime is the CPU time the process has used, user and system. On a
@@ -112,4 +118,36 @@ func BenchmarkNormalize(b *testing.B) {
 			reportRate(b, cpu0, "hashtags")
 		})
 	}
+}
+
+// BenchmarkRun is the whole stage over a store: two passes over the records,
+// labels and drop flags written back.
+func BenchmarkRun(b *testing.B) {
+	m := embeddedMapper(b, First)
+	const n = 20_000
+	c := genCorpus(m.DB(), m, n, 5000, 5)
+	workdir := b.TempDir()
+	st, err := store.Open(filepath.Join(workdir, "store"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	batch := st.NewBatch()
+	for i, tags := range c.tags {
+		r := &store.Record{ID: fmt.Sprintf("r%07d", i), RawTags: tags, Outcome: store.OutcomeOK}
+		if err := batch.PutRecord(r, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := batch.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	b.Run(fmt.Sprintf("records=%d", n), func(b *testing.B) {
+		for b.Loop() {
+			if _, err := Run(context.Background(), st, workdir, DefaultConfig(), io.Discard); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "records/s")
+	})
 }
