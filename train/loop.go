@@ -97,8 +97,10 @@ type Config struct {
 	CheckpointInterval time.Duration `json:"checkpoint_interval"`
 	Keep               int           `json:"keep"`
 	// EvalEvery evaluates every so many steps; 0 means once per epoch, < 0
-	// only at the end.
-	EvalEvery int `json:"eval_every"`
+	// only at the end. EvalImages caps the held-out images an evaluation
+	// reads (0: all): the evaluator keeps images × classes scores.
+	EvalEvery  int `json:"eval_every"`
+	EvalImages int `json:"eval_images"`
 	// LogEvery writes a training row every so many steps (default 10).
 	LogEvery int `json:"log_every"`
 	// Resume continues from the newest checkpoint in Out (a fresh start
@@ -120,7 +122,7 @@ type Result struct {
 	Loss       float64     // mean training loss over the last logged steps
 	Eval       *EvalResult // the last evaluation, nil without Val
 	Checkpoint string      // the final checkpoint directory
-	ImagesPerS float64     // training throughput over the whole run (excluding evaluation and checkpoints)
+	ImagesPerS float64     // training throughput: images over the wall time of the steps (data waits included; evaluation and checkpoints not)
 }
 
 // ErrNonFinite is wrapped by the error of a run whose loss became NaN or
@@ -194,7 +196,7 @@ type run struct {
 	lossSum   float64
 	lossN     int
 	imgs      int
-	busy      time.Duration
+	busy      time.Duration // wall time of the steps, data waits included
 	lastLoss  float64
 	totalBusy time.Duration
 	totalImgs int64
@@ -267,6 +269,7 @@ func Run(ctx context.Context, cfg Config, model Model, data Data) (*Result, erro
 				return nil, err
 			}
 		}
+		t0 := time.Now()
 		done, err := r.forwardBackward(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -285,6 +288,7 @@ func Run(ctx context.Context, cfg Config, model Model, data Data) (*Result, erro
 		if err := r.opt.ZeroGrad(); err != nil {
 			return nil, err
 		}
+		r.busy += time.Since(t0)
 		r.step++
 		r.bar.Add(1)
 		if err := r.log(lr); err != nil {
@@ -440,9 +444,7 @@ func (r *run) forwardBackward(ctx context.Context) (done bool, err error) {
 		if err != nil {
 			return false, fmt.Errorf("step %d: read training batch: %w", r.step+1, err)
 		}
-		t0 := time.Now()
 		loss, err := r.microStep(b)
-		r.busy += time.Since(t0)
 		r.epoch = b.Epoch
 		r.images += int64(b.N)
 		r.imgs += b.N
@@ -545,7 +547,7 @@ func (r *run) evaluate(ctx context.Context) error {
 		return fmt.Errorf("open held-out data: %w", err)
 	}
 	defer val.Close()
-	res, err := Evaluate(ctx, r.model, val, r.cfg.Loss, r.cfg.Device)
+	res, err := EvaluateN(ctx, r.model, val, r.cfg.Loss, r.cfg.Device, r.cfg.EvalImages)
 	if err != nil {
 		return fmt.Errorf("evaluate after step %d: %w", r.step, err)
 	}
@@ -632,10 +634,17 @@ func (r *run) logf(format string, args ...any) {
 // batch of val and returns the held-out metrics (precision@1/@5, top-1/5,
 // mAP, mean loss under loss).
 func Evaluate(ctx context.Context, model Model, val Batches, loss string, dev torch.Device) (EvalResult, error) {
+	return EvaluateN(ctx, model, val, loss, dev, 0)
+}
+
+// EvaluateN is Evaluate over at most limit images (0: all), taken from the
+// first batches.
+func EvaluateN(ctx context.Context, model Model, val Batches, loss string, dev torch.Device, limit int) (EvalResult, error) {
 	k := val.NumClasses()
+	seen := 0
 	ev := NewEvaluator(k)
 	var targets []float32
-	for {
+	for limit <= 0 || seen < limit {
 		b, err := val.Next(ctx)
 		if errors.Is(err, io.EOF) {
 			break
@@ -643,6 +652,10 @@ func Evaluate(ctx context.Context, model Model, val Batches, loss string, dev to
 		if err != nil {
 			return EvalResult{}, fmt.Errorf("read held-out batch: %w", err)
 		}
+		if limit > 0 && seen+b.N > limit {
+			b.N = limit - seen
+		}
+		seen += b.N
 		if len(targets) < b.N*k {
 			targets = make([]float32, b.N*k)
 		}

@@ -136,6 +136,18 @@ func TestRunLearns(t *testing.T) {
 	if math.Abs(again.PrecisionAt1-last.PrecisionAt1) > 1e-9 || math.Abs(again.MAP-last.MAP) > 1e-6 {
 		t.Errorf("reloaded checkpoint evaluates to p@1 %.4f mAP %.4f, want %.4f %.4f", again.PrecisionAt1, again.MAP, last.PrecisionAt1, last.MAP)
 	}
+	vb2, err := data.Val()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer vb2.Close()
+	some, err := EvaluateN(context.Background(), m2, vb2, LossSoftmax, torch.CPU, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if some.Images != 50 {
+		t.Errorf("EvaluateN with limit 50 read %d images", some.Images)
+	}
 }
 
 // TestRunStopsOnNonFiniteLoss: a learning rate that blows the weights up

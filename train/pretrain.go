@@ -63,6 +63,7 @@ type PretrainConfig struct {
 	CheckpointMinutes float64 `json:"checkpoint_minutes"`
 	Keep              int     `json:"keep"`
 	EvalEvery         int     `json:"eval_every"`
+	EvalImages        int     `json:"eval_images"`
 	LogEvery          int     `json:"log_every"`
 	NoPlots           bool    `json:"no_plots"`
 
@@ -81,7 +82,7 @@ func DefaultPretrainConfig() PretrainConfig {
 		Arch: "small", Block: "bottleneck", Epochs: 1, Batch: 64, Accumulate: 1, ImageSize: 64,
 		LR: 0.1, WarmupEpochs: 1, Decay: DecayCosine, StepEpochs: 30, Gamma: 0.1,
 		Momentum: 0.9, WeightDecay: 1e-4, Loss: LossSoftmax, Sampling: shards.SamplingNatural, Seed: 1,
-		CheckpointEvery: 1000, CheckpointMinutes: 10, Keep: 3, LogEvery: 10,
+		CheckpointEvery: 1000, CheckpointMinutes: 10, Keep: 3, EvalImages: 10000, LogEvery: 10,
 		Device: "cpu", ChannelsLast: true, ZeroInitLastBN: true,
 	}
 }
@@ -117,6 +118,7 @@ func (c *PretrainConfig) RegisterFlags(fs *flag.FlagSet) {
 	fs.Float64Var(&c.CheckpointMinutes, "checkpoint-minutes", c.CheckpointMinutes, "save a checkpoint when this many minutes have passed since the last (0: never by time)")
 	fs.IntVar(&c.Keep, "keep", c.Keep, "checkpoints to keep (0: all)")
 	fs.IntVar(&c.EvalEvery, "eval-every", c.EvalEvery, "evaluate on the val split every N steps (0: every epoch; -1: only at the end)")
+	fs.IntVar(&c.EvalImages, "eval-images", c.EvalImages, "held-out images per evaluation (0: the whole val split; the evaluator holds images × hashtags scores)")
 	fs.IntVar(&c.LogEvery, "log-every", c.LogEvery, "write a metrics row every N steps")
 	fs.BoolVar(&c.NoPlots, "no-plots", c.NoPlots, "do not draw plots/*.png")
 	fs.IntVar(&c.Threads, "threads", c.Threads, "libtorch CPU threads (0: libtorch's default, one per core)")
@@ -145,8 +147,8 @@ func (c PretrainConfig) Validate() error {
 		return fmt.Errorf("check flags: --lr %v, want > 0", c.LR)
 	case c.WarmupEpochs < 0 || c.StepEpochs < 0 || c.CheckpointMinutes < 0 || c.CheckpointEvery < 0 || c.Keep < 0:
 		return errors.New("check flags: --warmup-epochs, --step-epochs, --checkpoint-every, --checkpoint-minutes and --keep must not be negative")
-	case c.Threads < 0 || c.Workers < 0:
-		return errors.New("check flags: --threads and --workers must not be negative")
+	case c.Threads < 0 || c.Workers < 0 || c.EvalImages < 0:
+		return errors.New("check flags: --threads, --workers and --eval-images must not be negative")
 	}
 	if _, err := ResolveArch(c.Arch); err != nil {
 		return fmt.Errorf("check flag --arch: %w", err)
@@ -222,7 +224,7 @@ func Pretrain(ctx context.Context, c PretrainConfig, log io.Writer) (*Result, er
 		Loss:            c.Loss,
 		SGD:             SGDConfig{Momentum: c.Momentum, WeightDecay: c.WeightDecay, Nesterov: c.Nesterov, NoDecayNorm: c.NoDecayNorm},
 		CheckpointEvery: c.CheckpointEvery, CheckpointInterval: time.Duration(c.CheckpointMinutes * float64(time.Minute)),
-		Keep: c.Keep, EvalEvery: c.EvalEvery, LogEvery: c.LogEvery, Resume: c.Resume, NoPlots: c.NoPlots,
+		Keep: c.Keep, EvalEvery: c.EvalEvery, EvalImages: c.EvalImages, LogEvery: c.LogEvery, Resume: c.Resume, NoPlots: c.NoPlots,
 		Device: dev, Log: log,
 		Extra: map[string]any{"pretrain": c, "arch": arch.Name, "block": block.String(), "num_classes": m.NumClasses,
 			"image_size": c.ImageSize, "seed": c.Seed, "tags": m.Tags},

@@ -1,0 +1,93 @@
+package train
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	"image/jpeg"
+	_ "image/png"
+	"testing"
+
+	"weaksup/torch"
+)
+
+// BenchmarkRun measures whole-loop training throughput: train.Run over the
+// shards loader (JPEG decode, random-resized crop, flip, normalize on
+// GOMAXPROCS goroutines), forward, c-of-K loss, backward, SGD step,
+// metrics, on 2 libtorch threads. images/s is over the benchmark's wall
+// time (final checkpoint included); step-images/s is Result.ImagesPerS,
+// over the steps alone (data waits included). testdata/bench_step.py
+// measures PyTorch's step on the same nets.
+func BenchmarkRun(b *testing.B) {
+	for _, c := range []struct {
+		arch   string
+		size   int
+		batch  int
+		format string
+	}{
+		{"resnext_tiny", 32, 64, "channels_last"},
+		{"resnext_tiny", 64, 64, "channels_last"},
+		{"resnext29_small", 32, 64, "channels_last"},
+		{"resnext29_small", 64, 64, "channels_last"},
+	} {
+		name := fmt.Sprintf("arch=%s/size=%d/batch=%d/format=%s", c.arch, c.size, c.batch, c.format)
+		b.Run(name, func(b *testing.B) { benchRun(b, c.arch, c.size, c.batch) })
+	}
+}
+
+// jpegSquares re-encodes a generated set as JPEG, the format shards hold.
+func jpegSquares(b *testing.B, s *squaresSource) *squaresSource {
+	out := &squaresSource{classes: s.classes, labels: s.labels}
+	for _, data := range s.images {
+		img, _, err := image.Decode(bytes.NewReader(data))
+		if err != nil {
+			b.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 90}); err != nil {
+			b.Fatal(err)
+		}
+		out.images = append(out.images, buf.Bytes())
+	}
+	return out
+}
+
+func benchRun(b *testing.B, arch string, size, batch int) {
+	needTorch(b)
+	if err := torch.SetNumThreads(2); err != nil {
+		b.Fatal(err)
+	}
+	const k = 1000
+	src := jpegSquares(b, newSquares(b, 4*batch, 8, size, 1))
+	src.classes = k
+	a, err := LookupArch(arch)
+	if err != nil {
+		b.Fatal(err)
+	}
+	torch.ManualSeed(1)
+	m, err := NewResNeXt(Options{Arch: a, NumClasses: k, ZeroInitLastBN: true, ChannelsLast: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close()
+	data := squaresData(src, src, batch, size, 1)
+	data.Val = nil
+	cfg := Config{Out: b.TempDir(), Steps: b.N + 2, Batch: batch, NoPlots: true, LogEvery: 1 << 30,
+		Schedule: Schedule{BaseLR: 0.1}, SGD: DefaultSGD()}
+	// Two warm-up steps, then the timed ones.
+	warm := cfg
+	warm.Steps = 2
+	if _, err := Run(context.Background(), warm, m, data); err != nil {
+		b.Fatal(err)
+	}
+	cfg.Resume = true
+	b.ResetTimer()
+	res, err := Run(context.Background(), cfg, m, data)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "images/s")
+	b.ReportMetric(res.ImagesPerS, "step-images/s")
+}
