@@ -64,4 +64,22 @@
 // torchvision's own resnext50_32x4d loads our file with strict=True. Both
 // sides run the same libtorch, so the results are bit-identical; the test
 // allows a relative 1e-4.
+//
+// # Training
+//
+// Run is the one loop behind pretraining (Pretrain, `weaksup pretrain`) and
+// fine-tuning (package finetune): a Config, a Model (*ResNeXt) and Data,
+// whose Train and Val open Batches — a *shards.Loader over hashtag shards
+// or over a shards.FileSource of labelled image files. Each optimizer step
+// reads top to bottom: Schedule.LR(step) → evaluate and checkpoint when due
+// → forward/backward over Config.Accumulate batches, each in its own
+// torch.Scope → Optimizer.Step → a metrics.jsonl row. Targets builds the
+// c-of-K (LossSoftmax) or multi-hot (LossSigmoid) rows from Batch.Labels;
+// Evaluator gives held-out precision@1/@5, top-1/5 and mAP. Checkpoints are
+// directories step-NNNNNNNNN under checkpoints/, written atomically
+// (SaveCheckpoint): model.safetensors, optimizer.safetensors, state.json
+// (step, loader position, RNG), config.json. Config.Resume restores the
+// newest so a killed run ends with the same bits as an uninterrupted one on
+// the CPU; a NaN or infinite loss stops with ErrNonFinite and writes no
+// checkpoint after it. PlotMetrics draws plots/loss.png, lr.png, eval.png.
 package train
