@@ -1,0 +1,110 @@
+package finetune
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestFeatureFileRoundTripAndDamage(t *testing.T) {
+	dir := t.TempDir()
+	f := &Features{Dim: 3, Classes: 4, Vectors: []float32{1, 2, 3, -4, 5.5, 6e-7}, Labels: []int32{3, 0}}
+	path := filepath.Join(dir, "train.feat")
+	if err := WriteFeatures(path, "k1", f); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadFeatures(path, "k1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, f) {
+		t.Errorf("round trip: got %+v, want %+v", got, f)
+	}
+	if _, err := ReadFeatures(path, "k2"); !errors.Is(err, ErrStaleFeatures) {
+		t.Errorf("other key: got %v, want ErrStaleFeatures", err)
+	}
+	good, _ := os.ReadFile(path)
+	badLabel := append([]byte(nil), good...)
+	badLabel[len(badLabel)-4] = 9 // the last label becomes 9 of 4 classes
+	cases := []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"truncated", good[:len(good)-3], "bytes of data"},
+		{"not a feature file", []byte("PK\x03\x04 zip"), "not a weaksup feature file"},
+		{"header past end", append([]byte(featureMagic), 0xff, 0xff, 0, 0), "header runs past"},
+		{"label out of range", badLabel, "class 9 outside"},
+	}
+	for _, tc := range cases {
+		p := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-")+".feat")
+		os.WriteFile(p, tc.data, 0o644)
+		_, err := ReadFeatures(p, "k1")
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), p) {
+			t.Errorf("%s: got %v, want an error naming %s and containing %q", tc.name, err, p, tc.want)
+		}
+	}
+}
+
+func TestFeatureKeyFollowsWeightsAndImages(t *testing.T) {
+	dir := t.TempDir()
+	makeImageFolder(t, filepath.Join(dir, "data"), spec{K: 2, Train: 2, Val: 1, Size: 8})
+	ds, err := OpenImageFolder(filepath.Join(dir, "data"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	items, err := ds.Split(SplitTrain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := filepath.Join(dir, "w.safetensors")
+	os.WriteFile(w, []byte("weights v1"), 0o644)
+	key := func() string {
+		t.Helper()
+		k, err := FeatureKey(w, 1, "resnext_tiny", 32, items)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	base := key()
+	if again := key(); again != base {
+		t.Fatalf("same inputs: key %s then %s", base, again)
+	}
+	changes := []struct {
+		name   string
+		change func()
+		k      func() (string, error)
+	}{
+		{"other size", nil, func() (string, error) { return FeatureKey(w, 1, "resnext_tiny", 64, items) }},
+		{"other arch", nil, func() (string, error) { return FeatureKey(w, 1, "resnext29_small", 32, items) }},
+		{"random init", nil, func() (string, error) { return FeatureKey("", 1, "resnext_tiny", 32, items) }},
+		{"fewer images", nil, func() (string, error) { return FeatureKey(w, 1, "resnext_tiny", 32, items[1:]) }},
+		{"weights rewritten", func() { os.WriteFile(w, []byte("weights v2"), 0o644) }, nil},
+		{"image touched", func() {
+			later := time.Now().Add(time.Hour)
+			os.Chtimes(items[0].Path, later, later)
+		}, nil},
+	}
+	seen := map[string]string{base: "base"}
+	for _, c := range changes {
+		var k string
+		if c.change != nil {
+			c.change()
+			k = key()
+		} else {
+			k, err = c.k()
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if prev, dup := seen[k]; dup {
+			t.Errorf("%s: same key as %s", c.name, prev)
+		}
+		seen[k] = c.name
+	}
+}

@@ -1,0 +1,39 @@
+//go:build e2e
+
+package finetune
+
+import (
+	"encoding/json"
+	"os"
+	"testing"
+)
+
+// TestTransferMeasurement is the full-size transfer experiment whose
+// numbers go into BENCHMARKS.md:
+//
+//	go test -tags e2e -run TestTransferMeasurement -timeout 60m -v ./finetune/
+//
+// It writes the result as JSON to $WEAKSUP_TRANSFER_JSON when that is set.
+func TestTransferMeasurement(t *testing.T) {
+	w := quickTransfer().World
+	w.Concepts, w.CrawlImages = 30, 3000
+	w.TargetClasses, w.TargetTrain, w.TargetVal, w.TargetSize = 10, 10, 20, 64
+	s := transferSetup{World: w, Arch: "resnext_tiny", ImageSize: 32, PretrainEpochs: 10, PretrainLR: 0.4,
+		FullEpochs: 15, FullLR: 0.4, ProbeEpochs: 100, Batch: 32, FinetuneBatch: 16}
+	r := runTransfer(t, s)
+	if p := os.Getenv("WEAKSUP_TRANSFER_JSON"); p != "" {
+		b, _ := json.MarshalIndent(struct {
+			Setup  transferSetup
+			Result transferResult
+		}{s, r}, "", "  ")
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r.LinearPretrained <= r.LinearScratch {
+		t.Errorf("linear probe: pretrained top-1 %.3f, want above scratch %.3f", r.LinearPretrained, r.LinearScratch)
+	}
+	if r.FullPretrained <= r.FullScratch {
+		t.Errorf("full fine-tuning: pretrained top-1 %.3f, want above scratch %.3f", r.FullPretrained, r.FullScratch)
+	}
+}
