@@ -28,7 +28,10 @@
 //     server's URL is known, or by Generate when WorldConfig.BaseURL is set.
 //   - world.json: the manifest (World), read back with Load.
 //
-// The same WorldConfig gives the same bytes. Generate draws on all CPUs.
+// The same WorldConfig gives the same bytes on the same architecture (the
+// compiler may fuse floating-point multiply-adds on some, e.g. arm64).
+// Generate draws on all CPUs; LoadOrGenerate reuses a world generated with
+// the same config.
 //
 // Server answers GET /img/<id>.jpg on 127.0.0.1. Each URL's behaviour
 // (ok, 404, slow, 500-then-ok, 429 with Retry-After, truncated or garbled
