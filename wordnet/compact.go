@@ -14,12 +14,11 @@ import (
 )
 
 // The compact form is a zstd stream of: magic, source, synsets (offset delta,
-// lex file, words, gloss, pointers as synset indexes), lemmas (front-coded
-// names, tagged-sense count, senses as synset indexes), then per part of
+// lex file, words, gloss, pointers as synset indexes), lemmas (names, tagged-sense count, senses as synset indexes), then per part of
 // speech the exception list and, for verb/adj/adv, the lemma set, and a
 // trailer. Integers are unsigned varints; strings are length-prefixed.
 const (
-	compactMagic   = "weaksup-wordnet-compact/1\n"
+	compactMagic   = "weaksup-wordnet-compact/2\n"
 	compactTrailer = "end\n"
 )
 
@@ -57,10 +56,8 @@ func (db *DB) WriteCompact(w io.Writer) error {
 		}
 	}
 	e.uint(uint64(len(db.lemmas)))
-	prevName := ""
 	for _, l := range db.lemmas {
-		e.frontCoded(prevName, l.Name)
-		prevName = l.Name
+		e.str(l.Name)
 		e.uint(uint64(l.TaggedSenses))
 		e.uint(uint64(len(l.Synsets)))
 		for _, s := range l.Synsets {
@@ -111,15 +108,6 @@ func (e *encoder) str(s string) {
 	}
 }
 
-func (e *encoder) frontCoded(prev, s string) {
-	n := 0
-	for n < len(prev) && n < len(s) && prev[n] == s[n] {
-		n++
-	}
-	e.uint(uint64(n))
-	e.str(s[n:])
-}
-
 func (e *encoder) optionalExceptions(m map[string][]string) {
 	if m == nil {
 		e.uint(0)
@@ -153,10 +141,8 @@ func (e *encoder) optionalSet(m map[string]struct{}) {
 	}
 	sort.Strings(keys)
 	e.uint(uint64(len(keys)))
-	prev := ""
 	for _, k := range keys {
-		e.frontCoded(prev, k)
-		prev = k
+		e.str(k)
 	}
 }
 
@@ -241,11 +227,9 @@ func decodeCompact(data string) (db *DB, err error) {
 	lemmas := make([]Lemma, nl)
 	db.byName = make(map[string]*Lemma, nl)
 	var senses []*Synset
-	prev := ""
 	for i := range lemmas {
 		l := &lemmas[i]
-		l.Name = d.frontCoded(prev)
-		prev = l.Name
+		l.Name = d.str()
 		l.TaggedSenses = int(d.uint())
 		n := d.count(1)
 		if n == 0 {
@@ -351,19 +335,6 @@ func (d *decoder) str() string {
 	return s
 }
 
-func (d *decoder) frontCoded(prev string) string {
-	n := d.uint()
-	if n > uint64(len(prev)) {
-		d.fail("bad shared prefix")
-		return ""
-	}
-	suffix := d.str()
-	if n == 0 {
-		return suffix
-	}
-	return prev[:n] + suffix
-}
-
 func (d *decoder) optionalExceptions() map[string][]string {
 	if d.uint() == 0 {
 		return nil
@@ -387,10 +358,8 @@ func (d *decoder) optionalSet() map[string]struct{} {
 	}
 	n := d.count(2)
 	m := make(map[string]struct{}, n)
-	prev := ""
 	for i := 0; i < n && d.err == nil; i++ {
-		prev = d.frontCoded(prev)
-		m[prev] = struct{}{}
+		m[d.str()] = struct{}{}
 	}
 	return m
 }
