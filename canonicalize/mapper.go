@@ -111,6 +111,7 @@ type Mapper struct {
 	other      map[string]struct{} // joined verb/adj/adv lemmas and inflections
 	memoMu     sync.RWMutex
 	memo       map[string]*Mapping // normal forms that needed morphy or did not map
+	rawMemo    map[string]*Mapping // non-ASCII hashtags as written, which are slow to normalize
 }
 
 // NewMapper indexes db's noun lemmas by joined form and names every synset.
@@ -126,7 +127,7 @@ type Mapper struct {
 // tag_wnid ("bear_n09845191"); '_' never occurs in a normal form, so these
 // cannot clash with a hashtag.
 func NewMapper(db *wordnet.DB, policy Policy) *Mapper {
-	m := &Mapper{db: db, policy: policy, exc: map[string][]excBase{}, memo: map[string]*Mapping{}}
+	m := &Mapper{db: db, policy: policy, exc: map[string][]excBase{}, memo: map[string]*Mapping{}, rawMemo: map[string]*Mapping{}}
 	lemmas := db.Lemmas()
 	m.forms = make(map[string]*form, len(lemmas))
 	forms := make([]form, len(lemmas))
@@ -308,7 +309,22 @@ func (m *Mapper) Map(hashtag string) Mapping {
 		}
 		return m.mapMiss(string(b))
 	}
-	n := Normalize(hashtag)
+	m.memoMu.RLock()
+	mp := m.rawMemo[hashtag]
+	m.memoMu.RUnlock()
+	if mp != nil {
+		return *mp
+	}
+	r := m.mapNormal(Normalize(hashtag))
+	m.memoMu.Lock()
+	if len(m.rawMemo) < memoLimit {
+		m.rawMemo[strings.Clone(hashtag)] = &r
+	}
+	m.memoMu.Unlock()
+	return r
+}
+
+func (m *Mapper) mapNormal(n string) Mapping {
 	if f := m.forms[n]; f != nil {
 		if k := utf8.RuneCountInString(n); k >= MinRunes && k <= MaxRunes {
 			return f.mapping(f.key, ViaLemma)
