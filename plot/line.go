@@ -26,6 +26,9 @@ type LineChart struct {
 	// LogX and LogY use a base-10 log scale on the axis (data-scale
 	// experiments plot against the number of images on a log x axis).
 	LogX, LogY bool
+	// LegendBottom and LegendLeft move the legend from the top right
+	// (rising curves read better with it at the bottom right).
+	LegendBottom, LegendLeft bool
 	// Width and Height are in pixels (DefaultWidth × DefaultHeight when 0).
 	Width, Height int
 }
@@ -33,6 +36,7 @@ type LineChart struct {
 // PNG renders the chart.
 func (c LineChart) PNG() ([]byte, error) {
 	p := newPlot(c.Title, c.XLabel, c.YLabel)
+	p.Legend.Top, p.Legend.Left = !c.LegendBottom, c.LegendLeft
 	if c.LogX {
 		p.X.Scale = gonum.LogScale{}
 		p.X.Tick.Marker = gonum.LogTicks{Prec: -1}

@@ -101,6 +101,9 @@ type Config struct {
 	// reads (0: all): the evaluator keeps images × classes scores.
 	EvalEvery  int `json:"eval_every"`
 	EvalImages int `json:"eval_images"`
+	// EvalAtStart also evaluates the untrained model before the first step
+	// of a fresh run, so the curves start at chance level.
+	EvalAtStart bool `json:"eval_at_start"`
 	// LogEvery writes a training row every so many steps (default 10).
 	LogEvery int `json:"log_every"`
 	// Resume continues from the newest checkpoint in Out (a fresh start
@@ -255,6 +258,11 @@ func Run(ctx context.Context, cfg Config, model Model, data Data) (*Result, erro
 	defer r.bar.Finish()
 	r.lastCkTime = time.Now()
 	start := r.step
+	if cfg.EvalAtStart && start == 0 && data.Val != nil {
+		if err := r.evaluate(ctx); err != nil {
+			return nil, err
+		}
+	}
 	for r.step < r.total {
 		lr := r.sched.LR(r.step)
 		r.pos = r.train.Position()

@@ -51,6 +51,7 @@ func TestRunLearns(t *testing.T) {
 		SGD:          DefaultSGD(),
 		Keep:         2,
 		LogEvery:     5,
+		EvalAtStart:  true,
 	}
 	data := squaresData(train, val, batch, px, 7)
 	res, err := Run(context.Background(), cfg, m, data)
@@ -77,8 +78,8 @@ func TestRunLearns(t *testing.T) {
 			}
 		}
 	}
-	if len(evals) != cfg.Epochs {
-		t.Fatalf("%d eval rows, want one per epoch (%d)", len(evals), cfg.Epochs)
+	if len(evals) != cfg.Epochs+1 {
+		t.Fatalf("%d eval rows, want one at the start and one per epoch (%d)", len(evals), cfg.Epochs+1)
 	}
 	chance := 0.0 // expected precision@1 of a constant guess: mean label count / k
 	for _, ls := range val.labels {
@@ -88,10 +89,13 @@ func TestRunLearns(t *testing.T) {
 	first, last := evals[0], evals[len(evals)-1]
 	t.Logf("chance %.3f; precision@1 by epoch:", chance)
 	for i, e := range evals {
-		t.Logf("  epoch %d: p@1 %.3f p@5 %.3f mAP %.3f loss %.3f", i+1, e.PrecisionAt1, e.PrecisionAt5, e.MAP, e.Loss)
+		t.Logf("  epoch %d: p@1 %.3f p@5 %.3f mAP %.3f loss %.3f", i, e.PrecisionAt1, e.PrecisionAt5, e.MAP, e.Loss)
 	}
 	if last.PrecisionAt1 < 2.5*chance || last.PrecisionAt1 < 0.6 {
 		t.Errorf("final held-out precision@1 %.3f, want ≥ 0.6 and ≥ 2.5× chance (%.3f)", last.PrecisionAt1, chance)
+	}
+	if last.PrecisionAt1 < first.PrecisionAt1+0.3 {
+		t.Errorf("held-out precision@1 went from %.3f untrained to %.3f, want a rise of at least 0.3", first.PrecisionAt1, last.PrecisionAt1)
 	}
 	if last.MAP <= first.MAP {
 		t.Errorf("mAP fell from %.3f to %.3f", first.MAP, last.MAP)

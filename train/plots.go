@@ -46,7 +46,7 @@ func PlotMetrics(rows []MetricsRow, dir string) error {
 	charts := map[string]plot.LineChart{
 		PlotLoss: {Title: "loss", XLabel: "step", YLabel: "loss", Series: []plot.Series{trainLoss, valLoss}},
 		PlotLR:   {Title: "learning rate", XLabel: "step", YLabel: "learning rate", Series: []plot.Series{lr}},
-		PlotEval: {Title: "held-out evaluation", XLabel: "step", YLabel: "score", Series: []plot.Series{p1, p5, mAP, top1}},
+		PlotEval: {Title: "held-out evaluation", XLabel: "step", YLabel: "score", Series: []plot.Series{p1, p5, mAP, top1}, LegendBottom: true},
 	}
 	for _, name := range []string{PlotLoss, PlotLR, PlotEval} {
 		if err := charts[name].Save(filepath.Join(dir, name)); err != nil {

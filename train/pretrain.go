@@ -64,6 +64,7 @@ type PretrainConfig struct {
 	Keep              int     `json:"keep"`
 	EvalEvery         int     `json:"eval_every"`
 	EvalImages        int     `json:"eval_images"`
+	EvalAtStart       bool    `json:"eval_at_start"`
 	LogEvery          int     `json:"log_every"`
 	NoPlots           bool    `json:"no_plots"`
 
@@ -119,6 +120,7 @@ func (c *PretrainConfig) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.Keep, "keep", c.Keep, "checkpoints to keep (0: all)")
 	fs.IntVar(&c.EvalEvery, "eval-every", c.EvalEvery, "evaluate on the val split every N steps (0: every epoch; -1: only at the end)")
 	fs.IntVar(&c.EvalImages, "eval-images", c.EvalImages, "held-out images per evaluation (0: the whole val split; the evaluator holds images × hashtags scores)")
+	fs.BoolVar(&c.EvalAtStart, "eval-at-start", c.EvalAtStart, "also evaluate the untrained network, so the curves start at chance")
 	fs.IntVar(&c.LogEvery, "log-every", c.LogEvery, "write a metrics row every N steps")
 	fs.BoolVar(&c.NoPlots, "no-plots", c.NoPlots, "do not draw plots/*.png")
 	fs.IntVar(&c.Threads, "threads", c.Threads, "libtorch CPU threads (0: libtorch's default, one per core)")
@@ -224,7 +226,7 @@ func Pretrain(ctx context.Context, c PretrainConfig, log io.Writer) (*Result, er
 		Loss:            c.Loss,
 		SGD:             SGDConfig{Momentum: c.Momentum, WeightDecay: c.WeightDecay, Nesterov: c.Nesterov, NoDecayNorm: c.NoDecayNorm},
 		CheckpointEvery: c.CheckpointEvery, CheckpointInterval: time.Duration(c.CheckpointMinutes * float64(time.Minute)),
-		Keep: c.Keep, EvalEvery: c.EvalEvery, EvalImages: c.EvalImages, LogEvery: c.LogEvery, Resume: c.Resume, NoPlots: c.NoPlots,
+		Keep: c.Keep, EvalEvery: c.EvalEvery, EvalImages: c.EvalImages, EvalAtStart: c.EvalAtStart, LogEvery: c.LogEvery, Resume: c.Resume, NoPlots: c.NoPlots,
 		Device: dev, Log: log,
 		Extra: map[string]any{"pretrain": c, "arch": arch.Name, "block": block.String(), "num_classes": m.NumClasses,
 			"image_size": c.ImageSize, "seed": c.Seed, "tags": m.Tags},
