@@ -384,6 +384,11 @@ func (r *run) plan() error {
 	if batches < 1 {
 		return fmt.Errorf("plan training: the training data has no batches")
 	}
+	if h := r.model.Head(); len(h) > 0 {
+		if shape := h[0].Shape(); len(shape) != 2 || int(shape[0]) != r.train.NumClasses() {
+			return fmt.Errorf("plan training: the model's head has shape %v, the data has %d classes", shape, r.train.NumClasses())
+		}
+	}
 	r.perEpoch = max(1, batches/r.cfg.Accumulate)
 	r.total = r.cfg.Steps
 	if r.total == 0 {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"weaksup/shards"
@@ -41,28 +42,43 @@ func maxDiff(t *testing.T, a, b *ResNeXt) float64 {
 func TestAccumulationEqualsLargeBatch(t *testing.T) {
 	const k, px = 4, 16
 	src := newSquares(t, 64, k, px, 41)
-	run := func(batch, accumulate int) *ResNeXt {
-		m := newTiny(t, k, 3, SkipInit)
-		cfg := Config{Out: t.TempDir(), Steps: 3, Batch: batch, Accumulate: accumulate, NoPlots: true,
-			Schedule: Schedule{BaseLR: 0.5, Decay: DecayConstant}, SGD: DefaultSGD()}
-		data := squaresData(src, src, batch, px, 9)
-		data.Val = nil
-		if _, err := Run(context.Background(), cfg, m, data); err != nil {
-			t.Fatal(err)
-		}
-		return m
+	for _, loss := range Losses {
+		t.Run(loss, func(t *testing.T) {
+			run := func(batch, accumulate int) *ResNeXt {
+				m := newTiny(t, k, 3, SkipInit)
+				cfg := Config{Out: t.TempDir(), Steps: 3, Batch: batch, Accumulate: accumulate, NoPlots: true, Loss: loss,
+					Schedule: Schedule{BaseLR: 0.5, Decay: DecayConstant}, SGD: DefaultSGD()}
+				data := squaresData(src, src, batch, px, 9)
+				data.Val = nil
+				if _, err := Run(context.Background(), cfg, m, data); err != nil {
+					t.Fatal(err)
+				}
+				return m
+			}
+			a, b := run(8, 2), run(16, 1)
+			defer a.Close()
+			defer b.Close()
+			fresh := newTiny(t, k, 3, SkipInit)
+			defer fresh.Close()
+			moved, diff := maxDiff(t, a, fresh), maxDiff(t, a, b)
+			if moved < 1e-3 {
+				t.Fatalf("training moved the weights by %g: nothing to compare", moved)
+			}
+			if diff > 1e-5 {
+				t.Errorf("batch 8 × 2 and batch 16 differ by %g (training moved weights by %g)", diff, moved)
+			}
+		})
 	}
-	a, b := run(8, 2), run(16, 1)
-	defer a.Close()
-	defer b.Close()
-	fresh := newTiny(t, k, 3, SkipInit)
-	defer fresh.Close()
-	moved, diff := maxDiff(t, a, fresh), maxDiff(t, a, b)
-	if moved < 1e-3 {
-		t.Fatalf("training moved the weights by %g: nothing to compare", moved)
-	}
-	if diff > 1e-5 {
-		t.Errorf("batch 8 × 2 and batch 16 differ by %g (training moved weights by %g)", diff, moved)
+}
+
+func TestRunRefusesHeadOfAnotherWidth(t *testing.T) {
+	src := newSquares(t, 32, 4, 16, 47)
+	m := newTiny(t, 5, 1, Bottleneck)
+	defer m.Close()
+	cfg := Config{Out: t.TempDir(), Steps: 1, Batch: 16, NoPlots: true, Schedule: Schedule{BaseLR: 0.1}, SGD: DefaultSGD()}
+	_, err := Run(context.Background(), cfg, m, squaresData(src, src, 16, 16, 1))
+	if err == nil || !strings.Contains(err.Error(), "4 classes") {
+		t.Errorf("5-class head on 4-class data: %v, want an error naming the 4 classes", err)
 	}
 }
 
