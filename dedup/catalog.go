@@ -1,5 +1,12 @@
 package dedup
 
+import (
+	"cmp"
+	"runtime"
+	"slices"
+	"sync"
+)
+
 // Catalog is one index over the hashes of several test sets and of their
 // mirrors. It is immutable and safe for concurrent use.
 type Catalog struct {
@@ -70,6 +77,54 @@ func hasCloserTwin(hits []Hit, twin int, h Hit) bool {
 		}
 	}
 	return false
+}
+
+// SearchBatch searches every query within radius r on up to workers
+// goroutines (0: one per core) and calls fn, from the calling goroutine and
+// in query order, with the test images matching each query that has any.
+func (c *Catalog) SearchBatch(queries []uint64, r, workers int, fn func(query int, matches []Match)) {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	// Parts large enough for the batch search's sorting to pay off.
+	parts := max(1, min(workers, len(queries)/(1<<18)))
+	type pair struct {
+		q int
+		h Hit
+	}
+	found := make([][]pair, parts)
+	var wg sync.WaitGroup
+	for p := range parts {
+		lo, hi := p*len(queries)/parts, (p+1)*len(queries)/parts
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.index.SearchBatch(queries[lo:hi], r, func(q int, h Hit) { found[p] = append(found[p], pair{lo + q, h}) })
+		}()
+	}
+	wg.Wait()
+	var all []pair
+	for _, f := range found {
+		all = append(all, f...)
+	}
+	slices.SortFunc(all, func(a, b pair) int { return cmp.Or(a.q-b.q, a.h.Entry-b.h.Entry) })
+	var hits []Hit
+	var matches []Match
+	for i := 0; i < len(all); {
+		j := i
+		hits = hits[:0]
+		for ; j < len(all) && all[j].q == all[i].q; j++ {
+			hits = append(hits, all[j].h)
+		}
+		matches = matches[:0]
+		for _, h := range hits {
+			if !hasCloserTwin(hits, c.twin(h.Entry), h) {
+				matches = append(matches, c.match(h))
+			}
+		}
+		fn(all[i].q, matches)
+		i = j
+	}
 }
 
 // Any reports whether some test image lies within radius r of q.

@@ -32,7 +32,7 @@ type Config struct {
 	// KeepRepeats keeps exact repeats (same SHA-256 of the source bytes)
 	// instead of dropping all but the first.
 	KeepRepeats bool `json:"keep_repeats"`
-	// Workers hash test images in parallel; 0 uses every core. It does
+	// Workers hash test images and search in parallel; 0 uses every core. It does
 	// not change results, so it is not part of the stage record.
 	Workers int `json:"-"`
 }
@@ -79,7 +79,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Split, "split", c.Split, "CUB-200-2011 images to keep out of training: test or all")
 	fs.IntVar(&c.Radius, "radius", c.Radius, "Hamming radius (0-64) within which a crawled image counts as a copy of a test image")
 	fs.BoolVar(&c.KeepRepeats, "keep-repeats", c.KeepRepeats, "keep exact repeats (same SHA-256) instead of keeping only the first")
-	fs.IntVar(&c.Workers, "hash-workers", c.Workers, "goroutines hashing test images (0: one per core)")
+	fs.IntVar(&c.Workers, "hash-workers", c.Workers, "goroutines hashing test images and searching record hashes (0: one per core)")
 }
 
 // Validate checks the configuration.

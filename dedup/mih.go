@@ -178,6 +178,76 @@ func (ix *Index) Any(q uint64, r int) bool {
 	return false
 }
 
+// SearchBatch calls fn(query, hit) for every entry within Hamming
+// distance r of each of queries, once per pair, in no particular order,
+// from the calling goroutine. It answers the same as Search on each query,
+// but visits the queries of each chunk in order of their chunk value, so
+// consecutive probes touch neighbouring buckets: on large batches it is
+// several times faster than a loop of Search calls.
+func (ix *Index) SearchBatch(queries []uint64, r int, fn func(query int, h Hit)) {
+	if r < 0 || len(ix.hashes) == 0 || len(queries) == 0 {
+		return
+	}
+	r = clampRadius(r)
+	p := ix.plan(r)
+	if p.scan {
+		for qi, q := range queries {
+			for e, h := range ix.hashes {
+				if d := bits.OnesCount64(h ^ q); d <= r {
+					fn(qi, Hit{Entry: e, Distance: d})
+				}
+			}
+		}
+		return
+	}
+	order := make([]int32, len(queries))
+	var counts []int32
+	var run []uint64
+	for i := range ix.chunks {
+		c := &ix.chunks[i]
+		if p.thr[i] < 0 {
+			continue
+		}
+		// Counting sort of the queries by their value on this chunk.
+		counts = slices.Grow(counts[:0], 1<<c.width+1)[:1<<c.width+1]
+		clear(counts)
+		for _, q := range queries {
+			counts[c.value(q)+1]++
+		}
+		for v := 1; v < len(counts); v++ {
+			counts[v] += counts[v-1]
+		}
+		for qi, q := range queries {
+			v := c.value(q)
+			order[counts[v]] = int32(qi)
+			counts[v]++
+		}
+		// Queries with the same chunk value probe the same buckets: read
+		// each bucket once for the whole run of them.
+		masks := p.masks[i]
+		for start := 0; start < len(order); {
+			qv := c.value(queries[order[start]])
+			run = run[:0]
+			end := start
+			for ; end < len(order) && c.value(queries[order[end]]) == qv; end++ {
+				run = append(run, queries[order[end]])
+			}
+			for _, mask := range masks {
+				b := qv ^ mask
+				lo := c.offsets[b]
+				for k, h := range c.hashes[lo:c.offsets[b+1]] {
+					for j, q := range run {
+						if d := bits.OnesCount64(h ^ q); d <= r && !ix.foundEarlier(p, i, h^q) {
+							fn(int(order[start+j]), Hit{Entry: int(c.entries[int(lo)+k]), Distance: d})
+						}
+					}
+				}
+			}
+			start = end
+		}
+	}
+}
+
 // foundEarlier reports whether a hash differing from the query by diff was
 // already reported by a chunk probed before chunk i, so each hit is
 // reported once without a set of seen entries.

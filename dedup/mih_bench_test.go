@@ -76,6 +76,27 @@ func BenchmarkMIH(b *testing.B) {
 	}
 }
 
+// BenchmarkMIHBatch measures queries per second of one goroutine answering
+// a batch of 1M queries with SearchBatch, as the dedup stage does.
+func BenchmarkMIHBatch(b *testing.B) {
+	for _, n := range []int{100_000} {
+		for _, r := range []int{4, 6, 8, 10} {
+			b.Run(benchName(r, n)+"/batch=1M", func(b *testing.B) {
+				index, queries := benchHashes(n, 1<<20)
+				ix := NewIndex(index, r)
+				hits := 0
+				b.ResetTimer()
+				cpu := cpuTime()
+				for i := 0; i < b.N; i++ {
+					ix.SearchBatch(queries, r, func(int, Hit) { hits++ })
+				}
+				reportRate(b, b.N*len(queries), cpu, "queries")
+				b.ReportMetric(float64(ix.Chunks()), "chunks")
+			})
+		}
+	}
+}
+
 // BenchmarkBruteForce is the linear scan the index replaces.
 func BenchmarkBruteForce(b *testing.B) {
 	for _, n := range []int{10_000, 100_000} {

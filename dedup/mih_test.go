@@ -8,38 +8,56 @@ import (
 	"testing"
 )
 
+// checkBatch compares SearchBatch with the brute-force answers want.
+func checkBatch(t *testing.T, name string, ix *Index, queries []uint64, r int, want [][]Hit) {
+	t.Helper()
+	got := make([][]Hit, len(queries))
+	ix.SearchBatch(queries, r, func(qi int, h Hit) { got[qi] = append(got[qi], h) })
+	for qi, q := range queries {
+		if g := sortHits(got[qi]); !slices.Equal(g, want[qi]) {
+			t.Fatalf("%s: SearchBatch query %d (%016x, r=%d) with %d chunks = %v, want %v", name, qi, q, r, ix.Chunks(), g, want[qi])
+		}
+	}
+}
+
 func sortHits(h []Hit) []Hit {
 	slices.SortFunc(h, func(a, b Hit) int { return a.Entry - b.Entry })
 	return h
 }
 
-// checkAgainstBruteForce compares Search and Any with a full scan for every
-// query and radius.
+// maxProbedRadius bounds the radii at which the tests force probing where
+// the index would scan (probes grow as the ball volume of the threshold).
+const maxProbedRadius = 12
+
+// checkAgainstBruteForce compares Search, Any and SearchBatch with a full
+// scan for every query and radius, both as the index plans each radius and
+// with probing forced where it would scan.
 func checkAgainstBruteForce(t *testing.T, name string, hashes, queries []uint64, radii []int, tune int) {
 	t.Helper()
 	ix := NewIndex(hashes, tune)
 	probing := NewIndex(hashes, tune)
 	probing.noScan = true
+	indexes := []*Index{ix, probing}
+	var hits []Hit
 	for _, r := range radii {
-		for _, q := range queries {
-			if r <= 20 {
-				got := sortHits(probing.Search(q, r, nil))
-				if want := BruteForce(hashes, q, r, nil); !slices.Equal(got, want) {
-					t.Fatalf("%s: probing Search(%016x, r=%d) with %d chunks (tune %d) = %v, want %v",
-						name, q, r, probing.Chunks(), tune, got, want)
-				}
-				if got, want := probing.Any(q, r), len(BruteForce(hashes, q, r, nil)) > 0; got != want {
-					t.Fatalf("%s: probing Any(%016x, r=%d) = %v, want %v", name, q, r, got, want)
-				}
+		want := make([][]Hit, len(queries))
+		for qi, q := range queries {
+			want[qi] = BruteForce(hashes, q, r, nil)
+		}
+		for k, x := range indexes {
+			if k == 1 && r > maxProbedRadius {
+				break
 			}
-			want := BruteForce(hashes, q, r, nil)
-			got := sortHits(ix.Search(q, r, nil))
-			if !slices.Equal(got, want) {
-				t.Fatalf("%s: Search(%016x, r=%d) with %d chunks (tune %d) = %v, want %v",
-					name, q, r, ix.Chunks(), tune, got, want)
-			}
-			if gotAny, wantAny := ix.Any(q, r), len(want) > 0; gotAny != wantAny {
-				t.Fatalf("%s: Any(%016x, r=%d) = %v, want %v", name, q, r, gotAny, wantAny)
+			label := fmt.Sprintf("%s (index %d, %d chunks, tune %d)", name, k, x.Chunks(), tune)
+			checkBatch(t, label, x, queries, r, want)
+			for qi, q := range queries {
+				hits = sortHits(x.Search(q, r, hits[:0]))
+				if !slices.Equal(hits, want[qi]) {
+					t.Fatalf("%s: Search(%016x, r=%d) = %v, want %v", label, q, r, hits, want[qi])
+				}
+				if got := x.Any(q, r); got != (len(want[qi]) > 0) {
+					t.Fatalf("%s: Any(%016x, r=%d) = %v, want %v", label, q, r, got, len(want[qi]) > 0)
+				}
 			}
 		}
 	}
@@ -115,7 +133,7 @@ func TestIndexAdversarialEqualsBruteForce(t *testing.T) {
 	}
 	for name, hashes := range sets {
 		queries := []uint64{0, ^uint64(0), base, ^base}
-		for _, h := range hashes[:min(len(hashes), 40)] {
+		for _, h := range hashes[:min(len(hashes), 12)] {
 			queries = append(queries, h, h^1, h^(1<<63), ^h)
 		}
 		for k := 0; k <= 64; k++ {

@@ -2,6 +2,7 @@ package dedup
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"time"
@@ -34,6 +35,16 @@ func Run(ctx context.Context, st *store.Store, workdir string, cfg Config, log i
 	if len(cfg.TestSets) == 0 {
 		fmt.Fprintln(log, "dedup: no --testset given; only exact repeats are dropped")
 	}
+	counts, err := runCatalog(ctx, st, workdir, cat, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	counts["seconds_ms"] = time.Since(start).Milliseconds()
+	return counts, nil
+}
+
+// runCatalog is the stage after the test sets are indexed.
+func runCatalog(ctx context.Context, st *store.Store, workdir string, cat *Catalog, cfg Config, log io.Writer) (map[string]int64, error) {
 	rep, err := scanStore(ctx, st, cat, cfg, log)
 	if err != nil {
 		return nil, err
@@ -49,9 +60,7 @@ func Run(ctx context.Context, st *store.Store, workdir string, cfg Config, log i
 		return nil, err
 	}
 	fmt.Fprint(log, sum.Text())
-	counts := sum.Counts()
-	counts["seconds_ms"] = time.Since(start).Milliseconds()
-	return counts, nil
+	return sum.Counts(), nil
 }
 
 func (c Config) normalized() Config {
@@ -82,55 +91,84 @@ type Repeat struct {
 }
 
 // scanStore reads every ok record's hashes in key order (the order that
-// decides which of a set of repeats is kept).
+// decides which of a set of repeats is kept), then searches them all in
+// one batch and finds the exact repeats.
 func scanStore(ctx context.Context, st *store.Store, cat *Catalog, cfg Config, log io.Writer) (*report, error) {
 	rep := &report{dropped: map[string]string{}}
-	first := map[[32]byte]string{}
-	bar := progress.New(log, -1, "dedup: search")
-	var hits []Hit
-	var matches []Match
-	pending := int64(0)
+	var (
+		ids    []string
+		hashes []uint64
+		shas   [][32]byte
+	)
+	bar := progress.New(log, -1, "dedup: read hashes")
 	err := st.Hashes(func(id string, phash uint64, sha [32]byte) error {
-		rep.records++
-		if pending++; pending == 1<<14 {
-			bar.Add(pending)
-			pending = 0
-			if err := ctx.Err(); err != nil {
-				return err
-			}
+		ids, hashes, shas = append(ids, id), append(hashes, phash), append(shas, sha)
+		if len(ids)%(1<<16) == 0 {
+			bar.Add(1 << 16)
+			return ctx.Err()
 		}
-		hits, matches = cat.Search(phash, cfg.Radius, hits, matches[:0])
-		if len(matches) > 0 {
-			best := matches[0]
-			for _, m := range matches {
-				rep.matches = append(rep.matches, RecordMatch{CrawlID: id, Match: m})
-				if m.Distance < best.Distance {
-					best = m
-				}
-			}
-			rep.dropped[id] = fmt.Sprintf("%s %s %s d=%d", ReasonTestSet, best.Set, best.Image, best.Distance)
-			bar.Inc("testset")
-		}
-		if cfg.KeepRepeats {
-			return nil
-		}
-		if f, ok := first[sha]; ok {
-			rep.repeats = append(rep.repeats, Repeat{CrawlID: id, FirstID: f})
-			if _, dropped := rep.dropped[id]; !dropped {
-				rep.dropped[id] = ReasonRepeat + " of " + f
-				bar.Inc("repeat")
-			}
-			return nil
-		}
-		first[sha] = id
 		return nil
 	})
-	bar.Add(pending)
+	bar.Add(int64(len(ids) % (1 << 16)))
 	bar.Finish()
 	if err != nil {
 		return nil, fmt.Errorf("scan record hashes: %w", err)
 	}
+	rep.records = int64(len(ids))
+
+	cat.SearchBatch(hashes, cfg.Radius, cfg.Workers, func(q int, matches []Match) {
+		best := matches[0]
+		for _, m := range matches {
+			rep.matches = append(rep.matches, RecordMatch{CrawlID: ids[q], Match: m})
+			if m.Distance < best.Distance {
+				best = m
+			}
+		}
+		rep.dropped[ids[q]] = fmt.Sprintf("%s %s %s d=%d", ReasonTestSet, best.Set, best.Image, best.Distance)
+	})
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if !cfg.KeepRepeats {
+		for _, r := range findRepeats(shas) {
+			id, first := ids[r[0]], ids[r[1]]
+			rep.repeats = append(rep.repeats, Repeat{CrawlID: id, FirstID: first})
+			if _, dropped := rep.dropped[id]; !dropped {
+				rep.dropped[id] = ReasonRepeat + " of " + first
+			}
+		}
+	}
 	return rep, nil
+}
+
+// findRepeats returns, for every SHA-256 seen before, the pair (its index,
+// the index of its first occurrence), in order.
+func findRepeats(shas [][32]byte) [][2]int {
+	var out [][2]int
+	// Keyed by the first 8 bytes; the rare different digest with the same
+	// prefix goes to an exact map.
+	first := make(map[uint64]int32, len(shas))
+	var exact map[[32]byte]int32
+	for i, s := range shas {
+		k := binary.LittleEndian.Uint64(s[:8])
+		j, ok := first[k]
+		switch {
+		case !ok:
+			first[k] = int32(i)
+		case shas[j] == s:
+			out = append(out, [2]int{i, int(j)})
+		default:
+			if exact == nil {
+				exact = map[[32]byte]int32{}
+			}
+			if j, ok := exact[s]; ok {
+				out = append(out, [2]int{i, int(j)})
+			} else {
+				exact[s] = int32(i)
+			}
+		}
+	}
+	return out
 }
 
 // flagDrops records every drop in the store in one batch.
