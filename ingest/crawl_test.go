@@ -24,8 +24,8 @@ func testConfig(input string) Config {
 	c.PerHost = 8
 	c.AllowPrivate = true
 	c.ConnectTimeout = time.Second
-	c.HeaderTimeout = 200 * time.Millisecond
-	c.FetchTimeout = 400 * time.Millisecond
+	c.HeaderTimeout = 500 * time.Millisecond // well above /slow-ok on a busy machine
+	c.FetchTimeout = time.Second
 	c.MaxBodyBytes = 100 << 10
 	c.Retries = 2
 	c.BackoffBase = 5 * time.Millisecond

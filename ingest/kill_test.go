@@ -87,6 +87,7 @@ func TestCrawlSurvivesSIGKILL(t *testing.T) {
 		c.Concurrency = 4
 		c.HeaderTimeout = 30 * time.Second // held requests must not time out
 		c.FetchTimeout = 30 * time.Second
+		c.FlushRecords = 2 // store results almost as they come
 		return c
 	}
 
@@ -120,7 +121,7 @@ func TestCrawlSurvivesSIGKILL(t *testing.T) {
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
-	time.Sleep(100 * time.Millisecond) // let a few flush intervals pass
+	time.Sleep(200 * time.Millisecond) // let the finished records reach the store
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
