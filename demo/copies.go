@@ -61,7 +61,7 @@ func nearDuplicate(src []byte, transform string, r *rand.Rand) ([]byte, error) {
 			q = 25 + r.IntN(30)
 		case "crop":
 			b := img.Bounds()
-			frac := func() int { return int(float64(b.Dx()) * (0.02 + 0.06*r.Float64())) }
+			frac := func() int { return int(float64(b.Dx()) * (0.01 + 0.04*r.Float64())) }
 			rect := image.Rect(b.Min.X+frac(), b.Min.Y+frac(), b.Max.X-frac(), b.Max.Y-frac())
 			img = resize(subImage(img, rect), rect.Dx(), rect.Dy())
 		case "brighten":

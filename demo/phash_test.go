@@ -1,0 +1,35 @@
+package demo
+
+import (
+	"testing"
+
+	"weaksup/dedup"
+)
+
+// TestPlantedDuplicatesHash checks the pipeline's perceptual hash sees most
+// planted copies within the dedup stage's default radius of their target
+// image (or its mirror), while crops may fall outside, as real ones do.
+func TestPlantedDuplicatesHash(t *testing.T) {
+	w := quickWorld(t)
+	within := 0
+	for _, d := range w.Duplicates {
+		h, _, err := dedup.HashFile(w.Path(ImagesDir + "/" + d.CrawlID + ".jpg"))
+		if err != nil {
+			t.Fatalf("hash %s: %v", d.CrawlID, err)
+		}
+		o, om, err := dedup.HashFile(w.Path(d.TargetPath))
+		if err != nil {
+			t.Fatalf("hash %s: %v", d.TargetPath, err)
+		}
+		dist := min(dedup.Distance(h, o), dedup.Distance(h, om))
+		if dist <= dedup.DefaultRadius {
+			within++
+		}
+		if dist > 20 {
+			t.Errorf("%s (%s): distance %d to %s, want a near-duplicate", d.CrawlID, d.Transform, dist, d.TargetPath)
+		}
+	}
+	if min := len(w.Duplicates) * 6 / 10; within < min {
+		t.Errorf("%d of %d planted copies within radius %d, want at least %d", within, len(w.Duplicates), dedup.DefaultRadius, min)
+	}
+}
