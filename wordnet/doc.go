@@ -23,8 +23,8 @@
 // ordered by how often they were tagged in the semantic concordances; the
 // rest carry no frequency information (WordNet 3.0 lists them in descending
 // synset offset order). Lemma.Ranked exposes an order that keeps the tagged
-// senses first and lists the untagged ones in the order the lexicographers
-// wrote them (ascending offset).
+// senses first and lists the untagged ones in ascending offset order: by
+// lexicographer file, then in the order they were written within a file.
 //
 // A DB is immutable once built and safe for concurrent use. The package does
 // not read the verb, adjective or adverb data files: those parts of speech are

@@ -146,9 +146,10 @@ type Lemma struct {
 
 // Ranked returns the lemma's synsets with the frequency-ordered senses first
 // in WordNet's order and the untagged senses after them in ascending offset
-// order, which is the order the lexicographers wrote them in. WordNet 3.0
-// itself lists untagged senses in descending offset order, which says nothing
-// about which sense is more common.
+// order: by lexicographer file, then in the order the lexicographers wrote
+// them within a file (so "bruin" the brown bear, bruin1 in noun.animal, comes
+// before bruin2, the bear of fables). WordNet 3.0 itself lists untagged senses
+// in descending offset order, which says nothing about which is more common.
 func (l *Lemma) Ranked() []*Synset {
 	n := l.TaggedSenses
 	if n > len(l.Synsets) {
