@@ -38,6 +38,7 @@ func (c *DedupCommand) Run(ctx context.Context, args []string) error {
 	}
 	if len(args) == 0 || args[0] != "check" {
 		fs := newFlagSet("dedup", "dedup check [flags] IMAGE...", dedupHelp)
+		fs.SetOutput(stderr)
 		if err := parseFlags(fs, args); err != nil {
 			return err
 		}
