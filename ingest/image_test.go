@@ -142,11 +142,27 @@ func TestNormalizePHash(t *testing.T) {
 func TestResizePlane(t *testing.T) {
 	// A uniform plane stays uniform at any size.
 	flat := plane{pix: bytes.Repeat([]byte{77}, 50*30), w: 50, h: 30, stride: 50, ch: 1}
-	for _, size := range [][2]int{{25, 15}, {17, 9}, {100, 60}, {1, 1}} {
+	for _, size := range [][2]int{{25, 15}, {34, 21}, {17, 9}, {100, 60}, {1, 1}} {
 		got := resizePlane(flat, size[0], size[1])
 		for i, v := range got.pix {
 			if v != 77 {
 				t.Fatalf("%dx%d: pixel %d = %d, want 77", size[0], size[1], i, v)
+			}
+		}
+	}
+	// A ramp stays a ramp, sampled at the output pixel centres, for every
+	// kernel width: shrinking by 1.47 (4 taps), 2.5, and enlarging.
+	ramp := plane{pix: make([]byte, 100), w: 100, h: 1, stride: 100, ch: 1}
+	for x := range ramp.pix {
+		ramp.pix[x] = byte(2*x + 20)
+	}
+	for _, dw := range []int{68, 40, 150} {
+		got := resizePlane(ramp, dw, 1)
+		scale := 100 / float64(dw)
+		for x := 3; x < dw-3; x++ {
+			want := 2*((float64(x)+0.5)*scale-0.5) + 20
+			if d := float64(got.pix[x]) - want; d < -1 || d > 1 {
+				t.Fatalf("ramp to %d: pixel %d = %d, want %.1f", dw, x, got.pix[x], want)
 			}
 		}
 	}
