@@ -1,17 +1,28 @@
 // Package dedup keeps evaluation test images out of the training set.
 //
-// It computes the 64-bit DCT perceptual hash of an image (PHash, the bit
-// layout of goimagehash's PerceptionHash), reads evaluation test sets
-// (ImageNet val, CUB-200-2011, Places365, any ImageFolder or flat folder),
-// indexes their hashes together with the hashes of their horizontal mirrors,
-// and searches every crawled image's hash within a Hamming radius with
-// multi-index hashing, whose answers equal a brute-force scan. The dedup
-// stage flags matching records and exact SHA-256 repeats in the working
-// store (it never deletes data) and writes a report of every match.
+// It computes the 64-bit DCT perceptual hash of an image (PHash, the value
+// of goimagehash's PerceptionHash, which ingest stores with every record),
+// reads evaluation test sets through one Layout per on-disk format (ImageNet
+// val, CUB-200-2011, Places365, any ImageFolder or flat folder), hashes each
+// test image and its horizontal mirror, and caches those hashes under
+// <workdir>/testsets keyed by a fingerprint of the files (paths, sizes,
+// modification times).
 //
-// PHash, Distance and a built Index are safe for concurrent use; an Index is
-// immutable once built. Test-set readers are not.
+// An Index answers Hamming-radius queries with multi-index hashing: the hash
+// is cut into chunks, each chunk's buckets within a per-chunk threshold are
+// probed and the candidates verified, which finds exactly what a brute-force
+// scan finds (the tests compare the two on random and adversarial hashes).
+// SearchBatch answers many queries at once in chunk-value order, which is
+// what the stage uses. A Catalog is an Index over several test sets that
+// reports each matching test image once, at its nearer orientation.
 //
-// dedup does not decode or fetch crawled images: their hashes are computed at
-// ingest and read back from the store.
+// The dedup stage (Run) reads every ok record's hash from the store, flags
+// records within the radius of a test image and exact repeats of an earlier
+// record's source bytes (same SHA-256; the first in key order is kept),
+// clears the flags of an earlier run first, and writes a CSV and JSON report
+// and a per-test-set summary under <workdir>/reports. It never deletes data.
+//
+// PHash, Mirror, Distance, a built Index and a Catalog are safe for
+// concurrent use. dedup does not fetch or decode crawled images: their
+// hashes are computed at ingest.
 package dedup

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"time"
 
 	"weaksup/progress"
 	"weaksup/store"
@@ -27,7 +26,6 @@ const (
 // dedup flags are cleared first, so a rerun starts over.
 func Run(ctx context.Context, st *store.Store, workdir string, cfg Config, log io.Writer) (map[string]int64, error) {
 	cfg = cfg.normalized()
-	start := time.Now()
 	cat, err := LoadCatalog(ctx, workdir, cfg, log)
 	if err != nil {
 		return nil, err
@@ -35,12 +33,7 @@ func Run(ctx context.Context, st *store.Store, workdir string, cfg Config, log i
 	if len(cfg.TestSets) == 0 {
 		fmt.Fprintln(log, "dedup: no --testset given; only exact repeats are dropped")
 	}
-	counts, err := runCatalog(ctx, st, workdir, cat, cfg, log)
-	if err != nil {
-		return nil, err
-	}
-	counts["seconds_ms"] = time.Since(start).Milliseconds()
-	return counts, nil
+	return runCatalog(ctx, st, workdir, cat, cfg, log)
 }
 
 // runCatalog is the stage after the test sets are indexed.
