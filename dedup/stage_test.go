@@ -29,7 +29,7 @@ type stageWorld struct {
 	ids      []string
 }
 
-func encodeJPEG(t *testing.T, img image.Image, quality int) []byte {
+func encodeJPEG(t testing.TB, img image.Image, quality int) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: quality}); err != nil {

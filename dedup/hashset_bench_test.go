@@ -1,0 +1,35 @@
+package dedup
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// BenchmarkHashFile measures hashing one test image file (decode, hash,
+// mirror, hash) as LoadTestSet does, at ImageNet-val-like sizes.
+func BenchmarkHashFile(b *testing.B) {
+	photos := testPhotos(b)
+	for _, size := range []int{256, 500} {
+		b.Run(fmt.Sprintf("size=%d", size), func(b *testing.B) {
+			dir := b.TempDir()
+			var paths []string
+			for name, img := range photos {
+				p := filepath.Join(dir, name)
+				if err := os.WriteFile(p, encodeJPEG(b, scale(img, float64(size)/float64(img.Bounds().Dx())), 90), 0o644); err != nil {
+					b.Fatal(err)
+				}
+				paths = append(paths, p)
+			}
+			b.ResetTimer()
+			cpu := cpuTime()
+			for i := 0; i < b.N; i++ {
+				if _, _, err := HashFile(paths[i%len(paths)]); err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportRate(b, b.N, cpu, "images")
+		})
+	}
+}
