@@ -235,6 +235,12 @@ func Run(ctx context.Context, cfg Config, model Model, data Data) (*Result, erro
 	}
 	r.opt = opt
 	defer opt.Close()
+	// The model enters and leaves without gradients (an error mid-step
+	// leaves none behind for a later run on the same model).
+	if err := opt.ZeroGrad(); err != nil {
+		return nil, err
+	}
+	defer opt.ZeroGrad()
 
 	resume, err := r.restore()
 	if err != nil {
@@ -281,8 +287,8 @@ func Run(ctx context.Context, cfg Config, model Model, data Data) (*Result, erro
 		done, err := r.forwardBackward(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
-				// The partial accumulation is dropped; the checkpoint
-				// holds the loader position from before it.
+				// Cancelled before the step's first batch: nothing of
+				// the step has happened yet.
 				return nil, r.interrupted(ctx.Err(), start)
 			}
 			return nil, err
@@ -447,9 +453,14 @@ func (r *run) maybeEvalAndCheckpoint(ctx context.Context) error {
 }
 
 // forwardBackward reads Accumulate batches and adds their gradients. It
-// reports done when the training data has ended.
+// reports done when the training data has ended. Once the first batch has
+// gone forward (updating batch-norm statistics) the step is finished even
+// if ctx is cancelled, so an interruption always falls between steps.
 func (r *run) forwardBackward(ctx context.Context) (done bool, err error) {
 	for a := 0; a < r.cfg.Accumulate; a++ {
+		if a == 1 {
+			ctx = context.WithoutCancel(ctx)
+		}
 		b, err := r.train.Next(ctx)
 		if errors.Is(err, io.EOF) {
 			return true, nil

@@ -107,7 +107,10 @@ func TestFreezeBackboneTrainsOnlyTheHead(t *testing.T) {
 	}
 }
 
-// cancelAfter wraps a loader and cancels a context after n batches.
+// cancelAfter wraps a loader and cancels a context after n batches. It
+// refuses a cancelled context before asking the loader (which may still
+// hand out a prefetched batch), so the loop meets the cancellation at the
+// next batch every time.
 type cancelAfter struct {
 	Batches
 	n      int
@@ -115,6 +118,9 @@ type cancelAfter struct {
 }
 
 func (c *cancelAfter) Next(ctx context.Context) (*shards.Batch, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	b, err := c.Batches.Next(ctx)
 	if c.n--; c.n == 0 {
 		c.cancel()
@@ -123,42 +129,67 @@ func (c *cancelAfter) Next(ctx context.Context) (*shards.Batch, error) {
 }
 
 // TestRunInterruptedSavesAndResumes: a cancelled run saves a checkpoint of
-// the steps it finished and a resumed run completes from there.
+// the steps it finished — finishing a step whose accumulation had begun —
+// and a resumed run ends with the weights of an uninterrupted one.
 func TestRunInterruptedSavesAndResumes(t *testing.T) {
 	const k, px = 4, 16
 	src := newSquares(t, 64, k, px, 45)
-	out := t.TempDir()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	cfg := Config{Out: out, Steps: 10, Batch: 16, NoPlots: true, CheckpointEvery: 100,
-		Schedule: Schedule{BaseLR: 0.2}, SGD: DefaultSGD()}
-	data := squaresData(src, src, 16, px, 9)
-	open := data.Train
-	data.Train = func(p *shards.Position) (Batches, error) {
-		b, err := open(p)
-		return &cancelAfter{Batches: b, n: 4, cancel: cancel}, err
+	tests := []struct {
+		name        string
+		accumulate  int
+		cancelAfter int // batches
+		wantStep    int
+	}{
+		{"between steps", 1, 4, 4},
+		{"inside an accumulation", 2, 3, 2},
 	}
-	m := newTiny(t, k, 5, Bottleneck)
-	defer m.Close()
-	_, err := Run(ctx, cfg, m, data)
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("Run: %v, want context.Canceled", err)
-	}
-	t.Log(err)
-	latest, err := LatestCheckpoint(CheckpointsDir(out))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got, want := filepath.Base(latest), CheckpointName(4); got != want {
-		t.Errorf("interrupted run saved %s, want %s", got, want)
-	}
-	data.Train = open
-	cfg.Resume = true
-	res, err := Run(context.Background(), cfg, m, data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Steps != 10 {
-		t.Errorf("resumed run ended at step %d, want 10", res.Steps)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := Config{Steps: 6, Batch: 8, Accumulate: tt.accumulate, NoPlots: true, CheckpointEvery: 100,
+				Schedule: Schedule{BaseLR: 0.2}, SGD: DefaultSGD()}
+			data := squaresData(src, src, 8, px, 9)
+
+			whole := newTiny(t, k, 5, Bottleneck)
+			defer whole.Close()
+			cfg.Out = t.TempDir()
+			if _, err := Run(context.Background(), cfg, whole, data); err != nil {
+				t.Fatal(err)
+			}
+
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			cut := data
+			cut.Train = func(p *shards.Position) (Batches, error) {
+				b, err := data.Train(p)
+				return &cancelAfter{Batches: b, n: tt.cancelAfter, cancel: cancel}, err
+			}
+			m := newTiny(t, k, 5, Bottleneck)
+			defer m.Close()
+			cfg.Out = t.TempDir()
+			if _, err := Run(ctx, cfg, m, cut); !errors.Is(err, context.Canceled) {
+				t.Fatalf("Run: %v, want context.Canceled", err)
+			}
+			latest, err := LatestCheckpoint(CheckpointsDir(cfg.Out))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := filepath.Base(latest), CheckpointName(tt.wantStep); got != want {
+				t.Errorf("interrupted run saved %s, want %s", got, want)
+			}
+			// Resume in a fresh model, as a new process would.
+			m2 := newTiny(t, k, 77, Bottleneck)
+			defer m2.Close()
+			cfg.Resume = true
+			res, err := Run(context.Background(), cfg, m2, data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Steps != cfg.Steps {
+				t.Errorf("resumed run ended at step %d, want %d", res.Steps, cfg.Steps)
+			}
+			if d := maxDiff(t, whole, m2); d != 0 {
+				t.Errorf("resumed weights differ from the uninterrupted run's by %g", d)
+			}
+		})
 	}
 }
