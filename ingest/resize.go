@@ -99,8 +99,8 @@ const weightBits = 14
 func makeKernel(src, dst int) kernel {
 	scale := float64(src) / float64(dst)
 	support := max(scale, 1)
-	taps := int(math.Ceil(2*support)) + 1
-	n := min(taps, src) // window length
+	taps := int(math.Ceil(2 * support)) // integers strictly within (center-support, center+support)
+	n := min(taps, src)                 // window length
 	k := kernel{taps: n, start: make([]int, dst), weights: make([]int32, dst*n)}
 	fw := make([]float64, taps)
 	for i := range dst {
@@ -185,11 +185,11 @@ func resizePlane(p plane, dw, dh int) plane {
 
 func horizontal(dst, src []byte, k kernel, ch int) {
 	taps := k.taps
-	if ch == 1 && taps == 4 { // the common case: shrinking by up to 1.5x
+	if ch == 1 && taps == 3 { // the common case: shrinking by up to 1.5x
 		for x := range dst {
-			win := src[k.start[x] : k.start[x]+4 : k.start[x]+4]
-			w := k.weights[x*4 : x*4+4 : x*4+4]
-			dst[x] = clampByte(w[0]*int32(win[0]) + w[1]*int32(win[1]) + w[2]*int32(win[2]) + w[3]*int32(win[3]))
+			win := src[k.start[x] : k.start[x]+3 : k.start[x]+3]
+			w := k.weights[x*3 : x*3+3 : x*3+3]
+			dst[x] = clampByte(w[0]*int32(win[0]) + w[1]*int32(win[1]) + w[2]*int32(win[2]))
 		}
 		return
 	}
