@@ -33,16 +33,15 @@ func benchPhotoDir() string {
 	return "/usr/share/backgrounds"
 }
 
-// loadBenchPhotos decodes the photographs listed in testdata/benchphotos.txt,
-// scaled so that the longer side is at most 1600 pixels.
-func loadBenchPhotos(t *testing.T) (photos []image.Image, key string) {
+// benchPhotos returns the paths of the photographs listed in
+// testdata/benchphotos.txt and a key of their names and sizes.
+func benchPhotos(t *testing.T) (paths []string, key string) {
 	dir := benchPhotoDir()
 	f, err := os.Open(filepath.Join("testdata", "benchphotos.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	var paths []string
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		if line := strings.TrimSpace(sc.Text()); line != "" && !strings.HasPrefix(line, "#") {
@@ -60,7 +59,13 @@ func loadBenchPhotos(t *testing.T) (photos []image.Image, key string) {
 		}
 		fmt.Fprintln(h, filepath.Base(p), st.Size())
 	}
-	photos = make([]image.Image, len(paths))
+	return paths, hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// decodePhotos decodes photographs, scaled so that the longer side is at
+// most 1600 pixels.
+func decodePhotos(t *testing.T, paths []string) []image.Image {
+	photos := make([]image.Image, len(paths))
 	errs := make([]error, len(paths))
 	parallel(len(paths), func(i int) {
 		r, err := os.Open(paths[i])
@@ -87,7 +92,7 @@ func loadBenchPhotos(t *testing.T) (photos []image.Image, key string) {
 			t.Fatal(err)
 		}
 	}
-	return photos, hex.EncodeToString(h.Sum(nil))[:16]
+	return photos
 }
 
 // TestNearDuplicateBenchmark builds the full benchmark from the Debian
@@ -97,23 +102,23 @@ func loadBenchPhotos(t *testing.T) (photos []image.Image, key string) {
 //
 //	go test -tags e2e -run NearDuplicateBenchmark -v ./dedup/ [-args -neardup.out=table.md]
 func TestNearDuplicateBenchmark(t *testing.T) {
-	photos, key := loadBenchPhotos(t)
-	if len(photos) < 20 {
-		t.Fatalf("found %d photographs, want at least 20", len(photos))
-	}
-	spec := corpusSpec{perTest: 24, perNeg: 850, testSize: 400, negSize: 256, seed: 2018}
-	for i, p := range photos {
-		if i%2 == 0 {
-			spec.testPhotos = append(spec.testPhotos, p)
-		} else {
-			spec.negPhotos = append(spec.negPhotos, p)
-		}
+	paths, key := benchPhotos(t)
+	if len(paths) < 20 {
+		t.Fatalf("found %d photographs, want at least 20", len(paths))
 	}
 	cache := filepath.Join(os.TempDir(), "weaksup-dedup-"+key+".json")
 	var c corpus
 	if b, err := os.ReadFile(cache); err == nil && json.Unmarshal(b, &c) == nil && len(c.Negatives) > 0 {
 		t.Logf("corpus hashes from cache %s", cache)
 	} else {
+		spec := corpusSpec{perTest: 24, perNeg: 850, testSize: 400, negSize: 256, seed: 2018}
+		for i, p := range decodePhotos(t, paths) {
+			if i%2 == 0 {
+				spec.testPhotos = append(spec.testPhotos, p)
+			} else {
+				spec.negPhotos = append(spec.negPhotos, p)
+			}
+		}
 		c = buildCorpus(spec)
 		if b, err := json.Marshal(c); err == nil {
 			if err := os.WriteFile(cache, b, 0o644); err != nil {
