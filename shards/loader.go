@@ -72,29 +72,32 @@ type Batch struct {
 	Last    bool      // last batch of its epoch for this rank
 	After   Position  // the loader position once this batch is consumed
 
-	l   *Loader
-	wg  sync.WaitGroup
-	mu  sync.Mutex
-	err error
-	pos []int // global sequence position per item (seeds its randomness)
+	l    *Loader
+	held bool // handed out by Next and not yet released
+	wg   sync.WaitGroup
+	mu   sync.Mutex
+	err  error
+	pos  []int // global sequence position per item (seeds its randomness)
 }
 
 // Release hands the batch's buffers back to the loader. The batch must not
-// be used afterwards.
+// be used afterwards; releasing it twice is harmless.
 func (b *Batch) Release() {
-	if b.l == nil {
+	if b.l == nil || !b.held {
 		return
 	}
-	l := b.l
+	b.held = false
 	select {
-	case l.free <- b:
+	case b.l.free <- b:
 	default:
 	}
 }
 
 // Loader yields batches from a Source in a deterministic, seeded order.
 // Next must be called from one goroutine; decoding runs in Workers
-// goroutines and at most Prefetch batches are prepared ahead.
+// goroutines and at most Prefetch batches are prepared ahead. The loader
+// owns Prefetch+2 batch buffers: a caller may hold up to Prefetch+1
+// unreleased batches; holding more makes Next wait for a Release.
 type Loader struct {
 	src     Source
 	cfg     LoaderConfig
@@ -221,7 +224,7 @@ func NewLoader(src Source, cfg LoaderConfig) (*Loader, error) {
 		go l.work()
 	}
 	l.wg.Add(1)
-	go l.produce(l.pos.Epoch, l.pos.Consumed)
+	go l.produce(l.pos)
 	return l, nil
 }
 
@@ -342,6 +345,7 @@ func (l *Loader) Next(ctx context.Context) (*Batch, error) {
 		b = nb
 	}
 	b.wg.Wait()
+	b.held = true
 	if b.err != nil {
 		l.err = b.err
 		b.Release()
@@ -372,8 +376,9 @@ func (l *Loader) Close() error {
 }
 
 // produce fills batches in sequence order and hands their items to the
-// workers. It starts at (epoch, consumed) and stops after cfg.Epochs.
-func (l *Loader) produce(epoch, consumed int) {
+// workers. It starts at the start position and stops after cfg.Epochs.
+func (l *Loader) produce(start Position) {
+	epoch, consumed := start.Epoch, start.Consumed
 	defer l.wg.Done()
 	defer close(l.ready)
 	defer close(l.jobs)
@@ -414,7 +419,7 @@ func (l *Loader) produce(epoch, consumed int) {
 				consumed++
 			}
 			b.Last = consumed >= l.perRank
-			b.After = l.pos
+			b.After = start
 			b.After.Epoch, b.After.Consumed = epoch, consumed
 			if b.Last {
 				b.After.Epoch, b.After.Consumed = epoch+1, 0
