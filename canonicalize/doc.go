@@ -19,7 +19,9 @@
 // morphy reduces nouns: the noun exception list ("geese" → goose), then the
 // detachment rules, which act on the last word of a joined collocation
 // ("brownbears" → brown bear, "buses" → bus), then the exception list on the
-// last word ("snowgeese" → snow goose). A form that is no noun is reported as
+// last word ("snowgeese" → snow goose). WordNet is ASCII, so a form with
+// accents that finds nothing is tried without them ("cafés" → cafe). A form
+// that is no noun is reported as
 // not_noun when it is a WordNet verb, adjective or adverb (or an inflection of
 // one) and as unknown otherwise.
 //

@@ -367,6 +367,20 @@ func (m *Mapper) mapSlow(n string) Mapping {
 	if f, via := m.morph(n); f != nil {
 		return f.mapping(n, via)
 	}
+	// WordNet is ASCII: "café" and "pokémon" are found without their accents.
+	if a, ok := stripAccents(n); ok && a != n {
+		if f := m.forms[a]; f != nil {
+			return f.mapping(n, ViaLemma)
+		}
+		if f, via := m.morph(a); f != nil {
+			return f.mapping(n, via)
+		}
+		n2 := Mapping{Normal: n, Reason: ReasonUnknown}
+		if m.notNoun(a) {
+			n2.Reason = ReasonNotNoun
+		}
+		return n2
+	}
 	if m.notNoun(n) {
 		return Mapping{Normal: n, Reason: ReasonNotNoun}
 	}

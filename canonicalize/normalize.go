@@ -79,6 +79,23 @@ func appendNormalASCII(b []byte, tag string) ([]byte, bool) {
 	return b, true
 }
 
+// stripAccents removes the combining marks of a normal form ("café" →
+// "cafe"); ok is false when what is left is not ASCII, which no WordNet
+// lemma would match.
+func stripAccents(n string) (string, bool) {
+	var b strings.Builder
+	for _, r := range norm.NFD.String(n) {
+		if unicode.Is(unicode.Mn, r) {
+			continue
+		}
+		if r >= utf8.RuneSelf {
+			return "", false
+		}
+		b.WriteRune(r)
+	}
+	return b.String(), true
+}
+
 // isASCIIDrop reports the ASCII bytes Normalize removes. Control characters
 // go too: NFKC keeps them and a hashtag has no use for them.
 func isASCIIDrop(c byte) bool {
