@@ -647,9 +647,9 @@ func (r *run) logf(format string, args ...any) {
 	if r.cfg.Log == nil {
 		return
 	}
-	if r.bar != nil {
-		// Keep messages on their own line when a bar is being drawn.
-		fmt.Fprint(r.cfg.Log, "\r")
+	if r.bar != nil && progress.IsTerminal(r.cfg.Log) {
+		// Clear the bar's line; the bar redraws below the message.
+		fmt.Fprint(r.cfg.Log, "\r\x1b[K")
 	}
 	fmt.Fprintf(r.cfg.Log, format, args...)
 }

@@ -231,5 +231,12 @@ func Pretrain(ctx context.Context, c PretrainConfig, log io.Writer) (*Result, er
 		Extra: map[string]any{"pretrain": c, "arch": arch.Name, "block": block.String(), "num_classes": m.NumClasses,
 			"image_size": c.ImageSize, "seed": c.Seed, "tags": m.Tags},
 	}
-	return Run(ctx, cfg, model, data)
+	res, err := Run(ctx, cfg, model, data)
+	switch {
+	case errors.Is(err, ErrRunExists):
+		return nil, fmt.Errorf("%w (pass --resume to continue it)", err)
+	case errors.Is(err, context.Canceled) && log != nil:
+		fmt.Fprintln(log, "pretrain: run the same command with --resume to continue")
+	}
+	return res, err
 }
