@@ -291,7 +291,8 @@ func (m *ResNeXt) Close() {
 // train set, batch norm uses batch statistics and updates its running
 // statistics in place (PyTorch's model.train()); otherwise it uses them
 // (model.eval()). Intermediate tensors are freed before it returns (autograd
-// keeps what backward needs); the logits go to the caller's scope.
+// keeps what backward needs); the logits go to the caller's innermost scope,
+// or to the caller, who closes them, when no scope is open.
 func (m *ResNeXt) Forward(x *torch.Tensor, train bool) (*torch.Tensor, error) {
 	s := torch.NewScope()
 	defer s.Close()
