@@ -58,6 +58,14 @@
 // TargetsNone and Batch.Labels for class ids. Transform.Apply is the
 // decode-augment-normalize step on its own.
 //
+// Decoding. The default build decodes with the standard library's
+// image/jpeg (about 1 ms for a 256 px JPEG). Built with -tags libjpeg (and
+// cgo, linking libturbojpeg), JPEGs are decoded by libjpeg-turbo straight to
+// Y/Cb/Cr planes and scaled by 1/2, 1/4 or 1/8 in the DCT when the crop still
+// keeps at least ImageSize pixels; this is what reaches 2,000 images/s on two
+// cores for 64 px training. Both builds take the same crops and flips for the
+// same seed; pixel values differ slightly between them.
+//
 // Concurrency: a Loader's Next and Position are for one goroutine; Close may
 // be called from another. Shard, ShardSet and Transform are safe for
 // concurrent use; ShardWriter is not.

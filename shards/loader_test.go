@@ -227,3 +227,55 @@ func TestLoaderTargets(t *testing.T) {
 		l.Close()
 	}
 }
+
+// TestLoaderNoiseRate checks the loader applies label noise at rate p: a
+// label stays the same with probability (1-p) + p·q(t), where q is the tag
+// marginal the replacement is drawn from.
+func TestLoaderNoiseRate(t *testing.T) {
+	const k, p = 10, 0.4
+	rows := testRows(t, 400, k, 8)
+	dir := writeTestDir(t, rows, 400, k)
+	m, err := ReadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := m.Splits[SplitTrain].TagCounts
+	var sum int64
+	for _, c := range counts {
+		sum += c
+	}
+	l, err := OpenLoader(dir, LoaderConfig{Batch: 100, ImageSize: 4, NoiseP: p, Targets: TargetsNone, Epochs: 5, Seed: 11})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	s, err := drain(t, l, -1)
+	if !errors.Is(err, io.EOF) {
+		t.Fatal(err)
+	}
+	same, total, expSame := 0, 0, 0.0
+	for i, it := range s.items {
+		orig := rows[it].Labels
+		if len(s.labels[i]) != len(orig) {
+			t.Fatalf("item %d: %d labels after noise, want %d", it, len(s.labels[i]), len(orig))
+		}
+		for j, tag := range orig {
+			total++
+			if s.labels[i][j] == tag {
+				same++
+			}
+			expSame += (1 - p) + p*float64(counts[tag])/float64(sum)
+		}
+	}
+	// Sum of independent Bernoullis; bound by 4.5 standard deviations.
+	varSame := 0.0
+	for _, it := range s.items {
+		for _, tag := range rows[it].Labels {
+			q := (1 - p) + p*float64(counts[tag])/float64(sum)
+			varSame += q * (1 - q)
+		}
+	}
+	if d := math.Abs(float64(same) - expSame); d > 4.5*math.Sqrt(varSame) {
+		t.Errorf("%d of %d labels unchanged, want %.0f ± %.0f", same, total, expSame, 4.5*math.Sqrt(varSame))
+	}
+}
