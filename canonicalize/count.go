@@ -19,6 +19,12 @@ type Counter struct {
 	hashtags map[string]*HashtagCount
 	seen     []*Concept
 	normals  []string
+	pairs    []conceptForm
+}
+
+type conceptForm struct {
+	k    *Concept
+	form string
 }
 
 type conceptCount struct {
@@ -41,7 +47,7 @@ func NewCounter(m *Mapper) *Counter {
 // Add counts one image with its raw hashtags.
 func (c *Counter) Add(hashtags []string) {
 	c.images++
-	c.seen, c.normals = c.seen[:0], c.normals[:0]
+	c.seen, c.normals, c.pairs = c.seen[:0], c.normals[:0], c.pairs[:0]
 	for _, h := range hashtags {
 		mp := c.m.Map(h)
 		if contains(c.normals, mp.Normal) {
@@ -60,13 +66,25 @@ func (c *Counter) Add(hashtags []string) {
 				cc = &conceptCount{forms: map[string]int64{}}
 				c.concepts[k] = cc
 			}
-			cc.forms[mp.Form]++
+			if p := (conceptForm{k, mp.Form}); !containsPair(c.pairs, p) {
+				c.pairs = append(c.pairs, p) // "#dog #dogs" is one image for the form dog
+				cc.forms[mp.Form]++
+			}
 			if !containsConcept(c.seen, k) {
 				c.seen = append(c.seen, k)
 				cc.images++
 			}
 		}
 	}
+}
+
+func containsPair(ps []conceptForm, p conceptForm) bool {
+	for _, x := range ps {
+		if x == p {
+			return true
+		}
+	}
+	return false
 }
 
 func containsConcept(cs []*Concept, c *Concept) bool {

@@ -3,6 +3,7 @@ package canonicalize
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -159,6 +160,35 @@ func TestImageNet1kVocabulary(t *testing.T) {
 	_, err := ReadWNIDs(strings.NewReader("n01440764\nn0144076\n"), "w.txt")
 	if err == nil || !strings.Contains(err.Error(), "w.txt line 2") {
 		t.Errorf("ReadWNIDs(bad) = %v, want an error naming w.txt line 2", err)
+	}
+}
+
+func TestCounter(t *testing.T) {
+	m := embeddedMapper(t, First)
+	c := NewCounter(m)
+	c.Add([]string{"#dog", "#Dog", "#dogs", "#bruin", "#brownbear", "#happy"})
+	c.Add([]string{"#dogs", "#instagood"})
+	c.Add(nil)
+	if c.Images() != 3 || c.Concepts() != 2 {
+		t.Errorf("%d images, %d concepts; want 3 and 2", c.Images(), c.Concepts())
+	}
+	v, err := c.TopK(10, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range v.Entries {
+		got = append(got, fmt.Sprintf("%s %d %v", e.Tag, e.Count, e.Members))
+	}
+	// dog: 2 images, all through the form dog; brown bear: 1 image, through
+	// the forms brownbear and bruin (ties by name).
+	want := []string{"dog 2 [dog]", "brownbear 1 [brownbear bruin]"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("TopK:\n got  %q\n want %q", got, want)
+	}
+	hs := c.Hashtags()
+	if hs["dog"].Images != 1 || hs["dogs"].Images != 2 || hs["happy"].Reason != ReasonNotNoun {
+		t.Errorf("hashtag counts: dog %+v dogs %+v happy %+v", hs["dog"], hs["dogs"], hs["happy"])
 	}
 }
 
