@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 
 	"weaksup/canonicalize"
@@ -180,5 +181,46 @@ func TestRecoverSwap(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(out, ManifestName)); err != nil {
 		t.Errorf("old shards not restored after an interrupted swap: %v", err)
+	}
+}
+
+func TestStageInterruptedKeepsOldShards(t *testing.T) {
+	wd, st, _ := testWorkdir(t, 40, 5)
+	cfg := DefaultConfig()
+	if _, err := Run(context.Background(), st, wd, cfg, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(wd, "shards")
+	before := mustRead(t, filepath.Join(dir, ManifestName))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	cfg.Seed = 99
+	if _, err := Run(ctx, st, wd, cfg, io.Discard); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run with a cancelled context: err = %v, want context.Canceled", err)
+	}
+	if after := mustRead(t, filepath.Join(dir, ManifestName)); string(after) != string(before) {
+		t.Errorf("an interrupted run changed the manifest")
+	}
+	if err := Verify(dir, nil); err != nil {
+		t.Errorf("old shards no longer verify after an interrupted run: %v", err)
+	}
+	if _, err := os.Stat(dir + ".new"); err == nil {
+		t.Errorf("%s.new left behind", dir)
+	}
+}
+
+func TestConfigValidation(t *testing.T) {
+	for _, tc := range []struct {
+		cfg  Config
+		flag string
+	}{
+		{Config{ShardMB: 0, ValFraction: 0.01}, "--shard-mb"},
+		{Config{ShardMB: 1, ValFraction: 1}, "--val-fraction"},
+		{Config{ShardMB: 1, ValFraction: -0.5}, "--val-fraction"},
+	} {
+		_, err := Run(context.Background(), nil, t.TempDir(), tc.cfg, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tc.flag) {
+			t.Errorf("Run(%+v): err = %v, want it to name %s", tc.cfg, err, tc.flag)
+		}
 	}
 }
