@@ -88,8 +88,8 @@ func (c *Config) registerCommon(fs *flag.FlagSet) {
 	fs.StringVar(&c.Task, "task", TaskImageFolder, "dataset layout: "+strings.Join(Tasks, ", "))
 	fs.StringVar(&c.Data, "data", "", "dataset directory (required)")
 	fs.StringVar(&c.From, "from", "", "weights: a checkpoint or run directory, a .safetensors file in torchvision naming, or none (required)")
-	fs.StringVar(&c.Arch, "arch", "", "architecture (required with --from none; else read from the weights): "+strings.Join(train.ArchNames(), ", "))
-	fs.IntVar(&c.ImageSize, "size", 0, "input image side (0: the size the weights were trained at, else 224, or 64 for small-stem nets)")
+	fs.StringVar(&c.Arch, "arch", "", "architecture (required with --from none; else read from the weights): tiny, small, or one of "+strings.Join(train.ArchNames(), ", "))
+	fs.IntVar(&c.ImageSize, "image-size", 0, "input image side (0: the size the weights were trained at, else 224, or 64 for small-stem nets)")
 	fs.IntVar(&c.Workers, "workers", 0, "image decoding goroutines (0: one per CPU)")
 	fs.StringVar(&c.DeviceName, "device", "cpu", "where the network runs: cpu, cuda or cuda:N")
 	fs.StringVar(&c.Dataset.ImageNetClassOrder, "imagenet-class-order", "", "ImageNet devkit labels: a file of wnids in ILSVRC2012_ID order, or 'folders' (default: synsets.txt beside the ground truth)")
@@ -141,7 +141,7 @@ func (c *Config) fill() error {
 	}
 	switch {
 	case c.Batch < 1 || c.Epochs < 1 || c.LR < 0 || c.WeightDecay < 0 || c.WarmupEpochs < 0 || c.ImageSize < 0:
-		return fmt.Errorf("check config: --batch %d, --epochs %d, --lr %g, --weight-decay %g, --warmup-epochs %g, --size %d: want positive values",
+		return fmt.Errorf("check config: --batch %d, --epochs %d, --lr %g, --weight-decay %g, --warmup-epochs %g, --image-size %d: want positive values",
 			c.Batch, c.Epochs, c.LR, c.WeightDecay, c.WarmupEpochs, c.ImageSize)
 	case c.CropScale <= 0 || c.CropScale > 1:
 		return fmt.Errorf("check config: --crop-scale %g, want in (0, 1]", c.CropScale)

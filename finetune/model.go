@@ -172,7 +172,7 @@ func sameTable(a, b train.Arch) bool {
 // ModelConfig says which network to build for a target task.
 type ModelConfig struct {
 	From    string // --from: weights (see ResolveFrom) or FromNone
-	Arch    string // architecture name; required with FromNone, else checked against the weights
+	Arch    string // architecture (train.ResolveArch); required with FromNone, else checked against the weights
 	Block   string // block design with FromNone (default bottleneck)
 	Classes int    // classes of the target task: the width of the new head
 	// KeepHead loads the classifier too (evaluation of a fine-tuned
@@ -199,7 +199,7 @@ func NewModel(c ModelConfig) (*train.ResNeXt, string, error) {
 		if c.Arch == "" {
 			return nil, "", errors.New("build model: --from none needs --arch")
 		}
-		if spec.Arch, err = train.LookupArch(c.Arch); err != nil {
+		if spec.Arch, err = train.ResolveArch(c.Arch); err != nil {
 			return nil, "", fmt.Errorf("build model: %w", err)
 		}
 		if c.Block != "" {
@@ -211,8 +211,14 @@ func NewModel(c ModelConfig) (*train.ResNeXt, string, error) {
 		if spec, err = InferSpec(path); err != nil {
 			return nil, "", err
 		}
-		if c.Arch != "" && c.Arch != spec.Arch.Name {
-			return nil, "", fmt.Errorf("build model: --arch %s, but %s holds a %s", c.Arch, path, spec.Arch.Name)
+		if c.Arch != "" {
+			want, err := train.ResolveArch(c.Arch)
+			if err != nil {
+				return nil, "", fmt.Errorf("build model: %w", err)
+			}
+			if want.Name != spec.Arch.Name {
+				return nil, "", fmt.Errorf("build model: --arch %s, but %s holds a %s", c.Arch, path, spec.Arch.Name)
+			}
 		}
 		if c.KeepHead && spec.Classes != c.Classes {
 			return nil, "", fmt.Errorf("build model: %s classifies %d classes, the task has %d (fine-tune it first)", path, spec.Classes, c.Classes)

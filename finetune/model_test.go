@@ -145,6 +145,14 @@ func TestNewModelKeepsBackboneAndReplacesHead(t *testing.T) {
 	if _, _, err := NewModel(ModelConfig{From: path, Arch: "resnext29_small", Classes: 4}); err == nil {
 		t.Error("--arch resnext29_small for resnext_tiny weights: got no error")
 	}
+	scratch, _, err := NewModel(ModelConfig{From: FromNone, Arch: "small", Block: "preact", Classes: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := scratch.Options(); got.Arch.Name != "resnext29_small" || got.Block != train.PreAct {
+		t.Errorf("--arch small --block preact: got %s %v, want resnext29_small preact", got.Arch.Name, got.Block)
+	}
+	scratch.Close()
 	if _, _, err := NewModel(ModelConfig{From: FromNone, Classes: 4}); err == nil || !strings.Contains(err.Error(), "--arch") {
 		t.Errorf("--from none without --arch: got %v, want an error naming --arch", err)
 	}

@@ -41,7 +41,7 @@ Example:
   weaksup finetune --task cub --data /data/CUB_200_2011 \
       --from runs/pretrain --mode linear --out runs/cub-linear
   weaksup finetune --task imagefolder --data target --from none \
-      --arch resnext_tiny --size 32 --epochs 20 --out runs/scratch`
+      --arch tiny --image-size 32 --epochs 20 --out runs/scratch`
 
 // Run implements Command.
 func (c *FinetuneCommand) Run(ctx context.Context, args []string) error {
