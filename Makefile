@@ -36,7 +36,9 @@ apt-deps:
 go-deps:
 	$(GO) mod download
 
+# The binary finds the shim next to itself, so bin/ holds both.
 build: $(BIN) torch
+	cp -f $(TORCHLIB) bin/
 
 $(BIN): FORCE
 	@mkdir -p bin

@@ -111,6 +111,7 @@ func PipelineConfig(w *World, extra ...string) (*pipeline.Config, []string, erro
 	args := []string{
 		"--input", w.CrawlFile,
 		"--allow-private",
+		"--per-host", "64", // every demo URL is on one loopback host
 		"--contact", "weaksup-demo@localhost",
 		"--min-side", "16",
 		"--image-size", "none",
