@@ -261,3 +261,28 @@ func TestOpenUnknownTaskAndSplit(t *testing.T) {
 		t.Errorf("split test: got %v, want ErrUnknownSplit", err)
 	}
 }
+
+func TestImageNetClassNames(t *testing.T) {
+	dir := t.TempDir()
+	for _, wnid := range []string{"n01440764", "n02084071", "n00000042"} {
+		writeJPEG(t, filepath.Join(dir, "train", wnid, "a.JPEG"), drawImage(0, 0, 8))
+	}
+	d, err := OpenImageNet(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Class{{"n00000042", "n00000042"}, {"n01440764", "tench"}, {"n02084071", "dog"}}
+	for i, c := range d.Classes() {
+		if c != want[i] {
+			t.Errorf("class %d: got %+v, want %+v", i, c, want[i])
+		}
+	}
+	writeText(t, filepath.Join(dir, imagenetSynsetMapping), "n02084071 dog, domestic dog", "n01440764 tench, Tinca tinca", "n00000042 unknown")
+	d, err = OpenImageNet(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := d.Classes()[0], (Class{"n02084071", "dog, domestic dog"}); got != want {
+		t.Errorf("with %s, class 0: got %+v, want %+v", imagenetSynsetMapping, got, want)
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"weaksup/wordnet"
 )
 
 // ImageNet file names.
@@ -30,7 +32,8 @@ const (
 //
 // Class order is LOC_synset_mapping.txt ("<wnid> <names>") when present,
 // otherwise the sorted train folder names (both are torchvision's order);
-// without train/ it is the sorted val folder names.
+// without train/ it is the sorted val folder names. Folder classes are
+// named by their first WordNet 3.0 lemma (the embedded copy).
 //
 // The devkit numbers its labels in the order of meta.mat, which is not the
 // sorted order and is a MATLAB file; write it as synsets.txt, one wnid per
@@ -89,13 +92,27 @@ func OpenImageNet(dir string, opt Options) (*ImageNetDataset, error) {
 	if len(folders) == 0 {
 		return nil, layoutErr(folderDir, 0, "no class folders")
 	}
+	db, _ := wordnet.Embedded() // names only; without it classes are named by wnid
 	for _, f := range folders {
 		if !isWNID(f) {
 			return nil, layoutErr(filepath.Join(folderDir, f), 0, "class folder is not a WordNet id like n01440764 (use --task imagefolder for other names)")
 		}
-		add(f, f)
+		add(f, synsetName(db, f))
 	}
 	return d, nil
+}
+
+// synsetName is the first lemma of a wnid's synset in WordNet 3.0, with
+// spaces for underscores, or the wnid itself when WordNet does not know it.
+func synsetName(db *wordnet.DB, wnid string) string {
+	if db == nil {
+		return wnid
+	}
+	s, err := db.Synset(wnid)
+	if err != nil || s == nil || len(s.Lemmas()) == 0 {
+		return wnid
+	}
+	return strings.ReplaceAll(s.Lemmas()[0], "_", " ")
 }
 
 func (d *ImageNetDataset) Task() string     { return TaskImageNet }
