@@ -135,6 +135,9 @@ func OpenLoader(dir string, cfg LoaderConfig) (*Loader, error) {
 	if err != nil {
 		return nil, err
 	}
+	if ss.Len() == 0 {
+		return nil, fmt.Errorf("open loader: split %q of %s has no rows", split, dir)
+	}
 	l, err := NewLoader(ss, cfg)
 	if err != nil {
 		ss.Close()

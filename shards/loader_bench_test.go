@@ -29,6 +29,7 @@ func BenchmarkLoader(b *testing.B) {
 			ctx := context.Background()
 			b.ReportMetric(float64(bytes)/float64(len(rows)), "jpeg-bytes")
 			b.ResetTimer()
+			cpu0 := cpuTime()
 			images := 0
 			for i := 0; i < b.N; i++ {
 				batch, err := l.Next(ctx)
@@ -37,6 +38,9 @@ func BenchmarkLoader(b *testing.B) {
 				}
 				images += batch.N
 				batch.Release()
+			}
+			if cpu := (cpuTime() - cpu0).Seconds(); cpu > 0 {
+				b.ReportMetric(float64(images)/cpu, "images/cpu-s")
 			}
 			b.ReportMetric(float64(images)/b.Elapsed().Seconds(), "images/s")
 		})

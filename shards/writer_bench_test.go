@@ -27,6 +27,7 @@ func BenchmarkShardWrite(b *testing.B) {
 			dir := b.TempDir()
 			b.SetBytes(total)
 			b.ResetTimer()
+			cpu0 := cpuTime()
 			for i := 0; i < b.N; i++ {
 				w, err := CreateShard(filepath.Join(dir, "bench.arrow"))
 				if err != nil {
@@ -42,6 +43,9 @@ func BenchmarkShardWrite(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(total)*float64(b.N)/b.Elapsed().Seconds()/1e6, "MB/s")
+			if cpu := (cpuTime() - cpu0).Seconds(); cpu > 0 {
+				b.ReportMetric(float64(total)*float64(b.N)/1e6/cpu, "MB/cpu-s")
+			}
 			b.ReportMetric(float64(len(rows))*float64(b.N)/b.Elapsed().Seconds(), "images/s")
 		})
 	}
