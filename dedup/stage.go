@@ -123,7 +123,20 @@ func scanStore(ctx context.Context, st *store.Store, cat *Catalog, cfg Config, l
 		return nil, err
 	}
 	if !cfg.KeepRepeats {
-		for _, r := range findRepeats(shas) {
+		// A record an earlier stage dropped (no usable tags) neither counts
+		// as the kept first copy nor is flagged as a repeat.
+		earlier := map[string]bool{}
+		err := st.ScanDrops(func(id, stage, _ string) error {
+			if stage != StageName {
+				earlier[id] = true
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("read drop flags of earlier stages: %w", err)
+		}
+		skip := func(i int) bool { return earlier[ids[i]] }
+		for _, r := range findRepeats(shas, skip) {
 			id, first := ids[r[0]], ids[r[1]]
 			rep.repeats = append(rep.repeats, Repeat{CrawlID: id, FirstID: first})
 			if _, dropped := rep.dropped[id]; !dropped {
@@ -135,14 +148,18 @@ func scanStore(ctx context.Context, st *store.Store, cat *Catalog, cfg Config, l
 }
 
 // findRepeats returns, for every SHA-256 seen before, the pair (its index,
-// the index of its first occurrence), in order.
-func findRepeats(shas [][32]byte) [][2]int {
+// the index of its first occurrence), in order, leaving out indexes skip
+// reports.
+func findRepeats(shas [][32]byte, skip func(i int) bool) [][2]int {
 	var out [][2]int
 	// Keyed by the first 8 bytes; the rare different digest with the same
 	// prefix goes to an exact map.
 	first := make(map[uint64]int32, len(shas))
 	var exact map[[32]byte]int32
 	for i, s := range shas {
+		if skip(i) {
+			continue
+		}
 		k := binary.LittleEndian.Uint64(s[:8])
 		j, ok := first[k]
 		switch {

@@ -225,6 +225,51 @@ func TestStageKeepRepeats(t *testing.T) {
 	w.checkDrops(t)
 }
 
+// TestStageRepeatOfEarlierDrop keeps the first copy that an earlier stage
+// kept, not the first copy overall.
+func TestStageRepeatOfEarlierDrop(t *testing.T) {
+	w := newStageWorld(t)
+	if err := w.st.SetDrop("e-other5", "canonicalize", "no tags"); err != nil {
+		t.Fatal(err)
+	}
+	delete(w.wantDrop, "h-repeat-of-e")
+	counts, err := Run(context.Background(), w.st, w.workdir, w.cfg, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if counts["dropped_repeat"] != 0 {
+		t.Errorf("counts = %v, want no repeat drops", counts)
+	}
+	if stage, _, dropped, _ := w.st.Drop("e-other5"); !dropped || stage != "canonicalize" {
+		t.Errorf("e-other5: dropped %v by %q, want the canonicalize flag kept", dropped, stage)
+	}
+	if _, reason, dropped, _ := w.st.Drop("h-repeat-of-e"); dropped {
+		t.Errorf("h-repeat-of-e dropped (%s), want it kept as the first surviving copy", reason)
+	}
+}
+
+func TestFindRepeats(t *testing.T) {
+	a, b := sha256.Sum256([]byte("a")), sha256.Sum256([]byte("b"))
+	// c shares a's first 8 bytes but differs after: a different image.
+	c := a
+	c[31] ^= 1
+	for _, tc := range []struct {
+		shas [][32]byte
+		skip []int
+		want [][2]int
+	}{
+		{[][32]byte{a, b, a, a, b}, nil, [][2]int{{2, 0}, {3, 0}, {4, 1}}},
+		{[][32]byte{a, c, a, c}, nil, [][2]int{{2, 0}, {3, 1}}},
+		{[][32]byte{a, a, a}, []int{0}, [][2]int{{2, 1}}},
+		{nil, nil, nil},
+	} {
+		got := findRepeats(tc.shas, func(i int) bool { return slices.Contains(tc.skip, i) })
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("findRepeats(%d digests, skip %v) = %v, want %v", len(tc.shas), tc.skip, got, tc.want)
+		}
+	}
+}
+
 func TestStageWithoutTestSets(t *testing.T) {
 	w := newStageWorld(t)
 	w.cfg.TestSets = nil
