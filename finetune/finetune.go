@@ -191,7 +191,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	k := len(ds.Classes())
 	if !cfg.Resume {
 		if dir, err := train.LatestCheckpoint(train.CheckpointsDir(runDir(cfg))); err == nil {
-			return nil, fmt.Errorf("fine-tune into %s: it holds checkpoint %s; pass --resume to continue it or choose another --out", cfg.Out, dir)
+			return nil, fmt.Errorf("fine-tune into %s: %w (%s); pass --resume to continue it or choose another --out", cfg.Out, train.ErrRunExists, filepath.Base(dir))
 		}
 	}
 	m, weights, err := NewModel(ModelConfig{From: cfg.From, Arch: cfg.Arch, Block: cfg.Block, Classes: k, Seed: cfg.Seed, Device: cfg.Device})
@@ -217,6 +217,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		res, acc, err = runLinear(ctx, cfg, m, weights, trainItems, valItems, k)
 	} else {
 		res, acc, err = runFull(ctx, cfg, m, trainItems, valItems, k)
+	}
+	if errors.Is(err, context.Canceled) {
+		logf(cfg.Log, "finetune: run the same command with --resume to continue\n")
 	}
 	if err != nil {
 		return nil, err

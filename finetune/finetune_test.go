@@ -2,6 +2,7 @@ package finetune
 
 import (
 	"context"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -137,7 +138,7 @@ func TestRunRefusesToOverwriteACheckpointedRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := Run(context.Background(), cfg)
-	if err == nil || !strings.Contains(err.Error(), "--resume") {
+	if !errors.Is(err, train.ErrRunExists) || !strings.Contains(err.Error(), "--resume") {
 		t.Fatalf("second run into the same --out: got %v, want an error suggesting --resume", err)
 	}
 	cfg.Resume = true
