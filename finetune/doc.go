@@ -13,10 +13,38 @@
 // *LayoutError naming the file and, for listings, the line. See the
 // ImageNetDataset, CUBDataset, Places365Dataset and ImageFolderDataset
 // types for the exact files each reads; CUB's test split is the val split.
-//
 // Items are shards.FileItem values, so a split goes straight into
 // shards.NewFileSource and gets the training loader's decoding,
 // augmentation, batching and resume.
 //
-// Datasets are read-only after Open and safe for concurrent use.
+// # Weights
+//
+// --from resolves (ResolveFrom) to a safetensors state_dict in torchvision
+// naming: a run or checkpoint directory of train.Run, a fine-tuning output,
+// or a file such as converted published torchvision weights. InferSpec
+// reads the architecture off the tensor shapes, so no architecture flag is
+// needed; NewModel builds it with a new head for the target classes.
+//
+// # Training
+//
+// Run is train.Run with a fine-tuning configuration, not a loop of its own.
+// Full mode passes the ResNeXt with its new head and loaders over the
+// train and val images. Linear mode first computes the global-pool
+// features of both splits once (evaluation mode, center crop) and caches
+// them under out/features, keyed by the weights, the architecture, the
+// image size and every image's path, size and modification time; then a
+// LinearProbe (a train.Model) trains on standardized features served by an
+// in-memory train.Batches, the features travelling in the batch's image
+// buffer. The probe is folded back into the network's head, so the saved
+// model.safetensors classifies images end to end like any fine-tuned one.
+// Checkpoints, --resume, metrics.jsonl and plots are train.Run's.
+//
+// # Evaluation
+//
+// Accuracy accumulates top-1/top-5 hits per class and the top-1 confusion
+// matrix in O(K²) memory; Eval writes its Metrics as metrics.json and, for
+// at most MaxConfusionClasses classes, confusion.png (package plot).
+//
+// Datasets are read-only after Open and safe for concurrent use; Accuracy,
+// LinearProbe and a running Run are not.
 package finetune
