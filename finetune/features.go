@@ -1,7 +1,7 @@
 package finetune
 
 import (
-	"bytes"
+	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"weaksup/pipeline"
 	"weaksup/shards"
 	"weaksup/torch"
 	"weaksup/train"
@@ -139,26 +138,48 @@ type featureHeader struct {
 // for another key (other weights, images or settings).
 var ErrStaleFeatures = errors.New("feature cache is stale")
 
-// WriteFeatures writes f under key to path atomically: the magic, a
-// little-endian uint32 header length, a JSON header, the float32 vectors
-// and the int32 labels, all little-endian.
+// WriteFeatures writes f under key to path atomically (temporary file,
+// fsync, rename): the magic, a little-endian uint32 header length, a JSON
+// header, the float32 vectors and the int32 labels, all little-endian. It
+// streams, so it needs no second copy of the features in memory.
 func WriteFeatures(path, key string, f *Features) error {
 	hdr, err := json.Marshal(featureHeader{Key: key, Images: f.Len(), Dim: f.Dim, Classes: f.Classes})
 	if err != nil {
 		return fmt.Errorf("write features %s: %w", path, err)
 	}
-	var buf bytes.Buffer
-	buf.Grow(len(featureMagic) + 4 + len(hdr) + 4*len(f.Vectors) + 4*len(f.Labels))
-	buf.WriteString(featureMagic)
-	binary.Write(&buf, binary.LittleEndian, uint32(len(hdr)))
-	buf.Write(hdr)
-	binary.Write(&buf, binary.LittleEndian, f.Vectors)
-	binary.Write(&buf, binary.LittleEndian, f.Labels)
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("write features: %w", err)
 	}
-	if err := pipeline.WriteFileAtomic(path, buf.Bytes()); err != nil {
-		return fmt.Errorf("write features %s: %w", path, err)
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write features: %w", err)
+	}
+	w := bufio.NewWriterSize(tmp, 1<<20)
+	w.WriteString(featureMagic)
+	binary.Write(w, binary.LittleEndian, uint32(len(hdr)))
+	w.Write(hdr)
+	var word [4]byte
+	for _, v := range f.Vectors {
+		binary.LittleEndian.PutUint32(word[:], math.Float32bits(v))
+		w.Write(word[:])
+	}
+	for _, l := range f.Labels {
+		binary.LittleEndian.PutUint32(word[:], uint32(l))
+		w.Write(word[:])
+	}
+	werr := w.Flush() // a bufio.Writer keeps its first error
+	if werr == nil {
+		werr = tmp.Sync()
+	}
+	if cerr := tmp.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Rename(tmp.Name(), path)
+	}
+	if werr != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("write features %s: %w", path, werr)
 	}
 	return nil
 }
@@ -166,37 +187,53 @@ func WriteFeatures(path, key string, f *Features) error {
 // ReadFeatures reads a file written by WriteFeatures under key. A file of
 // another key gives ErrStaleFeatures; a damaged one an error naming it.
 func ReadFeatures(path, key string) (*Features, error) {
-	data, err := os.ReadFile(path)
+	file, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read features: %w", err)
+	}
+	defer file.Close()
+	st, err := file.Stat()
 	if err != nil {
 		return nil, fmt.Errorf("read features: %w", err)
 	}
 	bad := func(msg string) error { return fmt.Errorf("read features %s: %s", path, msg) }
-	if len(data) < len(featureMagic)+4 || string(data[:len(featureMagic)]) != featureMagic {
+	r := bufio.NewReaderSize(file, 1<<20)
+	head := make([]byte, len(featureMagic)+4)
+	if _, err := io.ReadFull(r, head); err != nil || string(head[:len(featureMagic)]) != featureMagic {
 		return nil, bad("not a weaksup feature file")
 	}
-	n := binary.LittleEndian.Uint32(data[len(featureMagic):])
-	rest := data[len(featureMagic)+4:]
-	if uint64(n) > uint64(len(rest)) {
+	n := int64(binary.LittleEndian.Uint32(head[len(featureMagic):]))
+	if n > st.Size()-int64(len(head)) {
 		return nil, bad("header runs past the end of the file")
 	}
+	hb := make([]byte, n)
+	if _, err := io.ReadFull(r, hb); err != nil {
+		return nil, bad("header: " + err.Error())
+	}
 	var h featureHeader
-	if err := json.Unmarshal(rest[:n], &h); err != nil {
+	if err := json.Unmarshal(hb, &h); err != nil {
 		return nil, bad("header: " + err.Error())
 	}
 	if h.Key != key {
 		return nil, fmt.Errorf("read features %s: %w", path, ErrStaleFeatures)
 	}
-	body := rest[n:]
-	if h.Images < 0 || h.Dim < 0 || h.Classes < 0 || h.Dim > 1<<20 || uint64(h.Images)*uint64(h.Dim+1)*4 != uint64(len(body)) {
-		return nil, bad(fmt.Sprintf("%d bytes of data for %d images of %d features", len(body), h.Images, h.Dim))
+	body := st.Size() - int64(len(head)) - n
+	if h.Images < 0 || h.Dim < 0 || h.Classes < 0 || h.Dim > 1<<20 || uint64(h.Images)*uint64(h.Dim+1)*4 != uint64(body) {
+		return nil, bad(fmt.Sprintf("%d bytes of data for %d images of %d features", body, h.Images, h.Dim))
 	}
 	f := &Features{Dim: h.Dim, Classes: h.Classes, Vectors: make([]float32, h.Images*h.Dim), Labels: make([]int32, h.Images)}
+	var word [4]byte
 	for i := range f.Vectors {
-		f.Vectors[i] = math.Float32frombits(binary.LittleEndian.Uint32(body[4*i:]))
+		if _, err := io.ReadFull(r, word[:]); err != nil {
+			return nil, bad(err.Error())
+		}
+		f.Vectors[i] = math.Float32frombits(binary.LittleEndian.Uint32(word[:]))
 	}
-	body = body[4*len(f.Vectors):]
 	for i := range f.Labels {
-		f.Labels[i] = int32(binary.LittleEndian.Uint32(body[4*i:]))
+		if _, err := io.ReadFull(r, word[:]); err != nil {
+			return nil, bad(err.Error())
+		}
+		f.Labels[i] = int32(binary.LittleEndian.Uint32(word[:]))
 		if f.Labels[i] < 0 || int(f.Labels[i]) >= h.Classes {
 			return nil, bad(fmt.Sprintf("image %d has class %d outside [0,%d)", i, f.Labels[i], h.Classes))
 		}

@@ -334,7 +334,9 @@ func runLinear(ctx context.Context, cfg Config, m *train.ResNeXt, weights string
 		return nil, nil, err
 	}
 	defer probe.Close()
-	trainStd, valStd := probe.standardized(feats[SplitTrain]), probe.standardized(feats[SplitVal])
+	trainStd, valStd := feats[SplitTrain], feats[SplitVal]
+	probe.Standardize(trainStd)
+	probe.Standardize(valStd)
 	batch := min(cfg.Batch, trainStd.Len())
 	tc := cfg.trainConfig("linear probe", filepath.Join(cfg.Out, ProbeDir))
 	tc.Batch = batch
@@ -357,7 +359,7 @@ func runLinear(ctx context.Context, cfg Config, m *train.ResNeXt, weights string
 	if err := probe.FoldInto(m); err != nil {
 		return nil, nil, err
 	}
-	scores, err := probe.Scores(feats[SplitVal])
+	scores, err := probe.Scores(valStd)
 	if err != nil {
 		return nil, nil, err
 	}

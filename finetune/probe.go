@@ -104,11 +104,16 @@ func (p *LinearProbe) Parameters() []train.Param {
 // Head returns the weight and bias.
 func (p *LinearProbe) Head() []*torch.Tensor { return []*torch.Tensor{p.w, p.b} }
 
-// Scores returns the logits of every image of f (raw features).
+// Scores returns the logits of every image of f, standardized by
+// Standardize.
 func (p *LinearProbe) Scores(f *Features) ([]float32, error) {
-	w, b, err := p.folded()
+	w, err := p.w.Float32s()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read probe weight: %w", err)
+	}
+	b, err := p.b.Float32s()
+	if err != nil {
+		return nil, fmt.Errorf("read probe bias: %w", err)
 	}
 	out := make([]float32, f.Len()*p.Classes)
 	for i := range f.Len() {
@@ -189,16 +194,16 @@ type featureBatches struct {
 
 var _ train.Batches = (*featureBatches)(nil)
 
-// standardized returns a copy of f with p's standardization applied.
-func (p *LinearProbe) standardized(f *Features) *Features {
-	out := &Features{Dim: f.Dim, Classes: f.Classes, Labels: f.Labels, Vectors: make([]float32, len(f.Vectors))}
+// Standardize applies the probe's standardization to f in place (the
+// features of ImageNet's train split are gigabytes; a copy would double
+// them).
+func (p *LinearProbe) Standardize(f *Features) {
 	for i := range f.Len() {
-		src, dst := f.Row(i), out.Row(i)
-		for j, v := range src {
-			dst[j] = (v - p.Mean[j]) / p.Std[j]
+		row := f.Row(i)
+		for j, v := range row {
+			row[j] = (v - p.Mean[j]) / p.Std[j]
 		}
 	}
-	return out
 }
 
 func newFeatureBatches(p *LinearProbe, f *Features, batch int, seed uint64, trainMode bool, resume *shards.Position) (*featureBatches, error) {
