@@ -129,6 +129,27 @@ func RunDemo(ctx context.Context, c DemoConfig) (*DemoResult, error) {
 	return res, nil
 }
 
+// PrepareDemoData generates and serves the demo world and runs every
+// pipeline stage over it, without training: the input of the noise and
+// scale experiments' --demo mode. It returns the shard directory and the
+// target task's directory (ImageNet layout).
+func PrepareDemoData(ctx context.Context, c DemoConfig) (shardsDir, target string, err error) {
+	log := c.Log
+	if log == nil {
+		log = io.Discard
+	}
+	w, err := StartWorld(ctx, filepath.Join(c.Workdir, demoWorldDir), c.World, log)
+	if err != nil {
+		return "", "", err
+	}
+	defer w.Close()
+	res := &DemoResult{Stages: map[string]map[string]int64{}}
+	if err := runDemoPipeline(ctx, c, w, res, log); err != nil {
+		return "", "", err
+	}
+	return filepath.Join(c.Workdir, "shards"), filepath.Join(w.Dir, demo.TargetDir), nil
+}
+
 func runDemoPipeline(ctx context.Context, c DemoConfig, w *World, res *DemoResult, log io.Writer) error {
 	cfg, _, err := PipelineConfig(w, c.PipelineFlags...)
 	if err != nil {

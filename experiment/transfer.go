@@ -1,0 +1,148 @@
+package experiment
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"weaksup/finetune"
+	"weaksup/pipeline"
+	"weaksup/plot"
+	"weaksup/train"
+)
+
+// Sweep is a series of pretraining runs that differ in one setting (label
+// noise, number of images), each transferred to a target task with a linear
+// probe: the paper's label-noise and data-scale experiments.
+type Sweep struct {
+	Name    string // "noise" or "scale": names the run directories and files
+	Setting string // axis label: "label noise p", "pretraining images"
+	Values  []float64
+	// Apply sets the swept value on a pretraining config.
+	Apply func(pc *train.PretrainConfig, v float64) error
+	// X maps a value to its x coordinate (e.g. a fraction to an image
+	// count); nil uses the value.
+	X    func(v float64) float64
+	LogX bool
+
+	Workdir  string
+	Pretrain train.PretrainConfig // Shards, arch, steps...; Out is set per value
+	Target   finetune.Config      // Task and Data of the target task; Mode, From, Out set per value
+	Log      io.Writer
+}
+
+// SweepPoint is one value of a sweep.
+type SweepPoint struct {
+	Value      float64 `json:"value"`
+	X          float64 `json:"x"`
+	Precision1 float64 `json:"precision_at_1"` // held-out hashtag prediction
+	MAP        float64 `json:"map"`
+	Top1       float64 `json:"top1"` // linear probe on the target task
+	Top5       float64 `json:"top5"`
+	Pretrain   string  `json:"pretrain"`
+	Probe      string  `json:"probe"`
+}
+
+// Run runs every value in turn (each resumes where it stopped), then
+// writes <workdir>/<name>.json, <name>.md and plots/<name>.png.
+func (s *Sweep) Run(ctx context.Context) ([]SweepPoint, error) {
+	log := s.Log
+	if log == nil {
+		log = io.Discard
+	}
+	var pts []SweepPoint
+	for _, v := range s.Values {
+		tag := strconv.FormatFloat(v, 'g', -1, 64)
+		pc := s.Pretrain
+		pc.Out = filepath.Join(s.Workdir, s.Name, s.Name+"="+tag, "pretrain")
+		pc.Resume = true
+		if err := s.Apply(&pc, v); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(log, "%s: %s = %s: pretraining\n", s.Name, s.Setting, tag)
+		r, err := train.Pretrain(ctx, pc, log)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: pretrain: %w", s.Name, tag, err)
+		}
+		fc := s.Target
+		fc.Mode, fc.From, fc.Resume, fc.Log = finetune.ModeLinear, pc.Out, true, log
+		fc.Out = filepath.Join(s.Workdir, s.Name, s.Name+"="+tag, "linear")
+		fmt.Fprintf(log, "%s: %s = %s: linear probe on %s\n", s.Name, s.Setting, tag, fc.Data)
+		fr, err := finetune.Run(ctx, fc)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: linear probe: %w", s.Name, tag, err)
+		}
+		pt := SweepPoint{Value: v, X: v, Top1: fr.Metrics.Top1, Top5: fr.Metrics.Top5, Pretrain: pc.Out, Probe: fc.Out}
+		if s.X != nil {
+			pt.X = s.X(v)
+		}
+		if r.Eval != nil {
+			pt.Precision1, pt.MAP = r.Eval.PrecisionAt1, r.Eval.MAP
+		}
+		pts = append(pts, pt)
+	}
+	return pts, s.write(pts)
+}
+
+func (s *Sweep) write(pts []SweepPoint) error {
+	b, err := json.MarshalIndent(pts, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := pipeline.WriteFileAtomic(filepath.Join(s.Workdir, s.Name+".json"), append(b, '\n')); err != nil {
+		return err
+	}
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "# %s experiment\n\n%s ResNeXt, %d pretraining steps per run; linear probe on %s (%s).\n\n",
+		s.Name, s.Pretrain.Arch, s.Pretrain.Steps, s.Target.Data, s.Target.Task)
+	fmt.Fprintf(&sb, "| %s | held-out precision@1 | held-out mAP | target top-1 | target top-5 |\n|---|---|---|---|---|\n", s.Setting)
+	top1 := plot1(s, pts)
+	for _, p := range pts {
+		fmt.Fprintf(&sb, "| %s | %.3f | %.3f | %.1f%% | %.1f%% |\n", strconv.FormatFloat(p.X, 'g', -1, 64), p.Precision1, p.MAP, 100*p.Top1, 100*p.Top5)
+	}
+	fmt.Fprintf(&sb, "\n![%s](%s/%s.png)\n", s.Name, demoPlotsDir, s.Name)
+	if err := os.MkdirAll(filepath.Join(s.Workdir, demoPlotsDir), 0o755); err != nil {
+		return fmt.Errorf("write %s plot: %w", s.Name, err)
+	}
+	if err := top1.Save(filepath.Join(s.Workdir, demoPlotsDir, s.Name+".png")); err != nil {
+		return err
+	}
+	return pipeline.WriteFileAtomic(filepath.Join(s.Workdir, s.Name+".md"), []byte(sb.String()))
+}
+
+func plot1(s *Sweep, pts []SweepPoint) plot.LineChart {
+	var acc, p1 plot.Series
+	acc.Name, p1.Name = "target top-1 (linear probe)", "held-out hashtag precision@1"
+	for _, p := range pts {
+		acc.X, acc.Y = append(acc.X, p.X), append(acc.Y, p.Top1)
+		p1.X, p1.Y = append(p1.X, p.X), append(p1.Y, p.Precision1)
+	}
+	acc.Points, p1.Points, p1.Dashed = true, true, true
+	return plot.LineChart{Title: "Transfer accuracy against " + s.Setting, XLabel: s.Setting, YLabel: "accuracy",
+		Series: []plot.Series{acc, p1}, LogX: s.LogX}
+}
+
+// ParseFloats parses a comma-separated list of numbers, naming the flag.
+func ParseFloats(flagName, list string) ([]float64, error) {
+	var out []float64
+	for _, f := range strings.Split(list, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		v, err := strconv.ParseFloat(f, 64)
+		if err != nil {
+			return nil, fmt.Errorf("flag --%s: %q is not a number", flagName, f)
+		}
+		out = append(out, v)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("flag --%s: no values", flagName)
+	}
+	return out, nil
+}
