@@ -104,10 +104,9 @@ func (r *Runner) Status() ([]State, error) {
 			st.Status, st.Why = "interrupted", "started "+rec.Started.Format(time.RFC3339)+" and never finished; run it again to resume"
 		default:
 			_, cfgHash, input, err := r.expected(i)
-			if err != nil {
-				return nil, err
-			}
 			switch {
+			case err != nil:
+				st.Status, st.Why = "stale", err.Error()
 			case cfgHash != rec.ConfigHash:
 				st.Status, st.Why = "stale", "config changed"
 			case input != rec.InputFingerprint:

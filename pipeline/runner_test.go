@@ -101,6 +101,19 @@ func TestRunSkipsUpToDateAndDetectsStaleness(t *testing.T) {
 		t.Errorf("runs = %v, want a=2 b=2", c.runs)
 	}
 
+	// A missing input makes the stage stale and says why, without failing
+	// the status of the others.
+	c.inputFP = ""
+	r.Stages[0].Fingerprint = func() (string, error) { return "", errors.New("stat records.jsonl: no such file") }
+	states, err := r.Status()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if states[0].Status != "stale" || !strings.Contains(states[0].Why, "records.jsonl") || states[1].Status != "done" {
+		t.Errorf("with a missing input: %+v %+v, want a stale, naming the file; b done", states[0], states[1])
+	}
+	c.inputFP = "in2"
+
 	// Changed config.
 	c.cfgA.Size = 7
 	r = c.runner(dir, &log)

@@ -52,6 +52,12 @@ func (c *DemoCommand) Run(ctx context.Context, args []string) error {
 	if dir == "" {
 		dir = "weaksup-demo-" + time.Now().Format("20060102-150405")
 	}
+	// Stage records keep the paths they ran with; absolute ones stay valid
+	// from any directory.
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return fmt.Errorf("flag --workdir: %w", err)
+	}
 	cfg := experiment.DefaultDemo(dir)
 	if *quick {
 		cfg = experiment.QuickDemo(dir)
@@ -67,7 +73,7 @@ func (c *DemoCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	abs, _ := filepath.Abs(dir)
+	abs := dir
 	fmt.Printf("\ndemo finished in %s\n\n", time.Since(t0).Round(time.Second))
 	fmt.Printf("dedup:     caught %d of %d planted copies (recall %.0f%%), %d false positives\n",
 		res.Dedup.Caught, res.Dedup.Planted, 100*res.Dedup.Recall, res.Dedup.FalsePositives)

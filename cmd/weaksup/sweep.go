@@ -45,6 +45,10 @@ func (f *sweepFlags) register(fs *flag.FlagSet, name string) {
 // sweep builds the shared part of an experiment, preparing the demo data
 // when --demo is given.
 func (f *sweepFlags) sweep(ctx context.Context, name string) (*experiment.Sweep, error) {
+	var err error
+	if f.workdir, err = filepath.Abs(f.workdir); err != nil {
+		return nil, fmt.Errorf("flag --workdir: %w", err)
+	}
 	s := &experiment.Sweep{Name: name, Workdir: f.workdir, Log: os.Stderr}
 	pc := train.DefaultPretrainConfig()
 	pc.Arch, pc.Batch, pc.ImageSize, pc.Seed, pc.Steps = f.arch, f.batch, f.imageSize, f.seed, f.steps
