@@ -27,6 +27,9 @@ type Features struct {
 	Classes int       `json:"classes"`
 	Vectors []float32 `json:"-"` // Len × Dim, row-major
 	Labels  []int32   `json:"-"`
+	// Done is how many leading images have their features: Len once
+	// complete, fewer in an extraction that was interrupted.
+	Done int `json:"done"`
 }
 
 // Len is the number of images.
@@ -48,14 +51,26 @@ type ExtractOptions struct {
 // Extract runs the backbone of m in evaluation mode without gradients over
 // items (center crop, no augmentation) and returns their pooled features.
 func Extract(ctx context.Context, m train.Model, items []Item, numClasses int, o ExtractOptions) (*Features, error) {
-	if len(items) == 0 {
-		return nil, errors.New("extract features: no images")
+	f := &Features{Classes: numClasses, Labels: make([]int32, len(items))}
+	if err := f.extend(ctx, m, items, o); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// extend computes the features of items[f.Done:], advancing Done after
+// every batch; after an error (an interruption) f holds what was done.
+func (f *Features) extend(ctx context.Context, m train.Model, items []Item, o ExtractOptions) error {
+	if len(items) != f.Len() {
+		return fmt.Errorf("extract features: %d images for a feature set of %d", len(items), f.Len())
+	}
+	if f.Done == len(items) {
+		return nil
 	}
 	if o.Label == "" {
 		o.Label = "features"
 	}
-	f := &Features{Classes: numClasses, Labels: make([]int32, len(items))}
-	err := forImages(ctx, items, numClasses, o, func(x *torch.Tensor, b *shards.Batch) error {
+	err := forImages(ctx, items, f.Classes, f.Done, o, func(x *torch.Tensor, b *shards.Batch) error {
 		y, err := m.Features(x, false)
 		if err != nil {
 			return err
@@ -67,7 +82,7 @@ func Extract(ctx context.Context, m train.Model, items []Item, numClasses int, o
 		if err != nil {
 			return err
 		}
-		if f.Dim == 0 {
+		if f.Vectors == nil {
 			f.Dim = len(v) / b.N
 			f.Vectors = make([]float32, len(items)*f.Dim)
 		}
@@ -76,15 +91,19 @@ func Extract(ctx context.Context, m train.Model, items []Item, numClasses int, o
 		}
 		for j := 0; j < b.N; j++ {
 			i := b.Items[j]
-			copy(f.Vectors[i*f.Dim:(i+1)*f.Dim], v[j*f.Dim:(j+1)*f.Dim])
+			if i != f.Done {
+				return fmt.Errorf("image %d came out of order (want %d)", i, f.Done)
+			}
+			copy(f.Row(i), v[j*f.Dim:(j+1)*f.Dim])
 			f.Labels[i] = items[i].Class
+			f.Done++
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("extract features: %w", err)
+		return fmt.Errorf("extract features: %w", err)
 	}
-	return f, nil
+	return nil
 }
 
 func orDiscard(w io.Writer) io.Writer {
@@ -130,6 +149,7 @@ const featureMagic = "WSFEAT01"
 type featureHeader struct {
 	Key     string `json:"key"`
 	Images  int    `json:"images"`
+	Done    int    `json:"done"`
 	Dim     int    `json:"dim"`
 	Classes int    `json:"classes"`
 }
@@ -143,7 +163,7 @@ var ErrStaleFeatures = errors.New("feature cache is stale")
 // header, the float32 vectors and the int32 labels, all little-endian. It
 // streams, so it needs no second copy of the features in memory.
 func WriteFeatures(path, key string, f *Features) error {
-	hdr, err := json.Marshal(featureHeader{Key: key, Images: f.Len(), Dim: f.Dim, Classes: f.Classes})
+	hdr, err := json.Marshal(featureHeader{Key: key, Images: f.Len(), Done: f.Done, Dim: f.Dim, Classes: f.Classes})
 	if err != nil {
 		return fmt.Errorf("write features %s: %w", path, err)
 	}
@@ -218,10 +238,10 @@ func ReadFeatures(path, key string) (*Features, error) {
 		return nil, fmt.Errorf("read features %s: %w", path, ErrStaleFeatures)
 	}
 	body := st.Size() - int64(len(head)) - n
-	if h.Images < 0 || h.Dim < 0 || h.Classes < 0 || h.Dim > 1<<20 || uint64(h.Images)*uint64(h.Dim+1)*4 != uint64(body) {
+	if h.Images < 0 || h.Dim < 0 || h.Classes < 0 || h.Dim > 1<<20 || h.Done < 0 || h.Done > h.Images || uint64(h.Images)*uint64(h.Dim+1)*4 != uint64(body) {
 		return nil, bad(fmt.Sprintf("%d bytes of data for %d images of %d features", body, h.Images, h.Dim))
 	}
-	f := &Features{Dim: h.Dim, Classes: h.Classes, Vectors: make([]float32, h.Images*h.Dim), Labels: make([]int32, h.Images)}
+	f := &Features{Dim: h.Dim, Classes: h.Classes, Vectors: make([]float32, h.Images*h.Dim), Labels: make([]int32, h.Images), Done: h.Done}
 	var word [4]byte
 	for i := range f.Vectors {
 		if _, err := io.ReadFull(r, word[:]); err != nil {
@@ -243,21 +263,35 @@ func ReadFeatures(path, key string) (*Features, error) {
 
 // CachedFeatures returns the features of items from dir/<split>-<key>.feat
 // when it holds them under key, and otherwise extracts them and writes the
-// file. It reports whether the cache was used.
+// file. An interrupted extraction writes what it has, and the next call
+// with the same key continues from there. It reports whether the features
+// came from the cache without extracting any.
 func CachedFeatures(ctx context.Context, dir, split, key string, m train.Model, items []Item, numClasses int, o ExtractOptions) (*Features, bool, error) {
 	path := filepath.Join(dir, fmt.Sprintf("%s-%s.feat", split, key[:min(16, len(key))]))
 	f, err := ReadFeatures(path, key)
-	if err == nil && f.Len() == len(items) && f.Classes == numClasses {
+	usable := err == nil && f.Len() == len(items) && f.Classes == numClasses
+	if usable && f.Done == f.Len() {
 		return f, true, nil
 	}
-	if err != nil && !errors.Is(err, os.ErrNotExist) && !errors.Is(err, ErrStaleFeatures) && o.Log != nil {
-		fmt.Fprintf(o.Log, "%v; computing the features again\n", err)
+	switch {
+	case usable:
+		logf(o.Log, "features %s: continuing at image %d of %d from %s\n", split, f.Done, f.Len(), path)
+	case err != nil && !errors.Is(err, os.ErrNotExist) && !errors.Is(err, ErrStaleFeatures):
+		logf(o.Log, "%v; computing the features again\n", err)
+		fallthrough
+	default:
+		f = &Features{Classes: numClasses, Labels: make([]int32, len(items))}
 	}
 	if o.Label == "" {
 		o.Label = "features " + split
 	}
-	f, err = Extract(ctx, m, items, numClasses, o)
-	if err != nil {
+	if err := f.extend(ctx, m, items, o); err != nil {
+		if f.Done > 0 && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+			if werr := WriteFeatures(path, key, f); werr != nil {
+				return nil, false, errors.Join(err, werr)
+			}
+			logf(o.Log, "features %s: saved %d of %d images to %s\n", split, f.Done, f.Len(), path)
+		}
 		return nil, false, err
 	}
 	if err := WriteFeatures(path, key, f); err != nil {

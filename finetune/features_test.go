@@ -1,6 +1,7 @@
 package finetune
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -8,11 +9,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"weaksup/torch"
+	"weaksup/train"
 )
 
 func TestFeatureFileRoundTripAndDamage(t *testing.T) {
 	dir := t.TempDir()
-	f := &Features{Dim: 3, Classes: 4, Vectors: []float32{1, 2, 3, -4, 5.5, 6e-7}, Labels: []int32{3, 0}}
+	f := &Features{Dim: 3, Classes: 4, Vectors: []float32{1, 2, 3, -4, 5.5, 6e-7}, Labels: []int32{3, 0}, Done: 2}
 	path := filepath.Join(dir, "train.feat")
 	if err := WriteFeatures(path, "k1", f); err != nil {
 		t.Fatal(err)
@@ -106,5 +110,75 @@ func TestFeatureKeyFollowsWeightsAndImages(t *testing.T) {
 			t.Errorf("%s: same key as %s", c.name, prev)
 		}
 		seen[k] = c.name
+	}
+}
+
+// cancelAfter cancels a context once its model has computed n batches of
+// features: an interruption in the middle of an extraction.
+type cancelAfter struct {
+	train.Model
+	n      int
+	cancel context.CancelFunc
+}
+
+func (c *cancelAfter) Features(x *torch.Tensor, tr bool) (*torch.Tensor, error) {
+	if c.n--; c.n == 0 {
+		c.cancel()
+	}
+	return c.Model.Features(x, tr)
+}
+
+func TestInterruptedExtractionContinues(t *testing.T) {
+	needTorch(t)
+	dir := t.TempDir()
+	makeImageFolder(t, filepath.Join(dir, "data"), spec{K: 4, Train: 10, Val: 1, Size: 16})
+	ds, err := OpenImageFolder(filepath.Join(dir, "data"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	items, err := ds.Split(SplitTrain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _, err := NewModel(ModelConfig{From: FromNone, Arch: "tiny", Classes: 4, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	o := ExtractOptions{ImageSize: 16, Batch: 8, Workers: 2}
+	want, err := Extract(context.Background(), m, items, 4, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache := filepath.Join(dir, "features")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, _, err = CachedFeatures(ctx, cache, SplitTrain, "key", &cancelAfter{Model: m, n: 2, cancel: cancel}, items, 4, o)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted extraction: got %v, want context.Canceled", err)
+	}
+	files, _ := featureFiles(cache)
+	if len(files) != 1 {
+		t.Fatalf("interrupted extraction left %v, want one partial file", files)
+	}
+	partial, err := ReadFeatures(filepath.Join(cache, files[0]), "key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if partial.Done < 16 || partial.Done >= len(items) {
+		t.Fatalf("partial file: %d of %d images done, want at least the 2 batches computed and not all", partial.Done, len(items))
+	}
+	got, cached, err := CachedFeatures(context.Background(), cache, SplitTrain, "key", m, items, 4, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cached {
+		t.Error("continued extraction reported as fully cached")
+	}
+	if got.Done != len(items) || !reflect.DeepEqual(got.Vectors, want.Vectors) || !reflect.DeepEqual(got.Labels, want.Labels) {
+		t.Errorf("continued extraction (%d done) differs from an uninterrupted one", got.Done)
+	}
+	if _, cached, err := CachedFeatures(context.Background(), cache, SplitTrain, "key", m, items, 4, o); err != nil || !cached {
+		t.Errorf("third call: cached %v, %v; want the complete file reused", cached, err)
 	}
 }

@@ -18,8 +18,9 @@ import (
 
 // forImages runs fn on every evaluation-mode batch of items (center crop,
 // source order) as an image tensor on o.Device, without gradients, inside
-// a scope per batch. It drives a progress bar labelled o.Label.
-func forImages(ctx context.Context, items []Item, numClasses int, o ExtractOptions, fn func(x *torch.Tensor, b *shards.Batch) error) error {
+// a scope per batch, starting at item start (the ones before it were done
+// before an interruption). It drives a progress bar labelled o.Label.
+func forImages(ctx context.Context, items []Item, numClasses, start int, o ExtractOptions, fn func(x *torch.Tensor, b *shards.Batch) error) error {
 	if len(items) == 0 {
 		return errors.New("no images")
 	}
@@ -30,13 +31,18 @@ func forImages(ctx context.Context, items []Item, numClasses int, o ExtractOptio
 	if err != nil {
 		return err
 	}
-	l, err := shards.NewLoader(src, shards.LoaderConfig{Batch: min(o.Batch, len(items)), ImageSize: o.ImageSize,
-		NoShuffle: true, Targets: shards.TargetsNone, Epochs: 1, Workers: o.Workers})
+	lc := shards.LoaderConfig{Batch: min(o.Batch, len(items)), ImageSize: o.ImageSize,
+		NoShuffle: true, Targets: shards.TargetsNone, Epochs: 1, Workers: o.Workers}
+	if start > 0 {
+		lc.Resume = &shards.Position{Consumed: start, World: 1, Sampling: shards.SamplingNatural, Items: len(items)}
+	}
+	l, err := shards.NewLoader(src, lc)
 	if err != nil {
 		return err
 	}
 	defer l.Close()
 	bar := progress.New(orDiscard(o.Log), int64(len(items)), o.Label)
+	bar.Add(int64(start))
 	defer bar.Finish()
 	for {
 		b, err := l.Next(ctx)
@@ -72,7 +78,7 @@ func Score(ctx context.Context, m train.Model, items []Item, numClasses int, o E
 	}
 	acc := NewAccuracy(numClasses)
 	labels := make([]int32, 0, o.Batch)
-	err := forImages(ctx, items, numClasses, o, func(x *torch.Tensor, b *shards.Batch) error {
+	err := forImages(ctx, items, numClasses, 0, o, func(x *torch.Tensor, b *shards.Batch) error {
 		y, err := m.Forward(x, false)
 		if err != nil {
 			return err
