@@ -46,7 +46,8 @@
 // batches (what data-parallel training needs). Square-root sampling instead
 // draws Len items per epoch with replacement, item i with weight
 // Σ_{t∈labels(i)} 1/sqrt(count(t)), so that a tag drawn from the sampled
-// images has probability ∝ sqrt(count(t)). Label noise (NoiseP) and the
+// images has probability ∝ sqrt(count(t)); the drawn items then pass
+// through the same shard order and shuffle buffer, so reads stay local. Label noise (NoiseP) and the
 // augmentation draw from a generator seeded by (Seed, epoch, global
 // position), so a batch does not depend on worker scheduling and a loader
 // resumed from Position() yields exactly the batches the first one would

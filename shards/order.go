@@ -38,7 +38,7 @@ type epochOrder struct {
 	n   int // items emitted per epoch
 	out int // items emitted so far
 
-	// natural sampling
+	// block order and shuffle buffer
 	blocks    []int
 	starts    []int
 	perm      []int // block order
@@ -47,17 +47,25 @@ type epochOrder struct {
 	bufSize   int
 	noShuffle bool
 
-	// sqrt sampling
-	alias *aliasTable
+	// sqrt sampling: how often each item was drawn this epoch, and how
+	// many draws of the current item are still to be emitted
+	mult []int32
+	rep  int32
 }
 
 func newEpochOrder(seed uint64, epoch int, blocks, starts []int, n int, shuffleBuf int, noShuffle bool, alias *aliasTable) *epochOrder {
 	s := mix(seed, epoch, streamOrder)
 	shuffleBuf = max(shuffleBuf, 1) // a buffer of one keeps block order
 	o := &epochOrder{rng: rand.New(rand.NewPCG(s, s^0xda3e39cb94b95bdb)), n: n, blocks: blocks, starts: starts,
-		bufSize: shuffleBuf, noShuffle: noShuffle, alias: alias}
+		bufSize: shuffleBuf, noShuffle: noShuffle}
 	if alias != nil {
-		return o
+		// Draw the epoch's multiset first, then stream it in block order
+		// through the shuffle buffer like natural sampling, so reads stay
+		// within a few shards at a time instead of jumping across all.
+		o.mult = make([]int32, n)
+		for range n {
+			o.mult[alias.draw(o.rng)]++
+		}
 	}
 	o.perm = make([]int, len(blocks))
 	for i := range o.perm {
@@ -70,14 +78,23 @@ func newEpochOrder(seed uint64, epoch int, blocks, starts []int, n int, shuffleB
 	return o
 }
 
-// input returns the next item in block order.
+// input returns the next item in block order (with its multiplicity under
+// sqrt sampling).
 func (o *epochOrder) input() (int, bool) {
 	for o.blk < len(o.perm) {
 		b := o.perm[o.blk]
-		if o.row < o.blocks[b] {
+		for o.row < o.blocks[b] {
 			i := o.starts[b] + o.row
+			if o.mult == nil {
+				o.row++
+				return i, true
+			}
+			if o.rep < o.mult[i] {
+				o.rep++
+				return i, true
+			}
 			o.row++
-			return i, true
+			o.rep = 0
 		}
 		o.blk++
 		o.row = 0
@@ -91,9 +108,6 @@ func (o *epochOrder) next() (int, bool) {
 		return 0, false
 	}
 	o.out++
-	if o.alias != nil {
-		return o.alias.draw(o.rng), true
-	}
 	if o.noShuffle {
 		return o.input()
 	}
