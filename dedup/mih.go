@@ -201,14 +201,15 @@ func (ix *Index) SearchBatch(queries []uint64, r int, fn func(query int, h Hit))
 		return
 	}
 	order := make([]int32, len(queries))
+	sorted := make([]uint64, len(queries))
 	var counts []int32
-	var run []uint64
 	for i := range ix.chunks {
 		c := &ix.chunks[i]
 		if p.thr[i] < 0 {
 			continue
 		}
-		// Counting sort of the queries by their value on this chunk.
+		// Counting sort of the queries (and their positions) by their value
+		// on this chunk; afterwards counts[v] is the end of value v's run.
 		counts = slices.Grow(counts[:0], 1<<c.width+1)[:1<<c.width+1]
 		clear(counts)
 		for _, q := range queries {
@@ -219,26 +220,25 @@ func (ix *Index) SearchBatch(queries []uint64, r int, fn func(query int, h Hit))
 		}
 		for qi, q := range queries {
 			v := c.value(q)
-			order[counts[v]] = int32(qi)
+			order[counts[v]], sorted[counts[v]] = int32(qi), q
 			counts[v]++
 		}
 		// Queries with the same chunk value probe the same buckets: read
 		// each bucket once for the whole run of them.
 		masks := p.masks[i]
-		for start := 0; start < len(order); {
-			qv := c.value(queries[order[start]])
-			run = run[:0]
-			end := start
-			for ; end < len(order) && c.value(queries[order[end]]) == qv; end++ {
-				run = append(run, queries[order[end]])
+		start := int32(0)
+		for v, end := range counts[:len(counts)-1] {
+			run := sorted[start:end]
+			if len(run) == 0 {
+				continue
 			}
 			for _, mask := range masks {
-				b := qv ^ mask
+				b := uint32(v) ^ mask
 				lo := c.offsets[b]
 				for k, h := range c.hashes[lo:c.offsets[b+1]] {
 					for j, q := range run {
 						if d := bits.OnesCount64(h ^ q); d <= r && !ix.foundEarlier(p, i, h^q) {
-							fn(int(order[start+j]), Hit{Entry: int(c.entries[int(lo)+k]), Distance: d})
+							fn(int(order[int(start)+j]), Hit{Entry: int(c.entries[int(lo)+k]), Distance: d})
 						}
 					}
 				}
