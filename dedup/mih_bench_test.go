@@ -100,7 +100,7 @@ func BenchmarkMIHBatch(b *testing.B) {
 // BenchmarkBruteForce is the linear scan the index replaces.
 func BenchmarkBruteForce(b *testing.B) {
 	for _, n := range []int{10_000, 100_000} {
-		for _, r := range []int{8} {
+		for _, r := range []int{DefaultRadius} {
 			b.Run(benchName(r, n), func(b *testing.B) {
 				index, queries := benchHashes(n, 1<<16)
 				var hits []Hit
