@@ -32,7 +32,9 @@ const (
 	ProbeDir        = "probe"         // linear: the classifier's training run
 )
 
-// Config is one fine-tuning run. Zero values take the documented defaults.
+// Config is one fine-tuning run. Zero values take the documented defaults,
+// except WeightDecay, where 0 means none (the --weight-decay flag defaults
+// to the paper's 1e-4).
 type Config struct {
 	Task    string  `json:"task"`
 	Data    string  `json:"data"`
