@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"weaksup/pipeline"
 	"weaksup/plot"
@@ -260,7 +261,7 @@ func (cfg Config) trainConfig(label string, out string) train.Config {
 		Schedule:     train.Schedule{BaseLR: cfg.LR, Decay: train.DecayCosine},
 		WarmupEpochs: cfg.WarmupEpochs,
 		SGD:          train.SGDConfig{Momentum: 0.9, WeightDecay: cfg.WeightDecay, Nesterov: cfg.Nesterov},
-		Keep:         2, Resume: cfg.Resume, Device: cfg.Device, Log: cfg.Log,
+		Keep:         2, CheckpointInterval: 10 * time.Minute, Resume: cfg.Resume, Device: cfg.Device, Log: cfg.Log,
 		Extra: map[string]any{"task": cfg.Task, "data": cfg.Data, "mode": cfg.Mode, "from": cfg.From, "image_size": cfg.ImageSize, "seed": cfg.Seed},
 	}
 }
