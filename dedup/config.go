@@ -103,7 +103,7 @@ func (c Config) Fingerprint() (string, error) {
 	for _, s := range c.TestSets {
 		fp, err := SpecFingerprint(s, c.Split)
 		if err != nil {
-			return "", err
+			return "", fmt.Errorf("flag --testset %s=%s: %w", s.Name, s.Path, err)
 		}
 		fmt.Fprintf(h, "%s=%s\n", s.Name, fp)
 	}
@@ -123,7 +123,7 @@ func LoadCatalog(ctx context.Context, workdir string, cfg Config, log io.Writer)
 	for _, s := range cfg.TestSets {
 		ts, err := LoadTestSet(ctx, s, cfg.Split, CacheDir(workdir), cfg.Workers, log)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("flag --testset %s=%s: %w", s.Name, s.Path, err)
 		}
 		if len(ts.Unreadable) > 0 {
 			fmt.Fprintf(log, "dedup: %s: %d of %d images could not be decoded and cannot be matched (first: %s)\n",

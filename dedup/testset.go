@@ -135,24 +135,52 @@ func isImage(name string) bool {
 
 // FolderLayout is any folder of images, searched recursively: an
 // ImageFolder (one sub-folder per class) or a flat folder. Hidden files and
-// folders are skipped.
+// folders are skipped; symbolic links to image files are followed, links to
+// folders are not (except the folder itself).
 type FolderLayout struct{}
+
+// isImageEntry reports whether a directory entry is an image file, or a
+// symbolic link to one.
+func isImageEntry(full string, d fs.DirEntry) bool {
+	if !isImage(d.Name()) || strings.HasPrefix(d.Name(), ".") {
+		return false
+	}
+	if d.Type()&fs.ModeSymlink != 0 {
+		fi, err := os.Stat(full)
+		return err == nil && fi.Mode().IsRegular()
+	}
+	return d.Type().IsRegular()
+}
+
+// isDirEntry reports whether a directory entry is a folder, or a symbolic
+// link to one.
+func isDirEntry(full string, d fs.DirEntry) bool {
+	if d.Type()&fs.ModeSymlink != 0 {
+		fi, err := os.Stat(full)
+		return err == nil && fi.IsDir()
+	}
+	return d.IsDir()
+}
 
 // List implements Layout.
 func (FolderLayout) List(p string) (string, []string, error) {
+	walkRoot := p
+	if resolved, err := filepath.EvalSymlinks(p); err == nil {
+		walkRoot = resolved
+	}
 	var out []string
-	err := filepath.WalkDir(p, func(q string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(walkRoot, func(q string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if strings.HasPrefix(d.Name(), ".") && q != p {
+		if strings.HasPrefix(d.Name(), ".") && q != walkRoot {
 			if d.IsDir() {
 				return filepath.SkipDir
 			}
 			return nil
 		}
-		if d.Type().IsRegular() && isImage(d.Name()) {
-			rel, err := filepath.Rel(p, q)
+		if isImageEntry(q, d) {
+			rel, err := filepath.Rel(walkRoot, q)
 			if err != nil {
 				return err
 			}
@@ -182,19 +210,20 @@ func (ImageNetLayout) List(p string) (string, []string, error) {
 	}
 	var out []string
 	for _, e := range entries {
+		full := filepath.Join(p, e.Name())
 		switch {
 		case strings.HasPrefix(e.Name(), "."):
-		case e.IsDir():
-			sub, err := os.ReadDir(filepath.Join(p, e.Name()))
+		case isDirEntry(full, e):
+			sub, err := os.ReadDir(full)
 			if err != nil {
 				return "", nil, fmt.Errorf("list ImageNet class folder: %w", err)
 			}
 			for _, s := range sub {
-				if s.Type().IsRegular() && isImage(s.Name()) && !strings.HasPrefix(s.Name(), ".") {
+				if isImageEntry(filepath.Join(full, s.Name()), s) {
 					out = append(out, e.Name()+"/"+s.Name())
 				}
 			}
-		case e.Type().IsRegular() && isImage(e.Name()):
+		case isImageEntry(full, e):
 			out = append(out, e.Name())
 		}
 	}

@@ -193,6 +193,40 @@ func TestLayouts(t *testing.T) {
 	}
 }
 
+// TestLayoutsFollowLinks lists test sets made of symbolic links, as
+// dataset folders often are.
+func TestLayoutsFollowLinks(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"real/n01/a.JPEG": "photo:Aqua.jpg", "real/b.JPEG": "photo:Dune.jpg"})
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.MkdirAll(filepath.Join(dir, "linked"), 0o755))
+	must(os.Symlink(filepath.Join(dir, "real", "n01"), filepath.Join(dir, "linked", "n01")))
+	must(os.Symlink(filepath.Join(dir, "real", "b.JPEG"), filepath.Join(dir, "linked", "b.JPEG")))
+	must(os.Symlink(filepath.Join(dir, "real"), filepath.Join(dir, "root-link")))
+	for _, tc := range []struct {
+		layout Layout
+		path   string
+		want   []string
+	}{
+		{ImageNetLayout{}, "linked", []string{"b.JPEG", "n01/a.JPEG"}},
+		{FolderLayout{}, "linked", []string{"b.JPEG"}}, // linked folders are not followed
+		{FolderLayout{}, "root-link", []string{"b.JPEG", "n01/a.JPEG"}},
+	} {
+		_, got, err := tc.layout.List(filepath.Join(dir, tc.path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%T.List(%s) = %q, want %q", tc.layout, tc.path, got, tc.want)
+		}
+	}
+}
+
 func TestLayoutForErrors(t *testing.T) {
 	dir := t.TempDir()
 	if _, _, err := LayoutFor(Spec{Name: "x", Path: filepath.Join(dir, "missing"), Format: FormatAuto}, "test"); !errors.Is(err, os.ErrNotExist) {
