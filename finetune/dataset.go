@@ -72,7 +72,7 @@ type Options struct {
 	// dataset directory and in ILSVRC2012_devkit_t12/data/; "folders" uses
 	// the sorted train folder names (only right for ground-truth files
 	// written in that order).
-	ImageNetClassOrder string
+	ImageNetClassOrder string `json:"imagenet_class_order,omitempty"`
 }
 
 // Open opens the dataset of task in dir.
