@@ -43,7 +43,12 @@ func Open(dir string) (*Store, error) {
 		WithLogger(nil).
 		WithValueThreshold(1 << 10). // image bytes go to the value log
 		WithNumVersionsToKeep(1).
-		WithSyncWrites(false)
+		WithSyncWrites(false).
+		// Fewer, smaller memtables: Badger's default (5 x 64 MiB arenas on
+		// the Go heap) alone can pass 400 MiB while a long crawl writes
+		// faster than level 0 flushes; with these, writers wait instead.
+		WithMemTableSize(32 << 20).
+		WithNumMemtables(2)
 	db, err := badger.Open(opts)
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
