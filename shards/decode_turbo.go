@@ -118,10 +118,16 @@ func (d *decoder) decode(data []byte, denom int) (image.Image, error) {
 	}
 	if C.wsup_decode_planes(d.h, (*C.uchar)(unsafe.Pointer(&data[0])), C.ulong(len(data)), y, u, v,
 		C.int(sw), C.int(yw), C.int(cw), C.int(sh)) != 0 {
-		if img, err := decodeStd(data); err == nil {
-			return img, nil // a JPEG libjpeg-turbo declines but Go reads
+		msg := d.errorString()
+		if C.tjGetErrorCode(d.h) == C.TJERR_FATAL {
+			// A JPEG libjpeg-turbo declines to write as planes (CMYK) may
+			// still be one the standard library reads; damaged data, which
+			// libjpeg-turbo reports as a warning, is not retried.
+			if img, err := decodeStd(data); err == nil {
+				return img, nil
+			}
 		}
-		return nil, fmt.Errorf("decode image: %s", d.errorString())
+		return nil, fmt.Errorf("decode image: %s", msg)
 	}
 	mem := unsafe.Slice((*uint8)(d.buf), need)
 	r := image.Rect(0, 0, sw, sh)

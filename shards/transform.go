@@ -39,6 +39,10 @@ func NewTransform(size int, train bool) Transform {
 		CropFraction: 0.875, Mean: ImageNetMean, Std: ImageNetStd}
 }
 
+// maxPixels bounds the images Apply decodes; a damaged header can claim
+// billions of pixels, and the decoders allocate what it claims.
+const maxPixels = 64 << 20
+
 // scratch holds per-worker buffers so Apply allocates nothing in steady state.
 type scratch struct {
 	planes [3][]float32 // resampled Y,Cb,Cr (or R,G,B) at Size×Size
@@ -66,6 +70,9 @@ func (t *Transform) apply(dst []float32, data []byte, r *rand.Rand, sc *scratch)
 	}
 	if w <= 0 || h <= 0 {
 		return fmt.Errorf("decode image: empty %dx%d image", w, h)
+	}
+	if int64(w)*int64(h) > maxPixels {
+		return fmt.Errorf("decode image: %dx%d is over the %d-megapixel limit", w, h, maxPixels>>20)
 	}
 	x0, y0, cw, ch := t.cropBox(w, h, r)
 	flip := t.Train && r.IntN(2) == 1

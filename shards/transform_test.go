@@ -172,3 +172,23 @@ func TestTransformRejectsBadInput(t *testing.T) {
 		t.Errorf("short destination: no error")
 	}
 }
+
+func FuzzTransform(f *testing.F) {
+	f.Add(testJPEG(f, 1, 24, 16, 80))
+	f.Add(testJPEG(f, 2, 9, 31, 50)[:200])
+	f.Add([]byte("\x89PNG\r\n\x1a\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, train := range []bool{false, true} {
+			tf := NewTransform(8, train)
+			dst := make([]float32, 3*64)
+			if err := tf.Apply(dst, data, rand.New(rand.NewPCG(1, 2))); err != nil {
+				continue
+			}
+			for i, v := range dst {
+				if math.IsNaN(float64(v)) || math.Abs(float64(v)) > 3 {
+					t.Fatalf("pixel %d = %g, outside the normalized range", i, v)
+				}
+			}
+		}
+	})
+}
