@@ -159,6 +159,21 @@ func (t *Tensor) UniformInPlace(bound float64) error {
 	return t.inplace("uniform", C.WT_I_UNIFORM, nil, bound)
 }
 
+// ReluInPlace applies ReLU to t in place (relu_) and returns t, or a failed
+// tensor, so that it chains like the other ops. Autograd allows it where the
+// op that made t does not need its output for backward (batch norm, conv,
+// add), as torchvision's ReLU(inplace=True) relies on.
+func (t *Tensor) ReluInPlace() *Tensor {
+	if err := t.inplace("relu in place", C.WT_I_RELU, nil, 0); err != nil {
+		return failed(err)
+	}
+	return t
+}
+
+// Failed returns a failed tensor carrying err: a function that builds a
+// tensor from a chain of ops can hand an error of its own down the chain.
+func Failed(err error) *Tensor { return failed(err) }
+
 // SGD holds the hyper-parameters of one step of torch.optim.SGD.
 type SGD struct {
 	LR          float64

@@ -325,7 +325,7 @@ func (m *ResNeXt) features(x *torch.Tensor, train bool) *torch.Tensor {
 		h = m.bn1.Forward(h, train)
 	}
 	if m.bn1 != nil || m.opts.Block == SkipInit {
-		h = h.Relu()
+		h = h.ReluInPlace()
 	}
 	if !m.opts.Arch.SmallStem {
 		h = torch.MaxPool2d(h, [2]int64{3, 3}, [2]int64{2, 2}, [2]int64{1, 1})
@@ -336,7 +336,7 @@ func (m *ResNeXt) features(x *torch.Tensor, train bool) *torch.Tensor {
 		}
 	}
 	if m.bnFinal != nil {
-		h = m.bnFinal.Forward(h, train).Relu()
+		h = m.bnFinal.Forward(h, train).ReluInPlace()
 	}
 	return torch.AdaptiveAvgPool2d(h, 1, 1).Flatten(1, -1)
 }
@@ -344,33 +344,43 @@ func (m *ResNeXt) features(x *torch.Tensor, train bool) *torch.Tensor {
 func (m *ResNeXt) blockForward(b *block, x *torch.Tensor, train bool) *torch.Tensor {
 	switch m.opts.Block {
 	case PreAct:
-		pre := b.bn1.Forward(x, train).Relu()
+		pre := b.bn1.Forward(x, train).ReluInPlace()
 		short := x
 		if b.down != nil {
 			short = b.down.forward(pre)
 		}
 		h := b.conv1.forward(pre)
-		h = b.conv2.forward(b.bn2.Forward(h, train).Relu())
-		h = b.conv3.forward(b.bn3.Forward(h, train).Relu())
-		return h.Add(short)
+		h = b.conv2.forward(b.bn2.Forward(h, train).ReluInPlace())
+		h = b.conv3.forward(b.bn3.Forward(h, train).ReluInPlace())
+		return addInPlace(h, short)
 	case SkipInit:
-		h := b.conv1.forward(x).Relu()
-		h = b.conv2.forward(h).Relu()
+		h := b.conv1.forward(x).ReluInPlace()
+		h = b.conv2.forward(h).ReluInPlace()
 		h = b.conv3.forward(h).Mul(b.alpha)
 		short := x
 		if b.down != nil {
 			short = b.down.forward(x)
 		}
-		return h.Add(short).Relu()
+		return addInPlace(h, short).ReluInPlace()
 	}
-	h := b.bn1.Forward(b.conv1.forward(x), train).Relu()
-	h = b.bn2.Forward(b.conv2.forward(h), train).Relu()
+	// As torchvision's Bottleneck, with its in-place ReLU and add (none of
+	// the ops before them needs its output for backward).
+	h := b.bn1.Forward(b.conv1.forward(x), train).ReluInPlace()
+	h = b.bn2.Forward(b.conv2.forward(h), train).ReluInPlace()
 	h = b.bn3.Forward(b.conv3.forward(h), train)
 	short := x
 	if b.down != nil {
 		short = b.downBN.Forward(b.down.forward(x), train)
 	}
-	return h.Add(short).Relu()
+	return addInPlace(h, short).ReluInPlace()
+}
+
+// addInPlace adds o to h in place and returns h.
+func addInPlace(h, o *torch.Tensor) *torch.Tensor {
+	if err := h.AddInPlace(o, 1); err != nil {
+		return torch.Failed(err)
+	}
+	return h
 }
 
 // ReplaceHead swaps the fc layer for a new one with numClasses outputs,

@@ -159,6 +159,7 @@ static int wt_inplace(int op, wt_tensor h, wt_tensor other, double s, char **err
 		case WT_I_ZERO: t.zero_(); break;
 		case WT_I_NORMAL: t.normal_(0.0, s); break;
 		case WT_I_UNIFORM: t.uniform_(-s, s); break;
+		case WT_I_RELU: t.relu_(); break;
 		default: throw std::invalid_argument("unknown in-place op " + std::to_string(op));
 		}
 	})

@@ -81,7 +81,8 @@ enum {
 	WT_I_FILL,      /* t.fill_(scalar) */
 	WT_I_ZERO,      /* t.zero_() */
 	WT_I_NORMAL,    /* t.normal_(0, scalar) from the default generator */
-	WT_I_UNIFORM    /* t.uniform_(-scalar, scalar) from the default generator */
+	WT_I_UNIFORM,   /* t.uniform_(-scalar, scalar) from the default generator */
+	WT_I_RELU       /* t.relu_() */
 };
 
 /* Loss reductions. */
