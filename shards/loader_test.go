@@ -279,3 +279,29 @@ func TestLoaderNoiseRate(t *testing.T) {
 		t.Errorf("%d of %d labels unchanged, want %.0f ± %.0f", same, total, expSame, 4.5*math.Sqrt(varSame))
 	}
 }
+
+// TestLoaderEvictsShardsSafely reads more shards than stay open, in an
+// order that jumps between them, with several workers: a shard closed while
+// a worker still copies from it would crash or return the wrong bytes.
+func TestLoaderEvictsShardsSafely(t *testing.T) {
+	rows := testRows(t, 130, 6, 16)
+	dir := writeTestDir(t, rows, 5, 6) // 26 shards, more than maxOpenShards
+	l, err := OpenLoader(dir, LoaderConfig{Batch: 9, ImageSize: 8, Workers: 4, Epochs: 3, ShuffleBuffer: 1000,
+		Sampling: SamplingSqrt, Seed: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	s, err := drain(t, l, -1)
+	if !errors.Is(err, io.EOF) {
+		t.Fatal(err)
+	}
+	if len(s.items) != 3*len(rows) {
+		t.Fatalf("%d items over 3 epochs, want %d", len(s.items), 3*len(rows))
+	}
+	for i, it := range s.items {
+		if s.keys[i] != rows[it].Key || !slices.Equal(s.labels[i], rows[it].Labels) {
+			t.Fatalf("item %d: key %s labels %v, want %s %v", it, s.keys[i], s.labels[i], rows[it].Key, rows[it].Labels)
+		}
+	}
+}
