@@ -382,7 +382,7 @@ func writeReport(dir string, m *Metrics, classes []Class) error {
 			names[i] = c.Name
 		}
 		title := fmt.Sprintf("%s %s: top-1 %.1f%%, %d images", m.Task, m.Split, 100*m.Top1, m.Images)
-		if err := plot.SaveConfusion(filepath.Join(dir, ConfusionFile), plot.ConfusionMatrix{Counts: m.Confusion, Names: names, Title: title}); err != nil {
+		if err := (plot.ConfusionMatrix{Counts: m.Confusion, Names: names, Title: title}).Save(filepath.Join(dir, ConfusionFile)); err != nil {
 			return err
 		}
 		m.Plot = ConfusionFile

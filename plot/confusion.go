@@ -1,16 +1,12 @@
 package plot
 
 import (
-	"errors"
 	"fmt"
 	"image/color"
 	"math"
-	"os"
-	"path/filepath"
 
-	gplot "gonum.org/v1/plot"
+	gonum "gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/vg"
 )
 
 // ConfusionMatrix is a K×K table of counts: row i holds the images of true
@@ -25,27 +21,24 @@ type ConfusionMatrix struct {
 // the class name; above it, ticks are class numbers at round intervals.
 const maxNamedTicks = 40
 
-// SaveConfusion draws m as a PNG heat map of row-normalized counts (each
-// cell is the fraction of class i's images predicted as j, so the diagonal
-// is per-class recall), true classes top to bottom and predictions left to
-// right, and writes it to path atomically.
-func SaveConfusion(path string, m ConfusionMatrix) error {
+// PNG draws m as a heat map of row-normalized counts (each cell is the
+// fraction of class i's images predicted as j, so the diagonal is
+// per-class recall), true classes top to bottom and predictions left to
+// right. The image is square and grows with the number of classes.
+func (m ConfusionMatrix) PNG() ([]byte, error) {
 	k := len(m.Counts)
 	if k == 0 {
-		return fmt.Errorf("plot confusion %s: no classes", path)
+		return nil, fmt.Errorf("plot confusion: no classes")
 	}
 	for i, row := range m.Counts {
 		if len(row) != k {
-			return fmt.Errorf("plot confusion %s: row %d has %d columns, want %d", path, i, len(row), k)
+			return nil, fmt.Errorf("plot confusion: row %d has %d columns, want %d", i, len(row), k)
 		}
 	}
 	if m.Names != nil && len(m.Names) != k {
-		return fmt.Errorf("plot confusion %s: %d names for %d classes", path, len(m.Names), k)
+		return nil, fmt.Errorf("plot confusion: %d names for %d classes", len(m.Names), k)
 	}
-	p := gplot.New()
-	p.Title.Text = m.Title
-	p.X.Label.Text = "predicted class"
-	p.Y.Label.Text = "true class"
+	p := newPlot(m.Title, "predicted class", "true class")
 	hm := plotter.NewHeatMap(confusionGrid(m.Counts), whiteToBlue{})
 	hm.Min, hm.Max = 0, 1
 	hm.Rasterized = k > 50
@@ -56,29 +49,24 @@ func SaveConfusion(path string, m ConfusionMatrix) error {
 	p.Y.Tick.Marker = classTicks{k: k, names: m.Names, flip: true}
 	if k <= maxNamedTicks && m.Names != nil {
 		p.X.Tick.Label.Rotation = math.Pi / 2
-		p.X.Tick.Label.XAlign = -1 // text.XRight, without importing text
+		p.X.Tick.Label.XAlign = -1 // right-aligned: the name ends at its tick
 		p.X.Tick.Label.YAlign = -0.5
 	}
-	side := vg.Length(math.Min(14, math.Max(5, 3+float64(k)*0.12))) * vg.Inch
-	wt, err := p.WriterTo(side, side, "png")
+	side := int(math.Min(1400, math.Max(500, 300+12*float64(k))))
+	b, err := renderPNG(p, side, side)
 	if err != nil {
-		return fmt.Errorf("plot confusion %s: %w", path, err)
+		return nil, fmt.Errorf("plot confusion: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".confusion-*.png")
+	return b, nil
+}
+
+// Save writes the PNG of m to path atomically.
+func (m ConfusionMatrix) Save(path string) error {
+	b, err := m.PNG()
 	if err != nil {
-		return fmt.Errorf("plot confusion %s: %w", path, err)
+		return fmt.Errorf("%w (%s)", err, path)
 	}
-	_, werr := wt.WriteTo(tmp)
-	cerr := tmp.Close()
-	if err := errors.Join(werr, cerr); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("plot confusion %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("plot confusion %s: %w", path, err)
-	}
-	return nil
+	return writeFile(path, b)
 }
 
 // confusionGrid is the row-normalized matrix as a plotter.GridXYZ with
@@ -121,7 +109,7 @@ type classTicks struct {
 	flip  bool // y axis: class 0 at the top
 }
 
-func (t classTicks) Ticks(_, _ float64) []gplot.Tick {
+func (t classTicks) Ticks(_, _ float64) []gonum.Tick {
 	step := 1
 	if t.k > maxNamedTicks || t.names == nil {
 		for _, s := range []int{1, 2, 5, 10, 20, 25, 50} {
@@ -131,7 +119,7 @@ func (t classTicks) Ticks(_, _ float64) []gplot.Tick {
 			}
 		}
 	}
-	var ticks []gplot.Tick
+	var ticks []gonum.Tick
 	for c := 0; c < t.k; c++ {
 		pos := float64(c)
 		if t.flip {
@@ -144,7 +132,7 @@ func (t classTicks) Ticks(_, _ float64) []gplot.Tick {
 				label = t.names[c]
 			}
 		}
-		ticks = append(ticks, gplot.Tick{Value: pos, Label: label})
+		ticks = append(ticks, gonum.Tick{Value: pos, Label: label})
 	}
 	return ticks
 }

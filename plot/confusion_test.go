@@ -12,7 +12,7 @@ import (
 func render(t *testing.T, counts [][]int64, names []string) image.Image {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "confusion.png")
-	if err := SaveConfusion(path, ConfusionMatrix{Counts: counts, Names: names, Title: "test"}); err != nil {
+	if err := (ConfusionMatrix{Counts: counts, Names: names, Title: "test"}).Save(path); err != nil {
 		t.Fatal(err)
 	}
 	f, err := os.Open(path)
@@ -134,7 +134,7 @@ func TestSaveConfusionRejectsBadMatrices(t *testing.T) {
 	}
 	for _, tc := range cases {
 		path := filepath.Join(dir, tc.name+".png")
-		if err := SaveConfusion(path, tc.m); err == nil {
+		if err := tc.m.Save(path); err == nil {
 			t.Errorf("%s: got no error", tc.name)
 		}
 		if _, err := os.Stat(path); err == nil {
