@@ -1,6 +1,7 @@
 package dedup
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math/bits"
 	"math/rand/v2"
@@ -236,4 +237,35 @@ func TestThresholdsCoverRadius(t *testing.T) {
 			}
 		}
 	}
+}
+
+// FuzzIndexEqualsBruteForce lets the fuzzer choose the indexed hashes, the
+// query and the radius.
+func FuzzIndexEqualsBruteForce(f *testing.F) {
+	f.Add([]byte("\x00\x00\x00\x00\x00\x00\x00\x00\xff\xff\xff\xff\xff\xff\xff\xff"), uint64(0), uint8(6), uint8(0))
+	f.Add([]byte("0123456789abcdef01234567"), uint64(0x3031323334353637), uint8(12), uint8(8))
+	f.Fuzz(func(t *testing.T, data []byte, q uint64, r, tune uint8) {
+		var hashes []uint64
+		for len(data) >= 8 {
+			hashes = append(hashes, binary.LittleEndian.Uint64(data))
+			data = data[8:]
+		}
+		radius := int(r % 16)
+		for _, ix := range []*Index{NewIndex(hashes, int(tune%20)), newIndexChunks(hashes, 4+int(tune%5))} {
+			ix.noScan = true
+			want := BruteForce(hashes, q, radius, nil)
+			if got := sortHits(ix.Search(q, radius, nil)); !slices.Equal(got, want) {
+				t.Fatalf("Search(%016x, %d) with %d chunks = %v, want %v", q, radius, ix.Chunks(), got, want)
+			}
+			var batch []Hit
+			ix.SearchBatch([]uint64{q, q}, radius, func(qi int, h Hit) {
+				if qi == 1 {
+					batch = append(batch, h)
+				}
+			})
+			if got := sortHits(batch); !slices.Equal(got, want) {
+				t.Fatalf("SearchBatch(%016x, %d) with %d chunks = %v, want %v", q, radius, ix.Chunks(), got, want)
+			}
+		}
+	})
 }
