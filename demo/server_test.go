@@ -208,7 +208,7 @@ func TestServerClose(t *testing.T) {
 	}
 	cancel()
 	stopped := false
-	for i := 0; i < 200 && !stopped; i++ {
+	for i := 0; i < 1000 && !stopped; i++ {
 		client := http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 		resp, err := client.Get(url)
 		if err != nil {
