@@ -12,22 +12,27 @@ BIN      := bin/weaksup
 TORCHLIB := build/lib/libweaksup_torch.so
 # Debian packages: libtorch for training, WordNet for canonicalization tests
 # against the real database, PyTorch/torchvision for the numerical parity
-# checks, node/npm for reading shards back with Arrow's JavaScript package.
-# libturbojpeg decodes training JPEGs several times faster than Go's decoder
-# (the libjpeg build tag); the plain Go build works without it.
-APT_PACKAGES := libtorch-dev wordnet-base python3-torch python3-torchvision nodejs npm libturbojpeg0-dev
+# checks; libturbojpeg decodes training JPEGs several times faster than Go's
+# decoder (the libjpeg build tag; the plain Go build works without it).
+APT_PACKAGES := libtorch-dev wordnet-base python3-torch python3-torchvision libturbojpeg0-dev
+# Real photographs (desktop backgrounds) for the near-duplicate benchmark of
+# the e2e suite.
+E2E_APT_PACKAGES := mate-backgrounds lomiri-wallpapers-16.04 lomiri-wallpapers-20.04
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 GOTEST_TIMEOUT ?= 15m
 GOTAGS   ?= libjpeg
 
-.PHONY: all deps apt-deps go-deps build torch test test-short bench e2e demo demo-quick generate clean
+.PHONY: all deps apt-deps apt-install go-deps build torch test test-short bench e2e demo demo-quick generate clean
 
 all: build
 
 deps: apt-deps go-deps
 
 apt-deps:
-	@missing=""; for p in $(APT_PACKAGES); do \
+	@$(MAKE) --no-print-directory apt-install PKGS="$(APT_PACKAGES)"
+
+apt-install:
+	@missing=""; for p in $(PKGS); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -63,8 +68,13 @@ test: deps build
 bench: deps build
 	$(GO) test -tags '$(GOTAGS)' -run '^$$' -bench . ./... | tee bench.out
 
-# Slow end-to-end suites: full-size crawls, parity on large nets, the full demo.
+# Slow end-to-end suites: full-size crawls, Arrow JS read-back, the
+# near-duplicate benchmark on real photographs, longer training checks.
 e2e: deps build
+	@$(MAKE) --no-print-directory apt-install PKGS="$(E2E_APT_PACKAGES)"
+	@# node and npm read the shards back with Arrow's JavaScript package;
+	@# Debian's are installed only where no node is on the PATH.
+	@command -v npm >/dev/null || $(MAKE) --no-print-directory apt-install PKGS="nodejs npm"
 	$(GO) test -tags 'e2e $(GOTAGS)' -timeout 60m ./...
 
 demo: deps build
