@@ -278,3 +278,37 @@ func TestTrainingStepsDoNotLeak(t *testing.T) {
 	}
 	t.Logf("live %d tensors %d bytes; RSS %d→%d KiB", n1, b1, rss0, rss1)
 }
+
+func TestReluInPlaceKeepsGradients(t *testing.T) {
+	needLib(t)
+	s := NewScope()
+	defer s.Close()
+	x := FromFloat32([]float32{-1, 2, -3, 4}, 4)
+	if err := x.SetRequiresGrad(true); err != nil {
+		t.Fatal(err)
+	}
+	// y = relu_(2x) in place on the product; grad = 2·[x>0].
+	y := x.MulScalar(2)
+	if got := y.ReluInPlace(); got != y {
+		t.Fatalf("ReluInPlace returned another tensor")
+	}
+	v, _ := y.Float32s()
+	if want := []float32{0, 4, 0, 8}; v[0] != want[0] || v[1] != want[1] || v[2] != want[2] || v[3] != want[3] {
+		t.Errorf("relu_: got %v, want %v", v, want)
+	}
+	if err := y.Sum().Backward(); err != nil {
+		t.Fatal(err)
+	}
+	g, _ := x.Grad().Float32s()
+	if want := []float32{0, 2, 0, 2}; g[0] != want[0] || g[1] != want[1] || g[2] != want[2] || g[3] != want[3] {
+		t.Errorf("grad: got %v, want %v", g, want)
+	}
+	// On a leaf that requires grad, libtorch refuses, and the error chains.
+	if err := x.ReluInPlace().Sum().Err(); err == nil {
+		t.Errorf("relu_ on a leaf requiring grad: got no error")
+	}
+	want := &Error{Op: "mine", Msg: "stop"}
+	if err := Failed(want).Relu().Err(); err != want {
+		t.Errorf("Failed: got %v, want %v", err, want)
+	}
+}

@@ -24,8 +24,10 @@
 //	if err := y.Err(); err != nil { ... }   // a *torch.Error naming the op
 //
 // Methods that return Go values (Float32s, Int64s, Bytes, Item, Backward,
-// SGDStep, ...) return the error directly. A nil *Tensor is an absent
-// optional argument (a bias, a BN weight).
+// SGDStep, in-place updates) return the error directly; ReluInPlace returns
+// its tensor so that it chains, and Failed lets a caller put an error of its
+// own into a chain. A nil *Tensor is an absent optional argument (a bias, a
+// BN weight).
 //
 // # Memory: scopes
 //
@@ -64,6 +66,11 @@
 // are safe from several goroutines, but their tensors then land in whatever
 // scope is innermost, so do not create tensors from other goroutines while a
 // step's scope is open.
+//
+// libtorch's CPU kernels use OpenMP. On a machine shared with other busy
+// processes, OMP_WAIT_POLICY=PASSIVE stops idle OpenMP workers from spinning
+// and can make a step several times faster; on a machine of its own the
+// default is as fast.
 //
 // # Devices and layout
 //
