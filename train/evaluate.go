@@ -1,0 +1,75 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"weaksup/torch"
+)
+
+// Evaluate runs the model in evaluation mode without gradients over every
+// batch of val and returns the held-out metrics (precision@1/@5, top-1/5,
+// mAP, mean loss under loss).
+func Evaluate(ctx context.Context, model Model, val Batches, loss string, dev torch.Device) (EvalResult, error) {
+	return EvaluateN(ctx, model, val, loss, dev, 0)
+}
+
+// EvaluateN is Evaluate over at most limit images (0: all), taken from the
+// first batches.
+func EvaluateN(ctx context.Context, model Model, val Batches, loss string, dev torch.Device, limit int) (EvalResult, error) {
+	k := val.NumClasses()
+	seen := 0
+	ev := NewEvaluator(k)
+	var targets []float32
+	for limit <= 0 || seen < limit {
+		b, err := val.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return EvalResult{}, fmt.Errorf("read held-out batch: %w", err)
+		}
+		if limit > 0 && seen+b.N > limit {
+			b.N = limit - seen
+		}
+		seen += b.N
+		if len(targets) < b.N*k {
+			targets = make([]float32, b.N*k)
+		}
+		err = func() error {
+			s := torch.NewScope()
+			defer s.Close()
+			if err := Targets(targets, b.Labels[:b.N], k, loss); err != nil {
+				return err
+			}
+			return torch.NoGrad(func() error {
+				x := torch.FromFloat32(b.Images[:b.N*3*b.Size*b.Size], int64(b.N), 3, int64(b.Size), int64(b.Size))
+				y := torch.FromFloat32(targets[:b.N*k], int64(b.N), int64(k))
+				if dev != torch.CPU {
+					x, y = x.To(dev), y.To(dev)
+				}
+				logits, err := model.Forward(x, false)
+				if err != nil {
+					return err
+				}
+				l, err := LossOf(loss, logits, y).Item()
+				if err != nil {
+					return err
+				}
+				ev.AddLoss(l*float64(b.N), b.N)
+				scores, err := logits.Float32s()
+				if err != nil {
+					return err
+				}
+				return ev.Add(scores, b.Labels[:b.N])
+			})
+		}()
+		b.Release()
+		if err != nil {
+			return EvalResult{}, err
+		}
+	}
+	return ev.Result(), nil
+}
