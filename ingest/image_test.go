@@ -156,8 +156,15 @@ func TestResizePlane(t *testing.T) {
 	for x := range ramp.pix {
 		ramp.pix[x] = byte(6*x + 10)
 	}
-	for _, dw := range []int{27, 16, 60} {
-		got := resizePlane(ramp, dw, 1)
+	column := plane{pix: ramp.pix, w: 1, h: 40, stride: 1, ch: 1}
+	for _, dw := range []int{27, 16, 60, -27, -16, -60} { // negative: the vertical pass
+		var got plane
+		if dw > 0 {
+			got = resizePlane(ramp, dw, 1)
+		} else {
+			dw = -dw
+			got = resizePlane(column, 1, dw)
+		}
 		scale := 40 / float64(dw)
 		for x := 3; x < dw-3; x++ {
 			want := 6*((float64(x)+0.5)*scale-0.5) + 10

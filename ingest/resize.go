@@ -129,16 +129,9 @@ func makeKernel(src, dst int) kernel {
 	return k
 }
 
-func clampByte(v int32) byte {
-	v = (v + 1<<(weightBits-1)) >> weightBits
-	if v < 0 {
-		return 0
-	}
-	if v > 255 {
-		return 255
-	}
-	return byte(v)
-}
+// toByte turns a weighted sum back into a pixel. The weights are
+// non-negative and sum to 1<<weightBits, so the result is within 0..255.
+func toByte(v int32) byte { return byte((v + 1<<(weightBits-1)) >> weightBits) }
 
 // resizePlane resamples p to dw x dh: horizontally, then vertically.
 func resizePlane(p plane, dw, dh int) plane {
@@ -163,6 +156,18 @@ func resizePlane(p plane, dw, dh int) plane {
 	n := dw * p.ch
 	acc := make([]int32, n)
 	for y := range dh {
+		dst := out.pix[y*out.stride : y*out.stride+n]
+		rows := k.start[y] * tmp.stride
+		if k.taps == 3 { // the common case, in one pass
+			r0 := tmp.pix[rows : rows+n]
+			r1 := tmp.pix[rows+tmp.stride : rows+tmp.stride+n]
+			r2 := tmp.pix[rows+2*tmp.stride : rows+2*tmp.stride+n]
+			w := k.weights[y*3 : y*3+3 : y*3+3]
+			for x := range dst {
+				dst[x] = toByte(w[0]*int32(r0[x]) + w[1]*int32(r1[x]) + w[2]*int32(r2[x]))
+			}
+			continue
+		}
 		clear(acc)
 		for j := range k.taps {
 			wt := k.weights[y*k.taps+j]
@@ -175,9 +180,8 @@ func resizePlane(p plane, dw, dh int) plane {
 				acc[x] += wt * int32(v)
 			}
 		}
-		dst := out.pix[y*out.stride : y*out.stride+n]
 		for x, v := range acc {
-			dst[x] = clampByte(v)
+			dst[x] = toByte(v)
 		}
 	}
 	return out
@@ -189,7 +193,7 @@ func horizontal(dst, src []byte, k kernel, ch int) {
 		for x := range dst {
 			win := src[k.start[x] : k.start[x]+3 : k.start[x]+3]
 			w := k.weights[x*3 : x*3+3 : x*3+3]
-			dst[x] = clampByte(w[0]*int32(win[0]) + w[1]*int32(win[1]) + w[2]*int32(win[2]))
+			dst[x] = toByte(w[0]*int32(win[0]) + w[1]*int32(win[1]) + w[2]*int32(win[2]))
 		}
 		return
 	}
@@ -201,7 +205,7 @@ func horizontal(dst, src []byte, k kernel, ch int) {
 			for j, w := range wts {
 				sum += w * int32(win[j])
 			}
-			dst[x] = clampByte(sum)
+			dst[x] = toByte(sum)
 		}
 		return
 	}
@@ -214,7 +218,7 @@ func horizontal(dst, src []byte, k kernel, ch int) {
 			for j, w := range wts {
 				sum += w * int32(win[j*ch+c])
 			}
-			dst[x*ch+c] = clampByte(sum)
+			dst[x*ch+c] = toByte(sum)
 		}
 	}
 }
