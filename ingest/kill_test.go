@@ -153,3 +153,53 @@ func TestCrawlSurvivesSIGKILL(t *testing.T) {
 		}
 	}
 }
+
+// TestCrawlCancel stops a crawl through its context, as Ctrl-C does: Run
+// returns the context's error after storing what it fetched, and a rerun
+// finishes the rest without fetching the stored records again.
+func TestCrawlCancel(t *testing.T) {
+	srv := newFaultServer(t)
+	dir := t.TempDir()
+	var recs []map[string]any
+	for i := range 30 {
+		recs = append(recs, map[string]any{"id": fmt.Sprintf("c%02d", i), "url": fmt.Sprintf("%s/img/%d.jpg", srv.URL, i)})
+	}
+	cfg := testConfig(writeJSONL(t, dir, recs))
+	cfg.Concurrency = 2
+	cfg.HeaderTimeout = 30 * time.Second
+	cfg.FetchTimeout = 30 * time.Second
+	st := openStore(t, dir)
+	defer st.Close()
+
+	srv.holdAfter(10)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		for !srv.held() {
+			time.Sleep(time.Millisecond)
+		}
+		cancel()
+	}()
+	counts, err := Run(ctx, st, dir, cfg, nil)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled crawl returned %v, want context.Canceled", err)
+	}
+	// Up to 10 requests were answered; one still being read when the
+	// cancel came is dropped, not stored half done.
+	first := counts["ok"]
+	if first < 1 || first > 10 || len(counts) != 5 {
+		t.Errorf("cancelled crawl: %v, want 1..10 ok records and nothing else", counts)
+	}
+	srv.release()
+	counts, err = Run(context.Background(), st, dir, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if counts["ok"] != 30-first || counts[SkipDone] != first {
+		t.Errorf("rerun: %v, want %d ok and %d skipped", counts, 30-first, first)
+	}
+	for i := range 30 {
+		if n := srv.count(fmt.Sprintf("/img/%d.jpg", i)); n > 2 {
+			t.Errorf("/img/%d.jpg requested %d times", i, n)
+		}
+	}
+}
