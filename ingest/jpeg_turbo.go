@@ -1,4 +1,4 @@
-//go:build cgo && turbojpeg
+//go:build cgo && libjpeg
 
 package ingest
 
