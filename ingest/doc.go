@@ -18,7 +18,7 @@
 // record twice; at worst it fetches again what had not yet been flushed.
 //
 // JPEG is decoded and encoded with Go's image/jpeg by default. Built with
-// -tags turbojpeg (cgo and Debian's libturbojpeg0-dev), it uses
+// -tags libjpeg (cgo and Debian's libturbojpeg0-dev), it uses
 // libjpeg-turbo instead and decodes large JPEGs DCT-scaled to the smallest
 // size that still covers the target, about five times faster; JPEGCodec
 // says which codec a binary has. The perceptual hash (dedup.PHash) is taken

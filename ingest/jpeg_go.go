@@ -9,7 +9,7 @@ import (
 )
 
 // JPEGCodec names the JPEG codec this build uses: Go's image/jpeg here;
-// build with -tags turbojpeg (and Debian's libturbojpeg0-dev) for
+// build with -tags libjpeg (and Debian's libturbojpeg0-dev) for
 // libjpeg-turbo.
 const JPEGCodec = "go"
 
