@@ -40,6 +40,9 @@ type LoaderConfig struct {
 	Epochs        int  // Next returns io.EOF after this many epochs; 0 = never
 	Transform     *Transform
 	Resume        *Position // continue exactly where a saved Position left off
+	// Fraction, in (0, 1), makes OpenLoader read only that nested fraction
+	// of the split (see Subset); 0 or 1 reads all of it.
+	Fraction float64
 }
 
 // Position is the exact place of a Loader in its sequence: the epoch and
@@ -137,7 +140,14 @@ func OpenLoader(dir string, cfg LoaderConfig) (*Loader, error) {
 	if ss.Len() == 0 {
 		return nil, fmt.Errorf("open loader: split %q of %s has no rows", split, dir)
 	}
-	l, err := NewLoader(ss, cfg)
+	var src Source = ss
+	if cfg.Fraction > 0 && cfg.Fraction < 1 {
+		if src, err = NewSubset(ss, cfg.Fraction); err != nil {
+			ss.Close()
+			return nil, fmt.Errorf("open loader over %s: %w", dir, err)
+		}
+	}
+	l, err := NewLoader(src, cfg)
 	if err != nil {
 		ss.Close()
 		return nil, err

@@ -2,6 +2,8 @@ package shards
 
 import (
 	"fmt"
+	"io"
+	"slices"
 	"testing"
 )
 
@@ -71,5 +73,33 @@ func TestSubsetKeepsPrefixOfEachBlockAndNests(t *testing.T) {
 		if _, err := NewSubset(src, f); err == nil {
 			t.Errorf("NewSubset(%v) succeeded, want an error", f)
 		}
+	}
+}
+
+// OpenLoader with a Fraction yields, once per epoch, exactly the subset's
+// items: the prefix of each shard.
+func TestOpenLoaderFraction(t *testing.T) {
+	rows := testRows(t, 40, 4, 16)
+	dir := writeTestDir(t, rows, 10, 4)
+	l, err := OpenLoader(dir, LoaderConfig{Batch: 4, ImageSize: 8, Epochs: 1, Fraction: 0.3, Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	s, err := drain(t, l, -1)
+	if err != io.EOF {
+		t.Fatalf("drain: %v, want io.EOF after one epoch", err)
+	}
+	got := slices.Clone(s.keys)
+	slices.Sort(got)
+	var want []string
+	for shard := 0; shard < 4; shard++ {
+		for i := 0; i < 3; i++ { // ceil(0.3 × 10)
+			want = append(want, rows[shard*10+i].Key)
+		}
+	}
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("keys with fraction 0.3 = %v, want %v", got, want)
 	}
 }

@@ -56,6 +56,7 @@ type PretrainConfig struct {
 
 	Sampling string  `json:"sampling"`
 	Noise    float64 `json:"noise"`
+	Fraction float64 `json:"fraction,omitempty"`
 	Seed     uint64  `json:"seed"`
 	Workers  int     `json:"workers"`
 
@@ -113,6 +114,7 @@ func (c *PretrainConfig) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Loss, "loss", c.Loss, "softmax (c-of-K targets 1/k on an image's k hashtags, Mahajan et al. 2018) or sigmoid (per-class BCE)")
 	fs.StringVar(&c.Sampling, "sampling", c.Sampling, "image sampling: natural, or sqrt (hashtags drawn ∝ sqrt of their counts)")
 	fs.Float64Var(&c.Noise, "noise", c.Noise, "label noise: replace each hashtag with probability p by one drawn from the tag distribution")
+	fs.Float64Var(&c.Fraction, "fraction", 1, "train on this nested fraction of the train split, in (0, 1] (data-scale experiments)")
 	fs.Uint64Var(&c.Seed, "seed", c.Seed, "seed of the initialization, data order, augmentation and noise")
 	fs.IntVar(&c.Workers, "workers", c.Workers, "image decoding goroutines (0: one per CPU)")
 	fs.IntVar(&c.CheckpointEvery, "checkpoint-every", c.CheckpointEvery, "save a checkpoint every N optimizer steps (0: never by count)")
@@ -149,6 +151,8 @@ func (c PretrainConfig) Validate() error {
 		return fmt.Errorf("check flags: --lr %v, want > 0", c.LR)
 	case c.WarmupEpochs < 0 || c.StepEpochs < 0 || c.CheckpointMinutes < 0 || c.CheckpointEvery < 0 || c.Keep < 0:
 		return errors.New("check flags: --warmup-epochs, --step-epochs, --checkpoint-every, --checkpoint-minutes and --keep must not be negative")
+	case c.Fraction < 0 || c.Fraction > 1:
+		return fmt.Errorf("check flags: --fraction %v, want in (0, 1]", c.Fraction)
 	case c.Threads < 0 || c.Workers < 0 || c.EvalImages < 0:
 		return errors.New("check flags: --threads, --workers and --eval-images must not be negative")
 	}
@@ -205,7 +209,7 @@ func Pretrain(ctx context.Context, c PretrainConfig, log io.Writer) (*Result, er
 	defer model.Close()
 
 	lc := shards.LoaderConfig{Split: shards.SplitTrain, Batch: c.Batch, ImageSize: c.ImageSize, Train: true, Seed: c.Seed,
-		Sampling: c.Sampling, NoiseP: c.Noise, Targets: shards.TargetsNone, Workers: c.Workers, DropLast: true}
+		Sampling: c.Sampling, NoiseP: c.Noise, Targets: shards.TargetsNone, Workers: c.Workers, DropLast: true, Fraction: c.Fraction}
 	data := Data{Train: func(resume *shards.Position) (Batches, error) {
 		l := lc
 		l.Resume = resume
