@@ -30,7 +30,7 @@ func NewSubset(src Source, fraction float64) (*Subset, error) {
 	s := &Subset{src: src}
 	start := 0
 	for _, b := range src.Blocks() {
-		keep := min(b, int(math.Ceil(fraction*float64(b))))
+		keep := keptOf(b, fraction)
 		if keep > 0 {
 			s.blocks = append(s.blocks, keep)
 			for i := 0; i < keep; i++ {
@@ -76,4 +76,17 @@ func (s *Subset) TagCounts() []int64 {
 		}
 	}
 	return counts
+}
+
+// keptOf is how many of a block's n items a subset keeps.
+func keptOf(n int, fraction float64) int { return min(n, int(math.Ceil(fraction*float64(n)))) }
+
+// SubsetRows is the number of rows a Subset of this split with the given
+// fraction holds, read from the manifest without opening a shard.
+func (s *Split) SubsetRows(fraction float64) int {
+	n := 0
+	for _, sh := range s.Shards {
+		n += keptOf(sh.Rows, fraction)
+	}
+	return n
 }

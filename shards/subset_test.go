@@ -102,4 +102,11 @@ func TestOpenLoaderFraction(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("keys with fraction 0.3 = %v, want %v", got, want)
 	}
+	m, err := ReadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := m.Splits[SplitTrain].SubsetRows(0.3); n != len(want) {
+		t.Errorf("SubsetRows(0.3) = %d, want %d", n, len(want))
+	}
 }
