@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 	"testing"
+
+	"weaksup/demo"
 )
 
 // TestTransferMeasurement is the full-size transfer experiment whose
@@ -23,8 +25,8 @@ func TestTransferMeasurement(t *testing.T) {
 	var runs []run
 	for _, seed := range []uint64{1, 2, 3} {
 		t.Run(fmt.Sprintf("world=%d", seed), func(t *testing.T) {
-			w := quickTransfer().World
-			w.Seed, w.Concepts, w.CrawlImages = seed, 30, 3000
+			w := demo.Quick()
+			w.Seed, w.Concepts, w.CrawlImages, w.Duplicates = seed, 30, 3000, 0
 			w.TargetClasses, w.TargetTrain, w.TargetVal, w.TargetSize = 10, 10, 20, 64
 			s := transferSetup{World: w, Arch: "resnext_tiny", ImageSize: 32, PretrainEpochs: 10, PretrainLR: 0.4,
 				FullEpochs: 15, FullLR: 0.4, ProbeEpochs: 100, Batch: 32, FinetuneBatch: 16}
