@@ -109,6 +109,13 @@ func TestLinearProbeOnCachedFeatures(t *testing.T) {
 	if m.Top1 != res.Metrics.Top1 {
 		t.Errorf("eval of the folded probe: top-1 %v, the probe on cached features %v", m.Top1, res.Metrics.Top1)
 	}
+	// Evaluating on a dataset of other classes is refused, naming both.
+	other := filepath.Join(dir, "other")
+	makeImageFolder(t, other, spec{K: 2, Train: 1, Val: 1, Size: 8})
+	_, err = Eval(context.Background(), EvalConfig{Config: Config{Task: TaskImageFolder, Data: other, From: cfg.Out}})
+	if err == nil || !strings.Contains(err.Error(), data) || !strings.Contains(err.Error(), other) {
+		t.Errorf("eval on other classes: got %v, want an error naming %s and %s", err, data, other)
+	}
 	// A second run into a fresh directory with the same cache reuses it.
 	again := cfg
 	again.Out = filepath.Join(dir, "probe2")
