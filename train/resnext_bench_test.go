@@ -10,19 +10,20 @@ import (
 )
 
 // BenchmarkTrainStep times one training step (train-mode forward,
-// soft-target cross-entropy, backward, SGD step, zero grad) on 2 threads.
+// soft-target cross-entropy, backward, SGD step, zero grad).
 // testdata/bench_step.py runs the same step in PyTorch:
 //
 //	go test ./train -run '^$' -bench TrainStep
 //	/usr/bin/python3 train/testdata/bench_step.py --arch resnext29_small --batch 64 --size 32 --threads 2
 func BenchmarkTrainStep(b *testing.B) {
 	cases := []struct {
-		arch        string
-		batch, size int64
+		arch                 string
+		batch, size, threads int64
 	}{
-		{"resnext_tiny", 64, 32},
-		{"resnext29_small", 64, 32},
-		{"resnext50_32x4d", 16, 224},
+		{"resnext_tiny", 64, 32, 2},
+		{"resnext29_small", 64, 32, 1},
+		{"resnext29_small", 64, 32, 2},
+		{"resnext50_32x4d", 16, 224, 2},
 	}
 	for _, c := range cases {
 		for _, cl := range []bool{true, false} {
@@ -30,15 +31,15 @@ func BenchmarkTrainStep(b *testing.B) {
 			if cl {
 				format = "channels_last"
 			}
-			name := fmt.Sprintf("arch=%s/batch=%d/size=%d/format=%s", c.arch, c.batch, c.size, format)
-			b.Run(name, func(b *testing.B) { benchTrainStep(b, c.arch, c.batch, c.size, cl) })
+			name := fmt.Sprintf("arch=%s/batch=%d/size=%d/threads=%d/format=%s", c.arch, c.batch, c.size, c.threads, format)
+			b.Run(name, func(b *testing.B) { benchTrainStep(b, c.arch, c.batch, c.size, int(c.threads), cl) })
 		}
 	}
 }
 
-func benchTrainStep(b *testing.B, arch string, batch, size int64, channelsLast bool) {
+func benchTrainStep(b *testing.B, arch string, batch, size int64, threads int, channelsLast bool) {
 	needLib(b)
-	if err := torch.SetNumThreads(2); err != nil {
+	if err := torch.SetNumThreads(threads); err != nil {
 		b.Fatal(err)
 	}
 	a, err := LookupArch(arch)
