@@ -12,13 +12,25 @@ import (
 	"testing"
 )
 
-// thumb is a 16x16 grey thumbnail, for comparing images.
+// thumb is a 16x16 grey thumbnail with zero mean and unit variance, for
+// comparing images regardless of brightness.
 func thumb(img image.Image) []float64 {
 	m := resize(img, 16, 16)
 	out := make([]float64, 256)
+	var sum, sq float64
 	for i := range out {
 		p := m.Pix[4*i : 4*i+3]
 		out[i] = 0.299*float64(p[0]) + 0.587*float64(p[1]) + 0.114*float64(p[2])
+		sum += out[i]
+	}
+	mean := sum / float64(len(out))
+	for i := range out {
+		out[i] -= mean
+		sq += out[i] * out[i]
+	}
+	sd := math.Sqrt(sq/float64(len(out))) + 1e-9
+	for i := range out {
+		out[i] /= sd
 	}
 	return out
 }

@@ -10,16 +10,18 @@
 //     layout; concepts under the same hypernym share a palette
 //     neighbourhood and lean to the same texture.
 //   - images/: crawl images drawn procedurally: each image samples pose,
-//     scale, position, count, background, clutter, occlusion, colour jitter,
-//     noise and JPEG quality, so a concept is learnable but never one
-//     template.
+//     scale, position, count, background, clutter, occlusion, a hue cast
+//     of its lighting, colour jitter, noise and JPEG quality, so a concept
+//     is learnable but never one template, and invariances are learned
+//     best from many images.
 //   - truth.jsonl: per crawl record what it shows and how it is tagged.
 //     Concept frequencies are Zipf distributed; tags use synonyms and
 //     surface variants (brownbear, BrownBears, brown_bear, ursusarctos),
 //     broad family tags, non-visual tags (love, instagood), captions with
 //     hashtags, wrong tags at a set rate, and reposts (identical bytes).
 //   - target/: an ImageNet-layout task (train/<wnid>/*.JPEG, val/<wnid>/...)
-//     over a subset of the concepts, with few labelled images per class,
+//     over whole families of the concepts (siblings told apart by detail,
+//     fine-grained as CUB's birds are), with few labelled images per class,
 //     drawn with different seeds than the crawl.
 //   - duplicates.jsonl: near-duplicates of target val images (resized,
 //     re-encoded, cropped, brightened, mirrored) planted in the crawl.

@@ -157,10 +157,10 @@ func planWorld(cfg WorldConfig, chosen []conceptEntry) *plan {
 	freq := newSampler(zipfWeights(len(chosen), cfg.ZipfExponent))
 	tg := newTagger(chosen)
 
-	// Target task: a seeded sample of the concepts, its own image seeds.
-	tr := seeded(cfg.Seed, "target")
-	pick := shuffled(tr, len(chosen))[:cfg.TargetClasses]
-	sort.Ints(pick)
+	// Target task: whole families in a seeded order, so its classes are
+	// siblings told apart by detail (fine-grained, as CUB's birds are),
+	// with its own image seeds.
+	pick := targetPick(seeded(cfg.Seed, "target"), chosen, cfg.TargetClasses)
 	p.target = TargetTask{
 		Dir: TargetDir, Train: filepath.Join(TargetDir, "train"), Val: filepath.Join(TargetDir, "val"),
 		PerTrain: cfg.TargetTrain, PerVal: cfg.TargetVal,
@@ -283,4 +283,27 @@ func planWorld(cfg WorldConfig, chosen []conceptEntry) *plan {
 		})
 	}
 	return p
+}
+
+// targetPick returns the indices of n concepts, family by family in a
+// seeded family order, in table order.
+func targetPick(r *rand.Rand, chosen []conceptEntry, n int) []int {
+	var families []string
+	members := map[string][]int{}
+	for i, c := range chosen {
+		if _, ok := members[c.family]; !ok {
+			families = append(families, c.family)
+		}
+		members[c.family] = append(members[c.family], i)
+	}
+	var pick []int
+	for _, fi := range shuffled(r, len(families)) {
+		for _, i := range members[families[fi]] {
+			if len(pick) < n {
+				pick = append(pick, i)
+			}
+		}
+	}
+	sort.Ints(pick)
+	return pick
 }

@@ -25,12 +25,15 @@ func renderScene(w, h int, r *rand.Rand, sc scene) *image.RGBA {
 		n = 1
 	}
 	minDim := float64(min(w, h))
+	// Lighting: one hue cast for the whole image, so colour alone is an
+	// unreliable cue and invariance to it must be learned from many images.
+	cast := (r.Float64() - 0.5) * 2 * hueCast
 	for i := 0; i < n; i++ {
 		size := minDim * (0.32 + 0.2*r.Float64()) / math.Sqrt(float64(n))
-		drawObject(cv, r, sc.main, size)
+		drawObject(cv, r, sc.main, size, cast)
 	}
 	if sc.other != nil {
-		drawObject(cv, r, sc.other, minDim*(0.12+0.1*r.Float64()))
+		drawObject(cv, r, sc.other, minDim*(0.12+0.1*r.Float64()), cast)
 	}
 	if r.Float64() < 0.2 { // an occluder in front
 		clutter(cv, r, minDim*(0.08+0.12*r.Float64()), 1)
@@ -109,9 +112,12 @@ func jitter(r *rand.Rand, c hsv, dh float64) hsv {
 	}
 }
 
+// hueCast is the largest hue shift, in degrees, of an image's lighting.
+const hueCast = 50
+
 // drawObject draws one instance of a style with a random pose and size
-// (size: pixels per object unit).
-func drawObject(cv *canvas, r *rand.Rand, s *style, size float64) {
+// (size: pixels per object unit), its hues shifted by cast degrees.
+func drawObject(cv *canvas, r *rand.Rand, s *style, size, cast float64) {
 	ps := pose{
 		cx:     float64(cv.w) * (0.15 + 0.7*r.Float64()),
 		cy:     float64(cv.h) * (0.15 + 0.7*r.Float64()),
@@ -127,7 +133,8 @@ func drawObject(cv *canvas, r *rand.Rand, s *style, size float64) {
 	ps.prepare()
 	var cols [3][3]float64
 	for i, c := range s.colours {
-		cols[i][0], cols[i][1], cols[i][2] = jitter(r, c, 10).rgb()
+		c.h += cast
+		cols[i][0], cols[i][1], cols[i][2] = jitter(r, c, 12).rgb()
 	}
 	phase := r.Float64()
 	shade := 0.3 * r.Float64()

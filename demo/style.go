@@ -174,11 +174,14 @@ func conceptStyle(seed uint64, c conceptEntry) *style {
 	own := seeded(seed, "concept/"+c.wnid)
 
 	s := &style{upright: upright, context: ctx}
-	// Palette: family hue, nudged by the hypernym, then by the concept.
-	baseHue := fam.Float64()*360 + (parent.Float64()-0.5)*80 + (own.Float64()-0.5)*120
+	// Palette: the family's hues, nudged by the hypernym, then by the
+	// concept, so siblings look alike at a glance (fine-grained, as birds
+	// of CUB are) and differ in pattern, proportions and shades.
+	famHue := fam.Float64() * 360
+	baseHue := famHue + (parent.Float64()-0.5)*40 + (own.Float64()-0.5)*50
 	s.colours[0] = hsv{h: wrapHue(baseHue), s: 0.55 + 0.45*own.Float64(), v: 0.55 + 0.45*own.Float64()}
-	s.colours[1] = hsv{h: wrapHue(baseHue + 90 + 180*own.Float64()), s: 0.3 + 0.7*own.Float64(), v: 0.2 + 0.8*own.Float64()}
-	s.colours[2] = hsv{h: wrapHue(parent.Float64() * 360), s: 0.5 + 0.5*own.Float64(), v: 0.3 + 0.7*own.Float64()}
+	s.colours[1] = hsv{h: wrapHue(famHue + 180 + (parent.Float64()-0.5)*60 + (own.Float64()-0.5)*80), s: 0.3 + 0.7*own.Float64(), v: 0.2 + 0.8*own.Float64()}
+	s.colours[2] = hsv{h: wrapHue(famHue + 90 + (own.Float64()-0.5)*90), s: 0.5 + 0.5*own.Float64(), v: 0.3 + 0.7*own.Float64()}
 
 	// Texture: siblings lean towards the hypernym's pattern.
 	if own.Float64() < 0.35 {

@@ -57,14 +57,14 @@ func Quick() WorldConfig {
 }
 
 // Default is the world of `weaksup demo`: every embedded concept (261),
-// 30,000 crawl images, a 30-class target task with 25 labelled images per
-// class and 20 for validation.
+// 30,000 crawl images, a 30-class fine-grained target task (whole families
+// of siblings) with 20 labelled images per class and 20 for validation.
 func Default() WorldConfig {
 	c := Quick()
 	c.Concepts = 0
 	c.CrawlImages = 30000
 	c.TargetClasses = 30
-	c.TargetTrain = 25
+	c.TargetTrain = 20
 	c.TargetVal = 20
 	c.Duplicates = 100
 	return c
