@@ -1,13 +1,15 @@
 // Package plot draws the PNG charts weaksup writes next to its metrics:
 // line charts (training loss, learning rate, evaluation curves; with a
-// log-scaled x axis for data-scale experiments) and grouped bar charts
-// (accuracy per task or per noise level). It wraps gonum.org/v1/plot with
-// defaults that read well at 800×500 pixels.
+// log-scaled x axis for data-scale experiments), grouped bar charts
+// (accuracy per task or per noise level) and confusion-matrix heat maps.
+// It wraps gonum.org/v1/plot with defaults that read well at 800×500
+// pixels.
 //
-// Charts are plain values: fill in a LineChart or BarChart and call PNG for
-// the encoded image or Save to write it atomically (temporary file, fsync,
-// rename). Points that cannot be drawn — NaN or infinite values, and values
-// ≤ 0 on a log axis — are left out rather than failing the chart; a chart
-// with nothing to draw still renders its axes and title. Everything here is
-// safe for concurrent use: no state is shared between charts.
+// Charts are plain values: fill in a LineChart, BarChart or
+// ConfusionMatrix and call PNG for the encoded image or Save to write it
+// atomically (temporary file, fsync, rename). Points that cannot be drawn —
+// NaN or infinite values, and values ≤ 0 on a log axis — are left out
+// rather than failing the chart; a chart with nothing to draw still renders
+// its axes and title. Everything here is safe for concurrent use: no state
+// is shared between charts.
 package plot
