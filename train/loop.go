@@ -389,22 +389,23 @@ func (r *run) logits(x *torch.Tensor) (*torch.Tensor, error) {
 	return y, y.Err()
 }
 
-// log writes a training row every LogEvery steps and on the last step, and
-// updates the progress bar.
+// log shows the mean loss, learning rate and throughput since the last
+// training row on the progress bar, and writes a training row every
+// LogEvery steps, after the first and after the last.
 func (r *run) log(lr float64) error {
-	if r.step%r.cfg.LogEvery != 0 && r.step != r.total && r.step != 1 {
-		return nil
-	}
 	loss := r.lossSum / float64(max(1, r.lossN))
 	ips := 0.0
 	if s := r.busy.Seconds(); s > 0 {
 		ips = float64(r.imgs) / s
 	}
+	r.bar.SetStatus(fmt.Sprintf("loss %.4f lr %.4g %.0f img/s", loss, lr, ips))
+	if r.step%r.cfg.LogEvery != 0 && r.step != r.total && r.step != 1 {
+		return nil
+	}
 	r.totalBusy += r.busy
 	r.totalImgs += int64(r.imgs)
 	r.lastLoss = loss
 	r.lossSum, r.lossN, r.imgs, r.busy = 0, 0, 0, 0
-	r.bar.SetStatus(fmt.Sprintf("loss %.4f lr %.4g %.0f img/s", loss, lr, ips))
 	return r.metrics.Write(MetricsRow{Kind: RowTrain, Step: r.step, Epoch: r.epochAt(r.step), Loss: loss, LR: lr, ImagesPerS: ips, Time: time.Now().UTC()})
 }
 
