@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 
+	"weaksup/atomicfile"
 	"weaksup/progress"
 	"weaksup/store"
 	"weaksup/wordnet"
@@ -282,32 +283,19 @@ func writeHashtags(path string, c *Counter, m *Mapper) error {
 		}
 		return keys[i] < keys[j]
 	})
-	tmp := path + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	w := bufio.NewWriter(f)
-	w.WriteString("hashtag\timages\ttags\treason\n")
-	for _, k := range keys {
-		hc := hs[k]
-		var tags []string
-		if hc.Reason == "" {
-			for _, c := range m.Map(k).Concepts {
-				tags = append(tags, c.Tag)
+	return atomicfile.Write(path, func(f io.Writer) error {
+		w := bufio.NewWriter(f)
+		w.WriteString("hashtag\timages\ttags\treason\n")
+		for _, k := range keys {
+			hc := hs[k]
+			var tags []string
+			if hc.Reason == "" {
+				for _, c := range m.Map(k).Concepts {
+					tags = append(tags, c.Tag)
+				}
 			}
+			w.WriteString(k + "\t" + strconv.FormatInt(hc.Images, 10) + "\t" + strings.Join(tags, ",") + "\t" + string(hc.Reason) + "\n")
 		}
-		w.WriteString(k + "\t" + strconv.FormatInt(hc.Images, 10) + "\t" + strings.Join(tags, ",") + "\t" + string(hc.Reason) + "\n")
-	}
-	if err := w.Flush(); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+		return w.Flush()
+	})
 }

@@ -8,9 +8,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
+	"weaksup/atomicfile"
 
 	"weaksup/wordnet"
 )
@@ -168,24 +168,8 @@ func (v *Vocabulary) Write(w io.Writer) error {
 // WriteFile writes the vocabulary to path atomically (temporary file, fsync,
 // rename).
 func (v *Vocabulary) WriteFile(path string) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".vocab-*.tsv")
-	if err != nil {
-		return fmt.Errorf("write vocabulary %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := v.Write(tmp); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write vocabulary %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write vocabulary %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write vocabulary %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write vocabulary %s: %w", path, err)
+	if err := atomicfile.Write(path, v.Write); err != nil {
+		return fmt.Errorf("write vocabulary: %w", err)
 	}
 	return nil
 }

@@ -9,7 +9,7 @@ import (
 	"hash/crc32"
 	"io"
 	"os"
-	"path/filepath"
+	"weaksup/atomicfile"
 )
 
 // A test set's hashes are cached in <workdir>/testsets/NAME-FINGERPRINT.phash:
@@ -31,26 +31,7 @@ var ErrCorruptCache = errors.New("corrupt test-set hash cache")
 func (ts *TestSet) writeCacheFile(path string) error {
 	var buf bytes.Buffer
 	ts.encodeCache(&buf)
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("create test-set cache folder: %w", err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("write test-set cache: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(buf.Bytes()); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write test-set cache %s: %w", tmp.Name(), err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("sync test-set cache %s: %w", tmp.Name(), err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("close test-set cache %s: %w", tmp.Name(), err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := atomicfile.WriteFile(path, buf.Bytes()); err != nil {
 		return fmt.Errorf("write test-set cache: %w", err)
 	}
 	return nil

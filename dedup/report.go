@@ -4,11 +4,13 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"weaksup/atomicfile"
 )
 
 // Report files, under <workdir>/reports.
@@ -130,14 +132,14 @@ func writeReport(workdir string, rep *report, sum Summary) error {
 	for _, m := range rep.matches {
 		rows = append(rows, []string{m.CrawlID, m.Set, m.Image, strconv.Itoa(m.Distance), strconv.FormatBool(m.Mirror)})
 	}
-	if err := writeAtomic(filepath.Join(dir, ReportCSV), func(f *os.File) error { return writeCSV(f, rows) }); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, ReportCSV), func(f io.Writer) error { return writeCSV(f, rows) }); err != nil {
 		return err
 	}
 	rows = [][]string{{"crawl_id", "first_id"}}
 	for _, r := range rep.repeats {
 		rows = append(rows, []string{r.CrawlID, r.FirstID})
 	}
-	if err := writeAtomic(filepath.Join(dir, RepeatsCSV), func(f *os.File) error { return writeCSV(f, rows) }); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, RepeatsCSV), func(f io.Writer) error { return writeCSV(f, rows) }); err != nil {
 		return err
 	}
 	doc := struct {
@@ -151,7 +153,7 @@ func writeReport(workdir string, rep *report, sum Summary) error {
 	if doc.Repeats == nil {
 		doc.Repeats = []Repeat{}
 	}
-	return writeAtomic(filepath.Join(dir, ReportJSON), func(f *os.File) error {
+	return atomicfile.Write(filepath.Join(dir, ReportJSON), func(f io.Writer) error {
 		enc := json.NewEncoder(f)
 		enc.SetIndent("", "  ")
 		return enc.Encode(doc)
@@ -160,30 +162,10 @@ func writeReport(workdir string, rep *report, sum Summary) error {
 
 func cmpStrings(a, b string) int { return strings.Compare(a, b) }
 
-func writeCSV(f *os.File, rows [][]string) error {
+func writeCSV(f io.Writer, rows [][]string) error {
 	w := csv.NewWriter(f)
 	if err := w.WriteAll(rows); err != nil {
 		return err
 	}
 	return w.Error()
-}
-
-// writeAtomic writes path through a temporary file renamed into place.
-func writeAtomic(path string, fill func(*os.File) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := fill(tmp); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
 }

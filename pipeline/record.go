@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+	"weaksup/atomicfile"
 )
 
 // Stage statuses.
@@ -64,35 +65,8 @@ func writeRecord(workdir string, rec *Record) error {
 	return WriteFileAtomic(p, append(b, '\n'))
 }
 
-// WriteFileAtomic writes data to path through a temporary file in the same
-// directory, fsyncs it and renames it into place, so a reader sees either
-// the old or the new file, never a torn one.
-func WriteFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("create dir %s: %w", dir, err)
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	_, werr := f.Write(data)
-	if werr == nil {
-		werr = f.Sync()
-	}
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Rename(tmp, path)
-	}
-	if werr != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, werr)
-	}
-	return nil
-}
+// WriteFileAtomic writes data to path atomically (see package atomicfile).
+func WriteFileAtomic(path string, data []byte) error { return atomicfile.WriteFile(path, data) }
 
 // hashJSON returns a short stable hash of v's JSON encoding.
 func hashJSON(v any) (json.RawMessage, string, error) {

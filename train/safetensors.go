@@ -10,9 +10,9 @@ import (
 	"math"
 	"math/bits"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
+	"weaksup/atomicfile"
 
 	"weaksup/torch"
 )
@@ -332,28 +332,8 @@ func SaveTensors(path string, params []Param, metadata map[string]string) error 
 		t := p.Tensor
 		entries = append(entries, SafetensorsEntry{Name: p.Name, DType: name, Shape: t.Shape(), Fetch: t.Bytes})
 	}
-	return writeAtomic(path, func(w io.Writer) error { return WriteSafetensors(w, entries, metadata) })
-}
-
-func writeAtomic(path string, write func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("save %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return fmt.Errorf("save %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("save %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("save %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("save %s: %w", path, err)
+	if err := atomicfile.Write(path, func(w io.Writer) error { return WriteSafetensors(w, entries, metadata) }); err != nil {
+		return fmt.Errorf("save tensors: %w", err)
 	}
 	return nil
 }
