@@ -71,7 +71,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		case errors.Is(err, errUsage):
 			return 2
 		case errors.Is(err, context.Canceled):
-			fmt.Fprintf(stderr, "weaksup %s: interrupted; state is saved, run the same command again to resume\n", e.name)
+			fmt.Fprintf(stderr, "weaksup %s: interrupted; what was done is saved: run the same command again to continue (pretrain and finetune: add --resume)\n", e.name)
 			return 130
 		default:
 			fmt.Fprintf(stderr, "weaksup %s: %v\n", e.name, err)
