@@ -56,10 +56,7 @@ func GenerateContext(ctx context.Context, dir string, cfg WorldConfig) (*World, 
 	w.Crawl = p.summary
 
 	// Fresh images: target task and crawl photos, in parallel.
-	var jobs []imageJob
-	for _, t := range p.targetImages {
-		jobs = append(jobs, t)
-	}
+	jobs := append([]imageJob(nil), p.targetImages...)
 	for _, r := range p.records {
 		if r.kind == kindPhoto {
 			jobs = append(jobs, imageJob{path: filepath.Join(ImagesDir, r.id+".jpg"), key: r.key, scene: r.scene, long: cfg.ImageSize, crawl: true})
