@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"weaksup/atomicfile"
 
 	"weaksup/shards"
 	"weaksup/torch"
@@ -167,39 +168,24 @@ func WriteFeatures(path, key string, f *Features) error {
 	if err != nil {
 		return fmt.Errorf("write features %s: %w", path, err)
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("write features: %w", err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	err = atomicfile.Write(path, func(out io.Writer) error {
+		w := bufio.NewWriterSize(out, 1<<20)
+		w.WriteString(featureMagic)
+		binary.Write(w, binary.LittleEndian, uint32(len(hdr)))
+		w.Write(hdr)
+		var word [4]byte
+		for _, v := range f.Vectors {
+			binary.LittleEndian.PutUint32(word[:], math.Float32bits(v))
+			w.Write(word[:])
+		}
+		for _, l := range f.Labels {
+			binary.LittleEndian.PutUint32(word[:], uint32(l))
+			w.Write(word[:])
+		}
+		return w.Flush() // a bufio.Writer keeps its first error
+	})
 	if err != nil {
 		return fmt.Errorf("write features: %w", err)
-	}
-	w := bufio.NewWriterSize(tmp, 1<<20)
-	w.WriteString(featureMagic)
-	binary.Write(w, binary.LittleEndian, uint32(len(hdr)))
-	w.Write(hdr)
-	var word [4]byte
-	for _, v := range f.Vectors {
-		binary.LittleEndian.PutUint32(word[:], math.Float32bits(v))
-		w.Write(word[:])
-	}
-	for _, l := range f.Labels {
-		binary.LittleEndian.PutUint32(word[:], uint32(l))
-		w.Write(word[:])
-	}
-	werr := w.Flush() // a bufio.Writer keeps its first error
-	if werr == nil {
-		werr = tmp.Sync()
-	}
-	if cerr := tmp.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Rename(tmp.Name(), path)
-	}
-	if werr != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("write features %s: %w", path, werr)
 	}
 	return nil
 }
