@@ -29,7 +29,11 @@ func Write(path string, write func(io.Writer) error) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	tmp := f.Name()
-	werr := write(f)
+	// CreateTemp makes the file private (0600); these are ordinary outputs.
+	werr := f.Chmod(0o644)
+	if werr == nil {
+		werr = write(f)
+	}
 	if werr == nil {
 		werr = f.Sync()
 	}

@@ -19,6 +19,9 @@ func TestWriteFileCreatesAndReplaces(t *testing.T) {
 			t.Errorf("content = %q, %v; want %q", got, err, want)
 		}
 	}
+	if st, err := os.Stat(path); err != nil || st.Mode().Perm() != 0o644 {
+		t.Errorf("mode = %v, %v; want -rw-r--r-- like any written file", st.Mode(), err)
+	}
 	entries, _ := os.ReadDir(filepath.Dir(path))
 	if len(entries) != 1 {
 		t.Errorf("directory holds %d entries, want only the target (no temporary files)", len(entries))
