@@ -107,7 +107,7 @@ func writeCrawlKeepingTime(w *demo.World, baseURL string) (string, error) {
 
 // PipelineConfig returns the pipeline configuration the demo runs: the
 // flags a user would pass to `weaksup pipeline run`, plus extra ones.
-func PipelineConfig(w *World, extra ...string) (*pipeline.Config, []string, error) {
+func PipelineConfig(w *World, extra ...string) (*pipeline.Config, error) {
 	args := []string{
 		"--input", w.CrawlFile,
 		"--allow-private",
@@ -126,9 +126,9 @@ func PipelineConfig(w *World, extra ...string) (*pipeline.Config, []string, erro
 	fs.SetOutput(io.Discard)
 	cfg.RegisterFlags(fs)
 	if err := fs.Parse(args); err != nil {
-		return nil, nil, fmt.Errorf("configure demo pipeline with %q: %w", args, err)
+		return nil, fmt.Errorf("configure demo pipeline with %q: %w", args, err)
 	}
-	return cfg, args, nil
+	return cfg, nil
 }
 
 // DedupScore compares the dedup report with the planted duplicates.

@@ -22,7 +22,7 @@ func TestDataStagesOnQuickWorld(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Close()
-	cfg, _, err := PipelineConfig(w)
+	cfg, err := PipelineConfig(w)
 	if err != nil {
 		t.Fatal(err)
 	}

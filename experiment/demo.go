@@ -159,7 +159,7 @@ func PrepareDemoData(ctx context.Context, c DemoConfig) (shardsDir, target strin
 }
 
 func runDemoPipeline(ctx context.Context, c DemoConfig, w *World, res *DemoResult, log io.Writer) error {
-	cfg, _, err := PipelineConfig(w, c.PipelineFlags...)
+	cfg, err := PipelineConfig(w, c.PipelineFlags...)
 	if err != nil {
 		return err
 	}

@@ -101,7 +101,7 @@ func (s *Sweep) write(pts []SweepPoint) error {
 	fmt.Fprintf(&sb, "# %s experiment\n\n%s ResNeXt, %d pretraining steps per run; linear probe on %s (%s).\n\n",
 		s.Name, s.Pretrain.Arch, s.Pretrain.Steps, s.Target.Data, s.Target.Task)
 	fmt.Fprintf(&sb, "| %s | held-out precision@1 | held-out mAP | target top-1 | target top-5 |\n|---|---|---|---|---|\n", s.Setting)
-	top1 := plot1(s, pts)
+	chart := sweepChart(s, pts)
 	for _, p := range pts {
 		fmt.Fprintf(&sb, "| %s | %.3f | %.3f | %.1f%% | %.1f%% |\n", strconv.FormatFloat(p.X, 'g', -1, 64), p.Precision1, p.MAP, 100*p.Top1, 100*p.Top5)
 	}
@@ -109,13 +109,15 @@ func (s *Sweep) write(pts []SweepPoint) error {
 	if err := os.MkdirAll(filepath.Join(s.Workdir, demoPlotsDir), 0o755); err != nil {
 		return fmt.Errorf("write %s plot: %w", s.Name, err)
 	}
-	if err := top1.Save(filepath.Join(s.Workdir, demoPlotsDir, s.Name+".png")); err != nil {
+	if err := chart.Save(filepath.Join(s.Workdir, demoPlotsDir, s.Name+".png")); err != nil {
 		return err
 	}
 	return pipeline.WriteFileAtomic(filepath.Join(s.Workdir, s.Name+".md"), []byte(sb.String()))
 }
 
-func plot1(s *Sweep, pts []SweepPoint) plot.LineChart {
+// sweepChart plots target accuracy and held-out precision@1 against the
+// swept setting.
+func sweepChart(s *Sweep, pts []SweepPoint) plot.LineChart {
 	var acc, p1 plot.Series
 	acc.Name, p1.Name = "target top-1 (linear probe)", "held-out hashtag precision@1"
 	for _, p := range pts {
