@@ -86,14 +86,8 @@ func (c *CSVReader) Next() (Input, error) {
 
 func (c *CSVReader) row() ([]string, int64, error) {
 	if c.tab {
-		b, line, err := c.lines.next()
-		if err == errLineTooLong {
-			return nil, line, &LineError{Line: line, Reason: ReasonBadLine, Err: err}
-		}
+		b, line, err := c.lines.record()
 		if err != nil {
-			if err != io.EOF {
-				err = fmt.Errorf("read line %d: %w", line+1, err)
-			}
 			return nil, line, err
 		}
 		return strings.Split(string(b), "\t"), line, nil

@@ -31,14 +31,8 @@ func NewJSONLReader(r io.Reader, cols Columns) *JSONLReader {
 // Next returns the next record.
 func (r *JSONLReader) Next() (Input, error) {
 	for {
-		b, line, err := r.lines.next()
-		if err == errLineTooLong {
-			return Input{}, &LineError{Line: line, Reason: ReasonBadLine, Err: err}
-		}
+		b, line, err := r.lines.record()
 		if err != nil {
-			if err != io.EOF {
-				err = fmt.Errorf("read line %d: %w", line+1, err)
-			}
 			return Input{}, err
 		}
 		b = bytes.TrimSpace(b)

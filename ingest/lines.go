@@ -56,3 +56,17 @@ func (s *lineScanner) next() ([]byte, int64, error) {
 	}
 	return b[:n], s.line, nil
 }
+
+// record returns the next line for a record reader: an over-long line comes
+// back as a *LineError (counted and skipped by the crawl), a read error names
+// the line it stopped at, and io.EOF ends the input.
+func (s *lineScanner) record() ([]byte, int64, error) {
+	b, line, err := s.next()
+	switch {
+	case err == errLineTooLong:
+		return nil, line, &LineError{Line: line, Reason: ReasonBadLine, Err: err}
+	case err != nil && err != io.EOF:
+		return nil, line, fmt.Errorf("read line %d: %w", line+1, err)
+	}
+	return b, line, err
+}

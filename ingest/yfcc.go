@@ -38,14 +38,8 @@ const (
 // Next returns the next photo.
 func (y *YFCCReader) Next() (Input, error) {
 	for {
-		b, line, err := y.lines.next()
-		if err == errLineTooLong {
-			return Input{}, &LineError{Line: line, Reason: ReasonBadLine, Err: err}
-		}
+		b, line, err := y.lines.record()
 		if err != nil {
-			if err != io.EOF {
-				err = fmt.Errorf("read line %d: %w", line+1, err)
-			}
 			return Input{}, err
 		}
 		if len(bytes.TrimSpace(b)) == 0 {
