@@ -7,7 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"unsafe"
 
 	"github.com/klauspost/compress/zstd"
@@ -114,11 +115,7 @@ func (e *encoder) optionalExceptions(m map[string][]string) {
 		return
 	}
 	e.uint(1)
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(m))
 	e.uint(uint64(len(keys)))
 	for _, k := range keys {
 		e.str(k)
@@ -135,11 +132,7 @@ func (e *encoder) optionalSet(m map[string]struct{}) {
 		return
 	}
 	e.uint(1)
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(m))
 	e.uint(uint64(len(keys)))
 	for _, k := range keys {
 		e.str(k)
