@@ -1,7 +1,7 @@
 // Package dedup keeps evaluation test images out of the training set.
 //
-// It computes the 64-bit DCT perceptual hash of an image (PHash, the value
-// of goimagehash's PerceptionHash, which ingest stores with every record),
+// It compares 64-bit DCT perceptual hashes (package phash, the value ingest
+// stores with every record),
 // reads evaluation test sets through one Layout per on-disk format (ImageNet
 // val, CUB-200-2011, Places365, any ImageFolder or flat folder), hashes each
 // test image and its horizontal mirror, and caches those hashes under
@@ -22,7 +22,7 @@
 // clears the flags of an earlier run first, and writes a CSV and JSON report
 // and a per-test-set summary under <workdir>/reports. It never deletes data.
 //
-// PHash, Mirror, Distance, a built Index and a Catalog are safe for
+// Mirror, a built Index and a Catalog are safe for
 // concurrent use. dedup does not fetch or decode crawled images: their
 // hashes are computed at ingest.
 package dedup

@@ -20,6 +20,7 @@ import (
 	_ "golang.org/x/image/tiff"
 	_ "golang.org/x/image/webp"
 
+	"weaksup/phash"
 	"weaksup/progress"
 )
 
@@ -178,10 +179,10 @@ func hashFile(path string) (hash, mirror uint64, err error) {
 	if err != nil {
 		return 0, 0, fmt.Errorf("decode %s: %w", path, err)
 	}
-	if hash, err = PHash(img); err != nil {
+	if hash, err = phash.Hash(img); err != nil {
 		return 0, 0, fmt.Errorf("hash %s: %w", path, err)
 	}
-	if mirror, err = PHash(Mirror(img)); err != nil {
+	if mirror, err = phash.Hash(Mirror(img)); err != nil {
 		return 0, 0, fmt.Errorf("hash mirror of %s: %w", path, err)
 	}
 	return hash, mirror, nil

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"testing"
 
+	"weaksup/phash"
 	"weaksup/store"
 )
 
@@ -71,7 +72,7 @@ func newStageWorld(t *testing.T) *stageWorld {
 		if err != nil {
 			t.Fatal(err)
 		}
-		h, err := PHash(decoded)
+		h, err := phash.Hash(decoded)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -21,7 +21,7 @@
 // -tags libjpeg (cgo and Debian's libturbojpeg0-dev), it uses
 // libjpeg-turbo instead and decodes large JPEGs DCT-scaled to the smallest
 // size that still covers the target, about five times faster; JPEGCodec
-// says which codec a binary has. The perceptual hash (dedup.PHash) is taken
+// says which codec a binary has. The perceptual hash (phash.Hash) is taken
 // of the normalized image, the one stored, so its value can differ by a
 // few bits between the two builds.
 //

@@ -11,7 +11,7 @@ import (
 
 	"golang.org/x/image/webp"
 
-	"weaksup/dedup"
+	"weaksup/phash"
 )
 
 // ImageConfig sets how downloaded images are checked and normalized.
@@ -38,7 +38,7 @@ type Image struct {
 	JPEG          []byte
 	Width, Height int // of JPEG
 	SHA256        [32]byte
-	PHash         uint64 // dedup.PHash of the normalized image, before JPEG encoding
+	PHash         uint64 // phash.Hash of the normalized image, before JPEG encoding
 	Format        string // of the source: jpeg, png, gif or webp
 }
 
@@ -94,7 +94,7 @@ func Normalize(data []byte, cfg ImageConfig) (Image, string) {
 	if img.Format == "jpeg" {
 		out = orient(out, exifOrientation(data))
 	}
-	if img.PHash, err = dedup.PHash(out); err != nil {
+	if img.PHash, err = phash.Hash(out); err != nil {
 		return img, OutcomeHashError
 	}
 	if img.JPEG, err = jpegEncode(out, cfg.Quality); err != nil {

@@ -1,4 +1,4 @@
-package dedup
+package phash
 
 import (
 	"errors"
@@ -12,11 +12,11 @@ import (
 // ErrEmptyImage is returned when an image has no pixels to hash.
 var ErrEmptyImage = errors.New("image has no pixels")
 
-// PHash returns the 64-bit DCT perceptual hash of img: the image is resized
+// Hash returns the 64-bit DCT perceptual hash of img: the image is resized
 // to 64x64 (bilinear), converted to luma, transformed with a 2-D DCT, and the
 // 8x8 lowest frequencies are compared with their median. Bit 63 is the first
 // coefficient, as in goimagehash's PerceptionHash, whose value this is.
-func PHash(img image.Image) (uint64, error) {
+func Hash(img image.Image) (uint64, error) {
 	if img == nil || img.Bounds().Empty() {
 		return 0, ErrEmptyImage
 	}

@@ -1,4 +1,4 @@
-package dedup
+package phash
 
 import (
 	"bufio"
@@ -21,15 +21,19 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files under testdata")
 
-// testPhotos decodes the photographs under testdata/photos, by file name.
+// photoDir holds the test photographs; dedup's near-duplicate tests use
+// the same ones.
+var photoDir = filepath.Join("..", "dedup", "testdata", "photos")
+
+// testPhotos decodes the photographs under photoDir, by file name.
 func testPhotos(t testing.TB) map[string]image.Image {
 	t.Helper()
-	paths, err := filepath.Glob(filepath.Join("testdata", "photos", "*.jpg"))
+	paths, err := filepath.Glob(filepath.Join(photoDir, "*.jpg"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(paths) < 8 {
-		t.Fatalf("found %d photos under testdata/photos, want at least 8", len(paths))
+		t.Fatalf("found %d photos under %s, want at least 8", len(paths), photoDir)
 	}
 	out := make(map[string]image.Image, len(paths))
 	for _, p := range paths {
@@ -79,36 +83,36 @@ func paletteWebSafe() color.Palette {
 	return p
 }
 
-func TestPHashEqualsGoimagehash(t *testing.T) {
+func TestHashEqualsGoimagehash(t *testing.T) {
 	for name, photo := range testPhotos(t) {
 		for model, img := range inColorModels(photo) {
 			want, err := goimagehash.PerceptionHash(img)
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := PHash(img)
+			got, err := Hash(img)
 			if err != nil {
-				t.Fatalf("PHash(%s/%s): %v", name, model, err)
+				t.Fatalf("Hash(%s/%s): %v", name, model, err)
 			}
 			if got != want.GetHash() {
-				t.Errorf("PHash(%s/%s) = %016x, want %016x", name, model, got, want.GetHash())
+				t.Errorf("Hash(%s/%s) = %016x, want %016x", name, model, got, want.GetHash())
 			}
 		}
 	}
 }
 
-func TestPHashEmptyImage(t *testing.T) {
+func TestHashEmptyImage(t *testing.T) {
 	for _, img := range []image.Image{nil, image.NewRGBA(image.Rect(0, 0, 0, 0)), image.NewGray(image.Rect(3, 3, 3, 9))} {
-		if _, err := PHash(img); err != ErrEmptyImage {
-			t.Errorf("PHash(%v) error = %v, want ErrEmptyImage", img, err)
+		if _, err := Hash(img); err != ErrEmptyImage {
+			t.Errorf("Hash(%v) error = %v, want ErrEmptyImage", img, err)
 		}
 	}
 }
 
-// TestPHashGolden pins the hash values of the test photographs, so that a
+// TestHashGolden pins the hash values of the test photographs, so that a
 // change of implementation or of the goimagehash version cannot silently
 // change the bit layout that hashes stored at ingest rely on.
-func TestPHashGolden(t *testing.T) {
+func TestHashGolden(t *testing.T) {
 	photos := testPhotos(t)
 	names := make([]string, 0, len(photos))
 	for n := range photos {
@@ -117,7 +121,7 @@ func TestPHashGolden(t *testing.T) {
 	sort.Strings(names)
 	got := map[string]uint64{}
 	for _, n := range names {
-		h, err := PHash(photos[n])
+		h, err := Hash(photos[n])
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -156,18 +160,18 @@ func TestPHashGolden(t *testing.T) {
 	}
 	for n, w := range want {
 		if got[n] != w {
-			t.Errorf("PHash(%s) = %016x, want %016x", n, got[n], w)
+			t.Errorf("Hash(%s) = %016x, want %016x", n, got[n], w)
 		}
 	}
 }
 
-// TestPHashSeparatesPhotos checks that distinct photographs are far apart
+// TestHashSeparatesPhotos checks that distinct photographs are far apart
 // while a re-encoded copy stays close: the property the index relies on.
-func TestPHashSeparatesPhotos(t *testing.T) {
+func TestHashSeparatesPhotos(t *testing.T) {
 	photos := testPhotos(t)
 	hashes := map[string]uint64{}
 	for n, img := range photos {
-		h, _ := PHash(img)
+		h, _ := Hash(img)
 		hashes[n] = h
 	}
 	for a, ha := range hashes {
