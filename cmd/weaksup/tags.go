@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"weaksup/canonicalize"
+	"weaksup/hashtag"
 	"weaksup/wordnet"
 )
 
@@ -76,7 +77,7 @@ func (c *TagsCommand) Run(ctx context.Context, args []string) error {
 	case "extract":
 		var tags []string
 		for _, caption := range fs.Args() {
-			tags = append(tags, canonicalize.ExtractHashtags(caption)...)
+			tags = append(tags, hashtag.Extract(caption)...)
 		}
 		if !f.json {
 			fmt.Fprintf(os.Stdout, "hashtags: %s\n\n", strings.Join(tags, " "))
