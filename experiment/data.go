@@ -13,6 +13,7 @@ import (
 	"reflect"
 	"strings"
 
+	"weaksup/atomicfile"
 	"weaksup/dedup"
 	"weaksup/demo"
 	"weaksup/pipeline"
@@ -77,7 +78,7 @@ func startServer(ctx context.Context, dir string, cfg demo.ServerConfig, addrFil
 		return nil, err
 	}
 	addr := strings.TrimPrefix(srv.URL(), "http://")
-	if err := pipeline.WriteFileAtomic(addrFile, []byte(addr+"\n")); err != nil {
+	if err := atomicfile.WriteFile(addrFile, []byte(addr+"\n")); err != nil {
 		srv.Close()
 		return nil, err
 	}

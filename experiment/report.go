@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"weaksup/atomicfile"
 	"weaksup/demo"
 	"weaksup/pipeline"
 	"weaksup/plot"
@@ -35,7 +36,7 @@ func writeDemoReport(workdir string, w *World, res *DemoResult) error {
 	if err != nil {
 		return fmt.Errorf("encode results: %w", err)
 	}
-	if err := pipeline.WriteFileAtomic(filepath.Join(workdir, DemoResults), append(b, '\n')); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(workdir, DemoResults), append(b, '\n')); err != nil {
 		return err
 	}
 
@@ -62,7 +63,7 @@ func writeDemoReport(workdir string, w *World, res *DemoResult) error {
 	if err := pretrainCurves(res.Pretrain.Out, plots); err != nil {
 		return err
 	}
-	return pipeline.WriteFileAtomic(filepath.Join(workdir, DemoReport), []byte(demoMarkdown(w, res)))
+	return atomicfile.WriteFile(filepath.Join(workdir, DemoReport), []byte(demoMarkdown(w, res)))
 }
 
 func radiusOf(res *DemoResult) int {

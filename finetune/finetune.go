@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"weaksup/pipeline"
+	"weaksup/atomicfile"
 	"weaksup/plot"
 	"weaksup/shards"
 	"weaksup/torch"
@@ -395,7 +395,7 @@ func writeJSON(path string, v any) error {
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if err := pipeline.WriteFileAtomic(path, b); err != nil {
+	if err := atomicfile.WriteFile(path, b); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"os"
 
-	"weaksup/pipeline"
+	"weaksup/atomicfile"
 	"weaksup/train"
 )
 
@@ -144,7 +144,7 @@ func WriteMetrics(path string, m *Metrics) error {
 	if err != nil {
 		return fmt.Errorf("write metrics %s: %w", path, err)
 	}
-	if err := pipeline.WriteFileAtomic(path, append(b, '\n')); err != nil {
+	if err := atomicfile.WriteFile(path, append(b, '\n')); err != nil {
 		return fmt.Errorf("write metrics %s: %w", path, err)
 	}
 	return nil

@@ -62,11 +62,8 @@ func writeRecord(workdir string, rec *Record) error {
 	if err != nil {
 		return fmt.Errorf("encode stage record %s: %w", rec.Stage, err)
 	}
-	return WriteFileAtomic(p, append(b, '\n'))
+	return atomicfile.WriteFile(p, append(b, '\n'))
 }
-
-// WriteFileAtomic writes data to path atomically (see package atomicfile).
-func WriteFileAtomic(path string, data []byte) error { return atomicfile.WriteFile(path, data) }
 
 // hashJSON returns a short stable hash of v's JSON encoding.
 func hashJSON(v any) (json.RawMessage, string, error) {
