@@ -6,10 +6,10 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"weaksup/store"
+	"weaksup/workdir"
 )
 
 // TestRunLargeStore runs the stage over 200k generated records in a real
@@ -19,8 +19,8 @@ func TestRunLargeStore(t *testing.T) {
 	m := embeddedMapper(t, First)
 	const n = 200_000
 	c := genCorpus(m.DB(), m, n, 20_000, 11)
-	workdir := t.TempDir()
-	st, err := store.Open(filepath.Join(workdir, "store"))
+	wd := workdir.Dir(t.TempDir())
+	st, err := store.Open(wd.Store())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,11 +36,11 @@ func TestRunLargeStore(t *testing.T) {
 	}
 	cfg := DefaultConfig()
 	cfg.VocabSize = 5000
-	counts, err := Run(context.Background(), st, workdir, cfg, os.Stderr)
+	counts, err := Run(context.Background(), st, wd, cfg, os.Stderr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := LoadVocabulary(filepath.Join(workdir, VocabFileName))
+	v, err := LoadVocabulary(wd.Vocab())
 	if err != nil {
 		t.Fatal(err)
 	}

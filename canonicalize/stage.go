@@ -19,9 +19,11 @@ import (
 	"weaksup/progress"
 	"weaksup/store"
 	"weaksup/wordnet"
+	"weaksup/workdir"
 )
 
-// Stage is the pipeline stage name, used for drop flags.
+// Stage is the pipeline stage name, also the stage drop flags are recorded
+// under.
 const Stage = "canonicalize"
 
 // DropNoVocabTag is the drop reason of a record none of whose hashtags is in
@@ -32,12 +34,6 @@ const DropNoVocabTag = "no_vocab_tag"
 const (
 	VocabTop        = "top"        // the most frequent concepts of the records
 	VocabImageNet1k = "imagenet1k" // the 1,000 ImageNet-1k synsets
-)
-
-// Files the stage writes into the working directory.
-const (
-	VocabFileName    = "vocab.tsv"
-	HashtagsFileName = "hashtags.tsv"
 )
 
 // Config configures the canonicalize stage.
@@ -160,7 +156,7 @@ func (c Config) Vocabulary(m *Mapper, counts *Counter) (*Vocabulary, error) {
 // <workdir>/hashtags.tsv, stores each record's labels, and drops records
 // left without an in-vocabulary tag (stage "canonicalize", reason
 // "no_vocab_tag"). Labels and drop flags of an earlier run are cleared first.
-func Run(ctx context.Context, st *store.Store, workdir string, cfg Config, log io.Writer) (map[string]int64, error) {
+func Run(ctx context.Context, st *store.Store, wd workdir.Dir, cfg Config, log io.Writer) (map[string]int64, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -236,13 +232,13 @@ func Run(ctx context.Context, st *store.Store, workdir string, cfg Config, log i
 		return nil, fmt.Errorf("label records: %w", err)
 	}
 	vocab.SetCounts(perLabel)
-	if err := os.MkdirAll(workdir, 0o755); err != nil {
+	if err := os.MkdirAll(string(wd), 0o755); err != nil {
 		return nil, fmt.Errorf("write vocabulary: %w", err)
 	}
-	if err := vocab.WriteFile(filepath.Join(workdir, VocabFileName)); err != nil {
+	if err := vocab.WriteFile(wd.Vocab()); err != nil {
 		return nil, err
 	}
-	if err := writeHashtags(filepath.Join(workdir, HashtagsFileName), counter, m); err != nil {
+	if err := writeHashtags(wd.Hashtags(), counter, m); err != nil {
 		return nil, err
 	}
 

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"weaksup/store"
+	"weaksup/workdir"
 )
 
 // stageRecords are the records of the stage tests: id → raw tags; ids
@@ -29,10 +30,10 @@ var stageRecords = map[string][]string{
 	"bad1": {"brownbear"},
 }
 
-func openStore(t *testing.T, records map[string][]string) (*store.Store, string) {
+func openStore(t *testing.T, records map[string][]string) (*store.Store, workdir.Dir) {
 	t.Helper()
-	workdir := t.TempDir()
-	st, err := store.Open(filepath.Join(workdir, "store"))
+	wd := workdir.Dir(t.TempDir())
+	st, err := store.Open(wd.Store())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +47,7 @@ func openStore(t *testing.T, records map[string][]string) (*store.Store, string)
 			t.Fatal(err)
 		}
 	}
-	return st, workdir
+	return st, wd
 }
 
 func labelsOf(t *testing.T, st *store.Store) map[string][]string {
@@ -79,9 +80,9 @@ func dropsOf(t *testing.T, st *store.Store) map[string]string {
 }
 
 func TestRunTopK(t *testing.T) {
-	st, workdir := openStore(t, stageRecords)
+	st, wd := openStore(t, stageRecords)
 	cfg := DefaultConfig()
-	counts, err := Run(context.Background(), st, workdir, cfg, io.Discard)
+	counts, err := Run(context.Background(), st, wd, cfg, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +94,7 @@ func TestRunTopK(t *testing.T) {
 	if !reflect.DeepEqual(counts, wantCounts) {
 		t.Errorf("counts:\n got  %v\n want %v", counts, wantCounts)
 	}
-	v, err := LoadVocabulary(filepath.Join(workdir, VocabFileName))
+	v, err := LoadVocabulary(wd.Vocab())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +130,7 @@ func TestRunTopK(t *testing.T) {
 	if _, err := st.Labels("bad1"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("failed record bad1 got labels: %v", err)
 	}
-	hashtags, err := os.ReadFile(filepath.Join(workdir, HashtagsFileName))
+	hashtags, err := os.ReadFile(wd.Hashtags())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +140,7 @@ func TestRunTopK(t *testing.T) {
 
 	// A smaller vocabulary reruns cleanly: old labels and drops are gone.
 	cfg.VocabSize = 1
-	if _, err := Run(context.Background(), st, workdir, cfg, io.Discard); err != nil {
+	if _, err := Run(context.Background(), st, wd, cfg, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	wantLabels = map[string][]string{"r01": {"brownbear"}, "r02": {"brownbear"}, "r03": {"brownbear"}, "r07": {"brownbear"}}
@@ -153,12 +154,12 @@ func TestRunTopK(t *testing.T) {
 
 // A vocabulary file keeps its ids when the records change.
 func TestRunVocabFile(t *testing.T) {
-	st, workdir := openStore(t, stageRecords)
-	if _, err := Run(context.Background(), st, workdir, DefaultConfig(), io.Discard); err != nil {
+	st, wd := openStore(t, stageRecords)
+	if _, err := Run(context.Background(), st, wd, DefaultConfig(), io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	fixed := filepath.Join(t.TempDir(), "fixed.tsv")
-	data, err := os.ReadFile(filepath.Join(workdir, VocabFileName))
+	data, err := os.ReadFile(wd.Vocab())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,14 +172,14 @@ func TestRunVocabFile(t *testing.T) {
 	for id, tags := range stageRecords {
 		more[id] = tags
 	}
-	st2, workdir2 := openStore(t, more)
+	st2, wd2 := openStore(t, more)
 	cfg := DefaultConfig()
 	cfg.VocabFile = fixed
-	counts, err := Run(context.Background(), st2, workdir2, cfg, io.Discard)
+	counts, err := Run(context.Background(), st2, wd2, cfg, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	second, err := LoadVocabulary(filepath.Join(workdir2, VocabFileName))
+	second, err := LoadVocabulary(wd2.Vocab())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,20 +193,20 @@ func TestRunVocabFile(t *testing.T) {
 		t.Errorf("dropped %d, want 3", counts["dropped"])
 	}
 	// Without the file the same records give a different vocabulary.
-	if _, err := Run(context.Background(), st2, workdir2, DefaultConfig(), io.Discard); err != nil {
+	if _, err := Run(context.Background(), st2, wd2, DefaultConfig(), io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	third, _ := LoadVocabulary(filepath.Join(workdir2, VocabFileName))
+	third, _ := LoadVocabulary(wd2.Vocab())
 	if third.Hash() == first.Hash() {
 		t.Error("top-K vocabulary of different records has the same hash")
 	}
 }
 
 func TestRunImageNet1k(t *testing.T) {
-	st, workdir := openStore(t, stageRecords)
+	st, wd := openStore(t, stageRecords)
 	cfg := DefaultConfig()
 	cfg.Vocab = VocabImageNet1k
-	counts, err := Run(context.Background(), st, workdir, cfg, io.Discard)
+	counts, err := Run(context.Background(), st, wd, cfg, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,7 +219,7 @@ func TestRunImageNet1k(t *testing.T) {
 	if got := labelsOf(t, st); !reflect.DeepEqual(got, want) {
 		t.Errorf("labels:\n got  %v\n want %v", got, want)
 	}
-	v, err := LoadVocabulary(filepath.Join(workdir, VocabFileName))
+	v, err := LoadVocabulary(wd.Vocab())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,10 +229,10 @@ func TestRunImageNet1k(t *testing.T) {
 }
 
 func TestRunCancelled(t *testing.T) {
-	st, workdir := openStore(t, stageRecords)
+	st, wd := openStore(t, stageRecords)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := Run(ctx, st, workdir, DefaultConfig(), io.Discard); !errors.Is(err, context.Canceled) {
+	if _, err := Run(ctx, st, wd, DefaultConfig(), io.Discard); !errors.Is(err, context.Canceled) {
 		t.Errorf("Run(cancelled) = %v, want context.Canceled", err)
 	}
 }

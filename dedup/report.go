@@ -10,7 +10,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
 	"weaksup/atomicfile"
+	"weaksup/workdir"
 )
 
 // Report files, under <workdir>/reports.
@@ -114,13 +116,10 @@ func (s Summary) Counts() map[string]int64 {
 	return c
 }
 
-// ReportDir is where the stage writes its report under a working directory.
-func ReportDir(workdir string) string { return filepath.Join(workdir, "reports") }
-
 // writeReport writes the matches and repeats as CSV and everything as JSON,
 // sorted by crawl id, each file replaced atomically.
-func writeReport(workdir string, rep *report, sum Summary) error {
-	dir := ReportDir(workdir)
+func writeReport(wd workdir.Dir, rep *report, sum Summary) error {
+	dir := wd.Reports()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("create report folder: %w", err)
 	}

@@ -18,12 +18,13 @@ import (
 
 	"weaksup/phash"
 	"weaksup/store"
+	"weaksup/workdir"
 )
 
 // stageWorld is a working store and two test sets (ImageNet class folders
 // and a CUB root) built from the photographs under testdata.
 type stageWorld struct {
-	workdir  string
+	workdir  workdir.Dir
 	st       *store.Store
 	cfg      Config
 	wantDrop map[string]string // record id → reason prefix; absent ids must survive
@@ -41,10 +42,10 @@ func encodeJPEG(t testing.TB, img image.Image, quality int) []byte {
 
 func newStageWorld(t *testing.T) *stageWorld {
 	t.Helper()
-	w := &stageWorld{workdir: t.TempDir(), wantDrop: map[string]string{}}
+	w := &stageWorld{workdir: workdir.Dir(t.TempDir()), wantDrop: map[string]string{}}
 	photos := testPhotos(t)
 	names := slices.Sorted(maps.Keys(photos))
-	writeFiles(t, filepath.Join(w.workdir, "data"), map[string]string{
+	writeFiles(t, filepath.Join(w.workdir.String(), "data"), map[string]string{
 		"imagenet-val/n01/" + names[0]:          "photo:" + names[0],
 		"imagenet-val/n02/" + names[1]:          "photo:" + names[1],
 		"imagenet-val/n02/" + names[2]:          "photo:" + names[2],
@@ -56,10 +57,10 @@ func newStageWorld(t *testing.T) *stageWorld {
 	})
 	w.cfg = DefaultConfig()
 	w.cfg.TestSets = []Spec{
-		{Name: "imagenet", Path: filepath.Join(w.workdir, "data", "imagenet-val"), Format: FormatImageNet},
-		{Name: "cub", Path: filepath.Join(w.workdir, "data", "CUB_200_2011"), Format: FormatAuto},
+		{Name: "imagenet", Path: filepath.Join(w.workdir.String(), "data", "imagenet-val"), Format: FormatImageNet},
+		{Name: "cub", Path: filepath.Join(w.workdir.String(), "data", "CUB_200_2011"), Format: FormatAuto},
 	}
-	st, err := store.Open(filepath.Join(w.workdir, "store"))
+	st, err := store.Open(w.workdir.Store())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +116,7 @@ func (w *stageWorld) checkDrops(t *testing.T) {
 			t.Errorf("record %s dropped = %v (%s), want %v", id, dropped, reason, wantDropped)
 			continue
 		}
-		if dropped && (stage != StageName || !strings.HasPrefix(reason, want)) {
+		if dropped && (stage != Stage || !strings.HasPrefix(reason, want)) {
 			t.Errorf("record %s dropped by %s for %q, want dedup for %q...", id, stage, reason, want)
 		}
 	}
@@ -145,7 +146,7 @@ func TestStageRun(t *testing.T) {
 	}
 
 	// The CSV report lists every (record, test image) pair.
-	f, err := os.Open(filepath.Join(ReportDir(w.workdir), ReportCSV))
+	f, err := os.Open(filepath.Join(w.workdir.Reports(), ReportCSV))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +167,7 @@ func TestStageRun(t *testing.T) {
 		Summary Summary
 		Repeats []Repeat
 	}
-	b, err := os.ReadFile(filepath.Join(ReportDir(w.workdir), ReportJSON))
+	b, err := os.ReadFile(filepath.Join(w.workdir.Reports(), ReportJSON))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +183,7 @@ func TestStageRun(t *testing.T) {
 	}
 
 	// A rerun reads the cached hashes and reaches the same flags.
-	caches, _ := filepath.Glob(filepath.Join(CacheDir(w.workdir), "*.phash"))
+	caches, _ := filepath.Glob(filepath.Join(w.workdir.TestSets(), "*.phash"))
 	if len(caches) != 2 {
 		t.Fatalf("cache files = %v, want one per test set", caches)
 	}
@@ -293,7 +294,7 @@ func TestStageErrors(t *testing.T) {
 		"radius": func(c *Config) { c.Radius = 65 },
 		"split":  func(c *Config) { c.Split = "train" },
 		"missing": func(c *Config) {
-			c.TestSets = []Spec{{Name: "x", Path: filepath.Join(w.workdir, "nope"), Format: FormatAuto}}
+			c.TestSets = []Spec{{Name: "x", Path: filepath.Join(w.workdir.String(), "nope"), Format: FormatAuto}}
 		},
 	} {
 		cfg := w.cfg

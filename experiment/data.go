@@ -18,6 +18,7 @@ import (
 	"weaksup/demo"
 	"weaksup/pipeline"
 	"weaksup/store"
+	"weaksup/workdir"
 )
 
 // World is a generated demo world being served on loopback.
@@ -144,12 +145,12 @@ type DedupScore struct {
 	MissedIDs      []string `json:"missed_ids,omitempty"`
 }
 
-// ScoreDedup reads the dedup stage's report under workdir and scores it
+// ScoreDedup reads the dedup stage's report under wd and scores it
 // against the world's ground truth. Planted copies that the image server
 // failed on purpose never reach the store; they are counted apart.
-func ScoreDedup(workdir string, w *demo.World) (DedupScore, error) {
+func ScoreDedup(wd workdir.Dir, w *demo.World) (DedupScore, error) {
 	crawled := map[string]bool{}
-	st, err := store.Open(filepath.Join(workdir, "store"))
+	st, err := store.Open(wd.Store())
 	if err != nil {
 		return DedupScore{}, err
 	}
@@ -160,7 +161,7 @@ func ScoreDedup(workdir string, w *demo.World) (DedupScore, error) {
 	if err != nil {
 		return DedupScore{}, fmt.Errorf("score dedup: %w", err)
 	}
-	path := filepath.Join(dedup.ReportDir(workdir), dedup.ReportJSON)
+	path := filepath.Join(wd.Reports(), dedup.ReportJSON)
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return DedupScore{}, fmt.Errorf("read dedup report: %w", err)

@@ -9,6 +9,7 @@ import (
 
 	"weaksup/demo"
 	"weaksup/pipeline"
+	"weaksup/workdir"
 )
 
 // The quick world goes through every data stage over a real loopback
@@ -26,8 +27,8 @@ func TestDataStagesOnQuickWorld(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	workdir := filepath.Join(dir, "work")
-	r := &pipeline.Runner{Workdir: workdir, Stages: cfg.Stages(), Log: os.Stderr}
+	wd := workdir.Dir(filepath.Join(dir, "work"))
+	r := &pipeline.Runner{Workdir: wd, Stages: cfg.Stages(), Log: os.Stderr}
 	if err := r.Run(ctx, "all"); err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +42,7 @@ func TestDataStagesOnQuickWorld(t *testing.T) {
 		}
 		t.Logf("%s: %s", s.Stage, pipeline.FormatCounts(s.Record.Counts))
 	}
-	score, err := ScoreDedup(workdir, w.World)
+	score, err := ScoreDedup(wd, w.World)
 	if err != nil {
 		t.Fatal(err)
 	}

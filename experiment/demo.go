@@ -11,6 +11,7 @@ import (
 	"weaksup/finetune"
 	"weaksup/pipeline"
 	"weaksup/train"
+	"weaksup/workdir"
 )
 
 // DemoConfig sizes one demo run.
@@ -155,7 +156,7 @@ func PrepareDemoData(ctx context.Context, c DemoConfig) (shardsDir, target strin
 	if err := runDemoPipeline(ctx, c, w, res, log); err != nil {
 		return "", "", err
 	}
-	return filepath.Join(c.Workdir, "shards"), filepath.Join(w.Dir, demo.TargetDir), nil
+	return workdir.Dir(c.Workdir).Shards(), filepath.Join(w.Dir, demo.TargetDir), nil
 }
 
 func runDemoPipeline(ctx context.Context, c DemoConfig, w *World, res *DemoResult, log io.Writer) error {
@@ -163,7 +164,7 @@ func runDemoPipeline(ctx context.Context, c DemoConfig, w *World, res *DemoResul
 	if err != nil {
 		return err
 	}
-	r := &pipeline.Runner{Workdir: c.Workdir, Stages: cfg.Stages(), Log: log}
+	r := &pipeline.Runner{Workdir: workdir.Dir(c.Workdir), Stages: cfg.Stages(), Log: log}
 	if err := r.Run(ctx, "all"); err != nil {
 		return err
 	}
@@ -176,7 +177,7 @@ func runDemoPipeline(ctx context.Context, c DemoConfig, w *World, res *DemoResul
 			res.Stages[s.Stage] = s.Record.Counts
 		}
 	}
-	res.Dedup, err = ScoreDedup(c.Workdir, w.World)
+	res.Dedup, err = ScoreDedup(workdir.Dir(c.Workdir), w.World)
 	if err != nil {
 		return err
 	}
@@ -188,7 +189,7 @@ func runDemoPipeline(ctx context.Context, c DemoConfig, w *World, res *DemoResul
 
 func runDemoPretrain(ctx context.Context, c DemoConfig, res *DemoResult, log io.Writer) error {
 	pc := train.DefaultPretrainConfig()
-	pc.Shards = filepath.Join(c.Workdir, "shards")
+	pc.Shards = workdir.Dir(c.Workdir).Shards()
 	pc.Out = filepath.Join(c.Workdir, demoRunsDir, pretrainRun)
 	pc.Arch, pc.ImageSize, pc.Batch, pc.Steps = c.Arch, c.ImageSize, c.Batch, c.PretrainSteps
 	pc.WarmupEpochs = 0.5

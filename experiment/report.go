@@ -13,6 +13,7 @@ import (
 	"weaksup/pipeline"
 	"weaksup/plot"
 	"weaksup/train"
+	"weaksup/workdir"
 )
 
 // Plot files of the demo report, under <workdir>/plots.
@@ -133,7 +134,7 @@ func demoMarkdown(w *World, res *DemoResult) string {
 	p("![concepts](%s/%s)\n\n", demoPlotsDir, PlotConcepts)
 
 	p("## Data pipeline\n\n| stage | counts | seconds |\n|---|---|---|\n")
-	for _, name := range []string{pipeline.StageIngest, pipeline.StageCanonicalize, pipeline.StageDedup, pipeline.StageShards} {
+	for _, name := range pipeline.StageNames() {
 		p("| %s | %s | %s |\n", name, countsCell(res.Stages[name]), stageSeconds(res.Config.Workdir, name))
 	}
 	d := res.Dedup
@@ -183,8 +184,8 @@ func countsCell(c map[string]int64) string {
 	return pipeline.FormatCounts(c)
 }
 
-func stageSeconds(workdir, stage string) string {
-	rec, ok, err := pipeline.ReadRecord(workdir, stage)
+func stageSeconds(wd, stage string) string {
+	rec, ok, err := pipeline.ReadRecord(workdir.Dir(wd), stage)
 	if err != nil || !ok {
 		return "-"
 	}

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"weaksup/workdir"
 )
 
 // photoLike draws a w x h picture with texture, so its JPEG is about the
@@ -74,7 +76,7 @@ func BenchmarkCrawl(b *testing.B) {
 			defer st.Close()
 			cpu0 := cpuTime()
 			b.ResetTimer()
-			counts, err := Run(context.Background(), st, dir, cfg, nil)
+			counts, err := Run(context.Background(), st, workdir.Dir(dir), cfg, nil)
 			b.StopTimer()
 			cpu := cpuTime() - cpu0
 			if err != nil {

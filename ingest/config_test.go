@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"weaksup/workdir"
 )
 
 func TestConfigFlags(t *testing.T) {
@@ -88,7 +90,7 @@ func TestCrawlPartitions(t *testing.T) {
 	var ok, other int64
 	for _, part := range []string{"0/2", "1/2"} {
 		cfg.Partition = part
-		counts, err := Run(context.Background(), st, dir, cfg, nil)
+		counts, err := Run(context.Background(), st, workdir.Dir(dir), cfg, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"weaksup/store"
+	"weaksup/workdir"
 )
 
 // testConfig is a crawl config with small timeouts for loopback tests.
@@ -58,9 +59,9 @@ func writeJSONL(t testing.TB, dir string, recs []map[string]any) string {
 	return path
 }
 
-func openStore(t testing.TB, workdir string) *store.Store {
+func openStore(t testing.TB, dir string) *store.Store {
 	t.Helper()
-	st, err := store.Open(filepath.Join(workdir, "store"))
+	st, err := store.Open(workdir.Dir(dir).Store())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +124,7 @@ func TestCrawlFaults(t *testing.T) {
 
 	st := openStore(t, dir)
 	defer st.Close()
-	counts, err := Run(context.Background(), st, dir, testConfig(input), nil)
+	counts, err := Run(context.Background(), st, workdir.Dir(dir), testConfig(input), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +191,7 @@ func TestCrawlFaults(t *testing.T) {
 		}
 	}
 	// The stats JSON is written and agrees with the counts.
-	files, _ := filepath.Glob(filepath.Join(dir, "ingest-stats", "*.json"))
+	files, _ := filepath.Glob(filepath.Join(workdir.Dir(dir).IngestStats(), "*.json"))
 	if len(files) != 1 {
 		t.Fatalf("stats files: %v", files)
 	}
@@ -226,7 +227,7 @@ func TestCrawlResume(t *testing.T) {
 	}
 	wantSkipped := []int64{0, 2, 3}
 	for run := range 3 {
-		counts, err := Run(context.Background(), st, dir, cfg, nil)
+		counts, err := Run(context.Background(), st, workdir.Dir(dir), cfg, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -257,7 +258,7 @@ func TestCrawlRefusesPrivate(t *testing.T) {
 	cfg.AllowPrivate = false
 	st := openStore(t, dir)
 	defer st.Close()
-	if _, err := Run(context.Background(), st, dir, cfg, nil); err != nil {
+	if _, err := Run(context.Background(), st, workdir.Dir(dir), cfg, nil); err != nil {
 		t.Fatal(err)
 	}
 	for _, id := range []string{"a", "b", "c"} {
@@ -285,7 +286,7 @@ func TestCrawlPerHostLimit(t *testing.T) {
 	cfg.PerHost = 2
 	st := openStore(t, dir)
 	defer st.Close()
-	counts, err := Run(context.Background(), st, dir, cfg, nil)
+	counts, err := Run(context.Background(), st, workdir.Dir(dir), cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/gzip"
+
+	"weaksup/workdir"
 )
 
 // procStatus reads a "Name:   123 kB" field of /proc/self/status in bytes.
@@ -118,7 +120,7 @@ func TestCrawlMemory1M(t *testing.T) {
 	defer st.Close()
 	stop := make(chan struct{})
 	peaks := sampleMemory(t, stop)
-	counts, err := Run(context.Background(), st, dir, cfg, os.Stderr)
+	counts, err := Run(context.Background(), st, workdir.Dir(dir), cfg, os.Stderr)
 	close(stop)
 	<-peaks.done
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"weaksup/store"
+	"weaksup/workdir"
 )
 
 const helperEnv = "WEAKSUP_INGEST_CRAWL_HELPER"
@@ -33,7 +34,7 @@ func TestHelperCrawl(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := openStore(t, h.Workdir)
-	if _, err := Run(context.Background(), st, h.Workdir, h.Config, os.Stderr); err != nil {
+	if _, err := Run(context.Background(), st, workdir.Dir(h.Workdir), h.Config, os.Stderr); err != nil {
 		t.Fatal(err)
 	}
 	if err := st.Close(); err != nil {
@@ -94,7 +95,7 @@ func TestCrawlSurvivesSIGKILL(t *testing.T) {
 	// The uninterrupted crawl.
 	refDir := t.TempDir()
 	refStore := openStore(t, refDir)
-	if _, err := Run(context.Background(), refStore, refDir, cfg(writeJSONL(t, refDir, recs)), nil); err != nil {
+	if _, err := Run(context.Background(), refStore, workdir.Dir(refDir), cfg(writeJSONL(t, refDir, recs)), nil); err != nil {
 		t.Fatal(err)
 	}
 	want := snapshot(t, refStore)
@@ -135,7 +136,7 @@ func TestCrawlSurvivesSIGKILL(t *testing.T) {
 	// Resume in this process.
 	st := openStore(t, dir)
 	defer st.Close()
-	counts, err := Run(context.Background(), st, dir, cfg(writeJSONL(t, dir, recs)), nil)
+	counts, err := Run(context.Background(), st, workdir.Dir(dir), cfg(writeJSONL(t, dir, recs)), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +180,7 @@ func TestCrawlCancel(t *testing.T) {
 		}
 		cancel()
 	}()
-	counts, err := Run(ctx, st, dir, cfg, nil)
+	counts, err := Run(ctx, st, workdir.Dir(dir), cfg, nil)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled crawl returned %v, want context.Canceled", err)
 	}
@@ -190,7 +191,7 @@ func TestCrawlCancel(t *testing.T) {
 		t.Errorf("cancelled crawl: %v, want 1..10 ok records and nothing else", counts)
 	}
 	srv.release()
-	counts, err = Run(context.Background(), st, dir, cfg, nil)
+	counts, err = Run(context.Background(), st, workdir.Dir(dir), cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,9 +8,10 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"time"
+
 	"weaksup/atomicfile"
+	"weaksup/workdir"
 )
 
 // Stage statuses.
@@ -34,13 +35,9 @@ type Record struct {
 	Error            string           `json:"error,omitempty"`
 }
 
-func recordPath(workdir, stage string) string {
-	return filepath.Join(workdir, "stages", stage+".json")
-}
-
 // ReadRecord reads a stage record; ok is false when the stage never ran.
-func ReadRecord(workdir, stage string) (rec *Record, ok bool, err error) {
-	p := recordPath(workdir, stage)
+func ReadRecord(wd workdir.Dir, stage string) (rec *Record, ok bool, err error) {
+	p := wd.StageRecord(stage)
 	b, err := os.ReadFile(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, false, nil
@@ -56,8 +53,8 @@ func ReadRecord(workdir, stage string) (rec *Record, ok bool, err error) {
 }
 
 // writeRecord writes a stage record atomically (temp file, fsync, rename).
-func writeRecord(workdir string, rec *Record) error {
-	p := recordPath(workdir, rec.Stage)
+func writeRecord(wd workdir.Dir, rec *Record) error {
+	p := wd.StageRecord(rec.Stage)
 	b, err := json.MarshalIndent(rec, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode stage record %s: %w", rec.Stage, err)

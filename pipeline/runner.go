@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
 	"weaksup/store"
+	"weaksup/workdir"
 )
 
 // Stage is one step of the pipeline.
@@ -23,12 +23,12 @@ type Stage struct {
 	// (input files, test-set folders); nil when it has none.
 	Fingerprint func() (string, error)
 	// Run does the work and returns counts for the stage record.
-	Run func(ctx context.Context, st *store.Store, workdir string, log io.Writer) (map[string]int64, error)
+	Run func(ctx context.Context, st *store.Store, wd workdir.Dir, log io.Writer) (map[string]int64, error)
 }
 
 // Runner runs stages in order over one working directory.
 type Runner struct {
-	Workdir string
+	Workdir workdir.Dir
 	Stages  []Stage
 	Log     io.Writer
 	Force   bool // rerun stages even when up to date
@@ -127,7 +127,7 @@ func (r *Runner) Run(ctx context.Context, names ...string) error {
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(filepath.Join(r.Workdir, "store"))
+	st, err := store.Open(r.Workdir.Store())
 	if err != nil {
 		return err
 	}

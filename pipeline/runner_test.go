@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"weaksup/store"
+	"weaksup/workdir"
 )
 
 // countingStages builds a two-stage pipeline whose stages write to the
@@ -20,19 +21,19 @@ type countingStages struct {
 	cfgA     struct{ Size int }
 	inputFP  string
 	failB    bool
-	workdirs []string
+	workdirs []workdir.Dir
 }
 
-func (c *countingStages) runner(workdir string, log io.Writer) *Runner {
-	return &Runner{Workdir: workdir, Log: log, Stages: []Stage{
+func (c *countingStages) runner(wd workdir.Dir, log io.Writer) *Runner {
+	return &Runner{Workdir: wd, Log: log, Stages: []Stage{
 		{Name: "a", Config: c.cfgA, Fingerprint: func() (string, error) { return c.inputFP, nil },
-			Run: func(ctx context.Context, st *store.Store, wd string, log io.Writer) (map[string]int64, error) {
+			Run: func(ctx context.Context, st *store.Store, wd workdir.Dir, log io.Writer) (map[string]int64, error) {
 				c.runs["a"]++
 				c.workdirs = append(c.workdirs, wd)
 				return map[string]int64{"records": 3}, st.PutRecord(&store.Record{ID: fmt.Sprint(c.runs["a"]), Outcome: "ok"}, nil)
 			}},
 		{Name: "b", Config: map[string]string{"k": "v"},
-			Run: func(ctx context.Context, st *store.Store, wd string, log io.Writer) (map[string]int64, error) {
+			Run: func(ctx context.Context, st *store.Store, wd workdir.Dir, log io.Writer) (map[string]int64, error) {
 				c.runs["b"]++
 				if c.failB {
 					return map[string]int64{"partial": 1}, errors.New("disk on fire")
@@ -57,7 +58,7 @@ func statuses(t *testing.T, r *Runner) []string {
 }
 
 func TestRunSkipsUpToDateAndDetectsStaleness(t *testing.T) {
-	dir := t.TempDir()
+	dir := workdir.Dir(t.TempDir())
 	c := &countingStages{runs: map[string]int{}, inputFP: "in1"}
 	var log bytes.Buffer
 	r := c.runner(dir, &log)
@@ -138,7 +139,7 @@ func TestRunSkipsUpToDateAndDetectsStaleness(t *testing.T) {
 }
 
 func TestFailedStageIsRecorded(t *testing.T) {
-	dir := t.TempDir()
+	dir := workdir.Dir(t.TempDir())
 	c := &countingStages{runs: map[string]int{}, failB: true}
 	r := c.runner(dir, nil)
 	err := r.Run(context.Background(), "all")
@@ -164,7 +165,7 @@ func TestFailedStageIsRecorded(t *testing.T) {
 
 func TestUnknownStage(t *testing.T) {
 	c := &countingStages{runs: map[string]int{}}
-	err := c.runner(t.TempDir(), nil).Run(context.Background(), "shardz")
+	err := c.runner(workdir.Dir(t.TempDir()), nil).Run(context.Background(), "shardz")
 	if !errors.Is(err, ErrUnknownStage) || !strings.Contains(err.Error(), "a, b") {
 		t.Errorf("err = %v, want ErrUnknownStage listing the stages", err)
 	}

@@ -16,6 +16,7 @@ import (
 	"weaksup/canonicalize"
 	"weaksup/progress"
 	"weaksup/store"
+	"weaksup/workdir"
 )
 
 // shardName is the file name of shard i of a split.
@@ -33,20 +34,22 @@ type survivor struct {
 	labels store.Labels
 }
 
+// Stage is the pipeline stage name.
+const Stage = "shards"
+
 // Run is the shards stage: every surviving labelled record of the working
 // store (Outcome ok, labels in the vocabulary, no drop flag) goes into a
 // shard of the train or val split, in a seeded random order. The new shard
 // directory is built beside the output and swapped in when complete.
-func Run(ctx context.Context, st *store.Store, workdir string, cfg Config, log io.Writer) (map[string]int64, error) {
+func Run(ctx context.Context, st *store.Store, wd workdir.Dir, cfg Config, log io.Writer) (map[string]int64, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
 	out := cfg.Out
 	if out == "" {
-		out = filepath.Join(workdir, "shards")
+		out = wd.Shards()
 	}
-	vocabPath := filepath.Join(workdir, "vocab.tsv")
-	vocab, err := canonicalize.LoadVocabulary(vocabPath)
+	vocab, err := canonicalize.LoadVocabulary(wd.Vocab())
 	if err != nil {
 		return nil, fmt.Errorf("run shards: %w (run the canonicalize stage first)", err)
 	}
@@ -70,7 +73,7 @@ func Run(ctx context.Context, st *store.Store, workdir string, cfg Config, log i
 		m.Tags = append(m.Tags, e.Tag)
 	}
 	counts := map[string]int64{}
-	bar := progress.New(log, int64(len(train)+len(val)), "shards")
+	bar := progress.New(log, int64(len(train)+len(val)), Stage)
 	for _, sp := range []struct {
 		name string
 		rows []survivor

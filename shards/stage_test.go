@@ -14,14 +14,15 @@ import (
 
 	"weaksup/canonicalize"
 	"weaksup/store"
+	"weaksup/workdir"
 )
 
 // testWorkdir builds a working directory with a store and a vocabulary:
 // n ok labelled records, plus records that must not reach the shards (not
 // ok, no labels, dropped by dedup). It returns the ids that must.
-func testWorkdir(t *testing.T, n, k int) (string, *store.Store, []string) {
+func testWorkdir(t *testing.T, n, k int) (workdir.Dir, *store.Store, []string) {
 	t.Helper()
-	wd := t.TempDir()
+	wd := workdir.Dir(t.TempDir())
 	var entries []canonicalize.Entry
 	for i := range k {
 		entries = append(entries, canonicalize.Entry{ID: int32(i), Tag: fmt.Sprintf("tag%d", i), WNID: fmt.Sprintf("n%08d", 1000+i), Count: 1})
@@ -30,10 +31,10 @@ func testWorkdir(t *testing.T, n, k int) (string, *store.Store, []string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := v.WriteFile(filepath.Join(wd, "vocab.tsv")); err != nil {
+	if err := v.WriteFile(wd.Vocab()); err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.Open(filepath.Join(wd, "store"))
+	st, err := store.Open(wd.Store())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +82,7 @@ func TestStageStoreToLoader(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := filepath.Join(wd, "shards")
+	dir := wd.Shards()
 	m, err := ReadManifest(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -190,7 +191,7 @@ func TestStageInterruptedKeepsOldShards(t *testing.T) {
 	if _, err := Run(context.Background(), st, wd, cfg, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	dir := filepath.Join(wd, "shards")
+	dir := wd.Shards()
 	before := mustRead(t, filepath.Join(dir, ManifestName))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -218,7 +219,7 @@ func TestConfigValidation(t *testing.T) {
 		{Config{ShardMB: 1, ValFraction: 1}, "--val-fraction"},
 		{Config{ShardMB: 1, ValFraction: -0.5}, "--val-fraction"},
 	} {
-		_, err := Run(context.Background(), nil, t.TempDir(), tc.cfg, io.Discard)
+		_, err := Run(context.Background(), nil, workdir.Dir(t.TempDir()), tc.cfg, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tc.flag) {
 			t.Errorf("Run(%+v): err = %v, want it to name %s", tc.cfg, err, tc.flag)
 		}

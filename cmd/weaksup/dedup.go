@@ -47,7 +47,7 @@ func (c *DedupCommand) Run(ctx context.Context, args []string) error {
 	}
 	fs := newFlagSet("dedup check", "dedup check [flags] IMAGE...", dedupHelp)
 	fs.SetOutput(stderr)
-	workdir := fs.String("workdir", "work", "working directory; test-set hashes are cached in WORKDIR/testsets")
+	wd := workdirFlag(fs, "work", "working directory; test-set hashes are cached in WORKDIR/testsets")
 	top := fs.Int("top", 3, "nearest test images to print per image")
 	cfg := dedup.DefaultConfig()
 	cfg.RegisterFlags(fs)
@@ -62,7 +62,7 @@ func (c *DedupCommand) Run(ctx context.Context, args []string) error {
 		fmt.Fprintln(stderr, "weaksup dedup check: give at least one IMAGE")
 		return errUsage
 	}
-	cat, err := dedup.LoadCatalog(ctx, *workdir, cfg, stderr)
+	cat, err := dedup.LoadCatalog(ctx, *wd, cfg, stderr)
 	if err != nil {
 		return err
 	}

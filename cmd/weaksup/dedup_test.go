@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"weaksup/workdir"
 )
 
 // copyFile copies a test photograph of the dedup package.
@@ -31,8 +33,8 @@ func TestDedupCheck(t *testing.T) {
 	copyFile(t, "Dune.jpg", filepath.Join(dir, "val", "n02", "Dune.jpg"))
 	copyFile(t, "Aqua.jpg", filepath.Join(dir, "query", "same.jpg"))
 	copyFile(t, "Wood.jpg", filepath.Join(dir, "query", "other.jpg"))
-	workdir := filepath.Join(dir, "work")
-	args := []string{"check", "--workdir", workdir, "--testset", "imagenet=" + filepath.Join(dir, "val") + ":imagenet", "--top", "2",
+	wd := filepath.Join(dir, "work")
+	args := []string{"check", "--workdir", wd, "--testset", "imagenet=" + filepath.Join(dir, "val") + ":imagenet", "--top", "2",
 		filepath.Join(dir, "query", "same.jpg"), filepath.Join(dir, "query", "other.jpg")}
 	for run := range 2 { // the second run reads the cached hashes
 		var stdout, stderr bytes.Buffer
@@ -47,7 +49,7 @@ func TestDedupCheck(t *testing.T) {
 			}
 		}
 	}
-	if caches, _ := filepath.Glob(filepath.Join(workdir, "testsets", "imagenet-*.phash")); len(caches) != 1 {
+	if caches, _ := filepath.Glob(filepath.Join(workdir.Dir(wd).TestSets(), "imagenet-*.phash")); len(caches) != 1 {
 		t.Errorf("cached test sets = %v, want one", caches)
 	}
 }

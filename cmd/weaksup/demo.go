@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"weaksup/experiment"
+	"weaksup/workdir"
 )
 
 // DemoCommand runs the whole system on a generated world.
@@ -39,7 +40,7 @@ Examples:
 func (c *DemoCommand) Run(ctx context.Context, args []string) error {
 	fs := newFlagSet("demo", "demo [--quick] [--workdir DIR]", demoHelp)
 	quick := fs.Bool("quick", false, "tiny sizes: the whole path in well under a minute")
-	workdir := fs.String("workdir", "", "directory for everything the demo makes (default: a fresh ./weaksup-demo-YYYYMMDD-HHMMSS)")
+	dirFlag := fs.String("workdir", "", "directory for everything the demo makes (default: a fresh ./weaksup-demo-YYYYMMDD-HHMMSS)")
 	steps := fs.Int("pretrain-steps", 0, "pretraining steps (0: 40 with --quick, else 1500)")
 	threads := fs.Int("threads", 0, "libtorch CPU threads (0: one per core)")
 	if err := parseFlags(fs, args); err != nil {
@@ -48,7 +49,7 @@ func (c *DemoCommand) Run(ctx context.Context, args []string) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	dir := *workdir
+	dir := *dirFlag
 	if dir == "" {
 		dir = "weaksup-demo-" + time.Now().Format("20060102-150405")
 	}
@@ -86,7 +87,7 @@ func (c *DemoCommand) Run(ctx context.Context, args []string) error {
 	fmt.Printf("\nreport:    %s\n", filepath.Join(abs, experiment.DemoReport))
 	fmt.Printf("plots:     %s\n", filepath.Join(abs, "plots"))
 	fmt.Printf("world:     %s\n", filepath.Join(abs, "world"))
-	fmt.Printf("shards:    %s\n", filepath.Join(abs, "shards"))
+	fmt.Printf("shards:    %s\n", workdir.Dir(abs).Shards())
 	fmt.Printf("runs:      %s\n", filepath.Join(abs, "runs"))
 	return nil
 }

@@ -12,6 +12,8 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"weaksup/workdir"
 )
 
 // Command is one weaksup subcommand.
@@ -110,6 +112,13 @@ func newFlagSet(name, synopsis, help string) *flag.FlagSet {
 		fs.PrintDefaults()
 	}
 	return fs
+}
+
+// workdirFlag registers --workdir with a default and a usage line.
+func workdirFlag(fs *flag.FlagSet, def, usage string) *workdir.Dir {
+	d := new(workdir.Dir)
+	fs.StringVar((*string)(d), "workdir", def, usage)
+	return d
 }
 
 // parseFlags parses args, turning a parse error into errUsage (the flag

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"weaksup/pipeline"
+	"weaksup/workdir"
 )
 
 // PipelineCommand runs the data stages or shows their status.
@@ -55,16 +56,16 @@ func (c *PipelineCommand) Run(ctx context.Context, args []string) error {
 	return errUsage
 }
 
-func (c *PipelineCommand) flags(name string) (*flag.FlagSet, *string, *pipeline.Config) {
+func (c *PipelineCommand) flags(name string) (*flag.FlagSet, *workdir.Dir, *pipeline.Config) {
 	fs := newFlagSet("pipeline "+name, "pipeline "+name+" --workdir DIR [flags]", pipelineHelp)
-	workdir := fs.String("workdir", "work", "working directory: store, stage records, vocabulary, shards")
+	wd := workdirFlag(fs, "work", "working directory: store, stage records, vocabulary, shards")
 	cfg := new(pipeline.Config)
 	cfg.RegisterFlags(fs)
-	return fs, workdir, cfg
+	return fs, wd, cfg
 }
 
 func (c *PipelineCommand) run(ctx context.Context, args []string) error {
-	fs, workdir, cfg := c.flags("run")
+	fs, wd, cfg := c.flags("run")
 	stage := fs.String("stage", "all", "stage to run: ingest, canonicalize, dedup, shards, or all")
 	force := fs.Bool("force", false, "rerun stages even when they are up to date")
 	if err := parseFlags(fs, args); err != nil {
@@ -73,25 +74,25 @@ func (c *PipelineCommand) run(ctx context.Context, args []string) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q (flags go before them? see --help)", fs.Args())
 	}
-	if err := cfg.KeepRecorded(*workdir, setFlags(fs)); err != nil {
+	if err := cfg.KeepRecorded(*wd, setFlags(fs)); err != nil {
 		return err
 	}
-	r := &pipeline.Runner{Workdir: *workdir, Stages: cfg.Stages(), Log: os.Stderr, Force: *force}
+	r := &pipeline.Runner{Workdir: *wd, Stages: cfg.Stages(), Log: os.Stderr, Force: *force}
 	return r.Run(ctx, *stage)
 }
 
 func (c *PipelineCommand) status(args []string) error {
-	fs, workdir, cfg := c.flags("status")
+	fs, wd, cfg := c.flags("status")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if _, err := os.Stat(*workdir); errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("working directory %s does not exist (flag --workdir)", *workdir)
+	if _, err := os.Stat(wd.String()); errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("working directory %s does not exist (flag --workdir)", *wd)
 	}
-	if err := cfg.KeepRecorded(*workdir, setFlags(fs)); err != nil {
+	if err := cfg.KeepRecorded(*wd, setFlags(fs)); err != nil {
 		return err
 	}
-	r := &pipeline.Runner{Workdir: *workdir, Stages: cfg.Stages()}
+	r := &pipeline.Runner{Workdir: *wd, Stages: cfg.Stages()}
 	states, err := r.Status()
 	if err != nil {
 		return err

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
@@ -54,7 +53,7 @@ func (c *VocabCommand) Run(ctx context.Context, args []string) error {
 
 func (c *VocabCommand) show(args []string) error {
 	fs := newFlagSet("vocab", "vocab [show|build] [flags]", vocabHelp)
-	workdir := fs.String("workdir", "work", "working directory whose vocab.tsv (and canonicalize stage record) to show")
+	wd := workdirFlag(fs, "work", "working directory whose vocab.tsv (and canonicalize stage record) to show")
 	file := fs.String("file", "", "vocabulary file to show instead of the working directory's")
 	top := fs.Int("top", 20, "tags to list, most images first")
 	if err := parseFlags(fs, args); err != nil {
@@ -65,18 +64,18 @@ func (c *VocabCommand) show(args []string) error {
 	}
 	path := *file
 	if path == "" {
-		path = filepath.Join(*workdir, canonicalize.VocabFileName)
+		path = wd.Vocab()
 	}
 	v, err := canonicalize.LoadVocabulary(path)
 	if errors.Is(err, os.ErrNotExist) && *file == "" {
-		return fmt.Errorf("no vocabulary in %s (flag --workdir): run 'weaksup pipeline run --stage canonicalize --workdir %s' first", *workdir, *workdir)
+		return fmt.Errorf("no vocabulary in %s (flag --workdir): run 'weaksup pipeline run --stage canonicalize --workdir %s' first", *wd, *wd)
 	}
 	if err != nil {
 		return err
 	}
 	var counts map[string]int64
 	if *file == "" {
-		rec, ok, err := pipeline.ReadRecord(*workdir, pipeline.StageCanonicalize)
+		rec, ok, err := pipeline.ReadRecord(*wd, canonicalize.Stage)
 		if err != nil {
 			return err
 		}
@@ -153,7 +152,7 @@ func (c *VocabCommand) build(ctx context.Context, args []string) error {
 	out := fs.String("out", "vocab.tsv", "vocabulary file to write")
 	in1k := fs.Bool("imagenet1k", false, "the 1,000 ImageNet-1k synsets, ids in class order, every hashtag form of each as members")
 	wnids := fs.String("wnids", "", "with --imagenet1k: a wnid list (one a line) instead of the embedded ImageNet-1k list")
-	workdir := fs.String("workdir", "", "working directory whose records' hashtags to count for the top concepts")
+	wd := workdirFlag(fs, "", "working directory whose records' hashtags to count for the top concepts")
 	cfg := canonicalize.DefaultConfig()
 	fs.StringVar(&cfg.WordNetDir, "wordnet-dir", cfg.WordNetDir, "WordNet database directory; empty: the embedded WordNet 3.0")
 	fs.StringVar(&cfg.SensePolicy, "sense-policy", cfg.SensePolicy, "senses an ambiguous hashtag stands for: first, all or drop-ambiguous")
@@ -165,7 +164,7 @@ func (c *VocabCommand) build(ctx context.Context, args []string) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q (see --help)", fs.Args())
 	}
-	if *in1k == (*workdir != "") {
+	if *in1k == (*wd != "") {
 		fs.Usage()
 		return fmt.Errorf("give one of --imagenet1k and --workdir")
 	}
@@ -182,10 +181,10 @@ func (c *VocabCommand) build(ctx context.Context, args []string) error {
 	}
 	m := canonicalize.NewMapper(db, policy)
 	counter := canonicalize.NewCounter(m)
-	if *workdir != "" {
-		st, err := store.Open(filepath.Join(*workdir, "store"))
+	if *wd != "" {
+		st, err := store.Open(wd.Store())
 		if err != nil {
-			return fmt.Errorf("open the store of %s (flag --workdir): %w", *workdir, err)
+			return fmt.Errorf("open the store of %s (flag --workdir): %w", *wd, err)
 		}
 		err = st.Records(func(r *store.Record) error {
 			if r.OK() {
@@ -197,7 +196,7 @@ func (c *VocabCommand) build(ctx context.Context, args []string) error {
 			err = cerr
 		}
 		if err != nil {
-			return fmt.Errorf("count hashtags in %s: %w", *workdir, err)
+			return fmt.Errorf("count hashtags in %s: %w", *wd, err)
 		}
 	}
 	v, err := cfg.Vocabulary(m, counter)
