@@ -36,7 +36,7 @@ func TestRunLargeStore(t *testing.T) {
 	}
 	cfg := DefaultConfig()
 	cfg.VocabSize = 5000
-	counts, err := Run(context.Background(), st, wd, cfg, os.Stderr)
+	stats, err := Run(context.Background(), st, wd, cfg, os.Stderr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,8 +56,8 @@ func TestRunLargeStore(t *testing.T) {
 			labelled++
 		}
 	}
-	if counts["records"] != n || counts["labelled"] != labelled || counts["dropped"] != n-labelled || counts["vocab"] != 5000 {
-		t.Errorf("counts %v, want %d records, %d labelled, %d dropped, vocab 5000", counts, n, labelled, n-labelled)
+	if stats.Records != n || stats.Labelled != labelled || stats.Dropped != n-labelled || stats.Vocab != 5000 {
+		t.Errorf("stats %+v, want %d records, %d labelled, %d dropped, vocab 5000", stats, n, labelled, n-labelled)
 	}
 	got := int64(0)
 	if err := st.ScanLabels(func(id string, l store.Labels) error { got++; return nil }); err != nil {

@@ -34,7 +34,7 @@ type SetSummary struct {
 	Records    int64   `json:"records"`     // crawled records matching this set
 }
 
-// Summary is the stage's result.
+// Summary is the stage's result. The pipeline keeps it in the stage record.
 type Summary struct {
 	Radius         int          `json:"radius"`
 	Records        int64        `json:"records"` // ok records searched
@@ -100,7 +100,9 @@ func (s Summary) Text() string {
 	return b.String()
 }
 
-// Counts returns the numbers for the stage record.
+// Counts flattens the summary for display: records, dropped,
+// dropped_testset, dropped_repeat, testset_images, testset_matched and, per
+// test set NAME, testset_NAME_images, _matched and _records.
 func (s Summary) Counts() map[string]int64 {
 	c := map[string]int64{
 		"records": s.Records, "dropped": s.Dropped,

@@ -26,7 +26,7 @@ const (
 // flags records that match a test image or repeat the SHA-256 of an
 // earlier record, and writes the report under <workdir>/reports. Earlier
 // dedup flags are cleared first, so a rerun starts over.
-func Run(ctx context.Context, st *store.Store, wd workdir.Dir, cfg Config, log io.Writer) (map[string]int64, error) {
+func Run(ctx context.Context, st *store.Store, wd workdir.Dir, cfg Config, log io.Writer) (*Summary, error) {
 	cfg = cfg.normalized()
 	cat, err := LoadCatalog(ctx, wd, cfg, log)
 	if err != nil {
@@ -39,7 +39,7 @@ func Run(ctx context.Context, st *store.Store, wd workdir.Dir, cfg Config, log i
 }
 
 // runCatalog is the stage after the test sets are indexed.
-func runCatalog(ctx context.Context, st *store.Store, wd workdir.Dir, cat *Catalog, cfg Config, log io.Writer) (map[string]int64, error) {
+func runCatalog(ctx context.Context, st *store.Store, wd workdir.Dir, cat *Catalog, cfg Config, log io.Writer) (*Summary, error) {
 	rep, err := scanStore(ctx, st, cat, cfg, log)
 	if err != nil {
 		return nil, err
@@ -55,7 +55,7 @@ func runCatalog(ctx context.Context, st *store.Store, wd workdir.Dir, cat *Catal
 		return nil, err
 	}
 	fmt.Fprint(log, sum.Text())
-	return sum.Counts(), nil
+	return &sum, nil
 }
 
 func (c Config) normalized() Config {

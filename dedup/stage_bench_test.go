@@ -84,20 +84,20 @@ func BenchmarkStage(b *testing.B) {
 			wd := workdir.Dir(b.TempDir())
 			b.ResetTimer()
 			cpu := cpuTime()
-			var counts map[string]int64
+			var sum *Summary
 			for i := 0; i < b.N; i++ {
 				var err error
-				if counts, err = runCatalog(context.Background(), st, wd, cat, cfg, io.Discard); err != nil {
+				if sum, err = runCatalog(context.Background(), st, wd, cat, cfg, io.Discard); err != nil {
 					b.Fatal(err)
 				}
 			}
 			b.StopTimer()
-			if counts["records"] != int64(n) {
-				b.Fatalf("searched %d records, want %d", counts["records"], n)
+			if sum.Records != int64(n) {
+				b.Fatalf("searched %d records, want %d", sum.Records, n)
 			}
 			reportRate(b, b.N*n, cpu, "records")
-			b.ReportMetric(float64(counts["dropped_testset"]), "testset-drops")
-			b.ReportMetric(float64(counts["dropped_repeat"]), "repeat-drops")
+			b.ReportMetric(float64(sum.DroppedTestSet), "testset-drops")
+			b.ReportMetric(float64(sum.DroppedRepeat), "repeat-drops")
 		})
 	}
 }

@@ -125,10 +125,15 @@ func (w *stageWorld) checkDrops(t *testing.T) {
 func TestStageRun(t *testing.T) {
 	w := newStageWorld(t)
 	var log bytes.Buffer
-	counts, err := Run(context.Background(), w.st, w.workdir, w.cfg, &log)
+	sum, err := Run(context.Background(), w.st, w.workdir, w.cfg, &log)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if sum.Records != 9 || sum.Dropped != 5 || sum.DroppedTestSet != 4 || sum.DroppedRepeat != 1 || len(sum.TestSets) != 2 {
+		t.Errorf("summary %+v, want 9 records, 5 dropped: 4 test-set copies, 1 repeat; 2 test sets", sum)
+	}
+	// The stage record shows the same numbers under these names.
+	counts := sum.Counts()
 	want := map[string]int64{
 		"records": 9, "dropped": 5, "dropped_testset": 4, "dropped_repeat": 1,
 		"testset_imagenet_images": 3, "testset_imagenet_matched": 2, "testset_imagenet_records": 3,
@@ -198,12 +203,12 @@ func TestStageSplitAll(t *testing.T) {
 	w := newStageWorld(t)
 	w.cfg.Split = "all"
 	w.wantDrop["d-cub-train4"] = "testset cub 002.B/"
-	counts, err := Run(context.Background(), w.st, w.workdir, w.cfg, io.Discard)
+	sum, err := Run(context.Background(), w.st, w.workdir, w.cfg, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if counts["testset_cub_images"] != 2 || counts["dropped"] != 6 {
-		t.Errorf("counts = %v, want 2 CUB images and 6 dropped", counts)
+	if cub := sum.TestSets[1]; cub.Name != "cub" || cub.Images != 2 || sum.Dropped != 6 {
+		t.Errorf("summary = %+v, want 2 CUB images and 6 dropped", sum)
 	}
 	w.checkDrops(t)
 }
@@ -217,12 +222,12 @@ func TestStageKeepRepeats(t *testing.T) {
 	}
 	w.cfg.KeepRepeats = true
 	delete(w.wantDrop, "h-repeat-of-e")
-	counts, err := Run(context.Background(), w.st, w.workdir, w.cfg, io.Discard)
+	sum, err := Run(context.Background(), w.st, w.workdir, w.cfg, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if counts["dropped_repeat"] != 0 || counts["dropped"] != 4 {
-		t.Errorf("counts = %v, want no repeats and 4 dropped", counts)
+	if sum.DroppedRepeat != 0 || sum.Dropped != 4 {
+		t.Errorf("summary = %+v, want no repeats and 4 dropped", sum)
 	}
 	w.checkDrops(t)
 }
@@ -235,12 +240,12 @@ func TestStageRepeatOfEarlierDrop(t *testing.T) {
 		t.Fatal(err)
 	}
 	delete(w.wantDrop, "h-repeat-of-e")
-	counts, err := Run(context.Background(), w.st, w.workdir, w.cfg, io.Discard)
+	sum, err := Run(context.Background(), w.st, w.workdir, w.cfg, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if counts["dropped_repeat"] != 0 {
-		t.Errorf("counts = %v, want no repeat drops", counts)
+	if sum.DroppedRepeat != 0 {
+		t.Errorf("summary = %+v, want no repeat drops", sum)
 	}
 	if stage, _, dropped, _ := w.st.Drop("e-other5"); !dropped || stage != "canonicalize" {
 		t.Errorf("e-other5: dropped %v by %q, want the canonicalize flag kept", dropped, stage)
@@ -276,12 +281,12 @@ func TestStageWithoutTestSets(t *testing.T) {
 	w := newStageWorld(t)
 	w.cfg.TestSets = nil
 	var log bytes.Buffer
-	counts, err := Run(context.Background(), w.st, w.workdir, w.cfg, &log)
+	sum, err := Run(context.Background(), w.st, w.workdir, w.cfg, &log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if counts["dropped"] != 2 || counts["dropped_repeat"] != 2 {
-		t.Errorf("counts = %v, want the 2 exact repeats dropped", counts)
+	if sum.Dropped != 2 || sum.DroppedRepeat != 2 {
+		t.Errorf("summary = %+v, want the 2 exact repeats dropped", sum)
 	}
 	if !strings.Contains(log.String(), "no --testset") {
 		t.Errorf("log does not say that no test set was given:\n%s", log.String())

@@ -141,6 +141,7 @@ type DedupScore struct {
 	Missed         int      `json:"missed"`
 	Recall         float64  `json:"recall"`
 	FalsePositives int      `json:"false_positives"` // dropped as test-set copies but not planted
+	Radius         int      `json:"radius"`          // the dedup stage's Hamming radius
 	Distances      []int    `json:"distances"`       // Hamming distance of every reported match
 	MissedIDs      []string `json:"missed_ids,omitempty"`
 }
@@ -167,13 +168,14 @@ func ScoreDedup(wd workdir.Dir, w *demo.World) (DedupScore, error) {
 		return DedupScore{}, fmt.Errorf("read dedup report: %w", err)
 	}
 	var doc struct {
+		Summary dedup.Summary       `json:"summary"`
 		Matches []dedup.RecordMatch `json:"matches"`
 	}
 	if err := json.Unmarshal(b, &doc); err != nil {
 		return DedupScore{}, fmt.Errorf("parse dedup report %s: %w", path, err)
 	}
 	matched := map[string]bool{}
-	var s DedupScore
+	s := DedupScore{Radius: doc.Summary.Radius}
 	for _, m := range doc.Matches {
 		matched[m.CrawlID] = true
 		s.Distances = append(s.Distances, m.Distance)

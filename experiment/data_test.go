@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"weaksup/dedup"
 	"weaksup/demo"
 	"weaksup/pipeline"
 	"weaksup/workdir"
@@ -47,6 +48,9 @@ func TestDataStagesOnQuickWorld(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("dedup: %+v", score)
+	if score.Radius != dedup.DefaultRadius {
+		t.Errorf("score radius %d, want the stage's %d", score.Radius, dedup.DefaultRadius)
+	}
 	if score.Planted < 5 {
 		t.Fatalf("only %d planted copies were crawled, want >= 5", score.Planted)
 	}

@@ -55,7 +55,7 @@ func writeDemoReport(workdir string, w *World, res *DemoResult) error {
 	if err != nil {
 		return err
 	}
-	if err := dedupHistogram(filepath.Join(plots, PlotDedup), res.Dedup.Distances, radiusOf(res)); err != nil {
+	if err := dedupHistogram(filepath.Join(plots, PlotDedup), res.Dedup.Distances, res.Dedup.Radius); err != nil {
 		return err
 	}
 	if err := demo.ContactSheet(w.World, filepath.Join(plots, PlotConcepts), min(8, len(w.Concepts)), 8); err != nil {
@@ -65,17 +65,6 @@ func writeDemoReport(workdir string, w *World, res *DemoResult) error {
 		return err
 	}
 	return atomicfile.WriteFile(filepath.Join(workdir, DemoReport), []byte(demoMarkdown(w, res)))
-}
-
-func radiusOf(res *DemoResult) int {
-	if r, ok := res.Stages["dedup"]["radius"]; ok {
-		return int(r)
-	}
-	m := 0
-	for _, d := range res.Dedup.Distances {
-		m = max(m, d)
-	}
-	return m
 }
 
 // dedupHistogram draws how many matched crawl images lie at each Hamming

@@ -90,15 +90,16 @@ func TestCrawlPartitions(t *testing.T) {
 	var ok, other int64
 	for _, part := range []string{"0/2", "1/2"} {
 		cfg.Partition = part
-		counts, err := Run(context.Background(), st, workdir.Dir(dir), cfg, nil)
+		stats, err := Run(context.Background(), st, workdir.Dir(dir), cfg, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if counts["ok"] == 0 || counts["ok"]+counts[SkipPartition] != 40 {
-			t.Errorf("partition %s: %v", part, counts)
+		n, skipped := stats.Outcomes[OutcomeOK], stats.Skipped[SkipPartition]
+		if n == 0 || n+skipped != 40 {
+			t.Errorf("partition %s: %v", part, stats.Counts())
 		}
-		ok += counts["ok"]
-		other += counts[SkipPartition]
+		ok += n
+		other += skipped
 	}
 	if ok != 40 || other != 40 || srv.totalHits() != 40 {
 		t.Errorf("ok %d, skipped %d, requests %d; want 40 each", ok, other, srv.totalHits())

@@ -64,11 +64,11 @@ type result struct {
 // Stage is the pipeline stage name of the crawl.
 const Stage = "ingest"
 
-// Run crawls cfg.Input into st and returns counts per outcome and skip
-// reason, plus records_read, requests, bytes_downloaded and bytes_stored.
-// It writes a stats JSON to <workdir>/ingest-stats/. When ctx ends, Run
-// stores what has been fetched and returns ctx's error; a rerun resumes.
-func Run(ctx context.Context, st *store.Store, wd workdir.Dir, cfg Config, log io.Writer) (map[string]int64, error) {
+// Run crawls cfg.Input into st and returns the run's statistics (also
+// written as JSON to <workdir>/ingest-stats/). When ctx ends, Run stores
+// what has been fetched and returns the statistics so far with ctx's error;
+// a rerun resumes.
+func Run(ctx context.Context, st *store.Store, wd workdir.Dir, cfg Config, log io.Writer) (*Stats, error) {
 	if log == nil {
 		log = io.Discard
 	}
@@ -139,20 +139,19 @@ func Run(ctx context.Context, st *store.Store, wd workdir.Dir, cfg Config, log i
 	}
 	bar.Finish()
 	stats.finish()
-	counts := stats.counts()
 	path, statsErr := stats.write(wd)
 	if statsErr == nil {
 		fmt.Fprintf(log, "ingest: %s; stats in %s\n", stats.summary(), path)
 	}
 	switch {
 	case writeErr != nil:
-		return counts, writeErr
+		return stats, writeErr
 	case readErr != nil:
-		return counts, readErr
+		return stats, readErr
 	case ctx.Err() != nil:
-		return counts, context.Cause(ctx)
+		return stats, context.Cause(ctx)
 	}
-	return counts, statsErr
+	return stats, statsErr
 }
 
 // readJobs reads the input and sends the records that need a fetch.

@@ -124,7 +124,7 @@ func TestCrawlFaults(t *testing.T) {
 
 	st := openStore(t, dir)
 	defer st.Close()
-	counts, err := Run(context.Background(), st, workdir.Dir(dir), testConfig(input), nil)
+	res, err := Run(context.Background(), st, workdir.Dir(dir), testConfig(input), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,6 +179,13 @@ func TestCrawlFaults(t *testing.T) {
 	if n := srv.count("/img/99.jpg"); n != 0 {
 		t.Errorf("repeated id was fetched %d times, want 0", n)
 	}
+	if res.RecordsRead != int64(len(recs)) || res.Outcomes[OutcomeOK] != 9 || res.Outcomes[OutcomeTimeout] != 2 ||
+		res.Skipped[SkipDuplicateID] != 1 || res.LineErrors[ReasonBadLine] != 1 || res.LineErrors[ReasonNoURL] != 1 {
+		t.Errorf("stats: %d records read, outcomes %v, skipped %v, line errors %v; want %d read, 9 ok, 2 timeouts, 1 duplicate id, 1 bad line, 1 without URL",
+			res.RecordsRead, res.Outcomes, res.Skipped, res.LineErrors, len(recs))
+	}
+	// The stage record shows them all under their names.
+	counts := res.Counts()
 	wantCounts := map[string]int64{"ok": 9, "duplicate_id": 1, "bad_line": 1, "no_url": 1, "records_read": int64(len(recs)), "timeout": 2}
 	for k, v := range wantCounts {
 		if counts[k] != v {
@@ -227,7 +234,7 @@ func TestCrawlResume(t *testing.T) {
 	}
 	wantSkipped := []int64{0, 2, 3}
 	for run := range 3 {
-		counts, err := Run(context.Background(), st, workdir.Dir(dir), cfg, nil)
+		stats, err := Run(context.Background(), st, workdir.Dir(dir), cfg, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -236,8 +243,8 @@ func TestCrawlResume(t *testing.T) {
 				t.Errorf("run %d: %s requested %d times in all, want %d", run+1, path, got, want)
 			}
 		}
-		if counts[SkipDone] != wantSkipped[run] {
-			t.Errorf("run %d: skipped %d, want %d", run+1, counts[SkipDone], wantSkipped[run])
+		if stats.Skipped[SkipDone] != wantSkipped[run] {
+			t.Errorf("run %d: skipped %d, want %d", run+1, stats.Skipped[SkipDone], wantSkipped[run])
 		}
 	}
 	if rec, _ := st.Record("busy"); rec.Outcome != "http_503" || rec.Attempts != 3 {
@@ -286,12 +293,12 @@ func TestCrawlPerHostLimit(t *testing.T) {
 	cfg.PerHost = 2
 	st := openStore(t, dir)
 	defer st.Close()
-	counts, err := Run(context.Background(), st, workdir.Dir(dir), cfg, nil)
+	stats, err := Run(context.Background(), st, workdir.Dir(dir), cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if counts["ok"] != 40 {
-		t.Errorf("ok %d, want 40: %v", counts["ok"], counts)
+	if stats.Outcomes[OutcomeOK] != 40 {
+		t.Errorf("ok %d, want 40: %v", stats.Outcomes[OutcomeOK], stats.Counts())
 	}
 	if srv.maxInFlight > 2 {
 		t.Errorf("%d requests in flight to one host, want <= 2", srv.maxInFlight)

@@ -23,7 +23,9 @@ const (
 )
 
 // Stats describes one ingest run; it is written as JSON to
-// <workdir>/ingest-stats/<start time>.json.
+// <workdir>/ingest-stats/<start time>.json, and the pipeline keeps it in
+// the stage record. Outcomes, LineErrors and Skipped are keyed by the
+// Outcome*, Reason* and Skip* names.
 type Stats struct {
 	mu sync.Mutex
 
@@ -147,8 +149,13 @@ func (s *Stats) finish() {
 	}
 }
 
-// counts flattens the stats for the pipeline's stage record.
-func (s *Stats) counts() map[string]int64 {
+// Counts flattens the stats for display: records_read, requests,
+// bytes_downloaded, bytes_stored, and the count of every outcome, line
+// error and skip reason under its name.
+func (s *Stats) Counts() map[string]int64 {
+	if s == nil {
+		return nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := map[string]int64{

@@ -28,7 +28,8 @@ type Record struct {
 	Config           json.RawMessage  `json:"config"`
 	ConfigHash       string           `json:"config_hash"`
 	InputFingerprint string           `json:"input_fingerprint"`
-	Counts           map[string]int64 `json:"counts,omitempty"`
+	Counts           map[string]int64 `json:"counts,omitempty"` // the stage's statistics, flattened for display
+	Stats            json.RawMessage  `json:"stats,omitempty"`  // the stage's Result as JSON
 	Started          time.Time        `json:"started"`
 	Finished         time.Time        `json:"finished,omitzero"`
 	Seconds          float64          `json:"seconds"`
@@ -50,6 +51,19 @@ func ReadRecord(wd workdir.Dir, stage string) (rec *Record, ok bool, err error) 
 		return nil, false, fmt.Errorf("parse stage record %s: %w", p, err)
 	}
 	return rec, true, nil
+}
+
+// DecodeStats decodes the stage's statistics into v (a pointer to the
+// stage's Result type); ok is false when the record has none (the stage
+// failed early, or an earlier release wrote the record).
+func (r *Record) DecodeStats(v any) (ok bool, err error) {
+	if len(r.Stats) == 0 {
+		return false, nil
+	}
+	if err := json.Unmarshal(r.Stats, v); err != nil {
+		return false, fmt.Errorf("decode statistics of stage %s: %w", r.Stage, err)
+	}
+	return true, nil
 }
 
 // writeRecord writes a stage record atomically (temp file, fsync, rename).

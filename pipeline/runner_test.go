@@ -27,21 +27,38 @@ type countingStages struct {
 func (c *countingStages) runner(wd workdir.Dir, log io.Writer) *Runner {
 	return &Runner{Workdir: wd, Log: log, Stages: []Stage{
 		{Name: "a", Config: c.cfgA, Fingerprint: func() (string, error) { return c.inputFP, nil },
-			Run: func(ctx context.Context, st *store.Store, wd workdir.Dir, log io.Writer) (map[string]int64, error) {
+			Run: func(ctx context.Context, st *store.Store, wd workdir.Dir, log io.Writer) (Result, error) {
 				c.runs["a"]++
 				c.workdirs = append(c.workdirs, wd)
-				return map[string]int64{"records": 3}, st.PutRecord(&store.Record{ID: fmt.Sprint(c.runs["a"]), Outcome: "ok"}, nil)
+				return &testStats{Records: 3}, st.PutRecord(&store.Record{ID: fmt.Sprint(c.runs["a"]), Outcome: "ok"}, nil)
 			}},
 		{Name: "b", Config: map[string]string{"k": "v"},
-			Run: func(ctx context.Context, st *store.Store, wd workdir.Dir, log io.Writer) (map[string]int64, error) {
+			Run: func(ctx context.Context, st *store.Store, wd workdir.Dir, log io.Writer) (Result, error) {
 				c.runs["b"]++
 				if c.failB {
-					return map[string]int64{"partial": 1}, errors.New("disk on fire")
+					return &testStats{Partial: 1}, errors.New("disk on fire")
 				}
 				n, err := st.Count()
-				return map[string]int64{"seen": int64(n)}, err
+				return &testStats{Seen: int64(n)}, err
 			}},
 	}}
+}
+
+// testStats is a stage's typed result.
+type testStats struct {
+	Records int64 `json:"records,omitempty"`
+	Seen    int64 `json:"seen,omitempty"`
+	Partial int64 `json:"partial,omitempty"`
+}
+
+func (s *testStats) Counts() map[string]int64 {
+	c := map[string]int64{}
+	for k, v := range map[string]int64{"records": s.Records, "seen": s.Seen, "partial": s.Partial} {
+		if v != 0 {
+			c[k] = v
+		}
+	}
+	return c
 }
 
 func statuses(t *testing.T, r *Runner) []string {
@@ -80,8 +97,13 @@ func TestRunSkipsUpToDateAndDetectsStaleness(t *testing.T) {
 		t.Errorf("log does not say the stage was skipped:\n%s", log.String())
 	}
 	rec, ok, err := ReadRecord(dir, "b")
-	if err != nil || !ok || rec.Status != StatusDone || rec.Counts["seen"] != 1 {
+	if err != nil || !ok || rec.Status != StatusDone || !reflect.DeepEqual(rec.Counts, map[string]int64{"seen": 1}) {
 		t.Errorf("record b = %+v, %v, %v; want done with seen=1", rec, ok, err)
+	}
+	// The record keeps the typed statistics too.
+	var stats testStats
+	if ok, err := rec.DecodeStats(&stats); !ok || err != nil || stats != (testStats{Seen: 1}) {
+		t.Errorf("record b statistics = %+v, %v, %v; want Seen 1", stats, ok, err)
 	}
 
 	// Changed external input: a is stale, and so is b downstream once a reruns.

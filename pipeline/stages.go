@@ -69,10 +69,19 @@ func (c *Config) parts() []part {
 	}
 }
 
-// stageFunc adapts a stage package's Run to the Stage signature.
-func stageFunc[C any](run func(context.Context, *store.Store, workdir.Dir, C, io.Writer) (map[string]int64, error), cfg C) func(context.Context, *store.Store, workdir.Dir, io.Writer) (map[string]int64, error) {
-	return func(ctx context.Context, st *store.Store, wd workdir.Dir, log io.Writer) (map[string]int64, error) {
-		return run(ctx, st, wd, cfg, log)
+// stageFunc adapts a stage package's Run, which returns a pointer to its
+// statistics (nil when it failed before it had any), to the Stage
+// signature.
+func stageFunc[C, S any, R interface {
+	*S
+	Result
+}](run func(context.Context, *store.Store, workdir.Dir, C, io.Writer) (R, error), cfg C) func(context.Context, *store.Store, workdir.Dir, io.Writer) (Result, error) {
+	return func(ctx context.Context, st *store.Store, wd workdir.Dir, log io.Writer) (Result, error) {
+		res, err := run(ctx, st, wd, cfg, log)
+		if res == nil {
+			return nil, err // not a non-nil Result holding a nil pointer
+		}
+		return res, err
 	}
 }
 

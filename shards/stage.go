@@ -37,11 +37,34 @@ type survivor struct {
 // Stage is the pipeline stage name.
 const Stage = "shards"
 
+// Stats is what a shards run wrote. The pipeline keeps it in the stage
+// record.
+type Stats struct {
+	TrainRows   int64 `json:"train_rows"`
+	TrainShards int64 `json:"train_shards"`
+	ValRows     int64 `json:"val_rows"`
+	ValShards   int64 `json:"val_shards"`
+	Bytes       int64 `json:"bytes"`   // shard files, both splits
+	Skipped     int64 `json:"skipped"` // labelled records that are not ok or have no image
+}
+
+// Counts flattens the stats for display, under their JSON names.
+func (s *Stats) Counts() map[string]int64 {
+	if s == nil {
+		return nil
+	}
+	return map[string]int64{
+		"train_rows": s.TrainRows, "train_shards": s.TrainShards,
+		"val_rows": s.ValRows, "val_shards": s.ValShards,
+		"bytes": s.Bytes, "skipped": s.Skipped,
+	}
+}
+
 // Run is the shards stage: every surviving labelled record of the working
 // store (Outcome ok, labels in the vocabulary, no drop flag) goes into a
 // shard of the train or val split, in a seeded random order. The new shard
 // directory is built beside the output and swapped in when complete.
-func Run(ctx context.Context, st *store.Store, wd workdir.Dir, cfg Config, log io.Writer) (map[string]int64, error) {
+func Run(ctx context.Context, st *store.Store, wd workdir.Dir, cfg Config, log io.Writer) (*Stats, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
@@ -72,7 +95,7 @@ func Run(ctx context.Context, st *store.Store, wd workdir.Dir, cfg Config, log i
 	for _, e := range vocab.Entries {
 		m.Tags = append(m.Tags, e.Tag)
 	}
-	counts := map[string]int64{}
+	stats := new(Stats)
 	bar := progress.New(log, int64(len(train)+len(val)), Stage)
 	for _, sp := range []struct {
 		name string
@@ -84,10 +107,13 @@ func Run(ctx context.Context, st *store.Store, wd workdir.Dir, cfg Config, log i
 			return nil, err
 		}
 		m.Splits[sp.name] = s
-		counts[sp.name+"_rows"] = int64(s.Rows)
-		counts[sp.name+"_shards"] = int64(len(s.Shards))
-		counts["bytes"] += s.Bytes
-		counts["skipped"] += skipped
+		rows, shards := &stats.TrainRows, &stats.TrainShards
+		if sp.name == SplitVal {
+			rows, shards = &stats.ValRows, &stats.ValShards
+		}
+		*rows, *shards = int64(s.Rows), int64(len(s.Shards))
+		stats.Bytes += s.Bytes
+		stats.Skipped += skipped
 	}
 	bar.Finish()
 	if err := writeManifest(tmp, m); err != nil {
@@ -101,7 +127,7 @@ func Run(ctx context.Context, st *store.Store, wd workdir.Dir, cfg Config, log i
 	if err := swapDir(tmp, out); err != nil {
 		return nil, err
 	}
-	return counts, nil
+	return stats, nil
 }
 
 // survivors lists the records that go into shards, split into train and val

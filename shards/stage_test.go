@@ -78,7 +78,7 @@ func TestStageStoreToLoader(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.ShardMB = 1
 	cfg.ValFraction = 0.1
-	counts, err := Run(context.Background(), st, wd, cfg, io.Discard)
+	stats, err := Run(context.Background(), st, wd, cfg, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,8 +95,8 @@ func TestStageStoreToLoader(t *testing.T) {
 	if va.Rows < 0 || va.Rows > 62 || va.Rows == 0 {
 		t.Errorf("val rows = %d, want about 30", va.Rows)
 	}
-	if counts["train_rows"] != int64(tr.Rows) || counts["skipped"] != 1 {
-		t.Errorf("counts = %v, want train_rows %d and 1 skipped (the failed fetch)", counts, tr.Rows)
+	if stats.TrainRows != int64(tr.Rows) || stats.ValRows != int64(va.Rows) || stats.TrainShards != int64(len(tr.Shards)) || stats.Skipped != 1 {
+		t.Errorf("stats = %+v, want the manifest's rows and shards (train %d/%d, val %d) and 1 skipped (the failed fetch)", stats, tr.Rows, len(tr.Shards), va.Rows)
 	}
 	if len(tr.Shards) < 2 {
 		t.Errorf("%d train shards, want several at 1 MiB each", len(tr.Shards))

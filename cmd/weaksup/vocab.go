@@ -73,34 +73,42 @@ func (c *VocabCommand) show(args []string) error {
 	if err != nil {
 		return err
 	}
-	var counts map[string]int64
+	var stats *canonicalize.Stats
 	if *file == "" {
 		rec, ok, err := pipeline.ReadRecord(*wd, canonicalize.Stage)
 		if err != nil {
 			return err
 		}
 		if ok {
-			counts = rec.Counts
+			stats = new(canonicalize.Stats)
+			if ok, err := rec.DecodeStats(stats); err != nil || !ok {
+				stats = nil
+			}
 		}
 	}
-	return printVocab(os.Stdout, path, v, counts, *top)
+	return printVocab(os.Stdout, path, v, stats, *top)
 }
 
-func printVocab(w io.Writer, path string, v *canonicalize.Vocabulary, counts map[string]int64, top int) error {
+// unmappedOrder is the order in which vocab show lists why hashtags are
+// unmapped: the common reasons first.
+var unmappedOrder = []canonicalize.Reason{canonicalize.ReasonUnknown, canonicalize.ReasonNotNoun, canonicalize.ReasonAmbiguous,
+	canonicalize.ReasonTooShort, canonicalize.ReasonTooLong, canonicalize.ReasonEmpty}
+
+func printVocab(w io.Writer, path string, v *canonicalize.Vocabulary, stats *canonicalize.Stats, top int) error {
 	var labels, members int64
 	for _, e := range v.Entries {
 		labels += e.Count
 		members += int64(len(e.Members))
 	}
 	fmt.Fprintf(w, "vocabulary  %s\n  tags      %d\n  hashtags  %d member forms\n  hash      %s\n  labels    %d (image-tag pairs)\n", path, v.Len(), members, v.Hash(), labels)
-	if counts != nil && counts["records"] > 0 {
-		r := counts["records"]
-		fmt.Fprintf(w, "  records   %d: %d labelled (%.1f%%), %d dropped (%s)\n", r, counts["labelled"], pct(counts["labelled"], r), counts["dropped"], canonicalize.DropNoVocabTag)
-		if h := counts["hashtags"]; h > 0 {
-			fmt.Fprintf(w, "  hashtags  %d distinct: %d mapped to WordNet nouns (%.1f%%)", h, counts["mapped"], pct(counts["mapped"], h))
+	if stats != nil && stats.Records > 0 {
+		r := stats.Records
+		fmt.Fprintf(w, "  records   %d: %d labelled (%.1f%%), %d dropped (%s)\n", r, stats.Labelled, pct(stats.Labelled, r), stats.Dropped, canonicalize.DropNoVocabTag)
+		if h := stats.Hashtags; h > 0 {
+			fmt.Fprintf(w, "  hashtags  %d distinct: %d mapped to WordNet nouns (%.1f%%)", h, stats.Mapped, pct(stats.Mapped, h))
 			var reasons []string
-			for _, r := range []canonicalize.Reason{canonicalize.ReasonUnknown, canonicalize.ReasonNotNoun, canonicalize.ReasonAmbiguous, canonicalize.ReasonTooShort, canonicalize.ReasonTooLong, canonicalize.ReasonEmpty} {
-				if n := counts["unmapped_"+string(r)]; n > 0 {
+			for _, r := range unmappedOrder {
+				if n := stats.Unmapped[r]; n > 0 {
 					reasons = append(reasons, fmt.Sprintf("%d %s", n, r))
 				}
 			}
