@@ -5,13 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"time"
 
 	"weaksup/atomicfile"
 	"weaksup/dedup"
@@ -107,30 +107,23 @@ func writeCrawlKeepingTime(w *demo.World, baseURL string) (string, error) {
 	return out, nil
 }
 
-// PipelineConfig returns the pipeline configuration the demo runs: the
-// flags a user would pass to `weaksup pipeline run`, plus extra ones.
-func PipelineConfig(w *World, extra ...string) (*pipeline.Config, error) {
-	args := []string{
-		"--input", w.CrawlFile,
-		"--allow-private",
-		"--per-host", "64", // every demo URL is on one loopback host
-		"--contact", "weaksup-demo@localhost",
-		"--min-side", "16",
-		"--image-size", "none",
-		"--backoff", "50ms",
-		"--backoff-max", "2s",
-		"--fetch-timeout", "5s",
-		"--testset", "target=" + filepath.Join(w.Dir, demo.TargetDir, "val") + ":imagenet",
-	}
-	args = append(args, extra...)
-	cfg := new(pipeline.Config)
-	fs := flag.NewFlagSet("demo pipeline", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	cfg.RegisterFlags(fs)
-	if err := fs.Parse(args); err != nil {
-		return nil, fmt.Errorf("configure demo pipeline with %q: %w", args, err)
-	}
-	return cfg, nil
+// PipelineConfig returns the pipeline configuration the demo runs: every
+// stage's defaults, with ingest set for one loopback host that fails on
+// purpose and dedup set to keep the target task's val images out.
+func PipelineConfig(w *World) pipeline.Config {
+	cfg := pipeline.DefaultConfig()
+	in := &cfg.Ingest
+	in.Input = w.CrawlFile
+	in.AllowPrivate = true
+	in.PerHost = 64 // every demo URL is on one loopback host
+	in.Contact = "weaksup-demo@localhost"
+	in.MinSide = 16
+	in.ImageSize = 0 // keep the generated images as they are
+	in.BackoffBase = 50 * time.Millisecond
+	in.BackoffMax = 2 * time.Second
+	in.FetchTimeout = 5 * time.Second
+	cfg.Dedup.TestSets = []dedup.Spec{{Name: "target", Path: filepath.Join(w.Dir, demo.TargetDir, "val"), Format: dedup.FormatImageNet}}
+	return cfg
 }
 
 // DedupScore compares the dedup report with the planted duplicates.

@@ -29,12 +29,10 @@ type DemoConfig struct {
 	FinetuneLR     float64 `json:"finetune_lr"`
 	// CropScale is the smallest area of the random training crop in full
 	// fine-tuning: at 32 px the ImageNet recipe's 0.08 leaves too little.
-	CropScale   float64 `json:"crop_scale"`
-	ProbeEpochs int     `json:"probe_epochs"`
-	Threads     int     `json:"threads"`
-	// PipelineFlags are extra `pipeline run` flags (e.g. --vocab-size).
-	PipelineFlags []string  `json:"pipeline_flags,omitempty"`
-	Log           io.Writer `json:"-"`
+	CropScale   float64   `json:"crop_scale"`
+	ProbeEpochs int       `json:"probe_epochs"`
+	Threads     int       `json:"threads"`
+	Log         io.Writer `json:"-"`
 }
 
 // QuickDemo is `weaksup demo --quick`: every stage on tiny sizes, well
@@ -160,10 +158,7 @@ func PrepareDemoData(ctx context.Context, c DemoConfig) (shardsDir, target strin
 }
 
 func runDemoPipeline(ctx context.Context, c DemoConfig, w *World, res *DemoResult, log io.Writer) error {
-	cfg, err := PipelineConfig(w, c.PipelineFlags...)
-	if err != nil {
-		return err
-	}
+	cfg := PipelineConfig(w)
 	r := &pipeline.Runner{Workdir: workdir.Dir(c.Workdir), Stages: cfg.Stages(), Log: log}
 	if err := r.Run(ctx, "all"); err != nil {
 		return err
