@@ -12,7 +12,6 @@ import (
 	"weaksup/canonicalize"
 	"weaksup/pipeline"
 	"weaksup/store"
-	"weaksup/wordnet"
 )
 
 // VocabCommand is the `weaksup vocab` command: show or build the hashtag
@@ -121,11 +120,7 @@ func printVocab(w io.Writer, path string, v *canonicalize.Vocabulary, stats *can
 	if top <= 0 || v.Len() == 0 {
 		return nil
 	}
-	entries := append([]canonicalize.Entry(nil), v.Entries...)
-	sortEntries(entries)
-	if len(entries) > top {
-		entries = entries[:top]
-	}
+	entries := v.Top(top)
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tTAG\tWNID\tIMAGES\tMEMBERS")
@@ -137,15 +132,6 @@ func printVocab(w io.Writer, path string, v *canonicalize.Vocabulary, stats *can
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\n", e.ID, e.Tag, e.WNID, e.Count, m)
 	}
 	return tw.Flush()
-}
-
-// sortEntries orders entries by images, most first, then id.
-func sortEntries(es []canonicalize.Entry) {
-	for i := 1; i < len(es); i++ {
-		for j := i; j > 0 && (es[j].Count > es[j-1].Count || es[j].Count == es[j-1].Count && es[j].ID < es[j-1].ID); j-- {
-			es[j], es[j-1] = es[j-1], es[j]
-		}
-	}
 }
 
 func pct(a, b int64) float64 {
@@ -182,24 +168,17 @@ func (c *VocabCommand) build(ctx context.Context, args []string) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	policy, _ := canonicalize.ParsePolicy(cfg.SensePolicy)
-	db, err := wordnet.Load(cfg.WordNetDir)
+	m, err := cfg.Mapper()
 	if err != nil {
-		return fmt.Errorf("load wordnet (flag --wordnet-dir): %w", err)
+		return err
 	}
-	m := canonicalize.NewMapper(db, policy)
 	counter := canonicalize.NewCounter(m)
 	if *wd != "" {
 		st, err := store.Open(wd.Store())
 		if err != nil {
 			return fmt.Errorf("open the store of %s (flag --workdir): %w", *wd, err)
 		}
-		err = st.Records(func(r *store.Record) error {
-			if r.OK() {
-				counter.Add(r.RawTags)
-			}
-			return ctx.Err()
-		})
+		counter, err = canonicalize.CountRecords(ctx, st, m, os.Stderr)
 		if cerr := st.Close(); err == nil {
 			err = cerr
 		}
