@@ -38,8 +38,7 @@ func TestDedupCheck(t *testing.T) {
 		filepath.Join(dir, "query", "same.jpg"), filepath.Join(dir, "query", "other.jpg")}
 	for run := range 2 { // the second run reads the cached hashes
 		var stdout, stderr bytes.Buffer
-		c := &DedupCommand{stdout: &stdout, stderr: &stderr}
-		if err := c.Run(context.Background(), args); err != nil {
+		if err := new(DedupCommand).Run(context.Background(), Env{Stdout: &stdout, Stderr: &stderr}, args); err != nil {
 			t.Fatalf("run %d: %v\n%s", run, err, stderr.String())
 		}
 		out := stdout.String()
@@ -67,7 +66,7 @@ func TestDedupCheckUsage(t *testing.T) {
 		{[]string{"check", "--testset", "nonsense"}, "NAME=PATH"},
 	} {
 		var stdout, stderr bytes.Buffer
-		err := (&DedupCommand{stdout: &stdout, stderr: &stderr}).Run(context.Background(), tc.args)
+		err := new(DedupCommand).Run(context.Background(), Env{Stdout: &stdout, Stderr: &stderr}, tc.args)
 		if !errors.Is(err, errUsage) {
 			t.Errorf("%q: error %v, want a usage error", tc.args, err)
 		}
@@ -76,7 +75,7 @@ func TestDedupCheckUsage(t *testing.T) {
 		}
 	}
 	var stdout, stderr bytes.Buffer
-	err := (&DedupCommand{stdout: &stdout, stderr: &stderr}).Run(context.Background(),
+	err := new(DedupCommand).Run(context.Background(), Env{Stdout: &stdout, Stderr: &stderr},
 		[]string{"check", "--workdir", filepath.Join(dir, "w"), "--testset", "v=" + filepath.Join(dir, "val"), filepath.Join(dir, "missing.jpg")})
 	if err == nil || errors.Is(err, errUsage) || !strings.Contains(stdout.String(), "missing.jpg") {
 		t.Errorf("missing image: error %v, output %q; want a failure naming the file", err, stdout.String())

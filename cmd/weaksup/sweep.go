@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"weaksup/experiment"
@@ -44,12 +43,12 @@ func (f *sweepFlags) register(fs *flag.FlagSet, name string) {
 
 // sweep builds the shared part of an experiment, preparing the demo data
 // when --demo is given.
-func (f *sweepFlags) sweep(ctx context.Context, name string) (*experiment.Sweep, error) {
+func (f *sweepFlags) sweep(ctx context.Context, env Env, name string) (*experiment.Sweep, error) {
 	var err error
 	if f.workdir, err = filepath.Abs(f.workdir); err != nil {
 		return nil, fmt.Errorf("flag --workdir: %w", err)
 	}
-	s := &experiment.Sweep{Name: name, Workdir: f.workdir, Log: os.Stderr}
+	s := &experiment.Sweep{Name: name, Workdir: f.workdir, Log: env.Stderr}
 	pc := train.DefaultPretrainConfig()
 	pc.Arch, pc.Batch, pc.ImageSize, pc.Seed, pc.Steps = f.arch, f.batch, f.imageSize, f.seed, f.steps
 	pc.WarmupEpochs, pc.EvalEvery = 0.5, -1
@@ -64,7 +63,7 @@ func (f *sweepFlags) sweep(ctx context.Context, name string) (*experiment.Sweep,
 		if pc.Steps == 0 {
 			pc.Steps = dc.PretrainSteps
 		}
-		dc.Log = os.Stderr
+		dc.Log = env.Stderr
 		shardsDir, target, err := experiment.PrepareDemoData(ctx, dc)
 		if err != nil {
 			return nil, err
@@ -82,7 +81,7 @@ func (f *sweepFlags) sweep(ctx context.Context, name string) (*experiment.Sweep,
 	return s, nil
 }
 
-func (f *sweepFlags) done(name string) {
+func (f *sweepFlags) done(env Env, name string) {
 	abs, _ := filepath.Abs(f.workdir)
-	fmt.Printf("table: %s\nplot:  %s\n", filepath.Join(abs, name+".md"), filepath.Join(abs, "plots", name+".png"))
+	fmt.Fprintf(env.Stdout, "table: %s\nplot:  %s\n", filepath.Join(abs, name+".md"), filepath.Join(abs, "plots", name+".png"))
 }

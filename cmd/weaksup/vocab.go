@@ -39,19 +39,19 @@ Examples:
   weaksup vocab build --workdir work --vocab-size 1000 --min-count 5 --out vocab-1k.tsv`
 
 // Run dispatches to show or build.
-func (c *VocabCommand) Run(ctx context.Context, args []string) error {
+func (c *VocabCommand) Run(ctx context.Context, env Env, args []string) error {
 	sub := "show"
 	if len(args) > 0 && (args[0] == "show" || args[0] == "build") {
 		sub, args = args[0], args[1:]
 	}
 	if sub == "build" {
-		return c.build(ctx, args)
+		return c.build(ctx, env, args)
 	}
-	return c.show(args)
+	return c.show(env, args)
 }
 
-func (c *VocabCommand) show(args []string) error {
-	fs := newFlagSet("vocab", "vocab [show|build] [flags]", vocabHelp)
+func (c *VocabCommand) show(env Env, args []string) error {
+	fs := env.flagSet("vocab", "vocab [show|build] [flags]", vocabHelp)
 	wd := workdirFlag(fs, "work", "working directory whose vocab.tsv (and canonicalize stage record) to show")
 	file := fs.String("file", "", "vocabulary file to show instead of the working directory's")
 	top := fs.Int("top", 20, "tags to list, most images first")
@@ -85,7 +85,7 @@ func (c *VocabCommand) show(args []string) error {
 			}
 		}
 	}
-	return printVocab(os.Stdout, path, v, stats, *top)
+	return printVocab(env.Stdout, path, v, stats, *top)
 }
 
 // unmappedOrder is the order in which vocab show lists why hashtags are
@@ -141,8 +141,8 @@ func pct(a, b int64) float64 {
 	return 100 * float64(a) / float64(b)
 }
 
-func (c *VocabCommand) build(ctx context.Context, args []string) error {
-	fs := newFlagSet("vocab build", "vocab build --out FILE (--imagenet1k | --workdir DIR) [flags]", vocabHelp)
+func (c *VocabCommand) build(ctx context.Context, env Env, args []string) error {
+	fs := env.flagSet("vocab build", "vocab build --out FILE (--imagenet1k | --workdir DIR) [flags]", vocabHelp)
 	out := fs.String("out", "vocab.tsv", "vocabulary file to write")
 	in1k := fs.Bool("imagenet1k", false, "the 1,000 ImageNet-1k synsets, ids in class order, every hashtag form of each as members")
 	wnids := fs.String("wnids", "", "with --imagenet1k: a wnid list (one a line) instead of the embedded ImageNet-1k list")
@@ -178,7 +178,7 @@ func (c *VocabCommand) build(ctx context.Context, args []string) error {
 		if err != nil {
 			return fmt.Errorf("open the store of %s (flag --workdir): %w", *wd, err)
 		}
-		counter, err = canonicalize.CountRecords(ctx, st, m, os.Stderr)
+		counter, err = canonicalize.CountRecords(ctx, st, m, env.Stderr)
 		if cerr := st.Close(); err == nil {
 			err = cerr
 		}
@@ -193,5 +193,5 @@ func (c *VocabCommand) build(ctx context.Context, args []string) error {
 	if err := v.WriteFile(*out); err != nil {
 		return err
 	}
-	return printVocab(os.Stdout, *out, v, nil, 10)
+	return printVocab(env.Stdout, *out, v, nil, 10)
 }
