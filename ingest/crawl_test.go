@@ -26,6 +26,8 @@ func testConfig(input string) Config {
 	c.ConnectTimeout = time.Second
 	c.HeaderTimeout = 500 * time.Millisecond // well above /slow-ok on a busy machine
 	c.FetchTimeout = time.Second
+	c.SpeedLimit = 1000
+	c.SpeedTime = 300 * time.Millisecond
 	c.MaxBodyBytes = 100 << 10
 	c.Retries = 2
 	c.BackoffBase = 5 * time.Millisecond
@@ -69,7 +71,7 @@ func openStore(t testing.TB, workdir string) *store.Store {
 
 // faultCases maps a server path to the outcome and request count it must
 // end with under testConfig (Retries 2: three requests for a transient
-// failure).
+// failure, two for one that timed out).
 var faultCases = []struct {
 	path     string
 	outcome  string
@@ -87,8 +89,10 @@ var faultCases = []struct {
 	{"/404", "http_404", 1},
 	{"/410", "http_410", 1},
 	{"/403", "http_403", 1},
-	{"/slow-header", "timeout", 3},
-	{"/slow-body", "timeout", 3},
+	{"/slow-header", "timeout", 2},
+	{"/steady-long", "timeout", 2},
+	{"/slow-body", "too_slow", 2},
+	{"/drip", "too_slow", 2},
 	{"/429-long", "http_429", 1},
 	{"/503", "http_503", 3},
 	{"/truncated", "truncated", 3},
@@ -178,7 +182,7 @@ func TestCrawlFaults(t *testing.T) {
 	if n := srv.count("/img/99.jpg"); n != 0 {
 		t.Errorf("repeated id was fetched %d times, want 0", n)
 	}
-	wantCounts := map[string]int64{"ok": 9, "duplicate_id": 1, "bad_line": 1, "no_url": 1, "records_read": int64(len(recs)), "timeout": 2}
+	wantCounts := map[string]int64{"ok": 9, "duplicate_id": 1, "bad_line": 1, "no_url": 1, "records_read": int64(len(recs)), "timeout": 2, "too_slow": 2}
 	for k, v := range wantCounts {
 		if counts[k] != v {
 			t.Errorf("counts[%q] = %d, want %d (all: %v)", k, counts[k], v, counts)
@@ -205,7 +209,8 @@ func TestCrawlFaults(t *testing.T) {
 }
 
 // TestCrawlResume reruns a crawl: finished and permanently failed records
-// are not fetched again, transient failures are, until MaxAttempts.
+// are not fetched again, transient failures are, until MaxAttempts; a
+// drip-fed download is tried twice per run whatever Retries says.
 func TestCrawlResume(t *testing.T) {
 	srv := newFaultServer(t)
 	dir := t.TempDir()
@@ -213,19 +218,21 @@ func TestCrawlResume(t *testing.T) {
 		{"id": "ok", "url": srv.URL + "/img/1.jpg"},
 		{"id": "gone", "url": srv.URL + "/404"},
 		{"id": "busy", "url": srv.URL + "/503"},
+		{"id": "slow", "url": srv.URL + "/drip"},
 	})
 	cfg := testConfig(input)
-	cfg.Retries = 1     // two requests per run
-	cfg.MaxAttempts = 3 // two runs: 2 + 1
+	cfg.Retries = 3     // four requests per run, two for a timeout
+	cfg.MaxAttempts = 5 // two runs: 4 + 1, or 2 + 2 + 1
 	st := openStore(t, dir)
 	defer st.Close()
 	wantHits := []map[string]int{
-		{"/img/1.jpg": 1, "/404": 1, "/503": 2},
-		{"/img/1.jpg": 1, "/404": 1, "/503": 3},
-		{"/img/1.jpg": 1, "/404": 1, "/503": 3},
+		{"/img/1.jpg": 1, "/404": 1, "/503": 4, "/drip": 2},
+		{"/img/1.jpg": 1, "/404": 1, "/503": 5, "/drip": 4},
+		{"/img/1.jpg": 1, "/404": 1, "/503": 5, "/drip": 5},
+		{"/img/1.jpg": 1, "/404": 1, "/503": 5, "/drip": 5},
 	}
-	wantSkipped := []int64{0, 2, 3}
-	for run := range 3 {
+	wantSkipped := []int64{0, 2, 3, 4}
+	for run := range 4 {
 		counts, err := Run(context.Background(), st, dir, cfg, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -239,8 +246,11 @@ func TestCrawlResume(t *testing.T) {
 			t.Errorf("run %d: skipped %d, want %d", run+1, counts[SkipDone], wantSkipped[run])
 		}
 	}
-	if rec, _ := st.Record("busy"); rec.Outcome != "http_503" || rec.Attempts != 3 {
-		t.Errorf("busy: %s after %d requests, want http_503 after 3", rec.Outcome, rec.Attempts)
+	if rec, _ := st.Record("busy"); rec.Outcome != "http_503" || rec.Attempts != 5 {
+		t.Errorf("busy: %s after %d requests, want http_503 after 5", rec.Outcome, rec.Attempts)
+	}
+	if rec, _ := st.Record("slow"); rec.Outcome != OutcomeTooSlow || rec.Attempts != 5 {
+		t.Errorf("slow: %s after %d requests, want too_slow after 5", rec.Outcome, rec.Attempts)
 	}
 }
 
