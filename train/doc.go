@@ -32,7 +32,9 @@
 // A new block design is a type with a forward method and a constructor
 // that registers its tensors in torchvision's order (blocks.go), plus a
 // row in the designs table; makeStage and the shortcut rule stay as they
-// are.
+// are. A basic block (two 3x3 convs, CIFAR ResNet-n) is such a type, with
+// an Arch whose blocks expand by 1 instead of 4; a plain net is a design
+// whose blocks leave out the add of the shortcut.
 //
 // A step, in the order the loop runs it:
 //
