@@ -30,6 +30,10 @@ func TestConfigFlags(t *testing.T) {
 		{[]string{"--input", "x", "--quality", "0"}, nil, "--quality"},
 		{[]string{"--input", "x", "--concurrency", "0"}, nil, "--concurrency"},
 		{[]string{"--input", "x", "--ingest-partition", "2/2"}, nil, "--ingest-partition"},
+		{[]string{"--input", "x"}, func(c Config) bool { return c.SpeedLimit == 1000 && c.SpeedTime == 5*time.Second }, ""},
+		{[]string{"--input", "x", "--speed-limit", "-1"}, nil, "--speed-limit"},
+		{[]string{"--input", "x", "--speed-time", "0s"}, nil, "--speed-time"},
+		{[]string{"--input", "x", "--speed-limit", "0", "--speed-time", "0s"}, func(c Config) bool { return c.SpeedLimit == 0 }, ""},
 		{[]string{"--input", "x", "--ingest-partition", "1/4"}, func(c Config) bool { i, n, _ := c.partition(); return i == 1 && n == 4 }, ""},
 	}
 	for _, tt := range tests {
