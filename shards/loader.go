@@ -337,13 +337,21 @@ func (l *Loader) Position() Position { return l.pos }
 
 // Next returns the next batch. At the end of the last of cfg.Epochs epochs
 // it returns io.EOF. A decode or read error is returned once and ends the
-// loader; it names the item.
+// loader; it names the item. Once ctx is done, Next returns ctx.Err()
+// without taking a batch, even when one is ready, and the loader stays
+// where it was.
 func (l *Loader) Next(ctx context.Context) (*Batch, error) {
 	if l.err != nil {
 		return nil, l.err
 	}
 	if l.done {
 		return nil, io.EOF
+	}
+	// A select with a ready batch and a done context picks either at
+	// random, so cancellation is checked first: a caller that cancels
+	// must not get batches (or io.EOF, "all done") afterwards.
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	var b *Batch
 	select {

@@ -305,3 +305,39 @@ func TestLoaderEvictsShardsSafely(t *testing.T) {
 		}
 	}
 }
+
+// TestLoaderStopsOnCancelledContext asks a loader whose next batches are
+// decoded and waiting for batches with a cancelled context: every call
+// must report the cancellation, and the loader must continue from the
+// same place afterwards.
+func TestLoaderStopsOnCancelledContext(t *testing.T) {
+	rows := testRows(t, 40, 4, 16)
+	dir := writeTestDir(t, rows, 40, 4)
+	l, err := OpenLoader(dir, LoaderConfig{Batch: 4, ImageSize: 8, NoShuffle: true, Epochs: 1, Workers: 2, Prefetch: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	first, err := l.Next(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	first.Release()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for i := range 50 {
+		if b, err := l.Next(ctx); !errors.Is(err, context.Canceled) {
+			t.Fatalf("call %d with a cancelled context: got batch %v, error %v; want context.Canceled", i, b != nil, err)
+		}
+	}
+	if got, want := l.Position().Consumed, 4; got != want {
+		t.Errorf("position after the cancelled calls: %d consumed, want %d", got, want)
+	}
+	s, err := drain(t, l, -1)
+	if !errors.Is(err, io.EOF) {
+		t.Fatalf("Next = %v, want io.EOF", err)
+	}
+	if len(s.items) != 36 || s.items[0] != 4 {
+		t.Errorf("after the cancelled calls: %d items from item %v, want the remaining 36 from item 4", len(s.items), s.items[:min(1, len(s.items))])
+	}
+}
