@@ -4,29 +4,21 @@ import (
 	"bytes"
 	"fmt"
 	"image"
-	"image/jpeg"
+
+	"weaksup/internal/jpegturbo"
 )
 
-// decodeStd decodes with the standard library: any registered format.
-func decodeStd(data []byte) (img image.Image, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("decode image: %v", r)
-		}
-	}()
-	if isJPEG(data) {
-		img, err = jpeg.Decode(bytes.NewReader(data))
-	} else {
-		img, _, err = image.Decode(bytes.NewReader(data))
-	}
-	if err != nil {
-		return nil, fmt.Errorf("decode image: %w", err)
-	}
-	return img, nil
-}
+// decoder decodes images for one worker: JPEGs through jpegturbo, scaled
+// down in the DCT when the crop still keeps the output size (with -tags
+// libjpeg), every other format with image.Decode. Not safe for concurrent
+// use; an image it returns is valid until its next decode.
+type decoder struct{ jpeg jpegturbo.Decoder }
 
-// sizeStd reads the image dimensions from its header.
-func sizeStd(data []byte) (w, h int, err error) {
+// size returns the image dimensions from its header.
+func (d *decoder) size(data []byte) (w, h int, err error) {
+	if jpegturbo.IsJPEG(data) {
+		return d.jpeg.Size(data)
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("decode image header: %v", r)
@@ -39,14 +31,22 @@ func sizeStd(data []byte) (w, h int, err error) {
 	return cfg.Width, cfg.Height, nil
 }
 
-func isJPEG(data []byte) bool { return len(data) >= 2 && data[0] == 0xff && data[1] == 0xd8 }
-
-// reduction picks the JPEG DCT scaling denominator (1, 2, 4 or 8) that
-// keeps at least out decoded pixels across a crop of side source pixels.
-func reduction(side float64, out int) int {
-	d := 1
-	for d < 8 && side/float64(2*d) >= float64(out) {
-		d *= 2
+// decode decodes data so that a span of side source pixels keeps at least
+// want pixels.
+func (d *decoder) decode(data []byte, side float64, want int) (img image.Image, err error) {
+	if jpegturbo.IsJPEG(data) {
+		return d.jpeg.Decode(data, jpegturbo.ScaleFor(side, want))
 	}
-	return d
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("decode image: %v", r)
+		}
+	}()
+	img, _, err = image.Decode(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("decode image: %w", err)
+	}
+	return img, nil
 }
+
+func (d *decoder) close() { d.jpeg.Close() }

@@ -7,6 +7,8 @@ import (
 	_ "image/png" // fine-tuning folders may hold PNGs
 	"math"
 	"math/rand/v2"
+
+	"weaksup/internal/jpegturbo"
 )
 
 // ImageNet channel statistics, the default normalization.
@@ -76,7 +78,7 @@ func (t *Transform) apply(dst []float32, data []byte, r *rand.Rand, sc *scratch)
 	}
 	x0, y0, cw, ch := t.cropBox(w, h, r)
 	flip := t.Train && r.IntN(2) == 1
-	img, err := sc.dec.decode(data, reduction(math.Min(cw, ch), t.Size))
+	img, err := sc.dec.decode(data, math.Min(cw, ch), t.Size)
 	if err != nil {
 		return err
 	}
@@ -95,7 +97,7 @@ func (t *Transform) apply(dst []float32, data []byte, r *rand.Rand, sc *scratch)
 	}
 	switch m := img.(type) {
 	case *image.YCbCr:
-		fx, fy := subsample(m.SubsampleRatio)
+		fx, fy := jpegturbo.SubsampleFactors(m.SubsampleRatio)
 		t.resample(sc, 0, m.Y, m.YStride, w, h, x0, y0, cw, ch, 1, 1)
 		cwid, chei := (w+fx-1)/fx, (h+fy-1)/fy
 		t.resample(sc, 1, m.Cb, m.CStride, cwid, chei, x0, y0, cw, ch, fx, fy)
@@ -123,22 +125,6 @@ func (t *Transform) apply(dst []float32, data []byte, r *rand.Rand, sc *scratch)
 		t.store(dst, sc, flip, false)
 	}
 	return nil
-}
-
-func subsample(r image.YCbCrSubsampleRatio) (fx, fy int) {
-	switch r {
-	case image.YCbCrSubsampleRatio422:
-		return 2, 1
-	case image.YCbCrSubsampleRatio420:
-		return 2, 2
-	case image.YCbCrSubsampleRatio440:
-		return 1, 2
-	case image.YCbCrSubsampleRatio411:
-		return 4, 1
-	case image.YCbCrSubsampleRatio410:
-		return 4, 2
-	}
-	return 1, 1
 }
 
 // cropBox picks the source rectangle (in luma pixels, fractional) to resample.

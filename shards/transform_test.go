@@ -8,6 +8,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"weaksup/internal/jpegturbo"
 )
 
 func encodeJPEG(t *testing.T, img image.Image) []byte {
@@ -92,7 +94,7 @@ func TestTransformMatchesReferenceResampling(t *testing.T) {
 		// libjpeg-turbo may scale down in the DCT domain, a slightly
 		// different filter than the reference; the standard decoder is exact.
 		tol := 1e-4
-		if DecoderName != "image/jpeg" && reduction(side, size) > 1 {
+		if jpegturbo.Codec != "image/jpeg" && jpegturbo.ScaleFor(side, size) < jpegturbo.Full {
 			tol = 0.01
 		}
 		for _, p := range [][2]int{{0, 0}, {size - 1, 0}, {size / 2, size / 3}, {size - 1, size - 1}} {
