@@ -11,7 +11,7 @@ import (
 	"strings"
 	"sync"
 
-	"weaksup/shards"
+	"weaksup/loader"
 )
 
 // Split names.
@@ -43,8 +43,8 @@ var (
 
 // Item is one labelled image: a file path and its class index into
 // Dataset.Classes. It is the loader's FileItem, so a split goes straight to
-// shards.NewFileSource.
-type Item = shards.FileItem
+// loader.NewFileSource.
+type Item = loader.FileItem
 
 // Class is one target class: ID is what the layout calls it on disk (a
 // WordNet id, a CUB class number, a Places category path, a folder name),

@@ -13,8 +13,8 @@
 // *LayoutError naming the file and, for listings, the line. See the
 // ImageNetDataset, CUBDataset, Places365Dataset and ImageFolderDataset
 // types for the exact files each reads; CUB's test split is the val split.
-// Items are shards.FileItem values, so a split goes straight into
-// shards.NewFileSource and gets the training loader's decoding,
+// Items are loader.FileItem values, so a split goes straight into
+// loader.NewFileSource and gets the training loader's decoding,
 // augmentation, batching and resume.
 //
 // # Weights

@@ -16,7 +16,7 @@ import (
 	"strings"
 	"weaksup/atomicfile"
 
-	"weaksup/shards"
+	"weaksup/loader"
 	"weaksup/torch"
 	"weaksup/train"
 )
@@ -71,7 +71,7 @@ func (f *Features) extend(ctx context.Context, m train.Model, items []Item, o Ex
 	if o.Label == "" {
 		o.Label = "features"
 	}
-	err := forImages(ctx, items, f.Classes, f.Done, o, func(x *torch.Tensor, b *shards.Batch) error {
+	err := forImages(ctx, items, f.Classes, f.Done, o, func(x *torch.Tensor, b *loader.Batch) error {
 		y, err := m.Features(x, false)
 		if err != nil {
 			return err

@@ -11,9 +11,9 @@ import (
 	"strings"
 	"time"
 
+	"weaksup/loader"
 	"weaksup/pipeline"
 	"weaksup/plot"
-	"weaksup/shards"
 	"weaksup/torch"
 	"weaksup/train"
 )
@@ -269,25 +269,25 @@ func (cfg Config) trainConfig(label string, out string) train.Config {
 // runFull trains every layer of m through train.Run on augmented batches
 // of the train images, evaluating on val each epoch.
 func runFull(ctx context.Context, cfg Config, m *train.ResNeXt, trainItems, valItems []Item, k int) (*Result, *Accuracy, error) {
-	trainSrc, err := shards.NewFileSource(trainItems, k)
+	trainSrc, err := loader.NewFileSource(trainItems, k)
 	if err != nil {
 		return nil, nil, fmt.Errorf("fine-tune: %w", err)
 	}
-	valSrc, err := shards.NewFileSource(valItems, k)
+	valSrc, err := loader.NewFileSource(valItems, k)
 	if err != nil {
 		return nil, nil, fmt.Errorf("fine-tune: %w", err)
 	}
 	batch := min(cfg.Batch, len(trainItems))
-	tf := shards.NewTransform(cfg.ImageSize, true)
+	tf := loader.NewTransform(cfg.ImageSize, true)
 	tf.Scale[0] = cfg.CropScale
 	data := train.Data{
-		Train: func(resume *shards.Position) (train.Batches, error) {
-			return shards.NewLoader(trainSrc, shards.LoaderConfig{Batch: batch, ImageSize: cfg.ImageSize, Train: true,
-				Seed: cfg.Seed, Targets: shards.TargetsNone, DropLast: true, Workers: cfg.Workers, Transform: &tf, Resume: resume})
+		Train: func(resume *loader.Position) (train.Batches, error) {
+			return loader.New(trainSrc, loader.Config{Batch: batch, ImageSize: cfg.ImageSize, Train: true,
+				Seed: cfg.Seed, Targets: loader.TargetsNone, DropLast: true, Workers: cfg.Workers, Transform: &tf, Resume: resume})
 		},
 		Val: func() (train.Batches, error) {
-			return shards.NewLoader(valSrc, shards.LoaderConfig{Batch: min(cfg.Batch, len(valItems)), ImageSize: cfg.ImageSize,
-				NoShuffle: true, Targets: shards.TargetsNone, Epochs: 1, Workers: cfg.Workers})
+			return loader.New(valSrc, loader.Config{Batch: min(cfg.Batch, len(valItems)), ImageSize: cfg.ImageSize,
+				NoShuffle: true, Targets: loader.TargetsNone, Epochs: 1, Workers: cfg.Workers})
 		},
 	}
 	tc := cfg.trainConfig("finetune", cfg.Out)
@@ -347,7 +347,7 @@ func runLinear(ctx context.Context, cfg Config, m *train.ResNeXt, weights string
 	tc.EvalEvery = max(1, cfg.Epochs*perEpoch/5) // evaluating (and checkpointing) every epoch would dominate
 	tc.Device = torch.CPU
 	data := train.Data{
-		Train: func(resume *shards.Position) (train.Batches, error) {
+		Train: func(resume *loader.Position) (train.Batches, error) {
 			return newFeatureBatches(probe, trainStd, batch, cfg.Seed, true, resume)
 		},
 		Val: func() (train.Batches, error) {

@@ -10,8 +10,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"weaksup/loader"
 	"weaksup/progress"
-	"weaksup/shards"
 	"weaksup/torch"
 	"weaksup/train"
 )
@@ -20,23 +20,23 @@ import (
 // source order) as an image tensor on o.Device, without gradients, inside
 // a scope per batch, starting at item start (the ones before it were done
 // before an interruption). It drives a progress bar labelled o.Label.
-func forImages(ctx context.Context, items []Item, numClasses, start int, o ExtractOptions, fn func(x *torch.Tensor, b *shards.Batch) error) error {
+func forImages(ctx context.Context, items []Item, numClasses, start int, o ExtractOptions, fn func(x *torch.Tensor, b *loader.Batch) error) error {
 	if len(items) == 0 {
 		return errors.New("no images")
 	}
 	if o.Batch <= 0 {
 		o.Batch = 64
 	}
-	src, err := shards.NewFileSource(items, numClasses)
+	src, err := loader.NewFileSource(items, numClasses)
 	if err != nil {
 		return err
 	}
-	lc := shards.LoaderConfig{Batch: min(o.Batch, len(items)), ImageSize: o.ImageSize,
-		NoShuffle: true, Targets: shards.TargetsNone, Epochs: 1, Workers: o.Workers}
+	lc := loader.Config{Batch: min(o.Batch, len(items)), ImageSize: o.ImageSize,
+		NoShuffle: true, Targets: loader.TargetsNone, Epochs: 1, Workers: o.Workers}
 	if start > 0 {
-		lc.Resume = &shards.Position{Consumed: start, World: 1, Sampling: shards.SamplingNatural, Items: len(items)}
+		lc.Resume = &loader.Position{Consumed: start, World: 1, Sampling: loader.SamplingNatural, Items: len(items)}
 	}
-	l, err := shards.NewLoader(src, lc)
+	l, err := loader.New(src, lc)
 	if err != nil {
 		return err
 	}
@@ -78,7 +78,7 @@ func Score(ctx context.Context, m train.Model, items []Item, numClasses int, o E
 	}
 	acc := NewAccuracy(numClasses)
 	labels := make([]int32, 0, o.Batch)
-	err := forImages(ctx, items, numClasses, 0, o, func(x *torch.Tensor, b *shards.Batch) error {
+	err := forImages(ctx, items, numClasses, 0, o, func(x *torch.Tensor, b *loader.Batch) error {
 		y, err := m.Forward(x, false)
 		if err != nil {
 			return err

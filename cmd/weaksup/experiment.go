@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"weaksup/experiment"
+	"weaksup/loader"
 	"weaksup/shards"
 	"weaksup/train"
 )
@@ -71,7 +72,7 @@ func (c *ExperimentCommand) Run(ctx context.Context, args []string) error {
 	}
 	s.Setting, s.Values, s.LogX = "pretraining images", vals, true
 	s.Apply = func(pc *train.PretrainConfig, v float64) error { pc.Fraction = v; return nil }
-	s.X = func(v float64) float64 { return float64(split.SubsetRows(v)) }
+	s.X = func(v float64) float64 { return float64(loader.SubsetLen(split.Blocks(), v)) }
 	if _, err := s.Run(ctx); err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package shards
+package loader
 
 import (
 	"fmt"
@@ -86,13 +86,15 @@ func (l *Loader) work() {
 		pcg.Seed(mix(l.cfg.Seed, b.Epoch, streamItem), uint64(b.pos[s]))
 		ex, err := l.src.Example(b.Items[s], buf)
 		if err == nil {
-			buf = ex.Image
+			if ex.Image != nil {
+				buf = ex.Image
+			}
 			b.Keys[s] = ex.Key
 			b.Labels[s] = l.labels(b.Labels[s][:0], ex.Labels, r)
 			if b.Targets != nil {
 				fillTargets(b.Targets[s*K:(s+1)*K], b.Labels[s], l.cfg.Targets)
 			}
-			err = l.tf.apply(b.Images[s*3*S*S:(s+1)*3*S*S], ex.Image, r, sc)
+			err = l.tf.apply(b.Images[s*3*S*S:(s+1)*3*S*S], ex, r, sc)
 		}
 		if err != nil {
 			err = fmt.Errorf("load %s: %w", l.where(b.Items[s]), err)

@@ -1,4 +1,4 @@
-package shards
+package loader
 
 import (
 	"context"
@@ -25,7 +25,7 @@ func BenchmarkLoader(b *testing.B) {
 			// from the moment it opens, and that work must be counted.
 			b.ResetTimer()
 			cpu0 := cpuTime()
-			l, err := OpenLoader(dir, LoaderConfig{Batch: 64, ImageSize: tc.size, Train: tc.train, Workers: tc.workers, Seed: 1})
+			l, err := Open(dir, Config{Batch: 64, ImageSize: tc.size, Train: tc.train, Workers: tc.workers, Seed: 1})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -1,21 +1,28 @@
-package shards
+package loader
 
 import (
 	"fmt"
+	"image"
+	"io"
 	"os"
+
+	"weaksup/shards"
 )
 
-// Example is one item a Source hands the loader: encoded image bytes (JPEG
-// or PNG) and its label ids.
+// Example is one item a Source hands the loader: its image, as encoded
+// bytes (JPEG, PNG, GIF, BMP, TIFF or WebP) or as decoded pixels for
+// sources that hold images in memory (CIFAR's binary batches), and its
+// label ids.
 type Example struct {
 	Key    string
-	Image  []byte
+	Image  []byte      // encoded; ignored when Pixels is set
+	Pixels image.Image // decoded, or nil
 	Labels []int32
 }
 
-// Source is random-access input for a Loader. A ShardSet is one; a
-// FileSource (a list of image files with class ids, as fine-tuning datasets
-// are) is another. Implementations must be safe for concurrent use: the
+// Source is random-access input for a Loader. ShardSource (one split of a
+// shard directory) is one; FileSource (a list of image files with class
+// ids, as fine-tuning datasets are) is another. Implementations must be safe for concurrent use: the
 // loader's decode workers call Example from several goroutines.
 type Source interface {
 	// Len is the number of items.
@@ -31,14 +38,30 @@ type Source interface {
 	// The loader does not modify or keep the slice.
 	Labels(i int) ([]int32, error)
 	// Example reads item i. Image may be appended to buf[:0] to reuse its
-	// memory; the loader does not keep Image after the call that decodes it.
+	// memory; the loader keeps neither Image nor Pixels after the call
+	// that transforms it.
 	Example(i int, buf []byte) (Example, error)
 }
 
 // TagCounter is implemented by sources that know how many items carry each
-// label without scanning them (a ShardSet reads it from the manifest).
+// label without scanning them (ShardSource reads it from the manifest).
 type TagCounter interface {
 	TagCounts() []int64
+}
+
+// ShardSource is the Source over one split of a shard directory: the
+// shards are its blocks, and the manifest's tag counts its TagCounts.
+type ShardSource struct{ *shards.ShardSet }
+
+var (
+	_ Source     = ShardSource{}
+	_ TagCounter = ShardSource{}
+)
+
+// Example reads row i: its key, image (into buf) and labels.
+func (s ShardSource) Example(i int, buf []byte) (Example, error) {
+	key, img, labels, err := s.Read(i, buf)
+	return Example{Key: key, Image: img, Labels: labels}, err
 }
 
 // FileItem is one image file and its class.
@@ -100,7 +123,7 @@ func (s *FileSource) Example(i int, buf []byte) (Example, error) {
 		buf = make([]byte, n)
 	}
 	buf = buf[:n]
-	if _, err := readFull(f, buf); err != nil {
+	if _, err := io.ReadFull(f, buf); err != nil {
 		return Example{}, fmt.Errorf("read image %s: %w", it.Path, err)
 	}
 	return Example{Key: it.Path, Image: buf, Labels: s.labels[i]}, nil

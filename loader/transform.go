@@ -1,4 +1,4 @@
-package shards
+package loader
 
 import (
 	"fmt"
@@ -45,10 +45,15 @@ func NewTransform(size int, train bool) Transform {
 // billions of pixels, and the decoders allocate what it claims.
 const maxPixels = 64 << 20
 
+// keepRGB is the largest image (in pixels) whose R, G, B planes a worker
+// keeps for the next image.
+const keepRGB = 4 << 20
+
 // scratch holds per-worker buffers so Apply allocates nothing in steady state.
 type scratch struct {
 	planes [3][]float32 // resampled Y,Cb,Cr (or R,G,B) at Size×Size
 	tmp    []float32
+	rgb    [3][]uint8 // R, G, B planes of images that are neither Y'CbCr nor gray
 	wx, wy filter
 	dec    decoder
 }
@@ -58,17 +63,28 @@ type scratch struct {
 func (t *Transform) Apply(dst []float32, data []byte, r *rand.Rand) error {
 	sc := &scratch{}
 	defer sc.dec.close()
-	return t.apply(dst, data, r, sc)
+	return t.apply(dst, Example{Image: data}, r, sc)
 }
 
-func (t *Transform) apply(dst []float32, data []byte, r *rand.Rand, sc *scratch) error {
+// ApplyImage is Apply for decoded pixels.
+func (t *Transform) ApplyImage(dst []float32, img image.Image, r *rand.Rand) error {
+	return t.apply(dst, Example{Pixels: img}, r, &scratch{})
+}
+
+// apply transforms ex's Pixels, or else decodes its Image.
+func (t *Transform) apply(dst []float32, ex Example, r *rand.Rand, sc *scratch) error {
 	n := t.Size * t.Size
 	if len(dst) < 3*n {
 		return fmt.Errorf("transform image: destination holds %d floats, need %d", len(dst), 3*n)
 	}
-	w, h, err := sc.dec.size(data)
-	if err != nil {
-		return err
+	var w, h int
+	if ex.Pixels != nil {
+		w, h = ex.Pixels.Bounds().Dx(), ex.Pixels.Bounds().Dy()
+	} else {
+		var err error
+		if w, h, err = sc.dec.size(ex.Image); err != nil {
+			return err
+		}
 	}
 	if w <= 0 || h <= 0 {
 		return fmt.Errorf("decode image: empty %dx%d image", w, h)
@@ -78,9 +94,12 @@ func (t *Transform) apply(dst []float32, data []byte, r *rand.Rand, sc *scratch)
 	}
 	x0, y0, cw, ch := t.cropBox(w, h, r)
 	flip := t.Train && r.IntN(2) == 1
-	img, err := sc.dec.decode(data, math.Min(cw, ch), t.Size)
-	if err != nil {
-		return err
+	img := ex.Pixels
+	if img == nil {
+		var err error
+		if img, err = sc.dec.decode(ex.Image, math.Min(cw, ch), t.Size); err != nil {
+			return err
+		}
 	}
 	// The decoder may have scaled the image down; map the crop onto it.
 	b := img.Bounds()
@@ -95,36 +114,68 @@ func (t *Transform) apply(dst []float32, data []byte, r *rand.Rand, sc *scratch)
 		}
 		sc.planes[c] = sc.planes[c][:n]
 	}
+	origin := b.Min == image.Point{}
 	switch m := img.(type) {
 	case *image.YCbCr:
+		if !origin {
+			break
+		}
 		fx, fy := jpegturbo.SubsampleFactors(m.SubsampleRatio)
 		t.resample(sc, 0, m.Y, m.YStride, w, h, x0, y0, cw, ch, 1, 1)
 		cwid, chei := (w+fx-1)/fx, (h+fy-1)/fy
 		t.resample(sc, 1, m.Cb, m.CStride, cwid, chei, x0, y0, cw, ch, fx, fy)
 		t.resample(sc, 2, m.Cr, m.CStride, cwid, chei, x0, y0, cw, ch, fx, fy)
 		t.store(dst, sc, flip, true)
+		return nil
 	case *image.Gray:
+		if !origin {
+			break
+		}
 		t.resample(sc, 0, m.Pix, m.Stride, w, h, x0, y0, cw, ch, 1, 1)
 		copy(sc.planes[1], sc.planes[0])
 		copy(sc.planes[2], sc.planes[0])
 		t.store(dst, sc, flip, false)
-	default:
-		var rgb [3][]uint8
-		for c := range rgb {
+		return nil
+	}
+	rgb := sc.rgb
+	for c := range rgb {
+		if cap(rgb[c]) < w*h {
 			rgb[c] = make([]uint8, w*h)
 		}
+		rgb[c] = rgb[c][:w*h]
+	}
+	if w*h <= keepRGB {
+		sc.rgb = rgb
+	}
+	if m, ok := img.(*image.NRGBA); ok { // PNGs with alpha, and what pixel sources build
+		splitRGB(rgb, m.Pix, m.Stride, w, h, m.PixOffset(b.Min.X, b.Min.Y))
+	} else if m, ok := img.(*image.RGBA); ok && m.Opaque() { // premultiplied equals straight color
+		splitRGB(rgb, m.Pix, m.Stride, w, h, m.PixOffset(b.Min.X, b.Min.Y))
+	} else {
 		for y := 0; y < h; y++ {
 			for x := 0; x < w; x++ {
 				c := color.NRGBAModel.Convert(img.At(b.Min.X+x, b.Min.Y+y)).(color.NRGBA)
 				rgb[0][y*w+x], rgb[1][y*w+x], rgb[2][y*w+x] = c.R, c.G, c.B
 			}
 		}
-		for c := range rgb {
-			t.resample(sc, c, rgb[c], w, w, h, x0, y0, cw, ch, 1, 1)
-		}
-		t.store(dst, sc, flip, false)
 	}
+	for c := range rgb {
+		t.resample(sc, c, rgb[c], w, w, h, x0, y0, cw, ch, 1, 1)
+	}
+	t.store(dst, sc, flip, false)
 	return nil
+}
+
+// splitRGB copies the R, G and B channels of w×h 4-byte pixels starting at
+// pix[off] into three planes.
+func splitRGB(rgb [3][]uint8, pix []uint8, stride, w, h, off int) {
+	for y := range h {
+		row := pix[off+y*stride : off+y*stride+4*w]
+		r, g, b := rgb[0][y*w:(y+1)*w], rgb[1][y*w:(y+1)*w], rgb[2][y*w:(y+1)*w]
+		for x := range w {
+			r[x], g[x], b[x] = row[4*x], row[4*x+1], row[4*x+2]
+		}
+	}
 }
 
 // cropBox picks the source rectangle (in luma pixels, fractional) to resample.

@@ -1,4 +1,4 @@
-package shards
+package loader
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	"reflect"
 	"slices"
 	"testing"
+
+	"weaksup/shards"
 )
 
 // drain reads batches until io.EOF and returns copies of them.
@@ -52,7 +54,7 @@ func TestLoaderEveryItemOncePerEpoch(t *testing.T) {
 		t.Run(fmt.Sprintf("world=%d/batch=%d/buffer=%d", tc.world, tc.batch, tc.shuffle), func(t *testing.T) {
 			perEpoch := [2][]int{}
 			for rank := 0; rank < tc.world; rank++ {
-				l, err := OpenLoader(dir, LoaderConfig{Batch: tc.batch, ImageSize: 8, Train: true, Seed: 9,
+				l, err := Open(dir, Config{Batch: tc.batch, ImageSize: 8, Train: true, Seed: 9,
 					Rank: rank, World: tc.world, Epochs: 2, Workers: 2, ShuffleBuffer: tc.shuffle})
 				if err != nil {
 					t.Fatal(err)
@@ -90,7 +92,7 @@ func TestLoaderDropLastEqualSteps(t *testing.T) {
 	rows := testRows(t, 103, 10, 16)
 	dir := writeTestDir(t, rows, 20, 10)
 	for rank := 0; rank < 4; rank++ {
-		l, err := OpenLoader(dir, LoaderConfig{Batch: 8, ImageSize: 8, Rank: rank, World: 4, DropLast: true, Epochs: 1})
+		l, err := Open(dir, Config{Batch: 8, ImageSize: 8, Rank: rank, World: 4, DropLast: true, Epochs: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -121,9 +123,9 @@ func TestLoaderResumeReproducesSequence(t *testing.T) {
 	rows := testRows(t, 90, 12, 24)
 	dir := writeTestDir(t, rows, 25, 12)
 	for _, sampling := range []string{SamplingNatural, SamplingSqrt} {
-		cfg := LoaderConfig{Batch: 7, ImageSize: 12, Train: true, Seed: 5, Rank: 1, World: 2, Sampling: sampling,
+		cfg := Config{Batch: 7, ImageSize: 12, Train: true, Seed: 5, Rank: 1, World: 2, Sampling: sampling,
 			NoiseP: 0.3, Epochs: 3, Workers: 3, ShuffleBuffer: 20}
-		l, err := OpenLoader(dir, cfg)
+		l, err := Open(dir, cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -134,7 +136,7 @@ func TestLoaderResumeReproducesSequence(t *testing.T) {
 		l.Close()
 		for _, cut := range []int{0, 1, 6, 7, 13} {
 			t.Run(fmt.Sprintf("sampling=%s/batches=%d", sampling, cut), func(t *testing.T) {
-				l, err := OpenLoader(dir, cfg)
+				l, err := Open(dir, cfg)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -154,7 +156,7 @@ func TestLoaderResumeReproducesSequence(t *testing.T) {
 				rc := cfg
 				rc.Resume = &pos
 				rc.Workers = 1 // a different worker count must not change the result
-				l, err = OpenLoader(dir, rc)
+				l, err = Open(dir, rc)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -189,7 +191,7 @@ func TestLoaderRefusesForeignPosition(t *testing.T) {
 	rows := testRows(t, 30, 5, 16)
 	dir := writeTestDir(t, rows, 30, 5)
 	pos := Position{Epoch: 0, Consumed: 4, Seed: 1, Rank: 0, World: 2, Sampling: SamplingNatural, Items: 30}
-	_, err := OpenLoader(dir, LoaderConfig{Seed: 1, World: 1, ImageSize: 8, Resume: &pos})
+	_, err := Open(dir, Config{Seed: 1, World: 1, ImageSize: 8, Resume: &pos})
 	if !errors.Is(err, ErrPosition) {
 		t.Errorf("resume a world-2 position in a world-1 loader: err = %v, want ErrPosition", err)
 	}
@@ -199,7 +201,7 @@ func TestLoaderTargets(t *testing.T) {
 	rows := testRows(t, 40, 9, 16)
 	dir := writeTestDir(t, rows, 40, 9)
 	for _, mode := range []string{TargetsCofK, TargetsMultiHot} {
-		l, err := OpenLoader(dir, LoaderConfig{Batch: 40, ImageSize: 8, Targets: mode, NoShuffle: true, Epochs: 1})
+		l, err := Open(dir, Config{Batch: 40, ImageSize: 8, Targets: mode, NoShuffle: true, Epochs: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -235,16 +237,16 @@ func TestLoaderNoiseRate(t *testing.T) {
 	const k, p = 10, 0.4
 	rows := testRows(t, 400, k, 8)
 	dir := writeTestDir(t, rows, 400, k)
-	m, err := ReadManifest(dir)
+	m, err := shards.ReadManifest(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	counts := m.Splits[SplitTrain].TagCounts
+	counts := m.Splits[shards.SplitTrain].TagCounts
 	var sum int64
 	for _, c := range counts {
 		sum += c
 	}
-	l, err := OpenLoader(dir, LoaderConfig{Batch: 100, ImageSize: 4, NoiseP: p, Targets: TargetsNone, Epochs: 5, Seed: 11})
+	l, err := Open(dir, Config{Batch: 100, ImageSize: 4, NoiseP: p, Targets: TargetsNone, Epochs: 5, Seed: 11})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -286,7 +288,7 @@ func TestLoaderNoiseRate(t *testing.T) {
 func TestLoaderEvictsShardsSafely(t *testing.T) {
 	rows := testRows(t, 130, 6, 16)
 	dir := writeTestDir(t, rows, 5, 6) // 26 shards, more than maxOpenShards
-	l, err := OpenLoader(dir, LoaderConfig{Batch: 9, ImageSize: 8, Workers: 4, Epochs: 3, ShuffleBuffer: 1000,
+	l, err := Open(dir, Config{Batch: 9, ImageSize: 8, Workers: 4, Epochs: 3, ShuffleBuffer: 1000,
 		Sampling: SamplingSqrt, Seed: 4})
 	if err != nil {
 		t.Fatal(err)
@@ -313,7 +315,7 @@ func TestLoaderEvictsShardsSafely(t *testing.T) {
 func TestLoaderStopsOnCancelledContext(t *testing.T) {
 	rows := testRows(t, 40, 4, 16)
 	dir := writeTestDir(t, rows, 40, 4)
-	l, err := OpenLoader(dir, LoaderConfig{Batch: 4, ImageSize: 8, NoShuffle: true, Epochs: 1, Workers: 2, Prefetch: 4})
+	l, err := Open(dir, Config{Batch: 4, ImageSize: 8, NoShuffle: true, Epochs: 1, Workers: 2, Prefetch: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -339,5 +341,23 @@ func TestLoaderStopsOnCancelledContext(t *testing.T) {
 	}
 	if len(s.items) != 36 || s.items[0] != 4 {
 		t.Errorf("after the cancelled calls: %d items from item %v, want the remaining 36 from item 4", len(s.items), s.items[:min(1, len(s.items))])
+	}
+}
+
+// TestPositionJSON reads a position as checkpoints store it (state.json's
+// "loader") and writes it back unchanged: checkpoints written before the
+// loader had a package of its own still resume.
+func TestPositionJSON(t *testing.T) {
+	const saved = `{"epoch":2,"consumed":48,"seed":3,"rank":1,"world":4,"sampling":"sqrt","items":640}`
+	var p Position
+	if err := json.Unmarshal([]byte(saved), &p); err != nil {
+		t.Fatal(err)
+	}
+	want := Position{Epoch: 2, Consumed: 48, Seed: 3, Rank: 1, World: 4, Sampling: SamplingSqrt, Items: 640}
+	if p != want {
+		t.Errorf("decoded %+v, want %+v", p, want)
+	}
+	if b, err := json.Marshal(p); err != nil || string(b) != saved {
+		t.Errorf("encoded %s (%v), want %s", b, err, saved)
 	}
 }

@@ -1,4 +1,4 @@
-package shards
+package loader
 
 import (
 	"context"
@@ -9,7 +9,11 @@ import (
 	"sync"
 
 	"weaksup/canonicalize"
+	"weaksup/shards"
 )
+
+// ErrPosition is wrapped when a resume position does not fit the loader.
+var ErrPosition = errors.New("resume position does not match loader")
 
 // Target encodings.
 const (
@@ -18,9 +22,9 @@ const (
 	TargetsNone     = "none"     // no target matrix (Labels only), e.g. fine-tuning with class ids
 )
 
-// LoaderConfig configures a Loader. Zero values take the documented defaults.
-type LoaderConfig struct {
-	Split     string // OpenLoader only: "train" (default) or "val"
+// Config configures a Loader. Zero values take the documented defaults.
+type Config struct {
+	Split     string // Open only: the shard split, shards.SplitTrain (default) or shards.SplitVal
 	Batch     int    // items per batch (default 64)
 	ImageSize int    // output side in pixels (default 224)
 	Train     bool   // augment: random-resized crop + flip; else resize + center crop
@@ -40,15 +44,16 @@ type LoaderConfig struct {
 	Epochs        int  // Next returns io.EOF after this many epochs; 0 = never
 	Transform     *Transform
 	Resume        *Position // continue exactly where a saved Position left off
-	// Fraction, in (0, 1), makes OpenLoader read only that nested fraction
-	// of the split (see Subset); 0 or 1 reads all of it.
+	// Fraction, in (0, 1), makes Open read only that nested fraction of
+	// the split (see Subset); 0 or 1 reads all of it.
 	Fraction float64
 }
 
 // Position is the exact place of a Loader in its sequence: the epoch and
 // the number of this rank's items already returned in it. It also records
 // what the sequence depends on, so resuming a different configuration is
-// refused. It is JSON-serializable for checkpoints.
+// refused. It is JSON-serializable for checkpoints (the field names are
+// the ones checkpoints have always stored).
 type Position struct {
 	Epoch    int    `json:"epoch"`
 	Consumed int    `json:"consumed"`
@@ -102,7 +107,7 @@ func (b *Batch) Release() {
 // unreleased batches; holding more makes Next wait for a Release.
 type Loader struct {
 	src     Source
-	cfg     LoaderConfig
+	cfg     Config
 	tf      Transform
 	noise   *canonicalize.LabelNoise
 	alias   *aliasTable
@@ -118,7 +123,7 @@ type Loader struct {
 	done  bool
 	err   error
 	close sync.Once
-	owned io.Closer // closed with the loader (OpenLoader's ShardSet)
+	owned io.Closer // closed with the loader (Open's shard set)
 }
 
 type job struct {
@@ -126,28 +131,28 @@ type job struct {
 	slot int
 }
 
-// OpenLoader opens split cfg.Split of the shard directory dir and returns a
+// Open opens split cfg.Split of the shard directory dir and returns a
 // loader over it. The loader closes the shards when it is closed.
-func OpenLoader(dir string, cfg LoaderConfig) (*Loader, error) {
+func Open(dir string, cfg Config) (*Loader, error) {
 	split := cfg.Split
 	if split == "" {
-		split = SplitTrain
+		split = shards.SplitTrain
 	}
-	ss, err := OpenShardSet(dir, split)
+	ss, err := shards.OpenShardSet(dir, split)
 	if err != nil {
 		return nil, err
 	}
 	if ss.Len() == 0 {
 		return nil, fmt.Errorf("open loader: split %q of %s has no rows", split, dir)
 	}
-	var src Source = ss
+	var src Source = ShardSource{ss}
 	if cfg.Fraction > 0 && cfg.Fraction < 1 {
-		if src, err = NewSubset(ss, cfg.Fraction); err != nil {
+		if src, err = NewSubset(src, cfg.Fraction); err != nil {
 			ss.Close()
 			return nil, fmt.Errorf("open loader over %s: %w", dir, err)
 		}
 	}
-	l, err := NewLoader(src, cfg)
+	l, err := New(src, cfg)
 	if err != nil {
 		ss.Close()
 		return nil, err
@@ -156,9 +161,9 @@ func OpenLoader(dir string, cfg LoaderConfig) (*Loader, error) {
 	return l, nil
 }
 
-// NewLoader returns a loader over src and starts its workers.
-func NewLoader(src Source, cfg LoaderConfig) (*Loader, error) {
-	if err := fillLoaderDefaults(&cfg); err != nil {
+// New returns a loader over src and starts its workers.
+func New(src Source, cfg Config) (*Loader, error) {
+	if err := fillDefaults(&cfg); err != nil {
 		return nil, err
 	}
 	if src.Len() == 0 {
@@ -240,7 +245,7 @@ func NewLoader(src Source, cfg LoaderConfig) (*Loader, error) {
 	return l, nil
 }
 
-func fillLoaderDefaults(c *LoaderConfig) error {
+func fillDefaults(c *Config) error {
 	if c.Batch == 0 {
 		c.Batch = 64
 	}
@@ -376,7 +381,7 @@ func (l *Loader) Next(ctx context.Context) (*Batch, error) {
 	return b, nil
 }
 
-// Close stops the workers and, for OpenLoader, closes the shards. Batches
+// Close stops the workers and, for Open, closes the shards. Batches
 // not yet released must not be used afterwards. It is idempotent.
 func (l *Loader) Close() error {
 	var err error

@@ -1,10 +1,12 @@
-package shards
+package loader
 
 import (
 	"fmt"
 	"io"
 	"slices"
 	"testing"
+
+	"weaksup/shards"
 )
 
 // blockSource is a Source of n-item blocks whose item i has label i%k.
@@ -76,12 +78,12 @@ func TestSubsetKeepsPrefixOfEachBlockAndNests(t *testing.T) {
 	}
 }
 
-// OpenLoader with a Fraction yields, once per epoch, exactly the subset's
+// Open with a Fraction yields, once per epoch, exactly the subset's
 // items: the prefix of each shard.
 func TestOpenLoaderFraction(t *testing.T) {
 	rows := testRows(t, 40, 4, 16)
 	dir := writeTestDir(t, rows, 10, 4)
-	l, err := OpenLoader(dir, LoaderConfig{Batch: 4, ImageSize: 8, Epochs: 1, Fraction: 0.3, Workers: 1})
+	l, err := Open(dir, Config{Batch: 4, ImageSize: 8, Epochs: 1, Fraction: 0.3, Workers: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,11 +104,11 @@ func TestOpenLoaderFraction(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("keys with fraction 0.3 = %v, want %v", got, want)
 	}
-	m, err := ReadManifest(dir)
+	m, err := shards.ReadManifest(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := m.Splits[SplitTrain].SubsetRows(0.3); n != len(want) {
-		t.Errorf("SubsetRows(0.3) = %d, want %d", n, len(want))
+	if n := SubsetLen(m.Splits[shards.SplitTrain].Blocks(), 0.3); n != len(want) {
+		t.Errorf("SubsetLen(blocks, 0.3) = %d, want %d", n, len(want))
 	}
 }

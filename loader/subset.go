@@ -1,4 +1,4 @@
-package shards
+package loader
 
 import (
 	"fmt"
@@ -81,12 +81,13 @@ func (s *Subset) TagCounts() []int64 {
 // keptOf is how many of a block's n items a subset keeps.
 func keptOf(n int, fraction float64) int { return min(n, int(math.Ceil(fraction*float64(n)))) }
 
-// SubsetRows is the number of rows a Subset of this split with the given
-// fraction holds, read from the manifest without opening a shard.
-func (s *Split) SubsetRows(fraction float64) int {
+// SubsetLen is the number of items a Subset with the given fraction keeps
+// of a source with these blocks, e.g. of a shard split from its manifest
+// (shards.Split.Blocks) without opening a shard.
+func SubsetLen(blocks []int, fraction float64) int {
 	n := 0
-	for _, sh := range s.Shards {
-		n += keptOf(sh.Rows, fraction)
+	for _, b := range blocks {
+		n += keptOf(b, fraction)
 	}
 	return n
 }

@@ -1,9 +1,10 @@
-package shards
+package loader
 
 import (
 	"bytes"
 	"image"
 	"image/color"
+	"image/draw"
 	"image/jpeg"
 	"math"
 	"math/rand/v2"
@@ -193,4 +194,39 @@ func FuzzTransform(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestApplyImageOffOrigin transforms images whose bounds do not start at
+// (0, 0), as SubImage makes them: the result is that of the same pixels
+// at the origin.
+func TestApplyImageOffOrigin(t *testing.T) {
+	full := image.NewYCbCr(image.Rect(0, 0, 40, 30), image.YCbCrSubsampleRatio420)
+	gray := image.NewGray(image.Rect(0, 0, 40, 30))
+	for i := range full.Y {
+		full.Y[i] = uint8(i * 7)
+		gray.Pix[i] = uint8(i * 5)
+	}
+	for i := range full.Cb {
+		full.Cb[i], full.Cr[i] = uint8(i*3), uint8(255-i)
+	}
+	for _, src := range []image.Image{full, gray} {
+		sub := src.(interface {
+			SubImage(image.Rectangle) image.Image
+		}).SubImage(image.Rect(6, 4, 38, 28))
+		moved := image.NewRGBA(image.Rect(0, 0, 32, 24))
+		draw.Draw(moved, moved.Rect, sub, sub.Bounds().Min, draw.Src)
+		tf := NewTransform(12, false)
+		got, want := make([]float32, 3*12*12), make([]float32, 3*12*12)
+		if err := tf.ApplyImage(got, sub, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := tf.ApplyImage(want, moved, nil); err != nil {
+			t.Fatal(err)
+		}
+		for i := range got {
+			if math.Abs(float64(got[i]-want[i])) > 0.02 {
+				t.Fatalf("%T sub-image: value %d = %g, want %g (the same pixels at the origin)", src, i, got[i], want[i])
+			}
+		}
+	}
 }
