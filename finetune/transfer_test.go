@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"weaksup/datasets"
 	"weaksup/demo"
 	"weaksup/loader"
 	"weaksup/torch"
@@ -152,7 +153,7 @@ func runTransfer(t *testing.T, s transferSetup) transferResult {
 	res := transferResult{PretrainImages: src.Len(), Classes: len(w.Target.Classes),
 		TargetTrain: len(w.Target.Classes) * w.Target.PerTrain, TargetVal: len(w.Target.Classes) * w.Target.PerVal}
 	arm := func(from, mode string) float64 {
-		cfg := Config{Task: TaskImageNet, Data: data, From: from, Arch: s.Arch, Mode: mode, ImageSize: s.ImageSize,
+		cfg := Config{Task: datasets.ImageNet, Data: data, From: from, Arch: s.Arch, Mode: mode, ImageSize: s.ImageSize,
 			Batch: s.FinetuneBatch, Seed: 11, Workers: 2, CropScale: 0.35, Log: testLog(),
 			Out: filepath.Join(dir, fmt.Sprintf("%s-%s", mode, map[bool]string{true: "scratch", false: "pretrained"}[from == FromNone]))}
 		if mode == ModeFull {

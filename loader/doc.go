@@ -27,8 +27,8 @@
 //
 // New takes any Source. Open wraps one split of a shard directory
 // (ShardSource over a shards.ShardSet, optionally cut to a nested Subset);
-// FileSource wraps a list of (image file, class) pairs, the layout of
-// ImageNet/CUB/Places folders, and gets the same decoding, augmentation,
+// SplitSource wraps one split of a dataset of package datasets (ImageNet,
+// CUB, Places365, image folders) and gets the same decoding, augmentation,
 // batching and resume; use TargetsNone and Batch.Labels for class ids. An
 // Example carries encoded image bytes, or decoded Pixels for sources that
 // hold images in memory.
@@ -63,6 +63,6 @@
 // image.Decode.
 //
 // Concurrency: a Loader's Next and Position are for one goroutine; Close
-// may be called from another. Transform, ShardSource, FileSource and
+// may be called from another. Transform, ShardSource, SplitSource and
 // Subset are safe for concurrent use.
 package loader

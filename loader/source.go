@@ -3,9 +3,8 @@ package loader
 import (
 	"fmt"
 	"image"
-	"io"
-	"os"
 
+	"weaksup/datasets"
 	"weaksup/shards"
 )
 
@@ -21,8 +20,8 @@ type Example struct {
 }
 
 // Source is random-access input for a Loader. ShardSource (one split of a
-// shard directory) is one; FileSource (a list of image files with class
-// ids, as fine-tuning datasets are) is another. Implementations must be safe for concurrent use: the
+// shard directory) is one; SplitSource (one split of a dataset, such as
+// fine-tuning reads) is another. Implementations must be safe for concurrent use: the
 // loader's decode workers call Example from several goroutines.
 type Source interface {
 	// Len is the number of items.
@@ -64,67 +63,53 @@ func (s ShardSource) Example(i int, buf []byte) (Example, error) {
 	return Example{Key: key, Image: img, Labels: labels}, err
 }
 
-// FileItem is one image file and its class.
-type FileItem struct {
-	Path  string
-	Class int32
-}
-
-// FileSource is a Source over image files on disk: the layout of fine-tuning
-// datasets (ImageNet, CUB, Places folders). Each file is its own block, so the
-// loader shuffles it as a full permutation.
-type FileSource struct {
-	items   []FileItem
+// SplitSource is a Source over one split of a dataset (package datasets):
+// image files of ImageNet, CUB, Places365 or image folders, or a layout's
+// in-memory pixels. Each image is its own block, so the loader shuffles the
+// split as a full permutation; an image's one label is its class.
+type SplitSource struct {
+	split   datasets.Split
 	classes int
 	labels  [][]int32
 }
 
-var _ Source = (*FileSource)(nil)
+var _ Source = (*SplitSource)(nil)
 
-// NewFileSource returns a source over items whose classes lie in
+// NewSplitSource returns a source over split, whose classes must lie in
 // [0, numClasses).
-func NewFileSource(items []FileItem, numClasses int) (*FileSource, error) {
-	fs := &FileSource{items: items, classes: numClasses, labels: make([][]int32, len(items))}
-	for i, it := range items {
-		if it.Class < 0 || int(it.Class) >= numClasses {
-			return nil, fmt.Errorf("add image %s: class %d outside [0,%d)", it.Path, it.Class, numClasses)
+func NewSplitSource(split datasets.Split, numClasses int) (*SplitSource, error) {
+	s := &SplitSource{split: split, classes: numClasses, labels: make([][]int32, split.Len())}
+	for i := range s.labels {
+		c := split.Class(i)
+		if c < 0 || int(c) >= numClasses {
+			return nil, fmt.Errorf("add image %s: class %d outside [0,%d)", split.Where(i), c, numClasses)
 		}
-		fs.labels[i] = []int32{it.Class}
+		s.labels[i] = []int32{c}
 	}
-	return fs, nil
+	return s, nil
 }
 
-func (s *FileSource) Len() int        { return len(s.items) }
-func (s *FileSource) NumClasses() int { return s.classes }
+func (s *SplitSource) Len() int        { return len(s.labels) }
+func (s *SplitSource) NumClasses() int { return s.classes }
 
-func (s *FileSource) Blocks() []int {
-	b := make([]int, len(s.items))
+func (s *SplitSource) Blocks() []int {
+	b := make([]int, len(s.labels))
 	for i := range b {
 		b[i] = 1
 	}
 	return b
 }
 
-func (s *FileSource) Labels(i int) ([]int32, error) { return s.labels[i], nil }
+func (s *SplitSource) Labels(i int) ([]int32, error) { return s.labels[i], nil }
 
-func (s *FileSource) Example(i int, buf []byte) (Example, error) {
-	it := s.items[i]
-	f, err := os.Open(it.Path)
+// Where names image i: its file, or its file and record.
+func (s *SplitSource) Where(i int) string { return s.split.Where(i) }
+
+// Example reads image i; its key is where it lies.
+func (s *SplitSource) Example(i int, buf []byte) (Example, error) {
+	img, err := s.split.Read(i, buf)
 	if err != nil {
-		return Example{}, fmt.Errorf("read image %s: %w", it.Path, err)
+		return Example{}, err
 	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return Example{}, fmt.Errorf("read image %s: %w", it.Path, err)
-	}
-	n := int(st.Size())
-	if cap(buf) < n {
-		buf = make([]byte, n)
-	}
-	buf = buf[:n]
-	if _, err := io.ReadFull(f, buf); err != nil {
-		return Example{}, fmt.Errorf("read image %s: %w", it.Path, err)
-	}
-	return Example{Key: it.Path, Image: buf, Labels: s.labels[i]}, nil
+	return Example{Key: s.split.Where(i), Image: img.Encoded, Pixels: img.Pixels, Labels: s.labels[i]}, nil
 }

@@ -15,11 +15,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"weaksup/datasets"
 )
 
-func TestFileSourceLoader(t *testing.T) {
+func TestSplitSourceLoader(t *testing.T) {
 	dir := t.TempDir()
-	var items []FileItem
+	var items datasets.Files
 	for i := range 23 {
 		path := filepath.Join(dir, fmt.Sprintf("img%02d", i))
 		if i%5 == 0 { // some PNGs, as image folders may hold
@@ -42,9 +44,9 @@ func TestFileSourceLoader(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		items = append(items, FileItem{Path: path, Class: int32(i % 4)})
+		items = append(items, datasets.Item{Path: path, Class: int32(i % 4)})
 	}
-	src, err := NewFileSource(items, 4)
+	src, err := NewSplitSource(items, 4)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,11 +85,11 @@ func TestFileSourceLoader(t *testing.T) {
 	}
 }
 
-func TestFileSourceErrors(t *testing.T) {
-	if _, err := NewFileSource([]FileItem{{Path: "a.jpg", Class: 4}}, 4); err == nil || !strings.Contains(err.Error(), "a.jpg") {
+func TestSplitSourceErrors(t *testing.T) {
+	if _, err := NewSplitSource(datasets.Files{{Path: "a.jpg", Class: 4}}, 4); err == nil || !strings.Contains(err.Error(), "a.jpg") {
 		t.Errorf("class out of range: err = %v, want an error naming a.jpg", err)
 	}
-	src, err := NewFileSource([]FileItem{{Path: filepath.Join(t.TempDir(), "missing.jpg"), Class: 0}}, 1)
+	src, err := NewSplitSource(datasets.Files{{Path: filepath.Join(t.TempDir(), "missing.jpg"), Class: 0}}, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,8 +13,8 @@ import (
 )
 
 // Batches is where the loop gets its images: a *loader.Loader, over hashtag
-// shards (loader.Open) for pretraining or over a list of labelled image
-// files (loader.New with a loader.FileSource) for fine-tuning.
+// shards (loader.Open) for pretraining or over a split of a labelled
+// dataset (loader.New with a loader.SplitSource) for fine-tuning.
 // Batch.Labels drive the loss targets (Targets builds them), so a loader may
 // use any loader.Targets* mode, TargetsNone included.
 type Batches interface {

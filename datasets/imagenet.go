@@ -1,9 +1,10 @@
-package finetune
+package datasets
 
 import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -50,8 +51,6 @@ type ImageNetDataset struct {
 	index   map[string]int
 }
 
-var _ Dataset = (*ImageNetDataset)(nil)
-
 // OpenImageNet fixes the class order of the ImageNet layout in dir.
 func OpenImageNet(dir string, opt Options) (*ImageNetDataset, error) {
 	d := &ImageNetDataset{dir: dir, opt: opt, index: map[string]int{}}
@@ -95,7 +94,7 @@ func OpenImageNet(dir string, opt Options) (*ImageNetDataset, error) {
 	db, _ := wordnet.Embedded() // names only; without it classes are named by wnid
 	for _, f := range folders {
 		if !isWNID(f) {
-			return nil, layoutErr(filepath.Join(folderDir, f), 0, "class folder is not a WordNet id like n01440764 (use --task imagefolder for other names)")
+			return nil, layoutErr(filepath.Join(folderDir, f), 0, "class folder is not a WordNet id like n01440764 (use the %s layout for other names)", ImageFolder)
 		}
 		add(f, synsetName(db, f))
 	}
@@ -115,12 +114,20 @@ func synsetName(db *wordnet.DB, wnid string) string {
 	return strings.ReplaceAll(s.Lemmas()[0], "_", " ")
 }
 
-func (d *ImageNetDataset) Task() string     { return TaskImageNet }
+func (d *ImageNetDataset) Layout() string   { return ImageNet }
 func (d *ImageNetDataset) Dir() string      { return d.dir }
 func (d *ImageNetDataset) Classes() []Class { return d.classes }
 
 // Split lists train/ or val/ in whichever layout val/ is in.
-func (d *ImageNetDataset) Split(name string) ([]Item, error) {
+func (d *ImageNetDataset) Split(name string) (Split, error) {
+	items, err := d.files(name)
+	if err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+func (d *ImageNetDataset) files(name string) (Files, error) {
 	if err := checkSplit(name); err != nil {
 		return nil, err
 	}
@@ -143,8 +150,8 @@ func (d *ImageNetDataset) Split(name string) ([]Item, error) {
 	return d.groundTruthItems(gt, sdir)
 }
 
-func (d *ImageNetDataset) solutionItems(path, valDir string) ([]Item, error) {
-	var items []Item
+func (d *ImageNetDataset) solutionItems(path, valDir string) (Files, error) {
+	var items Files
 	if err := lines(path, func(n int, t string) error {
 		if n == 1 && strings.HasPrefix(t, "ImageId") {
 			return nil
@@ -172,12 +179,12 @@ func (d *ImageNetDataset) solutionItems(path, valDir string) ([]Item, error) {
 	return items, nil
 }
 
-func (d *ImageNetDataset) groundTruthItems(path, valDir string) ([]Item, error) {
+func (d *ImageNetDataset) groundTruthItems(path, valDir string) (Files, error) {
 	order, err := d.devkitOrder(filepath.Dir(path))
 	if err != nil {
 		return nil, err
 	}
-	var items []Item
+	var items Files
 	k := 0
 	if err := lines(path, func(n int, t string) error {
 		k++
@@ -251,15 +258,37 @@ func isWNID(s string) bool {
 	return true
 }
 
-func hasSubdirs(dir string) bool {
-	ents, err := os.ReadDir(dir)
+// ImageNetVal lists the ImageNet validation images of a folder without
+// their labels: ILSVRC2012_val_*.JPEG either directly in it or in one
+// folder per class (n01440764/...), as de-duplication reads them.
+type ImageNetVal struct{}
+
+// List implements Lister.
+func (ImageNetVal) List(dir string) (string, []string, error) {
+	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return false
+		return "", nil, &LayoutError{Path: dir, Msg: "list ImageNet images", Err: err}
 	}
-	for _, e := range ents {
-		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
-			return true
+	var out []string
+	for _, e := range entries {
+		full := filepath.Join(dir, e.Name())
+		switch {
+		case hidden(e.Name()):
+		case isDirEntry(full, e):
+			imgs, err := imagesIn(full)
+			if err != nil {
+				return "", nil, err
+			}
+			for _, name := range imgs {
+				out = append(out, e.Name()+"/"+name)
+			}
+		case isImageEntry(full, e):
+			out = append(out, e.Name())
 		}
 	}
-	return false
+	if len(out) == 0 {
+		return "", nil, &LayoutError{Path: dir, Msg: "list ImageNet images", Err: ErrNoImages}
+	}
+	slices.Sort(out)
+	return dir, out, nil
 }

@@ -1,4 +1,4 @@
-package finetune
+package datasets
 
 import (
 	"errors"
@@ -6,29 +6,31 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"weaksup/datasets/datasetstest"
 )
 
-var small = spec{K: 3, Train: 4, Val: 2, Size: 16}
+var small = datasetstest.Spec{K: 3, Train: 4, Val: 2, Size: 16}
 
 func TestLayoutsListEveryImageWithItsClass(t *testing.T) {
 	cases := []struct {
 		name, task, val string
 	}{
-		{"imagefolder", TaskImageFolder, ""},
-		{"imagenet/val=folders", TaskImageNet, valFolders},
-		{"imagenet/val=solution", TaskImageNet, valSolution},
-		{"imagenet/val=groundtruth", TaskImageNet, valGroundTruth},
-		{"cub", TaskCUB, ""},
-		{"places365", TaskPlaces365, ""},
+		{"imagefolder", ImageFolder, ""},
+		{"imagenet/val=folders", ImageNet, datasetstest.ValFolders},
+		{"imagenet/val=solution", ImageNet, datasetstest.ValSolution},
+		{"imagenet/val=groundtruth", ImageNet, datasetstest.ValGroundTruth},
+		{"cub", CUB, ""},
+		{"places365", Places365, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			var want labelled
-			if tc.task == TaskImageNet {
-				want = makeImageNet(t, dir, small, tc.val)
+			var want datasetstest.Labelled
+			if tc.task == ImageNet {
+				want = datasetstest.ImageNet(t, dir, small, tc.val)
 			} else {
-				want = makeTask(t, tc.task, dir, small)
+				want = datasetstest.Write(t, tc.task, dir, small)
 			}
 			d, err := Open(tc.task, dir, Options{})
 			if err != nil {
@@ -39,9 +41,13 @@ func TestLayoutsListEveryImageWithItsClass(t *testing.T) {
 			}
 			seen := 0
 			for _, split := range []string{SplitTrain, SplitVal} {
-				items, err := d.Split(split)
+				sp, err := d.Split(split)
 				if err != nil {
 					t.Fatalf("split %s: %v", split, err)
+				}
+				items, ok := sp.(Files)
+				if !ok {
+					t.Fatalf("split %s is a %T, want Files", split, sp)
 				}
 				per := small.Train
 				if split == SplitVal {
@@ -72,7 +78,7 @@ func TestLayoutsListEveryImageWithItsClass(t *testing.T) {
 
 func TestClassNamesAndIDs(t *testing.T) {
 	dir := t.TempDir()
-	makePlaces(t, dir, small)
+	datasetstest.Places365(t, dir, small)
 	d, err := OpenPlaces365(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -82,7 +88,7 @@ func TestClassNamesAndIDs(t *testing.T) {
 		t.Errorf("places class 1: got %+v, want %+v", got, want)
 	}
 	dir = t.TempDir()
-	makeCUB(t, dir, small)
+	datasetstest.CUB(t, dir, small)
 	c, err := OpenCUB(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -108,7 +114,7 @@ func editLine(t *testing.T, path string, n int, text string) {
 	} else {
 		ls[n-1] = text
 	}
-	writeText(t, path, ls...)
+	datasetstest.WriteText(t, path, ls...)
 }
 
 func remove(t *testing.T, path string) {
@@ -130,98 +136,98 @@ func TestLayoutErrorsNameTheFile(t *testing.T) {
 		wantPath        string // relative to the dataset folder
 		wantLine        int
 	}{
-		{"imagefolder/no train", TaskImageFolder, "", func(t *testing.T, d string) { remove(t, filepath.Join(d, "train")) }, "", "train", 0},
-		{"imagefolder/empty class", TaskImageFolder, "", func(t *testing.T, d string) {
+		{"imagefolder/no train", ImageFolder, "", func(t *testing.T, d string) { remove(t, filepath.Join(d, "train")) }, "", "train", 0},
+		{"imagefolder/empty class", ImageFolder, "", func(t *testing.T, d string) {
 			remove(t, filepath.Join(d, "train/class01"))
 			os.MkdirAll(filepath.Join(d, "train/class01"), 0o755)
 		}, SplitTrain, "train/class01", 0},
-		{"imagefolder/unknown val class", TaskImageFolder, "", func(t *testing.T, d string) {
+		{"imagefolder/unknown val class", ImageFolder, "", func(t *testing.T, d string) {
 			os.Rename(filepath.Join(d, "val/class02"), filepath.Join(d, "val/class09"))
 		}, SplitVal, "val/class09", 0},
-		{"imagefolder/no val", TaskImageFolder, "", func(t *testing.T, d string) { remove(t, filepath.Join(d, "val")) }, SplitVal, "val", 0},
+		{"imagefolder/no val", ImageFolder, "", func(t *testing.T, d string) { remove(t, filepath.Join(d, "val")) }, SplitVal, "val", 0},
 
-		{"imagenet/folder not a wnid", TaskImageNet, valFolders, func(t *testing.T, d string) {
+		{"imagenet/folder not a wnid", ImageNet, datasetstest.ValFolders, func(t *testing.T, d string) {
 			os.MkdirAll(filepath.Join(d, "train/cats"), 0o755)
 		}, "", "train/cats", 0},
-		{"imagenet/val folder not a class", TaskImageNet, valFolders, func(t *testing.T, d string) {
-			os.Rename(filepath.Join(d, "val", wnidOf(1)), filepath.Join(d, "val/n99999999"))
+		{"imagenet/val folder not a class", ImageNet, datasetstest.ValFolders, func(t *testing.T, d string) {
+			os.Rename(filepath.Join(d, "val", datasetstest.WNID(1)), filepath.Join(d, "val/n99999999"))
 		}, SplitVal, "val/n99999999", 0},
-		{"imagenet/solution unknown wnid", TaskImageNet, valSolution, func(t *testing.T, d string) {
+		{"imagenet/solution unknown wnid", ImageNet, datasetstest.ValSolution, func(t *testing.T, d string) {
 			editLine(t, filepath.Join(d, imagenetSolution), 3, "ILSVRC2012_val_00000002,n99999999 1 2 3 4")
 		}, SplitVal, imagenetSolution, 3},
-		{"imagenet/solution malformed", TaskImageNet, valSolution, func(t *testing.T, d string) {
+		{"imagenet/solution malformed", ImageNet, datasetstest.ValSolution, func(t *testing.T, d string) {
 			editLine(t, filepath.Join(d, imagenetSolution), 2, "ILSVRC2012_val_00000001")
 		}, SplitVal, imagenetSolution, 2},
-		{"imagenet/solution image missing", TaskImageNet, valSolution, func(t *testing.T, d string) {
+		{"imagenet/solution image missing", ImageNet, datasetstest.ValSolution, func(t *testing.T, d string) {
 			remove(t, filepath.Join(d, "val/ILSVRC2012_val_00000004.JPEG"))
 		}, SplitVal, "val/ILSVRC2012_val_00000004.JPEG", 0},
-		{"imagenet/flat val without labels", TaskImageNet, valSolution, func(t *testing.T, d string) {
+		{"imagenet/flat val without labels", ImageNet, datasetstest.ValSolution, func(t *testing.T, d string) {
 			remove(t, filepath.Join(d, imagenetSolution))
 		}, SplitVal, imagenetGroundTruth, 0},
-		{"imagenet/ground truth without class order", TaskImageNet, valGroundTruth, func(t *testing.T, d string) {
+		{"imagenet/ground truth without class order", ImageNet, datasetstest.ValGroundTruth, func(t *testing.T, d string) {
 			remove(t, filepath.Join(d, imagenetDevkitData, imagenetDevkitOrder))
 		}, SplitVal, imagenetDevkitData + "/" + imagenetDevkitOrder, 0},
-		{"imagenet/ground truth label out of range", TaskImageNet, valGroundTruth, func(t *testing.T, d string) {
+		{"imagenet/ground truth label out of range", ImageNet, datasetstest.ValGroundTruth, func(t *testing.T, d string) {
 			editLine(t, filepath.Join(d, gt), 5, "4")
 		}, SplitVal, gt, 5},
-		{"imagenet/class order unknown wnid", TaskImageNet, valGroundTruth, func(t *testing.T, d string) {
+		{"imagenet/class order unknown wnid", ImageNet, datasetstest.ValGroundTruth, func(t *testing.T, d string) {
 			editLine(t, filepath.Join(d, imagenetDevkitData, imagenetDevkitOrder), 2, "n77777777")
 		}, SplitVal, imagenetDevkitData + "/" + imagenetDevkitOrder, 2},
-		{"imagenet/synset mapping repeats a wnid", TaskImageNet, valFolders, func(t *testing.T, d string) {
-			writeText(t, filepath.Join(d, imagenetSynsetMapping), wnidOf(0)+" zero", wnidOf(0)+" again")
+		{"imagenet/synset mapping repeats a wnid", ImageNet, datasetstest.ValFolders, func(t *testing.T, d string) {
+			datasetstest.WriteText(t, filepath.Join(d, imagenetSynsetMapping), datasetstest.WNID(0)+" zero", datasetstest.WNID(0)+" again")
 		}, "", imagenetSynsetMapping, 2},
 
-		{"cub/no classes.txt", TaskCUB, "", func(t *testing.T, d string) { remove(t, filepath.Join(d, cub+cubClass)) }, "", cub + cubClass, 0},
-		{"cub/class ids out of order", TaskCUB, "", func(t *testing.T, d string) {
+		{"cub/no classes.txt", CUB, "", func(t *testing.T, d string) { remove(t, filepath.Join(d, cub+cubClass)) }, "", cub + cubClass, 0},
+		{"cub/class ids out of order", CUB, "", func(t *testing.T, d string) {
 			editLine(t, filepath.Join(d, cub+cubClass), 2, "7 007.Bird")
 		}, "", cub + cubClass, 2},
-		{"cub/images.txt malformed", TaskCUB, "", func(t *testing.T, d string) {
+		{"cub/images.txt malformed", CUB, "", func(t *testing.T, d string) {
 			editLine(t, filepath.Join(d, cub+cubImages), 4, "4")
 		}, "", cub + cubImages, 4},
-		{"cub/image id repeated", TaskCUB, "", func(t *testing.T, d string) {
+		{"cub/image id repeated", CUB, "", func(t *testing.T, d string) {
 			editLine(t, filepath.Join(d, cub+cubImages), 3, "1 001.Bird_0/x.jpg")
 		}, "", cub + cubImages, 3},
-		{"cub/label for unknown image", TaskCUB, "", func(t *testing.T, d string) {
+		{"cub/label for unknown image", CUB, "", func(t *testing.T, d string) {
 			editLine(t, filepath.Join(d, cub+cubLabels), 2, "999 1")
 		}, "", cub + cubLabels, 2},
-		{"cub/label with unknown class", TaskCUB, "", func(t *testing.T, d string) {
+		{"cub/label with unknown class", CUB, "", func(t *testing.T, d string) {
 			editLine(t, filepath.Join(d, cub+cubLabels), 6, "6 42")
 		}, "", cub + cubLabels, 6},
-		{"cub/image without label", TaskCUB, "", func(t *testing.T, d string) {
+		{"cub/image without label", CUB, "", func(t *testing.T, d string) {
 			editLine(t, filepath.Join(d, cub+cubLabels), 1, "")
 		}, "", cub + cubLabels, 0},
-		{"cub/bad split flag", TaskCUB, "", func(t *testing.T, d string) {
+		{"cub/bad split flag", CUB, "", func(t *testing.T, d string) {
 			editLine(t, filepath.Join(d, cub+cubSplit), 3, "3 2")
 		}, "", cub + cubSplit, 3},
-		{"cub/image without split flag", TaskCUB, "", func(t *testing.T, d string) {
+		{"cub/image without split flag", CUB, "", func(t *testing.T, d string) {
 			editLine(t, filepath.Join(d, cub+cubSplit), 7, "")
 		}, "", cub + cubSplit, 0},
-		{"cub/image file missing", TaskCUB, "", func(t *testing.T, d string) {
+		{"cub/image file missing", CUB, "", func(t *testing.T, d string) {
 			remove(t, filepath.Join(d, cub+"images/002.Bird_1/Bird_1_0003.jpg"))
 		}, SplitTrain, cub + "images/002.Bird_1/Bird_1_0003.jpg", 0},
 
-		{"places/no categories", TaskPlaces365, "", func(t *testing.T, d string) { remove(t, filepath.Join(d, placesCategories)) }, "", placesCategories, 0},
-		{"places/categories out of order", TaskPlaces365, "", func(t *testing.T, d string) {
+		{"places/no categories", Places365, "", func(t *testing.T, d string) { remove(t, filepath.Join(d, placesCategories)) }, "", placesCategories, 0},
+		{"places/categories out of order", Places365, "", func(t *testing.T, d string) {
 			editLine(t, filepath.Join(d, placesCategories), 2, "/b/place_1 5")
 		}, "", placesCategories, 2},
-		{"places/train label out of range", TaskPlaces365, "", func(t *testing.T, d string) {
+		{"places/train label out of range", Places365, "", func(t *testing.T, d string) {
 			editLine(t, filepath.Join(d, placesTrain), 3, "/a/place_0/00000003.jpg 3")
 		}, SplitTrain, placesTrain, 3},
-		{"places/train path under another category", TaskPlaces365, "", func(t *testing.T, d string) {
+		{"places/train path under another category", Places365, "", func(t *testing.T, d string) {
 			editLine(t, filepath.Join(d, placesTrain), 2, "/a/place_0/00000002.jpg 1")
 		}, SplitTrain, placesTrain, 2},
-		{"places/val image missing", TaskPlaces365, "", func(t *testing.T, d string) {
+		{"places/val image missing", Places365, "", func(t *testing.T, d string) {
 			remove(t, filepath.Join(d, placesValDir, "Places365_val_00000003.jpg"))
 		}, SplitVal, placesValDir + "/Places365_val_00000003.jpg", 0},
-		{"places/no val list", TaskPlaces365, "", func(t *testing.T, d string) { remove(t, filepath.Join(d, placesVal)) }, SplitVal, placesVal, 0},
+		{"places/no val list", Places365, "", func(t *testing.T, d string) { remove(t, filepath.Join(d, placesVal)) }, SplitVal, placesVal, 0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			if tc.task == TaskImageNet {
-				makeImageNet(t, dir, small, tc.val)
+			if tc.task == ImageNet {
+				datasetstest.ImageNet(t, dir, small, tc.val)
 			} else {
-				makeTask(t, tc.task, dir, small)
+				datasetstest.Write(t, tc.task, dir, small)
 			}
 			tc.mutate(t, dir)
 			d, err := Open(tc.task, dir, Options{})
@@ -248,11 +254,11 @@ func TestLayoutErrorsNameTheFile(t *testing.T) {
 }
 
 func TestOpenUnknownTaskAndSplit(t *testing.T) {
-	if _, err := Open("coco", t.TempDir(), Options{}); !errors.Is(err, ErrUnknownTask) {
-		t.Errorf("open coco: got %v, want ErrUnknownTask", err)
+	if _, err := Open("coco", t.TempDir(), Options{}); !errors.Is(err, ErrUnknownLayout) {
+		t.Errorf("open coco: got %v, want ErrUnknownLayout", err)
 	}
 	dir := t.TempDir()
-	makeImageFolder(t, dir, small)
+	datasetstest.ImageFolder(t, dir, small)
 	d, err := OpenImageFolder(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -265,7 +271,7 @@ func TestOpenUnknownTaskAndSplit(t *testing.T) {
 func TestImageNetClassNames(t *testing.T) {
 	dir := t.TempDir()
 	for _, wnid := range []string{"n01440764", "n02084071", "n00000042"} {
-		writeJPEG(t, filepath.Join(dir, "train", wnid, "a.JPEG"), drawImage(0, 0, 8))
+		datasetstest.WriteJPEG(t, filepath.Join(dir, "train", wnid, "a.JPEG"), datasetstest.Draw(0, 0, 8))
 	}
 	d, err := OpenImageNet(dir, Options{})
 	if err != nil {
@@ -277,7 +283,7 @@ func TestImageNetClassNames(t *testing.T) {
 			t.Errorf("class %d: got %+v, want %+v", i, c, want[i])
 		}
 	}
-	writeText(t, filepath.Join(dir, imagenetSynsetMapping), "n02084071 dog, domestic dog", "n01440764 tench, Tinca tinca", "n00000042 unknown")
+	datasetstest.WriteText(t, filepath.Join(dir, imagenetSynsetMapping), "n02084071 dog, domestic dog", "n01440764 tench, Tinca tinca", "n00000042 unknown")
 	d, err = OpenImageNet(dir, Options{})
 	if err != nil {
 		t.Fatal(err)

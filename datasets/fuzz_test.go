@@ -1,4 +1,4 @@
-package finetune
+package datasets
 
 import (
 	"errors"
@@ -33,23 +33,23 @@ func FuzzListings(f *testing.F) {
 			write(rel)
 		}
 		os.MkdirAll(filepath.Join(dir, "val"), 0o755)
-		for _, task := range []string{TaskCUB, TaskPlaces365, TaskImageNet} {
-			d, err := Open(task, dir, Options{})
+		for _, layout := range []string{CUB, Places365, ImageNet} {
+			d, err := Open(layout, dir, Options{})
 			if err == nil {
 				for _, split := range []string{SplitTrain, SplitVal} {
 					_, err = d.Split(split)
-					check(t, task, err)
+					check(t, layout, err)
 				}
 				continue
 			}
-			check(t, task, err)
+			check(t, layout, err)
 		}
 	})
 }
 
-func check(t *testing.T, task string, err error) {
+func check(t *testing.T, layout string, err error) {
 	var le *LayoutError
 	if err != nil && !errors.As(err, &le) {
-		t.Errorf("%s: error %v is not a *LayoutError", task, err)
+		t.Errorf("%s: error %v is not a *LayoutError", layout, err)
 	}
 }

@@ -1,4 +1,4 @@
-package finetune
+package datasets
 
 import "path/filepath"
 
@@ -12,8 +12,6 @@ type ImageFolderDataset struct {
 	index   map[string]int
 }
 
-var _ Dataset = (*ImageFolderDataset)(nil)
-
 // OpenImageFolder reads the class folders of dir/train.
 func OpenImageFolder(dir string) (*ImageFolderDataset, error) {
 	folders, err := classFolders(filepath.Join(dir, SplitTrain))
@@ -21,7 +19,7 @@ func OpenImageFolder(dir string) (*ImageFolderDataset, error) {
 		return nil, err
 	}
 	if len(folders) == 0 {
-		return nil, layoutErr(filepath.Join(dir, SplitTrain), 0, "no class folders")
+		return nil, &LayoutError{Path: filepath.Join(dir, SplitTrain), Msg: "no class folders", Err: ErrNoImages}
 	}
 	d := &ImageFolderDataset{dir: dir, index: make(map[string]int, len(folders))}
 	for i, f := range folders {
@@ -31,14 +29,18 @@ func OpenImageFolder(dir string) (*ImageFolderDataset, error) {
 	return d, nil
 }
 
-func (d *ImageFolderDataset) Task() string     { return TaskImageFolder }
+func (d *ImageFolderDataset) Layout() string   { return ImageFolder }
 func (d *ImageFolderDataset) Dir() string      { return d.dir }
 func (d *ImageFolderDataset) Classes() []Class { return d.classes }
 
 // Split lists DIR/<name>/<class>/<image>.
-func (d *ImageFolderDataset) Split(name string) ([]Item, error) {
+func (d *ImageFolderDataset) Split(name string) (Split, error) {
 	if err := checkSplit(name); err != nil {
 		return nil, err
 	}
-	return folderItems(filepath.Join(d.dir, name), d.index, name == SplitTrain)
+	items, err := folderItems(filepath.Join(d.dir, name), d.index, name == SplitTrain)
+	if err != nil {
+		return nil, err
+	}
+	return items, nil
 }
