@@ -52,16 +52,18 @@ func fakeJPEGRows(n int) []shards.Row {
 func TestLoaderNamesUndecodableImage(t *testing.T) {
 	rows := fakeJPEGRows(12)
 	dir := writeTestDir(t, rows, 6, 4)
-	l, err := Open(dir, Config{Batch: 4, ImageSize: 8, NoShuffle: true, Epochs: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	_, err = l.Next(context.Background())
-	if err == nil || !strings.Contains(err.Error(), "shard-00000.arrow row ") || !strings.Contains(err.Error(), "decode ") {
-		t.Errorf("Next over random bytes: err = %v, want a decode error naming shard-00000.arrow and a row", err)
-	}
-	if _, err2 := l.Next(context.Background()); err2 == nil {
-		t.Errorf("Next after an error: no error")
+	for _, fraction := range []float64{0, 0.5} { // the whole split, and a Subset of it
+		l, err := Open(dir, Config{Batch: 4, ImageSize: 8, NoShuffle: true, Epochs: 1, Fraction: fraction})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = l.Next(context.Background())
+		if err == nil || !strings.Contains(err.Error(), "shard-00000.arrow row ") || !strings.Contains(err.Error(), "decode ") {
+			t.Errorf("fraction %g: Next over random bytes: err = %v, want a decode error naming shard-00000.arrow and a row", fraction, err)
+		}
+		if _, err2 := l.Next(context.Background()); err2 == nil {
+			t.Errorf("fraction %g: Next after an error: no error", fraction)
+		}
+		l.Close()
 	}
 }

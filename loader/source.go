@@ -21,8 +21,9 @@ type Example struct {
 
 // Source is random-access input for a Loader. ShardSource (one split of a
 // shard directory) is one; SplitSource (one split of a dataset, such as
-// fine-tuning reads) is another. Implementations must be safe for concurrent use: the
-// loader's decode workers call Example from several goroutines.
+// fine-tuning reads) is another. Implementations must be safe for
+// concurrent use: the loader's decode workers call Example from several
+// goroutines.
 type Source interface {
 	// Len is the number of items.
 	Len() int

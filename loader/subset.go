@@ -60,6 +60,15 @@ func (s *Subset) Labels(i int) ([]int32, error) { return s.src.Labels(s.index[i]
 // Example reads kept item i.
 func (s *Subset) Example(i int, buf []byte) (Example, error) { return s.src.Example(s.index[i], buf) }
 
+// Where names kept item i as the source does (a shard and row), for error
+// messages.
+func (s *Subset) Where(i int) string {
+	if w, ok := s.src.(interface{ Where(int) string }); ok {
+		return w.Where(s.index[i])
+	}
+	return fmt.Sprintf("item %d", s.index[i])
+}
+
 // TagCounts counts the kept items carrying each label (square-root
 // sampling and label noise need the subset's own distribution).
 func (s *Subset) TagCounts() []int64 {
