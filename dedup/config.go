@@ -9,6 +9,7 @@ import (
 	"io"
 	"strings"
 
+	"weaksup/datasets"
 	"weaksup/workdir"
 )
 
@@ -75,7 +76,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 		*c = DefaultConfig()
 	}
 	fs.Var(specList{&c.TestSets}, "testset",
-		"evaluation test set NAME=PATH[:FORMAT], repeatable; FORMAT is "+strings.Join(Formats, ", ")+
+		"evaluation test set NAME=PATH[:FORMAT], repeatable; FORMAT is "+strings.Join(datasets.Formats, ", ")+
 			" (auto: a file is a Places365 list, a folder with images.txt is CUB-200-2011, any other folder is searched for images)")
 	fs.StringVar(&c.Split, "split", c.Split, "CUB-200-2011 images to keep out of training: test or all")
 	fs.IntVar(&c.Radius, "radius", c.Radius, "Hamming radius (0-64) within which a crawled image counts as a copy of a test image")

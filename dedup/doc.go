@@ -1,12 +1,12 @@
 // Package dedup keeps evaluation test images out of the training set.
 //
 // It compares 64-bit DCT perceptual hashes (package phash, the value ingest
-// stores with every record),
-// reads evaluation test sets through one Layout per on-disk format (ImageNet
-// val, CUB-200-2011, Places365, any ImageFolder or flat folder), hashes each
-// test image and its horizontal mirror, and caches those hashes under
-// <workdir>/testsets keyed by a fingerprint of the files (paths, sizes,
-// modification times).
+// stores with every record), lists the images of evaluation test sets
+// through package datasets (ImageNet val, CUB-200-2011, Places365, any
+// ImageFolder or flat folder; a Spec names the folder and its format),
+// hashes each test image and its horizontal mirror, and caches those hashes
+// under <workdir>/testsets keyed by a fingerprint of the files (paths,
+// sizes, modification times).
 //
 // An Index answers Hamming-radius queries with multi-index hashing: the hash
 // is cut into chunks, each chunk's buckets within a per-chunk threshold are

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"testing"
 
+	"weaksup/datasets"
 	"weaksup/phash"
 	"weaksup/store"
 	"weaksup/workdir"
@@ -57,8 +58,8 @@ func newStageWorld(t *testing.T) *stageWorld {
 	})
 	w.cfg = DefaultConfig()
 	w.cfg.TestSets = []Spec{
-		{Name: "imagenet", Path: filepath.Join(w.workdir.String(), "data", "imagenet-val"), Format: FormatImageNet},
-		{Name: "cub", Path: filepath.Join(w.workdir.String(), "data", "CUB_200_2011"), Format: FormatAuto},
+		{Name: "imagenet", Path: filepath.Join(w.workdir.String(), "data", "imagenet-val"), Format: datasets.FormatImageNet},
+		{Name: "cub", Path: filepath.Join(w.workdir.String(), "data", "CUB_200_2011"), Format: datasets.FormatAuto},
 	}
 	st, err := store.Open(w.workdir.Store())
 	if err != nil {
@@ -179,7 +180,7 @@ func TestStageRun(t *testing.T) {
 	if err := json.Unmarshal(b, &doc); err != nil {
 		t.Fatal(err)
 	}
-	if doc.Summary.Dropped != 5 || len(doc.Summary.TestSets) != 2 || doc.Summary.TestSets[1].Format != FormatCUB {
+	if doc.Summary.Dropped != 5 || len(doc.Summary.TestSets) != 2 || doc.Summary.TestSets[1].Format != datasets.FormatCUB {
 		t.Errorf("JSON summary = %+v, want 5 dropped over imagenet and cub", doc.Summary)
 	}
 	wantRepeats := []Repeat{{"h-repeat-of-e", "e-other5"}, {"i-repeat-of-a", "a-resized-imagenet0"}}
@@ -299,7 +300,7 @@ func TestStageErrors(t *testing.T) {
 		"radius": func(c *Config) { c.Radius = 65 },
 		"split":  func(c *Config) { c.Split = "train" },
 		"missing": func(c *Config) {
-			c.TestSets = []Spec{{Name: "x", Path: filepath.Join(w.workdir.String(), "nope"), Format: FormatAuto}}
+			c.TestSets = []Spec{{Name: "x", Path: filepath.Join(w.workdir.String(), "nope"), Format: datasets.FormatAuto}}
 		},
 	} {
 		cfg := w.cfg

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"weaksup/datasets"
 	"weaksup/demo"
 	"weaksup/finetune"
 	"weaksup/pipeline"
@@ -61,7 +62,7 @@ const (
 	DemoReport    = "report.md"
 	DemoResults   = "results.json"
 	pretrainRun   = "pretrain"
-	transferTask  = finetune.TaskImageNet
+	transferTask  = datasets.ImageNet
 	transferClass = "target"
 )
 

@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"weaksup/atomicfile"
+	"weaksup/datasets"
 	"weaksup/train"
 )
 
@@ -105,7 +106,7 @@ type ClassMetrics struct {
 }
 
 // Metrics computes the results for classes (len k, in class-index order).
-func (a *Accuracy) Metrics(classes []Class) Metrics {
+func (a *Accuracy) Metrics(classes []datasets.Class) Metrics {
 	m := Metrics{Images: a.n, Classes: a.k, Top1: frac(a.top1, a.n), Top5: frac(a.top5, a.n)}
 	withImages := 0
 	for c := range a.k {

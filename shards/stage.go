@@ -19,8 +19,9 @@ import (
 	"weaksup/workdir"
 )
 
-// shardName is the file name of shard i of a split.
-func shardName(split string, i int) string {
+// ShardFileName is the file name of shard i of a split:
+// shard-00012.arrow in the train split, val-00003.arrow in the val split.
+func ShardFileName(split string, i int) string {
 	prefix := "shard"
 	if split == SplitVal {
 		prefix = "val"
@@ -116,7 +117,7 @@ func Run(ctx context.Context, st *store.Store, wd workdir.Dir, cfg Config, log i
 		stats.Skipped += skipped
 	}
 	bar.Finish()
-	if err := writeManifest(tmp, m); err != nil {
+	if err := WriteManifest(tmp, m); err != nil {
 		os.RemoveAll(tmp)
 		return nil, err
 	}
@@ -172,11 +173,19 @@ func survivors(st *store.Store, cfg Config, numClasses int) (train, val []surviv
 	return train, val, nil
 }
 
-// inVal decides held-out membership from a hash of (seed, id).
+// inVal decides held-out membership from a hash of (seed, id): FNV-1a of
+// the id, mixed with the seed by two splitmix64 rounds. Changing it moves
+// records between the splits of a rerun.
 func inVal(seed uint64, id string, fraction float64) bool {
 	h := fnv.New64a()
 	io.WriteString(h, id)
-	u := mix(seed, 0, h.Sum64())
+	u := seed
+	for _, v := range [...]uint64{0, h.Sum64()} {
+		u += 0x9e3779b97f4a7c15 + v
+		u = (u ^ (u >> 30)) * 0xbf58476d1ce4e5b9
+		u = (u ^ (u >> 27)) * 0x94d049bb133111eb
+		u ^= u >> 31
+	}
 	return float64(u>>11)/float64(1<<53) < fraction
 }
 
@@ -238,7 +247,7 @@ func writeSplit(ctx context.Context, st *store.Store, dir, split string, rows []
 		}
 		if w == nil {
 			var err error
-			if w, err = CreateShard(filepath.Join(dir, shardName(split, len(s.Shards)))); err != nil {
+			if w, err = CreateShard(filepath.Join(dir, ShardFileName(split, len(s.Shards)))); err != nil {
 				return nil, 0, err
 			}
 		}

@@ -72,7 +72,7 @@ func testWorkdir(t *testing.T, n, k int) (workdir.Dir, *store.Store, []string) {
 	return wd, st, want
 }
 
-func TestStageStoreToLoader(t *testing.T) {
+func TestStageStoreToShards(t *testing.T) {
 	const n = 300
 	wd, st, want := testWorkdir(t, n, 15)
 	cfg := DefaultConfig()
@@ -106,28 +106,26 @@ func TestStageStoreToLoader(t *testing.T) {
 	}
 	var got []string
 	for _, split := range []string{SplitTrain, SplitVal} {
-		for world := 1; world <= 3; world += 2 {
-			var keys []string
-			for rank := range world {
-				l, err := OpenLoader(dir, LoaderConfig{Split: split, Batch: 16, ImageSize: 8, Train: split == SplitTrain,
-					Rank: rank, World: world, Epochs: 1, Seed: 3})
-				if err != nil {
-					t.Fatal(err)
-				}
-				s, err := drain(t, l, -1)
-				if !errors.Is(err, io.EOF) {
-					t.Fatalf("%s rank %d/%d: %v", split, rank, world, err)
-				}
-				l.Close()
-				keys = append(keys, s.keys...)
+		ss, err := OpenShardSet(dir, split)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var keys []string
+		for i := range ss.Len() {
+			key, img, labels, err := ss.Read(i, nil)
+			if err != nil {
+				t.Fatalf("%s row %d: %v", split, i, err)
 			}
-			sort.Strings(keys)
-			if world == 1 {
-				got = append(got, keys...)
+			if len(img) == 0 || len(labels) == 0 {
+				t.Errorf("%s row %d (%s): %d image bytes, labels %v", split, i, key, len(img), labels)
 			}
-			if want := m.Splits[split].Rows; len(keys) != want || len(slices.Compact(slices.Clone(keys))) != want {
-				t.Errorf("%s world %d: %d keys (%d distinct), want %d once each", split, world, len(keys), len(slices.Compact(keys)), want)
-			}
+			keys = append(keys, key)
+		}
+		ss.Close()
+		sort.Strings(keys)
+		got = append(got, keys...)
+		if want := m.Splits[split].Rows; len(keys) != want || len(slices.Compact(slices.Clone(keys))) != want {
+			t.Errorf("%s: %d keys (%d distinct), want %d once each", split, len(keys), len(slices.Compact(keys)), want)
 		}
 	}
 	sort.Strings(got)

@@ -80,8 +80,8 @@
 //
 // Run is the one loop behind pretraining (Pretrain, `weaksup pretrain`) and
 // fine-tuning (package finetune): a Config, a Model (*ResNeXt) and Data,
-// whose Train and Val open Batches — a *shards.Loader over hashtag shards
-// or over a shards.FileSource of labelled image files. Each optimizer step
+// whose Train and Val open Batches — a *loader.Loader over hashtag shards
+// or over a loader.SplitSource of a labelled dataset. Each optimizer step
 // reads top to bottom: Schedule.LR(step) → evaluate and checkpoint when due
 // → forward/backward over Config.Accumulate batches, each in its own
 // torch.Scope → Optimizer.Step → a metrics.jsonl row. Targets builds the

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"weaksup/experiment"
+	"weaksup/loader"
 	"weaksup/shards"
 	"weaksup/train"
 )
@@ -70,7 +71,7 @@ func (c *ExperimentCommand) Run(ctx context.Context, env Env, args []string) err
 	}
 	s.Setting, s.Values, s.LogX = "pretraining images", vals, true
 	s.Apply = func(pc *train.PretrainConfig, v float64) error { pc.Fraction = v; return nil }
-	s.X = func(v float64) float64 { return float64(split.SubsetRows(v)) }
+	s.X = func(v float64) float64 { return float64(loader.SubsetLen(split.Blocks(), v)) }
 	if _, err := s.Run(ctx); err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 
+	"weaksup/datasets"
 	"weaksup/experiment"
 	"weaksup/finetune"
 	"weaksup/train"
@@ -31,7 +32,7 @@ func (f *sweepFlags) register(fs *flag.FlagSet, name string) {
 	fs.BoolVar(&f.demo, "demo", false, "run on the generated demo world (generated, crawled and sharded in --workdir)")
 	fs.BoolVar(&f.quick, "quick", false, "with --demo: the tiny world of 'weaksup demo --quick'")
 	fs.StringVar(&f.shards, "shards", "", "pretraining shard directory (without --demo)")
-	fs.StringVar(&f.task, "task", finetune.TaskImageFolder, "target task layout (without --demo): "+fmt.Sprint(finetune.Tasks))
+	fs.StringVar(&f.task, "task", datasets.ImageFolder, "target task layout (without --demo): "+fmt.Sprint(datasets.Layouts))
 	fs.StringVar(&f.data, "data", "", "target task directory (without --demo)")
 	fs.StringVar(&f.arch, "arch", "tiny", "architecture pretrained at every point")
 	fs.IntVar(&f.steps, "steps", 0, "pretraining steps per point (0: 40 with --quick, else 1500)")
@@ -68,7 +69,7 @@ func (f *sweepFlags) sweep(ctx context.Context, env Env, name string) (*experime
 		if err != nil {
 			return nil, err
 		}
-		pc.Shards, s.Target.Task, s.Target.Data = shardsDir, finetune.TaskImageNet, target
+		pc.Shards, s.Target.Task, s.Target.Data = shardsDir, datasets.ImageNet, target
 	case f.shards == "" || f.data == "":
 		return nil, fmt.Errorf("give --demo, or --shards and --data (and --task) for real data")
 	default:
