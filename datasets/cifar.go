@@ -116,7 +116,8 @@ func (d *CIFARDataset) checkFiles() error {
 	for _, f := range append(append([]string(nil), d.train...), d.val...) {
 		st, err := os.Stat(f)
 		if err != nil {
-			return &LayoutError{Path: f, Msg: "missing " + d.layout + " batch file", Err: err}
+			folder := map[string]string{CIFAR10: CIFAR10Folder, CIFAR100: CIFAR100Folder}[d.layout]
+			return &LayoutError{Path: f, Msg: "missing " + d.layout + " batch file (give the " + folder + " folder or the one holding it)", Err: err}
 		}
 		if st.IsDir() {
 			return layoutErr(f, 0, "is a folder, want a %s batch file", d.layout)
