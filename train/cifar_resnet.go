@@ -48,7 +48,14 @@ func cifarArch(name string) (a Arch, ok bool, err error) {
 
 // CIFARResNet returns ResNet-depth of He et al. (2016) for CIFAR: depth =
 // 6n+2, basic blocks, 16/32/64 channels, Basic design.
-func CIFARResNet(depth int) (Arch, error) { return cifarBasic("resnet", depth, Basic) }
+// resnet50 and resnet152 are 6n+2 too but name torchvision's ImageNet
+// bottleneck nets; they are refused rather than built as CIFAR nets.
+func CIFARResNet(depth int) (Arch, error) {
+	if depth == 50 || depth == 152 {
+		return Arch{}, fmt.Errorf("look up arch resnet%d: that is torchvision's ImageNet bottleneck net, not a CIFAR ResNet (use resnext50_32x4d, or another 6n+2 depth): %w", depth, ErrUnknownArch)
+	}
+	return cifarBasic("resnet", depth, Basic)
+}
 
 // CIFARPlain returns the plain-depth network of He et al. (2016): ResNet-depth
 // without its shortcuts (Plain design).

@@ -134,16 +134,16 @@ func (s Summary) Write(w io.Writer) error {
 	bw := &errWriter{w: w}
 	fmt.Fprintf(bw, "%s: %d layers, %s blocks, shortcut %s, %d classes, %dx%d input\n",
 		s.Arch.Name, s.Depth, s.Block, shortcutLabel(s), s.Classes, s.Input, s.Input)
-	tw := tabwriter.NewWriter(bw, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "part\tblocks\toutput shape\tparams\tmult-adds\t")
+	tw := tabwriter.NewWriter(bw, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "part\tblocks\toutput shape\tparams\tmult-adds")
 	for _, p := range s.Parts {
 		blocks := ""
 		if p.Blocks > 0 {
 			blocks = fmt.Sprint(p.Blocks)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\n", p.Name, blocks, shapeString(p.Output), commas(p.Params), humanCount(p.MACs))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", p.Name, blocks, shapeString(p.Output), commas(p.Params), humanCount(p.MACs))
 	}
-	fmt.Fprintf(tw, "total\t%d\t\t%s\t%s\t\n", s.Arch.Blocks(), commas(s.Params), humanCount(s.MACs))
+	fmt.Fprintf(tw, "total\t%d\t\t%s\t%s\n", s.Arch.Blocks(), commas(s.Params), humanCount(s.MACs))
 	if err := tw.Flush(); err != nil {
 		return err
 	}
