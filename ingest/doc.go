@@ -21,9 +21,10 @@
 // -tags libjpeg (cgo and Debian's libturbojpeg0-dev), it uses
 // libjpeg-turbo instead and decodes large JPEGs DCT-scaled to the smallest
 // size that still covers the target, about five times faster; JPEGCodec
-// says which codec a binary has. The perceptual hash (dedup.PHash) is taken
-// of the normalized image, the one stored, so its value can differ by a
-// few bits between the two builds.
+// says which codec a binary has. The perceptual hash (dedup.PHash) and the
+// thumbnail dedup verifies its candidates with (dedup.MakeThumbnail) are
+// taken of the normalized image, the one stored, so they can differ a
+// little between the two builds.
 //
 // Fetching refuses loopback, private, link-local and multicast peers at
 // connect time (redirects included) unless AllowPrivate is set, sends no

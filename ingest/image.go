@@ -39,6 +39,7 @@ type Image struct {
 	Width, Height int // of JPEG
 	SHA256        [32]byte
 	PHash         uint64 // dedup.PHash of the normalized image, before JPEG encoding
+	Thumbnail     []byte // dedup.MakeThumbnail of the normalized image, for dedup's verification
 	Format        string // of the source: jpeg, png, gif or webp
 }
 
@@ -61,7 +62,7 @@ func Sniff(data []byte) string {
 // Normalize checks and normalizes downloaded image bytes with one decode:
 // header checks (pixel limit, minimum side), decode (GIF: first frame),
 // resize of the shorter side to cfg.Size, EXIF orientation, perceptual
-// hash and JPEG encoding. A failure is an outcome, never an error: the
+// hash, thumbnail and JPEG encoding. A failure is an outcome, never an error: the
 // bytes come from strangers.
 func Normalize(data []byte, cfg ImageConfig) (Image, string) {
 	img := Image{SHA256: sha256.Sum256(data), Format: Sniff(data)}
@@ -97,6 +98,7 @@ func Normalize(data []byte, cfg ImageConfig) (Image, string) {
 	if img.PHash, err = dedup.PHash(out); err != nil {
 		return img, OutcomeHashError
 	}
+	img.Thumbnail = dedup.MakeThumbnail(out)
 	if img.JPEG, err = jpegEncode(out, cfg.Quality); err != nil {
 		return img, OutcomeDecodeError
 	}
