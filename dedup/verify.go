@@ -1,0 +1,106 @@
+package dedup
+
+import "math"
+
+// The verification. A candidate (a crawled record whose perceptual hash
+// lies within the radius of some view of a test image) is a copy when its
+// thumbnail correlates with the thumbnail of that view: the normalized
+// cross-correlation of the two after a band-pass filter (a 3x3 mean minus
+// a 9x9 mean), which keeps the image's structure at a few pixels' scale
+// and drops both pixel noise (re-encoding, resizing) and the smooth
+// gradients (sky, sand, water) that make unrelated photographs share a
+// perceptual hash. Brightness and contrast changes leave it unchanged; an
+// offset of a pixel or so (what remains of a crop after the nearest view,
+// or a small rotation) lowers it only a little. The near-duplicate
+// benchmark (BENCHMARKS.md) chose the filter and the threshold.
+
+// TestNCC names the verification in reports.
+const TestNCC = "ncc"
+
+// TestPHash names a match decided by the perceptual hash alone (a record
+// stored without a thumbnail whose image could not be decoded).
+const TestPHash = "phash"
+
+// Band-pass radii, in thumbnail pixels.
+const (
+	bandInner = 1 // 3x3 mean
+	bandOuter = 4 // 9x9 mean
+)
+
+// signal is a thumbnail prepared for correlation: band-passed, zero mean
+// and unit length, or all zero when the image has no structure at all.
+type signal []float32
+
+// prepare band-passes a ThumbSide x ThumbSide thumbnail and normalizes it.
+func prepare(t []float32) signal {
+	n := ThumbSide
+	in := boxMean(t, n, bandInner)
+	out := boxMean(t, n, bandOuter)
+	s := make(signal, n*n)
+	var mean float64
+	for i := range s {
+		s[i] = in[i] - out[i]
+		mean += float64(s[i])
+	}
+	mean /= float64(len(s))
+	var norm float64
+	for i := range s {
+		s[i] -= float32(mean)
+		norm += float64(s[i]) * float64(s[i])
+	}
+	// Below a hundredth of a grey level per pixel there is nothing to
+	// correlate: the score is 0.
+	if norm < float64(len(s))*1e-4 {
+		clear(s)
+		return s
+	}
+	k := float32(1 / math.Sqrt(norm))
+	for i := range s {
+		s[i] *= k
+	}
+	return s
+}
+
+// prepareThumb prepares a stored thumbnail.
+func prepareThumb(t Thumbnail) signal {
+	f := make([]float32, len(t))
+	for i, v := range t {
+		f[i] = float32(v)
+	}
+	return prepare(f)
+}
+
+// correlate returns the normalized cross-correlation of two prepared
+// thumbnails, in [-1, 1].
+func correlate(a, b signal) float64 {
+	var s float32
+	for i := range a {
+		s += a[i] * b[i]
+	}
+	return min(max(float64(s), -1), 1)
+}
+
+// boxMean returns the mean of each pixel's (2r+1)^2 neighbourhood in an
+// n x n plane, over the part of it inside the plane.
+func boxMean(p []float32, n, r int) []float32 {
+	// Summed-area table with a zero border row and column.
+	w := n + 1
+	sat := make([]float64, w*w)
+	for y := range n {
+		var row float64
+		for x := range n {
+			row += float64(p[y*n+x])
+			sat[(y+1)*w+x+1] = sat[y*w+x+1] + row
+		}
+	}
+	out := make([]float32, n*n)
+	for y := range n {
+		y0, y1 := max(y-r, 0), min(y+r+1, n)
+		for x := range n {
+			x0, x1 := max(x-r, 0), min(x+r+1, n)
+			s := sat[y1*w+x1] - sat[y0*w+x1] - sat[y1*w+x0] + sat[y0*w+x0]
+			out[y*n+x] = float32(s / float64((y1-y0)*(x1-x0)))
+		}
+	}
+	return out
+}

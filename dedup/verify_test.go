@@ -1,0 +1,135 @@
+package dedup
+
+import (
+	"image"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+func thumbFloats(t Thumbnail) []float32 {
+	f := make([]float32, len(t))
+	for i, v := range t {
+		f[i] = float32(v)
+	}
+	return f
+}
+
+func TestBoxMean(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	n := 9
+	p := make([]float32, n*n)
+	for i := range p {
+		p[i] = float32(rng.IntN(256))
+	}
+	for _, r := range []int{0, 1, 4, 12} {
+		got := boxMean(p, n, r)
+		for y := range n {
+			for x := range n {
+				var s, c float64
+				for yy := max(y-r, 0); yy <= min(y+r, n-1); yy++ {
+					for xx := max(x-r, 0); xx <= min(x+r, n-1); xx++ {
+						s += float64(p[yy*n+xx])
+						c++
+					}
+				}
+				if math.Abs(float64(got[y*n+x])-s/c) > 1e-3 {
+					t.Fatalf("r=%d (%d,%d): %g, want %g", r, x, y, got[y*n+x], s/c)
+				}
+			}
+		}
+	}
+}
+
+func TestCorrelate(t *testing.T) {
+	photos := testPhotos(t)
+	a := MakeThumbnail(photos["Garden.jpg"])
+	sa := prepareThumb(a)
+	if s := correlate(sa, sa); math.Abs(s-1) > 1e-5 {
+		t.Errorf("self correlation = %g, want 1", s)
+	}
+	// Brightness and contrast (without clipping) leave the score at 1.
+	f := thumbFloats(a)
+	for i := range f {
+		f[i] = 0.7*f[i] + 30
+	}
+	if s := correlate(sa, prepare(f)); s < 0.999 {
+		t.Errorf("affine grey change: score %g, want 1", s)
+	}
+	// Another photograph scores low.
+	for _, other := range []string{"Dune.jpg", "Storm.jpg", "Wood.jpg"} {
+		if s := correlate(sa, prepareThumb(MakeThumbnail(photos[other]))); s > 0.5 {
+			t.Errorf("Garden vs %s: score %.3f, want <= 0.5", other, s)
+		}
+	}
+	// A flat image has nothing to correlate: it scores 0, even with itself.
+	flat := prepareThumb(make(Thumbnail, ThumbLen))
+	if s := correlate(flat, flat); s != 0 {
+		t.Errorf("flat image: score %g, want 0", s)
+	}
+}
+
+// TestVerifyViews checks the verification on copies of a photograph: each
+// verifies through the view it was cut like, with a higher score than the
+// image view gives it; another photograph is rejected.
+func TestVerifyViews(t *testing.T) {
+	photos := testPhotos(t)
+	img := tile(photos["LadyBird.jpg"], photos["LadyBird.jpg"].Bounds(), 300)
+	sig, err := Sign(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := &TestSet{Spec: Spec{Name: "t"}, Images: []string{"lady.jpg"}, Hashes: sig.Hashes[:1], Mirrors: sig.Hashes[1:2], Sigs: []Signature{sig}}
+	cat := NewCatalog([]*TestSet{ts}, DefaultRadius)
+	b := img.Bounds()
+	copies := map[string]image.Image{
+		"image":     reencode(img, 60),
+		"mirror":    reencode(Mirror(img), 80),
+		"crop90-bl": reencode(subImage(img, image.Rect(0, b.Dy()/10, b.Dx()*9/10, b.Dy())), 80),
+		"crop95":    scale(subImage(img, image.Rect(b.Dx()/40, b.Dy()/40, b.Dx()*39/40, b.Dy()*39/40)), 0.7),
+	}
+	all := make([]ViewHit, len(Views))
+	for v := range Views {
+		all[v] = ViewHit{View: v, Distance: 1}
+	}
+	for view, cp := range copies {
+		q := NewQuery(MakeThumbnail(cp))
+		m, ok := cat.Verify(Candidate{Set: 0, Image: 0, Views: all}, q, DefaultMinScore)
+		if !ok || m.View != view || m.Test != TestNCC {
+			t.Errorf("copy cut like %s: verified %v as %+v, want a copy through view %s", view, ok, m, view)
+		}
+		if view != "image" {
+			only, _ := cat.Verify(Candidate{Set: 0, Image: 0, Views: all[:1]}, q, DefaultMinScore)
+			if only.Score >= m.Score {
+				t.Errorf("copy cut like %s: image view scores %.3f, its own view %.3f; want lower", view, only.Score, m.Score)
+			}
+		}
+	}
+	other := NewQuery(MakeThumbnail(photos["Dune.jpg"]))
+	if m, ok := cat.Verify(Candidate{Set: 0, Image: 0, Views: all}, other, DefaultMinScore); ok {
+		t.Errorf("another photograph verified as %+v", m)
+	}
+	// minScore -1 accepts every candidate.
+	if _, ok := cat.Verify(Candidate{Set: 0, Image: 0, Views: all}, other, -1); !ok {
+		t.Errorf("min score -1 rejected a candidate")
+	}
+	// Without a thumbnail the hash decides: the image or its mirror
+	// within PlainRadius.
+	for _, tc := range []struct {
+		views []ViewHit
+		want  bool
+	}{
+		{[]ViewHit{{1, PlainRadius}}, true},
+		{[]ViewHit{{0, PlainRadius + 2}}, false},
+		{[]ViewHit{{3, 0}}, false},
+	} {
+		m, ok := cat.Verify(Candidate{Set: 0, Image: 0, Views: tc.views}, NewQuery(nil), DefaultMinScore)
+		if ok != tc.want || m.Test != TestPHash {
+			t.Errorf("no thumbnail, views %v: %v %+v, want %v by phash", tc.views, ok, m, tc.want)
+		}
+	}
+	if !slices.Equal(sig.Hashes[:2], []uint64{ts.Hashes[0], ts.Mirrors[0]}) {
+		t.Errorf("signature hashes 0 and 1 are not the image's and the mirror's")
+	}
+}
