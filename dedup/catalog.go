@@ -187,7 +187,7 @@ func (c *Catalog) Verify(cand Candidate, rec Query, minScore float64) (Match, bo
 	set := func(v ViewHit) {
 		m.View, m.Distance, m.Mirror = Views[v.View].Name, v.Distance, Views[v.View].Mirror
 	}
-	if rec.sig == nil || ts.Sigs == nil || len(ts.Sigs[cand.Image].Ref) == 0 {
+	if rec.sig == nil || ts.Sigs == nil || !ts.Sigs[cand.Image].hasRef() {
 		m.Test = TestPHash
 		for _, v := range cand.Views {
 			if v.View <= 1 {
@@ -202,7 +202,7 @@ func (c *Catalog) Verify(cand Candidate, rec Query, minScore float64) (Match, bo
 	sig := ts.Sigs[cand.Image]
 	m.Score = -2
 	for _, v := range cand.Views {
-		s := correlate(rec.sig, sig.viewSignal(v.View))
+		s := sig.score(rec.sig, v.View)
 		if s > m.Score {
 			set(v)
 			m.Score = s

@@ -33,16 +33,38 @@ type signal []float32
 
 // prepare band-passes a ThumbSide x ThumbSide thumbnail and normalizes it.
 func prepare(t []float32) signal {
-	n := ThumbSide
-	in := boxMean(t, n, bandInner)
-	out := boxMean(t, n, bandOuter)
-	s := make(signal, n*n)
-	var mean float64
-	for i := range s {
-		s[i] = in[i] - out[i]
-		mean += float64(s[i])
+	s := make(signal, ThumbLen)
+	prepareInto(s, t)
+	return s
+}
+
+// prepareInto writes the prepared thumbnail t to s (both ThumbLen long).
+func prepareInto(s signal, t []float32) {
+	const n, w = ThumbSide, ThumbSide + 1
+	// Summed-area table with a zero border row and column; both means
+	// come from it.
+	var sat [w * w]float64
+	for y := range n {
+		var row float64
+		for x := range n {
+			row += float64(t[y*n+x])
+			sat[(y+1)*w+x+1] = sat[y*w+x+1] + row
+		}
 	}
-	mean /= float64(len(s))
+	box := func(x, y, r int) float64 {
+		x0, x1, y0, y1 := max(x-r, 0), min(x+r+1, n), max(y-r, 0), min(y+r+1, n)
+		sum := sat[y1*w+x1] - sat[y0*w+x1] - sat[y1*w+x0] + sat[y0*w+x0]
+		return sum / float64((y1-y0)*(x1-x0))
+	}
+	var mean float64
+	for y := range n {
+		for x := range n {
+			v := box(x, y, bandInner) - box(x, y, bandOuter)
+			s[y*n+x] = float32(v)
+			mean += v
+		}
+	}
+	mean /= ThumbLen
 	var norm float64
 	for i := range s {
 		s[i] -= float32(mean)
@@ -50,24 +72,23 @@ func prepare(t []float32) signal {
 	}
 	// Below a hundredth of a grey level per pixel there is nothing to
 	// correlate: the score is 0.
-	if norm < float64(len(s))*1e-4 {
+	if norm < ThumbLen*1e-4 {
 		clear(s)
-		return s
+		return
 	}
 	k := float32(1 / math.Sqrt(norm))
 	for i := range s {
 		s[i] *= k
 	}
-	return s
 }
 
 // prepareThumb prepares a stored thumbnail.
 func prepareThumb(t Thumbnail) signal {
-	f := make([]float32, len(t))
-	for i, v := range t {
+	var f [ThumbLen]float32
+	for i, v := range t[:ThumbLen] {
 		f[i] = float32(v)
 	}
-	return prepare(f)
+	return prepare(f[:])
 }
 
 // correlate returns the normalized cross-correlation of two prepared
@@ -81,25 +102,20 @@ func correlate(a, b signal) float64 {
 }
 
 // boxMean returns the mean of each pixel's (2r+1)^2 neighbourhood in an
-// n x n plane, over the part of it inside the plane.
+// n x n plane, over the part of it inside the plane (what prepareInto
+// computes, written plainly for the tests).
 func boxMean(p []float32, n, r int) []float32 {
-	// Summed-area table with a zero border row and column.
-	w := n + 1
-	sat := make([]float64, w*w)
-	for y := range n {
-		var row float64
-		for x := range n {
-			row += float64(p[y*n+x])
-			sat[(y+1)*w+x+1] = sat[y*w+x+1] + row
-		}
-	}
 	out := make([]float32, n*n)
 	for y := range n {
-		y0, y1 := max(y-r, 0), min(y+r+1, n)
 		for x := range n {
-			x0, x1 := max(x-r, 0), min(x+r+1, n)
-			s := sat[y1*w+x1] - sat[y0*w+x1] - sat[y1*w+x0] + sat[y0*w+x0]
-			out[y*n+x] = float32(s / float64((y1-y0)*(x1-x0)))
+			var s, c float64
+			for yy := max(y-r, 0); yy < min(y+r+1, n); yy++ {
+				for xx := max(x-r, 0); xx < min(x+r+1, n); xx++ {
+					s += float64(p[yy*n+xx])
+					c++
+				}
+			}
+			out[y*n+x] = float32(s / c)
 		}
 	}
 	return out

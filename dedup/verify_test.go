@@ -16,29 +16,35 @@ func thumbFloats(t Thumbnail) []float32 {
 	return f
 }
 
-func TestBoxMean(t *testing.T) {
+// TestPrepareBandPass checks the prepared thumbnail against the band-pass
+// written plainly: a 3x3 mean minus a 9x9 mean, zero mean, unit length.
+func TestPrepareBandPass(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	n := 9
-	p := make([]float32, n*n)
+	p := make([]float32, ThumbLen)
 	for i := range p {
 		p[i] = float32(rng.IntN(256))
 	}
-	for _, r := range []int{0, 1, 4, 12} {
-		got := boxMean(p, n, r)
-		for y := range n {
-			for x := range n {
-				var s, c float64
-				for yy := max(y-r, 0); yy <= min(y+r, n-1); yy++ {
-					for xx := max(x-r, 0); xx <= min(x+r, n-1); xx++ {
-						s += float64(p[yy*n+xx])
-						c++
-					}
-				}
-				if math.Abs(float64(got[y*n+x])-s/c) > 1e-3 {
-					t.Fatalf("r=%d (%d,%d): %g, want %g", r, x, y, got[y*n+x], s/c)
-				}
-			}
+	in, out := boxMean(p, ThumbSide, bandInner), boxMean(p, ThumbSide, bandOuter)
+	want := make([]float64, ThumbLen)
+	var mean, norm float64
+	for i := range want {
+		want[i] = float64(in[i] - out[i])
+		mean += want[i]
+	}
+	mean /= ThumbLen
+	for i := range want {
+		want[i] -= mean
+		norm += want[i] * want[i]
+	}
+	got := prepare(p)
+	for i := range want {
+		if w := want[i] / math.Sqrt(norm); math.Abs(float64(got[i])-w) > 1e-4 {
+			t.Fatalf("pixel %d: %g, want %g", i, got[i], w)
 		}
+	}
+	// The plain box mean itself, at a corner and inside.
+	if m := boxMean([]float32{1, 2, 3, 4}, 2, 1); !slices.Equal(m, []float32{2.5, 2.5, 2.5, 2.5}) {
+		t.Errorf("boxMean of a 2x2 plane = %v, want all 2.5", m)
 	}
 }
 
