@@ -17,7 +17,7 @@ import (
 //	"WSPHASH" 0x00, format version byte,
 //	uvarint image count, then per image: uvarint length, path, the hash of
 //	each of the len(Views) views (uint64 LE), the reference thumbnail
-//	(RefSide*RefSide bytes),
+//	(RefLen bytes),
 //	uvarint unreadable count, then per image: uvarint length, path, uvarint length, error,
 //	CRC-32 (IEEE, LE) of everything before it.
 
@@ -112,7 +112,7 @@ func (ts *TestSet) decodeCache(data []byte) error {
 	}
 	images, hashes, mirrors := make([]string, 0, n), make([]uint64, 0, n), make([]uint64, 0, n)
 	sigs := make([]Signature, 0, n)
-	raw := make([]byte, 8*len(Views)+RefSide*RefSide)
+	raw := make([]byte, 8*len(Views)+RefLen)
 	for range n {
 		p, err := str()
 		if err != nil {

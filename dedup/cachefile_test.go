@@ -116,7 +116,7 @@ func testSetOf(images []string, seed uint64, unreadable ...Unreadable) *TestSet 
 	rng := rand.New(rand.NewPCG(seed, seed))
 	ts := &TestSet{Images: images, Unreadable: unreadable}
 	for range images {
-		sig := Signature{Hashes: make([]uint64, len(Views)), Ref: make([]byte, RefSide*RefSide)}
+		sig := Signature{Hashes: make([]uint64, len(Views)), Ref: make([]byte, RefLen)}
 		for v := range sig.Hashes {
 			sig.Hashes[v] = rng.Uint64()
 		}

@@ -29,7 +29,8 @@ type Match struct {
 	Distance int     `json:"distance"`   // Hamming distance to that view's hash
 	Mirror   bool    `json:"mirror"`     // that view is mirrored
 	Test     string  `json:"test"`       // TestNCC or TestPHash
-	Score    float64 `json:"score"`      // the verification score (TestNCC), else 0
+	Score    float64 `json:"score"`      // thumbnail correlation (TestNCC), else 0
+	Chroma   float64 `json:"chroma"`     // chroma distance (TestNCC), else 0
 }
 
 // ViewHit is a view of a test image within the search radius.
@@ -163,7 +164,8 @@ func (c *Catalog) Nearest(q uint64, k int) []Candidate {
 // Query is what the verification knows of a crawled image: its thumbnail,
 // prepared once for every candidate it has.
 type Query struct {
-	sig signal // nil when there is no thumbnail
+	sig    signal    // nil when there is no thumbnail
+	chroma []float32 // Cb then Cr
 }
 
 // NewQuery prepares a crawled image's thumbnail (nil or of the wrong size
@@ -172,41 +174,63 @@ func NewQuery(t Thumbnail) Query {
 	if len(t) != ThumbLen {
 		return Query{}
 	}
-	return Query{sig: prepareThumb(t)}
+	return Query{sig: prepareThumb(t), chroma: chromaOf(t)}
 }
 
-// Verify decides a candidate. With thumbnails on both sides, every view of
-// the candidate within the radius is scored and the best one decides: the
-// candidate is a copy when its score is at least minScore (a minScore of
-// -1 accepts every candidate). Without a thumbnail on either side, the
-// perceptual hash decides alone: the image or its mirror within
-// PlainRadius.
-func (c *Catalog) Verify(cand Candidate, rec Query, minScore float64) (Match, bool) {
+// Best returns the candidate's view that best matches the query: with
+// thumbnails on both sides, every view of the candidate within the radius
+// is correlated and the highest score wins (then its chroma distance is
+// measured); without a thumbnail on either side, the image or its mirror,
+// nearest first, with Test TestPHash.
+func (c *Catalog) Best(cand Candidate, q Query) Match {
 	ts := c.Sets[cand.Set]
 	m := Match{Set: ts.Spec.Name, Image: ts.Images[cand.Image]}
+	best := -1
 	set := func(v ViewHit) {
 		m.View, m.Distance, m.Mirror = Views[v.View].Name, v.Distance, Views[v.View].Mirror
+		best = v.View
 	}
-	if rec.sig == nil || ts.Sigs == nil || !ts.Sigs[cand.Image].hasRef() {
+	if q.sig == nil || ts.Sigs == nil || !ts.Sigs[cand.Image].hasRef() {
 		m.Test = TestPHash
 		for _, v := range cand.Views {
 			if v.View <= 1 {
 				set(v)
-				return m, v.Distance <= PlainRadius || minScore <= -1
+				return m
 			}
 		}
 		set(cand.Views[0])
-		return m, minScore <= -1
+		return m
 	}
 	m.Test = TestNCC
 	sig := ts.Sigs[cand.Image]
 	m.Score = -2
 	for _, v := range cand.Views {
-		s := sig.score(rec.sig, v.View)
-		if s > m.Score {
+		if s := sig.score(q.sig, v.View); s > m.Score {
 			set(v)
 			m.Score = s
 		}
 	}
-	return m, m.Score >= minScore || minScore <= -1
+	m.Chroma = sig.chroma(q.chroma, best)
+	return m
+}
+
+// Accepts reports whether a best match (Best) is a copy: a correlation of
+// at least minScore and a chroma distance of at most maxChroma, or, decided
+// by the hash alone, the image or its mirror within PlainRadius. A
+// minScore of -1 accepts every candidate.
+func Accepts(m Match, minScore, maxChroma float64) bool {
+	switch {
+	case minScore <= -1:
+		return true
+	case m.Test == TestPHash:
+		return (m.View == Views[0].Name || m.View == Views[1].Name) && m.Distance <= PlainRadius
+	}
+	return m.Score >= minScore && m.Chroma <= maxChroma
+}
+
+// Verify decides a candidate with the configured thresholds: Best, then
+// Accepts.
+func (c *Catalog) Verify(cand Candidate, q Query, cfg Config) (Match, bool) {
+	m := c.Best(cand, q)
+	return m, Accepts(m, cfg.MinScore, cfg.MaxChroma)
 }

@@ -46,7 +46,7 @@ func CheckFile(cat *Catalog, path string, top int, cfg Config) (CheckResult, err
 	_, cands := cat.Search(h, cfg.Radius, nil, nil)
 	seen := map[[2]int]bool{}
 	for _, c := range cands {
-		m, ok := cat.Verify(c, q, cfg.MinScore)
+		m, ok := cat.Verify(c, q, cfg)
 		res.Candidates = append(res.Candidates, CheckMatch{m, ok})
 		res.Duplicate = res.Duplicate || ok
 		seen[[2]int{c.Set, c.Image}] = true

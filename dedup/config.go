@@ -30,6 +30,10 @@ const DefaultRadius = 10
 // candidate counts as a copy.
 const DefaultMinScore = 0.8
 
+// DefaultMaxChroma is the largest chroma distance (RMS Cb/Cr levels after
+// the best gain) at which a candidate counts as a copy.
+const DefaultMaxChroma = 10.0
+
 // Config configures the dedup stage and `weaksup dedup check`.
 type Config struct {
 	TestSets []Spec `json:"testsets"`
@@ -40,6 +44,8 @@ type Config struct {
 	// MinScore is the verification score a candidate needs to count as a
 	// copy; -1 accepts every candidate (plain perceptual-hash matching).
 	MinScore float64 `json:"min_score"`
+	// MaxChroma is the largest chroma distance a copy may have.
+	MaxChroma float64 `json:"max_chroma"`
 	// KeepRepeats keeps exact repeats (same SHA-256 of the source bytes)
 	// instead of dropping all but the first.
 	KeepRepeats bool `json:"keep_repeats"`
@@ -50,7 +56,7 @@ type Config struct {
 
 // DefaultConfig returns the configuration the flags default to.
 func DefaultConfig() Config {
-	return Config{Split: "test", Radius: DefaultRadius, MinScore: DefaultMinScore}
+	return Config{Split: "test", Radius: DefaultRadius, MinScore: DefaultMinScore, MaxChroma: DefaultMaxChroma}
 }
 
 // specList is the repeatable --testset flag.
@@ -92,6 +98,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Split, "split", c.Split, "CUB-200-2011 images to keep out of training: test or all")
 	fs.IntVar(&c.Radius, "radius", c.Radius, "Hamming radius (0-64) of the candidate search: a crawled image this near to a view of a test image is verified")
 	fs.Float64Var(&c.MinScore, "min-score", c.MinScore, "verification score (-1..1, the correlation of the thumbnails) a candidate needs to count as a copy; -1 accepts every candidate")
+	fs.Float64Var(&c.MaxChroma, "max-chroma", c.MaxChroma, "largest chroma distance (RMS Cb/Cr levels) a copy may have")
 	fs.BoolVar(&c.KeepRepeats, "keep-repeats", c.KeepRepeats, "keep exact repeats (same SHA-256) instead of keeping only the first")
 	fs.IntVar(&c.Workers, "hash-workers", c.Workers, "goroutines hashing test images and searching record hashes (0: one per core)")
 }
@@ -103,6 +110,9 @@ func (c Config) Validate() error {
 	}
 	if c.MinScore < -1 || c.MinScore > 1 {
 		return fmt.Errorf("flag --min-score %g: want -1..1", c.MinScore)
+	}
+	if c.MaxChroma < 0 {
+		return fmt.Errorf("flag --max-chroma %g: want >= 0", c.MaxChroma)
 	}
 	if c.Split != "test" && c.Split != "all" {
 		return fmt.Errorf("flag --split %q: want test or all", c.Split)

@@ -24,7 +24,7 @@ var neardupOut = flag.String("neardup.out", "", "write the near-duplicate radius
 
 // corpusVersion changes whenever the generator or the transformations do,
 // so a cached corpus is never reused across them.
-const corpusVersion = "neardup-v2"
+const corpusVersion = "neardup-v3"
 
 // benchPhotoDir is where the Debian photograph packages were unpacked.
 func benchPhotoDir() string {
@@ -127,7 +127,7 @@ func TestNearDuplicateBenchmark(t *testing.T) {
 	}
 	tab := measure(c, 16)
 	def := DefaultConfig()
-	mt := measureMatcher(c, settingsGrid([]int{6, 8, 10, 12}, []float64{0.6, 0.7, 0.75, 0.8, 0.85, 0.9}))
+	mt := measureMatcher(c, settingsGrid([]int{8, 10, 12}, []float64{0.7, 0.75, 0.8, 0.85}, []float64{6, 8, 10, 12}))
 	md := tab.Markdown() + "\n" + mt.Markdown()
 	t.Logf("\n%s", md)
 	if *neardupOut != "" {
@@ -135,9 +135,9 @@ func TestNearDuplicateBenchmark(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	k := slices.Index(mt.Settings, setting{def.Radius, def.MinScore})
+	k := slices.Index(mt.Settings, setting{def.Radius, def.MinScore, def.MaxChroma})
 	if k < 0 {
-		t.Fatalf("the default radius %d and minimum score %.2f are not in the grid", def.Radius, def.MinScore)
+		t.Fatalf("the defaults (radius %d, minimum score %.2f, chroma %g) are not in the grid", def.Radius, def.MinScore, def.MaxChroma)
 	}
 	all := 0.0
 	for _, rec := range mt.Recall {

@@ -7,6 +7,7 @@ import (
 	"math/bits"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -241,8 +242,9 @@ func projectedFPR(pairRate float64, n int) float64 {
 
 // setting is one configuration of the two-step matcher.
 type setting struct {
-	radius   int
-	minScore float64
+	radius    int
+	minScore  float64
+	maxChroma float64
 }
 
 // matcherTable is the two-step matcher for several settings.
@@ -258,73 +260,75 @@ type matcherTable struct {
 	ImageFPRs int // projected against this many test images
 }
 
-// viewScores holds, per view of one test image, the distance of a query
-// to the view's hash and, within maxR, the verification score.
-type viewScores struct {
-	dist  []int
-	score []float64
-}
-
-func scoreViews(q sample, sig Signature, views []signal, maxR int) viewScores {
-	vs := viewScores{dist: make([]int, len(Views)), score: make([]float64, len(Views))}
-	var qs signal
+// bestPerRadius runs the stage's verification (Catalog.Best) on a query
+// and one test image for each radius: the best view among those within
+// it, or nothing (ok false) when none is.
+func bestPerRadius(cat *Catalog, img int, sig Signature, q sample, radii []int) (ms []Match, ok []bool, dist []int) {
+	dist = make([]int, len(Views))
 	for v := range Views {
-		vs.dist[v] = Distance(q.Hash, sig.Hashes[v])
-		if vs.dist[v] <= maxR {
-			if qs == nil {
-				qs = prepareThumb(q.Thumb)
+		dist[v] = Distance(q.Hash, sig.Hashes[v])
+	}
+	query := NewQuery(q.Thumb)
+	ms, ok = make([]Match, len(radii)), make([]bool, len(radii))
+	for k, r := range radii {
+		cand := Candidate{Set: 0, Image: img}
+		for v, d := range dist {
+			if d <= r {
+				cand.Views = append(cand.Views, ViewHit{v, d})
 			}
-			vs.score[v] = correlate(qs, views[v])
+		}
+		if len(cand.Views) > 0 {
+			slices.SortStableFunc(cand.Views, func(a, b ViewHit) int { return a.Distance - b.Distance })
+			ms[k], ok[k] = cat.Best(cand, query), true
 		}
 	}
-	return vs
-}
-
-// accepts reports whether some view within the radius verifies.
-func (vs viewScores) accepts(s setting) bool {
-	for v, d := range vs.dist {
-		if d <= s.radius && vs.score[v] >= s.minScore {
-			return true
-		}
-	}
-	return false
+	return ms, ok, dist
 }
 
 func measureMatcher(c corpus, settings []setting) matcherTable {
-	maxR := 0
+	var radii []int
 	for _, s := range settings {
-		maxR = max(maxR, s.radius)
+		if !slices.Contains(radii, s.radius) {
+			radii = append(radii, s.radius)
+		}
 	}
+	maxR := slices.Max(radii)
 	t := matcherTable{Settings: settings, Recall: map[string][]float64{}, Cands: map[int]float64{},
 		Pairs: eligiblePairs(c), Tests: len(c.Sigs), Negs: len(c.Negatives), ImageFPRs: 50_000}
-	views := make([][]signal, len(c.Sigs))
-	parallel(len(c.Sigs), func(i int) {
-		views[i] = make([]signal, len(Views))
-		for v := range Views {
-			views[i][v] = c.Sigs[i].viewSignal(v)
+	ts := &TestSet{Spec: Spec{Name: "bench"}, Sigs: c.Sigs}
+	for i, sig := range c.Sigs {
+		ts.Images = append(ts.Images, fmt.Sprint(i))
+		ts.Hashes, ts.Mirrors = append(ts.Hashes, sig.Hashes[0]), append(ts.Mirrors, sig.Hashes[1])
+	}
+	cat := NewCatalog([]*TestSet{ts}, maxR)
+	accepted := func(ms []Match, ok []bool) []bool {
+		out := make([]bool, len(settings))
+		for k, s := range settings {
+			i := slices.Index(radii, s.radius)
+			out[k] = ok[i] && Accepts(ms[i], s.minScore, s.maxChroma)
 		}
-	})
+		return out
+	}
 	for name, ps := range c.Positives {
 		found := make([]float64, len(settings))
-		for i, p := range ps {
-			vs := scoreViews(p, c.Sigs[i], views[i], maxR)
-			for k, s := range settings {
-				if vs.accepts(s) {
+		var mu sync.Mutex
+		parallel(len(ps), func(i int) {
+			ms, ok, _ := bestPerRadius(cat, i, c.Sigs[i], ps[i], radii)
+			acc := accepted(ms, ok)
+			mu.Lock()
+			for k, a := range acc {
+				if a {
 					found[k]++
 				}
 			}
-		}
+			mu.Unlock()
+		})
 		for k := range found {
 			found[k] /= float64(len(ps))
 		}
 		t.Recall[name] = found
 	}
 	// Candidates of each negative through the index of every view.
-	var hashes []uint64
-	for _, sig := range c.Sigs {
-		hashes = append(hashes, sig.Hashes...)
-	}
-	ix := NewIndex(hashes, maxR)
 	matched := make([][]float64, len(c.Negatives)) // per negative and setting: test images matched
 	cands := make([]map[int]float64, len(c.Negatives))
 	parallel(len(c.Negatives), func(n int) {
@@ -332,20 +336,20 @@ func measureMatcher(c corpus, settings []setting) matcherTable {
 		matched[n] = make([]float64, len(settings))
 		cands[n] = map[int]float64{}
 		seen := map[int]bool{}
-		for _, h := range ix.Search(neg.Hash, maxR, nil) {
+		for _, h := range cat.index.Search(neg.Hash, maxR, nil) {
 			i := h.Entry / len(Views)
 			if c.TestPhoto[i] == c.NegPhoto[n] || seen[i] {
 				continue
 			}
 			seen[i] = true
-			vs := scoreViews(neg, c.Sigs[i], views[i], maxR)
-			for _, d := range vs.dist {
+			ms, ok, dist := bestPerRadius(cat, i, c.Sigs[i], neg, radii)
+			for _, d := range dist {
 				for r := d; r <= maxR; r++ {
 					cands[n][r]++
 				}
 			}
-			for k, s := range settings {
-				if vs.accepts(s) {
+			for k, a := range accepted(ms, ok) {
+				if a {
 					matched[n][k]++
 				}
 			}
@@ -393,10 +397,10 @@ func (t matcherTable) Markdown() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "two-step matcher (%d views per test image, thumbnail correlation): recall per transformation (%d test images) and false positives (%d negatives, %.3g pairs)\n\n",
 		len(Views), t.Tests, t.Negs, t.Pairs)
-	fmt.Fprintf(&b, "| r | min score | %s | all | FPR | pair rate | FPR@100k | candidate views per record |\n|---|---|", strings.Join(names, " | "))
+	fmt.Fprintf(&b, "| r | min score | max chroma | %s | all | FPR | pair rate | FPR@100k | candidate views per record |\n|---|---|---|", strings.Join(names, " | "))
 	b.WriteString(strings.Repeat("---|", len(names)+5) + "\n")
 	for k, s := range t.Settings {
-		fmt.Fprintf(&b, "| %d | %.2f |", s.radius, s.minScore)
+		fmt.Fprintf(&b, "| %d | %.2f | %g |", s.radius, s.minScore, s.maxChroma)
 		all := 0.0
 		for _, n := range names {
 			fmt.Fprintf(&b, " %.3f |", t.Recall[n][k])
@@ -408,12 +412,15 @@ func (t matcherTable) Markdown() string {
 	return b.String()
 }
 
-// settingsGrid is every radius and minimum score the benchmark tries.
-func settingsGrid(radii []int, scores []float64) []setting {
+// settingsGrid is every radius, minimum score and chroma limit the
+// benchmark tries.
+func settingsGrid(radii []int, scores, chromas []float64) []setting {
 	var out []setting
 	for _, r := range radii {
 		for _, s := range scores {
-			out = append(out, setting{r, s})
+			for _, c := range chromas {
+				out = append(out, setting{r, s, c})
+			}
 		}
 	}
 	return out
@@ -450,7 +457,7 @@ func TestNearDuplicates(t *testing.T) {
 	}
 
 	def := DefaultConfig()
-	mt := measureMatcher(c, []setting{{def.Radius, def.MinScore}})
+	mt := measureMatcher(c, []setting{{def.Radius, def.MinScore, def.MaxChroma}})
 	t.Logf("\n%s", mt.Markdown())
 	all = 0
 	for name, rec := range mt.Recall {

@@ -3,20 +3,27 @@ package dedup
 import (
 	"fmt"
 	"image"
+	"math"
 	"slices"
 	"sync"
 )
 
-// RefSide is the side of a test image's reference thumbnail, from which
-// the thumbnail of each of its views is cut.
-const RefSide = 40
+// The sizes of a test image's reference thumbnail, from which the
+// thumbnail of each of its views is cut: luma, then Cb and Cr.
+const (
+	RefSide       = 40
+	RefChromaSide = 16
+	refLumaLen    = RefSide * RefSide
+	// RefLen is the length of a reference thumbnail in bytes.
+	RefLen = refLumaLen + 2*RefChromaSide*RefChromaSide
+)
 
 // Signature is what the matcher keeps of one test image: the perceptual
-// hash of each of its Views and its reference thumbnail (RefSide x RefSide
-// luma area averages of the whole image, like a Thumbnail).
+// hash of each of its Views and its reference thumbnail (area averages of
+// the whole image like a Thumbnail, at RefSide and RefChromaSide).
 type Signature struct {
 	Hashes []uint64 // by view, len(Views)
-	Ref    []byte   // RefSide * RefSide
+	Ref    []byte   // RefLen
 }
 
 // Sign computes the signature of a test image.
@@ -24,7 +31,7 @@ func Sign(img image.Image) (Signature, error) {
 	if img == nil || img.Bounds().Empty() {
 		return Signature{}, ErrEmptyImage
 	}
-	s := Signature{Hashes: make([]uint64, len(Views)), Ref: thumbnailOf(img, RefSide)}
+	s := Signature{Hashes: make([]uint64, len(Views)), Ref: thumbnailOf(img, RefSide, RefChromaSide)}
 	for i, v := range Views {
 		h, err := PHash(v.Apply(img))
 		if err != nil {
@@ -36,60 +43,81 @@ func Sign(img image.Image) (Signature, error) {
 }
 
 // viewWeights are, per view, the area weights that cut its thumbnail from
-// a reference thumbnail: columns, then rows.
-var viewWeights = sync.OnceValue(func() [][2]weights {
-	out := make([][2]weights, len(Views))
+// a reference thumbnail: luma columns and rows, chroma columns and rows.
+var viewWeights = sync.OnceValue(func() [][4]weights {
+	out := make([][4]weights, len(Views))
 	for i, v := range Views {
 		r := v.region(RefSide, RefSide)
-		out[i] = [2]weights{areaWeights(r.x0, r.x1, RefSide, ThumbSide), areaWeights(r.y0, r.y1, RefSide, ThumbSide)}
+		c := v.region(RefChromaSide, RefChromaSide)
+		out[i] = [4]weights{
+			areaWeights(r.x0, r.x1, RefSide, ThumbSide), areaWeights(r.y0, r.y1, RefSide, ThumbSide),
+			areaWeights(c.x0, c.x1, RefChromaSide, ChromaSide), areaWeights(c.y0, c.y1, RefChromaSide, ChromaSide),
+		}
 	}
 	return out
 })
 
-// viewThumbInto cuts the thumbnail of view v (ThumbSide x ThumbSide, as
-// floats) from a reference thumbnail into dst.
-func viewThumbInto(dst []float32, ref []byte, v int) {
-	w := viewWeights()[v]
-	var tmp [RefSide * ThumbSide]float32
-	for y := w[1].lo; y < w[1].hi; y++ {
-		row := ref[y*RefSide : (y+1)*RefSide]
-		for j, taps := range w[0].taps {
+// cutInto resamples the src x src plane through the weights wx, wy into
+// the n x n plane dst (tmp holds at least src*n values), mirrored when
+// mirror is set.
+func cutInto(dst, tmp []float32, plane []byte, src, n int, wx, wy weights, mirror bool) {
+	for y := wy.lo; y < wy.hi; y++ {
+		row := plane[y*src : (y+1)*src]
+		for j, taps := range wx.taps {
 			var s float32
 			for _, t := range taps {
 				s += t.w * float32(row[t.i])
 			}
-			tmp[y*ThumbSide+j] = s
+			tmp[y*n+j] = s
 		}
 	}
-	clear(dst[:ThumbLen])
-	for i, taps := range w[1].taps {
-		out := dst[i*ThumbSide : (i+1)*ThumbSide]
+	clear(dst[:n*n])
+	for i, taps := range wy.taps {
+		out := dst[i*n : (i+1)*n]
 		for _, t := range taps {
-			src := tmp[t.i*ThumbSide : (t.i+1)*ThumbSide]
+			src := tmp[t.i*n : (t.i+1)*n]
 			for j := range out {
 				out[j] += t.w * src[j]
 			}
 		}
 	}
-	if Views[v].Mirror {
-		for y := range ThumbSide {
-			row := dst[y*ThumbSide : (y+1)*ThumbSide]
-			for l, r := 0, ThumbSide-1; l < r; l, r = l+1, r-1 {
+	if mirror {
+		for y := range n {
+			row := dst[y*n : (y+1)*n]
+			for l, r := 0, n-1; l < r; l, r = l+1, r-1 {
 				row[l], row[r] = row[r], row[l]
 			}
 		}
 	}
 }
 
+// viewChromaInto cuts the Cb then Cr thumbnails of view v (2*chromaLen
+// floats) from a reference thumbnail into dst.
+func viewChromaInto(dst []float32, ref []byte, v int) {
+	w := viewWeights()[v]
+	var tmp [RefChromaSide * ChromaSide]float32
+	const plane = RefChromaSide * RefChromaSide
+	cutInto(dst[:chromaLen], tmp[:], ref[refLumaLen:refLumaLen+plane], RefChromaSide, ChromaSide, w[2], w[3], Views[v].Mirror)
+	cutInto(dst[chromaLen:2*chromaLen], tmp[:], ref[refLumaLen+plane:refLumaLen+2*plane], RefChromaSide, ChromaSide, w[2], w[3], Views[v].Mirror)
+}
+
+// viewThumbInto cuts the luma thumbnail of view v (ThumbSide x ThumbSide,
+// as floats) from a reference thumbnail into dst.
+func viewThumbInto(dst []float32, ref []byte, v int) {
+	w := viewWeights()[v]
+	var tmp [RefSide * ThumbSide]float32
+	cutInto(dst, tmp[:], ref[:refLumaLen], RefSide, ThumbSide, w[0], w[1], Views[v].Mirror)
+}
+
 // viewThumb returns the thumbnail of view v cut from a reference thumbnail.
 func viewThumb(ref []byte, v View) []float32 {
-	out := make([]float32, ThumbLen)
+	out := make([]float32, lumaLen)
 	viewThumbInto(out, ref, slices.IndexFunc(Views, func(o View) bool { return o == v }))
 	return out
 }
 
 // hasRef reports whether the signature has a reference thumbnail.
-func (s Signature) hasRef() bool { return len(s.Ref) == RefSide*RefSide }
+func (s Signature) hasRef() bool { return len(s.Ref) == RefLen }
 
 // viewSignal is the prepared thumbnail of view v of the test image, or nil
 // when the signature has no reference thumbnail.
@@ -97,7 +125,7 @@ func (s Signature) viewSignal(v int) signal {
 	if !s.hasRef() {
 		return nil
 	}
-	var t [ThumbLen]float32
+	var t [lumaLen]float32
 	viewThumbInto(t[:], s.Ref, v)
 	return prepare(t[:])
 }
@@ -105,8 +133,30 @@ func (s Signature) viewSignal(v int) signal {
 // score correlates a prepared query with view v of the test image,
 // without allocating.
 func (s Signature) score(q signal, v int) float64 {
-	var t, p [ThumbLen]float32
+	var t, p [lumaLen]float32
 	viewThumbInto(t[:], s.Ref, v)
 	prepareInto(p[:], t[:])
 	return correlate(q, p[:])
+}
+
+// chroma returns the chroma distance of a query's chroma to view v of the
+// test image.
+func (s Signature) chroma(q []float32, v int) float64 {
+	var c [2 * chromaLen]float32
+	viewChromaInto(c[:], s.Ref, v)
+	return chromaDistance(q, c[:])
+}
+
+// viewThumbnail returns the thumbnail of view v as a crawled copy cut like
+// the view would have it (quantized like a stored thumbnail).
+func (s Signature) viewThumbnail(v int) Thumbnail {
+	var l [lumaLen]float32
+	var c [2 * chromaLen]float32
+	viewThumbInto(l[:], s.Ref, v)
+	viewChromaInto(c[:], s.Ref, v)
+	out := make(Thumbnail, 0, ThumbLen)
+	for _, f := range append(l[:], c[:]...) {
+		out = append(out, uint8(min(max(math.Round(float64(f)), 0), 255)))
+	}
+	return out
 }

@@ -16,7 +16,7 @@ const StageName = "dedup"
 
 // Drop reasons recorded in the store.
 const (
-	ReasonTestSet = "testset" // "testset NAME IMAGE view=VIEW d=N ncc=SCORE" (or "phash" for the hash alone)
+	ReasonTestSet = "testset" // "testset NAME IMAGE view=VIEW d=N ncc=SCORE chroma=DIST" (or "phash" for the hash alone)
 	ReasonRepeat  = "repeat"  // "repeat of ID"
 )
 
@@ -179,7 +179,7 @@ func better(a, b Match) bool {
 func dropReason(m Match) string {
 	r := fmt.Sprintf("%s %s %s view=%s d=%d", ReasonTestSet, m.Set, m.Image, m.View, m.Distance)
 	if m.Test == TestNCC {
-		return r + fmt.Sprintf(" ncc=%.3f", m.Score)
+		return r + fmt.Sprintf(" ncc=%.3f chroma=%.1f", m.Score, m.Chroma)
 	}
 	return r + " " + m.Test
 }

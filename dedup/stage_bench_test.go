@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -21,7 +20,7 @@ func benchTestSet(n int) *TestSet {
 	rng := rand.New(rand.NewPCG(5, 5))
 	ts := &TestSet{Spec: Spec{Name: "bench"}}
 	for i := range n {
-		sig := Signature{Hashes: make([]uint64, len(Views)), Ref: make([]byte, RefSide*RefSide)}
+		sig := Signature{Hashes: make([]uint64, len(Views)), Ref: make([]byte, RefLen)}
 		for v := range sig.Hashes {
 			sig.Hashes[v] = rng.Uint64()
 		}
@@ -32,15 +31,6 @@ func benchTestSet(n int) *TestSet {
 		ts.Hashes, ts.Mirrors, ts.Sigs = append(ts.Hashes, sig.Hashes[0]), append(ts.Mirrors, sig.Hashes[1]), append(ts.Sigs, sig)
 	}
 	return ts
-}
-
-// quantize rounds a float thumbnail to bytes.
-func quantize(f []float32) Thumbnail {
-	t := make(Thumbnail, len(f))
-	for i, v := range f {
-		t[i] = uint8(min(max(math.Round(float64(v)), 0), 255))
-	}
-	return t
 }
 
 // benchStore opens a store of n ok records with hashes and thumbnails,
@@ -75,7 +65,7 @@ func benchStore(b *testing.B, n int, ts *TestSet) *store.Store {
 			switch {
 			case i%1000 == 500:
 				h = near(rng, ts.Sigs[img].Hashes[v], rng.IntN(5))
-				thumb = quantize(viewThumb(ts.Sigs[img].Ref, Views[v]))
+				thumb = ts.Sigs[img].viewThumbnail(v)
 			case i%2 == 0:
 				h = near(rng, ts.Sigs[img].Hashes[v], 6+rng.IntN(5))
 				for p := range noise {
@@ -146,12 +136,12 @@ func BenchmarkStage(b *testing.B) {
 func BenchmarkVerify(b *testing.B) {
 	ts := benchTestSet(100)
 	cat := NewCatalog([]*TestSet{ts}, DefaultRadius)
-	q := NewQuery(quantize(viewThumb(ts.Sigs[3].Ref, Views[5])))
+	q := NewQuery(ts.Sigs[3].viewThumbnail(5))
 	cand := Candidate{Set: 0, Image: 3, Views: []ViewHit{{5, 4}}}
 	b.ResetTimer()
 	cpu := cpuTime()
 	for b.Loop() {
-		if _, ok := cat.Verify(cand, q, DefaultMinScore); !ok {
+		if _, ok := cat.Verify(cand, q, DefaultConfig()); !ok {
 			b.Fatal("the view's own thumbnail did not verify")
 		}
 	}

@@ -174,8 +174,8 @@ func TestStageRun(t *testing.T) {
 			t.Errorf("report row %v: score %q, want >= %.2f", r, r[7], w.cfg.MinScore)
 		}
 	}
-	wantRows := []string{"a-resized-imagenet0 imagenet false image ncc", "b-mirrored-imagenet1 imagenet true mirror ncc",
-		"c-brighter-cub3 cub false image ncc", "i-repeat-of-a imagenet false image ncc", "k-cropped-imagenet2 imagenet false crop90-bl ncc"}
+	wantRows := []string{"a-resized-imagenet0 imagenet false image ncc+chroma", "b-mirrored-imagenet1 imagenet true mirror ncc+chroma",
+		"c-brighter-cub3 cub false image ncc+chroma", "i-repeat-of-a imagenet false image ncc+chroma", "k-cropped-imagenet2 imagenet false crop90-bl ncc+chroma"}
 	if !slices.Equal(got, wantRows) {
 		t.Errorf("report rows = %q, want %q", got, wantRows)
 	}

@@ -6,96 +6,109 @@ import (
 	"math"
 )
 
-// ThumbSide is the side of a Thumbnail in pixels.
-const ThumbSide = 24
+// Thumbnail sizes.
+const (
+	ThumbSide  = 24 // side of the luma part, pixels
+	ChromaSide = 8  // side of each chroma part, pixels
+	// ThumbLen is the length of a Thumbnail in bytes.
+	ThumbLen  = lumaLen + 2*chromaLen
+	lumaLen   = ThumbSide * ThumbSide
+	chromaLen = ChromaSide * ChromaSide
+)
 
-// ThumbLen is the length of a Thumbnail in bytes.
-const ThumbLen = ThumbSide * ThumbSide
-
-// Thumbnail is a small grey copy of a whole image that the verification
-// compares: ThumbSide x ThumbSide luma values (Rec. 601 weights, the Y of
-// JPEG), each the area average of its cell of the image, rows top to
-// bottom. The image is stretched to a square, as the perceptual hash
-// stretches it, so a crop that keeps the aspect ratio keeps the
-// thumbnail's geometry.
+// Thumbnail is a small copy of a whole image that the verification
+// compares: ThumbSide x ThumbSide luma values, then ChromaSide x ChromaSide
+// Cb and Cr values (JPEG's Y'CbCr), each the area average of its cell of
+// the image, rows top to bottom. The image is stretched to a square, as
+// the perceptual hash stretches it, so a crop that keeps the aspect ratio
+// keeps the thumbnail's geometry.
 //
 // Ingest stores one with every record (store.Record.Thumbnail); the test
-// images keep one at RefSide and cut each view's thumbnail from it.
+// images keep a larger one (RefSide, RefChromaSide) and cut each view's
+// thumbnail from it.
 type Thumbnail []byte
 
 // MakeThumbnail returns the thumbnail of img, or nil for an empty image.
 func MakeThumbnail(img image.Image) Thumbnail {
-	return thumbnailOf(img, ThumbSide)
+	return thumbnailOf(img, ThumbSide, ChromaSide)
 }
 
-// thumbnailOf returns the n x n thumbnail of img.
-func thumbnailOf(img image.Image, n int) Thumbnail {
-	p := lumaOf(img)
-	if p.w == 0 || p.h == 0 {
+// thumbnailOf returns the n x n luma and cn x cn chroma thumbnail of img.
+func thumbnailOf(img image.Image, n, cn int) Thumbnail {
+	y, cb, cr := planesOf(img)
+	if y.w == 0 || y.h == 0 {
 		return nil
 	}
-	f := p.area(rect{0, 0, float64(p.w), float64(p.h)}, n)
-	out := make(Thumbnail, len(f))
-	for i, v := range f {
-		out[i] = uint8(min(max(math.Round(float64(v)), 0), 255))
+	full := rect{0, 0, float64(y.w), float64(y.h)}
+	out := make(Thumbnail, 0, n*n+2*cn*cn)
+	for _, f := range [][]float32{y.area(full, n), cb.area(full, cn), cr.area(full, cn)} {
+		for _, v := range f {
+			out = append(out, uint8(min(max(math.Round(float64(v)), 0), 255)))
+		}
 	}
 	return out
 }
 
-// luma is a grey plane.
+// luma is one 8-bit plane of an image.
 type luma struct {
 	pix  []byte
 	w, h int
 }
 
-// lumaOf converts img to its luma plane, taking the Y plane of a Y'CbCr
-// image and the pixels of a grey one as they are.
-func lumaOf(img image.Image) luma {
+// planesOf converts img to its Y', Cb and Cr planes at full size, taking
+// the planes of a Y'CbCr image as they are (chroma repeated over its
+// subsampling).
+func planesOf(img image.Image) (y, cb, cr luma) {
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
 	if w <= 0 || h <= 0 {
-		return luma{}
+		return
 	}
-	out := luma{pix: make([]byte, w*h), w: w, h: h}
+	y, cb, cr = luma{make([]byte, w*h), w, h}, luma{make([]byte, w*h), w, h}, luma{make([]byte, w*h), w, h}
+	rgb := func(o int, r, g, bl uint8) {
+		y.pix[o], cb.pix[o], cr.pix[o] = color.RGBToYCbCr(r, g, bl)
+	}
 	switch m := img.(type) {
 	case *image.YCbCr:
-		for y := range h {
-			o := m.YOffset(b.Min.X, b.Min.Y+y)
-			copy(out.pix[y*w:(y+1)*w], m.Y[o:o+w])
+		for py := range h {
+			o := m.YOffset(b.Min.X, b.Min.Y+py)
+			copy(y.pix[py*w:(py+1)*w], m.Y[o:o+w])
+			for px := range w {
+				c := m.COffset(b.Min.X+px, b.Min.Y+py)
+				cb.pix[py*w+px], cr.pix[py*w+px] = m.Cb[c], m.Cr[c]
+			}
 		}
 	case *image.Gray:
-		for y := range h {
-			o := m.PixOffset(b.Min.X, b.Min.Y+y)
-			copy(out.pix[y*w:(y+1)*w], m.Pix[o:o+w])
+		for py := range h {
+			o := m.PixOffset(b.Min.X, b.Min.Y+py)
+			copy(y.pix[py*w:(py+1)*w], m.Pix[o:o+w])
+		}
+		for i := range cb.pix {
+			cb.pix[i], cr.pix[i] = 128, 128
 		}
 	case *image.RGBA:
-		for y := range h {
-			row := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):]
-			for x := range w {
-				out.pix[y*w+x] = grey(uint32(row[4*x]), uint32(row[4*x+1]), uint32(row[4*x+2]))
+		for py := range h {
+			row := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+py):]
+			for px := range w {
+				rgb(py*w+px, row[4*px], row[4*px+1], row[4*px+2])
 			}
 		}
 	case *image.NRGBA:
-		for y := range h {
-			row := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):]
-			for x := range w {
-				out.pix[y*w+x] = grey(uint32(row[4*x]), uint32(row[4*x+1]), uint32(row[4*x+2]))
+		for py := range h {
+			row := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+py):]
+			for px := range w {
+				rgb(py*w+px, row[4*px], row[4*px+1], row[4*px+2])
 			}
 		}
 	default:
-		for y := range h {
-			for x := range w {
-				g := color.GrayModel.Convert(img.At(b.Min.X+x, b.Min.Y+y)).(color.Gray)
-				out.pix[y*w+x] = g.Y
+		for py := range h {
+			for px := range w {
+				r, g, bl, _ := img.At(b.Min.X+px, b.Min.Y+py).RGBA()
+				rgb(py*w+px, uint8(r>>8), uint8(g>>8), uint8(bl>>8))
 			}
 		}
 	}
-	return out
-}
-
-// grey is color.GrayModel's luma of 8-bit r, g, b.
-func grey(r, g, b uint32) uint8 {
-	return uint8((19595*r*257 + 38470*g*257 + 7471*b*257 + 1<<15) >> 24)
+	return y, cb, cr
 }
 
 // rect is a rectangle in pixel coordinates of a plane, fractional.

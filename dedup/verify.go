@@ -4,18 +4,24 @@ import "math"
 
 // The verification. A candidate (a crawled record whose perceptual hash
 // lies within the radius of some view of a test image) is a copy when its
-// thumbnail correlates with the thumbnail of that view: the normalized
+// thumbnail correlates with the thumbnail of that view and has its
+// colours. The correlation is the normalized
 // cross-correlation of the two after a band-pass filter (a 3x3 mean minus
 // a 9x9 mean), which keeps the image's structure at a few pixels' scale
 // and drops both pixel noise (re-encoding, resizing) and the smooth
 // gradients (sky, sand, water) that make unrelated photographs share a
 // perceptual hash. Brightness and contrast changes leave it unchanged; an
 // offset of a pixel or so (what remains of a crop after the nearest view,
-// or a small rotation) lowers it only a little. The near-duplicate
-// benchmark (BENCHMARKS.md) chose the filter and the threshold.
+// or a small rotation) lowers it only a little. Grey structure alone still
+// lets through blurred photographs of different things (bokeh, soft
+// flowers, fog) that share a shape; their colours differ. The chroma
+// distance is the RMS difference, in Cb/Cr levels, between the 8x8 chroma
+// thumbnails after the best gain (0.75..1.33) about neutral grey, so that
+// contrast and saturation changes pass. The near-duplicate benchmark
+// (BENCHMARKS.md) chose the filter and both thresholds.
 
 // TestNCC names the verification in reports.
-const TestNCC = "ncc"
+const TestNCC = "ncc+chroma"
 
 // TestPHash names a match decided by the perceptual hash alone (a record
 // stored without a thumbnail whose image could not be decoded).
@@ -33,7 +39,7 @@ type signal []float32
 
 // prepare band-passes a ThumbSide x ThumbSide thumbnail and normalizes it.
 func prepare(t []float32) signal {
-	s := make(signal, ThumbLen)
+	s := make(signal, lumaLen)
 	prepareInto(s, t)
 	return s
 }
@@ -64,7 +70,7 @@ func prepareInto(s signal, t []float32) {
 			mean += v
 		}
 	}
-	mean /= ThumbLen
+	mean /= lumaLen
 	var norm float64
 	for i := range s {
 		s[i] -= float32(mean)
@@ -72,7 +78,7 @@ func prepareInto(s signal, t []float32) {
 	}
 	// Below a hundredth of a grey level per pixel there is nothing to
 	// correlate: the score is 0.
-	if norm < ThumbLen*1e-4 {
+	if norm < lumaLen*1e-4 {
 		clear(s)
 		return
 	}
@@ -82,13 +88,44 @@ func prepareInto(s signal, t []float32) {
 	}
 }
 
-// prepareThumb prepares a stored thumbnail.
+// prepareThumb prepares the luma of a stored thumbnail.
 func prepareThumb(t Thumbnail) signal {
-	var f [ThumbLen]float32
-	for i, v := range t[:ThumbLen] {
+	var f [lumaLen]float32
+	for i, v := range t[:lumaLen] {
 		f[i] = float32(v)
 	}
 	return prepare(f[:])
+}
+
+// chromaOf returns the chroma of a stored thumbnail, centred on grey.
+func chromaOf(t Thumbnail) []float32 {
+	c := make([]float32, 2*chromaLen)
+	for i, v := range t[lumaLen : lumaLen+2*chromaLen] {
+		c[i] = float32(v)
+	}
+	return c
+}
+
+// chromaDistance is the RMS difference of two chroma thumbnails (Cb then
+// Cr, each chromaLen values) after scaling b's distance from grey (128)
+// by the gain in [0.75, 1.33] that fits a best.
+func chromaDistance(a, b []float32) float64 {
+	var ab, bb float64
+	for i := range a {
+		x, y := float64(a[i])-128, float64(b[i])-128
+		ab += x * y
+		bb += y * y
+	}
+	k := 1.0
+	if bb > 1 {
+		k = min(max(ab/bb, 0.75), 4.0/3)
+	}
+	var d float64
+	for i := range a {
+		e := (float64(a[i]) - 128) - k*(float64(b[i])-128)
+		d += e * e
+	}
+	return math.Sqrt(d / float64(len(a)))
 }
 
 // correlate returns the normalized cross-correlation of two prepared

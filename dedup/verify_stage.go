@@ -69,7 +69,7 @@ func verifyCandidates(ctx context.Context, st *store.Store, cat *Catalog, cfg Co
 				}
 				q := NewQuery(j.thumb)
 				for k := j.lo; k < j.hi; k++ {
-					cands[k].m, cands[k].ok = cat.Verify(cands[k].cand, q, cfg.MinScore)
+					cands[k].m, cands[k].ok = cat.Verify(cands[k].cand, q, cfg)
 					if cands[k].ok {
 						acc++
 					}

@@ -20,18 +20,18 @@ func thumbFloats(t Thumbnail) []float32 {
 // written plainly: a 3x3 mean minus a 9x9 mean, zero mean, unit length.
 func TestPrepareBandPass(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	p := make([]float32, ThumbLen)
+	p := make([]float32, lumaLen)
 	for i := range p {
 		p[i] = float32(rng.IntN(256))
 	}
 	in, out := boxMean(p, ThumbSide, bandInner), boxMean(p, ThumbSide, bandOuter)
-	want := make([]float64, ThumbLen)
+	want := make([]float64, lumaLen)
 	var mean, norm float64
 	for i := range want {
 		want[i] = float64(in[i] - out[i])
 		mean += want[i]
 	}
-	mean /= ThumbLen
+	mean /= lumaLen
 	for i := range want {
 		want[i] -= mean
 		norm += want[i] * want[i]
@@ -52,11 +52,14 @@ func TestCorrelate(t *testing.T) {
 	photos := testPhotos(t)
 	a := MakeThumbnail(photos["Garden.jpg"])
 	sa := prepareThumb(a)
+	if len(a) != ThumbLen {
+		t.Fatalf("thumbnail of %d bytes, want %d", len(a), ThumbLen)
+	}
 	if s := correlate(sa, sa); math.Abs(s-1) > 1e-5 {
 		t.Errorf("self correlation = %g, want 1", s)
 	}
 	// Brightness and contrast (without clipping) leave the score at 1.
-	f := thumbFloats(a)
+	f := thumbFloats(a[:lumaLen])
 	for i := range f {
 		f[i] = 0.7*f[i] + 30
 	}
@@ -101,23 +104,33 @@ func TestVerifyViews(t *testing.T) {
 	}
 	for view, cp := range copies {
 		q := NewQuery(MakeThumbnail(cp))
-		m, ok := cat.Verify(Candidate{Set: 0, Image: 0, Views: all}, q, DefaultMinScore)
+		m, ok := cat.Verify(Candidate{Set: 0, Image: 0, Views: all}, q, DefaultConfig())
 		if !ok || m.View != view || m.Test != TestNCC {
 			t.Errorf("copy cut like %s: verified %v as %+v, want a copy through view %s", view, ok, m, view)
 		}
 		if view != "image" {
-			only, _ := cat.Verify(Candidate{Set: 0, Image: 0, Views: all[:1]}, q, DefaultMinScore)
+			only, _ := cat.Verify(Candidate{Set: 0, Image: 0, Views: all[:1]}, q, DefaultConfig())
 			if only.Score >= m.Score {
 				t.Errorf("copy cut like %s: image view scores %.3f, its own view %.3f; want lower", view, only.Score, m.Score)
 			}
 		}
 	}
+	// The same picture in other colours (red and blue swapped) has its
+	// structure but fails on chroma.
+	swapped := toRGBACopy(img)
+	for i := 0; i < len(swapped.Pix); i += 4 {
+		swapped.Pix[i], swapped.Pix[i+2] = swapped.Pix[i+2], swapped.Pix[i]
+	}
+	if m, ok := cat.Verify(Candidate{Set: 0, Image: 0, Views: all}, NewQuery(MakeThumbnail(swapped)), DefaultConfig()); ok ||
+		m.Score < DefaultMinScore || m.Chroma <= DefaultMaxChroma {
+		t.Errorf("recoloured copy: verified %v as %+v, want rejected on chroma alone", ok, m)
+	}
 	other := NewQuery(MakeThumbnail(photos["Dune.jpg"]))
-	if m, ok := cat.Verify(Candidate{Set: 0, Image: 0, Views: all}, other, DefaultMinScore); ok {
+	if m, ok := cat.Verify(Candidate{Set: 0, Image: 0, Views: all}, other, DefaultConfig()); ok {
 		t.Errorf("another photograph verified as %+v", m)
 	}
 	// minScore -1 accepts every candidate.
-	if _, ok := cat.Verify(Candidate{Set: 0, Image: 0, Views: all}, other, -1); !ok {
+	if _, ok := cat.Verify(Candidate{Set: 0, Image: 0, Views: all}, other, Config{MinScore: -1}); !ok {
 		t.Errorf("min score -1 rejected a candidate")
 	}
 	// Without a thumbnail the hash decides: the image or its mirror
@@ -130,12 +143,36 @@ func TestVerifyViews(t *testing.T) {
 		{[]ViewHit{{0, PlainRadius + 2}}, false},
 		{[]ViewHit{{3, 0}}, false},
 	} {
-		m, ok := cat.Verify(Candidate{Set: 0, Image: 0, Views: tc.views}, NewQuery(nil), DefaultMinScore)
+		m, ok := cat.Verify(Candidate{Set: 0, Image: 0, Views: tc.views}, NewQuery(nil), DefaultConfig())
 		if ok != tc.want || m.Test != TestPHash {
 			t.Errorf("no thumbnail, views %v: %v %+v, want %v by phash", tc.views, ok, m, tc.want)
 		}
 	}
 	if !slices.Equal(sig.Hashes[:2], []uint64{ts.Hashes[0], ts.Mirrors[0]}) {
 		t.Errorf("signature hashes 0 and 1 are not the image's and the mirror's")
+	}
+}
+
+func TestChromaDistance(t *testing.T) {
+	a := make([]float32, 2*chromaLen)
+	rng := rand.New(rand.NewPCG(7, 7))
+	for i := range a {
+		a[i] = float32(128 + rng.IntN(81) - 40)
+	}
+	if d := chromaDistance(a, a); d > 1e-6 {
+		t.Errorf("distance to itself = %g, want 0", d)
+	}
+	// Saturation scaled by 1.2 about grey: within the gain, distance 0.
+	b := make([]float32, len(a))
+	for i := range a {
+		b[i] = 128 + (a[i]-128)/1.2
+	}
+	if d := chromaDistance(a, b); d > 1e-3 {
+		t.Errorf("saturation x1.2: distance %g, want 0", d)
+	}
+	// A hue shift (Cb and Cr swapped) is far.
+	c := append(slices.Clone(a[chromaLen:]), a[:chromaLen]...)
+	if d := chromaDistance(a, c); d < DefaultMaxChroma {
+		t.Errorf("Cb and Cr swapped: distance %.2f, want > %g", d, DefaultMaxChroma)
 	}
 }

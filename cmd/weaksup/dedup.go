@@ -21,7 +21,8 @@ For each IMAGE, 'dedup check' runs the two steps the dedup stage runs: the
 candidate search (test images with a view - the image, its mirror, 90% and
 95% crops - whose 64-bit perceptual hash lies within --radius) and the
 verification (the correlation of the band-passed thumbnails of the image and
-of that view, at least --min-score for a copy). It prints every candidate
+of that view, at least --min-score, and their colours, a chroma distance of
+at most --max-chroma, for a copy). It prints every candidate
 with the view and the test that decided it and the score, then the nearest
 other test images by hash up to --top lines, and whether the image counts
 as a duplicate. It uses the same flags and the same cached test-set
@@ -82,7 +83,7 @@ func (c *DedupCommand) Run(ctx context.Context, args []string) error {
 		if res.Duplicate {
 			verdict = "DUPLICATE"
 		}
-		fmt.Fprintf(stdout, "%s: phash %016x: %s (radius %d, min score %.2f)\n", path, res.Hash, verdict, cfg.Radius, cfg.MinScore)
+		fmt.Fprintf(stdout, "%s: phash %016x: %s (radius %d, min score %.2f, max chroma %g)\n", path, res.Hash, verdict, cfg.Radius, cfg.MinScore, cfg.MaxChroma)
 		for _, m := range res.Candidates {
 			what := "rejected"
 			if m.Copy {
@@ -90,12 +91,12 @@ func (c *DedupCommand) Run(ctx context.Context, args []string) error {
 			}
 			score := m.Test
 			if m.Test == dedup.TestNCC {
-				score = fmt.Sprintf("ncc %.3f", m.Score)
+				score = fmt.Sprintf("ncc %.3f chroma %.1f", m.Score, m.Chroma)
 			}
-			fmt.Fprintf(stdout, "  %-8s d=%-2d %-10s %-9s %s:%s\n", what, m.Distance, m.View, score, m.Set, m.Image)
+			fmt.Fprintf(stdout, "  %-8s d=%-2d %-10s %-21s %s:%s\n", what, m.Distance, m.View, score, m.Set, m.Image)
 		}
 		for _, m := range res.Nearest {
-			fmt.Fprintf(stdout, "  %-8s d=%-2d %-10s %-9s %s:%s\n", "nearest", m.Distance, m.View, "-", m.Set, m.Image)
+			fmt.Fprintf(stdout, "  %-8s d=%-2d %-10s %-21s %s:%s\n", "nearest", m.Distance, m.View, "-", m.Set, m.Image)
 		}
 	}
 	if failed != nil {
