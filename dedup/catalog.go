@@ -164,8 +164,9 @@ func (c *Catalog) Nearest(q uint64, k int) []Candidate {
 // Query is what the verification knows of a crawled image: its thumbnail,
 // prepared once for every candidate it has.
 type Query struct {
-	sig    signal    // nil when there is no thumbnail
-	chroma []float32 // Cb then Cr
+	sig      signal    // nil when there is no thumbnail
+	chroma   []float32 // Cb then Cr
+	cellLuma []float32 // mean luma of each chroma cell
 }
 
 // NewQuery prepares a crawled image's thumbnail (nil or of the wrong size
@@ -174,7 +175,8 @@ func NewQuery(t Thumbnail) Query {
 	if len(t) != ThumbLen {
 		return Query{}
 	}
-	return Query{sig: prepareThumb(t), chroma: chromaOf(t)}
+	chroma, cellLuma := chromaOf(t)
+	return Query{sig: prepareThumb(t), chroma: chroma, cellLuma: cellLuma}
 }
 
 // Best returns the candidate's view that best matches the query: with
@@ -210,7 +212,7 @@ func (c *Catalog) Best(cand Candidate, q Query) Match {
 			m.Score = s
 		}
 	}
-	m.Chroma = sig.chroma(q.chroma, best)
+	m.Chroma = sig.chroma(q, best)
 	return m
 }
 

@@ -127,7 +127,7 @@ func TestNearDuplicateBenchmark(t *testing.T) {
 	}
 	tab := measure(c, 16)
 	def := DefaultConfig()
-	mt := measureMatcher(c, settingsGrid([]int{8, 10, 12}, []float64{0.7, 0.75, 0.8, 0.85}, []float64{6, 8, 10, 12}))
+	mt := measureMatcher(c, settingsGrid([]int{8, 10, 12}, []float64{0.75, 0.8, 0.85, 0.9}, []float64{5, 6, 8, 10}))
 	md := tab.Markdown() + "\n" + mt.Markdown()
 	t.Logf("\n%s", md)
 	if *neardupOut != "" {

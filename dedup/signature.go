@@ -139,12 +139,14 @@ func (s Signature) score(q signal, v int) float64 {
 	return correlate(q, p[:])
 }
 
-// chroma returns the chroma distance of a query's chroma to view v of the
-// test image.
-func (s Signature) chroma(q []float32, v int) float64 {
+// chroma returns the chroma distance of a query to view v of the test
+// image.
+func (s Signature) chroma(q Query, v int) float64 {
 	var c [2 * chromaLen]float32
+	var l [lumaLen]float32
 	viewChromaInto(c[:], s.Ref, v)
-	return chromaDistance(q, c[:])
+	viewThumbInto(l[:], s.Ref, v)
+	return chromaDistance(q.chroma, c[:], q.cellLuma, cellMeans(l[:]))
 }
 
 // viewThumbnail returns the thumbnail of view v as a crawled copy cut like

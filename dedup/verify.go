@@ -17,7 +17,9 @@ import "math"
 // flowers, fog) that share a shape; their colours differ. The chroma
 // distance is the RMS difference, in Cb/Cr levels, between the 8x8 chroma
 // thumbnails after the best gain (0.75..1.33) about neutral grey, so that
-// contrast and saturation changes pass. The near-duplicate benchmark
+// contrast and saturation changes pass; cells near black or white on
+// either side count less, because clipping there (a brightness change)
+// bleaches colour. The near-duplicate benchmark
 // (BENCHMARKS.md) chose the filter and both thresholds.
 
 // TestNCC names the verification in reports.
@@ -97,24 +99,61 @@ func prepareThumb(t Thumbnail) signal {
 	return prepare(f[:])
 }
 
-// chromaOf returns the chroma of a stored thumbnail, centred on grey.
-func chromaOf(t Thumbnail) []float32 {
-	c := make([]float32, 2*chromaLen)
+// chromaOf returns the chroma of a stored thumbnail (Cb then Cr) and the
+// mean luma of each chroma cell.
+func chromaOf(t Thumbnail) (chroma, cellLuma []float32) {
+	chroma = make([]float32, 2*chromaLen)
 	for i, v := range t[lumaLen : lumaLen+2*chromaLen] {
-		c[i] = float32(v)
+		chroma[i] = float32(v)
 	}
-	return c
+	var l [lumaLen]float32
+	for i, v := range t[:lumaLen] {
+		l[i] = float32(v)
+	}
+	return chroma, cellMeans(l[:])
 }
 
-// chromaDistance is the RMS difference of two chroma thumbnails (Cb then
-// Cr, each chromaLen values) after scaling b's distance from grey (128)
-// by the gain in [0.75, 1.33] that fits a best.
-func chromaDistance(a, b []float32) float64 {
-	var ab, bb float64
+// cellMeans averages a luma thumbnail over the cells of the chroma one.
+func cellMeans(l []float32) []float32 {
+	const k = ThumbSide / ChromaSide
+	out := make([]float32, chromaLen)
+	for y := range ThumbSide {
+		for x := range ThumbSide {
+			out[(y/k)*ChromaSide+x/k] += l[y*ThumbSide+x]
+		}
+	}
+	for i := range out {
+		out[i] /= k * k
+	}
+	return out
+}
+
+// chromaWeight is how much a chroma cell counts: 1 for mid-grey luma on
+// both sides, falling to 0 within 48 levels of black or white.
+func chromaWeight(la, lb float32) float64 {
+	m := min(la, 255-la, lb, 255-lb)
+	return min(max(float64(m)/48, 0), 1)
+}
+
+// chromaDistance is the weighted RMS difference of two chroma thumbnails
+// (Cb then Cr, each chromaLen values, with the mean luma of each cell on
+// either side) after scaling b's distance from grey (128) by the gain in
+// [0.75, 1.33] that fits a best. With no cell away from black and white
+// it is 0: there is no colour to compare.
+func chromaDistance(a, b, la, lb []float32) float64 {
+	var ab, bb, ws float64
+	w := make([]float64, chromaLen)
+	for i := range w {
+		w[i] = chromaWeight(la[i], lb[i])
+		ws += 2 * w[i]
+	}
+	if ws < 1 {
+		return 0
+	}
 	for i := range a {
 		x, y := float64(a[i])-128, float64(b[i])-128
-		ab += x * y
-		bb += y * y
+		ab += w[i%chromaLen] * x * y
+		bb += w[i%chromaLen] * y * y
 	}
 	k := 1.0
 	if bb > 1 {
@@ -123,9 +162,9 @@ func chromaDistance(a, b []float32) float64 {
 	var d float64
 	for i := range a {
 		e := (float64(a[i]) - 128) - k*(float64(b[i])-128)
-		d += e * e
+		d += w[i%chromaLen] * e * e
 	}
-	return math.Sqrt(d / float64(len(a)))
+	return math.Sqrt(d / ws)
 }
 
 // correlate returns the normalized cross-correlation of two prepared

@@ -159,7 +159,11 @@ func TestChromaDistance(t *testing.T) {
 	for i := range a {
 		a[i] = float32(128 + rng.IntN(81) - 40)
 	}
-	if d := chromaDistance(a, a); d > 1e-6 {
+	grey := make([]float32, chromaLen)
+	for i := range grey {
+		grey[i] = 128
+	}
+	if d := chromaDistance(a, a, grey, grey); d > 1e-6 {
 		t.Errorf("distance to itself = %g, want 0", d)
 	}
 	// Saturation scaled by 1.2 about grey: within the gain, distance 0.
@@ -167,12 +171,30 @@ func TestChromaDistance(t *testing.T) {
 	for i := range a {
 		b[i] = 128 + (a[i]-128)/1.2
 	}
-	if d := chromaDistance(a, b); d > 1e-3 {
+	if d := chromaDistance(a, b, grey, grey); d > 1e-3 {
 		t.Errorf("saturation x1.2: distance %g, want 0", d)
 	}
 	// A hue shift (Cb and Cr swapped) is far.
 	c := append(slices.Clone(a[chromaLen:]), a[:chromaLen]...)
-	if d := chromaDistance(a, c); d < DefaultMaxChroma {
+	if d := chromaDistance(a, c, grey, grey); d < DefaultMaxChroma {
 		t.Errorf("Cb and Cr swapped: distance %.2f, want > %g", d, DefaultMaxChroma)
+	}
+	// Cells black on one side do not count; all black leaves nothing to
+	// compare.
+	dark := slices.Clone(grey)
+	for i := range dark[:chromaLen/2] {
+		dark[i] = 0
+	}
+	half := slices.Clone(c)
+	for i := range half {
+		if i%chromaLen >= chromaLen/2 {
+			half[i] = a[i]
+		}
+	}
+	if d := chromaDistance(a, half, dark, grey); d > 1e-3 {
+		t.Errorf("differences only in black cells: distance %.2f, want 0", d)
+	}
+	if d := chromaDistance(a, c, make([]float32, chromaLen), grey); d != 0 {
+		t.Errorf("all black: distance %.2f, want 0", d)
 	}
 }
