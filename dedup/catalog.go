@@ -2,6 +2,7 @@ package dedup
 
 import (
 	"cmp"
+	"math"
 	"runtime"
 	"slices"
 	"sync"
@@ -28,9 +29,9 @@ type Match struct {
 	View     string  `json:"view"`       // the view that decided (Views)
 	Distance int     `json:"distance"`   // Hamming distance to that view's hash
 	Mirror   bool    `json:"mirror"`     // that view is mirrored
-	Test     string  `json:"test"`       // TestNCC or TestPHash
+	Test     string  `json:"test"`       // TestNCC, TestChroma or TestPHash
 	Score    float64 `json:"score"`      // thumbnail correlation (TestNCC), else 0
-	Chroma   float64 `json:"chroma"`     // chroma distance (TestNCC), else 0
+	Chroma   float64 `json:"chroma"`     // chroma distance (TestNCC, TestChroma), else 0
 }
 
 // ViewHit is a view of a test image within the search radius.
@@ -230,9 +231,39 @@ func Accepts(m Match, minScore, maxChroma float64) bool {
 	return m.Score >= minScore && m.Chroma <= maxChroma
 }
 
-// Verify decides a candidate with the configured thresholds: Best, then
-// Accepts.
+// hopeless is how far beyond the chroma limit the colours of all of a
+// candidate's views may be before the verification rejects it without
+// correlating any: a chroma distance costs a fifth of a correlation, and
+// most candidates (other photographs) differ a lot in colour.
+const hopeless = 1.5
+
+// precheck returns the smallest chroma distance of the query to the
+// candidate's views within the radius, the view that has it, and whether
+// the verification can use thumbnails at all.
+func (c *Catalog) precheck(cand Candidate, q Query) (float64, ViewHit, bool) {
+	ts := c.Sets[cand.Set]
+	if q.sig == nil || ts.Sigs == nil || !ts.Sigs[cand.Image].hasRef() {
+		return 0, ViewHit{}, false
+	}
+	d, at := math.Inf(1), cand.Views[0]
+	for _, v := range cand.Views {
+		if e := ts.Sigs[cand.Image].chroma(q, v.View); e < d {
+			d, at = e, v
+		}
+	}
+	return d, at, true
+}
+
+// Verify decides a candidate with the configured thresholds: a candidate
+// all of whose views are more than hopeless times the chroma limit away in
+// colour is rejected at once (no correlation computed); any other is
+// decided by Best, then Accepts.
 func (c *Catalog) Verify(cand Candidate, q Query, cfg Config) (Match, bool) {
+	if d, v, ok := c.precheck(cand, q); ok && cfg.MinScore > -1 && d > hopeless*cfg.MaxChroma {
+		ts := c.Sets[cand.Set]
+		return Match{Set: ts.Spec.Name, Image: ts.Images[cand.Image], View: Views[v.View].Name, Distance: v.Distance,
+			Mirror: Views[v.View].Mirror, Test: TestChroma, Chroma: d}, false
+	}
 	m := c.Best(cand, q)
 	return m, Accepts(m, cfg.MinScore, cfg.MaxChroma)
 }

@@ -260,16 +260,17 @@ type matcherTable struct {
 	ImageFPRs int // projected against this many test images
 }
 
-// bestPerRadius runs the stage's verification (Catalog.Best) on a query
-// and one test image for each radius: the best view among those within
-// it, or nothing (ok false) when none is.
-func bestPerRadius(cat *Catalog, img int, sig Signature, q sample, radii []int) (ms []Match, ok []bool, dist []int) {
+// bestPerRadius runs the stage's verification on a query and one test
+// image for each radius: the best view among those within it
+// (Catalog.Best) and the chroma distance of the nearest (Verify's
+// precheck), or nothing (ok false) when no view is within it.
+func bestPerRadius(cat *Catalog, img int, sig Signature, q sample, radii []int) (ms []Match, pre []float64, ok []bool, dist []int) {
 	dist = make([]int, len(Views))
 	for v := range Views {
 		dist[v] = Distance(q.Hash, sig.Hashes[v])
 	}
 	query := NewQuery(q.Thumb)
-	ms, ok = make([]Match, len(radii)), make([]bool, len(radii))
+	ms, pre, ok = make([]Match, len(radii)), make([]float64, len(radii)), make([]bool, len(radii))
 	for k, r := range radii {
 		cand := Candidate{Set: 0, Image: img}
 		for v, d := range dist {
@@ -280,9 +281,10 @@ func bestPerRadius(cat *Catalog, img int, sig Signature, q sample, radii []int) 
 		if len(cand.Views) > 0 {
 			slices.SortStableFunc(cand.Views, func(a, b ViewHit) int { return a.Distance - b.Distance })
 			ms[k], ok[k] = cat.Best(cand, query), true
+			pre[k], _, _ = cat.precheck(cand, query)
 		}
 	}
-	return ms, ok, dist
+	return ms, pre, ok, dist
 }
 
 func measureMatcher(c corpus, settings []setting) matcherTable {
@@ -301,11 +303,11 @@ func measureMatcher(c corpus, settings []setting) matcherTable {
 		ts.Hashes, ts.Mirrors = append(ts.Hashes, sig.Hashes[0]), append(ts.Mirrors, sig.Hashes[1])
 	}
 	cat := NewCatalog([]*TestSet{ts}, maxR)
-	accepted := func(ms []Match, ok []bool) []bool {
+	accepted := func(ms []Match, pre []float64, ok []bool) []bool {
 		out := make([]bool, len(settings))
 		for k, s := range settings {
 			i := slices.Index(radii, s.radius)
-			out[k] = ok[i] && Accepts(ms[i], s.minScore, s.maxChroma)
+			out[k] = ok[i] && pre[i] <= hopeless*s.maxChroma && Accepts(ms[i], s.minScore, s.maxChroma)
 		}
 		return out
 	}
@@ -313,8 +315,8 @@ func measureMatcher(c corpus, settings []setting) matcherTable {
 		found := make([]float64, len(settings))
 		var mu sync.Mutex
 		parallel(len(ps), func(i int) {
-			ms, ok, _ := bestPerRadius(cat, i, c.Sigs[i], ps[i], radii)
-			acc := accepted(ms, ok)
+			ms, pre, ok, _ := bestPerRadius(cat, i, c.Sigs[i], ps[i], radii)
+			acc := accepted(ms, pre, ok)
 			mu.Lock()
 			for k, a := range acc {
 				if a {
@@ -342,13 +344,13 @@ func measureMatcher(c corpus, settings []setting) matcherTable {
 				continue
 			}
 			seen[i] = true
-			ms, ok, dist := bestPerRadius(cat, i, c.Sigs[i], neg, radii)
+			ms, pre, ok, dist := bestPerRadius(cat, i, c.Sigs[i], neg, radii)
 			for _, d := range dist {
 				for r := d; r <= maxR; r++ {
 					cands[n][r]++
 				}
 			}
-			for k, a := range accepted(ms, ok) {
+			for k, a := range accepted(ms, pre, ok) {
 				if a {
 					matched[n][k]++
 				}

@@ -43,15 +43,17 @@ func Sign(img image.Image) (Signature, error) {
 }
 
 // viewWeights are, per view, the area weights that cut its thumbnail from
-// a reference thumbnail: luma columns and rows, chroma columns and rows.
-var viewWeights = sync.OnceValue(func() [][4]weights {
-	out := make([][4]weights, len(Views))
+// a reference thumbnail: luma columns and rows, chroma columns and rows,
+// and luma at the chroma's size (the mean luma of each chroma cell).
+var viewWeights = sync.OnceValue(func() [][6]weights {
+	out := make([][6]weights, len(Views))
 	for i, v := range Views {
 		r := v.region(RefSide, RefSide)
 		c := v.region(RefChromaSide, RefChromaSide)
-		out[i] = [4]weights{
+		out[i] = [6]weights{
 			areaWeights(r.x0, r.x1, RefSide, ThumbSide), areaWeights(r.y0, r.y1, RefSide, ThumbSide),
 			areaWeights(c.x0, c.x1, RefChromaSide, ChromaSide), areaWeights(c.y0, c.y1, RefChromaSide, ChromaSide),
+			areaWeights(r.x0, r.x1, RefSide, ChromaSide), areaWeights(r.y0, r.y1, RefSide, ChromaSide),
 		}
 	}
 	return out
@@ -143,10 +145,12 @@ func (s Signature) score(q signal, v int) float64 {
 // image.
 func (s Signature) chroma(q Query, v int) float64 {
 	var c [2 * chromaLen]float32
-	var l [lumaLen]float32
+	var l [chromaLen]float32
+	var tmp [RefSide * ChromaSide]float32
 	viewChromaInto(c[:], s.Ref, v)
-	viewThumbInto(l[:], s.Ref, v)
-	return chromaDistance(q.chroma, c[:], q.cellLuma, cellMeans(l[:]))
+	w := viewWeights()[v]
+	cutInto(l[:], tmp[:], s.Ref[:refLumaLen], RefSide, ChromaSide, w[4], w[5], Views[v].Mirror)
+	return chromaDistance(q.chroma, c[:], q.cellLuma, l[:])
 }
 
 // viewThumbnail returns the thumbnail of view v as a crawled copy cut like

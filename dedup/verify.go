@@ -25,6 +25,10 @@ import "math"
 // TestNCC names the verification in reports.
 const TestNCC = "ncc+chroma"
 
+// TestChroma names a candidate rejected on colour alone: its nearest view
+// is far beyond the chroma limit (Catalog.Verify).
+const TestChroma = "chroma"
+
 // TestPHash names a match decided by the perceptual hash alone (a record
 // stored without a thumbnail whose image could not be decoded).
 const TestPHash = "phash"

@@ -90,8 +90,11 @@ func (c *DedupCommand) Run(ctx context.Context, args []string) error {
 				what = "copy"
 			}
 			score := m.Test
-			if m.Test == dedup.TestNCC {
+			switch m.Test {
+			case dedup.TestNCC:
 				score = fmt.Sprintf("ncc %.3f chroma %.1f", m.Score, m.Chroma)
+			case dedup.TestChroma:
+				score = fmt.Sprintf("chroma %.1f", m.Chroma)
 			}
 			fmt.Fprintf(stdout, "  %-8s d=%-2d %-10s %-21s %s:%s\n", what, m.Distance, m.View, score, m.Set, m.Image)
 		}
