@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"image"
 	"math"
-	"slices"
 	"sync"
 )
 
@@ -111,26 +110,8 @@ func viewThumbInto(dst []float32, ref []byte, v int) {
 	cutInto(dst, tmp[:], ref[:refLumaLen], RefSide, ThumbSide, w[0], w[1], Views[v].Mirror)
 }
 
-// viewThumb returns the thumbnail of view v cut from a reference thumbnail.
-func viewThumb(ref []byte, v View) []float32 {
-	out := make([]float32, lumaLen)
-	viewThumbInto(out, ref, slices.IndexFunc(Views, func(o View) bool { return o == v }))
-	return out
-}
-
 // hasRef reports whether the signature has a reference thumbnail.
 func (s Signature) hasRef() bool { return len(s.Ref) == RefLen }
-
-// viewSignal is the prepared thumbnail of view v of the test image, or nil
-// when the signature has no reference thumbnail.
-func (s Signature) viewSignal(v int) signal {
-	if !s.hasRef() {
-		return nil
-	}
-	var t [lumaLen]float32
-	viewThumbInto(t[:], s.Ref, v)
-	return prepare(t[:])
-}
 
 // score correlates a prepared query with view v of the test image,
 // without allocating.

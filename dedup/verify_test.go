@@ -201,3 +201,23 @@ func TestChromaDistance(t *testing.T) {
 		t.Errorf("all black: distance %.2f, want 0", d)
 	}
 }
+
+// boxMean returns the mean of each pixel's (2r+1)^2 neighbourhood in an
+// n x n plane, over the part of it inside the plane: what prepareInto
+// computes from a summed-area table, written plainly.
+func boxMean(p []float32, n, r int) []float32 {
+	out := make([]float32, n*n)
+	for y := range n {
+		for x := range n {
+			var s, c float64
+			for yy := max(y-r, 0); yy < min(y+r+1, n); yy++ {
+				for xx := max(x-r, 0); xx < min(x+r+1, n); xx++ {
+					s += float64(p[yy*n+xx])
+					c++
+				}
+			}
+			out[y*n+x] = float32(s / c)
+		}
+	}
+	return out
+}
