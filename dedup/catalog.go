@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+
+	"weaksup/thumbnail"
 )
 
 // Catalog is one index over the hashes of every view of the images of
@@ -172,8 +174,8 @@ type Query struct {
 
 // NewQuery prepares a crawled image's thumbnail (nil or of the wrong size
 // when it has none).
-func NewQuery(t Thumbnail) Query {
-	if len(t) != ThumbLen {
+func NewQuery(t []byte) Query {
+	if len(t) != thumbnail.Len {
 		return Query{}
 	}
 	chroma, cellLuma := chromaOf(t)

@@ -6,6 +6,9 @@ import (
 	"image"
 	"os"
 	"slices"
+
+	"weaksup/phash"
+	"weaksup/thumbnail"
 )
 
 // CheckResult is what the matcher says of one image.
@@ -37,12 +40,12 @@ func CheckFile(cat *Catalog, path string, top int, cfg Config) (CheckResult, err
 	if err != nil {
 		return CheckResult{}, fmt.Errorf("decode %s: %w", path, err)
 	}
-	h, err := PHash(img)
+	h, err := phash.Hash(img)
 	if err != nil {
 		return CheckResult{}, fmt.Errorf("hash %s: %w", path, err)
 	}
 	res := CheckResult{Path: path, Hash: h, Candidates: []CheckMatch{}, Nearest: []Match{}}
-	q := NewQuery(MakeThumbnail(img))
+	q := NewQuery(thumbnail.Make(img))
 	_, cands := cat.Search(h, cfg.Radius, nil, nil)
 	seen := map[[2]int]bool{}
 	for _, c := range cands {

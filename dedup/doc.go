@@ -2,22 +2,22 @@
 //
 // It matches in two steps, as near-duplicate systems do. The candidate
 // search is recall-oriented: every test image is indexed under the 64-bit
-// DCT perceptual hash (PHash, the value of goimagehash's PerceptionHash,
-// which ingest stores with every record) of each of its Views - the image,
-// its mirror, and 90% and 95% crops at the centre and the corners - and a
-// crawled image whose hash lies within a wide radius of some view is a
-// candidate. The verification is precise: the candidate's Thumbnail (a
-// small grey copy ingest stores beside the hash) must correlate with the
+// DCT perceptual hash (package phash, the value ingest stores with every
+// record) of each of its Views - the image, its mirror, and 90% and 95%
+// crops at the centre and the corners - and a crawled image whose hash lies
+// within a wide radius of some view is a candidate. The verification is
+// precise: the candidate's thumbnail (package thumbnail, a small grey and
+// colour copy ingest stores beside the hash) must correlate with the
 // thumbnail of that view, cut from the test image's reference thumbnail,
-// after a band-pass filter (verify.go). Unrelated photographs that share a
-// perceptual hash (skies, sand, water) fail it; crops, rotations,
-// re-encodings and level changes pass.
+// after a band-pass filter, and share its colours (verify.go). Unrelated
+// photographs that share a perceptual hash (skies, sand, water) fail it;
+// crops, rotations, re-encodings and level changes pass.
 //
-// Test sets are read through one Layout per on-disk format (ImageNet val,
-// CUB-200-2011, Places365, any ImageFolder or flat folder); each image's
-// Signature (view hashes and reference thumbnail) is cached under
-// <workdir>/testsets keyed by a fingerprint of the files (paths, sizes,
-// modification times).
+// It lists the images of evaluation test sets through package datasets
+// (ImageNet val, CUB-200-2011, Places365, any ImageFolder or flat folder; a
+// Spec names the folder and its format); each image's Signature (view
+// hashes and reference thumbnail) is cached under <workdir>/testsets keyed
+// by a fingerprint of the files (paths, sizes, modification times).
 //
 // An Index answers Hamming-radius queries with multi-index hashing: the hash
 // is cut into chunks, each chunk's buckets within a per-chunk threshold are
@@ -38,7 +38,7 @@
 // for each match, the view and the test that decided it and the score. It
 // never deletes data.
 //
-// PHash, Mirror, Distance, MakeThumbnail, Sign, a built Index and a Catalog
-// are safe for concurrent use. dedup does not fetch crawled images, and
-// decodes them only for records stored without a thumbnail.
+// Mirror, Sign, a built Index and a Catalog are safe for concurrent use.
+// dedup does not fetch crawled images, and decodes them only for records
+// stored without a thumbnail.
 package dedup

@@ -12,6 +12,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"weaksup/phash"
+	"weaksup/thumbnail"
 )
 
 // The near-duplicate benchmark: test images are tiles cut from
@@ -32,7 +35,7 @@ type corpusSpec struct {
 // and its thumbnail.
 type sample struct {
 	Hash  uint64
-	Thumb Thumbnail
+	Thumb []byte
 }
 
 // corpus holds the hashes and thumbnails the benchmark measures.
@@ -68,7 +71,7 @@ func mustHash(img image.Image) uint64 {
 	if img == nil {
 		return 0
 	}
-	h, err := PHash(img)
+	h, err := phash.Hash(img)
 	if err != nil {
 		return 0
 	}
@@ -79,7 +82,7 @@ func sampleOf(img image.Image) sample {
 	if img == nil {
 		return sample{}
 	}
-	return sample{Hash: mustHash(img), Thumb: MakeThumbnail(img)}
+	return sample{Hash: mustHash(img), Thumb: thumbnail.Make(img)}
 }
 
 func buildCorpus(s corpusSpec) corpus {
@@ -171,7 +174,7 @@ func measure(c corpus, maxR int) radiusTable {
 	for name, ps := range c.Positives {
 		rec := make([]float64, maxR+1)
 		for i, p := range ps {
-			d := min(Distance(p.Hash, c.Sigs[i].Hashes[0]), Distance(p.Hash, c.Sigs[i].Hashes[1]))
+			d := min(phash.Distance(p.Hash, c.Sigs[i].Hashes[0]), phash.Distance(p.Hash, c.Sigs[i].Hashes[1]))
 			for r := d; r <= maxR; r++ {
 				rec[r]++
 			}
@@ -267,7 +270,7 @@ type matcherTable struct {
 func bestPerRadius(cat *Catalog, img int, sig Signature, q sample, radii []int) (ms []Match, pre []float64, ok []bool, dist []int) {
 	dist = make([]int, len(Views))
 	for v := range Views {
-		dist[v] = Distance(q.Hash, sig.Hashes[v])
+		dist[v] = phash.Distance(q.Hash, sig.Hashes[v])
 	}
 	query := NewQuery(q.Thumb)
 	ms, pre, ok = make([]Match, len(radii)), make([]float64, len(radii)), make([]bool, len(radii))

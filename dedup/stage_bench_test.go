@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"weaksup/store"
+	"weaksup/thumbnail"
+	"weaksup/workdir"
 )
 
 // benchTestSet is a test set of n images with random view hashes and
@@ -46,14 +48,14 @@ func benchStore(b *testing.B, n int, ts *TestSet) *store.Store {
 	done := filepath.Join(dir, "complete")
 	if _, err := os.Stat(done); err != nil {
 		os.RemoveAll(dir)
-		st, err := store.Open(filepath.Join(dir, "store"))
+		st, err := store.Open(workdir.Dir(dir).Store())
 		if err != nil {
 			b.Fatal(err)
 		}
 		rng := rand.New(rand.NewPCG(1, uint64(n)))
 		batch := st.NewBatch()
 		var sha [32]byte
-		noise := make(Thumbnail, ThumbLen)
+		noise := make([]byte, thumbnail.Len)
 		for i := range n {
 			if i%50 != 49 || i == 0 {
 				var seed [8]byte
@@ -87,7 +89,7 @@ func benchStore(b *testing.B, n int, ts *TestSet) *store.Store {
 			b.Fatal(err)
 		}
 	}
-	st, err := store.Open(filepath.Join(dir, "store"))
+	st, err := store.Open(workdir.Dir(dir).Store())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -106,27 +108,27 @@ func BenchmarkStage(b *testing.B) {
 			st := benchStore(b, n, ts)
 			cfg := DefaultConfig()
 			cat := NewCatalog([]*TestSet{ts}, cfg.Radius)
-			workdir := b.TempDir()
+			wd := workdir.Dir(b.TempDir())
 			b.ResetTimer()
 			cpu := cpuTime()
-			var counts map[string]int64
+			var sum *Summary
 			for i := 0; i < b.N; i++ {
 				var err error
-				if counts, err = runCatalog(context.Background(), st, workdir, cat, cfg, io.Discard); err != nil {
+				if sum, err = runCatalog(context.Background(), st, wd, cat, cfg, io.Discard); err != nil {
 					b.Fatal(err)
 				}
 			}
 			b.StopTimer()
-			if counts["records"] != int64(n) {
-				b.Fatalf("searched %d records, want %d", counts["records"], n)
+			if sum.Records != int64(n) {
+				b.Fatalf("searched %d records, want %d", sum.Records, n)
 			}
-			if counts["dropped_testset"] != int64(n/1000) {
-				b.Fatalf("dropped %d test-set copies, want the %d planted", counts["dropped_testset"], n/1000)
+			if sum.DroppedTestSet != int64(n/1000) {
+				b.Fatalf("dropped %d test-set copies, want the %d planted", sum.DroppedTestSet, n/1000)
 			}
 			reportRate(b, b.N*n, cpu, "records")
-			b.ReportMetric(float64(counts["candidates"])/float64(n), "candidates/record")
-			b.ReportMetric(float64(counts["dropped_testset"]), "testset-drops")
-			b.ReportMetric(float64(counts["dropped_repeat"]), "repeat-drops")
+			b.ReportMetric(float64(sum.Candidates)/float64(n), "candidates/record")
+			b.ReportMetric(float64(sum.DroppedTestSet), "testset-drops")
+			b.ReportMetric(float64(sum.DroppedRepeat), "repeat-drops")
 		})
 	}
 }

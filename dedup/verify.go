@@ -1,6 +1,10 @@
 package dedup
 
-import "math"
+import (
+	"math"
+
+	"weaksup/thumbnail"
+)
 
 // The verification. A candidate (a crawled record whose perceptual hash
 // lies within the radius of some view of a test image) is a copy when its
@@ -43,16 +47,16 @@ const (
 // and unit length, or all zero when the image has no structure at all.
 type signal []float32
 
-// prepare band-passes a ThumbSide x ThumbSide thumbnail and normalizes it.
+// prepare band-passes a thumbnail.Side x thumbnail.Side thumbnail and normalizes it.
 func prepare(t []float32) signal {
-	s := make(signal, lumaLen)
+	s := make(signal, thumbnail.LumaLen)
 	prepareInto(s, t)
 	return s
 }
 
-// prepareInto writes the prepared thumbnail t to s (both ThumbLen long).
+// prepareInto writes the prepared thumbnail t to s (both thumbnail.Len long).
 func prepareInto(s signal, t []float32) {
-	const n, w = ThumbSide, ThumbSide + 1
+	const n, w = thumbnail.Side, thumbnail.Side + 1
 	// Summed-area table with a zero border row and column; both means
 	// come from it.
 	var sat [w * w]float64
@@ -76,7 +80,7 @@ func prepareInto(s signal, t []float32) {
 			mean += v
 		}
 	}
-	mean /= lumaLen
+	mean /= thumbnail.LumaLen
 	var norm float64
 	for i := range s {
 		s[i] -= float32(mean)
@@ -84,7 +88,7 @@ func prepareInto(s signal, t []float32) {
 	}
 	// Below a hundredth of a grey level per pixel there is nothing to
 	// correlate: the score is 0.
-	if norm < lumaLen*1e-4 {
+	if norm < thumbnail.LumaLen*1e-4 {
 		clear(s)
 		return
 	}
@@ -95,9 +99,9 @@ func prepareInto(s signal, t []float32) {
 }
 
 // prepareThumb prepares the luma of a stored thumbnail.
-func prepareThumb(t Thumbnail) signal {
-	var f [lumaLen]float32
-	for i, v := range t[:lumaLen] {
+func prepareThumb(t []byte) signal {
+	var f [thumbnail.LumaLen]float32
+	for i, v := range t[:thumbnail.LumaLen] {
 		f[i] = float32(v)
 	}
 	return prepare(f[:])
@@ -105,13 +109,13 @@ func prepareThumb(t Thumbnail) signal {
 
 // chromaOf returns the chroma of a stored thumbnail (Cb then Cr) and the
 // mean luma of each chroma cell.
-func chromaOf(t Thumbnail) (chroma, cellLuma []float32) {
-	chroma = make([]float32, 2*chromaLen)
-	for i, v := range t[lumaLen : lumaLen+2*chromaLen] {
+func chromaOf(t []byte) (chroma, cellLuma []float32) {
+	chroma = make([]float32, 2*thumbnail.ChromaLen)
+	for i, v := range t[thumbnail.LumaLen : thumbnail.LumaLen+2*thumbnail.ChromaLen] {
 		chroma[i] = float32(v)
 	}
-	var l [lumaLen]float32
-	for i, v := range t[:lumaLen] {
+	var l [thumbnail.LumaLen]float32
+	for i, v := range t[:thumbnail.LumaLen] {
 		l[i] = float32(v)
 	}
 	return chroma, cellMeans(l[:])
@@ -119,11 +123,11 @@ func chromaOf(t Thumbnail) (chroma, cellLuma []float32) {
 
 // cellMeans averages a luma thumbnail over the cells of the chroma one.
 func cellMeans(l []float32) []float32 {
-	const k = ThumbSide / ChromaSide
-	out := make([]float32, chromaLen)
-	for y := range ThumbSide {
-		for x := range ThumbSide {
-			out[(y/k)*ChromaSide+x/k] += l[y*ThumbSide+x]
+	const k = thumbnail.Side / thumbnail.ChromaSide
+	out := make([]float32, thumbnail.ChromaLen)
+	for y := range thumbnail.Side {
+		for x := range thumbnail.Side {
+			out[(y/k)*thumbnail.ChromaSide+x/k] += l[y*thumbnail.Side+x]
 		}
 	}
 	for i := range out {
@@ -140,13 +144,13 @@ func chromaWeight(la, lb float32) float64 {
 }
 
 // chromaDistance is the weighted RMS difference of two chroma thumbnails
-// (Cb then Cr, each chromaLen values, with the mean luma of each cell on
+// (Cb then Cr, each thumbnail.ChromaLen values, with the mean luma of each cell on
 // either side) after scaling b's distance from grey (128) by the gain in
 // [0.75, 1.33] that fits a best. With no cell away from black and white
 // it is 0: there is no colour to compare.
 func chromaDistance(a, b, la, lb []float32) float64 {
 	var ab, bb, ws float64
-	w := make([]float64, chromaLen)
+	w := make([]float64, thumbnail.ChromaLen)
 	for i := range w {
 		w[i] = chromaWeight(la[i], lb[i])
 		ws += 2 * w[i]
@@ -156,8 +160,8 @@ func chromaDistance(a, b, la, lb []float32) float64 {
 	}
 	for i := range a {
 		x, y := float64(a[i])-128, float64(b[i])-128
-		ab += w[i%chromaLen] * x * y
-		bb += w[i%chromaLen] * y * y
+		ab += w[i%thumbnail.ChromaLen] * x * y
+		bb += w[i%thumbnail.ChromaLen] * y * y
 	}
 	k := 1.0
 	if bb > 1 {
@@ -166,7 +170,7 @@ func chromaDistance(a, b, la, lb []float32) float64 {
 	var d float64
 	for i := range a {
 		e := (float64(a[i]) - 128) - k*(float64(b[i])-128)
-		d += w[i%chromaLen] * e * e
+		d += w[i%thumbnail.ChromaLen] * e * e
 	}
 	return math.Sqrt(d / ws)
 }

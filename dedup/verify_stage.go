@@ -12,6 +12,7 @@ import (
 
 	"weaksup/progress"
 	"weaksup/store"
+	"weaksup/thumbnail"
 )
 
 // errStoreChanged is returned when the store's records change between the
@@ -50,8 +51,8 @@ func verifyCandidates(ctx context.Context, st *store.Store, cat *Catalog, cfg Co
 	}
 	type job struct {
 		id     string
-		thumb  Thumbnail // nil: decode the stored image
-		lo, hi int       // cands[lo:hi] are the record's
+		thumb  []byte // nil: decode the stored image
+		lo, hi int    // cands[lo:hi] are the record's
 	}
 	jobs := make(chan job, 256)
 	var decoded, accepted int64
@@ -124,7 +125,7 @@ func verifyCandidates(ctx context.Context, st *store.Store, cat *Catalog, cfg Co
 
 // storedThumbnail decodes a record's stored image and returns its
 // thumbnail, or nil when there is none to decode.
-func storedThumbnail(st *store.Store, id string) Thumbnail {
+func storedThumbnail(st *store.Store, id string) []byte {
 	b, err := st.Image(id)
 	if err != nil {
 		return nil
@@ -133,5 +134,5 @@ func storedThumbnail(st *store.Store, id string) Thumbnail {
 	if err != nil {
 		return nil
 	}
-	return MakeThumbnail(img)
+	return thumbnail.Make(img)
 }

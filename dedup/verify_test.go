@@ -6,9 +6,11 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"weaksup/thumbnail"
 )
 
-func thumbFloats(t Thumbnail) []float32 {
+func thumbFloats(t []byte) []float32 {
 	f := make([]float32, len(t))
 	for i, v := range t {
 		f[i] = float32(v)
@@ -20,18 +22,18 @@ func thumbFloats(t Thumbnail) []float32 {
 // written plainly: a 3x3 mean minus a 9x9 mean, zero mean, unit length.
 func TestPrepareBandPass(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	p := make([]float32, lumaLen)
+	p := make([]float32, thumbnail.LumaLen)
 	for i := range p {
 		p[i] = float32(rng.IntN(256))
 	}
-	in, out := boxMean(p, ThumbSide, bandInner), boxMean(p, ThumbSide, bandOuter)
-	want := make([]float64, lumaLen)
+	in, out := boxMean(p, thumbnail.Side, bandInner), boxMean(p, thumbnail.Side, bandOuter)
+	want := make([]float64, thumbnail.LumaLen)
 	var mean, norm float64
 	for i := range want {
 		want[i] = float64(in[i] - out[i])
 		mean += want[i]
 	}
-	mean /= lumaLen
+	mean /= thumbnail.LumaLen
 	for i := range want {
 		want[i] -= mean
 		norm += want[i] * want[i]
@@ -50,16 +52,16 @@ func TestPrepareBandPass(t *testing.T) {
 
 func TestCorrelate(t *testing.T) {
 	photos := testPhotos(t)
-	a := MakeThumbnail(photos["Garden.jpg"])
+	a := thumbnail.Make(photos["Garden.jpg"])
 	sa := prepareThumb(a)
-	if len(a) != ThumbLen {
-		t.Fatalf("thumbnail of %d bytes, want %d", len(a), ThumbLen)
+	if len(a) != thumbnail.Len {
+		t.Fatalf("thumbnail of %d bytes, want %d", len(a), thumbnail.Len)
 	}
 	if s := correlate(sa, sa); math.Abs(s-1) > 1e-5 {
 		t.Errorf("self correlation = %g, want 1", s)
 	}
 	// Brightness and contrast (without clipping) leave the score at 1.
-	f := thumbFloats(a[:lumaLen])
+	f := thumbFloats(a[:thumbnail.LumaLen])
 	for i := range f {
 		f[i] = 0.7*f[i] + 30
 	}
@@ -68,12 +70,12 @@ func TestCorrelate(t *testing.T) {
 	}
 	// Another photograph scores low.
 	for _, other := range []string{"Dune.jpg", "Storm.jpg", "Wood.jpg"} {
-		if s := correlate(sa, prepareThumb(MakeThumbnail(photos[other]))); s > 0.5 {
+		if s := correlate(sa, prepareThumb(thumbnail.Make(photos[other]))); s > 0.5 {
 			t.Errorf("Garden vs %s: score %.3f, want <= 0.5", other, s)
 		}
 	}
 	// A flat image has nothing to correlate: it scores 0, even with itself.
-	flat := prepareThumb(make(Thumbnail, ThumbLen))
+	flat := prepareThumb(make([]byte, thumbnail.Len))
 	if s := correlate(flat, flat); s != 0 {
 		t.Errorf("flat image: score %g, want 0", s)
 	}
@@ -103,7 +105,7 @@ func TestVerifyViews(t *testing.T) {
 		all[v] = ViewHit{View: v, Distance: 1}
 	}
 	for view, cp := range copies {
-		q := NewQuery(MakeThumbnail(cp))
+		q := NewQuery(thumbnail.Make(cp))
 		m, ok := cat.Verify(Candidate{Set: 0, Image: 0, Views: all}, q, DefaultConfig())
 		if !ok || m.View != view || m.Test != TestNCC {
 			t.Errorf("copy cut like %s: verified %v as %+v, want a copy through view %s", view, ok, m, view)
@@ -121,14 +123,14 @@ func TestVerifyViews(t *testing.T) {
 	for i := 0; i < len(swapped.Pix); i += 4 {
 		swapped.Pix[i], swapped.Pix[i+2] = swapped.Pix[i+2], swapped.Pix[i]
 	}
-	sq := NewQuery(MakeThumbnail(swapped))
+	sq := NewQuery(thumbnail.Make(swapped))
 	if m, ok := cat.Verify(Candidate{Set: 0, Image: 0, Views: all}, sq, DefaultConfig()); ok || m.Chroma <= DefaultMaxChroma {
 		t.Errorf("recoloured copy: verified %v as %+v, want rejected on chroma", ok, m)
 	}
 	if m := cat.Best(Candidate{Set: 0, Image: 0, Views: all}, sq); m.Score < DefaultMinScore {
 		t.Errorf("recoloured copy: correlation %.3f, want >= %.2f (only its colours differ)", m.Score, DefaultMinScore)
 	}
-	other := NewQuery(MakeThumbnail(photos["Dune.jpg"]))
+	other := NewQuery(thumbnail.Make(photos["Dune.jpg"]))
 	if m, ok := cat.Verify(Candidate{Set: 0, Image: 0, Views: all}, other, DefaultConfig()); ok {
 		t.Errorf("another photograph verified as %+v", m)
 	}
@@ -157,12 +159,12 @@ func TestVerifyViews(t *testing.T) {
 }
 
 func TestChromaDistance(t *testing.T) {
-	a := make([]float32, 2*chromaLen)
+	a := make([]float32, 2*thumbnail.ChromaLen)
 	rng := rand.New(rand.NewPCG(7, 7))
 	for i := range a {
 		a[i] = float32(128 + rng.IntN(81) - 40)
 	}
-	grey := make([]float32, chromaLen)
+	grey := make([]float32, thumbnail.ChromaLen)
 	for i := range grey {
 		grey[i] = 128
 	}
@@ -178,26 +180,26 @@ func TestChromaDistance(t *testing.T) {
 		t.Errorf("saturation x1.2: distance %g, want 0", d)
 	}
 	// A hue shift (Cb and Cr swapped) is far.
-	c := append(slices.Clone(a[chromaLen:]), a[:chromaLen]...)
+	c := append(slices.Clone(a[thumbnail.ChromaLen:]), a[:thumbnail.ChromaLen]...)
 	if d := chromaDistance(a, c, grey, grey); d < DefaultMaxChroma {
 		t.Errorf("Cb and Cr swapped: distance %.2f, want > %g", d, DefaultMaxChroma)
 	}
 	// Cells black on one side do not count; all black leaves nothing to
 	// compare.
 	dark := slices.Clone(grey)
-	for i := range dark[:chromaLen/2] {
+	for i := range dark[:thumbnail.ChromaLen/2] {
 		dark[i] = 0
 	}
 	half := slices.Clone(c)
 	for i := range half {
-		if i%chromaLen >= chromaLen/2 {
+		if i%thumbnail.ChromaLen >= thumbnail.ChromaLen/2 {
 			half[i] = a[i]
 		}
 	}
 	if d := chromaDistance(a, half, dark, grey); d > 1e-3 {
 		t.Errorf("differences only in black cells: distance %.2f, want 0", d)
 	}
-	if d := chromaDistance(a, c, make([]float32, chromaLen), grey); d != 0 {
+	if d := chromaDistance(a, c, make([]float32, thumbnail.ChromaLen), grey); d != 0 {
 		t.Errorf("all black: distance %.2f, want 0", d)
 	}
 }
@@ -217,6 +219,18 @@ func boxMean(p []float32, n, r int) []float32 {
 				}
 			}
 			out[y*n+x] = float32(s / c)
+		}
+	}
+	return out
+}
+
+// toRGBACopy copies img into a new RGBA image with origin 0.
+func toRGBACopy(img image.Image) *image.RGBA {
+	b := img.Bounds()
+	out := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	for y := range b.Dy() {
+		for x := range b.Dx() {
+			out.Set(x, y, img.At(b.Min.X+x, b.Min.Y+y))
 		}
 	}
 	return out

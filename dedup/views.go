@@ -4,6 +4,8 @@ import (
 	"image"
 	"image/draw"
 	"math"
+
+	"weaksup/thumbnail"
 )
 
 // View is one way a copy may have been cut from a test image: the share
@@ -42,17 +44,17 @@ var Views = []View{
 }
 
 // region is the view's rectangle in an image of w x h pixels, fractional.
-func (v View) region(w, h float64) rect {
+func (v View) region(w, h float64) thumbnail.Rect {
 	kw, kh := w*v.Keep, h*v.Keep
 	x0, y0 := (w-kw)*v.AX, (h-kh)*v.AY
-	return rect{x0, y0, x0 + kw, y0 + kh}
+	return thumbnail.Rect{X0: x0, Y0: y0, X1: x0 + kw, Y1: y0 + kh}
 }
 
 // Rect is the view's rectangle within bounds b, in whole pixels.
 func (v View) Rect(b image.Rectangle) image.Rectangle {
 	r := v.region(float64(b.Dx()), float64(b.Dy()))
-	out := image.Rect(b.Min.X+int(math.Round(r.x0)), b.Min.Y+int(math.Round(r.y0)),
-		b.Min.X+int(math.Round(r.x1)), b.Min.Y+int(math.Round(r.y1)))
+	out := image.Rect(b.Min.X+int(math.Round(r.X0)), b.Min.Y+int(math.Round(r.Y0)),
+		b.Min.X+int(math.Round(r.X1)), b.Min.Y+int(math.Round(r.Y1)))
 	if out.Empty() {
 		return b
 	}

@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"weaksup/phash"
 )
 
 func TestViewRect(t *testing.T) {
@@ -99,7 +101,7 @@ func TestViewsCatchCrops(t *testing.T) {
 		crop := reencode(subImage(img, image.Rect(dx, 0, b.Dx(), b.Dy()-dy)), 85) // the top-right 90%
 		h := mustHash(crop)
 		view := slices.IndexFunc(Views, func(v View) bool { return v.Name == "crop90-tr" })
-		dv, di := Distance(h, sig.Hashes[view]), Distance(h, sig.Hashes[0])
+		dv, di := phash.Distance(h, sig.Hashes[view]), phash.Distance(h, sig.Hashes[0])
 		if dv > 6 || dv >= di {
 			t.Errorf("%s: 10%% crop at distance %d from the crop90-tr view and %d from the image, want <= 6 and nearer", name, dv, di)
 		}

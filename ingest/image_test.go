@@ -10,7 +10,7 @@ import (
 	"os"
 	"testing"
 
-	"weaksup/dedup"
+	"weaksup/thumbnail"
 )
 
 var testImageConfig = ImageConfig{Size: 32, Quality: 90, MaxPixels: 50_000_000, MinSide: 16, MaxAspect: 10}
@@ -139,15 +139,15 @@ func TestNormalizePHash(t *testing.T) {
 	if d := bits.OnesCount64(a1.PHash ^ b.PHash); d < 12 {
 		t.Errorf("different pictures: Hamming distance %d, want >= 12", d)
 	}
-	// The thumbnail is dedup's, of the stored image.
+	// The thumbnail is that of the stored image.
 	dec, err := jpeg.Decode(bytes.NewReader(a1.JPEG))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(a1.Thumbnail) != dedup.ThumbLen {
-		t.Fatalf("thumbnail of %d bytes, want %d", len(a1.Thumbnail), dedup.ThumbLen)
+	if len(a1.Thumbnail) != thumbnail.Len {
+		t.Fatalf("thumbnail of %d bytes, want %d", len(a1.Thumbnail), thumbnail.Len)
 	}
-	want := dedup.MakeThumbnail(dec)
+	want := thumbnail.Make(dec)
 	for i := range want {
 		if d := int(a1.Thumbnail[i]) - int(want[i]); d < -8 || d > 8 {
 			t.Fatalf("thumbnail pixel %d = %d, the stored image's is %d", i, a1.Thumbnail[i], want[i])

@@ -27,9 +27,9 @@ type Record struct {
 	Height   int      `json:"height,omitempty"` // of the stored JPEG
 	SHA256   [32]byte `json:"sha256"`           // of the downloaded source bytes
 	PHash    uint64   `json:"phash"`            // 64-bit DCT perceptual hash
-	// Thumbnail is the small grey copy dedup verifies candidates with
-	// (dedup.Thumbnail). It is kept in the hash index only: Record and
-	// Records leave it empty; HashRows reads it.
+	// Thumbnail is the small grey and colour copy of the stored image that
+	// dedup verifies candidates with (package thumbnail). It is kept in the
+	// hash index only: Record and Records leave it empty; HashRows reads it.
 	Thumbnail []byte    `json:"-"`
 	Updated   time.Time `json:"updated"`
 }
