@@ -10,6 +10,7 @@ import (
 	"os"
 	"testing"
 
+	"weaksup/internal/jpegturbo"
 	"weaksup/thumbnail"
 )
 
@@ -262,4 +263,32 @@ func FuzzNormalize(f *testing.F) {
 			t.Fatalf("ok outcome with an empty image: %+v", img)
 		}
 	})
+}
+
+// TestNormalizeOddSizedThumbnail keeps a small odd-sized 4:2:0 JPEG at its
+// size, as the demo's crawl does: its thumbnail, colour included, is that
+// of the picture image/jpeg decodes, whichever codec the build has (a
+// libjpeg-turbo decode into planes of the visible size once shifted the
+// chroma of the top rows by tens of levels).
+func TestNormalizeOddSizedThumbnail(t *testing.T) {
+	cfg := testImageConfig
+	cfg.Size = 0
+	for _, side := range []int{65, 33} {
+		src := encodeJPEG(testPattern(side, side, 7), 90)
+		img, outcome := Normalize(src, cfg)
+		if outcome != "" {
+			t.Fatalf("%dx%d: %s", side, side, outcome)
+		}
+		dec, err := jpeg.Decode(bytes.NewReader(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := thumbnail.Make(dec)
+		for i := range want {
+			if d := int(img.Thumbnail[i]) - int(want[i]); d < -3 || d > 3 {
+				t.Fatalf("%dx%d (%s): thumbnail byte %d = %d, want %d (bytes from %d on are colour)",
+					side, side, jpegturbo.Codec, i, img.Thumbnail[i], want[i], thumbnail.LumaLen)
+			}
+		}
+	}
 }
