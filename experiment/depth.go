@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 
 	"weaksup/torch"
@@ -87,7 +88,7 @@ func RunDepth(ctx context.Context, c DepthConfig) (*CIFARReport, error) {
 			return nil, err
 		}
 		rep.Plots = append(rep.Plots, p)
-		if f := degradation(fam, byFamily[fam]); f != "" {
+		if f := degradation(fam, byFamily[fam], measuredTrainImages(c.Data, c.Recipe)); f != "" {
 			rep.Findings = append(rep.Findings, f)
 		}
 	}
@@ -96,8 +97,11 @@ func RunDepth(ctx context.Context, c DepthConfig) (*CIFARReport, error) {
 }
 
 // degradation compares the deepest and the shallowest net of a family by
-// their final training error, the measure of the degradation problem.
-func degradation(family string, rs []NetResult) string {
+// their final training error, the measure of the degradation problem,
+// measured on n images. A gap inside two standard errors of that
+// measurement (√(p(1−p)/n) for each error) is reported as no clear
+// difference rather than as degradation or its absence.
+func degradation(family string, rs []NetResult, n int) string {
 	var done []NetResult
 	for _, r := range rs {
 		if len(r.Curve) > 0 {
@@ -116,16 +120,37 @@ func degradation(family string, rs []NetResult) string {
 			hi = r
 		}
 	}
-	a, b := hi.Final().TrainError, lo.Final().TrainError
-	switch {
-	case hi.Status == StatusDiverged:
+	if hi.Status == StatusDiverged {
 		return fmt.Sprintf("%s: %s diverged.", family, hi.Net.Label)
-	case a > b:
-		return fmt.Sprintf("%s: the deeper net trains worse — %s ends with %.1f%% training error, %s with %.1f%% (%+.1f points): degradation.",
-			family, hi.Net.Label, 100*a, lo.Net.Label, 100*b, 100*(a-b))
 	}
-	return fmt.Sprintf("%s: the deeper net trains at least as well — %s ends with %.1f%% training error, %s with %.1f%% (%+.1f points): no degradation.",
-		family, hi.Net.Label, 100*a, lo.Net.Label, 100*b, 100*(a-b))
+	a, b := hi.Final().TrainError, lo.Final().TrainError
+	gap := fmt.Sprintf("%s ends with %.1f%% training error, %s with %.1f%% (%+.1f points",
+		hi.Net.Label, 100*a, lo.Net.Label, 100*b, 100*(a-b))
+	noise := math.Inf(1)
+	if n > 0 {
+		noise = 2 * math.Sqrt(a*(1-a)/float64(n)+b*(1-b)/float64(n))
+	}
+	switch {
+	case math.Abs(a-b) <= noise:
+		return fmt.Sprintf("%s: the deeper net trains about as well — %s, inside the ±%.1f points of measuring on %d images): no clear degradation.",
+			family, gap, 100*noise, n)
+	case a > b:
+		return fmt.Sprintf("%s: the deeper net trains worse — %s): degradation.", family, gap)
+	}
+	return fmt.Sprintf("%s: the deeper net trains better — %s): no degradation.", family, gap)
+}
+
+// measuredTrainImages is how many training images the training error is
+// measured on.
+func measuredTrainImages(d *CIFARData, rc Recipe) int {
+	n := d.Train.Len()
+	if rc.TrainImages > 0 {
+		n = min(n, rc.TrainImages)
+	}
+	if rc.EvalTrain > 0 {
+		n = min(n, rc.EvalTrain)
+	}
+	return n
 }
 
 func depthMarkdown(rep *CIFARReport, results []NetResult) string {
