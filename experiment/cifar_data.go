@@ -17,8 +17,8 @@ type CIFARData struct {
 	Train, Test datasets.Split
 	Mean, Std   [3]float32
 	// About says what the data is, for reports ("CIFAR-10 (…)", "the
-	// generated stand-in …").
-	About string
+	// generated stand-in …"); Short names it in plot titles.
+	About, Short string
 }
 
 // statsImages is how many training images the channel statistics are
@@ -36,7 +36,7 @@ func OpenCIFARData(task, dir string, opt datasets.Options) (*CIFARData, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &CIFARData{Task: task, Dir: ds.Dir(), Classes: len(ds.Classes())}
+	d := &CIFARData{Task: task, Short: task, Dir: ds.Dir(), Classes: len(ds.Classes())}
 	if d.Train, err = ds.Split(datasets.SplitTrain); err != nil {
 		return nil, err
 	}

@@ -76,14 +76,14 @@ func RunDepth(ctx context.Context, c DepthConfig) (*CIFARReport, error) {
 	for _, r := range results {
 		byFamily[r.Net.Group] = append(byFamily[r.Net.Group], r)
 	}
-	p, err := savePlot(c.Workdir, "depth.png", errorChart("Plain and residual nets on "+c.Data.Task, results))
+	p, err := savePlot(c.Workdir, "depth.png", errorChart("Plain and residual nets on "+c.Data.Short, results))
 	if err != nil {
 		return nil, err
 	}
 	rep.Plots = append(rep.Plots, p)
 	for _, fam := range c.Families {
 		title := map[string]string{"plain": "Plain nets", "resnet": "ResNets"}[fam]
-		p, err := savePlot(c.Workdir, "depth_"+fam+".png", errorChart(title+" on "+c.Data.Task, byFamily[fam]))
+		p, err := savePlot(c.Workdir, "depth_"+fam+".png", errorChart(title+" on "+c.Data.Short, byFamily[fam]))
 		if err != nil {
 			return nil, err
 		}

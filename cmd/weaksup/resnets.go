@@ -191,6 +191,7 @@ func (f *resnetFlags) open(env Env) (*experiment.CIFARData, error) {
 	}
 	d.About = fmt.Sprintf("the generated CIFAR-10-format stand-in (ten shape classes; %d training, %d test images; seed %d) in %s",
 		cfg.Train, cfg.Test, cfg.Seed, dir)
+	d.Short = "the CIFAR-10 stand-in"
 	return d, nil
 }
 
