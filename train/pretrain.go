@@ -74,6 +74,9 @@ type PretrainConfig struct {
 	ChannelsLast   bool   `json:"channels_last"`
 	ZeroInitLastBN bool   `json:"zero_init_last_bn"`
 	Resume         bool   `json:"-"`
+
+	// Dist: data-parallel training over the ranks a launcher started.
+	Dist DistFlags `json:"dist"`
 }
 
 // DefaultPretrainConfig returns the defaults the flags show: the paper's
@@ -85,7 +88,7 @@ func DefaultPretrainConfig() PretrainConfig {
 		LR: 0.1, WarmupEpochs: 1, Decay: DecayCosine, StepEpochs: 30, Gamma: 0.1,
 		Momentum: 0.9, WeightDecay: 1e-4, Loss: LossSoftmax, Sampling: shards.SamplingNatural, Seed: 1,
 		CheckpointEvery: 1000, CheckpointMinutes: 10, Keep: 3, EvalImages: 10000, LogEvery: 10,
-		Device: "cpu", ChannelsLast: true, ZeroInitLastBN: true,
+		Device: "cpu", ChannelsLast: true, ZeroInitLastBN: true, Dist: DefaultDistFlags(),
 	}
 }
 
@@ -130,6 +133,7 @@ func (c *PretrainConfig) RegisterFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.ChannelsLast, "channels-last", c.ChannelsLast, "NHWC layout for convolutions (much faster on CPU)")
 	fs.BoolVar(&c.ZeroInitLastBN, "zero-init-last-bn", c.ZeroInitLastBN, "start the last BN scale of each block at 0 (Goyal et al. 2017)")
 	fs.BoolVar(&c.Resume, "resume", c.Resume, "continue from the newest checkpoint in --out")
+	c.Dist.RegisterFlags(fs)
 }
 
 // Validate checks the values the flags cannot, naming the flag.
@@ -168,7 +172,7 @@ func (c PretrainConfig) Validate() error {
 	if _, err := torch.ParseDevice(c.Device); err != nil {
 		return fmt.Errorf("check flag --device: %w", err)
 	}
-	return nil
+	return c.Dist.Validate()
 }
 
 // Pretrain runs PretrainConfig: it builds the model from the seed, opens
@@ -183,6 +187,11 @@ func Pretrain(ctx context.Context, c PretrainConfig, log io.Writer) (*Result, er
 	if err := torch.Load(); err != nil {
 		return nil, err
 	}
+	group, dev, err := c.Dist.Join(dev, log)
+	if err != nil {
+		return nil, err
+	}
+	defer group.CloseAll()
 	if dev.Type == torch.DeviceCUDA && !torch.CUDAAvailable() {
 		return nil, fmt.Errorf("check flag --device %s: this libtorch has no CUDA device (build the shim against a CUDA libtorch with TORCH_DIR=... make torch)", c.Device)
 	}
@@ -210,15 +219,15 @@ func Pretrain(ctx context.Context, c PretrainConfig, log io.Writer) (*Result, er
 
 	lc := shards.LoaderConfig{Split: shards.SplitTrain, Batch: c.Batch, ImageSize: c.ImageSize, Train: true, Seed: c.Seed,
 		Sampling: c.Sampling, NoiseP: c.Noise, Targets: shards.TargetsNone, Workers: c.Workers, DropLast: true, Fraction: c.Fraction}
-	data := Data{Train: func(resume *shards.Position) (Batches, error) {
+	data := Data{Train: func(part Part, resume *shards.Position) (Batches, error) {
 		l := lc
-		l.Resume = resume
+		l.Rank, l.World, l.Resume = part.Rank, part.World, resume
 		return shards.OpenLoader(c.Shards, l)
 	}}
 	if s, ok := m.Splits[shards.SplitVal]; ok && s.Rows > 0 {
-		data.Val = func() (Batches, error) {
+		data.Val = func(part Part) (Batches, error) {
 			return shards.OpenLoader(c.Shards, shards.LoaderConfig{Split: shards.SplitVal, Batch: c.Batch, ImageSize: c.ImageSize,
-				Seed: c.Seed, Targets: shards.TargetsNone, Workers: c.Workers, NoShuffle: true, Epochs: 1})
+				Seed: c.Seed, Targets: shards.TargetsNone, Workers: c.Workers, NoShuffle: true, Epochs: 1, Rank: part.Rank, World: part.World})
 		}
 	} else if log != nil {
 		fmt.Fprintf(log, "pretrain: %s has no val split; no held-out evaluation\n", c.Shards)
@@ -231,7 +240,7 @@ func Pretrain(ctx context.Context, c PretrainConfig, log io.Writer) (*Result, er
 		SGD:             SGDConfig{Momentum: c.Momentum, WeightDecay: c.WeightDecay, Nesterov: c.Nesterov, NoDecayNorm: c.NoDecayNorm},
 		CheckpointEvery: c.CheckpointEvery, CheckpointInterval: time.Duration(c.CheckpointMinutes * float64(time.Minute)),
 		Keep: c.Keep, EvalEvery: c.EvalEvery, EvalImages: c.EvalImages, EvalAtStart: c.EvalAtStart, LogEvery: c.LogEvery, Resume: c.Resume, NoPlots: c.NoPlots,
-		Device: dev, Log: log,
+		Device: dev, Log: log, Dist: c.Dist.Config(group),
 		Extra: map[string]any{"pretrain": c, "arch": arch.Name, "block": block.String(), "num_classes": m.NumClasses,
 			"image_size": c.ImageSize, "seed": c.Seed, "tags": m.Tags},
 	}

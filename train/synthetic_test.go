@@ -91,13 +91,13 @@ func squaresData(train, val *squaresSource, batch, px int, seed uint64) Data {
 	ef := shards.NewTransform(px, false)
 	ef.CropFraction = 1
 	return Data{
-		Train: func(resume *shards.Position) (Batches, error) {
+		Train: func(part Part, resume *shards.Position) (Batches, error) {
 			return shards.NewLoader(train, shards.LoaderConfig{Batch: batch, ImageSize: px, Train: true, Seed: seed,
-				DropLast: true, Transform: &tf, Resume: resume, Workers: 2, Targets: shards.TargetsNone})
+				DropLast: true, Transform: &tf, Resume: resume, Workers: 2, Targets: shards.TargetsNone, Rank: part.Rank, World: part.World})
 		},
-		Val: func() (Batches, error) {
+		Val: func(part Part) (Batches, error) {
 			return shards.NewLoader(val, shards.LoaderConfig{Batch: 64, ImageSize: px, Seed: seed, NoShuffle: true,
-				Epochs: 1, Transform: &ef, Workers: 2, Targets: shards.TargetsNone})
+				Epochs: 1, Transform: &ef, Workers: 2, Targets: shards.TargetsNone, Rank: part.Rank, World: part.World})
 		},
 	}
 }
