@@ -160,7 +160,7 @@ func launchDDP(t *testing.T, job ddpJob, world int) (error, string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	err = LaunchLocal(ctx, LaunchOptions{N: world, Exe: os.Args[0], Args: []string{"-test.run=^$"},
-		Env: append(os.Environ(), ddpJobEnv+"="+string(spec), "WEAKSUP_DIST_HEARTBEAT=200ms"),
+		Env:    append(os.Environ(), ddpJobEnv+"="+string(spec), "WEAKSUP_DIST_HEARTBEAT=200ms"),
 		Stdout: &stderr, Stderr: &stderr, Grace: 20 * time.Second})
 	return err, stderr.String()
 }

@@ -300,7 +300,7 @@ func TestLaunchLocalNamesFailedRank(t *testing.T) {
 	// Rank 0 would sleep for ten minutes: LaunchLocal returns only
 	// because it stopped it.
 	err := LaunchLocal(context.Background(), LaunchOptions{N: 2, Exe: "/bin/sh",
-		Args: []string{"-c", `if [ "$RANK" = 1 ]; then echo "bad $WORLD_SIZE $LOCAL_RANK $MASTER_ADDR" >&2; exit 3; fi; exec sleep 600`},
+		Args:   []string{"-c", `if [ "$RANK" = 1 ]; then echo "bad $WORLD_SIZE $LOCAL_RANK $MASTER_ADDR" >&2; exit 3; fi; exec sleep 600`},
 		Stdout: &out, Stderr: &out, Grace: 100 * time.Millisecond})
 	if !errors.Is(err, ErrRankFailed) || !strings.Contains(err.Error(), "rank 1 of 2 exited with status 3") {
 		t.Fatalf("error %v, want rank 1 of 2 reported", err)
