@@ -41,6 +41,14 @@ func cachedFeaturesParts(ctx context.Context, g *torch.Group, dir, split, key st
 		return cached, err == nil, err
 	}
 
+	// Every rank extracts with rank 0's weights.
+	var ps []*torch.Tensor
+	for _, p := range m.Parameters() {
+		ps = append(ps, p.Tensor)
+	}
+	if err := torch.NoGrad(func() error { return g.Broadcast(ps, 0, 250<<20) }); err != nil {
+		return nil, false, fmt.Errorf("features %s: %w", split, err)
+	}
 	rank, world := g.Rank(), g.World()
 	var mine []Item
 	for i := rank; i < len(items); i += world {

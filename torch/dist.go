@@ -192,6 +192,7 @@ type GroupOptions struct {
 type Group struct {
 	h     C.wt_group
 	store *Store
+	base  *Store // Join's connection to (or hosting of) the rendezvous store
 	opt   GroupOptions
 	live  *liveness
 }

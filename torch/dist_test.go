@@ -354,3 +354,51 @@ func TestGroupRejectsUnknownBackend(t *testing.T) {
 		}
 	}
 }
+
+// TestJoinTwice: ranks join a group, leave it and join another through the
+// same launcher's store, as a pretrain followed by a fine-tuning under one
+// launcher does.
+func TestJoinTwice(t *testing.T) {
+	needLib(t)
+	server, err := NewStore(StoreOptions{Host: "127.0.0.1", Server: true, Timeout: 20 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer server.Close()
+	sums := make([][]float32, 2)
+	errs := make([]error, 2)
+	var wg sync.WaitGroup
+	for r := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rv := Rendezvous{Addr: "127.0.0.1", Port: server.Port(), Rank: r, World: 2, AgentStore: true, Prefix: "/worker/attempt_0"}
+			for round := range 2 {
+				g, err := Join(rv, JoinOptions{Backend: BackendGloo, Timeout: 20 * time.Second})
+				if err != nil {
+					errs[r] = fmt.Errorf("round %d: %w", round, err)
+					return
+				}
+				x := FromFloat32([]float32{float32(10*round + r)}, 1)
+				err = g.AllReduce([]*Tensor{x}, DistSum)
+				v, _ := x.Float32s()
+				x.Close()
+				g.CloseAll()
+				if err != nil {
+					errs[r] = err
+					return
+				}
+				sums[r] = append(sums[r], v[0])
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	for r, s := range sums {
+		if !slices.Equal(s, []float32{1, 21}) {
+			t.Errorf("rank %d: sums %v, want [1 21]", r, s)
+		}
+	}
+}

@@ -22,7 +22,9 @@ type Rendezvous struct {
 	// keys live under Prefix. Otherwise rank 0 hosts the store.
 	AgentStore bool
 	Prefix     string
-	Launcher   string // "torchrun" (or any launcher that sets RANK and WORLD_SIZE), or "slurm"
+	// Source says where it came from: "env" (RANK, WORLD_SIZE, … as
+	// torchrun, a PyTorchJob or --nproc-per-node set them) or "slurm".
+	Source string
 }
 
 // Environment variables of the rendezvous.
@@ -70,7 +72,7 @@ func envInt(getenv func(string) string, name string, def int) (int, error) {
 }
 
 func torchrunRendezvous(getenv func(string) string) (Rendezvous, bool, error) {
-	rv := Rendezvous{Launcher: "torchrun", Addr: getenv(EnvMasterAddr)}
+	rv := Rendezvous{Source: "env", Addr: getenv(EnvMasterAddr)}
 	var err error
 	for _, f := range []struct {
 		p    *int
@@ -116,7 +118,7 @@ func checkPort(p int) error {
 }
 
 func slurmRendezvous(getenv func(string) string) (Rendezvous, bool, error) {
-	rv := Rendezvous{Launcher: "slurm"}
+	rv := Rendezvous{Source: "slurm"}
 	var err error
 	if rv.Rank, err = envInt(getenv, "SLURM_PROCID", 0); err != nil {
 		return rv, false, err
@@ -197,12 +199,31 @@ type JoinOptions struct {
 }
 
 // Join connects to (rank 0: hosts) the store of rv and joins the process
-// group. The caller closes the group and then its store.
+// group. A process may join several groups one after another (a pretrain
+// then a fine-tuning under one launcher): each gets a key namespace of its
+// own in the store. The caller closes the group with CloseAll.
 func Join(rv Rendezvous, o JoinOptions) (*Group, error) {
-	store, err := NewStore(StoreOptions{Host: rv.Addr, Port: rv.Port, Server: rv.Rank == 0 && !rv.AgentStore,
+	fail := func(err error) (*Group, error) {
+		return nil, fmt.Errorf("rank %d of %d: rendezvous at %s:%d: %w", rv.Rank, rv.World, rv.Addr, rv.Port, err)
+	}
+	base, err := NewStore(StoreOptions{Host: rv.Addr, Port: rv.Port, Server: rv.Rank == 0 && !rv.AgentStore,
 		Timeout: o.Timeout, Prefix: rv.Prefix})
 	if err != nil {
-		return nil, fmt.Errorf("rank %d of %d: rendezvous at %s:%d: %w", rv.Rank, rv.World, rv.Addr, rv.Port, err)
+		return fail(err)
+	}
+	// Every rank counts itself in; group g's ranks draw g·World+1 …
+	// (g+1)·World, because no rank can join group g+1 before all have
+	// joined group g.
+	n, err := base.Add("weaksup/joins", 1)
+	if err != nil {
+		base.Close()
+		return fail(err)
+	}
+	store, err := NewStore(StoreOptions{Host: rv.Addr, Port: base.Port(), Timeout: o.Timeout,
+		Prefix: fmt.Sprintf("%s/weaksup/group%d", rv.Prefix, (n-1)/int64(rv.World))})
+	if err != nil {
+		base.Close()
+		return fail(err)
 	}
 	storeRank := 0
 	if rv.AgentStore {
@@ -212,8 +233,10 @@ func Join(rv Rendezvous, o JoinOptions) (*Group, error) {
 		GlooHost: glooHost(rv.Addr), StoreRank: storeRank})
 	if err != nil {
 		store.Close()
+		base.Close()
 		return nil, fmt.Errorf("rank %d of %d: %w", rv.Rank, rv.World, err)
 	}
+	g.base = base
 	return g, nil
 }
 
@@ -227,7 +250,8 @@ func glooHost(addr string) string {
 	return ""
 }
 
-// CloseAll closes the group and then its store (for a group made by Join).
+// CloseAll closes the group and then its stores (for a group made by
+// Join).
 func (g *Group) CloseAll() {
 	if g == nil {
 		return
@@ -235,5 +259,8 @@ func (g *Group) CloseAll() {
 	g.Close()
 	if g.store != nil {
 		g.store.Close()
+	}
+	if g.base != nil {
+		g.base.Close()
 	}
 }

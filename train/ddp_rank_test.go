@@ -40,6 +40,13 @@ type ddpJob struct {
 	// Fixed names a directory of fixed per-rank batches and initial
 	// weights (the PyTorch comparison) instead of the squares.
 	Fixed string `json:"fixed"`
+	// The benchmark's settings: another architecture (default
+	// resnext_tiny), image side (16), training images (160) and libtorch
+	// threads per rank (1). A job of one process runs without a group.
+	Arch      string `json:"arch"`
+	ImageSize int    `json:"image_size"`
+	Images    int    `json:"images"`
+	Threads   int    `json:"threads"`
 }
 
 // runDDPJob is the body of a rank process: join the group the launcher
@@ -50,7 +57,7 @@ func runDDPJob(spec string) error {
 	if err := json.Unmarshal([]byte(spec), &job); err != nil {
 		return fmt.Errorf("read the job: %w", err)
 	}
-	if err := torch.SetNumThreads(1); err != nil {
+	if err := torch.SetNumThreads(max(1, job.Threads)); err != nil {
 		return err
 	}
 	flags := DefaultDistFlags()
@@ -60,16 +67,17 @@ func runDDPJob(spec string) error {
 	if err != nil {
 		return err
 	}
-	if g == nil {
-		return fmt.Errorf("no process group in the environment")
-	}
 	defer g.CloseAll()
-	m, data, _, err := ddpModelAndData(job, Part{Rank: g.Rank(), World: g.World()})
+	part := single
+	if g != nil {
+		part = Part{Rank: g.Rank(), World: g.World()}
+	}
+	m, data, _, err := ddpModelAndData(job, part)
 	if err != nil {
 		return err
 	}
 	defer m.Close()
-	if job.KillAt > 0 && g.Rank() == 1 {
+	if job.KillAt > 0 && part.Rank == 1 {
 		open := data.Train
 		data.Train = func(part Part, resume *shards.Position) (Batches, error) {
 			b, err := open(part, resume)
@@ -82,7 +90,7 @@ func runDDPJob(spec string) error {
 	if _, err := Run(context.Background(), cfg, m, data); err != nil {
 		return err
 	}
-	return SaveTensors(filepath.Join(job.Out, "rank-"+strconv.Itoa(g.Rank())+".safetensors"), m.Parameters(), nil)
+	return SaveTensors(filepath.Join(job.Out, "rank-"+strconv.Itoa(part.Rank)+".safetensors"), m.Parameters(), nil)
 }
 
 // ddpConfig is the training configuration of a job.
@@ -100,7 +108,11 @@ func ddpModelAndData(job ddpJob, part Part) (*ResNeXt, Data, int, error) {
 	if err != nil {
 		return nil, Data{}, 0, err
 	}
-	a, err := LookupArch("resnext_tiny")
+	arch := job.Arch
+	if arch == "" {
+		arch = "resnext_tiny"
+	}
+	a, err := LookupArch(arch)
 	if err != nil {
 		return nil, Data{}, 0, err
 	}
@@ -122,8 +134,14 @@ func ddpModelAndData(job ddpJob, part Part) (*ResNeXt, Data, int, error) {
 		}}
 		return m, data, k, nil
 	}
-	const px = 16
-	train := newSquares(nil, 160, k, px, 11)
+	px, n := 16, 160
+	if job.ImageSize > 0 {
+		px = job.ImageSize
+	}
+	if job.Images > 0 {
+		n = job.Images
+	}
+	train := newSquares(nil, n, k, px, 11)
 	val := newSquares(nil, 37, k, px, 12)
 	data := squaresData(train, val, job.Batch, px, 21)
 	if job.EvalEvery == 0 {
@@ -150,7 +168,7 @@ func (k *killAt) Next(ctx context.Context) (*shards.Batch, error) {
 // launchDDP runs job as world ranks of this test binary through
 // LaunchLocal and returns its error and everything the ranks wrote to
 // stderr.
-func launchDDP(t *testing.T, job ddpJob, world int) (error, string) {
+func launchDDP(t testing.TB, job ddpJob, world int) (error, string) {
 	t.Helper()
 	spec, err := json.Marshal(job)
 	if err != nil {

@@ -92,8 +92,16 @@ func (d DistFlags) Join(dev torch.Device, log io.Writer) (*torch.Group, torch.De
 		timeout = DefaultDistTimeout
 	}
 	if rv.Rank == 0 && log != nil {
-		fmt.Fprintf(log, "data-parallel: %d ranks (%s), backend %s, store %s:%d, collective timeout %v\n",
-			rv.World, rv.Launcher, backend, rv.Addr, rv.Port, timeout)
+		from := "RANK/WORLD_SIZE"
+		if rv.Source == "slurm" {
+			from = "SLURM_PROCID/SLURM_NTASKS"
+		}
+		host := "rank 0"
+		if rv.AgentStore {
+			host = "the launcher"
+		}
+		fmt.Fprintf(log, "data-parallel: %d ranks from %s, backend %s, store %s:%d hosted by %s, collective timeout %v\n",
+			rv.World, from, backend, rv.Addr, rv.Port, host, timeout)
 	}
 	g, err := torch.Join(rv, torch.JoinOptions{Backend: backend, Timeout: timeout})
 	if err != nil {
