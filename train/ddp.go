@@ -258,6 +258,24 @@ func (dp *dataParallel) allreduceGrads(bucket []*torch.Tensor) error {
 	return dp.g.AllReduce(grads, torch.DistAvg)
 }
 
+// meanLoss averages the ranks' training losses for a metrics row.
+func (dp *dataParallel) meanLoss(loss float64) (float64, error) {
+	if dp == nil {
+		return loss, nil
+	}
+	s := torch.NewScope()
+	defer s.Close()
+	t := float64s(loss)
+	if err := dp.g.AllReduce([]*torch.Tensor{t}, torch.DistAvg); err != nil {
+		return 0, fmt.Errorf("average the ranks' losses: %w", err)
+	}
+	v, err := readFloat64s(t)
+	if err != nil {
+		return 0, err
+	}
+	return v[0], nil
+}
+
 // decorate adds the data-parallel figures since the last row to a training
 // row and starts counting anew.
 func (dp *dataParallel) decorate(row *MetricsRow) {

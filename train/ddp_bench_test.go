@@ -21,11 +21,14 @@ import (
 //	                (exposed allreduce, buffer broadcast, the stop vote)
 //	hidden-ms/step  gradient allreduce that ran while backward still computed
 //	MB/step         gradient and buffer bytes each rank reduced or broadcast
+//	param-MB        the bytes of the trainable parameters, for comparison
 //	cpu-s           CPU time of all processes, for a loaded machine
+//
+// The ranks run with OMP_WAIT_POLICY=PASSIVE unless it is set.
 //
 // Run it with: go test -tags libjpeg -run '^$' -bench DataParallel -benchtime 1x ./train/
 func BenchmarkDataParallel(b *testing.B) {
-	const benchSteps, benchSkip = 40, 8
+	const benchSteps, benchSkip = 24, 6
 	for _, c := range []struct {
 		name      string
 		ranks     int
@@ -74,6 +77,11 @@ func BenchmarkDataParallel(b *testing.B) {
 			b.ReportMetric(1000*hidden/n, "hidden-ms/step")
 			b.ReportMetric(bytes/n/(1<<20), "MB/step")
 			b.ReportMetric(cpu/float64(b.N), "cpu-s")
+			a, _ := LookupArch("resnext29_small")
+			if m, err := NewResNeXt(Options{Arch: a, NumClasses: 4}); err == nil {
+				b.ReportMetric(float64(m.NumParameters()*4)/(1<<20), "param-MB")
+				m.Close()
+			}
 		})
 	}
 }

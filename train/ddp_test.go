@@ -19,11 +19,14 @@ import (
 // test binary, started by LaunchLocal), with gloo on loopback.
 
 // refJob is the two-rank run the tests below compare against: the tiny
-// net with batch norm, 12 steps of 2 micro-batches of 8 images per rank,
-// a checkpoint every 2 steps, a held-out evaluation every 6.
+// net with batch norm, 8 steps of 2 micro-batches of 8 images per rank
+// (5 steps an epoch), a checkpoint every 2 steps, a held-out evaluation
+// every 4.
 func refJob(out string) ddpJob {
-	return ddpJob{Out: out, Steps: 12, Batch: 8, Accumulate: 2, Block: "bottleneck", LR: 0.4, Every: 2, EvalEvery: 6}
+	return ddpJob{Out: out, Steps: refSteps, Batch: 8, Accumulate: 2, Block: "bottleneck", LR: 0.4, Every: 2, EvalEvery: 4}
 }
+
+const refSteps = 8
 
 // TestDataParallel trains the reference run once and checks, against it:
 // both ranks end bit-identical; the two-rank held-out evaluation equals a
@@ -36,7 +39,7 @@ func TestDataParallel(t *testing.T) {
 	needTorch(t)
 	ref := t.TempDir()
 	mustLaunchDDP(t, refJob(ref), 2)
-	final := filepath.Join(CheckpointsDir(ref), CheckpointName(12))
+	final := filepath.Join(CheckpointsDir(ref), CheckpointName(refSteps))
 
 	t.Run("ranks end identical", func(t *testing.T) {
 		if diff := sameTensors(t, filepath.Join(ref, "rank-0.safetensors"), filepath.Join(ref, "rank-1.safetensors")); diff != "" {
@@ -65,8 +68,8 @@ func TestDataParallel(t *testing.T) {
 				evals++
 			}
 		}
-		if train != 12 || evals != 2 {
-			t.Fatalf("%d training and %d evaluation rows, want 12 and 2 (one writer, rank 0)", train, evals)
+		if train != refSteps || evals != 2 {
+			t.Fatalf("%d training and %d evaluation rows, want %d and 2 (one writer, rank 0)", train, evals, refSteps)
 		}
 		var st CheckpointState
 		data, err := os.ReadFile(filepath.Join(final, StateFile))
@@ -84,8 +87,8 @@ func TestDataParallel(t *testing.T) {
 			t.Fatal(err)
 		}
 		last := rows[len(rows)-1]
-		if last.Kind != RowEval || last.Step != 12 || last.EvalResult == nil {
-			t.Fatalf("last metrics row %+v, want the evaluation after step 12", last)
+		if last.Kind != RowEval || last.Step != refSteps || last.EvalResult == nil {
+			t.Fatalf("last metrics row %+v, want the evaluation after the last step", last)
 		}
 		two := *last.EvalResult
 		if err := torch.SetNumThreads(1); err != nil {
@@ -122,9 +125,9 @@ func TestDataParallel(t *testing.T) {
 	killed := t.TempDir()
 	t.Run("a killed rank is named", func(t *testing.T) {
 		job := refJob(killed)
-		// Rank 1 dies asking for its 15th batch: the first micro-batch of
-		// step 8, after the checkpoint of step 6 was written.
-		job.KillAt = 15
+		// Rank 1 dies asking for its 11th batch: the first micro-batch of
+		// step 6, after the checkpoint of step 4 was written.
+		job.KillAt = 11
 		err, out := launchDDP(t, job, 2)
 		if !errors.Is(err, ErrRankFailed) || !strings.Contains(err.Error(), "rank 1 of 2 was killed by signal killed") {
 			t.Fatalf("launch: %v, want rank 1 reported killed\n%s", err, out)
@@ -133,8 +136,8 @@ func TestDataParallel(t *testing.T) {
 			t.Fatalf("rank 0 did not name the lost rank:\n%s", out)
 		}
 		latest, lerr := LatestCheckpoint(CheckpointsDir(killed))
-		if lerr != nil || filepath.Base(latest) != CheckpointName(6) {
-			t.Fatalf("newest checkpoint %s (%v), want step 6", latest, lerr)
+		if lerr != nil || filepath.Base(latest) != CheckpointName(4) {
+			t.Fatalf("newest checkpoint %s (%v), want step 4", latest, lerr)
 		}
 		for _, line := range strings.Split(out, "\n") {
 			if strings.Contains(line, "lost rank") {
@@ -156,7 +159,7 @@ func TestDataParallel(t *testing.T) {
 		job.Resume, job.NoOverlap = true, true
 		mustLaunchDDP(t, job, 2)
 		for _, f := range []string{ModelFile, OptimizerFile} {
-			resumed := filepath.Join(CheckpointsDir(killed), CheckpointName(12), f)
+			resumed := filepath.Join(CheckpointsDir(killed), CheckpointName(refSteps), f)
 			if diff := sameTensors(t, filepath.Join(final, f), resumed); diff != "" {
 				t.Errorf("%s: %s differs between the uninterrupted and the resumed run", f, diff)
 			}
@@ -182,7 +185,7 @@ func TestDataParallel(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Steps != 12 || !strings.Contains(log.String(), "written by 2 processes, this run has 1") {
+		if res.Steps != refSteps || !strings.Contains(log.String(), "written by 2 processes, this run has 1") {
 			t.Fatalf("resumed in one process: %d steps, log:\n%s", res.Steps, log.String())
 		}
 		// The same global sample position as the two-rank run's: 2 × rank

@@ -442,6 +442,10 @@ func (r *run) log(lr float64) error {
 	}
 	r.totalBusy += r.busy
 	r.totalImgs += int64(r.imgs * r.dp.world())
+	loss, err := r.dp.meanLoss(loss)
+	if err != nil {
+		return fmt.Errorf("step %d: %w", r.step, err)
+	}
 	r.lastLoss = loss
 	r.lossSum, r.lossN, r.imgs, r.busy = 0, 0, 0, 0
 	row := MetricsRow{Kind: RowTrain, Step: r.step, Epoch: r.epochAt(r.step), Loss: loss, LR: lr, ImagesPerS: ips, Time: time.Now().UTC(),

@@ -31,8 +31,9 @@ type MetricsRow struct {
 	Time       time.Time `json:"time"`
 	*EvalResult
 
-	// Batch and GlobalBatch are the images per step of one process and of
-	// all (× accumulation × world size); World is the number of
+	// In a data-parallel run Loss is the mean over the ranks. Batch and
+	// GlobalBatch are the images per step of one process and of all
+	// (× accumulation × world size); World is the number of
 	// data-parallel processes. CommS is the mean time per step the ranks
 	// waited on communication, CommHiddenS the mean gradient communication
 	// per step that overlapped the backward pass, CommBytes the gradient
