@@ -181,6 +181,17 @@ func (dp *dataParallel) stop(local bool) (bool, error) {
 	return got > 0, err
 }
 
+// uncancelled returns the context of work every rank does together
+// (a step, an evaluation): once the ranks voted to run it, a cancellation
+// waits for the next vote, so that no rank leaves the others in a
+// collective.
+func (dp *dataParallel) uncancelled(ctx context.Context) context.Context {
+	if dp == nil {
+		return ctx
+	}
+	return context.WithoutCancel(ctx)
+}
+
 // beforeMicroBatch runs before the forward pass of each micro-batch; the
 // last one's backward pass reduces the gradients (DDP's no_sync on the
 // others).

@@ -127,8 +127,10 @@ func Run(ctx context.Context, cfg Config, model Model, data Data) (*Result, erro
 	defer r.bar.Finish()
 	r.lastCkTime = time.Now()
 	start := r.step
+	// Collective work runs to its end once the ranks agreed to start it.
+	work := r.dp.uncancelled(ctx)
 	if cfg.EvalAtStart && start == 0 && data.Val != nil {
-		if err := r.evaluate(ctx); err != nil {
+		if err := r.evaluate(work); err != nil {
 			return nil, err
 		}
 	}
@@ -142,7 +144,7 @@ func Run(ctx context.Context, cfg Config, model Model, data Data) (*Result, erro
 			return nil, r.interrupted(stopCause(ctx), start)
 		}
 		if r.step > start {
-			if err := r.maybeEvalAndCheckpoint(ctx); err != nil {
+			if err := r.maybeEvalAndCheckpoint(work); err != nil {
 				if ctx.Err() != nil {
 					return nil, r.interrupted(ctx.Err(), start)
 				}
@@ -150,12 +152,7 @@ func Run(ctx context.Context, cfg Config, model Model, data Data) (*Result, erro
 			}
 		}
 		t0 := time.Now()
-		fbctx := ctx
-		if r.dp != nil {
-			// The ranks agreed to run this step: finish it.
-			fbctx = context.WithoutCancel(ctx)
-		}
-		done, err := r.forwardBackward(fbctx)
+		done, err := r.forwardBackward(work)
 		if err != nil {
 			if ctx.Err() != nil {
 				// Cancelled before the step's first batch: nothing of
@@ -183,7 +180,7 @@ func Run(ctx context.Context, cfg Config, model Model, data Data) (*Result, erro
 			return nil, err
 		}
 	}
-	return r.finish(ctx)
+	return r.finish(work)
 }
 
 // interrupted saves a checkpoint of the steps done since start (when there
