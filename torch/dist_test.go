@@ -12,7 +12,7 @@ import (
 
 // localGroups hosts a store on a free loopback port and joins world gloo
 // groups to it, one per goroutine as separate processes would.
-func localGroups(t *testing.T, world int, timeout time.Duration) []*Group {
+func localGroups(t testing.TB, world int, timeout time.Duration) []*Group {
 	t.Helper()
 	if err := Load(); err != nil {
 		t.Fatalf("libtorch shim not loadable (run `%s` first): %v", BuildCommand, err)
