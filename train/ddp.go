@@ -382,6 +382,20 @@ func readFloat64s(t *torch.Tensor) ([]float64, error) {
 	return out, nil
 }
 
+// announceParts logs the global batch of a data-parallel run and the
+// learning rate it gives.
+func (r *run) announceParts() {
+	if r.dp == nil {
+		return
+	}
+	mode := "during backward"
+	if r.dp.reducer == nil {
+		mode = "after backward"
+	}
+	r.logf("%s: %d ranks × batch %d × accumulate %d = global batch %d; peak learning rate %.4g (%g per 256 images), %d warm-up steps; gradients averaged %s\n",
+		r.cfg.Label, r.dp.world(), r.cfg.Batch, r.cfg.Accumulate, r.sched.Batch, r.sched.Peak(), r.sched.BaseLR, r.sched.WarmupSteps, mode)
+}
+
 // stopCause is the error of a run that stops because its context was
 // cancelled, or because another rank's was.
 func stopCause(ctx context.Context) error {

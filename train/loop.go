@@ -115,6 +115,7 @@ func Run(ctx context.Context, cfg Config, model Model, data Data) (*Result, erro
 	if err := r.plan(); err != nil {
 		return nil, err
 	}
+	r.announceParts()
 	if r.dp.leader() {
 		r.metrics, err = OpenMetricsLog(filepath.Join(cfg.Out, MetricsFile), r.rowsThrough)
 		if err != nil {
@@ -428,7 +429,10 @@ func (r *run) logits(x *torch.Tensor) (*torch.Tensor, error) {
 // training row on the progress bar, and writes a training row every
 // LogEvery steps, after the first and after the last.
 func (r *run) log(lr float64) error {
-	loss := r.lossSum / float64(max(1, r.lossN))
+	loss, err := r.dp.meanLoss(r.lossSum / float64(max(1, r.lossN)))
+	if err != nil {
+		return fmt.Errorf("step %d: %w", r.step, err)
+	}
 	ips := 0.0
 	if s := r.busy.Seconds(); s > 0 {
 		ips = float64(r.imgs*r.dp.world()) / s
@@ -439,10 +443,6 @@ func (r *run) log(lr float64) error {
 	}
 	r.totalBusy += r.busy
 	r.totalImgs += int64(r.imgs * r.dp.world())
-	loss, err := r.dp.meanLoss(loss)
-	if err != nil {
-		return fmt.Errorf("step %d: %w", r.step, err)
-	}
 	r.lastLoss = loss
 	r.lossSum, r.lossN, r.imgs, r.busy = 0, 0, 0, 0
 	row := MetricsRow{Kind: RowTrain, Step: r.step, Epoch: r.epochAt(r.step), Loss: loss, LR: lr, ImagesPerS: ips, Time: time.Now().UTC(),
