@@ -47,16 +47,17 @@ func (d *DistFlags) RegisterFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&d.AllRanksLog, "log-all-ranks", d.AllRanksLog, "let every rank print progress, not only rank 0")
 }
 
-// Validate checks the values the flags cannot, naming the flag.
+// Validate checks the values the flags cannot, naming the flag. Zero
+// values stand for the defaults.
 func (d DistFlags) Validate() error {
 	switch {
 	case d.NProcPerNode < 0:
 		return fmt.Errorf("check flag --nproc-per-node: %d, want ≥ 0", d.NProcPerNode)
 	case d.Backend != "" && d.Backend != torch.BackendGloo && d.Backend != torch.BackendNCCL:
 		return fmt.Errorf("check flag --dist-backend: %q, want gloo or nccl", d.Backend)
-	case d.Timeout <= 0:
+	case d.Timeout < 0:
 		return fmt.Errorf("check flag --dist-timeout: %v, want > 0", d.Timeout)
-	case d.BucketMB <= 0:
+	case d.BucketMB < 0:
 		return fmt.Errorf("check flag --bucket-mb: %v, want > 0", d.BucketMB)
 	}
 	return nil
