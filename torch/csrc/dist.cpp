@@ -256,8 +256,7 @@ static void wt_store_free(wt_store s) {
 static int wt_group_new(wt_store s, const char *backend, int rank, int world, int64_t timeout_ms, const char *gloo_host,
 			wt_group *out, char **err) {
 	WT_CALL({
-		auto &st = store_ref(s);
-		(void)st;
+		store_ref(s);  // a null handle is an error
 		if (world < 1 || rank < 0 || rank >= world)
 			throw std::invalid_argument("process group: rank " + std::to_string(rank) + " outside world size " +
 						    std::to_string(world));
