@@ -99,6 +99,7 @@ class TimedAllreduce : public c10d::CommHookInterface {
 	std::shared_ptr<CommStats> st_;
 };
 
+#ifdef USE_C10D_GLOO
 bool is_loopback(const std::string &host) {
 	return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
 }
@@ -111,6 +112,7 @@ std::vector<std::string> split(const std::string &s, char sep) {
 		if (!part.empty()) out.push_back(part);
 	return out;
 }
+#endif
 
 c10::intrusive_ptr<c10d::ProcessGroup> new_gloo(const c10::intrusive_ptr<c10d::Store> &store, int rank, int world,
 						 std::chrono::milliseconds timeout, const std::string &host) {
