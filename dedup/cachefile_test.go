@@ -10,6 +10,8 @@ import (
 	"reflect"
 	"slices"
 	"testing"
+
+	"weaksup/datasets"
 )
 
 func TestCacheRoundTrip(t *testing.T) {
@@ -57,7 +59,7 @@ func TestCacheCorruption(t *testing.T) {
 func TestLoadTestSetRebuildsCorruptCache(t *testing.T) {
 	dir := t.TempDir()
 	writeFiles(t, filepath.Join(dir, "set"), map[string]string{"a.jpg": "photo:Aqua.jpg", "b/c.jpg": "photo:Dune.jpg"})
-	spec := Spec{Name: "s", Path: filepath.Join(dir, "set"), Format: FormatFolder}
+	spec := Spec{Name: "s", Path: filepath.Join(dir, "set"), Format: datasets.FormatFolder}
 	cache := filepath.Join(dir, "cache")
 	first, err := LoadTestSet(context.Background(), spec, "test", cache, 1, io.Discard)
 	if err != nil {

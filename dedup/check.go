@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"image"
 	"os"
+
+	"weaksup/phash"
 )
 
 // CheckResult is the nearest test images to one image.
@@ -28,7 +30,7 @@ func CheckFile(cat *Catalog, path string, top, radius int) (CheckResult, error) 
 	if err != nil {
 		return CheckResult{}, fmt.Errorf("decode %s: %w", path, err)
 	}
-	h, err := PHash(img)
+	h, err := phash.Hash(img)
 	if err != nil {
 		return CheckResult{}, fmt.Errorf("hash %s: %w", path, err)
 	}

@@ -7,8 +7,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
+
+	"weaksup/datasets"
+	"weaksup/workdir"
 )
 
 // DefaultRadius is the Hamming radius within which a crawled image counts
@@ -74,7 +76,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 		*c = DefaultConfig()
 	}
 	fs.Var(specList{&c.TestSets}, "testset",
-		"evaluation test set NAME=PATH[:FORMAT], repeatable; FORMAT is "+strings.Join(Formats, ", ")+
+		"evaluation test set NAME=PATH[:FORMAT], repeatable; FORMAT is "+strings.Join(datasets.Formats, ", ")+
 			" (auto: a file is a Places365 list, a folder with images.txt is CUB-200-2011, any other folder is searched for images)")
 	fs.StringVar(&c.Split, "split", c.Split, "CUB-200-2011 images to keep out of training: test or all")
 	fs.IntVar(&c.Radius, "radius", c.Radius, "Hamming radius (0-64) within which a crawled image counts as a copy of a test image")
@@ -110,18 +112,15 @@ func (c Config) Fingerprint() (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// CacheDir is where test-set hashes are cached under a working directory.
-func CacheDir(workdir string) string { return filepath.Join(workdir, "testsets") }
-
-// LoadCatalog loads (or hashes and caches) every configured test set and
-// indexes them together.
-func LoadCatalog(ctx context.Context, workdir string, cfg Config, log io.Writer) (*Catalog, error) {
+// LoadCatalog loads (or hashes and caches under the working directory's
+// testsets folder) every configured test set and indexes them together.
+func LoadCatalog(ctx context.Context, wd workdir.Dir, cfg Config, log io.Writer) (*Catalog, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	var sets []*TestSet
 	for _, s := range cfg.TestSets {
-		ts, err := LoadTestSet(ctx, s, cfg.Split, CacheDir(workdir), cfg.Workers, log)
+		ts, err := LoadTestSet(ctx, s, cfg.Split, wd.TestSets(), cfg.Workers, log)
 		if err != nil {
 			return nil, fmt.Errorf("flag --testset %s=%s: %w", s.Name, s.Path, err)
 		}

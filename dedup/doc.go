@@ -1,12 +1,12 @@
 // Package dedup keeps evaluation test images out of the training set.
 //
-// It computes the 64-bit DCT perceptual hash of an image (PHash, the value
-// of goimagehash's PerceptionHash, which ingest stores with every record),
-// reads evaluation test sets through one Layout per on-disk format (ImageNet
-// val, CUB-200-2011, Places365, any ImageFolder or flat folder), hashes each
-// test image and its horizontal mirror, and caches those hashes under
-// <workdir>/testsets keyed by a fingerprint of the files (paths, sizes,
-// modification times).
+// It compares 64-bit DCT perceptual hashes (package phash, the value ingest
+// stores with every record), lists the images of evaluation test sets
+// through package datasets (ImageNet val, CUB-200-2011, Places365, any
+// ImageFolder or flat folder; a Spec names the folder and its format),
+// hashes each test image and its horizontal mirror, and caches those hashes
+// under <workdir>/testsets keyed by a fingerprint of the files (paths,
+// sizes, modification times).
 //
 // An Index answers Hamming-radius queries with multi-index hashing: the hash
 // is cut into chunks, each chunk's buckets within a per-chunk threshold are
@@ -22,7 +22,7 @@
 // clears the flags of an earlier run first, and writes a CSV and JSON report
 // and a per-test-set summary under <workdir>/reports. It never deletes data.
 //
-// PHash, Mirror, Distance, a built Index and a Catalog are safe for
+// Mirror, a built Index and a Catalog are safe for
 // concurrent use. dedup does not fetch or decode crawled images: their
 // hashes are computed at ingest.
 package dedup

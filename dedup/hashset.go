@@ -7,19 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	_ "image/gif" // decoders for test images
-	_ "image/jpeg"
-	_ "image/png"
 	"io"
 	"os"
 	"path/filepath"
 	"runtime"
 	"sync"
 
-	_ "golang.org/x/image/bmp"
-	_ "golang.org/x/image/tiff"
-	_ "golang.org/x/image/webp"
-
+	_ "weaksup/datasets" // registers a decoder for every image format a layout lists
+	"weaksup/phash"
 	"weaksup/progress"
 )
 
@@ -51,13 +46,9 @@ type listing struct {
 }
 
 func list(spec Spec, split string) (listing, error) {
-	layout, format, err := LayoutFor(spec, split)
+	format, root, images, err := listImages(spec, split)
 	if err != nil {
 		return listing{}, err
-	}
-	root, images, err := layout.List(spec.Path)
-	if err != nil {
-		return listing{}, fmt.Errorf("test set %s: %w", spec.Name, err)
 	}
 	h := sha256.New()
 	fmt.Fprintf(h, "dedup-testset-v1\x00%s\x00%s\x00%s\x00", format, split, root)
@@ -178,10 +169,10 @@ func hashFile(path string) (hash, mirror uint64, err error) {
 	if err != nil {
 		return 0, 0, fmt.Errorf("decode %s: %w", path, err)
 	}
-	if hash, err = PHash(img); err != nil {
+	if hash, err = phash.Hash(img); err != nil {
 		return 0, 0, fmt.Errorf("hash %s: %w", path, err)
 	}
-	if mirror, err = PHash(Mirror(img)); err != nil {
+	if mirror, err = phash.Hash(Mirror(img)); err != nil {
 		return 0, 0, fmt.Errorf("hash mirror of %s: %w", path, err)
 	}
 	return hash, mirror, nil

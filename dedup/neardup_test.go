@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"weaksup/phash"
 )
 
 // The near-duplicate benchmark: test images are tiles cut from some
@@ -55,7 +57,7 @@ func mustHash(img image.Image) uint64 {
 	if img == nil {
 		return 0
 	}
-	h, err := PHash(img)
+	h, err := phash.Hash(img)
 	if err != nil {
 		return 0
 	}
@@ -119,7 +121,7 @@ func measure(c corpus, maxR int) radiusTable {
 	for name, hs := range c.Positives {
 		rec := make([]float64, maxR+1)
 		for i, h := range hs {
-			d := min(Distance(h, c.Index[2*i]), Distance(h, c.Index[2*i+1]))
+			d := min(phash.Distance(h, c.Index[2*i]), phash.Distance(h, c.Index[2*i+1]))
 			for r := d; r <= maxR; r++ {
 				rec[r]++
 			}

@@ -10,7 +10,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
 	"weaksup/atomicfile"
+	"weaksup/workdir"
 )
 
 // Report files, under <workdir>/reports.
@@ -32,7 +34,7 @@ type SetSummary struct {
 	Records    int64   `json:"records"`     // crawled records matching this set
 }
 
-// Summary is the stage's result.
+// Summary is the stage's result. The pipeline keeps it in the stage record.
 type Summary struct {
 	Radius         int          `json:"radius"`
 	Records        int64        `json:"records"` // ok records searched
@@ -98,7 +100,9 @@ func (s Summary) Text() string {
 	return b.String()
 }
 
-// Counts returns the numbers for the stage record.
+// Counts flattens the summary for display: records, dropped,
+// dropped_testset, dropped_repeat, testset_images, testset_matched and, per
+// test set NAME, testset_NAME_images, _matched and _records.
 func (s Summary) Counts() map[string]int64 {
 	c := map[string]int64{
 		"records": s.Records, "dropped": s.Dropped,
@@ -114,13 +118,10 @@ func (s Summary) Counts() map[string]int64 {
 	return c
 }
 
-// ReportDir is where the stage writes its report under a working directory.
-func ReportDir(workdir string) string { return filepath.Join(workdir, "reports") }
-
 // writeReport writes the matches and repeats as CSV and everything as JSON,
 // sorted by crawl id, each file replaced atomically.
-func writeReport(workdir string, rep *report, sum Summary) error {
-	dir := ReportDir(workdir)
+func writeReport(wd workdir.Dir, rep *report, sum Summary) error {
+	dir := wd.Reports()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("create report folder: %w", err)
 	}

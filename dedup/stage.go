@@ -8,10 +8,12 @@ import (
 
 	"weaksup/progress"
 	"weaksup/store"
+	"weaksup/workdir"
 )
 
-// StageName is the stage name drop flags are recorded under.
-const StageName = "dedup"
+// Stage is the pipeline stage name, also the stage drop flags are recorded
+// under.
+const Stage = "dedup"
 
 // Drop reasons recorded in the store.
 const (
@@ -24,36 +26,36 @@ const (
 // flags records that match a test image or repeat the SHA-256 of an
 // earlier record, and writes the report under <workdir>/reports. Earlier
 // dedup flags are cleared first, so a rerun starts over.
-func Run(ctx context.Context, st *store.Store, workdir string, cfg Config, log io.Writer) (map[string]int64, error) {
+func Run(ctx context.Context, st *store.Store, wd workdir.Dir, cfg Config, log io.Writer) (*Summary, error) {
 	cfg = cfg.normalized()
-	cat, err := LoadCatalog(ctx, workdir, cfg, log)
+	cat, err := LoadCatalog(ctx, wd, cfg, log)
 	if err != nil {
 		return nil, err
 	}
 	if len(cfg.TestSets) == 0 {
 		fmt.Fprintln(log, "dedup: no --testset given; only exact repeats are dropped")
 	}
-	return runCatalog(ctx, st, workdir, cat, cfg, log)
+	return runCatalog(ctx, st, wd, cat, cfg, log)
 }
 
 // runCatalog is the stage after the test sets are indexed.
-func runCatalog(ctx context.Context, st *store.Store, workdir string, cat *Catalog, cfg Config, log io.Writer) (map[string]int64, error) {
+func runCatalog(ctx context.Context, st *store.Store, wd workdir.Dir, cat *Catalog, cfg Config, log io.Writer) (*Summary, error) {
 	rep, err := scanStore(ctx, st, cat, cfg, log)
 	if err != nil {
 		return nil, err
 	}
-	if err := st.ClearDrops(StageName); err != nil {
+	if err := st.ClearDrops(Stage); err != nil {
 		return nil, fmt.Errorf("clear earlier dedup flags: %w", err)
 	}
 	if err := flagDrops(st, rep); err != nil {
 		return nil, err
 	}
 	sum := rep.summarize(cat, cfg.Radius)
-	if err := writeReport(workdir, rep, sum); err != nil {
+	if err := writeReport(wd, rep, sum); err != nil {
 		return nil, err
 	}
 	fmt.Fprint(log, sum.Text())
-	return sum.Counts(), nil
+	return &sum, nil
 }
 
 func (c Config) normalized() Config {
@@ -127,7 +129,7 @@ func scanStore(ctx context.Context, st *store.Store, cat *Catalog, cfg Config, l
 		// as the kept first copy nor is flagged as a repeat.
 		earlier := map[string]bool{}
 		err := st.ScanDrops(func(id, stage, _ string) error {
-			if stage != StageName {
+			if stage != Stage {
 				earlier[id] = true
 			}
 			return nil
@@ -185,7 +187,7 @@ func findRepeats(shas [][32]byte, skip func(i int) bool) [][2]int {
 func flagDrops(st *store.Store, rep *report) error {
 	b := st.NewBatch()
 	for id, reason := range rep.dropped {
-		if err := b.SetDrop(id, StageName, reason); err != nil {
+		if err := b.SetDrop(id, Stage, reason); err != nil {
 			b.Cancel()
 			return fmt.Errorf("flag record %s: %w", id, err)
 		}

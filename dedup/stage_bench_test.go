@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"weaksup/store"
+	"weaksup/workdir"
 )
 
 // benchStore opens a store of n ok records with hashes, built once and
@@ -24,7 +25,7 @@ func benchStore(b *testing.B, n int, test []uint64) *store.Store {
 	done := filepath.Join(dir, "complete")
 	if _, err := os.Stat(done); err != nil {
 		os.RemoveAll(dir)
-		st, err := store.Open(filepath.Join(dir, "store"))
+		st, err := store.Open(workdir.Dir(dir).Store())
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -56,7 +57,7 @@ func benchStore(b *testing.B, n int, test []uint64) *store.Store {
 			b.Fatal(err)
 		}
 	}
-	st, err := store.Open(filepath.Join(dir, "store"))
+	st, err := store.Open(workdir.Dir(dir).Store())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -80,23 +81,23 @@ func BenchmarkStage(b *testing.B) {
 			st := benchStore(b, n, ts.Hashes)
 			cfg := DefaultConfig()
 			cat := NewCatalog([]*TestSet{ts}, cfg.Radius)
-			workdir := b.TempDir()
+			wd := workdir.Dir(b.TempDir())
 			b.ResetTimer()
 			cpu := cpuTime()
-			var counts map[string]int64
+			var sum *Summary
 			for i := 0; i < b.N; i++ {
 				var err error
-				if counts, err = runCatalog(context.Background(), st, workdir, cat, cfg, io.Discard); err != nil {
+				if sum, err = runCatalog(context.Background(), st, wd, cat, cfg, io.Discard); err != nil {
 					b.Fatal(err)
 				}
 			}
 			b.StopTimer()
-			if counts["records"] != int64(n) {
-				b.Fatalf("searched %d records, want %d", counts["records"], n)
+			if sum.Records != int64(n) {
+				b.Fatalf("searched %d records, want %d", sum.Records, n)
 			}
 			reportRate(b, b.N*n, cpu, "records")
-			b.ReportMetric(float64(counts["dropped_testset"]), "testset-drops")
-			b.ReportMetric(float64(counts["dropped_repeat"]), "repeat-drops")
+			b.ReportMetric(float64(sum.DroppedTestSet), "testset-drops")
+			b.ReportMetric(float64(sum.DroppedRepeat), "repeat-drops")
 		})
 	}
 }

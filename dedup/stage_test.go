@@ -16,13 +16,16 @@ import (
 	"strings"
 	"testing"
 
+	"weaksup/datasets"
+	"weaksup/phash"
 	"weaksup/store"
+	"weaksup/workdir"
 )
 
 // stageWorld is a working store and two test sets (ImageNet class folders
 // and a CUB root) built from the photographs under testdata.
 type stageWorld struct {
-	workdir  string
+	workdir  workdir.Dir
 	st       *store.Store
 	cfg      Config
 	wantDrop map[string]string // record id → reason prefix; absent ids must survive
@@ -40,10 +43,10 @@ func encodeJPEG(t testing.TB, img image.Image, quality int) []byte {
 
 func newStageWorld(t *testing.T) *stageWorld {
 	t.Helper()
-	w := &stageWorld{workdir: t.TempDir(), wantDrop: map[string]string{}}
+	w := &stageWorld{workdir: workdir.Dir(t.TempDir()), wantDrop: map[string]string{}}
 	photos := testPhotos(t)
 	names := slices.Sorted(maps.Keys(photos))
-	writeFiles(t, filepath.Join(w.workdir, "data"), map[string]string{
+	writeFiles(t, filepath.Join(w.workdir.String(), "data"), map[string]string{
 		"imagenet-val/n01/" + names[0]:          "photo:" + names[0],
 		"imagenet-val/n02/" + names[1]:          "photo:" + names[1],
 		"imagenet-val/n02/" + names[2]:          "photo:" + names[2],
@@ -55,10 +58,10 @@ func newStageWorld(t *testing.T) *stageWorld {
 	})
 	w.cfg = DefaultConfig()
 	w.cfg.TestSets = []Spec{
-		{Name: "imagenet", Path: filepath.Join(w.workdir, "data", "imagenet-val"), Format: FormatImageNet},
-		{Name: "cub", Path: filepath.Join(w.workdir, "data", "CUB_200_2011"), Format: FormatAuto},
+		{Name: "imagenet", Path: filepath.Join(w.workdir.String(), "data", "imagenet-val"), Format: datasets.FormatImageNet},
+		{Name: "cub", Path: filepath.Join(w.workdir.String(), "data", "CUB_200_2011"), Format: datasets.FormatAuto},
 	}
-	st, err := store.Open(filepath.Join(w.workdir, "store"))
+	st, err := store.Open(w.workdir.Store())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +74,7 @@ func newStageWorld(t *testing.T) *stageWorld {
 		if err != nil {
 			t.Fatal(err)
 		}
-		h, err := PHash(decoded)
+		h, err := phash.Hash(decoded)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -114,7 +117,7 @@ func (w *stageWorld) checkDrops(t *testing.T) {
 			t.Errorf("record %s dropped = %v (%s), want %v", id, dropped, reason, wantDropped)
 			continue
 		}
-		if dropped && (stage != StageName || !strings.HasPrefix(reason, want)) {
+		if dropped && (stage != Stage || !strings.HasPrefix(reason, want)) {
 			t.Errorf("record %s dropped by %s for %q, want dedup for %q...", id, stage, reason, want)
 		}
 	}
@@ -123,10 +126,15 @@ func (w *stageWorld) checkDrops(t *testing.T) {
 func TestStageRun(t *testing.T) {
 	w := newStageWorld(t)
 	var log bytes.Buffer
-	counts, err := Run(context.Background(), w.st, w.workdir, w.cfg, &log)
+	sum, err := Run(context.Background(), w.st, w.workdir, w.cfg, &log)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if sum.Records != 9 || sum.Dropped != 5 || sum.DroppedTestSet != 4 || sum.DroppedRepeat != 1 || len(sum.TestSets) != 2 {
+		t.Errorf("summary %+v, want 9 records, 5 dropped: 4 test-set copies, 1 repeat; 2 test sets", sum)
+	}
+	// The stage record shows the same numbers under these names.
+	counts := sum.Counts()
 	want := map[string]int64{
 		"records": 9, "dropped": 5, "dropped_testset": 4, "dropped_repeat": 1,
 		"testset_imagenet_images": 3, "testset_imagenet_matched": 2, "testset_imagenet_records": 3,
@@ -144,7 +152,7 @@ func TestStageRun(t *testing.T) {
 	}
 
 	// The CSV report lists every (record, test image) pair.
-	f, err := os.Open(filepath.Join(ReportDir(w.workdir), ReportCSV))
+	f, err := os.Open(filepath.Join(w.workdir.Reports(), ReportCSV))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,14 +173,14 @@ func TestStageRun(t *testing.T) {
 		Summary Summary
 		Repeats []Repeat
 	}
-	b, err := os.ReadFile(filepath.Join(ReportDir(w.workdir), ReportJSON))
+	b, err := os.ReadFile(filepath.Join(w.workdir.Reports(), ReportJSON))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := json.Unmarshal(b, &doc); err != nil {
 		t.Fatal(err)
 	}
-	if doc.Summary.Dropped != 5 || len(doc.Summary.TestSets) != 2 || doc.Summary.TestSets[1].Format != FormatCUB {
+	if doc.Summary.Dropped != 5 || len(doc.Summary.TestSets) != 2 || doc.Summary.TestSets[1].Format != datasets.FormatCUB {
 		t.Errorf("JSON summary = %+v, want 5 dropped over imagenet and cub", doc.Summary)
 	}
 	wantRepeats := []Repeat{{"h-repeat-of-e", "e-other5"}, {"i-repeat-of-a", "a-resized-imagenet0"}}
@@ -181,7 +189,7 @@ func TestStageRun(t *testing.T) {
 	}
 
 	// A rerun reads the cached hashes and reaches the same flags.
-	caches, _ := filepath.Glob(filepath.Join(CacheDir(w.workdir), "*.phash"))
+	caches, _ := filepath.Glob(filepath.Join(w.workdir.TestSets(), "*.phash"))
 	if len(caches) != 2 {
 		t.Fatalf("cache files = %v, want one per test set", caches)
 	}
@@ -196,12 +204,12 @@ func TestStageSplitAll(t *testing.T) {
 	w := newStageWorld(t)
 	w.cfg.Split = "all"
 	w.wantDrop["d-cub-train4"] = "testset cub 002.B/"
-	counts, err := Run(context.Background(), w.st, w.workdir, w.cfg, io.Discard)
+	sum, err := Run(context.Background(), w.st, w.workdir, w.cfg, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if counts["testset_cub_images"] != 2 || counts["dropped"] != 6 {
-		t.Errorf("counts = %v, want 2 CUB images and 6 dropped", counts)
+	if cub := sum.TestSets[1]; cub.Name != "cub" || cub.Images != 2 || sum.Dropped != 6 {
+		t.Errorf("summary = %+v, want 2 CUB images and 6 dropped", sum)
 	}
 	w.checkDrops(t)
 }
@@ -215,12 +223,12 @@ func TestStageKeepRepeats(t *testing.T) {
 	}
 	w.cfg.KeepRepeats = true
 	delete(w.wantDrop, "h-repeat-of-e")
-	counts, err := Run(context.Background(), w.st, w.workdir, w.cfg, io.Discard)
+	sum, err := Run(context.Background(), w.st, w.workdir, w.cfg, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if counts["dropped_repeat"] != 0 || counts["dropped"] != 4 {
-		t.Errorf("counts = %v, want no repeats and 4 dropped", counts)
+	if sum.DroppedRepeat != 0 || sum.Dropped != 4 {
+		t.Errorf("summary = %+v, want no repeats and 4 dropped", sum)
 	}
 	w.checkDrops(t)
 }
@@ -233,12 +241,12 @@ func TestStageRepeatOfEarlierDrop(t *testing.T) {
 		t.Fatal(err)
 	}
 	delete(w.wantDrop, "h-repeat-of-e")
-	counts, err := Run(context.Background(), w.st, w.workdir, w.cfg, io.Discard)
+	sum, err := Run(context.Background(), w.st, w.workdir, w.cfg, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if counts["dropped_repeat"] != 0 {
-		t.Errorf("counts = %v, want no repeat drops", counts)
+	if sum.DroppedRepeat != 0 {
+		t.Errorf("summary = %+v, want no repeat drops", sum)
 	}
 	if stage, _, dropped, _ := w.st.Drop("e-other5"); !dropped || stage != "canonicalize" {
 		t.Errorf("e-other5: dropped %v by %q, want the canonicalize flag kept", dropped, stage)
@@ -274,12 +282,12 @@ func TestStageWithoutTestSets(t *testing.T) {
 	w := newStageWorld(t)
 	w.cfg.TestSets = nil
 	var log bytes.Buffer
-	counts, err := Run(context.Background(), w.st, w.workdir, w.cfg, &log)
+	sum, err := Run(context.Background(), w.st, w.workdir, w.cfg, &log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if counts["dropped"] != 2 || counts["dropped_repeat"] != 2 {
-		t.Errorf("counts = %v, want the 2 exact repeats dropped", counts)
+	if sum.Dropped != 2 || sum.DroppedRepeat != 2 {
+		t.Errorf("summary = %+v, want the 2 exact repeats dropped", sum)
 	}
 	if !strings.Contains(log.String(), "no --testset") {
 		t.Errorf("log does not say that no test set was given:\n%s", log.String())
@@ -292,7 +300,7 @@ func TestStageErrors(t *testing.T) {
 		"radius": func(c *Config) { c.Radius = 65 },
 		"split":  func(c *Config) { c.Split = "train" },
 		"missing": func(c *Config) {
-			c.TestSets = []Spec{{Name: "x", Path: filepath.Join(w.workdir, "nope"), Format: FormatAuto}}
+			c.TestSets = []Spec{{Name: "x", Path: filepath.Join(w.workdir.String(), "nope"), Format: datasets.FormatAuto}}
 		},
 	} {
 		cfg := w.cfg

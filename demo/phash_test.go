@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"weaksup/dedup"
+	"weaksup/phash"
 )
 
 // TestPlantedDuplicatesHash checks the pipeline's perceptual hash sees most
@@ -21,7 +22,7 @@ func TestPlantedDuplicatesHash(t *testing.T) {
 		if err != nil {
 			t.Fatalf("hash %s: %v", d.TargetPath, err)
 		}
-		dist := min(dedup.Distance(h, o), dedup.Distance(h, om))
+		dist := min(phash.Distance(h, o), phash.Distance(h, om))
 		if dist <= dedup.DefaultRadius {
 			within++
 		}

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"weaksup/datasets"
+	"weaksup/datasets/datasetstest"
 	"weaksup/torch"
 	"weaksup/train"
 )
@@ -40,9 +42,9 @@ type distJob struct {
 // distConfigs are the two runs of the job: full fine-tuning from scratch
 // and a linear probe on a random network, both on the tiny image folder.
 func distConfigs(data, out string) (full, linear Config) {
-	full = tinyConfig(TaskImageFolder, data, filepath.Join(out, "full"))
+	full = tinyConfig(datasets.ImageFolder, data, filepath.Join(out, "full"))
 	full.Batch = 4 // per rank: a global batch of 8
-	linear = Config{Task: TaskImageFolder, Data: data, From: FromNone, Arch: "resnext_tiny", Mode: ModeLinear,
+	linear = Config{Task: datasets.ImageFolder, Data: data, From: FromNone, Arch: "resnext_tiny", Mode: ModeLinear,
 		Out: filepath.Join(out, "linear"), ImageSize: 16, Epochs: 2, Batch: 8, Seed: 3, Workers: 2}
 	return full, linear
 }
@@ -75,7 +77,7 @@ func TestDistributedFinetune(t *testing.T) {
 	needTorch(t)
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
-	makeImageFolder(t, data, tinySpec)
+	datasetstest.ImageFolder(t, data, tinySpec)
 	out := filepath.Join(dir, "two")
 	spec, _ := json.Marshal(distJob{Data: data, Out: out})
 	var log strings.Builder
@@ -118,11 +120,11 @@ func TestDistributedFinetune(t *testing.T) {
 	if _, err := Run(context.Background(), one); err != nil {
 		t.Fatal(err)
 	}
-	ds, err := Open(TaskImageFolder, data, Options{})
+	ds, err := datasets.Open(datasets.ImageFolder, data, datasets.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, split := range []string{SplitTrain, SplitVal} {
+	for _, split := range []string{datasets.SplitTrain, datasets.SplitVal} {
 		items, err := ds.Split(split)
 		if err != nil {
 			t.Fatal(err)
@@ -140,7 +142,7 @@ func TestDistributedFinetune(t *testing.T) {
 		if err != nil {
 			t.Fatalf("one process's features: %v", err)
 		}
-		if a.Done != len(items) || a.Len() != b.Len() || a.Dim != b.Dim {
+		if a.Done != items.Len() || a.Len() != b.Len() || a.Dim != b.Dim {
 			t.Fatalf("%s: two ranks %d of %d images of dim %d, one process %d of dim %d", split, a.Done, a.Len(), a.Dim, b.Len(), b.Dim)
 		}
 		var worst, scale float64

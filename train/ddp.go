@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"weaksup/shards"
+	"weaksup/loader"
 	"weaksup/torch"
 )
 
@@ -317,7 +317,7 @@ func (dp *dataParallel) close() {
 // and part.Rank continues at its share of that. A global position that is
 // not a multiple of part.World is rounded down (those few items are read
 // again); lost reports how many.
-func repartition(p shards.Position, part Part) (out shards.Position, again int) {
+func repartition(p loader.Position, part Part) (out loader.Position, again int) {
 	if p.World == part.World && p.Rank == part.Rank {
 		return p, 0
 	}
@@ -419,7 +419,7 @@ func checkpointStep(dir string) int {
 // same global sample position; with another global batch the step count
 // becomes the number of this run's steps those images make. It returns the
 // loader position to continue from.
-func (r *run) rescale(st CheckpointState) *shards.Position {
+func (r *run) rescale(st CheckpointState) *loader.Position {
 	part := r.dp.part()
 	if st.Loader == nil {
 		return nil

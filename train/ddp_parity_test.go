@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"weaksup/shards"
+	"weaksup/loader"
 	"weaksup/torch"
 )
 
@@ -73,16 +73,16 @@ func openFixedBatches(dir string, rank, k int) (*fixedBatches, error) {
 	return fb, nil
 }
 
-func (f *fixedBatches) Next(context.Context) (*shards.Batch, error) {
+func (f *fixedBatches) Next(context.Context) (*loader.Batch, error) {
 	if f.next >= len(f.xs) {
 		return nil, io.EOF
 	}
 	i := f.next
 	f.next++
-	return &shards.Batch{N: len(f.labels[i]), Size: f.size, Classes: f.k, Images: f.xs[i], Labels: f.labels[i]}, nil
+	return &loader.Batch{N: len(f.labels[i]), Size: f.size, Classes: f.k, Images: f.xs[i], Labels: f.labels[i]}, nil
 }
 
-func (f *fixedBatches) Position() shards.Position { return shards.Position{Consumed: f.next, World: 1} }
+func (f *fixedBatches) Position() loader.Position { return loader.Position{Consumed: f.next, World: 1} }
 func (f *fixedBatches) StepsPerEpoch() int        { return len(f.xs) }
 func (f *fixedBatches) NumClasses() int           { return f.k }
 func (f *fixedBatches) Close() error              { return nil }

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"weaksup/shards"
+	"weaksup/loader"
 	"weaksup/torch"
 )
 
@@ -79,7 +79,7 @@ func runDDPJob(spec string) error {
 	defer m.Close()
 	if job.KillAt > 0 && part.Rank == 1 {
 		open := data.Train
-		data.Train = func(part Part, resume *shards.Position) (Batches, error) {
+		data.Train = func(part Part, resume *loader.Position) (Batches, error) {
 			b, err := open(part, resume)
 			return &killAt{Batches: b, at: job.KillAt}, err
 		}
@@ -129,7 +129,7 @@ func ddpModelAndData(job ddpJob, part Part) (*ResNeXt, Data, int, error) {
 			m.Close()
 			return nil, Data{}, 0, err
 		}
-		data := Data{Train: func(part Part, _ *shards.Position) (Batches, error) {
+		data := Data{Train: func(part Part, _ *loader.Position) (Batches, error) {
 			return openFixedBatches(job.Fixed, part.Rank, k)
 		}}
 		return m, data, k, nil
@@ -156,7 +156,7 @@ type killAt struct {
 	at, n int
 }
 
-func (k *killAt) Next(ctx context.Context) (*shards.Batch, error) {
+func (k *killAt) Next(ctx context.Context) (*loader.Batch, error) {
 	k.n++
 	if k.n == k.at {
 		syscall.Kill(os.Getpid(), syscall.SIGKILL)

@@ -5,14 +5,14 @@ import (
 	"testing"
 	"time"
 
-	"weaksup/shards"
+	"weaksup/loader"
 )
 
 func TestRepartition(t *testing.T) {
-	saved := shards.Position{Epoch: 3, Consumed: 40, Seed: 7, Rank: 0, World: 2, Sampling: shards.SamplingNatural, Items: 1000}
+	saved := loader.Position{Epoch: 3, Consumed: 40, Seed: 7, Rank: 0, World: 2, Sampling: loader.SamplingNatural, Items: 1000}
 	for _, tc := range []struct {
 		name   string
-		in     shards.Position
+		in     loader.Position
 		part   Part
 		want   int // consumed
 		again  int
@@ -23,7 +23,7 @@ func TestRepartition(t *testing.T) {
 		{"two ranks to one", saved, Part{0, 1}, 80, 0, 3},
 		{"two ranks to four", saved, Part{3, 4}, 20, 0, 3},
 		{"two ranks to three: rounded down", saved, Part{2, 3}, 26, 2, 3},
-		{"an old one-process position", shards.Position{Epoch: 1, Consumed: 9, World: 1}, Part{1, 2}, 4, 1, 1},
+		{"an old one-process position", loader.Position{Epoch: 1, Consumed: 9, World: 1}, Part{1, 2}, 4, 1, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, again := repartition(tc.in, tc.part)

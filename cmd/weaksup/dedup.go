@@ -4,16 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 
 	"weaksup/dedup"
 )
 
 // DedupCommand is the `weaksup dedup` command.
-type DedupCommand struct {
-	stdout, stderr io.Writer // os.Stdout and os.Stderr when nil
-}
+type DedupCommand struct{}
 
 const dedupHelp = `Check images against the perceptual-hash indexes of evaluation test sets.
 
@@ -28,26 +24,18 @@ Example:
       --testset cub=/data/CUB_200_2011 photo1.jpg photo2.png`
 
 // Run implements Command.
-func (c *DedupCommand) Run(ctx context.Context, args []string) error {
-	stdout, stderr := c.stdout, c.stderr
-	if stdout == nil {
-		stdout = os.Stdout
-	}
-	if stderr == nil {
-		stderr = os.Stderr
-	}
+func (c *DedupCommand) Run(ctx context.Context, env Env, args []string) error {
+	stdout, stderr := env.Stdout, env.Stderr
 	if len(args) == 0 || args[0] != "check" {
-		fs := newFlagSet("dedup", "dedup check [flags] IMAGE...", dedupHelp)
-		fs.SetOutput(stderr)
+		fs := env.flagSet("dedup", "dedup check [flags] IMAGE...", dedupHelp)
 		if err := parseFlags(fs, args); err != nil {
 			return err
 		}
 		fs.Usage()
 		return errUsage
 	}
-	fs := newFlagSet("dedup check", "dedup check [flags] IMAGE...", dedupHelp)
-	fs.SetOutput(stderr)
-	workdir := fs.String("workdir", "work", "working directory; test-set hashes are cached in WORKDIR/testsets")
+	fs := env.flagSet("dedup check", "dedup check [flags] IMAGE...", dedupHelp)
+	wd := workdirFlag(fs, "work", "working directory; test-set hashes are cached in WORKDIR/testsets")
 	top := fs.Int("top", 3, "nearest test images to print per image")
 	cfg := dedup.DefaultConfig()
 	cfg.RegisterFlags(fs)
@@ -62,7 +50,7 @@ func (c *DedupCommand) Run(ctx context.Context, args []string) error {
 		fmt.Fprintln(stderr, "weaksup dedup check: give at least one IMAGE")
 		return errUsage
 	}
-	cat, err := dedup.LoadCatalog(ctx, *workdir, cfg, stderr)
+	cat, err := dedup.LoadCatalog(ctx, *wd, cfg, stderr)
 	if err != nil {
 		return err
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 
 	"weaksup/train"
 )
@@ -51,8 +50,8 @@ Example:
       --epochs 10 --batch 32 --image-size 48 --out runs/small-ddp`
 
 // Run parses the flags and pretrains.
-func (c *PretrainCommand) Run(ctx context.Context, args []string) error {
-	fs := newFlagSet("pretrain", "pretrain --shards DIR --out DIR [flags]", pretrainHelp)
+func (c *PretrainCommand) Run(ctx context.Context, env Env, args []string) error {
+	fs := env.flagSet("pretrain", "pretrain --shards DIR --out DIR [flags]", pretrainHelp)
 	cfg := train.DefaultPretrainConfig()
 	cfg.RegisterFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
@@ -62,19 +61,19 @@ func (c *PretrainCommand) Run(ctx context.Context, args []string) error {
 		return fmt.Errorf("unexpected arguments %q (see --help)", fs.Args())
 	}
 	if cfg.Dist.NProcPerNode > 1 {
-		return launchRanks(ctx, "pretrain", cfg.Dist.NProcPerNode, args)
+		return launchRanks(ctx, env, "pretrain", cfg.Dist.NProcPerNode, args)
 	}
-	res, err := train.Pretrain(ctx, cfg, os.Stderr)
+	res, err := train.Pretrain(ctx, cfg, env.Stderr)
 	if err != nil {
 		return err
 	}
 	if res.Rank != 0 {
 		return nil
 	}
-	fmt.Printf("pretrained %d steps: loss %.4f, %.0f images/s", res.Steps, res.Loss, res.ImagesPerS)
+	fmt.Fprintf(env.Stdout, "pretrained %d steps: loss %.4f, %.0f images/s", res.Steps, res.Loss, res.ImagesPerS)
 	if res.Eval != nil {
-		fmt.Printf(", held-out precision@1 %.4f precision@5 %.4f mAP %.4f", res.Eval.PrecisionAt1, res.Eval.PrecisionAt5, res.Eval.MAP)
+		fmt.Fprintf(env.Stdout, ", held-out precision@1 %.4f precision@5 %.4f mAP %.4f", res.Eval.PrecisionAt1, res.Eval.PrecisionAt5, res.Eval.MAP)
 	}
-	fmt.Printf("\ncheckpoint: %s\n", res.Checkpoint)
+	fmt.Fprintf(env.Stdout, "\ncheckpoint: %s\n", res.Checkpoint)
 	return nil
 }
