@@ -75,6 +75,11 @@ func LaunchLocal(ctx context.Context, o LaunchOptions) error {
 	}
 	defer store.Close()
 
+	// The ranks write at once: rank 0 through exec's copy, the others
+	// through their prefixWriters.
+	var outMu sync.Mutex
+	o.Stdout, o.Stderr = serialized(o.Stdout, &outMu), serialized(o.Stderr, &outMu)
+
 	threads := ""
 	if !hasEnv(o.Env, "OMP_NUM_THREADS") {
 		threads = strconv.Itoa(max(1, runtime.NumCPU()/o.N))
@@ -231,6 +236,28 @@ func WithoutFlag(args []string, name string) []string {
 		out = append(out, a)
 	}
 	return out
+}
+
+// serialized returns w made safe for concurrent writers: a file as it is
+// (the kernel keeps each write whole, and rank 0 keeps its terminal), any
+// other writer behind mu.
+func serialized(w io.Writer, mu *sync.Mutex) io.Writer {
+	if _, ok := w.(*os.File); ok || w == nil {
+		return w
+	}
+	return &lockedWriter{mu: mu, w: w}
+}
+
+// lockedWriter is a writer whose writes hold mu.
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
 }
 
 // prefixWriter writes whole lines to w, each with a prefix.
