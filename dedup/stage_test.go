@@ -13,12 +13,14 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	"weaksup/datasets"
 	"weaksup/phash"
 	"weaksup/store"
+	"weaksup/thumbnail"
 	"weaksup/workdir"
 )
 
@@ -79,6 +81,11 @@ func newStageWorld(t *testing.T) *stageWorld {
 			t.Fatal(err)
 		}
 		r := &store.Record{ID: id, URL: "http://example.test/" + id, Outcome: "ok", SHA256: sha256.Sum256(img), PHash: h}
+		// Records stored before thumbnails were (b-) have none: the
+		// stage decodes their stored image.
+		if !strings.HasPrefix(id, "b-") {
+			r.Thumbnail = thumbnail.Make(decoded)
+		}
 		if err := st.PutRecord(r, img); err != nil {
 			t.Fatal(err)
 		}
@@ -98,6 +105,11 @@ func newStageWorld(t *testing.T) *stageWorld {
 	put("g-other7", encodeJPEG(t, scale(photos[names[7]], 2), 70), "")
 	put("h-repeat-of-e", e, "repeat of e-other5")
 	put("i-repeat-of-a", a, "testset imagenet")
+	// A 10% crop towards the bottom left: plain pHash misses it, the
+	// matcher finds it through a crop view.
+	b2 := photos[names[2]].Bounds()
+	cropped := subImage(photos[names[2]], image.Rect(b2.Min.X, b2.Min.Y+b2.Dy()/10, b2.Max.X-b2.Dx()/10, b2.Max.Y))
+	put("k-cropped-imagenet2", encodeJPEG(t, cropped, 85), "testset imagenet n02/"+names[2]+" view=crop90-bl")
 	failed := &store.Record{ID: "j-failed", Outcome: "http_404"}
 	if err := st.PutRecord(failed, nil); err != nil {
 		t.Fatal(err)
@@ -130,16 +142,16 @@ func TestStageRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.Records != 9 || sum.Dropped != 5 || sum.DroppedTestSet != 4 || sum.DroppedRepeat != 1 || len(sum.TestSets) != 2 {
-		t.Errorf("summary %+v, want 9 records, 5 dropped: 4 test-set copies, 1 repeat; 2 test sets", sum)
+	if sum.Records != 10 || sum.Dropped != 6 || sum.DroppedTestSet != 5 || sum.DroppedRepeat != 1 || len(sum.TestSets) != 2 {
+		t.Errorf("summary %+v, want 10 records, 6 dropped: 5 test-set copies, 1 repeat; 2 test sets", sum)
 	}
 	// The stage record shows the same numbers under these names.
 	counts := sum.Counts()
 	want := map[string]int64{
-		"records": 9, "dropped": 5, "dropped_testset": 4, "dropped_repeat": 1,
-		"testset_imagenet_images": 3, "testset_imagenet_matched": 2, "testset_imagenet_records": 3,
+		"records": 10, "dropped": 6, "dropped_testset": 5, "dropped_repeat": 1,
+		"testset_imagenet_images": 3, "testset_imagenet_matched": 3, "testset_imagenet_records": 4,
 		"testset_cub_images": 1, "testset_cub_matched": 1, "testset_cub_records": 1,
-		"testset_images": 4, "testset_matched": 3,
+		"testset_images": 4, "testset_matched": 4,
 	}
 	for k, v := range want {
 		if counts[k] != v {
@@ -149,6 +161,9 @@ func TestStageRun(t *testing.T) {
 	w.checkDrops(t)
 	if !strings.Contains(log.String(), "1 of 4 images could not be decoded") {
 		t.Errorf("log does not report the unreadable test image:\n%s", log.String())
+	}
+	if !strings.Contains(log.String(), "1 records were stored without a thumbnail") {
+		t.Errorf("log does not report the record stored without a thumbnail:\n%s", log.String())
 	}
 
 	// The CSV report lists every (record, test image) pair.
@@ -163,9 +178,13 @@ func TestStageRun(t *testing.T) {
 	}
 	var got []string
 	for _, r := range rows[1:] {
-		got = append(got, r[0]+" "+r[1]+" "+r[4])
+		got = append(got, r[0]+" "+r[1]+" "+r[4]+" "+r[5]+" "+r[6])
+		if score, err := strconv.ParseFloat(r[7], 64); err != nil || score < w.cfg.MinScore {
+			t.Errorf("report row %v: score %q, want >= %.2f", r, r[7], w.cfg.MinScore)
+		}
 	}
-	wantRows := []string{"a-resized-imagenet0 imagenet false", "b-mirrored-imagenet1 imagenet true", "c-brighter-cub3 cub false", "i-repeat-of-a imagenet false"}
+	wantRows := []string{"a-resized-imagenet0 imagenet false image ncc+chroma", "b-mirrored-imagenet1 imagenet true mirror ncc+chroma",
+		"c-brighter-cub3 cub false image ncc+chroma", "i-repeat-of-a imagenet false image ncc+chroma", "k-cropped-imagenet2 imagenet false crop90-bl ncc+chroma"}
 	if !slices.Equal(got, wantRows) {
 		t.Errorf("report rows = %q, want %q", got, wantRows)
 	}
@@ -180,8 +199,9 @@ func TestStageRun(t *testing.T) {
 	if err := json.Unmarshal(b, &doc); err != nil {
 		t.Fatal(err)
 	}
-	if doc.Summary.Dropped != 5 || len(doc.Summary.TestSets) != 2 || doc.Summary.TestSets[1].Format != datasets.FormatCUB {
-		t.Errorf("JSON summary = %+v, want 5 dropped over imagenet and cub", doc.Summary)
+	if doc.Summary.Dropped != 6 || len(doc.Summary.TestSets) != 2 || doc.Summary.TestSets[1].Format != datasets.FormatCUB ||
+		doc.Summary.Verified != 5 || doc.Summary.Candidates < 5 || doc.Summary.Decoded != 1 {
+		t.Errorf("JSON summary = %+v, want 6 dropped over imagenet and cub, 5 verified, 1 decoded", doc.Summary)
 	}
 	wantRepeats := []Repeat{{"h-repeat-of-e", "e-other5"}, {"i-repeat-of-a", "a-resized-imagenet0"}}
 	if !slices.Equal(doc.Repeats, wantRepeats) {
@@ -208,8 +228,8 @@ func TestStageSplitAll(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cub := sum.TestSets[1]; cub.Name != "cub" || cub.Images != 2 || sum.Dropped != 6 {
-		t.Errorf("summary = %+v, want 2 CUB images and 6 dropped", sum)
+	if cub := sum.TestSets[1]; cub.Name != "cub" || cub.Images != 2 || sum.Dropped != 7 {
+		t.Errorf("summary = %+v, want 2 CUB images and 7 dropped", sum)
 	}
 	w.checkDrops(t)
 }
@@ -227,8 +247,8 @@ func TestStageKeepRepeats(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.DroppedRepeat != 0 || sum.Dropped != 4 {
-		t.Errorf("summary = %+v, want no repeats and 4 dropped", sum)
+	if sum.DroppedRepeat != 0 || sum.Dropped != 5 {
+		t.Errorf("summary = %+v, want no repeats and 5 dropped", sum)
 	}
 	w.checkDrops(t)
 }
@@ -297,8 +317,9 @@ func TestStageWithoutTestSets(t *testing.T) {
 func TestStageErrors(t *testing.T) {
 	w := newStageWorld(t)
 	for name, mod := range map[string]func(*Config){
-		"radius": func(c *Config) { c.Radius = 65 },
-		"split":  func(c *Config) { c.Split = "train" },
+		"radius":    func(c *Config) { c.Radius = 65 },
+		"min-score": func(c *Config) { c.MinScore = 1.5 },
+		"split":     func(c *Config) { c.Split = "train" },
 		"missing": func(c *Config) {
 			c.TestSets = []Spec{{Name: "x", Path: filepath.Join(w.workdir.String(), "nope"), Format: datasets.FormatAuto}}
 		},
@@ -350,21 +371,28 @@ func TestCheckFile(t *testing.T) {
 	os.WriteFile(copyPath, encodeJPEG(t, Mirror(scale(photos[names[2]], 0.7)), 75), 0o644)
 	os.WriteFile(otherPath, encodeJPEG(t, photos[names[7]], 90), 0o644)
 
-	res, err := CheckFile(cat, copyPath, 2, DefaultRadius)
+	res, err := CheckFile(cat, copyPath, 2, w.cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !res.Duplicate || len(res.Nearest) != 2 || res.Nearest[0].Image != "n02/"+names[2] || !res.Nearest[0].Mirror {
-		t.Errorf("CheckFile(mirrored copy) = %+v, want a duplicate of the mirror of n02/%s first", res, names[2])
+	if !res.Duplicate || len(res.Candidates) == 0 || res.Candidates[0].Image != "n02/"+names[2] || res.Candidates[0].View != "mirror" ||
+		!res.Candidates[0].Copy || res.Candidates[0].Test != TestNCC || res.Candidates[0].Score < w.cfg.MinScore ||
+		len(res.Candidates)+len(res.Nearest) != 2 {
+		t.Errorf("CheckFile(mirrored copy) = %+v, want a verified copy of n02/%s through its mirror first, 2 lines", res, names[2])
 	}
-	res, err = CheckFile(cat, otherPath, 3, DefaultRadius)
+	res, err = CheckFile(cat, otherPath, 3, w.cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Duplicate || len(res.Nearest) != 3 || res.Nearest[0].Distance <= DefaultRadius {
-		t.Errorf("CheckFile(other photo) = %+v, want 3 neighbours, none within radius", res)
+	if res.Duplicate || len(res.Candidates)+len(res.Nearest) != 3 {
+		t.Errorf("CheckFile(other photo) = %+v, want 3 lines, no copy", res)
 	}
-	if _, err := CheckFile(cat, filepath.Join(dir, "missing.jpg"), 3, DefaultRadius); err == nil {
+	for _, c := range res.Candidates {
+		if c.Copy || c.Score >= w.cfg.MinScore {
+			t.Errorf("CheckFile(other photo): candidate %+v verified", c)
+		}
+	}
+	if _, err := CheckFile(cat, filepath.Join(dir, "missing.jpg"), 3, w.cfg); err == nil {
 		t.Errorf("CheckFile(missing) succeeded, want an error")
 	}
 }

@@ -253,7 +253,7 @@ func crawlOne(ctx context.Context, f *Fetcher, decode chan struct{}, cfg Config,
 		rec.Outcome = outcome
 		if outcome == "" {
 			rec.Outcome = OutcomeOK
-			rec.Width, rec.Height, rec.PHash = img.Width, img.Height, img.PHash
+			rec.Width, rec.Height, rec.PHash, rec.Thumbnail = img.Width, img.Height, img.PHash, img.Thumbnail
 			r.jpeg = img.JPEG
 		}
 	}

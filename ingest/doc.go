@@ -21,9 +21,10 @@
 // by default; built with -tags libjpeg (cgo and Debian's
 // libturbojpeg0-dev), libjpeg-turbo, which decodes large JPEGs DCT-scaled
 // to the smallest size that still covers the target, about five times
-// faster; jpegturbo.Codec says which codec a binary has. The perceptual hash (phash.Hash) is taken
-// of the normalized image, the one stored, so its value can differ by a
-// few bits between the two builds.
+// faster; jpegturbo.Codec says which codec a binary has. The perceptual
+// hash (phash.Hash) and the thumbnail dedup verifies its candidates with
+// (thumbnail.Make) are taken of the normalized image, the one stored, so
+// they can differ a little between the two builds.
 //
 // Fetching refuses loopback, private, link-local and multicast peers at
 // connect time (redirects included) unless AllowPrivate is set, sends no

@@ -14,6 +14,7 @@ import (
 
 	"weaksup/internal/jpegturbo"
 	"weaksup/phash"
+	"weaksup/thumbnail"
 )
 
 // ImageConfig sets how downloaded images are checked and normalized.
@@ -41,6 +42,7 @@ type Image struct {
 	Width, Height int // of JPEG
 	SHA256        [32]byte
 	PHash         uint64 // phash.Hash of the normalized image, before JPEG encoding
+	Thumbnail     []byte // thumbnail.Make of the normalized image, for dedup's verification
 	Format        string // of the source: jpeg, png, gif or webp
 }
 
@@ -63,8 +65,8 @@ func Sniff(data []byte) string {
 // Normalize checks and normalizes downloaded image bytes with one decode:
 // header checks (pixel limit, minimum side), decode (GIF: first frame),
 // resize of the shorter side to cfg.Size, EXIF orientation, perceptual
-// hash and JPEG encoding. A failure is an outcome, never an error: the
-// bytes come from strangers.
+// hash, thumbnail and JPEG encoding. A failure is an outcome, never an
+// error: the bytes come from strangers.
 func Normalize(data []byte, cfg ImageConfig) (Image, string) {
 	img := Image{SHA256: sha256.Sum256(data), Format: Sniff(data)}
 	if img.Format == "" {
@@ -103,6 +105,7 @@ func Normalize(data []byte, cfg ImageConfig) (Image, string) {
 	if img.PHash, err = phash.Hash(out); err != nil {
 		return img, OutcomeHashError
 	}
+	img.Thumbnail = thumbnail.Make(out)
 	if img.JPEG, err = c.enc.Encode(out, cfg.Quality); err != nil {
 		return img, OutcomeDecodeError
 	}

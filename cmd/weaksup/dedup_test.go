@@ -42,7 +42,8 @@ func TestDedupCheck(t *testing.T) {
 			t.Fatalf("run %d: %v\n%s", run, err, stderr.String())
 		}
 		out := stdout.String()
-		for _, want := range []string{"same.jpg: phash", "DUPLICATE", "    0  imagenet:n01/Aqua.jpg", "other.jpg: phash", "not a duplicate", "imagenet:n02/Dune.jpg"} {
+		for _, want := range []string{"same.jpg: phash", "DUPLICATE", "  copy     d=0  image      ncc 1.000 chroma 0.", "imagenet:n01/Aqua.jpg",
+			"other.jpg: phash", "not a duplicate", "imagenet:n02/Dune.jpg"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("run %d: output lacks %q:\n%s", run, want, out)
 			}

@@ -82,7 +82,7 @@ func TestSubcommandHelpListsFlags(t *testing.T) {
 		{[]string{"pipeline", "status", "--help"}, []string{"Usage: weaksup pipeline status", "-workdir", `(default "work")`}},
 		{[]string{"vocab", "build", "--help"}, []string{"Usage: weaksup vocab build", "-imagenet1k", "-out string", `(default "vocab.tsv")`}},
 		{[]string{"shards", "inspect", "--help"}, []string{"Usage: weaksup shards inspect", "-top int", "(default 20)"}},
-		{[]string{"dedup", "check", "--help"}, []string{"Usage: weaksup dedup check", "-radius int", "(default 6)"}},
+		{[]string{"dedup", "check", "--help"}, []string{"Usage: weaksup dedup check", "-radius int", "(default 10)", "-min-score float", "-max-chroma float"}},
 		{[]string{"experiment", "scale", "--help"}, []string{"Usage: weaksup experiment scale", "-fractions string"}},
 		{[]string{"tags", "synset", "--help"}, []string{"Usage: weaksup tags", "-sense-policy string", `(default "first")`}},
 	} {

@@ -255,3 +255,54 @@ func TestEncodeRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestOddSized420Planes decodes 4:2:0 JPEGs of odd sizes, whose planes
+// libjpeg-turbo pads to whole chroma samples, and compares every Y', Cb and
+// Cr sample with image/jpeg's: a plane sized to the visible image instead
+// lets the padded last luma row run into Cb and shifts the colour of the
+// top rows by tens of levels.
+func TestOddSized420Planes(t *testing.T) {
+	var d Decoder
+	defer d.Close()
+	for _, size := range []image.Point{{65, 65}, {61, 45}, {33, 17}, {17, 33}, {9, 9}, {3, 5}, {1, 1}} {
+		img := image.NewRGBA(image.Rect(0, 0, size.X, size.Y))
+		for y := range size.Y {
+			for x := range size.X {
+				// Strong colour everywhere, different in the top rows.
+				img.SetRGBA(x, y, color.RGBA{uint8(40 + 170*x/size.X), uint8(200 - 150*y/size.Y), uint8(60 + 30*((x+y)%5)), 255})
+			}
+		}
+		var buf bytes.Buffer
+		if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 90}); err != nil { // 4:2:0
+			t.Fatal(err)
+		}
+		want, ok := goDecoded(t, buf.Bytes()).(*image.YCbCr)
+		if !ok || want.SubsampleRatio != image.YCbCrSubsampleRatio420 {
+			t.Fatalf("%v: image/jpeg decodes %T, want 4:2:0 Y'CbCr", size, want)
+		}
+		for run := range 2 { // the second decode reuses the buffer
+			dec, err := d.Decode(buf.Bytes(), Full)
+			if err != nil {
+				t.Fatalf("%v: %v", size, err)
+			}
+			got, ok := dec.(*image.YCbCr)
+			if !ok || got.SubsampleRatio != want.SubsampleRatio || got.Rect != want.Rect {
+				t.Fatalf("%v: decoded %T %v, want 4:2:0 Y'CbCr %v", size, dec, dec.Bounds(), want.Rect)
+			}
+			for y := range size.Y {
+				for x := range size.X {
+					gy, wy := got.Y[got.YOffset(x, y)], want.Y[want.YOffset(x, y)]
+					gc, wc := got.COffset(x, y), want.COffset(x, y)
+					for _, p := range []struct {
+						name string
+						g, w uint8
+					}{{"Y'", gy, wy}, {"Cb", got.Cb[gc], want.Cb[wc]}, {"Cr", got.Cr[gc], want.Cr[wc]}} {
+						if diff := int(p.g) - int(p.w); diff < -2 || diff > 2 {
+							t.Fatalf("%v decode %d (%s): %s at (%d,%d) = %d, image/jpeg has %d", size, run, Codec, p.name, x, y, p.g, p.w)
+						}
+					}
+				}
+			}
+		}
+	}
+}
