@@ -44,7 +44,9 @@ Example:
   weaksup finetune --task cub --data /data/CUB_200_2011 \
       --from runs/pretrain --mode linear --out runs/cub-linear
   weaksup finetune --task imagefolder --data target --from none \
-      --arch tiny --image-size 32 --epochs 20 --out runs/scratch`
+      --arch tiny --image-size 32 --epochs 20 --out runs/scratch
+  weaksup finetune --nproc-per-node 2 --task imagefolder --data target \
+      --from runs/pretrain --mode full --out runs/full-ddp`
 
 // Run implements Command.
 func (c *FinetuneCommand) Run(ctx context.Context, env Env, args []string) error {
