@@ -259,9 +259,10 @@ func (e *CIFARRuns) runNet(ctx context.Context, n Net, log io.Writer) (NetResult
 	defer model.Close()
 	fmt.Fprintf(log, "%s: %s: %d layers, %s parameters, %d steps of %d (%d per epoch)\n",
 		e.Name, n.Key, sum.Depth, train.Millions(sum.Params), total, rc.Batch, perEpoch)
-	data := train.Data{Train: func(resume *loader.Position) (train.Batches, error) {
+	data := train.Data{Train: func(part train.Part, resume *loader.Position) (train.Batches, error) {
 		return loader.New(trainSrc, loader.Config{Batch: rc.Batch, ImageSize: 32, Train: true, Seed: rc.Seed,
-			Targets: loader.TargetsNone, DropLast: true, Workers: rc.Workers, Transform: e.Data.transform(true), Resume: resume})
+			Targets: loader.TargetsNone, DropLast: true, Workers: rc.Workers, Transform: e.Data.transform(true), Resume: resume,
+			Rank: part.Rank, World: part.World})
 	}}
 	base := 0.0
 	if len(res.Curve) > 0 {
