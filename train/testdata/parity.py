@@ -168,9 +168,13 @@ class CIFARResNet(nn.Module):
         return self.fc(torch.flatten(self.avgpool(x), 1))
 
 
-def build(arch, num_classes, meta):
+def build(arch, num_classes, meta=None):
+    """The torch model of an arch; meta (the safetensors metadata) names the
+    block and shortcut of the basic-block CIFAR nets."""
     name = arch["name"]
     if arch.get("basic"):
+        if meta is None or "block" not in meta or "shortcut" not in meta:
+            raise SystemExit("%s: the weights' metadata names no block and shortcut" % name)
         return CIFARResNet(arch["layers"], arch["planes"], arch["stem_width"], num_classes,
                            meta["block"] == "plain", meta["shortcut"])
     if not arch["small_stem"] and hasattr(torchvision.models, name):
