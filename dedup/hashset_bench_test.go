@@ -12,7 +12,7 @@ import (
 // of each of the 12 views, the reference thumbnail) as LoadTestSet does, at
 // ImageNet-val-like sizes.
 func BenchmarkHashFile(b *testing.B) {
-	photos := testPhotos(b)
+	photos := testkit.Photos(b, photoDir)
 	for _, size := range []int{256, 500} {
 		b.Run(fmt.Sprintf("size=%d", size), func(b *testing.B) {
 			dir := b.TempDir()

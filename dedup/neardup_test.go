@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/bits"
 	"math/rand/v2"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"sort"
@@ -13,6 +14,7 @@ import (
 	"sync"
 	"testing"
 
+	"weaksup/internal/testkit"
 	"weaksup/phash"
 	"weaksup/thumbnail"
 )
@@ -436,7 +438,7 @@ func settingsGrid(radii []int, scores, chromas []float64) []setting {
 // copies but few crops; the two-step matcher at the defaults finds the
 // crops too, and no tile of another photograph matches either.
 func TestNearDuplicates(t *testing.T) {
-	photos := testPhotos(t)
+	photos := testkit.Photos(t, photoDir)
 	names := make([]string, 0, len(photos))
 	for n := range photos {
 		names = append(names, n)
@@ -481,3 +483,7 @@ func TestNearDuplicates(t *testing.T) {
 		t.Errorf("matcher: false-positive rate %.4f, want 0", mt.FPR[0])
 	}
 }
+
+// photoDir holds the real photographs of the near-duplicate tests; phash
+// and thumbnail test on them too.
+var photoDir = filepath.Join("testdata", "photos")

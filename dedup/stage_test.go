@@ -38,7 +38,7 @@ type stageWorld struct {
 func newStageWorld(t *testing.T) *stageWorld {
 	t.Helper()
 	w := &stageWorld{workdir: workdir.Dir(t.TempDir()), wantDrop: map[string]string{}}
-	photos := testPhotos(t)
+	photos := testkit.Photos(t, photoDir)
 	names := slices.Sorted(maps.Keys(photos))
 	writeFiles(t, filepath.Join(w.workdir.String(), "data"), map[string]string{
 		"imagenet-val/n01/" + names[0]:          "photo:" + names[0],
@@ -355,7 +355,7 @@ func TestCheckFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	photos := testPhotos(t)
+	photos := testkit.Photos(t, photoDir)
 	names := slices.Sorted(maps.Keys(photos))
 	dir := t.TempDir()
 	copyPath := filepath.Join(dir, "copy.jpg")
