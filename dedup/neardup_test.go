@@ -137,16 +137,6 @@ func buildCorpus(s corpusSpec) corpus {
 	return c
 }
 
-// variantNames returns the variants' names, sorted.
-func variantNames(c corpus) []string {
-	names := make([]string, 0, len(c.Positives))
-	for n := range c.Positives {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
-
 // eligiblePairs counts the (negative, test image) pairs from different
 // photographs.
 func eligiblePairs(c corpus) float64 {
@@ -417,20 +407,6 @@ func (t matcherTable) Markdown() string {
 			t.fprCell(t.PairRate[k]), t.Cands[s.radius]*float64(t.ImageFPRs))
 	}
 	return b.String()
-}
-
-// settingsGrid is every radius, minimum score and chroma limit the
-// benchmark tries.
-func settingsGrid(radii []int, scores, chromas []float64) []setting {
-	var out []setting
-	for _, r := range radii {
-		for _, s := range scores {
-			for _, c := range chromas {
-				out = append(out, setting{r, s, c})
-			}
-		}
-	}
-	return out
 }
 
 // TestNearDuplicates is the short form of the benchmark on the
