@@ -21,8 +21,12 @@ E2E_APT_PACKAGES := mate-backgrounds lomiri-wallpapers-16.04 lomiri-wallpapers-2
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 GOTEST_TIMEOUT ?= 15m
 GOTAGS   ?= libjpeg
+# The linter, pinned; installed under build/tools from the module proxy on
+# first use, so that go.mod keeps only what the product links.
+STATICCHECK_VERSION := v0.7.0
+STATICCHECK := build/tools/staticcheck
 
-.PHONY: all deps apt-deps apt-install go-deps build torch test test-short bench e2e demo demo-quick generate clean
+.PHONY: all deps apt-deps apt-install go-deps build torch lint test test-short bench e2e demo demo-quick generate clean
 
 all: build
 
@@ -59,8 +63,18 @@ torch: $(TORCHLIB)
 $(TORCHLIB): FORCE
 	$(MAKE) -C torch/csrc OUT=$(CURDIR)/build/lib $(if $(TORCH_DIR),TORCH_DIR=$(TORCH_DIR))
 
-test: deps build
+# vet and staticcheck, over every build the tests use (the e2e tag
+# included, and the pure-Go JPEG path).
+lint: go-deps $(STATICCHECK)
 	$(GO) vet -tags '$(GOTAGS)' ./...
+	$(STATICCHECK) -tags '$(GOTAGS)' ./...
+	$(STATICCHECK) -tags 'e2e $(GOTAGS)' ./...
+	$(STATICCHECK) ./internal/jpegturbo/ ./loader/
+
+$(STATICCHECK):
+	GOBIN=$(CURDIR)/build/tools $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+test: deps build lint
 	$(GO) test -tags '$(GOTAGS)' -timeout $(GOTEST_TIMEOUT) ./...
 	# The pure-Go JPEG path of the codec and the loader, for builds without
 	# libturbojpeg.
