@@ -25,8 +25,12 @@ GOTAGS   ?= libjpeg
 # first use, so that go.mod keeps only what the product links.
 STATICCHECK_VERSION := v0.7.0
 STATICCHECK := build/tools/staticcheck
+# Packages for the race detector: those without libtorch (whose tests run
+# too slowly under it), and the short list make test runs.
+RACE_SHORT := ./ingest/ ./loader/ ./pipeline/ ./store/ ./progress/ ./atomicfile/
+RACE_ALL   := $(RACE_SHORT) ./canonicalize/ ./dedup/ ./hashtag/ ./internal/... ./phash/ ./shards/ ./thumbnail/ ./workdir/ ./datasets/
 
-.PHONY: all deps apt-deps apt-install go-deps build torch lint test test-short bench e2e demo demo-quick generate clean
+.PHONY: all deps apt-deps apt-install go-deps build torch lint test test-short race bench e2e demo demo-quick generate clean
 
 all: build
 
@@ -79,6 +83,13 @@ test: deps build lint
 	# The pure-Go JPEG path of the codec and the loader, for builds without
 	# libturbojpeg.
 	$(GO) test -timeout $(GOTEST_TIMEOUT) ./internal/jpegturbo/ ./loader/
+	# The race detector over the crawler, the loader's prefetching and the
+	# store, where goroutines share the most; `make race` covers every
+	# package that does not run libtorch.
+	$(GO) test -race -timeout $(GOTEST_TIMEOUT) $(RACE_SHORT)
+
+race: deps
+	$(GO) test -race -timeout $(GOTEST_TIMEOUT) $(RACE_ALL)
 
 bench: deps build
 	$(GO) test -tags '$(GOTAGS)' -run '^$$' -bench . ./... | tee bench.out
