@@ -15,6 +15,7 @@ import (
 
 	"weaksup/datasets"
 	"weaksup/torch"
+	"weaksup/torch/torchtest"
 	"weaksup/train"
 )
 
@@ -142,7 +143,7 @@ func (c *cancelOn) Write(p []byte) (int, error) {
 // TestCIFARRunsResumeExactly interrupts a run after its first epoch and
 // resumes it: the curve equals an uninterrupted run's, bit for bit.
 func TestCIFARRunsResumeExactly(t *testing.T) {
-	needTorch(t)
+	torchtest.Need(t)
 	data := tinyData(t)
 	a, _ := train.CIFARResNet(8)
 	nets := []Net{{Key: "resnet8", Label: "resnet-8", Arch: a}}
@@ -188,7 +189,7 @@ func TestCIFARRunsResumeExactly(t *testing.T) {
 // TestCIFARRunsRecordDivergence: a net whose loss becomes NaN is recorded
 // as diverged, with the step, and not run again.
 func TestCIFARRunsRecordDivergence(t *testing.T) {
-	needTorch(t)
+	torchtest.Need(t)
 	data := tinyData(t)
 	nets, err := InitNets([]string{"nonorm"}, []int{14})
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"weaksup/torch"
+	"weaksup/torch/torchtest"
 	"weaksup/train"
 )
 
@@ -32,7 +33,7 @@ func saveModel(t *testing.T, path string, arch string, block train.Block, classe
 }
 
 func TestInferSpecRecognizesSavedNetworks(t *testing.T) {
-	needTorch(t)
+	torchtest.Need(t)
 	cases := []struct {
 		arch    string
 		block   train.Block
@@ -63,7 +64,7 @@ func TestInferSpecRecognizesSavedNetworks(t *testing.T) {
 // design and the shortcut option from the tensors, and plain-n (whose
 // tensors are those of ResNet-n with option A) from the recorded arch.
 func TestInferSpecCIFARNets(t *testing.T) {
-	needTorch(t)
+	torchtest.Need(t)
 	cases := []struct {
 		arch      string
 		o         train.Options
@@ -124,7 +125,7 @@ func TestInferSpecCIFARNets(t *testing.T) {
 }
 
 func TestInferSpecRejectsOtherFiles(t *testing.T) {
-	needTorch(t)
+	torchtest.Need(t)
 	dir := t.TempDir()
 	notModel := filepath.Join(dir, "other.safetensors")
 	if err := train.SaveTensors(notModel, []train.Param{{Name: "embedding.weight", Tensor: torch.Zeros(torch.Float32, torch.CPU, 4, 2)}}, nil); err != nil {
@@ -140,7 +141,7 @@ func TestInferSpecRejectsOtherFiles(t *testing.T) {
 }
 
 func TestResolveFrom(t *testing.T) {
-	needTorch(t)
+	torchtest.Need(t)
 	dir := t.TempDir()
 	file := filepath.Join(dir, "weights.safetensors")
 	saveModel(t, file, "resnext_tiny", train.Bottleneck, 2).Close()
@@ -179,7 +180,7 @@ func TestResolveFrom(t *testing.T) {
 }
 
 func TestNewModelKeepsBackboneAndReplacesHead(t *testing.T) {
-	needTorch(t)
+	torchtest.Need(t)
 	path := filepath.Join(t.TempDir(), "pre.safetensors")
 	src := saveModel(t, path, "resnext_tiny", train.Bottleneck, 9)
 	defer src.Close()

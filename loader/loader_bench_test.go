@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"weaksup/datasets"
+	"weaksup/internal/testkit"
 )
 
 // BenchmarkLoader measures shards → float batches: JPEG decode, augment,
@@ -26,7 +27,7 @@ func BenchmarkLoader(b *testing.B) {
 			// The loader starts inside the timed region: it decodes ahead
 			// from the moment it opens, and that work must be counted.
 			b.ResetTimer()
-			cpu0 := cpuTime()
+			cpu0 := testkit.CPUTime()
 			l, err := Open(dir, Config{Batch: 64, ImageSize: tc.size, Train: tc.train, Workers: tc.workers, Seed: 1})
 			if err != nil {
 				b.Fatal(err)
@@ -42,10 +43,7 @@ func BenchmarkLoader(b *testing.B) {
 				images += batch.N
 				batch.Release()
 			}
-			if cpu := (cpuTime() - cpu0).Seconds(); cpu > 0 {
-				b.ReportMetric(float64(images)/cpu, "images/cpu-s")
-			}
-			b.ReportMetric(float64(images)/b.Elapsed().Seconds(), "images/s")
+			testkit.ReportRate(b, cpu0, images, "images")
 			b.ReportMetric(float64(bytes)/float64(len(rows)), "jpeg-bytes")
 		})
 	}
@@ -80,7 +78,7 @@ func BenchmarkCIFARLoader(b *testing.B) {
 		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
 			tf := NewCIFARTransform(32, true, CIFAR10Mean, CIFAR10Std)
 			b.ResetTimer()
-			cpu0 := cpuTime()
+			cpu0 := testkit.CPUTime()
 			l, err := New(src, Config{Batch: 128, ImageSize: 32, Train: true, Workers: workers, Seed: 1, Targets: TargetsNone, Transform: &tf})
 			if err != nil {
 				b.Fatal(err)
@@ -95,10 +93,7 @@ func BenchmarkCIFARLoader(b *testing.B) {
 				images += batch.N
 				batch.Release()
 			}
-			if cpu := (cpuTime() - cpu0).Seconds(); cpu > 0 {
-				b.ReportMetric(float64(images)/cpu, "images/cpu-s")
-			}
-			b.ReportMetric(float64(images)/b.Elapsed().Seconds(), "images/s")
+			testkit.ReportRate(b, cpu0, images, "images")
 		})
 	}
 }

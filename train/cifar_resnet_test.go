@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"weaksup/torch"
+	"weaksup/torch/torchtest"
 )
 
 // TestPublishedSizes checks the sizes the papers publish: He et al. 2016
@@ -61,7 +62,7 @@ func TestPublishedSizes(t *testing.T) {
 // TestSummaryMatchesModel builds each network in libtorch and checks that
 // Summarize, which creates no tensors, counts what NewResNeXt creates.
 func TestSummaryMatchesModel(t *testing.T) {
-	needLib(t)
+	torchtest.Need(t)
 	tests := []struct {
 		arch string
 		o    Options
@@ -230,7 +231,7 @@ func TestPlainHasNoShortcut(t *testing.T) {
 // TestZeroPaddingShortcut checks option A: x[:, :, ::2, ::2] with zero
 // channels appended, in both memory layouts, and no parameters.
 func TestZeroPaddingShortcut(t *testing.T) {
-	needLib(t)
+	torchtest.Need(t)
 	s := torch.NewScope()
 	defer s.Close()
 	data := make([]float32, 2*4*4)
