@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"weaksup/datasets"
-	"weaksup/torch"
 	"weaksup/torch/torchtest"
 	"weaksup/train"
 )
@@ -112,13 +111,6 @@ func tinyRecipe() Recipe {
 	rc := PaperRecipe()
 	rc.Batch, rc.Epochs, rc.Milestones, rc.MilestoneFractions, rc.EvalTrain, rc.Workers = 16, 2, nil, []float64{0.5}, 32, 2
 	return rc
-}
-
-func needTorch(t *testing.T) {
-	t.Helper()
-	if err := torch.Load(); err != nil {
-		t.Fatalf("libtorch shim not loadable (run `%s` first): %v", torch.BuildCommand, err)
-	}
 }
 
 // cancelOn is a log that cancels a context when a line containing marker
