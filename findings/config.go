@@ -46,8 +46,8 @@ func QuickSizes() Sizes {
 // FullSizes is `make findings`: sized to finish within 40 minutes on the
 // 2-core development machine under the load of shared use.
 func FullSizes() Sizes {
-	return Sizes{Arch: "tiny", BigArch: "small", ImageSize: 24, Batch: 32, Steps: 150, EvalImages: 2000,
-		ProbeEpochs: 30, FinetuneEpochs: 8, CropScale: 0.35, LinearLRs: []float64{0.3, 1, 3}, FinetuneLRs: []float64{0.03, 0.1},
+	return Sizes{Arch: "tiny", BigArch: "small", ImageSize: 24, Batch: 32, Steps: 60, EvalImages: 1000,
+		ProbeEpochs: 20, FinetuneEpochs: 5, CropScale: 0.35, LinearLRs: []float64{0.3, 1, 3}, FinetuneLRs: []float64{0.1, 0.5},
 		CarveFraction: 0.3, Noise: []float64{0, 0.1, 0.25, 0.5}, Fractions: []float64{0.1, 0.3, 1}, SmallFraction: 0.1,
 		MinPositives: 3, ValFraction: 0.1}
 }

@@ -56,7 +56,7 @@ func (c *FindingsCommand) Run(ctx context.Context, env Env, args []string) error
 	vocab := fs.String("vocab", "", "with --shards: the vocab.tsv they were built with (for concreteness)")
 	task := fs.String("task", datasets.ImageFolder, "with --shards: target task layout: "+strings.Join(datasets.Layouts, ", "))
 	data := fs.String("data", "", "with --shards: target task directory")
-	steps := fs.Int("steps", 0, "pretraining steps per arm (0: the size's default, 150 full, 6 quick)")
+	steps := fs.Int("steps", 0, "pretraining steps per arm (0: the size's default, 60 full, 6 quick)")
 	imageSize := fs.Int("image-size", 0, "image side in pixels (0: 24 full, 16 quick)")
 	arch := fs.String("arch", "", "architecture of the arms (default: tiny); capacity compares it with --big-arch")
 	bigArch := fs.String("big-arch", "", "the bigger architecture of the capacity comparison (default: small)")
