@@ -47,6 +47,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 				skipped[i] = fmt.Sprintf("needs the %s data variant, which only the demo world rebuilds", v)
 			}
 		}
+		if c.ID == "concreteness" && src.Vocab[DataBase] == "" {
+			skipped[i] = "needs the shards' vocab.tsv (--vocab) to find each tag's WordNet synset"
+		}
 	}
 	r := &runner{cfg: cfg, src: src, log: log}
 	write := func(complete bool) error {
