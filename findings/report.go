@@ -62,11 +62,11 @@ type Row struct {
 	Direction string       `json:"same_direction"`
 	Seeds     []SeedResult `json:"seeds"`
 	// ArmMean is each arm's mean over seeds, in ArmOrder.
-	ArmOrder []string           `json:"arm_order"`
-	ArmMean  map[string]float64 `json:"arm_mean"`
-	Plot     string             `json:"plot,omitempty"`
-	Skipped  string             `json:"skipped,omitempty"`
-	Seconds  float64            `json:"seconds"`
+	ArmOrder []string       `json:"arm_order"`
+	ArmMean  map[string]Num `json:"arm_mean"`
+	Plot     string         `json:"plot,omitempty"`
+	Skipped  string         `json:"skipped,omitempty"`
+	Seconds  float64        `json:"seconds"`
 }
 
 // Report is findings.json.
@@ -82,7 +82,7 @@ type Report struct {
 // summarize fills a row's statistics from its seeds.
 func summarize(c *Comparison, seeds []SeedResult) Row {
 	row := Row{ID: c.ID, Finding: c.Finding, Paper: c.Paper, Statistic: c.Statistic, Unit: c.Unit, Sign: c.Sign,
-		Seeds: seeds, ArmMean: map[string]float64{}}
+		Seeds: seeds, ArmMean: map[string]Num{}}
 	var vals []float64
 	for _, s := range seeds {
 		row.Values = append(row.Values, Num(s.Statistic))
@@ -107,7 +107,7 @@ func summarize(c *Comparison, seeds []SeedResult) Row {
 				xs = append(xs, v)
 			}
 		}
-		row.ArmMean[name] = Mean(xs)
+		row.ArmMean[name] = Num(Mean(xs))
 	}
 	return row
 }
@@ -131,7 +131,7 @@ func (r Row) measured() string {
 func (r Row) arms() string {
 	var parts []string
 	for _, name := range r.ArmOrder {
-		v := r.ArmMean[name]
+		v := float64(r.ArmMean[name])
 		switch {
 		case strings.HasSuffix(name, " lr"):
 			parts = append(parts, fmt.Sprintf("%s %.3g", name, v))
@@ -139,6 +139,8 @@ func (r Row) arms() string {
 			parts = append(parts, fmt.Sprintf("%.0f tags", v))
 		case name == "held-out mAP":
 			parts = append(parts, fmt.Sprintf("held-out mAP %.3f", v))
+		case strings.HasPrefix(name, "ρ"):
+			parts = append(parts, fmt.Sprintf("%s %+.3f", name, v))
 		default:
 			parts = append(parts, fmt.Sprintf("%s %.1f%%", name, v))
 		}
@@ -192,7 +194,7 @@ func (rep *Report) Markdown() string {
 	p("5. The matched vocabulary keeps the tags of the full one whose WordNet synset is a target class, a hypernym or a hyponym of one; the pipeline reruns canonicalize, dedup and shards with it.\n")
 	p("6. `--loss sigmoid` against the default c-of-K softmax.\n7. `--sampling sqrt` against natural sampling.\n")
 	p("8. The pipeline reruns without the target test set given to dedup, so the planted copies of its val images stay in the pretraining data.\n")
-	p("9. Per-tag AP on the held-out split (tags with at least %d held-out positives) of the base arm against concreteness: ", s.MinPositives)
+	p("9. Per-tag AP on the held-out split (tags with at least %d held-out positives) of the base arm, less the tag's prevalence there (the AP of a random ranking: frequent non-visual tags such as #love would otherwise lead), against concreteness: ", s.MinPositives)
 	if rep.Config.Concreteness != "" {
 		p("ratings from %s.\n", rep.Config.Concreteness)
 	} else {
@@ -238,7 +240,7 @@ func drawRow(out string, r *Row) error {
 		}
 		err = ch.Save(filepath.Join(dir, name))
 	case "concreteness":
-		ch := plot.LineChart{Title: "Per-tag held-out AP against concreteness", XLabel: "concreteness", YLabel: "AP", Width: 640, Height: 400}
+		ch := plot.LineChart{Title: "Per-tag held-out AP above chance against concreteness", XLabel: "concreteness", YLabel: "AP − prevalence", Width: 640, Height: 400}
 		for _, s := range r.Seeds {
 			ser := plot.Series{Name: fmt.Sprintf("seed %d (ρ %.2f)", s.Seed, s.Statistic), NoLine: true}
 			for _, pt := range s.Points {
@@ -268,5 +270,36 @@ func drawRow(out string, r *Row) error {
 		return fmt.Errorf("draw %s: %w", r.ID, err)
 	}
 	r.Plot = PlotsDir + "/" + name
+	return nil
+}
+
+// seedJSON is SeedResult as JSON, NaNs as null.
+type seedJSON struct {
+	Seed      uint64         `json:"seed"`
+	Statistic Num            `json:"statistic"`
+	Arms      map[string]Num `json:"arms"`
+	Order     []string       `json:"order"`
+	Points    []Point        `json:"points,omitempty"`
+}
+
+// MarshalJSON implements json.Marshaler.
+func (s SeedResult) MarshalJSON() ([]byte, error) {
+	j := seedJSON{Seed: s.Seed, Statistic: Num(s.Statistic), Arms: map[string]Num{}, Order: s.Order, Points: s.Points}
+	for k, v := range s.Arms {
+		j.Arms[k] = Num(v)
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (s *SeedResult) UnmarshalJSON(b []byte) error {
+	var j seedJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*s = SeedResult{Seed: j.Seed, Statistic: float64(j.Statistic), Arms: map[string]float64{}, Order: j.Order, Points: j.Points}
+	for k, v := range j.Arms {
+		s.Arms[k] = float64(v)
+	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package findings
 
 import (
+	"encoding/json"
 	"math"
 	"testing"
 )
@@ -64,5 +65,22 @@ func TestDirection(t *testing.T) {
 		if got := Direction(c.mean, c.spread, c.sign); got != c.want {
 			t.Errorf("Direction(%v, %v, %d) = %s, want %s", c.mean, c.spread, c.sign, got, c.want)
 		}
+	}
+}
+
+// NaN statistics (a rank correlation of constant values) survive the
+// round trip through findings.json as null.
+func TestSeedResultJSONKeepsNaN(t *testing.T) {
+	s := SeedResult{Seed: 2, Statistic: math.NaN(), Order: []string{"a"}, Arms: map[string]float64{"a": math.NaN(), "b": 1.5}}
+	b, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back SeedResult
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if back.Seed != 2 || !math.IsNaN(back.Statistic) || !math.IsNaN(back.Arms["a"]) || back.Arms["b"] != 1.5 {
+		t.Errorf("round trip of %s gave %+v", b, back)
 	}
 }
