@@ -134,7 +134,12 @@ func (r Row) arms() string {
 		v := float64(r.ArmMean[name])
 		switch {
 		case strings.HasSuffix(name, " lr"):
-			parts = append(parts, fmt.Sprintf("%s %.3g", name, v))
+			// The chosen learning rate of each seed: a mean means nothing.
+			var lrs []string
+			for _, s := range r.Seeds {
+				lrs = append(lrs, fmt.Sprintf("%g", s.Arms[name]))
+			}
+			parts = append(parts, fmt.Sprintf("%s %s", name, strings.Join(lrs, "/")))
 		case name == "tags":
 			parts = append(parts, fmt.Sprintf("%.0f tags", v))
 		case name == "held-out mAP":
