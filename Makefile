@@ -33,7 +33,7 @@ STATICCHECK := build/tools/staticcheck
 RACE_SHORT := ./loader/ ./pipeline/ ./store/ ./progress/ ./atomicfile/
 RACE_ALL   := $(RACE_SHORT) ./ingest/ ./canonicalize/ ./dedup/ ./hashtag/ ./internal/... ./phash/ ./shards/ ./thumbnail/ ./workdir/ ./datasets/
 
-.PHONY: all deps apt-deps apt-install go-deps build torch lint test test-short race bench e2e demo demo-quick generate clean
+.PHONY: all deps apt-deps apt-install go-deps build torch lint test test-short race bench e2e demo demo-quick findings findings-quick generate clean
 
 all: build
 
@@ -110,6 +110,15 @@ demo: deps build
 
 demo-quick: deps build
 	./$(BIN) demo --quick
+
+# Every claim of the recipe measured on the demo world, 3 seeds per arm
+# (about 40 minutes on 2 busy cores): $(FINDINGS_OUT)/findings.md. Reruns resume.
+FINDINGS_OUT ?= findings-run
+findings: deps build
+	./$(BIN) findings --out $(FINDINGS_OUT)
+
+findings-quick: deps build
+	./$(BIN) findings --quick --out $(FINDINGS_OUT)-quick
 
 # Regenerate the embedded WordNet index from Debian's wordnet-base.
 generate: deps
