@@ -10,8 +10,8 @@ import (
 	"reflect"
 	"testing"
 
-	"weaksup/demo"
 	"weaksup/dedup"
+	"weaksup/demo"
 	"weaksup/pipeline"
 	"weaksup/shards"
 	"weaksup/workdir"
