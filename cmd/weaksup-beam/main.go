@@ -69,7 +69,7 @@ func main() {
 	case errors.Is(err, flag.ErrHelp):
 		return
 	case err != nil:
-		fmt.Fprintln(os.Stderr, "weaksup-beam:", err)
+		fmt.Fprintln(os.Stderr, "weaksup pipeline:", err)
 		os.Exit(1)
 	}
 }
