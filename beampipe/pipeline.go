@@ -75,6 +75,16 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if chunkLines == 0 {
 		chunkLines = DefaultChunkLines
 	}
+	// The embedded pipeline's checks first, so a missing input or test
+	// set gives its error, before anything is crawled.
+	if !strings.Contains(cfg.Ingest.Input, "://") {
+		if _, err := cfg.Ingest.Fingerprint(); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := cfg.Dedup.Fingerprint(); err != nil {
+		return nil, err
+	}
 	format, chunks, err := Plan(ctx, cfg.Ingest.Input, cfg.Ingest.Format, chunkLines)
 	if err != nil {
 		return nil, err

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
 
@@ -95,6 +96,9 @@ func openInput(ctx context.Context, path string) (io.ReadCloser, error) {
 	rc, err := fs.OpenRead(ctx, path)
 	if err != nil {
 		fs.Close()
+		if !strings.Contains(err.Error(), path) {
+			return nil, fmt.Errorf("open input %s: %w", path, err)
+		}
 		return nil, fmt.Errorf("open input: %w", err)
 	}
 	return struct {
