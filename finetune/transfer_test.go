@@ -14,6 +14,7 @@ import (
 	"weaksup/demo"
 	"weaksup/loader"
 	"weaksup/torch"
+	"weaksup/torch/torchtest"
 	"weaksup/train"
 )
 
@@ -111,7 +112,7 @@ type transferResult struct {
 
 func runTransfer(t *testing.T, s transferSetup) transferResult {
 	t.Helper()
-	needTorch(t)
+	torchtest.Need(t)
 	ctx := context.Background()
 	dir := t.TempDir()
 	w, err := demo.Generate(filepath.Join(dir, "world"), s.World)
@@ -140,7 +141,7 @@ func runTransfer(t *testing.T, s transferSetup) transferResult {
 		Schedule: train.Schedule{BaseLR: s.PretrainLR, Decay: train.DecayCosine}, WarmupEpochs: 0.5,
 		SGD: train.DefaultSGD(), Loss: train.LossSoftmax, EvalEvery: -1, NoPlots: true, Keep: 1,
 		Extra: map[string]any{"arch": s.Arch, "image_size": s.ImageSize}, Log: testLog(),
-	}, m, train.Data{Train: func(resume *loader.Position) (train.Batches, error) {
+	}, m, train.Data{Train: func(_ train.Part, resume *loader.Position) (train.Batches, error) {
 		return loader.New(src, loader.Config{Batch: s.Batch, ImageSize: s.ImageSize, Train: true, Seed: 5,
 			Targets: loader.TargetsNone, DropLast: true, Workers: 2, Transform: &tf, Resume: resume})
 	}})

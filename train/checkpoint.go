@@ -48,6 +48,11 @@ type CheckpointState struct {
 	CUDARNG []byte    `json:"cuda_rng,omitempty"`
 	Loss    float64   `json:"loss"` // last logged training loss
 	Saved   time.Time `json:"saved"`
+	// World is the number of data-parallel processes that trained it and
+	// GlobalBatch their images per step (0 in older checkpoints: one
+	// process); Loader is rank 0's position.
+	World       int `json:"world,omitempty"`
+	GlobalBatch int `json:"global_batch,omitempty"`
 }
 
 // CheckpointName returns the directory name of the checkpoint after step

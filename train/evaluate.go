@@ -19,9 +19,24 @@ func Evaluate(ctx context.Context, model Model, val Batches, loss string, dev to
 // EvaluateN is Evaluate over at most limit images (0: all), taken from the
 // first batches.
 func EvaluateN(ctx context.Context, model Model, val Batches, loss string, dev torch.Device, limit int) (EvalResult, error) {
+	ev := NewEvaluator(val.NumClasses())
+	err := evalBatches(ctx, model, val, loss, dev, limit, func(scores []float32, labels [][]int32, lossSum float64) error {
+		ev.AddLoss(lossSum, len(labels))
+		return ev.Add(scores, labels)
+	})
+	if err != nil {
+		return EvalResult{}, err
+	}
+	return ev.Result(), nil
+}
+
+// evalBatches runs the model in evaluation mode over at most limit images
+// of val (0: all) and hands each batch's scores (n×K), label sets and
+// summed loss to sink.
+func evalBatches(ctx context.Context, model Model, val Batches, loss string, dev torch.Device, limit int,
+	sink func(scores []float32, labels [][]int32, lossSum float64) error) error {
 	k := val.NumClasses()
 	seen := 0
-	ev := NewEvaluator(k)
 	var targets []float32
 	for limit <= 0 || seen < limit {
 		b, err := val.Next(ctx)
@@ -29,7 +44,7 @@ func EvaluateN(ctx context.Context, model Model, val Batches, loss string, dev t
 			break
 		}
 		if err != nil {
-			return EvalResult{}, fmt.Errorf("read held-out batch: %w", err)
+			return fmt.Errorf("read held-out batch: %w", err)
 		}
 		if limit > 0 && seen+b.N > limit {
 			b.N = limit - seen
@@ -58,18 +73,17 @@ func EvaluateN(ctx context.Context, model Model, val Batches, loss string, dev t
 				if err != nil {
 					return err
 				}
-				ev.AddLoss(l*float64(b.N), b.N)
 				scores, err := logits.Float32s()
 				if err != nil {
 					return err
 				}
-				return ev.Add(scores, b.Labels[:b.N])
+				return sink(scores, b.Labels[:b.N], l*float64(b.N))
 			})
 		}()
 		b.Release()
 		if err != nil {
-			return EvalResult{}, err
+			return err
 		}
 	}
-	return ev.Result(), nil
+	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"weaksup/torch"
+	"weaksup/torch/torchtest"
 )
 
 // BenchmarkRun measures whole-loop training throughput: train.Run over the
@@ -54,7 +55,7 @@ func jpegSquares(b *testing.B, s *squaresSource) *squaresSource {
 }
 
 func benchRun(b *testing.B, arch string, size, batch int) {
-	needTorch(b)
+	torchtest.Need(b)
 	if err := torch.SetNumThreads(2); err != nil {
 		b.Fatal(err)
 	}

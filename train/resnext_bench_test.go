@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"weaksup/torch"
+	"weaksup/torch/torchtest"
 )
 
 // BenchmarkTrainStep times one training step (train-mode forward,
@@ -38,7 +39,7 @@ func BenchmarkTrainStep(b *testing.B) {
 }
 
 func benchTrainStep(b *testing.B, arch string, batch, size int64, threads int, channelsLast bool) {
-	needLib(b)
+	torchtest.Need(b)
 	if err := torch.SetNumThreads(threads); err != nil {
 		b.Fatal(err)
 	}
