@@ -15,15 +15,15 @@ import (
 )
 
 // runBoth runs cfg through the embedded pipeline and through Beam and
-// returns their errors and logs.
-func runBoth(t *testing.T, cfg pipeline.Config) (embErr, beamErr error, embLog, beamLog string) {
+// returns their logs and errors.
+func runBoth(t *testing.T, cfg pipeline.Config) (embLog, beamLog string, embErr, beamErr error) {
 	t.Helper()
 	dir := t.TempDir()
 	var el, bl bytes.Buffer
 	r := &pipeline.Runner{Workdir: workdir.Dir(filepath.Join(dir, "embedded")), Stages: cfg.Stages(), Log: &el}
 	embErr = r.Run(context.Background())
 	_, beamErr = Run(context.Background(), Options{Workdir: filepath.Join(dir, "beam"), Config: cfg, ChunkLines: 2, Runner: "prism", Log: &bl})
-	return embErr, beamErr, el.String(), bl.String()
+	return el.String(), bl.String(), embErr, beamErr
 }
 
 // Bad input gives the embedded pipeline's errors: a missing input file or
@@ -47,7 +47,7 @@ func TestBadInputErrors(t *testing.T) {
 
 	t.Run("missing input", func(t *testing.T) {
 		cfg := testConfig(w, filepath.Join(dir, "no-such-dir", "records.jsonl"))
-		embErr, beamErr, _, _ := runBoth(t, cfg)
+		_, _, embErr, beamErr := runBoth(t, cfg)
 		if embErr == nil || beamErr == nil || !strings.HasSuffix(embErr.Error(), beamErr.Error()) ||
 			!strings.Contains(beamErr.Error(), cfg.Ingest.Input) {
 			t.Errorf("errors differ or do not name the input:\nembedded: %v\nbeam:     %v", embErr, beamErr)
@@ -56,7 +56,7 @@ func TestBadInputErrors(t *testing.T) {
 	t.Run("missing test set", func(t *testing.T) {
 		cfg := testConfig(w, input)
 		cfg.Dedup.TestSets = []dedup.Spec{{Name: "target", Path: filepath.Join(dir, "no-such-testset"), Format: "auto"}}
-		embErr, beamErr, _, beamLog := runBoth(t, cfg)
+		_, beamLog, embErr, beamErr := runBoth(t, cfg)
 		if embErr == nil || beamErr == nil || !strings.HasSuffix(embErr.Error(), beamErr.Error()) ||
 			!strings.Contains(beamErr.Error(), "flag --testset target=") {
 			t.Errorf("errors differ or do not name the flag:\nembedded: %v\nbeam:     %v", embErr, beamErr)
@@ -68,7 +68,7 @@ func TestBadInputErrors(t *testing.T) {
 	t.Run("malformed lines", func(t *testing.T) {
 		cfg := testConfig(w, input)
 		cfg.Dedup.TestSets = nil
-		_, beamErr, embLog, beamLog := runBoth(t, cfg)
+		embLog, beamLog, _, beamErr := runBoth(t, cfg)
 		if beamErr != nil {
 			t.Fatalf("beam: %v", beamErr)
 		}
