@@ -9,6 +9,9 @@
 
 GO       ?= go
 BIN      := bin/weaksup
+# The Apache Beam driver (`weaksup pipeline run --runner NAME` runs it): a
+# command of its own, since Beam and its runners add ~60 MB to a binary.
+BEAMBIN  := bin/weaksup-beam
 TORCHLIB := build/lib/libweaksup_torch.so
 # Debian packages: libtorch for training, WordNet for canonicalization tests
 # against the real database, PyTorch/torchvision for the numerical parity
@@ -33,7 +36,7 @@ STATICCHECK := build/tools/staticcheck
 RACE_SHORT := ./loader/ ./pipeline/ ./store/ ./progress/ ./atomicfile/
 RACE_ALL   := $(RACE_SHORT) ./ingest/ ./canonicalize/ ./dedup/ ./hashtag/ ./internal/... ./phash/ ./shards/ ./thumbnail/ ./workdir/ ./datasets/
 
-.PHONY: all deps apt-deps apt-install go-deps build torch lint test test-short race bench e2e demo demo-quick findings findings-quick generate clean
+.PHONY: all deps apt-deps apt-install go-deps build beam-worker torch lint test test-short race bench e2e demo demo-quick findings findings-quick generate clean
 
 all: build
 
@@ -56,12 +59,22 @@ go-deps:
 	$(GO) mod download
 
 # The binary finds the shim next to itself, so bin/ holds both.
-build: $(BIN) torch
+build: $(BIN) $(BEAMBIN) torch
 	cp -f $(TORCHLIB) bin/
 
 $(BIN): FORCE
 	@mkdir -p bin
 	$(GO) build -tags '$(GOTAGS)' -o $(BIN) ./cmd/weaksup
+
+$(BEAMBIN): FORCE
+	@mkdir -p bin
+	$(GO) build -tags '$(GOTAGS)' -o $(BEAMBIN) ./cmd/weaksup-beam
+
+# The worker binary for Dataflow, Flink and Spark: linux/amd64, pure Go
+# (the SDK container has no libturbojpeg), passed as --worker_binary.
+beam-worker:
+	@mkdir -p bin
+	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -o bin/weaksup-beam-linux-amd64 ./cmd/weaksup-beam
 
 # The libtorch shim. TORCH_DIR=/path/to/libtorch builds it against another
 # libtorch (e.g. the one inside a CUDA PyTorch install).

@@ -82,6 +82,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 0
 		case errors.Is(err, errUsage):
 			return 2
+		case errors.As(err, new(exitCode)):
+			var code exitCode
+			errors.As(err, &code)
+			return int(code)
 		case errors.Is(err, context.Canceled):
 			fmt.Fprintf(stderr, "weaksup %s: interrupted; what was done is saved: run the same command again to continue (pretrain and finetune: add --resume)\n", e.name)
 			return 130
