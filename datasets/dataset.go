@@ -12,10 +12,12 @@ const (
 	CUB         = "cub"
 	Places365   = "places365"
 	ImageFolder = "imagefolder"
+	CIFAR10     = "cifar10"
+	CIFAR100    = "cifar100"
 )
 
 // Layouts lists the layout names in the order help texts show them.
-var Layouts = []string{ImageNet, CUB, Places365, ImageFolder}
+var Layouts = []string{ImageNet, CUB, Places365, ImageFolder, CIFAR10, CIFAR100}
 
 // Split names.
 const (
@@ -57,6 +59,7 @@ var (
 	_ Dataset = (*CUBDataset)(nil)
 	_ Dataset = (*Places365Dataset)(nil)
 	_ Dataset = (*ImageFolderDataset)(nil)
+	_ Dataset = (*CIFARDataset)(nil)
 )
 
 // Options tune how layouts are read.
@@ -68,6 +71,10 @@ type Options struct {
 	// the sorted train folder names (only right for ground-truth files
 	// written in that order).
 	ImageNetClassOrder string `json:"imagenet_class_order,omitempty"`
+	// CIFAR100Labels picks CIFAR-100's label set: CIFAR100FineLabels (the
+	// 100 classes; empty means fine) or CIFAR100CoarseLabels (the 20
+	// superclasses).
+	CIFAR100Labels string `json:"cifar100_labels,omitempty"`
 }
 
 // Open opens the dataset of the named layout in dir.
@@ -81,6 +88,10 @@ func Open(layout, dir string, opt Options) (Dataset, error) {
 		return OpenPlaces365(dir)
 	case ImageFolder:
 		return OpenImageFolder(dir)
+	case CIFAR10:
+		return OpenCIFAR10(dir)
+	case CIFAR100:
+		return OpenCIFAR100(dir, opt.CIFAR100Labels)
 	}
 	return nil, fmt.Errorf("open dataset: %w %q (want %s)", ErrUnknownLayout, layout, strings.Join(Layouts, ", "))
 }

@@ -1,6 +1,7 @@
 // Package datasets reads the image datasets people keep on disk, in the
 // layouts they are distributed in: ImageNet (ILSVRC-2012), CUB-200-2011,
-// Places365-standard and image folders. Fine-tuning trains and evaluates on
+// Places365-standard, image folders, and CIFAR-10 and CIFAR-100 in their
+// binary versions. Fine-tuning trains and evaluates on
 // them; de-duplication lists their test images. Every layout is parsed
 // here and only here.
 //
@@ -9,12 +10,15 @@
 // Open(layout, dir) returns a Dataset; its Classes are fixed at open and
 // Split("train"|"val") returns the split's images with their class
 // indexes, after checking that every listed image exists. See the
-// ImageNetDataset, CUBDataset, Places365Dataset and ImageFolderDataset
-// types for the exact files each reads; CUB's test split is the val split.
+// ImageNetDataset, CUBDataset, Places365Dataset, ImageFolderDataset and
+// CIFARDataset types for the exact files each reads; the test split of CUB
+// and CIFAR is the val split.
 // A Split hands out images by index: the file layouts return Files (image
 // paths and classes); a layout that stores raw pixels, such as CIFAR's
-// binary batches, returns decoded images from Split.Read instead, so the
-// training loader (loader.SplitSource) takes either.
+// binary batches, returns decoded images from Split.Read instead (a
+// *PlanarRGB over the record's bytes), so the training loader
+// (loader.SplitSource) takes either. WriteCIFAR10 and WriteCIFAR100 write
+// the CIFAR binary layouts, for generated stand-ins and tests.
 //
 // # Unlabelled listings
 //
@@ -32,7 +36,8 @@
 // registers a decoder with package image for each of those formats. Hidden
 // files and folders (a leading dot) are skipped; links to image files and
 // to class folders are followed. A missing or inconsistent file is a
-// *LayoutError naming the file and, for listings, the line; paths a
+// *LayoutError naming the file and, for listings, the line (for CIFAR
+// batches, the record); paths a
 // listing gives must stay inside the dataset folder.
 //
 // Datasets, Files and Listers are read-only after Open and safe for

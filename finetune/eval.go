@@ -76,7 +76,7 @@ func Eval(ctx context.Context, cfg EvalConfig) (*Metrics, error) {
 		size = savedImageSize(weights)
 	}
 	if size == 0 {
-		size = defaultImageSize(m.Options().Arch)
+		size = defaultImageSize(m.Options().Arch, cfg.Task)
 	}
 	if cfg.Out == "" {
 		cfg.Out = filepath.Join(filepath.Dir(weights), fmt.Sprintf("eval-%s-%s", cfg.Task, cfg.Split))
@@ -84,8 +84,9 @@ func Eval(ctx context.Context, cfg EvalConfig) (*Metrics, error) {
 	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
 		return nil, fmt.Errorf("evaluate: %w", err)
 	}
+	_, evalTf := Transforms(cfg.Task, size, 0)
 	acc, err := Score(ctx, m, split, k, ExtractOptions{ImageSize: size, Batch: cfg.Batch, Workers: cfg.Workers,
-		Device: cfg.Device, Log: cfg.Log, Label: "eval " + cfg.Split})
+		Device: cfg.Device, Log: cfg.Log, Label: "eval " + cfg.Split, Transform: &evalTf})
 	if err != nil {
 		return nil, err
 	}

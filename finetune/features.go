@@ -48,6 +48,9 @@ type ExtractOptions struct {
 	Device    torch.Device
 	Log       io.Writer // progress; nil discards it
 	Label     string    // progress label
+	// Transform is the evaluation transform (nil: resize and center crop,
+	// the ImageNet recipe; see Transforms).
+	Transform *loader.Transform
 }
 
 // Extract runs the backbone of m in evaluation mode without gradients over

@@ -44,8 +44,10 @@ type Config struct {
 	From    string           `json:"from"`  // weights (see ResolveFrom) or FromNone
 	Arch    string           `json:"arch"`  // required with --from none
 	Block   string           `json:"block"` // with --from none
-	Mode    string           `json:"mode"`  // ModeFull (default) or ModeLinear
-	Out     string           `json:"out"`
+	// Shortcut is "auto", "A" or "B" with --from none (see train.Shortcut).
+	Shortcut string `json:"shortcut,omitempty"`
+	Mode     string `json:"mode"` // ModeFull (default) or ModeLinear
+	Out      string `json:"out"`
 
 	ImageSize    int     `json:"image_size"` // 0: the pretraining size, else 224 (ImageNet stem) or 64 (small stem)
 	Batch        int     `json:"batch"`      // default 64 (full), 256 (linear)
@@ -79,7 +81,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	c.registerCommon(fs)
 	fs.StringVar(&c.Mode, "mode", ModeFull, "full: new head, train all layers; linear: linear classifier on frozen cached features")
 	fs.StringVar(&c.Out, "out", "", "output directory: model.safetensors, finetune.json, metrics.json, checkpoints/ (required)")
-	fs.StringVar(&c.Block, "block", "bottleneck", "block design with --from none: bottleneck, preact or skipinit")
+	fs.StringVar(&c.Block, "block", "", "block design with --from none (default: the arch's own): "+strings.Join(train.BlockNames(), ", "))
+	fs.StringVar(&c.Shortcut, "shortcut", "auto", "with --from none, the shortcut where a block changes shape: A (zero padding; auto for basic-block nets such as resnet56, He et al.'s CIFAR choice) or B (1x1 projection; auto for bottlenecks)")
 	fs.IntVar(&c.Batch, "batch", 0, "images per step (of each rank in data-parallel full mode) (0: 64 full, 256 linear)")
 	fs.IntVar(&c.Epochs, "epochs", 0, "training epochs (0: 10 full, 100 linear)")
 	fs.Float64Var(&c.LR, "lr", 0, "base learning rate per 256 images, scaled by global batch/256 (full mode: batch × ranks) (0: 0.1 full, 1.0 linear)")
@@ -102,6 +105,7 @@ func (c *Config) registerCommon(fs *flag.FlagSet) {
 	fs.IntVar(&c.ImageSize, "image-size", 0, "input image side (0: the size the weights were trained at, else 224, or 64 for small-stem nets)")
 	fs.IntVar(&c.Workers, "workers", 0, "image decoding goroutines (0: one per CPU)")
 	fs.StringVar(&c.DeviceName, "device", "cpu", "where the network runs: cpu, cuda or cuda:N")
+	fs.StringVar(&c.Dataset.CIFAR100Labels, "cifar100-labels", datasets.CIFAR100FineLabels, "cifar100: fine (100 classes) or coarse (20 superclasses)")
 	fs.StringVar(&c.Dataset.ImageNetClassOrder, "imagenet-class-order", "", "ImageNet devkit labels: a file of wnids in ILSVRC2012_ID order, or 'folders' (default: synsets.txt beside the ground truth)")
 }
 
@@ -227,7 +231,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			return nil, fmt.Errorf("fine-tune into %s: %w (%s); pass --resume to continue it or choose another --out", cfg.Out, train.ErrRunExists, filepath.Base(dir))
 		}
 	}
-	m, weights, err := NewModel(ModelConfig{From: cfg.From, Arch: cfg.Arch, Block: cfg.Block, Classes: k, Seed: cfg.Seed, Device: cfg.Device})
+	m, weights, err := NewModel(ModelConfig{From: cfg.From, Arch: cfg.Arch, Block: cfg.Block, Shortcut: cfg.Shortcut, Classes: k, Seed: cfg.Seed, Device: cfg.Device})
 	if err != nil {
 		return nil, err
 	}
@@ -236,7 +240,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		cfg.ImageSize = savedImageSize(weights)
 	}
 	if cfg.ImageSize == 0 {
-		cfg.ImageSize = defaultImageSize(m.Options().Arch)
+		cfg.ImageSize = defaultImageSize(m.Options().Arch, cfg.Task)
 	}
 	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
 		return nil, fmt.Errorf("fine-tune: %w", err)
@@ -272,7 +276,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	ri := RunInfo{Task: cfg.Task, Data: cfg.Data, Mode: cfg.Mode, From: cfg.From, Weights: weights,
-		Arch: m.Options().Arch.Name, Block: m.Options().Block.String(), ImageSize: cfg.ImageSize, Classes: ds.Classes(),
+		Arch: m.Options().Arch.Name, Block: m.Options().Block.String(), Shortcut: m.Options().Shortcut.String(), ImageSize: cfg.ImageSize, Classes: ds.Classes(),
 		Config: cfg, Top1: res.Metrics.Top1, Top5: res.Metrics.Top5, Steps: res.Steps}
 	if err := writeJSON(filepath.Join(cfg.Out, RunInfoFile), ri); err != nil {
 		return nil, err
@@ -313,8 +317,7 @@ func runFull(ctx context.Context, cfg Config, group *torch.Group, m *train.ResNe
 		return nil, nil, fmt.Errorf("fine-tune: %w", err)
 	}
 	batch := min(cfg.Batch, trainSplit.Len())
-	tf := loader.NewTransform(cfg.ImageSize, true)
-	tf.Scale[0] = cfg.CropScale
+	tf, evalTf := Transforms(cfg.Task, cfg.ImageSize, cfg.CropScale)
 	data := train.Data{
 		Train: func(part train.Part, resume *loader.Position) (train.Batches, error) {
 			return loader.New(trainSrc, loader.Config{Batch: batch, ImageSize: cfg.ImageSize, Train: true,
@@ -323,11 +326,14 @@ func runFull(ctx context.Context, cfg Config, group *torch.Group, m *train.ResNe
 		},
 		Val: func(part train.Part) (train.Batches, error) {
 			return loader.New(valSrc, loader.Config{Batch: min(cfg.Batch, valSplit.Len()), ImageSize: cfg.ImageSize,
-				NoShuffle: true, Targets: loader.TargetsNone, Epochs: 1, Workers: cfg.Workers, Rank: part.Rank, World: part.World})
+				NoShuffle: true, Targets: loader.TargetsNone, Epochs: 1, Workers: cfg.Workers, Transform: &evalTf,
+				Rank: part.Rank, World: part.World})
 		},
 	}
 	tc := cfg.trainConfig("finetune", cfg.Out)
 	tc.Batch = batch
+	o := m.Options()
+	tc.Extra["arch"], tc.Extra["block"], tc.Extra["shortcut"] = o.Arch.Name, o.Block.String(), o.Shortcut.String()
 	tc.Dist = cfg.Dist.Config(group)
 	tr, err := train.Run(ctx, tc, m, data)
 	if err != nil {
@@ -337,7 +343,7 @@ func runFull(ctx context.Context, cfg Config, group *torch.Group, m *train.ResNe
 		return &Result{Steps: tr.Steps}, nil, nil
 	}
 	acc, err := Score(ctx, m, valSplit, k, ExtractOptions{ImageSize: cfg.ImageSize, Batch: cfg.Batch, Workers: cfg.Workers,
-		Device: cfg.Device, Log: cfg.Log, Label: "eval val"})
+		Device: cfg.Device, Log: cfg.Log, Label: "eval val", Transform: &evalTf})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -348,7 +354,8 @@ func runFull(ctx context.Context, cfg Config, group *torch.Group, m *train.ResNe
 // a linear probe on them through train.Run, and folds it into m's head.
 func runLinear(ctx context.Context, cfg Config, group *torch.Group, m *train.ResNeXt, weights string, trainSplit, valSplit datasets.Split, k int) (*Result, *Accuracy, error) {
 	arch := m.Options().Arch.Name + "/" + m.Options().Block.String()
-	eo := ExtractOptions{ImageSize: cfg.ImageSize, Batch: 64, Workers: cfg.Workers, Device: cfg.Device, Log: cfg.Log}
+	_, evalTf := Transforms(cfg.Task, cfg.ImageSize, 0)
+	eo := ExtractOptions{ImageSize: cfg.ImageSize, Batch: 64, Workers: cfg.Workers, Device: cfg.Device, Log: cfg.Log, Transform: &evalTf}
 	res := &Result{CachedFeats: true}
 	feats := map[string]*Features{}
 	for _, sp := range []struct {

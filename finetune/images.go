@@ -38,7 +38,8 @@ func forImages(ctx context.Context, split datasets.Split, numClasses int, part t
 		return err
 	}
 	lc := loader.Config{Batch: min(o.Batch, n), ImageSize: o.ImageSize,
-		NoShuffle: true, Targets: loader.TargetsNone, Epochs: 1, Workers: o.Workers, Rank: part.Rank, World: part.World}
+		NoShuffle: true, Targets: loader.TargetsNone, Epochs: 1, Workers: o.Workers, Transform: o.Transform,
+		Rank: part.Rank, World: part.World}
 	if start > 0 {
 		lc.Resume = &loader.Position{Consumed: start, Rank: part.Rank, World: part.World, Sampling: loader.SamplingNatural, Items: n}
 	}
@@ -120,6 +121,7 @@ type RunInfo struct {
 	Weights   string           `json:"weights,omitempty"` // the file --from resolved to
 	Arch      string           `json:"arch"`
 	Block     string           `json:"block"`
+	Shortcut  string           `json:"shortcut,omitempty"`
 	ImageSize int              `json:"image_size"`
 	Classes   []datasets.Class `json:"classes"`
 	Config    Config           `json:"config"`
@@ -173,9 +175,13 @@ func savedImageSize(weights string) int {
 	return c.Extra.ImageSize
 }
 
-// defaultImageSize is the input side for an architecture: 224 for the
-// ImageNet stem, 64 for the small-image stem.
-func defaultImageSize(a train.Arch) int {
+// defaultImageSize is the input side for an architecture on a task: 32
+// for the CIFAR layouts, else 224 for the ImageNet stem and 64 for the
+// small-image stem.
+func defaultImageSize(a train.Arch, task string) int {
+	if isCIFAR(task) {
+		return 32
+	}
 	if a.SmallStem {
 		return 64
 	}

@@ -1,6 +1,7 @@
 package finetune
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -60,20 +61,27 @@ func exists(p string) bool {
 }
 
 // Spec is the architecture a state_dict file was saved from, read off its
-// tensor names and shapes: the ResNeXt table, the block design and the
-// width of its classifier (0 without one).
+// tensor names and shapes: the network's table, the block design, the
+// shortcut option and the width of its classifier (0 without one).
 type Spec struct {
-	Arch    train.Arch
-	Block   train.Block
-	Classes int
+	Arch     train.Arch
+	Block    train.Block
+	Shortcut train.Shortcut
+	Classes  int
 }
 
 var blockName = regexp.MustCompile(`^layer(\d+)\.(\d+)\.`)
 
 // InferSpec reads the header of a safetensors file in torchvision naming
-// and recognizes the architecture. A table matching one of
-// train.ArchNames keeps that name; any other consistent ResNeXt is named
-// "custom".
+// and recognizes the architecture: bottleneck or basic blocks, the table,
+// the design (SkipInit from its alphas, pre-activation from bn_final, no
+// batch norm, or He et al.'s post-activation block) and the shortcut (B
+// when there are projections, else A). A table matching one of
+// train.ArchNames keeps that name; any other consistent network is named
+// "custom". What the tensors cannot tell — plain-n from ResNet-n with
+// option-A shortcuts — comes from the arch and block recorded beside the
+// weights (finetune.json, or a checkpoint's config.json); without a
+// record the residual network is assumed.
 func InferSpec(path string) (Spec, error) {
 	f, err := train.OpenSafetensors(path)
 	if err != nil {
@@ -83,7 +91,7 @@ func InferSpec(path string) (Spec, error) {
 	shape := func(name string) ([]int64, error) {
 		info, ok := f.Tensors[name]
 		if !ok {
-			return nil, fmt.Errorf("infer architecture of %s: no tensor %q (not a ResNeXt state_dict in torchvision naming?)", path, name)
+			return nil, fmt.Errorf("infer architecture of %s: no tensor %q (not a ResNet/ResNeXt state_dict in torchvision naming?)", path, name)
 		}
 		return info.Shape, nil
 	}
@@ -95,7 +103,7 @@ func InferSpec(path string) (Spec, error) {
 	if len(conv1) != 4 {
 		return s, fmt.Errorf("infer architecture of %s: conv1.weight has shape %v", path, conv1)
 	}
-	a := train.Arch{Name: "custom", StemWidth: int(conv1[0]), SmallStem: conv1[2] == 3}
+	a := train.Arch{Name: "custom", StemWidth: int(conv1[0]), SmallStem: conv1[2] == 3, Basic: !hasTensor(f, "layer1.0.conv3.weight")}
 	for name := range f.Tensors {
 		m := blockName.FindStringSubmatch(name)
 		if m == nil {
@@ -119,6 +127,14 @@ func InferSpec(path string) (Spec, error) {
 		if err != nil {
 			return s, err
 		}
+		if a.Basic {
+			if len(c2) != 4 || c2[0] == 0 || c2[0] != c2[1] {
+				return s, fmt.Errorf("infer architecture of %s: stage %d conv2 has shape %v", path, st+1, c2)
+			}
+			a.Planes = append(a.Planes, int(c2[0]))
+			a.Groups, a.WidthPerGroup = 1, 64
+			continue
+		}
 		c3, err := shape(fmt.Sprintf("layer%d.0.conv3.weight", st+1))
 		if err != nil {
 			return s, err
@@ -137,26 +153,92 @@ func InferSpec(path string) (Spec, error) {
 			a.WidthPerGroup = width * 64 / (planes * a.Groups)
 		}
 	}
-	for _, name := range train.ArchNames() {
-		known, err := train.LookupArch(name)
-		if err == nil && sameTable(known, a) {
-			a = known
-			break
-		}
-	}
-	s.Arch = a
+	rec := recordedSpec(path)
+	s.Arch = knownArch(a, rec.Arch)
 	switch {
 	case hasTensor(f, "layer1.0.alpha"):
 		s.Block = train.SkipInit
 	case hasTensor(f, "bn_final.weight"):
 		s.Block = train.PreAct
+	case !hasTensor(f, "layer1.0.bn1.weight"):
+		s.Block = train.NoNorm
+		if rec.Block == train.PlainNoNorm.String() {
+			s.Block = train.PlainNoNorm
+		}
+	case rec.Block == train.Plain.String():
+		s.Block = train.Plain
+	case a.Basic:
+		s.Block = train.Basic
 	default:
 		s.Block = train.Bottleneck
+	}
+	s.Shortcut = train.ShortcutA
+	for _, name := range f.Names() {
+		if strings.Contains(name, ".downsample.0.weight") {
+			s.Shortcut = train.ShortcutB
+			break
+		}
 	}
 	if fc, ok := f.Tensors["fc.weight"]; ok && len(fc.Shape) == 2 {
 		s.Classes = int(fc.Shape[0])
 	}
 	return s, nil
+}
+
+// knownArch returns the built-in architecture with a's table: the one
+// recorded beside the weights when it matches, else the first of
+// train.ArchNames that is not a plain net, else a itself.
+func knownArch(a train.Arch, recorded string) train.Arch {
+	if recorded != "" {
+		if known, err := train.ResolveArch(recorded); err == nil && sameTable(known, a) {
+			return known
+		}
+	}
+	var plain *train.Arch
+	for _, name := range train.ArchNames() {
+		known, err := train.LookupArch(name)
+		if err != nil || !sameTable(known, a) {
+			continue
+		}
+		if known.Block != train.Plain {
+			return known
+		}
+		if plain == nil {
+			plain = &known
+		}
+	}
+	if a.Basic && len(a.Layers) == 3 && a.Layers[0] == a.Layers[1] && a.Layers[1] == a.Layers[2] {
+		if known, err := train.CIFARResNet(6*a.Layers[0] + 2); err == nil && sameTable(known, a) {
+			return known
+		}
+	}
+	if plain != nil {
+		return *plain
+	}
+	return a
+}
+
+// recorded is the arch and block a training run wrote beside its
+// weights.
+type recorded struct{ Arch, Block string }
+
+// recordedSpec reads the arch and block from finetune.json beside the
+// weights, or from a checkpoint's config.json ("extra": {"arch", "block"}).
+func recordedSpec(weights string) recorded {
+	if ri, err := readRunInfo(weights); err == nil && ri != nil {
+		return recorded{Arch: ri.Arch, Block: ri.Block}
+	}
+	b, err := os.ReadFile(filepath.Join(filepath.Dir(weights), train.ConfigFile))
+	if err != nil {
+		return recorded{}
+	}
+	var c struct {
+		Extra recorded `json:"extra"`
+	}
+	if json.Unmarshal(b, &c) != nil {
+		return recorded{}
+	}
+	return c.Extra
 }
 
 func hasTensor(f *train.SafetensorsFile, name string) bool {
@@ -166,15 +248,17 @@ func hasTensor(f *train.SafetensorsFile, name string) bool {
 
 func sameTable(a, b train.Arch) bool {
 	return slices.Equal(a.Layers, b.Layers) && slices.Equal(a.Planes, b.Planes) && a.Groups == b.Groups &&
-		a.WidthPerGroup == b.WidthPerGroup && a.SmallStem == b.SmallStem && a.StemWidth == b.StemWidth
+		a.WidthPerGroup == b.WidthPerGroup && a.SmallStem == b.SmallStem && a.StemWidth == b.StemWidth && a.Basic == b.Basic
 }
 
 // ModelConfig says which network to build for a target task.
 type ModelConfig struct {
-	From    string // --from: weights (see ResolveFrom) or FromNone
-	Arch    string // architecture (train.ResolveArch); required with FromNone, else checked against the weights
-	Block   string // block design with FromNone (default bottleneck)
-	Classes int    // classes of the target task: the width of the new head
+	From  string // --from: weights (see ResolveFrom) or FromNone
+	Arch  string // architecture (train.ResolveArch); required with FromNone, else checked against the weights
+	Block string // block design with FromNone (default: the arch's own)
+	// Shortcut is option "A" or "B" (or "auto", the default) with FromNone.
+	Shortcut string
+	Classes  int // classes of the target task: the width of the new head
 	// KeepHead loads the classifier too (evaluation of a fine-tuned
 	// network), which must then have Classes outputs; otherwise the head
 	// is new (fine-tuning).
@@ -207,6 +291,11 @@ func NewModel(c ModelConfig) (*train.ResNeXt, string, error) {
 				return nil, "", fmt.Errorf("build model: --block: %w", err)
 			}
 		}
+		if c.Shortcut != "" {
+			if spec.Shortcut, err = train.ParseShortcut(c.Shortcut); err != nil {
+				return nil, "", fmt.Errorf("build model: --shortcut: %w", err)
+			}
+		}
 	} else {
 		if spec, err = InferSpec(path); err != nil {
 			return nil, "", err
@@ -227,7 +316,7 @@ func NewModel(c ModelConfig) (*train.ResNeXt, string, error) {
 	if err := torch.ManualSeed(c.Seed); err != nil {
 		return nil, "", fmt.Errorf("build model: %w", err)
 	}
-	m, err := train.NewResNeXt(train.Options{Arch: spec.Arch, NumClasses: c.Classes, Block: spec.Block,
+	m, err := train.NewResNeXt(train.Options{Arch: spec.Arch, NumClasses: c.Classes, Block: spec.Block, Shortcut: spec.Shortcut,
 		ChannelsLast: c.Device.Type == torch.DeviceCPU, Device: c.Device})
 	if err != nil {
 		return nil, "", fmt.Errorf("build model: %w", err)

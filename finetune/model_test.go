@@ -1,6 +1,7 @@
 package finetune
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -55,6 +56,70 @@ func TestInferSpecRecognizesSavedNetworks(t *testing.T) {
 			if got.Arch.Name != want.Name || !sameTable(got.Arch, want) || got.Block != tc.block || got.Classes != tc.classes {
 				t.Errorf("got %s %+v %v %d classes, want %s %v %d classes", got.Arch.Name, got.Arch, got.Block, got.Classes, tc.arch, tc.block, tc.classes)
 			}
+		})
+	}
+}
+
+// TestInferSpecCIFARNets reads back basic-block nets: the table, the
+// design and the shortcut option from the tensors, and plain-n (whose
+// tensors are those of ResNet-n with option A) from the recorded arch.
+func TestInferSpecCIFARNets(t *testing.T) {
+	torchtest.Need(t)
+	cases := []struct {
+		arch      string
+		o         train.Options
+		record    bool
+		wantName  string
+		wantBlock train.Block
+		wantShort train.Shortcut
+	}{
+		{"resnet8", train.Options{}, false, "resnet8", train.Basic, train.ShortcutA},
+		{"resnet20", train.Options{Shortcut: train.ShortcutB}, false, "resnet20", train.Basic, train.ShortcutB},
+		{"plain20", train.Options{}, true, "plain20", train.Plain, train.ShortcutA},
+		{"plain20", train.Options{}, false, "resnet20", train.Basic, train.ShortcutA}, // no record: the residual net
+		{"resnet14", train.Options{Block: train.SkipInit}, false, "resnet14", train.SkipInit, train.ShortcutA},
+		{"resnet14", train.Options{Block: train.PlainNoNorm}, true, "resnet14", train.PlainNoNorm, train.ShortcutA},
+		{"resnet14", train.Options{Block: train.NoNorm, Shortcut: train.ShortcutB}, false, "resnet14", train.NoNorm, train.ShortcutB},
+		{"resnet14", train.Options{Block: train.PreAct}, false, "resnet14", train.PreAct, train.ShortcutA},
+		{"preact_resnet11", train.Options{}, true, "preact_resnet11", train.PreAct, train.ShortcutB},
+	}
+	for _, tc := range cases {
+		t.Run(fmt.Sprintf("%s/%v/record=%v", tc.arch, tc.o.Block, tc.record), func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, train.ModelFile)
+			a, err := train.LookupArch(tc.arch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			o := tc.o
+			o.Arch, o.NumClasses = a, 10
+			m, err := train.NewResNeXt(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			if err := m.Save(path, nil); err != nil {
+				t.Fatal(err)
+			}
+			if tc.record {
+				ri := RunInfo{Arch: a.Name, Block: m.Options().Block.String()}
+				if err := writeJSON(filepath.Join(dir, RunInfoFile), ri); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, err := InferSpec(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Arch.Name != tc.wantName || got.Block != tc.wantBlock || got.Shortcut != tc.wantShort || got.Classes != 10 {
+				t.Errorf("got %s %v %v %d classes, want %s %v %v", got.Arch.Name, got.Block, got.Shortcut, got.Classes, tc.wantName, tc.wantBlock, tc.wantShort)
+			}
+			// The inferred spec builds a network that loads the weights.
+			m2, _, err := NewModel(ModelConfig{From: path, Classes: 10, KeepHead: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m2.Close()
 		})
 	}
 }

@@ -53,7 +53,13 @@
 // # Decoding
 //
 // Transform is the decode-augment-normalize step, also usable on its own
-// (Transform.Apply). JPEGs go through internal/jpegturbo: Go's image/jpeg
+// (Transform.Apply). Its Crop mode is the ImageNet recipe by default
+// (random-resized crop; resize and center crop) or CropPadded, the CIFAR
+// recipe of He et al. (NewCIFARTransform: 4 pixels of zero padding, a
+// random 32×32 crop and a flip; the image itself in evaluation), which
+// reads pixels without resampling (a datasets.PlanarRGB straight from its
+// planes). Mean and Std normalize per channel: ImageNet's by default,
+// CIFAR10Mean/Std and CIFAR100Mean/Std, or ChannelStats of a dataset. JPEGs go through internal/jpegturbo: Go's image/jpeg
 // in the default build (about 1 ms for a 256 px JPEG), libjpeg-turbo with
 // -tags libjpeg, which decodes straight to Y/Cb/Cr planes scaled by N/8 in
 // the DCT when the crop still keeps at least ImageSize pixels; this is what

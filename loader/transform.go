@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"weaksup/datasets"
 	"weaksup/internal/jpegturbo"
 )
 
@@ -15,6 +16,27 @@ import (
 var (
 	ImageNetMean = [3]float32{0.485, 0.456, 0.406}
 	ImageNetStd  = [3]float32{0.229, 0.224, 0.225}
+)
+
+// CIFAR channel statistics of the training sets, on [0,1] pixel values.
+var (
+	CIFAR10Mean  = [3]float32{0.4914, 0.4822, 0.4465}
+	CIFAR10Std   = [3]float32{0.2470, 0.2435, 0.2616}
+	CIFAR100Mean = [3]float32{0.5071, 0.4865, 0.4409}
+	CIFAR100Std  = [3]float32{0.2673, 0.2564, 0.2762}
+)
+
+// Crop modes of a Transform.
+const (
+	// CropResized is the ImageNet recipe: a random-resized crop in
+	// training, resize and center crop in evaluation. The default.
+	CropResized = ""
+	// CropPadded is the CIFAR recipe of He et al. (2016): no resampling;
+	// in training the image is padded with Pad zero pixels on each side,
+	// a Size×Size window is cropped at random and flipped horizontally
+	// with probability 1/2; in evaluation the centered Size×Size window
+	// is taken (the image itself when it is Size×Size).
+	CropPadded = "pad"
 )
 
 // Transform turns encoded image bytes into a normalized float32 CHW image of
@@ -33,12 +55,24 @@ type Transform struct {
 	Ratio        [2]float64 // aspect ratio range of the random crop (default 3/4, 4/3)
 	CropFraction float64    // evaluation center-crop fraction (default 0.875)
 	Mean, Std    [3]float32 // per-channel, on [0,1] pixel values (default ImageNet)
+	// Crop is CropResized (the default) or CropPadded, whose training
+	// crops take Pad pixels of zero padding on each side.
+	Crop string
+	Pad  int
 }
 
 // NewTransform returns a transform with the defaults filled in.
 func NewTransform(size int, train bool) Transform {
 	return Transform{Size: size, Train: train, Scale: [2]float64{0.08, 1}, Ratio: [2]float64{3.0 / 4, 4.0 / 3},
 		CropFraction: 0.875, Mean: ImageNetMean, Std: ImageNetStd}
+}
+
+// NewCIFARTransform returns the CIFAR augmentation of He et al. (2016):
+// in training, 4 pixels of zero padding on each side, a random size×size
+// crop and a horizontal flip with probability 1/2; in evaluation the
+// image as it is; then per-channel normalization by mean and std.
+func NewCIFARTransform(size int, train bool, mean, std [3]float32) Transform {
+	return Transform{Size: size, Train: train, Crop: CropPadded, Pad: 4, Mean: mean, Std: std}
 }
 
 // maxPixels bounds the images Apply decodes; a damaged header can claim
@@ -76,6 +110,9 @@ func (t *Transform) apply(dst []float32, ex Example, r *rand.Rand, sc *scratch) 
 	n := t.Size * t.Size
 	if len(dst) < 3*n {
 		return fmt.Errorf("transform image: destination holds %d floats, need %d", len(dst), 3*n)
+	}
+	if t.Crop == CropPadded {
+		return t.applyPadded(dst, ex, r, sc)
 	}
 	var w, h int
 	if ex.Pixels != nil {
@@ -126,6 +163,12 @@ func (t *Transform) apply(dst []float32, ex Example, r *rand.Rand, sc *scratch) 
 		t.resample(sc, 1, m.Cb, m.CStride, cwid, chei, x0, y0, cw, ch, fx, fy)
 		t.resample(sc, 2, m.Cr, m.CStride, cwid, chei, x0, y0, cw, ch, fx, fy)
 		t.store(dst, sc, flip, true)
+		return nil
+	case *datasets.PlanarRGB:
+		for c := range 3 {
+			t.resample(sc, c, m.Plane(c), w, w, h, x0, y0, cw, ch, 1, 1)
+		}
+		t.store(dst, sc, flip, false)
 		return nil
 	case *image.Gray:
 		if !origin {

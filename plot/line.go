@@ -2,6 +2,7 @@ package plot
 
 import (
 	"fmt"
+	"image/color"
 
 	gonum "gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -17,6 +18,10 @@ type Series struct {
 	// evaluation per epoch); Dashed draws the line dashed.
 	Points bool
 	Dashed bool
+	// Color, when set, draws the series in it instead of the palette's
+	// color for its position (so a dashed and a solid series of one run
+	// can share a color). A series without a Name has no legend entry.
+	Color color.Color
 	// NoLine draws the markers alone: a scatter plot.
 	NoLine bool
 }
@@ -80,7 +85,11 @@ func (c LineChart) chart() (chart, error) {
 		if err != nil {
 			return chart{}, fmt.Errorf("draw %q: series %q: %w", c.Title, s.Name, err)
 		}
-		line.Color = colorOf(i)
+		col := colorOf(i)
+		if s.Color != nil {
+			col = s.Color
+		}
+		line.Color = col
 		line.Width = vg.Points(1.5)
 		if s.Dashed {
 			line.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
@@ -93,7 +102,7 @@ func (c LineChart) chart() (chart, error) {
 			if err != nil {
 				return chart{}, fmt.Errorf("draw %q: series %q: %w", c.Title, s.Name, err)
 			}
-			sc.Color = colorOf(i)
+			sc.Color = col
 			sc.Shape = draw.CircleGlyph{}
 			sc.Radius = vg.Points(2.5)
 			p.Add(sc)

@@ -6,10 +6,12 @@ import (
 	"sort"
 )
 
-// Arch is a ResNeXt as a table of parameters, in torchvision's terms: stage
-// i has Layers[i] Bottleneck blocks of Planes[i] planes (output
-// 4·Planes[i] channels); the grouped 3x3 conv of a block has
-// int(planes·WidthPerGroup/64)·Groups channels in Groups groups.
+// Arch is a residual network as a table of parameters, in torchvision's
+// terms: stage i has Layers[i] blocks of Planes[i] planes. Bottleneck
+// blocks output Expansion()·Planes[i] = 4·Planes[i] channels and their
+// grouped 3x3 conv has int(planes·WidthPerGroup/64)·Groups channels in
+// Groups groups; basic blocks (Basic, He et al.'s CIFAR nets) are two 3x3
+// convs of Planes[i] channels and expand by 1.
 type Arch struct {
 	Name          string `json:"name"`
 	Layers        []int  `json:"layers"`          // blocks per stage
@@ -21,10 +23,23 @@ type Arch struct {
 	// stride-2 max-pool).
 	SmallStem bool `json:"small_stem"`
 	StemWidth int  `json:"stem_width"` // channels of the stem conv
+	// Basic selects basic blocks: two 3x3 convs of Planes[i] channels
+	// (Groups 1, WidthPerGroup 64), output = Planes[i].
+	Basic bool `json:"basic,omitempty"`
+	// Block is the block design the network's paper gives it (Basic for
+	// ResNet-n, Plain for plain-n, PreAct for the pre-activation nets,
+	// Bottleneck for ResNeXt); Options.Block's zero value takes it.
+	Block Block `json:"-"`
 }
 
-// expansion is the Bottleneck's output-to-planes ratio.
-const expansion = 4
+// Expansion is the ratio of a block's output channels to its planes: 4 for
+// bottlenecks, 1 for basic blocks.
+func (a Arch) Expansion() int {
+	if a.Basic {
+		return 1
+	}
+	return 4
+}
 
 var archs = []Arch{
 	{Name: "resnext50_32x4d", Layers: []int{3, 4, 6, 3}, Planes: []int{64, 128, 256, 512}, Groups: 32, WidthPerGroup: 4, StemWidth: 64},
@@ -45,22 +60,29 @@ var archs = []Arch{
 // ErrUnknownArch is wrapped by LookupArch for a name not in ArchNames.
 var ErrUnknownArch = errors.New("unknown architecture")
 
-// LookupArch returns the named architecture.
+// LookupArch returns the named architecture: one of ArchNames, or a CIFAR
+// network of any depth its family allows (resnetN and plainN for N =
+// 6n+2, preact_resnetN for N = 9n+2; see cifarArch).
 func LookupArch(name string) (Arch, error) {
 	for _, a := range archs {
 		if a.Name == name {
 			return a, nil
 		}
 	}
-	return Arch{}, fmt.Errorf("look up arch %q (want one of %v): %w", name, ArchNames(), ErrUnknownArch)
+	if a, ok, err := cifarArch(name); ok || err != nil {
+		return a, err
+	}
+	return Arch{}, fmt.Errorf("look up arch %q (want one of %v, or resnetN/plainN with N = 6n+2, preact_resnetN with N = 9n+2): %w", name, ArchNames(), ErrUnknownArch)
 }
 
-// ArchNames lists the built-in architectures, sorted.
+// ArchNames lists the built-in architectures, sorted: the ResNeXt tables
+// and the CIFAR networks of the papers' tables.
 func ArchNames() []string {
 	var out []string
 	for _, a := range archs {
 		out = append(out, a.Name)
 	}
+	out = append(out, cifarArchNames...)
 	sort.Strings(out)
 	return out
 }
@@ -70,7 +92,28 @@ func ArchNames() []string {
 func (a Arch) width(stage int) int { return a.Planes[stage] * a.WidthPerGroup / 64 * a.Groups }
 
 // FeatureDim returns the channels of the pooled features (the fc input).
-func (a Arch) FeatureDim() int { return a.Planes[len(a.Planes)-1] * expansion }
+func (a Arch) FeatureDim() int { return a.Planes[len(a.Planes)-1] * a.Expansion() }
+
+// Blocks is the number of residual blocks of the network.
+func (a Arch) Blocks() int {
+	n := 0
+	for _, l := range a.Layers {
+		n += l
+	}
+	return n
+}
+
+// Depth is the number of weighted layers on the longest path, as the
+// papers name their networks: the stem conv, every conv of every block's
+// branch (projection shortcuts not counted) and the fc layer. ResNet-20 is
+// 1 + 9·2 + 1; resnext50_32x4d 1 + 16·3 + 1.
+func (a Arch) Depth() int {
+	convs := 3
+	if a.Basic {
+		convs = 2
+	}
+	return 1 + convs*a.Blocks() + 1
+}
 
 func (a Arch) validate() error {
 	if len(a.Layers) == 0 || len(a.Layers) != len(a.Planes) {
@@ -78,6 +121,9 @@ func (a Arch) validate() error {
 	}
 	if a.Groups < 1 || a.WidthPerGroup < 1 || a.StemWidth < 1 {
 		return fmt.Errorf("arch %q: groups, width per group and stem width must be positive", a.Name)
+	}
+	if a.Basic && (a.Groups != 1 || a.WidthPerGroup != 64) {
+		return fmt.Errorf("arch %q: basic blocks have no groups (want groups 1, width per group 64)", a.Name)
 	}
 	for i := range a.Layers {
 		if a.Layers[i] < 1 || a.width(i) < a.Groups {
@@ -99,7 +145,7 @@ func (a Arch) stage(s int) stageSpec {
 		Name:   fmt.Sprintf("layer%d", s+1),
 		Blocks: a.Layers[s],
 		Width:  a.width(s),
-		Out:    a.Planes[s] * expansion,
+		Out:    a.Planes[s] * a.Expansion(),
 		Groups: a.Groups,
 		Stride: stride,
 	}

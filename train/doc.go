@@ -1,40 +1,59 @@
-// Package train holds the ResNeXt family, its weights files, and the
-// training recipe of Mahajan et al. (ECCV 2018) that runs it: losses, SGD,
-// the learning-rate schedule, the loop, checkpoints and metrics. Kernels
-// and autograd are libtorch's, through package torch.
+// Package train holds the residual networks — the ResNeXt family and He
+// et al.'s CIFAR nets — their weights files, and the training recipe of
+// Mahajan et al. (ECCV 2018) that runs them: losses, SGD, the
+// learning-rate schedule, the loop, checkpoints and metrics. Kernels and
+// autograd are libtorch's, through package torch.
 //
 // # Models
 //
-// An Arch is a ResNeXt as a table of parameters, as torchvision expresses
-// it: Bottleneck blocks per stage, planes, cardinality (Groups, only on the
-// 3x3 conv) and width per group; makeStage builds a stage as torchvision's
-// _make_layer does, adding the 1x1 projection shortcut (downsample.0 conv,
-// downsample.1 BN) when the stride or width changes.
+// An Arch is a residual network as a table of parameters, as torchvision
+// expresses it: blocks per stage, planes, cardinality (Groups, only on the
+// 3x3 conv) and width per group, and whether the blocks are bottlenecks
+// (expansion 4) or basic blocks (Basic: two 3x3 convs, expansion 1);
+// makeStage builds a stage as torchvision's _make_layer does, giving the
+// first block of a stage that changes width or resolution the shortcut of
+// option B (a 1x1 projection: downsample.0 conv, downsample.1 BN) or option
+// A (He et al.'s CIFAR choice: the input subsampled, zero channels
+// appended; no tensors). Options.Shortcut picks; the default is A for
+// basic blocks and B for bottlenecks.
 // LookupArch knows resnext50_32x4d, resnext101_32x{4,8,16,32,48}d (ImageNet
 // stem), resnext29_8x64d (Xie et al.'s CIFAR net), resnext29_small (the
-// same layout, narrower: the small net for 32–64 px) and resnext_tiny (one
-// block per stage, for tests and the demo).
+// same layout, narrower: the small net for 32–64 px), resnext_tiny (one
+// block per stage, for tests and the demo), and the CIFAR nets of He et
+// al.: resnetN and plainN for any N = 6n+2 (20, 32, 44, 56, 110, 1202:
+// 16/32/64 channels) and the pre-activation bottleneck preact_resnetN for
+// N = 9n+2 (164, 1001).
 //
 //	torch.ManualSeed(seed)
-//	arch, err := train.LookupArch("resnext29_small")
-//	m, err := train.NewResNeXt(train.Options{Arch: arch, NumClasses: k, ChannelsLast: true})
+//	arch, err := train.LookupArch("resnet56")
+//	m, err := train.NewResNeXt(train.Options{Arch: arch, NumClasses: 10, ChannelsLast: true})
 //	defer m.Close()
 //
-// Options select the block design (Bottleneck, PreAct, SkipInit: each a
-// type of its own, with the stem and closing layers its paper gives it),
-// the conv init (MSRA, He et al. 2015, torchvision's; or Xavier, Glorot &
-// Bengio 2010), the zero-init of the last BN γ of each block (Goyal et al.
-// 2017), the device, and the channels-last layout (much faster on CPU;
-// results equal PyTorch's in the same layout). Initialization draws from
-// libtorch's default generator, always on the CPU, in torchvision's module
-// order, so a seed gives torchvision's layout of random weights.
+// Options select the block design — Bottleneck and Basic (He et al.'s
+// post-activation block of each shape), Plain (the same without its
+// shortcut: He et al.'s plain nets), PreAct, SkipInit (no BN, a scalar
+// alpha at 0 or 1/√d scaling each branch: Options.Alpha), NoNorm (no BN,
+// no alpha) and PlainNoNorm; each a type of its own per shape, with the
+// stem and closing layers its paper gives it; the zero value takes the
+// arch's own (Basic for resnet56, Plain for plain56) — the conv init (MSRA,
+// He et al. 2015, torchvision's; or Xavier, Glorot & Bengio 2010), the
+// zero-init of the last BN γ of each block (Goyal et al. 2017), the device,
+// and the channels-last layout (much faster on CPU; results equal
+// PyTorch's in the same layout). Initialization draws from libtorch's
+// default generator, always on the CPU, in torchvision's module order, so
+// a seed gives torchvision's layout of random weights.
 //
 // A new block design is a type with a forward method and a constructor
-// that registers its tensors in torchvision's order (blocks.go), plus a
-// row in the designs table; makeStage and the shortcut rule stay as they
-// are. A basic block (two 3x3 convs, CIFAR ResNet-n) is such a type, with
-// an Arch whose blocks expand by 1 instead of 4; a plain net is a design
-// whose blocks leave out the add of the shortcut.
+// that registers its tensors in torchvision's order (blocks.go,
+// cifar_resnet.go), plus a row in the designs table; makeStage and the
+// shortcut rule stay as they are.
+//
+// Summarize describes a network without libtorch, by running the same
+// construction code with a builder that counts instead of creating
+// tensors: trainable parameters, the conv and fc weights alone (what the
+// papers quote: ResNet-20 0.27M, ResNet-110 1.7M, ResNet-1001 10.2M),
+// multiply-adds at an input size, the number of weighted layers, and a
+// row per stage (`weaksup arch`).
 //
 // A step, in the order the loop runs it:
 //
@@ -69,8 +88,9 @@
 // # Parity
 //
 // parity_test.go checks, with Debian's python3-torch and python3-torchvision
-// (testdata/parity.py), that for resnext50_32x4d and resnext29_small the
-// eval and train logits, every parameter gradient and the updated running
+// (testdata/parity.py), that for resnext50_32x4d, resnext29_small, and
+// ResNet-14 (options A and B) and plain-14 against an independent PyTorch
+// CIFAR net built from torchvision's BasicBlock, the eval and train logits, every parameter gradient and the updated running
 // statistics equal PyTorch's on the same weights and inputs, and that
 // torchvision's own resnext50_32x4d loads our file with strict=True. Both
 // sides run the same libtorch, so the results are bit-identical; the test
@@ -82,8 +102,9 @@
 // fine-tuning (package finetune): a Config, a Model (*ResNeXt) and Data,
 // whose Train and Val open Batches for a Part of the data — a
 // *loader.Loader over hashtag shards or over a loader.SplitSource of a
-// labelled dataset. Each optimizer step
-// reads top to bottom: Schedule.LR(step) → evaluate and checkpoint when due
+// labelled dataset. Each optimizer step reads top to bottom:
+// Schedule.LR(step) (warm-up, then cosine, step, multistep — He et al.'s
+// ÷10 at 32k and 48k — or constant) → evaluate and checkpoint when due
 // → forward/backward over Config.Accumulate batches, each in its own
 // torch.Scope → Optimizer.Step → a metrics.jsonl row. Targets builds the
 // c-of-K (LossSoftmax) or multi-hot (LossSigmoid) rows from Batch.Labels;

@@ -3,6 +3,7 @@ package train
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"weaksup/torch"
 )
@@ -53,9 +54,24 @@ type convSpec struct {
 	Stride  int
 	Groups  int  // 0 or 1: a dense conv
 	Bias    bool // only without batch norm after it
+	Side    int  // spatial side of the input, for Summarize (0: unknown)
 }
 
 func (c convSpec) groups() int { return max(c.Groups, 1) }
+
+// weights is the number of elements of the conv's weight.
+func (c convSpec) weights() int64 {
+	return int64(c.Out) * int64(c.In/c.groups()) * int64(c.Kernel) * int64(c.Kernel)
+}
+
+// convOutSide is the output side of a conv (or pool) with padding
+// kernel/2 and an odd kernel on an input of side.
+func convOutSide(side, stride int) int {
+	if side <= 0 {
+		return 0
+	}
+	return (side-1)/stride + 1
+}
 
 type conv struct {
 	w, b                   *torch.Tensor
@@ -83,7 +99,13 @@ func addInPlace(h, o *torch.Tensor) *torch.Tensor {
 // the draws from libtorch's generator, so it must follow torchvision's
 // module order.
 type builder struct {
-	m   *ResNeXt
+	m        *ResNeXt
+	design   design
+	shortcut Shortcut
+	side     int // input side, for Summarize
+	// sum, when set, makes the builder count instead of create: no
+	// tensor is made and no libtorch call happens (Summarize).
+	sum *summaryCounter
 	err error
 }
 
@@ -130,6 +152,16 @@ func (b *builder) conv(name string, c convSpec) *conv {
 	if err != nil && b.err == nil {
 		b.err = err
 	}
+	if b.sum != nil {
+		n := c.weights()
+		bias := int64(0)
+		if c.Bias {
+			bias = int64(c.Out)
+		}
+		out := convOutSide(c.Side, c.Stride)
+		b.sum.add(name, n+bias, n+bias, n*int64(out)*int64(out), !strings.Contains(name, ".downsample."))
+		return &conv{}
+	}
 	w := b.fill(torch.Empty(torch.Float32, torch.CPU, int64(c.Out), int64(c.In/c.groups()), int64(c.Kernel), int64(c.Kernel)),
 		func(t *torch.Tensor) error { return t.NormalInPlace(std) })
 	l := &conv{stride: int64(c.Stride), padding: int64(c.Kernel / 2), group: int64(c.groups())}
@@ -143,6 +175,10 @@ func (b *builder) conv(name string, c convSpec) *conv {
 // bn creates a batch norm of c channels with γ=1 β=0, or γ=0 with
 // zeroGamma (Options.ZeroInitLastBN).
 func (b *builder) bn(name string, c int, zeroGamma bool) *torch.BatchNorm {
+	if b.sum != nil {
+		b.sum.add(name, 2*int64(c), 0, 0, false)
+		return &torch.BatchNorm{}
+	}
 	gamma := torch.Ones(torch.Float32, torch.CPU, int64(c))
 	if zeroGamma {
 		gamma = torch.Zeros(torch.Float32, torch.CPU, int64(c))
@@ -159,6 +195,11 @@ func (b *builder) bn(name string, c int, zeroGamma bool) *torch.BatchNorm {
 // linear creates a fully connected layer with nn.Linear's default init:
 // U(-1/sqrt(in), 1/sqrt(in)) for weight and bias.
 func (b *builder) linear(name string, out, in int) (w, bias *torch.Tensor) {
+	if b.sum != nil {
+		n := int64(out) * int64(in)
+		b.sum.add(name, n+int64(out), n+int64(out), n, true)
+		return nil, nil
+	}
 	bound := 1 / math.Sqrt(float64(in))
 	uniform := func(t *torch.Tensor) error { return t.UniformInPlace(bound) }
 	w = b.param(name+".weight", b.fill(torch.Empty(torch.Float32, torch.CPU, int64(out), int64(in)), uniform), false, false)
@@ -166,7 +207,20 @@ func (b *builder) linear(name string, out, in int) (w, bias *torch.Tensor) {
 	return w, bias
 }
 
-// scalar creates a trainable 0-d tensor holding 0 (SkipInit's alpha).
-func (b *builder) scalar(name string) *torch.Tensor {
-	return b.param(name, torch.Zeros(torch.Float32, torch.CPU), false, false)
+// alpha creates SkipInit's trainable scalar alpha, holding 0 or 1/√d for
+// d residual blocks (Options.Alpha), or returns nil in designs without
+// one.
+func (b *builder) alpha(name string) *torch.Tensor {
+	if !b.design.alpha {
+		return nil
+	}
+	if b.sum != nil {
+		b.sum.add(name, 1, 0, 0, false)
+		return nil
+	}
+	t := torch.Zeros(torch.Float32, torch.CPU)
+	if b.m.opts.Alpha == AlphaInvSqrtDepth {
+		t = b.fill(t, func(t *torch.Tensor) error { return t.Fill(1 / math.Sqrt(float64(b.m.opts.Arch.Blocks()))) })
+	}
+	return b.param(name, t, false, false)
 }

@@ -90,6 +90,9 @@ func TestParityWithPyTorch(t *testing.T) {
 		{"resnext50_32x4d", 1000, 2, 64, true},
 		{"resnext29_small", 10, 4, 32, true},
 		{"resnext29_small", 10, 4, 32, false},
+		{"resnet14", 10, 4, 32, true},
+		{"resnet14/B", 10, 4, 32, false},
+		{"plain14", 10, 4, 32, true},
 	}
 	if err := torch.SetNumThreads(2); err != nil {
 		t.Fatal(err)
@@ -112,14 +115,21 @@ func TestParityWithPyTorch(t *testing.T) {
 	}()
 	args := []string{"testdata/parity.py", "--threads", "2"}
 	for _, tc := range tests {
-		arch, err := LookupArch(tc.arch)
+		name, sc, _ := strings.Cut(tc.arch, "/")
+		arch, err := LookupArch(name)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if err := torch.ManualSeed(11); err != nil {
 			t.Fatal(err)
 		}
-		m, err := NewResNeXt(Options{Arch: arch, NumClasses: tc.classes, ChannelsLast: tc.channelsLast})
+		o := Options{Arch: arch, NumClasses: tc.classes, ChannelsLast: tc.channelsLast}
+		if sc != "" {
+			if o.Shortcut, err = ParseShortcut(sc); err != nil {
+				t.Fatal(err)
+			}
+		}
+		m, err := NewResNeXt(o)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -129,7 +139,9 @@ func TestParityWithPyTorch(t *testing.T) {
 		cases = append(cases, c)
 		perturbBatchNorm(t, m)
 		aj, _ := json.Marshal(arch)
-		meta := map[string]string{"arch": string(aj), "num_classes": fmt.Sprint(tc.classes)}
+		mo := m.Options()
+		meta := map[string]string{"arch": string(aj), "num_classes": fmt.Sprint(tc.classes),
+			"block": mo.Block.String(), "shortcut": mo.Shortcut.String()}
 		if err := m.Save(filepath.Join(c.dir, "model.safetensors"), meta); err != nil {
 			t.Fatal(err)
 		}

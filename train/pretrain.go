@@ -99,7 +99,7 @@ func (c *PretrainConfig) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Shards, "shards", c.Shards, "shard `directory` (manifest.json, shard-*.arrow, val-*.arrow) written by the shards stage")
 	fs.StringVar(&c.Out, "out", c.Out, "run `directory`: checkpoints/, metrics.jsonl, plots/")
 	fs.StringVar(&c.Arch, "arch", c.Arch, "architecture: tiny, small, or one of "+strings.Join(ArchNames(), ", "))
-	fs.StringVar(&c.Block, "block", c.Block, "residual block: bottleneck, preact (He et al. 2016) or skipinit (De & Smith 2020)")
+	fs.StringVar(&c.Block, "block", c.Block, "residual block: bottleneck (the arch's own: basic for resnetN, plain for plainN), preact (He et al. 2016), skipinit (De & Smith 2020), or "+strings.Join(BlockNames()[3:], ", "))
 	fs.IntVar(&c.Epochs, "epochs", c.Epochs, "passes over the train split (ignored when --steps is set)")
 	fs.IntVar(&c.Steps, "steps", c.Steps, "optimizer steps to run; 0 runs --epochs epochs")
 	fs.IntVar(&c.Batch, "batch", c.Batch, "images per forward/backward pass (of each rank when data-parallel)")

@@ -378,14 +378,14 @@ func TestArchLookupAndValidation(t *testing.T) {
 			t.Errorf("%s: got no error", a.Name)
 		}
 	}
-	for _, s := range []string{"bottleneck", "preact", "skipinit"} {
+	for _, s := range []string{"bottleneck", "preact", "skipinit", "basic", "plain", "nonorm", "plain-nonorm"} {
 		b, err := ParseBlock(s)
 		if err != nil || b.String() != s {
 			t.Errorf("ParseBlock(%q): got %v, %v", s, b, err)
 		}
 	}
-	if _, err := ParseBlock("basic"); err == nil {
-		t.Errorf("ParseBlock(basic): got no error")
+	if _, err := ParseBlock("resnet"); err == nil {
+		t.Errorf("ParseBlock(resnet): got no error")
 	}
 }
 

@@ -10,6 +10,9 @@ const (
 	DecayCosine   = "cosine"   // half a cosine from the peak down to MinLR
 	DecayStep     = "step"     // multiply by Gamma every StepEvery steps
 	DecayConstant = "constant" // stay at the peak
+	// DecayMultiStep multiplies by Gamma at each of Milestones (absolute
+	// steps): He et al.'s CIFAR schedule divides by 10 at 32k and 48k.
+	DecayMultiStep = "multistep"
 )
 
 // ReferenceBatch is the batch size the base learning rate is quoted for:
@@ -22,14 +25,15 @@ const ReferenceBatch = 256
 // decay until TotalSteps. It is a pure function of the step (LR), so a
 // resumed run sets exactly the learning rates an uninterrupted one would.
 type Schedule struct {
-	BaseLR      float64 `json:"base_lr"`      // learning rate for a batch of 256 images
-	Batch       int     `json:"batch"`        // images per optimizer step (batch × accumulation × world)
-	WarmupSteps int     `json:"warmup_steps"` // linear warm-up length
-	TotalSteps  int     `json:"total_steps"`  // length of the run; cosine reaches MinLR here
-	Decay       string  `json:"decay"`        // DecayCosine (default), DecayStep or DecayConstant
-	StepEvery   int     `json:"step_every"`   // step decay: steps between reductions (after warm-up)
-	Gamma       float64 `json:"gamma"`        // step decay: factor per reduction
-	MinLR       float64 `json:"min_lr"`       // cosine floor (absolute)
+	BaseLR      float64 `json:"base_lr"`              // learning rate for a batch of 256 images
+	Batch       int     `json:"batch"`                // images per optimizer step (batch × accumulation × world)
+	WarmupSteps int     `json:"warmup_steps"`         // linear warm-up length
+	TotalSteps  int     `json:"total_steps"`          // length of the run; cosine reaches MinLR here
+	Decay       string  `json:"decay"`                // DecayCosine (default), DecayStep or DecayConstant
+	StepEvery   int     `json:"step_every"`           // step decay: steps between reductions (after warm-up)
+	Gamma       float64 `json:"gamma"`                // step decay: factor per reduction
+	MinLR       float64 `json:"min_lr"`               // cosine floor (absolute)
+	Milestones  []int   `json:"milestones,omitempty"` // multistep decay: the steps at which to multiply by Gamma
 }
 
 // Peak returns the learning rate at the end of the warm-up.
@@ -58,8 +62,17 @@ func (s Schedule) Validate() error {
 		if s.Gamma <= 0 || s.Gamma > 1 {
 			return fmt.Errorf("check schedule: step decay factor %v, want in (0, 1]", s.Gamma)
 		}
+	case DecayMultiStep:
+		for i, m := range s.Milestones {
+			if m < 1 || (i > 0 && m <= s.Milestones[i-1]) {
+				return fmt.Errorf("check schedule: milestones %v, want increasing steps ≥ 1", s.Milestones)
+			}
+		}
+		if s.Gamma <= 0 || s.Gamma > 1 {
+			return fmt.Errorf("check schedule: multistep decay factor %v, want in (0, 1]", s.Gamma)
+		}
 	default:
-		return fmt.Errorf("check schedule: decay %q, want %s, %s or %s", s.Decay, DecayCosine, DecayStep, DecayConstant)
+		return fmt.Errorf("check schedule: decay %q, want %s, %s, %s or %s", s.Decay, DecayCosine, DecayStep, DecayMultiStep, DecayConstant)
 	}
 	return nil
 }
@@ -81,6 +94,14 @@ func (s Schedule) LR(step int) float64 {
 		return peak
 	case DecayStep:
 		return peak * math.Pow(s.Gamma, float64(t/s.StepEvery))
+	case DecayMultiStep:
+		passed := 0
+		for _, m := range s.Milestones {
+			if step >= m {
+				passed++
+			}
+		}
+		return peak * math.Pow(s.Gamma, float64(passed))
 	}
 	span := s.TotalSteps - s.WarmupSteps
 	if span <= 0 {

@@ -83,6 +83,23 @@ func TestScheduleStepDecay(t *testing.T) {
 	}
 }
 
+// TestScheduleMultiStep is He et al.'s CIFAR schedule: 0.1 at batch 128,
+// divided by 10 at 32k and 48k iterations.
+func TestScheduleMultiStep(t *testing.T) {
+	s := Schedule{BaseLR: 0.2, Batch: 128, TotalSteps: 64000, Decay: DecayMultiStep, Milestones: []int{32000, 48000}, Gamma: 0.1}
+	if err := s.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		step int
+		want float64
+	}{{0, 0.1}, {31999, 0.1}, {32000, 0.01}, {47999, 0.01}, {48000, 0.001}, {63999, 0.001}} {
+		if got := s.LR(tt.step); math.Abs(got-tt.want) > 1e-12 {
+			t.Errorf("LR(%d) = %v, want %v", tt.step, got, tt.want)
+		}
+	}
+}
+
 func TestScheduleValidate(t *testing.T) {
 	good := Schedule{BaseLR: 0.1, Batch: 64, TotalSteps: 10, Decay: DecayCosine}
 	if err := good.Validate(); err != nil {
@@ -100,6 +117,8 @@ func TestScheduleValidate(t *testing.T) {
 		{"unknown decay", func(s *Schedule) { s.Decay = "linear" }},
 		{"step without interval", func(s *Schedule) { s.Decay = DecayStep; s.Gamma = 0.5 }},
 		{"step with gamma 2", func(s *Schedule) { s.Decay = DecayStep; s.StepEvery = 3; s.Gamma = 2 }},
+		{"milestones out of order", func(s *Schedule) { s.Decay = DecayMultiStep; s.Gamma = 0.1; s.Milestones = []int{5, 3} }},
+		{"multistep without gamma", func(s *Schedule) { s.Decay = DecayMultiStep; s.Milestones = []int{5} }},
 	}
 	for _, tt := range tests {
 		s := good

@@ -13,17 +13,26 @@ type stem struct {
 
 // stemConv returns the stem conv of a: 3x3 stride 1 for small images
 // (Arch.SmallStem), else the ImageNet stem's 7x7 stride 2.
-func stemConv(a Arch, bias bool) convSpec {
+func stemConv(a Arch, side int, bias bool) convSpec {
 	if a.SmallStem {
-		return convSpec{Out: a.StemWidth, In: 3, Kernel: 3, Stride: 1, Bias: bias}
+		return convSpec{Out: a.StemWidth, In: 3, Kernel: 3, Stride: 1, Bias: bias, Side: side}
 	}
-	return convSpec{Out: a.StemWidth, In: 3, Kernel: 7, Stride: 2, Bias: bias}
+	return convSpec{Out: a.StemWidth, In: 3, Kernel: 7, Stride: 2, Bias: bias, Side: side}
+}
+
+// stemOutSide is the side of the stem's output for an input of side: the
+// ImageNet stem's conv and max-pool each halve it.
+func stemOutSide(a Arch, side int) int {
+	if a.SmallStem {
+		return side
+	}
+	return convOutSide(convOutSide(side, 2), 2)
 }
 
 // newConvBNReLUStem is torchvision's stem: conv-BN-ReLU, then a 3x3
 // stride-2 max-pool on the ImageNet stem.
 func newConvBNReLUStem(b *builder, a Arch) *stem {
-	s := &stem{conv: b.conv("conv1", stemConv(a, false)), relu: true, maxPool: !a.SmallStem}
+	s := &stem{conv: b.conv("conv1", stemConv(a, b.side, false)), relu: true, maxPool: !a.SmallStem}
 	s.bn = b.bn("bn1", a.StemWidth, false)
 	return s
 }
@@ -33,14 +42,14 @@ func newConvBNReLUStem(b *builder, a Arch) *stem {
 // the ImageNet stem conv-BN-ReLU-max-pool as torchvision's.
 func newPreActStem(b *builder, a Arch) *stem {
 	if a.SmallStem {
-		return &stem{conv: b.conv("conv1", stemConv(a, false))}
+		return &stem{conv: b.conv("conv1", stemConv(a, b.side, false))}
 	}
 	return newConvBNReLUStem(b, a)
 }
 
 // newSkipInitStem is the stem without batch norm: a biased conv, ReLU.
 func newSkipInitStem(b *builder, a Arch) *stem {
-	return &stem{conv: b.conv("conv1", stemConv(a, true)), relu: true, maxPool: !a.SmallStem}
+	return &stem{conv: b.conv("conv1", stemConv(a, b.side, true)), relu: true, maxPool: !a.SmallStem}
 }
 
 func (s *stem) forward(x *torch.Tensor, train bool) *torch.Tensor {

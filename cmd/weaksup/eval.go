@@ -24,7 +24,7 @@ Example:
 
 // Run implements Command.
 func (c *EvalCommand) Run(ctx context.Context, env Env, args []string) error {
-	fs := env.flagSet("eval", "eval --task imagenet|cub|places365|imagefolder --data DIR --from CHECKPOINT|WEIGHTS.safetensors [flags]", evalHelp)
+	fs := env.flagSet("eval", "eval --task imagenet|cub|places365|imagefolder|cifar10|cifar100 --data DIR --from CHECKPOINT|WEIGHTS.safetensors [flags]", evalHelp)
 	var cfg finetune.EvalConfig
 	cfg.RegisterFlags(fs)
 	if err := parseFlags(fs, args); err != nil {

@@ -11,34 +11,46 @@ import (
 	"weaksup/train"
 )
 
-// ExperimentCommand runs the data-scale experiment.
+// ExperimentCommand runs the data-scale experiment and the
+// residual-network experiments (depth, init, width).
 type ExperimentCommand struct{}
 
-const experimentHelp = `The data-scale experiment of Mahajan et al. (2018): pretrain on growing,
-nested fractions of the same hashtag shards with the same number of steps,
-transfer each network to the target task with a linear probe, and plot
-target accuracy against the number of pretraining images on a log axis.
-Writes scale.md, scale.json and plots/scale.png. Each run resumes.
+const experimentHelp = `Experiments that each write a table (<name>.md, <name>.json) and plots
+(plots/<name>*.png) into --workdir; every run resumes where it stopped.
 
 Subcommands:
-  scale   accuracy against the number of pretraining images
+  scale   accuracy against the number of pretraining images (Mahajan et al.
+          2018): pretrain on growing, nested fractions of the same hashtag
+          shards with the same number of steps, transfer each network with
+          a linear probe, plot target accuracy against #images (log axis)
+  depth   plain-n against ResNet-n on CIFAR (He et al. 2016): training and
+          test error against epochs; does the deeper plain net degrade?
+  init    deep nets without batch norm: SkipInit alpha = 0 or 1/sqrt(d), no
+          SkipInit, plain with MSRA or Xavier init: which train, which diverge
+  width   cardinality against width at a fixed budget (Xie et al. 2017)
+
+Run 'weaksup experiment NAME --help' for an experiment's flags.
 
 Examples:
   weaksup experiment scale --demo --fractions 0.1,0.3,1
   weaksup experiment scale --shards work/shards --task imagefolder \
       --data /data/pets --fractions 0.01,0.1,1 --steps 20000`
 
-// Run dispatches to the scale experiment.
+// Run dispatches to an experiment.
 func (c *ExperimentCommand) Run(ctx context.Context, env Env, args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintf(env.Stderr, "Usage: weaksup experiment scale [flags]\n\n%s\n\nRun 'weaksup experiment scale --help' for the flags.\n", experimentHelp)
+		fmt.Fprintf(env.Stderr, "Usage: weaksup experiment scale|depth|init|width [flags]\n\n%s\n", experimentHelp)
 		if len(args) == 0 {
 			return errUsage
 		}
 		return flag.ErrHelp
 	}
-	if args[0] != "scale" {
-		fmt.Fprintf(env.Stderr, "weaksup experiment: unknown experiment %q (want scale; the noise experiment is 'weaksup noise')\n", args[0])
+	switch args[0] {
+	case "scale":
+	case "depth", "init", "width":
+		return runResNetExperiment(ctx, env, args[0], args[1:])
+	default:
+		fmt.Fprintf(env.Stderr, "weaksup experiment: unknown experiment %q (want scale, depth, init or width; the noise experiment is 'weaksup noise')\n", args[0])
 		return errUsage
 	}
 	fs := env.flagSet("experiment scale", "experiment scale --fractions LIST (--demo | --shards DIR --task T --data DIR) [flags]", experimentHelp)

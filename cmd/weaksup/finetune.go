@@ -30,6 +30,15 @@ Dataset layouts (--task, --data DIR):
   places365    categories_places365.txt, places365_train_standard.txt,
                places365_val.txt, data_256/, val_256/
   imagefolder  DIR/train/<class>/*, DIR/val/<class>/*
+  cifar10      cifar-10-batches-bin/: data_batch_1..5.bin, test_batch.bin
+               (test = val), batches.meta.txt; DIR or its parent
+  cifar100     cifar-100-binary/: train.bin, test.bin, fine_label_names.txt,
+               coarse_label_names.txt (--cifar100-labels fine|coarse)
+
+CIFAR tasks train at 32 px with He et al.'s augmentation (4-pixel padding,
+random 32x32 crop, flip) and the datasets' per-channel normalization;
+--from none --arch resnet20|resnet56|plain56|preact_resnet164|... trains
+the CIFAR networks from scratch (see 'weaksup arch --list').
 
 Writes into --out: model.safetensors (the network with its new head),
 finetune.json, metrics.json (val top-1, top-5, per-class), confusion.png
@@ -45,12 +54,14 @@ Example:
       --from runs/pretrain --mode linear --out runs/cub-linear
   weaksup finetune --task imagefolder --data target --from none \
       --arch tiny --image-size 32 --epochs 20 --out runs/scratch
+  weaksup finetune --task cifar10 --data /data/cifar-10-batches-bin \
+      --from none --arch resnet20 --batch 128 --epochs 164 --out runs/resnet20
   weaksup finetune --nproc-per-node 2 --task imagefolder --data target \
       --from runs/pretrain --mode full --out runs/full-ddp`
 
 // Run implements Command.
 func (c *FinetuneCommand) Run(ctx context.Context, env Env, args []string) error {
-	fs := env.flagSet("finetune", "finetune --task imagenet|cub|places365|imagefolder --data DIR --from CHECKPOINT|WEIGHTS.safetensors|none --mode full|linear --out DIR [flags]", finetuneHelp)
+	fs := env.flagSet("finetune", "finetune --task imagenet|cub|places365|imagefolder|cifar10|cifar100 --data DIR --from CHECKPOINT|WEIGHTS.safetensors|none --mode full|linear --out DIR [flags]", finetuneHelp)
 	var cfg finetune.Config
 	cfg.RegisterFlags(fs)
 	if err := parseFlags(fs, args); err != nil {

@@ -84,6 +84,10 @@ func TestSubcommandHelpListsFlags(t *testing.T) {
 		{[]string{"shards", "inspect", "--help"}, []string{"Usage: weaksup shards inspect", "-top int", "(default 20)"}},
 		{[]string{"dedup", "check", "--help"}, []string{"Usage: weaksup dedup check", "-radius int", "(default 10)", "-min-score float", "-max-chroma float"}},
 		{[]string{"experiment", "scale", "--help"}, []string{"Usage: weaksup experiment scale", "-fractions string"}},
+		{[]string{"experiment", "depth", "--help"}, []string{"Usage: weaksup experiment depth", "-depths string", `(default "20,32,44,56,110")`, "-quick", "-milestones", `(default "32000,48000")`, "stand-in"}},
+		{[]string{"experiment", "init", "--help"}, []string{"Usage: weaksup experiment init", "-variants string", "skipinit0", "plain-xavier"}},
+		{[]string{"experiment", "width", "--help"}, []string{"Usage: weaksup experiment width", "-cardinalities string", `(default "1,2,4,8,32")`}},
+		{[]string{"arch", "--help"}, []string{"Usage: weaksup arch", "-input int", "-list", "-shortcut string"}},
 		{[]string{"tags", "synset", "--help"}, []string{"Usage: weaksup tags", "-sense-policy string", `(default "first")`}},
 	} {
 		code, out, errOut := runCaptured(t, tc.args...)
@@ -117,6 +121,13 @@ func TestErrorsNameTheFlag(t *testing.T) {
 		{[]string{"findings", "--out", dir + "/f", "--only", "noise,bogus"}, 1, "weaksup findings: check flag --only: unknown comparison \"bogus\""},
 		{[]string{"findings", "--out", dir + "/f", "--seeds", "0"}, 1, "weaksup findings: check flag --seeds: 0"},
 		{[]string{"shards", "verify", dir + "/missing"}, 1, "open shard directory " + dir + "/missing: it does not exist"},
+		{[]string{"experiment", "depth", "--workdir", dir, "--milestones", "x"}, 1, "weaksup experiment: flag --milestones"},
+		{[]string{"experiment", "depth", "--workdir", dir, "--depths", "21"}, 1, "flags --depths, --families, --shortcut: look up arch plain21: depth must be 6n+2"},
+		{[]string{"experiment", "depth", "--workdir", dir, "--shortcut", "C"}, 1, "parse shortcut \"C\""},
+		{[]string{"experiment", "init", "--workdir", dir, "--variants", "bn2"}, 1, "variant \"bn2\""},
+		{[]string{"experiment", "depth", "--workdir", dir, "--task", "cifar10", "--data", dir + "/none"}, 1, "cifar-10"},
+		{[]string{"arch", "resnet21"}, 1, "depth must be 6n+2"},
+		{[]string{"arch", "resnet20", "--shortcut", "C"}, 1, "weaksup arch: flag --shortcut"},
 	} {
 		code, out, errOut := runCaptured(t, tc.args...)
 		if code != tc.wantCode || !strings.Contains(errOut, tc.want) {

@@ -220,11 +220,107 @@ func Places365(t testing.TB, dir string, s Spec) Labelled {
 	return m
 }
 
+// cifarRecord returns the CIFAR record of image i of class c: label
+// byte(s), then the 32×32 red, green and blue planes.
+func cifarRecord(labels []byte, c, i int) []byte {
+	img := Draw(c, i, 32)
+	rec := append([]byte(nil), labels...)
+	for ch := range 3 {
+		for y := range 32 {
+			for x := range 32 {
+				r, g, b, _ := img.At(x, y).RGBA()
+				rec = append(rec, uint8([]uint32{r, g, b}[ch]>>8))
+			}
+		}
+	}
+	return rec
+}
+
+// CIFAR10 writes dir/cifar-10-batches-bin: the training images dealt
+// round-robin into data_batch_1..5.bin, the val images into
+// test_batch.bin, and ten class names in batches.meta.txt ("class00"..).
+// Images are 32×32 whatever s.Size says; s.K must be at most 10. Keys are
+// "<file> record <n>", as the reader names them.
+func CIFAR10(t testing.TB, dir string, s Spec) Labelled {
+	root := filepath.Join(dir, "cifar-10-batches-bin")
+	batches := map[string][]byte{}
+	m := Labelled{}
+	counts := map[string]int{}
+	n := 0
+	s.Each(func(split string, c, i int) {
+		name := "test_batch.bin"
+		if split == "train" {
+			name = fmt.Sprintf("data_batch_%d.bin", n%5+1)
+			n++
+		}
+		batches[name] = append(batches[name], cifarRecord([]byte{byte(c)}, c, i)...)
+		counts[name]++
+		m[fmt.Sprintf("%s record %d", filepath.Join(root, name), counts[name])] = int32(c)
+	})
+	for b := 1; b <= 5; b++ {
+		name := fmt.Sprintf("data_batch_%d.bin", b)
+		writeBytes(t, filepath.Join(root, name), batches[name])
+	}
+	writeBytes(t, filepath.Join(root, "test_batch.bin"), batches["test_batch.bin"])
+	var names []string
+	for c := range 10 {
+		names = append(names, fmt.Sprintf("class%02d", c))
+	}
+	WriteText(t, filepath.Join(root, "batches.meta.txt"), append(names, "")...)
+	return m
+}
+
+// CIFAR100 writes dir/cifar-100-binary: train.bin and test.bin with the
+// coarse label c % 20 of fine label c, and the 100 fine
+// and 20 coarse names. s.K must be at most 100.
+func CIFAR100(t testing.TB, dir string, s Spec) Labelled {
+	root := filepath.Join(dir, "cifar-100-binary")
+	files := map[string][]byte{}
+	counts := map[string]int{}
+	m := Labelled{}
+	s.Each(func(split string, c, i int) {
+		name := "test.bin"
+		if split == "train" {
+			name = "train.bin"
+		}
+		files[name] = append(files[name], cifarRecord([]byte{byte(c % 20), byte(c)}, c, i)...)
+		counts[name]++
+		m[fmt.Sprintf("%s record %d", filepath.Join(root, name), counts[name])] = int32(c)
+	})
+	writeBytes(t, filepath.Join(root, "train.bin"), files["train.bin"])
+	writeBytes(t, filepath.Join(root, "test.bin"), files["test.bin"])
+	var fine, coarse []string
+	for c := range 100 {
+		fine = append(fine, fmt.Sprintf("fine_%02d", c))
+	}
+	for c := range 20 {
+		coarse = append(coarse, fmt.Sprintf("coarse_%02d", c))
+	}
+	WriteText(t, filepath.Join(root, "fine_label_names.txt"), fine...)
+	WriteText(t, filepath.Join(root, "coarse_label_names.txt"), coarse...)
+	return m
+}
+
+func writeBytes(t testing.TB, path string, data []byte) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // Write writes a dataset of the named layout ("imagenet" with its flat
 // LOC_val_solution.csv validation layout, "cub", "places365",
-// "imagefolder") into dir, the directory to open it from.
+// "imagefolder", "cifar10", "cifar100") into dir, the directory to open it
+// from.
 func Write(t testing.TB, layout, dir string, s Spec) Labelled {
 	switch layout {
+	case "cifar10":
+		return CIFAR10(t, dir, s)
+	case "cifar100":
+		return CIFAR100(t, dir, s)
 	case "imagenet":
 		return ImageNet(t, dir, s, ValSolution)
 	case "cub":

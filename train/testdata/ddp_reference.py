@@ -37,7 +37,7 @@ def main():
     rank = dist.get_rank()
     weights, meta = load_file(d + "/init.safetensors")
     arch = json.loads(meta["arch"])
-    model = build(arch, int(meta["num_classes"]))
+    model = build(arch, int(meta["num_classes"]), meta)
     model.load_state_dict(weights, strict=True)
     batches, bmeta = load_file(d + "/batches.safetensors")
     cl = bmeta.get("channels_last") == "1"

@@ -27,7 +27,7 @@ import sys
 import torch
 import torch.nn as nn
 import torchvision
-from torchvision.models.resnet import Bottleneck
+from torchvision.models.resnet import BasicBlock, Bottleneck
 
 DTYPES = {"F32": torch.float32, "F64": torch.float64, "I64": torch.int64,
           "I32": torch.int32, "U8": torch.uint8, "BOOL": torch.bool,
@@ -108,8 +108,75 @@ class SmallResNeXt(nn.Module):
         return self.fc(torch.flatten(self.avgpool(x), 1))
 
 
-def build(arch, num_classes):
+class ZeroPad(nn.Module):
+    """Option A of He et al. (2016): x[:, :, ::s, ::s] with zero channels
+    appended up to `out`."""
+
+    def __init__(self, stride, out):
+        super().__init__()
+        self.stride, self.out = stride, out
+
+    def forward(self, x):
+        x = x[:, :, ::self.stride, ::self.stride]
+        return nn.functional.pad(x, (0, 0, 0, 0, 0, self.out - x.shape[1]))
+
+
+class PlainBlock(BasicBlock):
+    """torchvision's BasicBlock without the shortcut and the add."""
+
+    def forward(self, x):
+        out = self.relu(self.bn1(self.conv1(x)))
+        return self.relu(self.bn2(self.conv2(out)))
+
+
+class CIFARResNet(nn.Module):
+    """He et al.'s CIFAR ResNet-n / plain-n: a 3x3 stem, basic blocks of
+    16/32/64 channels, option A or B shortcuts, written independently of
+    the Go code from torchvision's BasicBlock."""
+
+    def __init__(self, layers, planes, stem_width, num_classes, plain, shortcut):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, stem_width, kernel_size=3, stride=1, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(stem_width)
+        self.relu = nn.ReLU(inplace=True)
+        inplanes = stem_width
+        self.stages = []
+        for i, (n, p) in enumerate(zip(layers, planes)):
+            blocks = []
+            for j in range(n):
+                stride = 2 if i > 0 and j == 0 else 1
+                down = None
+                if not plain and (stride != 1 or inplanes != p):
+                    if shortcut == "A":
+                        down = ZeroPad(stride, p)
+                    else:
+                        down = nn.Sequential(nn.Conv2d(inplanes, p, kernel_size=1, stride=stride, bias=False),
+                                             nn.BatchNorm2d(p))
+                cls = PlainBlock if plain else BasicBlock
+                blocks.append(cls(inplanes, p, stride, down))
+                inplanes = p
+            name = "layer%d" % (i + 1)
+            setattr(self, name, nn.Sequential(*blocks))
+            self.stages.append(name)
+        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+        self.fc = nn.Linear(inplanes, num_classes)
+
+    def forward(self, x):
+        x = self.relu(self.bn1(self.conv1(x)))
+        for name in self.stages:
+            x = getattr(self, name)(x)
+        return self.fc(torch.flatten(self.avgpool(x), 1))
+
+
+def build(arch, num_classes, meta=None):
+    """The torch model of an arch; meta (the safetensors metadata) names the
+    block and shortcut of the basic-block CIFAR nets."""
     name = arch["name"]
+    if arch.get("basic"):
+        if meta is None or "block" not in meta or "shortcut" not in meta:
+            raise SystemExit("%s: the weights' metadata names no block and shortcut" % name)
+        return CIFARResNet(arch["layers"], arch["planes"], arch["stem_width"], num_classes,
+                           meta["block"] == "plain", meta["shortcut"])
     if not arch["small_stem"] and hasattr(torchvision.models, name):
         return getattr(torchvision.models, name)(num_classes=num_classes)
     if not arch["small_stem"]:
@@ -132,7 +199,7 @@ def reference(d):
     weights, meta = load_file(d + "/model.safetensors")
     inputs, input_meta = load_file(d + "/inputs.safetensors")
     arch = json.loads(meta["arch"])
-    model = build(arch, int(meta["num_classes"]))
+    model = build(arch, int(meta["num_classes"]), meta)
     model.load_state_dict(weights, strict=True)
     x, r = inputs["x"], inputs["r"]
     if input_meta.get("channels_last") == "1":
