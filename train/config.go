@@ -83,6 +83,13 @@ type Config struct {
 	StepEpochs   float64   `json:"step_epochs"`
 	Loss         string    `json:"loss"` // LossSoftmax (default) or LossSigmoid
 	SGD          SGDConfig `json:"sgd"`
+	// Precision is the arithmetic of the forward pass: fp32 (also ""),
+	// bf16 or fp16 (autocast; fp32 master weights and optimizer state).
+	// Auto must be resolved with ChoosePrecision first. fp16 scales the
+	// loss (DefaultLossScaling unless LossScaling says otherwise);
+	// LossScaling turns loss scaling on for any precision.
+	Precision   Precision    `json:"precision,omitempty"`
+	LossScaling *LossScaling `json:"loss_scaling,omitempty"`
 	// FreezeBackbone trains the head alone on features computed without
 	// gradients and with batch norm in evaluation mode (a linear probe).
 	FreezeBackbone bool `json:"freeze_backbone"`
@@ -123,6 +130,7 @@ type Result struct {
 	Eval       *EvalResult // the last evaluation, nil without Val
 	Checkpoint string      // the final checkpoint directory
 	ImagesPerS float64     // training throughput: images over the wall time of the steps (data waits included; evaluation and checkpoints not)
+	Precision  Precision   // of the forward pass
 }
 
 // ErrNonFinite is wrapped by the error of a run whose loss became NaN or

@@ -19,6 +19,11 @@ func Evaluate(ctx context.Context, model Model, val Batches, loss string, dev to
 // EvaluateN is Evaluate over at most limit images (0: all), taken from the
 // first batches.
 func EvaluateN(ctx context.Context, model Model, val Batches, loss string, dev torch.Device, limit int) (EvalResult, error) {
+	return evaluate(ctx, model, val, loss, dev, limit, PrecisionFP32)
+}
+
+// evaluate is EvaluateN with the forward pass in a precision.
+func evaluate(ctx context.Context, model Model, val Batches, loss string, dev torch.Device, limit int, prec Precision) (EvalResult, error) {
 	k := val.NumClasses()
 	seen := 0
 	ev := NewEvaluator(k)
@@ -50,16 +55,22 @@ func EvaluateN(ctx context.Context, model Model, val Batches, loss string, dev t
 				if dev != torch.CPU {
 					x, y = x.To(dev), y.To(dev)
 				}
-				logits, err := model.Forward(x, false)
+				var logits, l *torch.Tensor
+				err := prec.Autocast(dev, func() error {
+					var err error
+					logits, err = model.Forward(x, false)
+					l = LossOf(loss, logits, y)
+					return err
+				})
 				if err != nil {
 					return err
 				}
-				l, err := LossOf(loss, logits, y).Item()
+				lv, err := l.Item()
 				if err != nil {
 					return err
 				}
-				ev.AddLoss(l*float64(b.N), b.N)
-				scores, err := logits.Float32s()
+				ev.AddLoss(lv*float64(b.N), b.N)
+				scores, err := logits.ToDType(torch.Float32).Float32s()
 				if err != nil {
 					return err
 				}

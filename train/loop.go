@@ -29,6 +29,7 @@ type run struct {
 	perEpoch int // optimizer steps per epoch
 	total    int
 	targets  []float32
+	scaler   *GradScaler // nil unless the loss is scaled
 
 	step         int
 	pos          shards.Position // loader position after step steps
@@ -79,6 +80,9 @@ func Run(ctx context.Context, cfg Config, model Model, data Data) (*Result, erro
 	}
 	r.opt = opt
 	defer opt.Close()
+	if err := r.initPrecision(); err != nil {
+		return nil, err
+	}
 	// The model enters and leaves without gradients (an error mid-step
 	// leaves none behind for a later run on the same model).
 	if err := opt.ZeroGrad(); err != nil {
@@ -140,7 +144,7 @@ func Run(ctx context.Context, cfg Config, model Model, data Data) (*Result, erro
 		if done {
 			break // the data ended before the planned steps
 		}
-		if err := r.opt.Step(lr); err != nil {
+		if err := r.optimizerStep(lr); err != nil {
 			return nil, fmt.Errorf("step %d: %w", r.step+1, err)
 		}
 		if err := r.opt.ZeroGrad(); err != nil {
@@ -211,6 +215,9 @@ func (r *run) restore() (*shards.Position, error) {
 	}
 	st, err := LoadCheckpoint(dir, r.model, r.opt)
 	if err != nil {
+		return nil, err
+	}
+	if err := r.restorePrecision(&st, dir); err != nil {
 		return nil, err
 	}
 	if len(st.RNG) > 0 {
@@ -343,11 +350,15 @@ func (r *run) microStep(b *shards.Batch) (float64, error) {
 	if r.cfg.Device != torch.CPU {
 		x, y = x.To(r.cfg.Device), y.To(r.cfg.Device)
 	}
-	logits, err := r.logits(x)
+	var loss *torch.Tensor
+	err := r.autocast(func() error {
+		logits, err := r.logits(x)
+		loss = LossOf(r.cfg.Loss, logits, y)
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("step %d: %w", r.step+1, err)
 	}
-	loss := LossOf(r.cfg.Loss, logits, y)
 	v, err := loss.Item()
 	if err != nil {
 		return 0, fmt.Errorf("step %d: loss: %w", r.step+1, err)
@@ -363,7 +374,7 @@ func (r *run) microStep(b *shards.Batch) (float64, error) {
 	if r.cfg.Accumulate > 1 {
 		loss = loss.MulScalar(1 / float64(r.cfg.Accumulate))
 	}
-	if err := loss.Backward(); err != nil {
+	if err := r.scaleLoss(loss).Backward(); err != nil {
 		return 0, fmt.Errorf("step %d: backward: %w", r.step+1, err)
 	}
 	return v, nil
@@ -406,7 +417,8 @@ func (r *run) log(lr float64) error {
 	r.totalImgs += int64(r.imgs)
 	r.lastLoss = loss
 	r.lossSum, r.lossN, r.imgs, r.busy = 0, 0, 0, 0
-	return r.metrics.Write(MetricsRow{Kind: RowTrain, Step: r.step, Epoch: r.epochAt(r.step), Loss: loss, LR: lr, ImagesPerS: ips, Time: time.Now().UTC()})
+	return r.metrics.Write(MetricsRow{Kind: RowTrain, Step: r.step, Epoch: r.epochAt(r.step), Loss: loss, LR: lr, ImagesPerS: ips,
+		LossScale: r.lossScale(), Time: time.Now().UTC()})
 }
 
 // evaluate runs the held-out set, writes an eval row and redraws the plots.
@@ -416,7 +428,7 @@ func (r *run) evaluate(ctx context.Context) error {
 		return fmt.Errorf("open held-out data: %w", err)
 	}
 	defer val.Close()
-	res, err := EvaluateN(ctx, r.model, val, r.cfg.Loss, r.cfg.Device, r.cfg.EvalImages)
+	res, err := evaluate(ctx, r.model, val, r.cfg.Loss, r.cfg.Device, r.cfg.EvalImages, r.cfg.Precision)
 	if err != nil {
 		return fmt.Errorf("evaluate after step %d: %w", r.step, err)
 	}
@@ -443,6 +455,7 @@ func (r *run) plots() error {
 // checkpoint saves the state after r.step steps.
 func (r *run) checkpoint() (string, error) {
 	st := CheckpointState{Step: r.step, Epoch: r.epoch, Images: r.images, Loss: r.lastLoss}
+	r.savePrecision(&st)
 	pos := r.pos
 	st.Loader = &pos
 	var err error
@@ -481,7 +494,7 @@ func (r *run) finish(ctx context.Context) (*Result, error) {
 	if err := r.plots(); err != nil {
 		return nil, err
 	}
-	res := &Result{Steps: r.step, Loss: r.lastLoss, Eval: r.lastEval, Checkpoint: dir}
+	res := &Result{Steps: r.step, Loss: r.lastLoss, Eval: r.lastEval, Checkpoint: dir, Precision: r.cfg.Precision.orFP32()}
 	if s := r.totalBusy.Seconds(); s > 0 {
 		res.ImagesPerS = float64(r.totalImgs) / s
 	}

@@ -10,11 +10,12 @@ import (
 )
 
 // BenchmarkTrainStep times one training step (train-mode forward,
-// soft-target cross-entropy, backward, SGD step, zero grad).
-// testdata/bench_step.py runs the same step in PyTorch:
+// soft-target cross-entropy, backward, SGD step, zero grad) in fp32 and
+// under bf16 autocast. testdata/bench_step.py runs the same step in
+// PyTorch:
 //
 //	go test ./train -run '^$' -bench TrainStep
-//	/usr/bin/python3 train/testdata/bench_step.py --arch resnext29_small --batch 64 --size 32 --threads 2
+//	/usr/bin/python3 train/testdata/bench_step.py --arch resnext29_small --batch 64 --size 32 --threads 2 --precision bf16
 func BenchmarkTrainStep(b *testing.B) {
 	cases := []struct {
 		arch                 string
@@ -31,13 +32,15 @@ func BenchmarkTrainStep(b *testing.B) {
 			if cl {
 				format = "channels_last"
 			}
-			name := fmt.Sprintf("arch=%s/batch=%d/size=%d/threads=%d/format=%s", c.arch, c.batch, c.size, c.threads, format)
-			b.Run(name, func(b *testing.B) { benchTrainStep(b, c.arch, c.batch, c.size, int(c.threads), cl) })
+			for _, p := range []Precision{PrecisionFP32, PrecisionBF16} {
+				name := fmt.Sprintf("arch=%s/batch=%d/size=%d/threads=%d/format=%s/precision=%s", c.arch, c.batch, c.size, c.threads, format, p)
+				b.Run(name, func(b *testing.B) { benchTrainStep(b, c.arch, c.batch, c.size, int(c.threads), cl, p) })
+			}
 		}
 	}
 }
 
-func benchTrainStep(b *testing.B, arch string, batch, size int64, threads int, channelsLast bool) {
+func benchTrainStep(b *testing.B, arch string, batch, size int64, threads int, channelsLast bool, prec Precision) {
 	needLib(b)
 	if err := torch.SetNumThreads(threads); err != nil {
 		b.Fatal(err)
@@ -72,11 +75,15 @@ func benchTrainStep(b *testing.B, arch string, batch, size int64, threads int, c
 	step := func() {
 		s := torch.NewScope()
 		defer s.Close()
-		y, err := m.Forward(x, true)
+		var loss *torch.Tensor
+		err := prec.Autocast(torch.CPU, func() error {
+			y, err := m.Forward(x, true)
+			loss = LossOf(LossSoftmax, y, target)
+			return err
+		})
 		if err != nil {
 			b.Fatal(err)
 		}
-		loss := torch.SoftCrossEntropy(y, target)
 		if err := loss.Backward(); err != nil {
 			b.Fatal(err)
 		}
