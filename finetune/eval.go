@@ -64,6 +64,10 @@ func Eval(ctx context.Context, cfg EvalConfig) (*Metrics, error) {
 			weights, len(ri.Classes), ri.Task, ri.Data, len(ds.Classes()), cfg.Task, cfg.Data)
 	}
 	k := len(ds.Classes())
+	prec, err := cfg.precision("eval", "")
+	if err != nil {
+		return nil, err
+	}
 	m, _, err := NewModel(ModelConfig{From: weights, Arch: cfg.Arch, Classes: k, KeepHead: true, Device: cfg.Device})
 	if err != nil {
 		return nil, err
@@ -83,7 +87,7 @@ func Eval(ctx context.Context, cfg EvalConfig) (*Metrics, error) {
 		return nil, fmt.Errorf("evaluate: %w", err)
 	}
 	acc, err := Score(ctx, m, items, k, ExtractOptions{ImageSize: size, Batch: cfg.Batch, Workers: cfg.Workers,
-		Device: cfg.Device, Log: cfg.Log, Label: "eval " + cfg.Split})
+		Device: cfg.Device, Precision: prec, Log: cfg.Log, Label: "eval " + cfg.Split})
 	if err != nil {
 		return nil, err
 	}

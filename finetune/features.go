@@ -45,8 +45,9 @@ type ExtractOptions struct {
 	Batch     int // images per forward pass (default 64)
 	Workers   int // decode goroutines (default GOMAXPROCS)
 	Device    torch.Device
-	Log       io.Writer // progress; nil discards it
-	Label     string    // progress label
+	Precision train.Precision // of the forward pass ("": fp32); features come out float32
+	Log       io.Writer       // progress; nil discards it
+	Label     string          // progress label
 }
 
 // Extract runs the backbone of m in evaluation mode without gradients over
@@ -79,7 +80,7 @@ func (f *Features) extend(ctx context.Context, m train.Model, items []Item, o Ex
 		if o.Device != torch.CPU {
 			y = y.To(torch.CPU)
 		}
-		v, err := y.Float32s()
+		v, err := y.ToDType(torch.Float32).Float32s()
 		if err != nil {
 			return err
 		}

@@ -65,6 +65,10 @@ type Config struct {
 	// "cuda", "cuda:N"), when set, overrides it.
 	Device     torch.Device `json:"-"`
 	DeviceName string       `json:"device,omitempty"`
+	// Precision is the forward pass's arithmetic in fine-tuning, feature
+	// extraction and evaluation: a --precision value ("" is fp32; the
+	// flag's default is auto). The linear probe itself trains in fp32.
+	Precision string `json:"precision,omitempty"`
 	// Log receives progress bars and messages; nil discards them.
 	Log io.Writer `json:"-"`
 }
@@ -95,6 +99,7 @@ func (c *Config) registerCommon(fs *flag.FlagSet) {
 	fs.IntVar(&c.ImageSize, "image-size", 0, "input image side (0: the size the weights were trained at, else 224, or 64 for small-stem nets)")
 	fs.IntVar(&c.Workers, "workers", 0, "image decoding goroutines (0: one per CPU)")
 	fs.StringVar(&c.DeviceName, "device", "cpu", "where the network runs: cpu, cuda or cuda:N")
+	fs.StringVar(&c.Precision, "precision", string(train.PrecisionAuto), train.PrecisionUsage)
 	fs.StringVar(&c.Dataset.ImageNetClassOrder, "imagenet-class-order", "", "ImageNet devkit labels: a file of wnids in ILSVRC2012_ID order, or 'folders' (default: synsets.txt beside the ground truth)")
 }
 
@@ -197,6 +202,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			return nil, fmt.Errorf("fine-tune into %s: %w (%s); pass --resume to continue it or choose another --out", cfg.Out, train.ErrRunExists, filepath.Base(dir))
 		}
 	}
+	prec, err := cfg.precision("finetune", runDir(cfg))
+	if err != nil {
+		return nil, err
+	}
 	m, weights, err := NewModel(ModelConfig{From: cfg.From, Arch: cfg.Arch, Block: cfg.Block, Classes: k, Seed: cfg.Seed, Device: cfg.Device})
 	if err != nil {
 		return nil, err
@@ -217,9 +226,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	var res *Result
 	var acc *Accuracy
 	if cfg.Mode == ModeLinear {
-		res, acc, err = runLinear(ctx, cfg, m, weights, trainItems, valItems, k)
+		res, acc, err = runLinear(ctx, cfg, m, weights, trainItems, valItems, k, prec)
 	} else {
-		res, acc, err = runFull(ctx, cfg, m, trainItems, valItems, k)
+		res, acc, err = runFull(ctx, cfg, m, trainItems, valItems, k, prec)
 	}
 	if errors.Is(err, context.Canceled) {
 		logf(cfg.Log, "finetune: run the same command with --resume to continue\n")
@@ -268,7 +277,7 @@ func (cfg Config) trainConfig(label string, out string) train.Config {
 
 // runFull trains every layer of m through train.Run on augmented batches
 // of the train images, evaluating on val each epoch.
-func runFull(ctx context.Context, cfg Config, m *train.ResNeXt, trainItems, valItems []Item, k int) (*Result, *Accuracy, error) {
+func runFull(ctx context.Context, cfg Config, m *train.ResNeXt, trainItems, valItems []Item, k int, prec train.Precision) (*Result, *Accuracy, error) {
 	trainSrc, err := shards.NewFileSource(trainItems, k)
 	if err != nil {
 		return nil, nil, fmt.Errorf("fine-tune: %w", err)
@@ -292,12 +301,13 @@ func runFull(ctx context.Context, cfg Config, m *train.ResNeXt, trainItems, valI
 	}
 	tc := cfg.trainConfig("finetune", cfg.Out)
 	tc.Batch = batch
+	tc.Precision = prec
 	tr, err := train.Run(ctx, tc, m, data)
 	if err != nil {
 		return nil, nil, err
 	}
 	acc, err := Score(ctx, m, valItems, k, ExtractOptions{ImageSize: cfg.ImageSize, Batch: cfg.Batch, Workers: cfg.Workers,
-		Device: cfg.Device, Log: cfg.Log, Label: "eval val"})
+		Device: cfg.Device, Precision: prec, Log: cfg.Log, Label: "eval val"})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -306,9 +316,12 @@ func runFull(ctx context.Context, cfg Config, m *train.ResNeXt, trainItems, valI
 
 // runLinear computes (or reuses) the frozen features of both splits, trains
 // a linear probe on them through train.Run, and folds it into m's head.
-func runLinear(ctx context.Context, cfg Config, m *train.ResNeXt, weights string, trainItems, valItems []Item, k int) (*Result, *Accuracy, error) {
+func runLinear(ctx context.Context, cfg Config, m *train.ResNeXt, weights string, trainItems, valItems []Item, k int, prec train.Precision) (*Result, *Accuracy, error) {
 	arch := m.Options().Arch.Name + "/" + m.Options().Block.String()
-	eo := ExtractOptions{ImageSize: cfg.ImageSize, Batch: 64, Workers: cfg.Workers, Device: cfg.Device, Log: cfg.Log}
+	if prec != train.PrecisionFP32 {
+		arch += "/" + string(prec) // features depend on it; fp32 keys stay as they were
+	}
+	eo := ExtractOptions{ImageSize: cfg.ImageSize, Batch: 64, Workers: cfg.Workers, Device: cfg.Device, Precision: prec, Log: cfg.Log}
 	res := &Result{CachedFeats: true}
 	feats := map[string]*Features{}
 	for _, sp := range []struct {
@@ -345,7 +358,7 @@ func runLinear(ctx context.Context, cfg Config, m *train.ResNeXt, weights string
 	tc.Batch = batch
 	perEpoch := trainStd.Len() / batch
 	tc.EvalEvery = max(1, cfg.Epochs*perEpoch/5) // evaluating (and checkpointing) every epoch would dominate
-	tc.Device = torch.CPU
+	tc.Device = torch.CPU                        // and fp32: one small matrix product per step
 	data := train.Data{
 		Train: func(resume *shards.Position) (train.Batches, error) {
 			return newFeatureBatches(probe, trainStd, batch, cfg.Seed, true, resume)

@@ -61,7 +61,7 @@ func forImages(ctx context.Context, items []Item, numClasses, start int, o Extra
 				if o.Device != torch.CPU {
 					x = x.To(o.Device)
 				}
-				return fn(x, b)
+				return o.Precision.Autocast(o.Device, func() error { return fn(x, b) })
 			})
 		}()
 		if err != nil {
@@ -86,7 +86,7 @@ func Score(ctx context.Context, m train.Model, items []Item, numClasses int, o E
 		if o.Device != torch.CPU {
 			y = y.To(torch.CPU)
 		}
-		scores, err := y.Float32s()
+		scores, err := y.ToDType(torch.Float32).Float32s()
 		if err != nil {
 			return err
 		}

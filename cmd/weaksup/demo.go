@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"weaksup/experiment"
+	"weaksup/train"
 )
 
 // DemoCommand runs the whole system on a generated world.
@@ -42,6 +43,7 @@ func (c *DemoCommand) Run(ctx context.Context, args []string) error {
 	workdir := fs.String("workdir", "", "directory for everything the demo makes (default: a fresh ./weaksup-demo-YYYYMMDD-HHMMSS)")
 	steps := fs.Int("pretrain-steps", 0, "pretraining steps (0: 40 with --quick, else 1500)")
 	threads := fs.Int("threads", 0, "libtorch CPU threads (0: one per core)")
+	precision := fs.String("precision", "auto", train.PrecisionUsage)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -66,6 +68,7 @@ func (c *DemoCommand) Run(ctx context.Context, args []string) error {
 		cfg.PretrainSteps = *steps
 	}
 	cfg.Threads = *threads
+	cfg.Precision = *precision
 	cfg.Log = os.Stderr
 	fmt.Fprintf(os.Stderr, "demo: working in %s\n", dir)
 	t0 := time.Now()
