@@ -18,7 +18,8 @@ import (
 // metrics, on 2 libtorch threads. images/s is over the benchmark's wall
 // time (final checkpoint included); step-images/s is Result.ImagesPerS,
 // over the steps alone (data waits included). testdata/bench_step.py
-// measures PyTorch's step on the same nets.
+// measures PyTorch's step on the same nets. Each case runs in fp32 and in
+// bf16 (autocast).
 func BenchmarkRun(b *testing.B) {
 	for _, c := range []struct {
 		arch   string
@@ -31,8 +32,10 @@ func BenchmarkRun(b *testing.B) {
 		{"resnext29_small", 32, 64, "channels_last"},
 		{"resnext29_small", 64, 64, "channels_last"},
 	} {
-		name := fmt.Sprintf("arch=%s/size=%d/batch=%d/format=%s", c.arch, c.size, c.batch, c.format)
-		b.Run(name, func(b *testing.B) { benchRun(b, c.arch, c.size, c.batch) })
+		for _, p := range []Precision{PrecisionFP32, PrecisionBF16} {
+			name := fmt.Sprintf("arch=%s/size=%d/batch=%d/format=%s/precision=%s", c.arch, c.size, c.batch, c.format, p)
+			b.Run(name, func(b *testing.B) { benchRun(b, c.arch, c.size, c.batch, p) })
+		}
 	}
 }
 
@@ -53,7 +56,7 @@ func jpegSquares(b *testing.B, s *squaresSource) *squaresSource {
 	return out
 }
 
-func benchRun(b *testing.B, arch string, size, batch int) {
+func benchRun(b *testing.B, arch string, size, batch int, prec Precision) {
 	needTorch(b)
 	if err := torch.SetNumThreads(2); err != nil {
 		b.Fatal(err)
@@ -74,7 +77,7 @@ func benchRun(b *testing.B, arch string, size, batch int) {
 	data := squaresData(src, src, batch, size, 1)
 	data.Val = nil
 	cfg := Config{Out: b.TempDir(), Steps: b.N + 2, Batch: batch, NoPlots: true, LogEvery: 1 << 30,
-		Schedule: Schedule{BaseLR: 0.1}, SGD: DefaultSGD()}
+		Schedule: Schedule{BaseLR: 0.1}, SGD: DefaultSGD(), Precision: prec}
 	// Two warm-up steps, then the timed ones.
 	warm := cfg
 	warm.Steps = 2

@@ -80,7 +80,7 @@ func (c *DemoCommand) Run(ctx context.Context, args []string) error {
 	fmt.Printf("\ndemo finished in %s\n\n", time.Since(t0).Round(time.Second))
 	fmt.Printf("dedup:     caught %d of %d planted copies (recall %.0f%%), %d false positives\n",
 		res.Dedup.Caught, res.Dedup.Planted, 100*res.Dedup.Recall, res.Dedup.FalsePositives)
-	fmt.Printf("pretrain:  %d steps, held-out precision@1 %.3f, mAP %.3f\n", res.Pretrain.Steps, res.Pretrain.Precision1, res.Pretrain.MAP)
+	fmt.Printf("pretrain:  %d steps in %s, held-out precision@1 %.3f, mAP %.3f\n", res.Pretrain.Steps, res.Pretrain.Precision, res.Pretrain.Precision1, res.Pretrain.MAP)
 	for _, mode := range []string{"linear", "full"} {
 		p, _ := res.Accuracy(mode, "pretrained")
 		s, _ := res.Accuracy(mode, "scratch")

@@ -10,7 +10,9 @@ Usage: /usr/bin/python3 bench_step.py [--arch resnext29_small|resnext50_32x4d]
            [--batch 64] [--size 32] [--threads 2] [--steps 10] [--format channels_last|contiguous|both]
            [--precision fp32|bf16|both]
 Prints one line per format and precision: arch, format, precision, seconds
-per step, images/s.
+per step, images/s, the fastest step, and CPU seconds per step (the figure
+a loaded machine changes least; run with OMP_WAIT_POLICY=PASSIVE so that
+idle OpenMP workers do not spin).
 """
 import argparse
 import sys
@@ -70,13 +72,15 @@ def main():
         for _ in range(2):
             step()
         times = []
+        cpu0 = time.process_time()
         for _ in range(a.steps):
             t0 = time.perf_counter()
             step()
             times.append(time.perf_counter() - t0)
+        cpu = (time.process_time() - cpu0) / a.steps
         dt = sum(times) / len(times)
-        print("pytorch arch=%s format=%s precision=%s batch=%d size=%d threads=%d: %.4f s/step, %.1f images/s, best %.4f s/step"
-              % (a.arch, fmt, prec, a.batch, a.size, a.threads, dt, a.batch / dt, min(times)))
+        print("pytorch arch=%s format=%s precision=%s batch=%d size=%d threads=%d: %.4f s/step, %.1f images/s, best %.4f s/step, %.4f cpu-s/step"
+              % (a.arch, fmt, prec, a.batch, a.size, a.threads, dt, a.batch / dt, min(times), cpu))
 
 
 if __name__ == "__main__":
