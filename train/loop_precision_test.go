@@ -82,6 +82,31 @@ func TestRunBF16ResumesExactly(t *testing.T) {
 	if got := readState(t, cfg.Out).GradScaler; got == nil || *got != *wholeState.GradScaler {
 		t.Errorf("resumed scaler %+v, uninterrupted %+v", got, wholeState.GradScaler)
 	}
+	// The checkpoint stays float32 (master weights and momentum), so that
+	// torchvision loads it as an fp32 run's.
+	ckpt, err := LatestCheckpoint(CheckpointsDir(cfg.Out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{ModelFile, OptimizerFile} {
+		ps, _, err := LoadTensors(filepath.Join(ckpt, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ps) == 0 {
+			t.Errorf("%s of the bf16 run holds no tensors", f)
+		}
+		for _, p := range ps {
+			d, err := p.Tensor.DType()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d != torch.Float32 && !strings.HasSuffix(p.Name, "num_batches_tracked") {
+				t.Errorf("%s: %s is %v in the bf16 run's checkpoint, want float32", f, p.Name, d)
+			}
+			p.Tensor.Close()
+		}
+	}
 
 	fp32 := newTiny(t, k, 5, Bottleneck)
 	defer fp32.Close()
