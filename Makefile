@@ -62,8 +62,9 @@ $(TORCHLIB): FORCE
 test: deps build
 	$(GO) vet -tags '$(GOTAGS)' ./...
 	$(GO) test -tags '$(GOTAGS)' -timeout $(GOTEST_TIMEOUT) ./...
-	# The pure-Go JPEG path of the loader, for builds without libturbojpeg.
-	$(GO) test -timeout $(GOTEST_TIMEOUT) ./shards/
+	# The pure-Go JPEG path of the codec and the loader, for builds without
+	# libturbojpeg.
+	$(GO) test -timeout $(GOTEST_TIMEOUT) ./internal/jpegturbo/ ./loader/
 
 bench: deps build
 	$(GO) test -tags '$(GOTAGS)' -run '^$$' -bench . ./... | tee bench.out

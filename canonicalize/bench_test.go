@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
 
 	"weaksup/store"
+	"weaksup/workdir"
 )
 
 // cpuTime is the CPU time the process has used, user and system. On a
@@ -141,8 +141,8 @@ func BenchmarkRun(b *testing.B) {
 	m := embeddedMapper(b, First)
 	const n = 20_000
 	c := genCorpus(m.DB(), m, n, 5000, 5)
-	workdir := b.TempDir()
-	st, err := store.Open(filepath.Join(workdir, "store"))
+	wd := workdir.Dir(b.TempDir())
+	st, err := store.Open(wd.Store())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -159,7 +159,7 @@ func BenchmarkRun(b *testing.B) {
 	}
 	b.Run(fmt.Sprintf("records=%d", n), func(b *testing.B) {
 		for b.Loop() {
-			if _, err := Run(context.Background(), st, workdir, DefaultConfig(), io.Discard); err != nil {
+			if _, err := Run(context.Background(), st, wd, DefaultConfig(), io.Discard); err != nil {
 				b.Fatal(err)
 			}
 		}

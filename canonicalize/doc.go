@@ -10,7 +10,8 @@
 // apostrophes and invisible format characters removed. The same function
 // writes WordNet lemmas in "joined form" ("Ursus_arctos" → "ursusarctos"), so
 // a hashtag names a lemma when the normal forms are equal. A normal form must
-// be MinRunes to MaxRunes long. ExtractHashtags finds hashtags in captions.
+// be MinRunes to MaxRunes long. (Finding hashtags in captions is package
+// hashtag's.)
 //
 // # Mapping (Mapper)
 //

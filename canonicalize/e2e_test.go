@@ -6,10 +6,10 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"weaksup/store"
+	"weaksup/workdir"
 )
 
 // TestRunLargeStore runs the stage over 200k generated records in a real
@@ -19,8 +19,8 @@ func TestRunLargeStore(t *testing.T) {
 	m := embeddedMapper(t, First)
 	const n = 200_000
 	c := genCorpus(m.DB(), m, n, 20_000, 11)
-	workdir := t.TempDir()
-	st, err := store.Open(filepath.Join(workdir, "store"))
+	wd := workdir.Dir(t.TempDir())
+	st, err := store.Open(wd.Store())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,11 +36,11 @@ func TestRunLargeStore(t *testing.T) {
 	}
 	cfg := DefaultConfig()
 	cfg.VocabSize = 5000
-	counts, err := Run(context.Background(), st, workdir, cfg, os.Stderr)
+	stats, err := Run(context.Background(), st, wd, cfg, os.Stderr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := LoadVocabulary(filepath.Join(workdir, VocabFileName))
+	v, err := LoadVocabulary(wd.Vocab())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,8 +56,8 @@ func TestRunLargeStore(t *testing.T) {
 			labelled++
 		}
 	}
-	if counts["records"] != n || counts["labelled"] != labelled || counts["dropped"] != n-labelled || counts["vocab"] != 5000 {
-		t.Errorf("counts %v, want %d records, %d labelled, %d dropped, vocab 5000", counts, n, labelled, n-labelled)
+	if stats.Records != n || stats.Labelled != labelled || stats.Dropped != n-labelled || stats.Vocab != 5000 {
+		t.Errorf("stats %+v, want %d records, %d labelled, %d dropped, vocab 5000", stats, n, labelled, n-labelled)
 	}
 	got := int64(0)
 	if err := st.ScanLabels(func(id string, l store.Labels) error { got++; return nil }); err != nil {

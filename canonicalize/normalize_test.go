@@ -1,7 +1,6 @@
 package canonicalize
 
 import (
-	"reflect"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -43,32 +42,6 @@ func TestNormalize(t *testing.T) {
 	}
 }
 
-func TestExtractHashtags(t *testing.T) {
-	tests := []struct {
-		caption string
-		want    []string
-	}{
-		{"A #BrownBear at dawn #wildlife #nature.", []string{"BrownBear", "wildlife", "nature"}},
-		{"#brown_bear,#bruin;#Ursus", []string{"brown_bear", "bruin", "Ursus"}},
-		{"#new-york is #NYC", []string{"new", "NYC"}},
-		{"no tags here", nil},
-		{"C# and F# are languages", nil},
-		{"see page#2 and &#39;quoted&#39;", nil},
-		{"#2018 #1 but #top10", []string{"top10"}},
-		{"#dog #Dog #dog", []string{"dog", "Dog"}},
-		{"##double #", []string{"double"}},
-		{"＃東京 #café", []string{"東京", "café"}},
-		{"emoji #sunset🌅 end", []string{"sunset"}},
-		{"url http://x.org/#anchor", nil},
-		{"#a#b", []string{"a"}},
-	}
-	for _, tc := range tests {
-		if got := ExtractHashtags(tc.caption); !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("ExtractHashtags(%q) = %q, want %q", tc.caption, got, tc.want)
-		}
-	}
-}
-
 func FuzzNormalize(f *testing.F) {
 	for _, s := range []string{"#BrownBears", "Straße", "ＮＹＣ", "new\u2013york", "ﬁsh", "a\u0301", "\xff", "ǅ", "ß_ẞ"} {
 		f.Add(s)
@@ -91,24 +64,6 @@ func FuzzNormalize(f *testing.F) {
 		if ascii {
 			if slow := normalizeUnicode(s); slow != n {
 				t.Fatalf("ASCII fast path %q differs from the Unicode path %q for %q", n, slow, s)
-			}
-		}
-	})
-}
-
-func FuzzExtractHashtags(f *testing.F) {
-	for _, s := range []string{"A #BrownBear at dawn #wildlife", "C# &#39; ＃東京", "#a#b ##c", "#\xff#x"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, caption string) {
-		for _, h := range ExtractHashtags(caption) {
-			if h == "" || !strings.Contains(caption, h) {
-				t.Fatalf("ExtractHashtags(%q) gave %q", caption, h)
-			}
-			for _, r := range h {
-				if !isTagRune(r) {
-					t.Fatalf("ExtractHashtags(%q) gave %q with %q", caption, h, r)
-				}
 			}
 		}
 	})

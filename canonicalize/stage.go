@@ -19,9 +19,11 @@ import (
 	"weaksup/progress"
 	"weaksup/store"
 	"weaksup/wordnet"
+	"weaksup/workdir"
 )
 
-// Stage is the pipeline stage name, used for drop flags.
+// Stage is the pipeline stage name, also the stage drop flags are recorded
+// under.
 const Stage = "canonicalize"
 
 // DropNoVocabTag is the drop reason of a record none of whose hashtags is in
@@ -32,12 +34,6 @@ const DropNoVocabTag = "no_vocab_tag"
 const (
 	VocabTop        = "top"        // the most frequent concepts of the records
 	VocabImageNet1k = "imagenet1k" // the 1,000 ImageNet-1k synsets
-)
-
-// Files the stage writes into the working directory.
-const (
-	VocabFileName    = "vocab.tsv"
-	HashtagsFileName = "hashtags.tsv"
 )
 
 // Config configures the canonicalize stage.
@@ -155,29 +151,34 @@ func (c Config) Vocabulary(m *Mapper, counts *Counter) (*Vocabulary, error) {
 	return counts.TopK(c.VocabSize, c.MinCount)
 }
 
-// Run is the canonicalize stage: it maps the hashtags of every ok record of
-// the store, builds or loads the vocabulary, writes <workdir>/vocab.tsv and
-// <workdir>/hashtags.tsv, stores each record's labels, and drops records
-// left without an in-vocabulary tag (stage "canonicalize", reason
-// "no_vocab_tag"). Labels and drop flags of an earlier run are cleared first.
-func Run(ctx context.Context, st *store.Store, workdir string, cfg Config, log io.Writer) (map[string]int64, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
+// Mapper loads the configured WordNet and returns a mapper with the
+// configured sense policy.
+func (c Config) Mapper() (*Mapper, error) {
+	policy, err := ParsePolicy(c.SensePolicy)
+	if err != nil {
+		return nil, fmt.Errorf("flag --sense-policy: %w", err)
 	}
-	policy, _ := ParsePolicy(cfg.SensePolicy)
-	db, err := wordnet.Load(cfg.WordNetDir)
+	db, err := wordnet.Load(c.WordNetDir)
 	if err != nil {
 		return nil, fmt.Errorf("load wordnet (flag --wordnet-dir): %w", err)
 	}
-	m := NewMapper(db, policy)
+	return NewMapper(db, policy), nil
+}
+
+// CountRecords counts, with m, the hashtags of every ok record of the store:
+// the counts the top-K vocabulary is built from. Progress goes to log.
+func CountRecords(ctx context.Context, st *store.Store, m *Mapper, log io.Writer) (*Counter, error) {
 	total, err := st.Count()
 	if err != nil {
 		return nil, fmt.Errorf("count records: %w", err)
 	}
+	return countRecords(ctx, st, m, total, log)
+}
 
+func countRecords(ctx context.Context, st *store.Store, m *Mapper, total int, log io.Writer) (*Counter, error) {
 	counter := NewCounter(m)
 	bar := progress.New(log, int64(total), "canonicalize: count hashtags")
-	err = st.Records(func(r *store.Record) error {
+	err := st.Records(func(r *store.Record) error {
 		bar.Add(1)
 		if r.OK() {
 			counter.Add(r.RawTags)
@@ -187,6 +188,30 @@ func Run(ctx context.Context, st *store.Store, workdir string, cfg Config, log i
 	bar.Finish()
 	if err != nil {
 		return nil, fmt.Errorf("count hashtags: %w", err)
+	}
+	return counter, nil
+}
+
+// Run is the canonicalize stage: it maps the hashtags of every ok record of
+// the store, builds or loads the vocabulary, writes <workdir>/vocab.tsv and
+// <workdir>/hashtags.tsv, stores each record's labels, and drops records
+// left without an in-vocabulary tag (stage "canonicalize", reason
+// "no_vocab_tag"). Labels and drop flags of an earlier run are cleared first.
+func Run(ctx context.Context, st *store.Store, wd workdir.Dir, cfg Config, log io.Writer) (*Stats, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	m, err := cfg.Mapper()
+	if err != nil {
+		return nil, err
+	}
+	total, err := st.Count()
+	if err != nil {
+		return nil, fmt.Errorf("count records: %w", err)
+	}
+	counter, err := countRecords(ctx, st, m, total, log)
+	if err != nil {
+		return nil, err
 	}
 	vocab, err := cfg.Vocabulary(m, counter)
 	if err != nil {
@@ -203,7 +228,7 @@ func Run(ctx context.Context, st *store.Store, workdir string, cfg Config, log i
 	perLabel := make([]int64, vocab.Len())
 	var labelled, dropped int64
 	batch := st.NewBatch()
-	bar = progress.New(log, int64(total), "canonicalize: label")
+	bar := progress.New(log, int64(total), "canonicalize: label")
 	err = st.Records(func(r *store.Record) error {
 		bar.Add(1)
 		if !r.OK() {
@@ -236,35 +261,21 @@ func Run(ctx context.Context, st *store.Store, workdir string, cfg Config, log i
 		return nil, fmt.Errorf("label records: %w", err)
 	}
 	vocab.SetCounts(perLabel)
-	if err := os.MkdirAll(workdir, 0o755); err != nil {
+	if err := os.MkdirAll(string(wd), 0o755); err != nil {
 		return nil, fmt.Errorf("write vocabulary: %w", err)
 	}
-	if err := vocab.WriteFile(filepath.Join(workdir, VocabFileName)); err != nil {
+	if err := vocab.WriteFile(wd.Vocab()); err != nil {
 		return nil, err
 	}
-	if err := writeHashtags(filepath.Join(workdir, HashtagsFileName), counter, m); err != nil {
+	if err := writeHashtags(wd.Hashtags(), counter, m); err != nil {
 		return nil, err
 	}
 
-	counts := map[string]int64{
-		"records":  counter.Images(),
-		"labelled": labelled,
-		"dropped":  dropped,
-		"vocab":    int64(vocab.Len()),
-		"concepts": int64(counter.Concepts()),
-	}
-	for _, hc := range counter.Hashtags() {
-		counts["hashtags"]++
-		if hc.Reason == "" {
-			counts["mapped"]++
-		} else {
-			counts["unmapped"]++
-			counts["unmapped_"+string(hc.Reason)]++
-		}
-	}
+	stats := newStats(counter, vocab)
+	stats.Labelled, stats.Dropped = labelled, dropped
 	fmt.Fprintf(log, "canonicalize: %d records, %d labelled, %d dropped (%s); %d distinct hashtags, %d mapped; vocabulary %d tags (%s)\n",
-		counts["records"], labelled, dropped, DropNoVocabTag, counts["hashtags"], counts["mapped"], vocab.Len(), vocab.Hash())
-	return counts, nil
+		stats.Records, labelled, dropped, DropNoVocabTag, stats.Hashtags, stats.Mapped, vocab.Len(), vocab.Hash())
+	return stats, nil
 }
 
 // writeHashtags writes every distinct hashtag normal form with its image

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"weaksup/store"
+	"weaksup/workdir"
 )
 
 // stageRecords are the records of the stage tests: id → raw tags; ids
@@ -29,10 +30,10 @@ var stageRecords = map[string][]string{
 	"bad1": {"brownbear"},
 }
 
-func openStore(t *testing.T, records map[string][]string) (*store.Store, string) {
+func openStore(t *testing.T, records map[string][]string) (*store.Store, workdir.Dir) {
 	t.Helper()
-	workdir := t.TempDir()
-	st, err := store.Open(filepath.Join(workdir, "store"))
+	wd := workdir.Dir(t.TempDir())
+	st, err := store.Open(wd.Store())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +47,7 @@ func openStore(t *testing.T, records map[string][]string) (*store.Store, string)
 			t.Fatal(err)
 		}
 	}
-	return st, workdir
+	return st, wd
 }
 
 func labelsOf(t *testing.T, st *store.Store) map[string][]string {
@@ -79,21 +80,30 @@ func dropsOf(t *testing.T, st *store.Store) map[string]string {
 }
 
 func TestRunTopK(t *testing.T) {
-	st, workdir := openStore(t, stageRecords)
+	st, wd := openStore(t, stageRecords)
 	cfg := DefaultConfig()
-	counts, err := Run(context.Background(), st, workdir, cfg, io.Discard)
+	stats, err := Run(context.Background(), st, wd, cfg, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
+	wantStats := &Stats{
+		Records: 8, Labelled: 6, Dropped: 2, Vocab: 5, Concepts: 5,
+		// brownbears dogs bruin ursusarctos instagood dog puppies happy goldfish geese brownbear
+		Hashtags: 11, Mapped: 9, Unmapped: map[Reason]int64{ReasonUnknown: 1, ReasonNotNoun: 1},
+	}
+	if !reflect.DeepEqual(stats, wantStats) {
+		t.Errorf("stats:\n got  %+v\n want %+v", stats, wantStats)
+	}
+	// The stage record shows the same numbers under the names earlier
+	// releases wrote.
 	wantCounts := map[string]int64{
 		"records": 8, "labelled": 6, "dropped": 2, "vocab": 5, "concepts": 5,
-		// brownbears dogs bruin ursusarctos instagood dog puppies happy goldfish geese brownbear
 		"hashtags": 11, "mapped": 9, "unmapped": 2, "unmapped_unknown": 1, "unmapped_not_noun": 1,
 	}
-	if !reflect.DeepEqual(counts, wantCounts) {
+	if counts := stats.Counts(); !reflect.DeepEqual(counts, wantCounts) {
 		t.Errorf("counts:\n got  %v\n want %v", counts, wantCounts)
 	}
-	v, err := LoadVocabulary(filepath.Join(workdir, VocabFileName))
+	v, err := LoadVocabulary(wd.Vocab())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +139,7 @@ func TestRunTopK(t *testing.T) {
 	if _, err := st.Labels("bad1"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("failed record bad1 got labels: %v", err)
 	}
-	hashtags, err := os.ReadFile(filepath.Join(workdir, HashtagsFileName))
+	hashtags, err := os.ReadFile(wd.Hashtags())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +149,7 @@ func TestRunTopK(t *testing.T) {
 
 	// A smaller vocabulary reruns cleanly: old labels and drops are gone.
 	cfg.VocabSize = 1
-	if _, err := Run(context.Background(), st, workdir, cfg, io.Discard); err != nil {
+	if _, err := Run(context.Background(), st, wd, cfg, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	wantLabels = map[string][]string{"r01": {"brownbear"}, "r02": {"brownbear"}, "r03": {"brownbear"}, "r07": {"brownbear"}}
@@ -153,12 +163,12 @@ func TestRunTopK(t *testing.T) {
 
 // A vocabulary file keeps its ids when the records change.
 func TestRunVocabFile(t *testing.T) {
-	st, workdir := openStore(t, stageRecords)
-	if _, err := Run(context.Background(), st, workdir, DefaultConfig(), io.Discard); err != nil {
+	st, wd := openStore(t, stageRecords)
+	if _, err := Run(context.Background(), st, wd, DefaultConfig(), io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	fixed := filepath.Join(t.TempDir(), "fixed.tsv")
-	data, err := os.ReadFile(filepath.Join(workdir, VocabFileName))
+	data, err := os.ReadFile(wd.Vocab())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,14 +181,14 @@ func TestRunVocabFile(t *testing.T) {
 	for id, tags := range stageRecords {
 		more[id] = tags
 	}
-	st2, workdir2 := openStore(t, more)
+	st2, wd2 := openStore(t, more)
 	cfg := DefaultConfig()
 	cfg.VocabFile = fixed
-	counts, err := Run(context.Background(), st2, workdir2, cfg, io.Discard)
+	stats, err := Run(context.Background(), st2, wd2, cfg, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	second, err := LoadVocabulary(filepath.Join(workdir2, VocabFileName))
+	second, err := LoadVocabulary(wd2.Vocab())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,29 +198,29 @@ func TestRunVocabFile(t *testing.T) {
 	if e, _ := second.ByTag("goldfish"); e.ID != 2 || e.Count != 4 {
 		t.Errorf("goldfish: id %d count %d, want id 2 (as in the file) and 4 images", e.ID, e.Count)
 	}
-	if counts["dropped"] != 3 { // r05, r08, r13 (cat is not in the fixed vocabulary)
-		t.Errorf("dropped %d, want 3", counts["dropped"])
+	if stats.Dropped != 3 { // r05, r08, r13 (cat is not in the fixed vocabulary)
+		t.Errorf("dropped %d, want 3", stats.Dropped)
 	}
 	// Without the file the same records give a different vocabulary.
-	if _, err := Run(context.Background(), st2, workdir2, DefaultConfig(), io.Discard); err != nil {
+	if _, err := Run(context.Background(), st2, wd2, DefaultConfig(), io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	third, _ := LoadVocabulary(filepath.Join(workdir2, VocabFileName))
+	third, _ := LoadVocabulary(wd2.Vocab())
 	if third.Hash() == first.Hash() {
 		t.Error("top-K vocabulary of different records has the same hash")
 	}
 }
 
 func TestRunImageNet1k(t *testing.T) {
-	st, workdir := openStore(t, stageRecords)
+	st, wd := openStore(t, stageRecords)
 	cfg := DefaultConfig()
 	cfg.Vocab = VocabImageNet1k
-	counts, err := Run(context.Background(), st, workdir, cfg, io.Discard)
+	stats, err := Run(context.Background(), st, wd, cfg, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if counts["vocab"] != 1000 {
-		t.Errorf("vocab %d, want 1000", counts["vocab"])
+	if stats.Vocab != 1000 {
+		t.Errorf("vocab %d, want 1000", stats.Vocab)
 	}
 	// dog (n02084071) and puppy are not ImageNet-1k classes; brown bear (294),
 	// goose (99) and goldfish (1) are. Labels are in class order.
@@ -218,7 +228,7 @@ func TestRunImageNet1k(t *testing.T) {
 	if got := labelsOf(t, st); !reflect.DeepEqual(got, want) {
 		t.Errorf("labels:\n got  %v\n want %v", got, want)
 	}
-	v, err := LoadVocabulary(filepath.Join(workdir, VocabFileName))
+	v, err := LoadVocabulary(wd.Vocab())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,10 +238,10 @@ func TestRunImageNet1k(t *testing.T) {
 }
 
 func TestRunCancelled(t *testing.T) {
-	st, workdir := openStore(t, stageRecords)
+	st, wd := openStore(t, stageRecords)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := Run(ctx, st, workdir, DefaultConfig(), io.Discard); !errors.Is(err, context.Canceled) {
+	if _, err := Run(ctx, st, wd, DefaultConfig(), io.Discard); !errors.Is(err, context.Canceled) {
 		t.Errorf("Run(cancelled) = %v, want context.Canceled", err)
 	}
 }

@@ -2,16 +2,18 @@ package canonicalize
 
 import (
 	"bufio"
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
-	"weaksup/atomicfile"
 
+	"weaksup/atomicfile"
 	"weaksup/wordnet"
 )
 
@@ -126,6 +128,23 @@ func (v *Vocabulary) ByTag(tag string) (*Entry, bool) {
 		return nil, false
 	}
 	return &v.Entries[id], true
+}
+
+// Top returns the n entries with the most images (all of them when n is
+// negative or at least Len), most first, ties by id. The vocabulary is not
+// changed.
+func (v *Vocabulary) Top(n int) []Entry {
+	out := slices.Clone(v.Entries)
+	slices.SortStableFunc(out, func(a, b Entry) int {
+		if c := cmp.Compare(b.Count, a.Count); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+	if n >= 0 && n < len(out) {
+		out = out[:n]
+	}
+	return out
 }
 
 // MemberOf returns the ids of the entries that list a hashtag form.

@@ -58,6 +58,36 @@ func TestVocabularyRoundTrip(t *testing.T) {
 	}
 }
 
+func TestVocabularyTop(t *testing.T) {
+	v, err := NewVocabulary([]Entry{
+		{ID: 0, Tag: "a", WNID: "n00000001", Count: 5},
+		{ID: 1, Tag: "b", WNID: "n00000002", Count: 9},
+		{ID: 2, Tag: "c", WNID: "n00000003", Count: 5},
+		{ID: 3, Tag: "d", WNID: "n00000004", Count: 0},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := func(es []Entry) []int32 {
+		var out []int32
+		for _, e := range es {
+			out = append(out, e.ID)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		n    int
+		want []int32
+	}{{2, []int32{1, 0}}, {3, []int32{1, 0, 2}}, {10, []int32{1, 0, 2, 3}}, {-1, []int32{1, 0, 2, 3}}, {0, nil}} {
+		if got := ids(v.Top(tc.n)); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("Top(%d) ids = %v, want %v", tc.n, got, tc.want)
+		}
+	}
+	if v.Entries[1].ID != 1 {
+		t.Errorf("Top reordered the vocabulary")
+	}
+}
+
 func TestVocabularyHash(t *testing.T) {
 	a := sampleVocab(t)
 	b := sampleVocab(t)

@@ -15,13 +15,15 @@ import (
 // A test set's hashes are cached in <workdir>/testsets/NAME-FINGERPRINT.phash:
 //
 //	"WSPHASH" 0x00, format version byte,
-//	uvarint image count, then per image: uvarint length, path, hash, mirror hash (uint64 LE),
+//	uvarint image count, then per image: uvarint length, path, the hash of
+//	each of the len(Views) views (uint64 LE), the reference thumbnail
+//	(RefLen bytes),
 //	uvarint unreadable count, then per image: uvarint length, path, uvarint length, error,
 //	CRC-32 (IEEE, LE) of everything before it.
 
 const (
 	cacheMagic   = "WSPHASH\x00"
-	cacheVersion = 1
+	cacheVersion = 2
 	maxCacheStr  = 1 << 16
 )
 
@@ -48,8 +50,10 @@ func (ts *TestSet) encodeCache(w *bytes.Buffer) {
 	w.Write(b[:binary.PutUvarint(b[:], uint64(len(ts.Images)))])
 	for i, p := range ts.Images {
 		str(p)
-		w.Write(binary.LittleEndian.AppendUint64(nil, ts.Hashes[i]))
-		w.Write(binary.LittleEndian.AppendUint64(nil, ts.Mirrors[i]))
+		for _, h := range ts.Sigs[i].Hashes {
+			w.Write(binary.LittleEndian.AppendUint64(nil, h))
+		}
+		w.Write(ts.Sigs[i].Ref)
 	}
 	w.Write(b[:binary.PutUvarint(b[:], uint64(len(ts.Unreadable)))])
 	for _, u := range ts.Unreadable {
@@ -107,18 +111,24 @@ func (ts *TestSet) decodeCache(data []byte) error {
 		return err
 	}
 	images, hashes, mirrors := make([]string, 0, n), make([]uint64, 0, n), make([]uint64, 0, n)
-	var u64 [16]byte
+	sigs := make([]Signature, 0, n)
+	raw := make([]byte, 8*len(Views)+RefLen)
 	for range n {
 		p, err := str()
 		if err != nil {
 			return err
 		}
-		if _, err := io.ReadFull(r, u64[:]); err != nil {
-			return fmt.Errorf("%w: truncated hash", ErrCorruptCache)
+		if _, err := io.ReadFull(r, raw); err != nil {
+			return fmt.Errorf("%w: truncated signature", ErrCorruptCache)
+		}
+		sig := Signature{Hashes: make([]uint64, len(Views)), Ref: bytes.Clone(raw[8*len(Views):])}
+		for v := range sig.Hashes {
+			sig.Hashes[v] = binary.LittleEndian.Uint64(raw[8*v:])
 		}
 		images = append(images, p)
-		hashes = append(hashes, binary.LittleEndian.Uint64(u64[:8]))
-		mirrors = append(mirrors, binary.LittleEndian.Uint64(u64[8:]))
+		hashes = append(hashes, sig.Hashes[0])
+		mirrors = append(mirrors, sig.Hashes[1])
+		sigs = append(sigs, sig)
 	}
 	n, err = count()
 	if err != nil {
@@ -139,6 +149,6 @@ func (ts *TestSet) decodeCache(data []byte) error {
 	if _, err := r.ReadByte(); err != io.EOF {
 		return fmt.Errorf("%w: trailing bytes", ErrCorruptCache)
 	}
-	ts.Images, ts.Hashes, ts.Mirrors, ts.Unreadable = images, hashes, mirrors, unreadable
+	ts.Images, ts.Hashes, ts.Mirrors, ts.Sigs, ts.Unreadable = images, hashes, mirrors, sigs, unreadable
 	return nil
 }

@@ -5,18 +5,21 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"testing"
+
+	"weaksup/datasets"
 )
 
 func TestCacheRoundTrip(t *testing.T) {
 	for _, ts := range []*TestSet{
 		{},
-		{Images: []string{"a.jpg", "n01/b.JPEG"}, Hashes: []uint64{1, ^uint64(0)}, Mirrors: []uint64{0, 1 << 63}},
-		{Images: []string{"x.png"}, Hashes: []uint64{42}, Mirrors: []uint64{43}, Unreadable: []Unreadable{{"bad.jpg", "decode bad.jpg: invalid JPEG format"}}},
+		testSetOf([]string{"a.jpg", "n01/b.JPEG"}, 1),
+		testSetOf([]string{"x.png"}, 2, Unreadable{"bad.jpg", "decode bad.jpg: invalid JPEG format"}),
 	} {
 		path := filepath.Join(t.TempDir(), "set.phash")
 		if err := ts.writeCacheFile(path); err != nil {
@@ -27,14 +30,15 @@ func TestCacheRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 		if !slices.Equal(got.Images, ts.Images) || !slices.Equal(got.Hashes, ts.Hashes) ||
-			!slices.Equal(got.Mirrors, ts.Mirrors) || !slices.Equal(got.Unreadable, ts.Unreadable) {
+			!slices.Equal(got.Mirrors, ts.Mirrors) || !slices.Equal(got.Unreadable, ts.Unreadable) ||
+			(len(ts.Sigs) > 0 && !reflect.DeepEqual(got.Sigs, ts.Sigs)) || len(got.Sigs) != len(ts.Sigs) {
 			t.Errorf("round trip = %+v, want %+v", got, *ts)
 		}
 	}
 }
 
 func TestCacheCorruption(t *testing.T) {
-	ts := &TestSet{Images: []string{"a.jpg"}, Hashes: []uint64{7}, Mirrors: []uint64{8}}
+	ts := testSetOf([]string{"a.jpg"}, 3)
 	var buf bytes.Buffer
 	ts.encodeCache(&buf)
 	good := buf.Bytes()
@@ -57,7 +61,7 @@ func TestCacheCorruption(t *testing.T) {
 func TestLoadTestSetRebuildsCorruptCache(t *testing.T) {
 	dir := t.TempDir()
 	writeFiles(t, filepath.Join(dir, "set"), map[string]string{"a.jpg": "photo:Aqua.jpg", "b/c.jpg": "photo:Dune.jpg"})
-	spec := Spec{Name: "s", Path: filepath.Join(dir, "set"), Format: FormatFolder}
+	spec := Spec{Name: "s", Path: filepath.Join(dir, "set"), Format: datasets.FormatFolder}
 	cache := filepath.Join(dir, "cache")
 	first, err := LoadTestSet(context.Background(), spec, "test", cache, 1, io.Discard)
 	if err != nil {
@@ -90,15 +94,15 @@ func TestLoadTestSetRebuildsCorruptCache(t *testing.T) {
 
 func FuzzDecodeCache(f *testing.F) {
 	var buf bytes.Buffer
-	(&TestSet{Images: []string{"a.jpg"}, Hashes: []uint64{7}, Mirrors: []uint64{8}, Unreadable: []Unreadable{{"b", "e"}}}).encodeCache(&buf)
+	testSetOf([]string{"a.jpg"}, 4, Unreadable{"b", "e"}).encodeCache(&buf)
 	f.Add(buf.Bytes())
-	f.Add([]byte(cacheMagic + "\x01\x00\x00"))
+	f.Add([]byte(cacheMagic + "\x02\x00\x00"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var ts TestSet
 		if err := ts.decodeCache(data); err != nil {
 			return
 		}
-		if len(ts.Images) != len(ts.Hashes) || len(ts.Images) != len(ts.Mirrors) {
+		if len(ts.Images) != len(ts.Hashes) || len(ts.Images) != len(ts.Mirrors) || len(ts.Images) != len(ts.Sigs) {
 			t.Fatalf("decoded %d images, %d hashes, %d mirrors", len(ts.Images), len(ts.Hashes), len(ts.Mirrors))
 		}
 		var again bytes.Buffer
@@ -107,4 +111,21 @@ func FuzzDecodeCache(f *testing.F) {
 			t.Fatalf("decoded cache does not re-encode to its bytes")
 		}
 	})
+}
+
+// testSetOf makes a test set of images with random signatures.
+func testSetOf(images []string, seed uint64, unreadable ...Unreadable) *TestSet {
+	rng := rand.New(rand.NewPCG(seed, seed))
+	ts := &TestSet{Images: images, Unreadable: unreadable}
+	for range images {
+		sig := Signature{Hashes: make([]uint64, len(Views)), Ref: make([]byte, RefLen)}
+		for v := range sig.Hashes {
+			sig.Hashes[v] = rng.Uint64()
+		}
+		for i := range sig.Ref {
+			sig.Ref[i] = uint8(rng.IntN(256))
+		}
+		ts.Hashes, ts.Mirrors, ts.Sigs = append(ts.Hashes, sig.Hashes[0]), append(ts.Mirrors, sig.Hashes[1]), append(ts.Sigs, sig)
+	}
+	return ts
 }

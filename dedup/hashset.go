@@ -7,32 +7,27 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	_ "image/gif" // decoders for test images
-	_ "image/jpeg"
-	_ "image/png"
 	"io"
 	"os"
 	"path/filepath"
 	"runtime"
 	"sync"
 
-	_ "golang.org/x/image/bmp"
-	_ "golang.org/x/image/tiff"
-	_ "golang.org/x/image/webp"
-
+	_ "weaksup/datasets" // registers a decoder for every image format a layout lists
 	"weaksup/progress"
 )
 
-// TestSet is an evaluation test set with the perceptual hash of every
-// image and of its horizontal mirror.
+// TestSet is an evaluation test set with the signature of every image
+// (the perceptual hash of each view and a reference thumbnail).
 type TestSet struct {
 	Spec        Spec
 	Format      string // the resolved format
 	Root        string // folder the image paths are relative to
 	Fingerprint string // of the listed files' paths, sizes and times
 	Images      []string
-	Hashes      []uint64 // of Images[i]
-	Mirrors     []uint64 // of the mirror of Images[i]
+	Hashes      []uint64    // of Images[i]
+	Mirrors     []uint64    // of the mirror of Images[i]
+	Sigs        []Signature // of Images[i]; nil for a set built from hashes alone
 	Unreadable  []Unreadable
 }
 
@@ -51,13 +46,9 @@ type listing struct {
 }
 
 func list(spec Spec, split string) (listing, error) {
-	layout, format, err := LayoutFor(spec, split)
+	format, root, images, err := listImages(spec, split)
 	if err != nil {
 		return listing{}, err
-	}
-	root, images, err := layout.List(spec.Path)
-	if err != nil {
-		return listing{}, fmt.Errorf("test set %s: %w", spec.Name, err)
 	}
 	h := sha256.New()
 	fmt.Fprintf(h, "dedup-testset-v1\x00%s\x00%s\x00%s\x00", format, split, root)
@@ -117,8 +108,8 @@ func (ts *TestSet) hash(ctx context.Context, images []string, workers int, log i
 		workers = runtime.GOMAXPROCS(0)
 	}
 	type result struct {
-		h, m uint64
-		err  error
+		sig Signature
+		err error
 	}
 	results := make([]result, len(images))
 	bar := progress.New(log, int64(len(images)), "dedup: hash "+ts.Spec.Name)
@@ -129,8 +120,8 @@ func (ts *TestSet) hash(ctx context.Context, images []string, workers int, log i
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				h, m, err := hashFile(filepath.Join(ts.Root, filepath.FromSlash(images[i])))
-				results[i] = result{h, m, err}
+				sig, err := SignFile(filepath.Join(ts.Root, filepath.FromSlash(images[i])))
+				results[i] = result{sig, err}
 				if err != nil {
 					bar.Inc("unreadable")
 				}
@@ -158,31 +149,37 @@ feed:
 			continue
 		}
 		ts.Images = append(ts.Images, images[i])
-		ts.Hashes = append(ts.Hashes, r.h)
-		ts.Mirrors = append(ts.Mirrors, r.m)
+		ts.Hashes = append(ts.Hashes, r.sig.Hashes[0])
+		ts.Mirrors = append(ts.Mirrors, r.sig.Hashes[1])
+		ts.Sigs = append(ts.Sigs, r.sig)
 	}
 	return nil
 }
 
 // HashFile decodes an image file and returns the perceptual hash of the
 // image and of its mirror.
-func HashFile(path string) (hash, mirror uint64, err error) { return hashFile(path) }
-
-func hashFile(path string) (hash, mirror uint64, err error) {
-	f, err := os.Open(path)
+func HashFile(path string) (hash, mirror uint64, err error) {
+	sig, err := SignFile(path)
 	if err != nil {
 		return 0, 0, err
+	}
+	return sig.Hashes[0], sig.Hashes[1], nil
+}
+
+// SignFile decodes an image file and returns its signature.
+func SignFile(path string) (Signature, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Signature{}, err
 	}
 	defer f.Close()
 	img, _, err := image.Decode(f)
 	if err != nil {
-		return 0, 0, fmt.Errorf("decode %s: %w", path, err)
+		return Signature{}, fmt.Errorf("decode %s: %w", path, err)
 	}
-	if hash, err = PHash(img); err != nil {
-		return 0, 0, fmt.Errorf("hash %s: %w", path, err)
+	sig, err := Sign(img)
+	if err != nil {
+		return Signature{}, fmt.Errorf("hash %s: %w", path, err)
 	}
-	if mirror, err = PHash(Mirror(img)); err != nil {
-		return 0, 0, fmt.Errorf("hash mirror of %s: %w", path, err)
-	}
-	return hash, mirror, nil
+	return sig, nil
 }

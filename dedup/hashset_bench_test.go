@@ -7,8 +7,9 @@ import (
 	"testing"
 )
 
-// BenchmarkHashFile measures hashing one test image file (decode, hash,
-// mirror, hash) as LoadTestSet does, at ImageNet-val-like sizes.
+// BenchmarkHashFile measures signing one test image file (decode, the hash
+// of each of the 12 views, the reference thumbnail) as LoadTestSet does, at
+// ImageNet-val-like sizes.
 func BenchmarkHashFile(b *testing.B) {
 	photos := testPhotos(b)
 	for _, size := range []int{256, 500} {

@@ -4,6 +4,8 @@ import (
 	"image"
 	"image/color"
 	"testing"
+
+	"weaksup/phash"
 )
 
 func TestMirror(t *testing.T) {
@@ -33,13 +35,13 @@ func TestMirrorOfMirror(t *testing.T) {
 	for name, photo := range testPhotos(t) {
 		m := Mirror(photo)
 		back := Mirror(m)
-		h0, _ := PHash(Mirror(Mirror(back)))
-		h1, _ := PHash(back)
+		h0, _ := phash.Hash(Mirror(Mirror(back)))
+		h1, _ := phash.Hash(back)
 		if h0 != h1 {
 			t.Errorf("%s: hash of mirror twice changed: %016x != %016x", name, h0, h1)
 		}
-		hm, _ := PHash(m)
-		if d := Distance(h1, hm); d < 4 {
+		hm, _ := phash.Hash(m)
+		if d := phash.Distance(h1, hm); d < 4 {
 			t.Errorf("%s: mirror is only %d bits from the photo, want a distinct hash", name, d)
 		}
 	}

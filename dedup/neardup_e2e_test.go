@@ -13,6 +13,7 @@ import (
 	_ "image/jpeg"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -23,7 +24,7 @@ var neardupOut = flag.String("neardup.out", "", "write the near-duplicate radius
 
 // corpusVersion changes whenever the generator or the transformations do,
 // so a cached corpus is never reused across them.
-const corpusVersion = "neardup-v1"
+const corpusVersion = "neardup-v3"
 
 // benchPhotoDir is where the Debian photograph packages were unpacked.
 func benchPhotoDir() string {
@@ -96,9 +97,11 @@ func decodePhotos(t *testing.T, paths []string) []image.Image {
 }
 
 // TestNearDuplicateBenchmark builds the full benchmark from the Debian
-// photographs: 24 test images from each of 13 photographs with 14 variants
-// each, and 850 negatives from each of the other 13 (11,050), and prints
-// recall per transformation and the false-positive rates for radii 0..16.
+// photographs: 48 test images from each of 26 photographs with 14
+// variants each, and 1,700 negatives from each (44,200), each negative
+// compared with the test images of the other 25 photographs; it prints
+// plain pHash's recall and false positives for radii 0..16 and the
+// two-step matcher's for a grid of radii and minimum scores.
 //
 //	go test -tags e2e -run NearDuplicateBenchmark -v ./dedup/ [-args -neardup.out=table.md]
 func TestNearDuplicateBenchmark(t *testing.T) {
@@ -109,16 +112,9 @@ func TestNearDuplicateBenchmark(t *testing.T) {
 	cache := filepath.Join(os.TempDir(), "weaksup-dedup-"+key+".json")
 	var c corpus
 	if b, err := os.ReadFile(cache); err == nil && json.Unmarshal(b, &c) == nil && len(c.Negatives) > 0 {
-		t.Logf("corpus hashes from cache %s", cache)
+		t.Logf("corpus from cache %s", cache)
 	} else {
-		spec := corpusSpec{perTest: 24, perNeg: 850, testSize: 400, negSize: 256, seed: 2018}
-		for i, p := range decodePhotos(t, paths) {
-			if i%2 == 0 {
-				spec.testPhotos = append(spec.testPhotos, p)
-			} else {
-				spec.negPhotos = append(spec.negPhotos, p)
-			}
-		}
+		spec := corpusSpec{photos: decodePhotos(t, paths), perTest: 48, perNeg: 1700, testSize: 400, negSize: 256, seed: 2018}
 		c = buildCorpus(spec)
 		if b, err := json.Marshal(c); err == nil {
 			if err := os.WriteFile(cache, b, 0o644); err != nil {
@@ -126,26 +122,36 @@ func TestNearDuplicateBenchmark(t *testing.T) {
 			}
 		}
 	}
-	if len(c.Negatives) < 10_000 {
-		t.Fatalf("corpus has %d negatives, want at least 10,000", len(c.Negatives))
+	if len(c.Negatives) < 40_000 {
+		t.Fatalf("corpus has %d negatives, want at least 40,000", len(c.Negatives))
 	}
 	tab := measure(c, 16)
-	md := tab.Markdown()
+	def := DefaultConfig()
+	mt := measureMatcher(c, settingsGrid([]int{8, 10, 12}, []float64{0.75, 0.8, 0.85, 0.9}, []float64{5, 6, 8, 10}))
+	md := tab.Markdown() + "\n" + mt.Markdown()
 	t.Logf("\n%s", md)
 	if *neardupOut != "" {
 		if err := os.WriteFile(*neardupOut, []byte(md), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
+	k := slices.Index(mt.Settings, setting{def.Radius, def.MinScore, def.MaxChroma})
+	if k < 0 {
+		t.Fatalf("the defaults (radius %d, minimum score %.2f, chroma %g) are not in the grid", def.Radius, def.MinScore, def.MaxChroma)
+	}
 	all := 0.0
-	for _, rec := range tab.Recall {
-		all += rec[DefaultRadius]
+	for _, rec := range mt.Recall {
+		all += rec[k]
 	}
-	all /= float64(len(tab.Recall))
-	if all < 0.85 {
-		t.Errorf("mean recall at the default radius %d = %.3f, want >= 0.85", DefaultRadius, all)
+	if all /= float64(len(mt.Recall)); all < 0.95 {
+		t.Errorf("matcher at the defaults: mean recall %.3f, want >= 0.95", all)
 	}
-	if fpr := tab.FPR[DefaultRadius]; fpr > 0.01 {
-		t.Errorf("false-positive rate at the default radius %d = %.4f, want <= 0.01", DefaultRadius, fpr)
+	for _, v := range []string{"crop-10%", "rotate-2deg"} {
+		if rec := mt.Recall[v][k]; rec < 0.9 {
+			t.Errorf("matcher at the defaults: recall of %s %.3f, want >= 0.9", v, rec)
+		}
+	}
+	if fpr := projectedFPR(mt.PairRate[k], mt.ImageFPRs); fpr > 0.003 {
+		t.Errorf("matcher at the defaults: FPR@100k %.4f, want <= 0.003", fpr)
 	}
 }

@@ -10,12 +10,14 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
 	"weaksup/atomicfile"
+	"weaksup/workdir"
 )
 
 // Report files, under <workdir>/reports.
 const (
-	ReportCSV  = "dedup-matches.csv" // crawl_id,test_set,test_image,distance,mirror
+	ReportCSV  = "dedup-matches.csv" // crawl_id,test_set,test_image,distance,mirror,view,test,score,chroma
 	RepeatsCSV = "dedup-repeats.csv" // crawl_id,first_id
 	ReportJSON = "dedup-report.json" // summary, matches and repeats
 )
@@ -32,10 +34,15 @@ type SetSummary struct {
 	Records    int64   `json:"records"`     // crawled records matching this set
 }
 
-// Summary is the stage's result.
+// Summary is the stage's result. The pipeline keeps it in the stage record.
 type Summary struct {
 	Radius         int          `json:"radius"`
-	Records        int64        `json:"records"` // ok records searched
+	MinScore       float64      `json:"min_score"`
+	MaxChroma      float64      `json:"max_chroma"`
+	Records        int64        `json:"records"`    // ok records searched
+	Candidates     int64        `json:"candidates"` // (record, test image) pairs verified
+	Verified       int64        `json:"verified"`   // of them, copies
+	Decoded        int64        `json:"decoded"`    // records without a stored thumbnail whose image was decoded
 	TestSets       []SetSummary `json:"test_sets"`
 	DroppedTestSet int64        `json:"dropped_testset"`
 	DroppedRepeat  int64        `json:"dropped_repeat"` // repeats not already dropped as test copies
@@ -50,8 +57,9 @@ func pct(n, of int64) float64 {
 	return 100 * float64(n) / float64(of)
 }
 
-func (rep *report) summarize(cat *Catalog, radius int) Summary {
-	s := Summary{Radius: radius, Records: rep.records, Dropped: int64(len(rep.dropped))}
+func (rep *report) summarize(cat *Catalog, cfg Config) Summary {
+	s := Summary{Radius: cfg.Radius, MinScore: cfg.MinScore, MaxChroma: cfg.MaxChroma, Records: rep.records, Dropped: int64(len(rep.dropped)),
+		Candidates: rep.verify.candidates, Verified: rep.verify.accepted, Decoded: rep.verify.decoded}
 	matched := map[string]map[string]bool{} // set → test images matched
 	records := map[string]map[string]bool{} // set → crawl ids
 	for _, m := range rep.matches {
@@ -84,7 +92,8 @@ func (rep *report) summarize(cat *Catalog, radius int) Summary {
 // Text renders the summary for the log.
 func (s Summary) Text() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "dedup: %d records searched within radius %d\n", s.Records, s.Radius)
+	fmt.Fprintf(&b, "dedup: %d records searched within radius %d of %d views per test image; %d candidates verified, %d copies (score >= %.2f, chroma <= %g)\n",
+		s.Records, s.Radius, len(Views), s.Candidates, s.Verified, s.MinScore, s.MaxChroma)
 	for _, t := range s.TestSets {
 		fmt.Fprintf(&b, "dedup: %-12s %d of %d test images (%.3f%%) have a copy in the crawl; %d records match",
 			t.Name, t.Matched, t.Images, t.MatchedPct, t.Records)
@@ -98,10 +107,12 @@ func (s Summary) Text() string {
 	return b.String()
 }
 
-// Counts returns the numbers for the stage record.
+// Counts flattens the summary for display: records, dropped,
+// dropped_testset, dropped_repeat, testset_images, testset_matched and, per
+// test set NAME, testset_NAME_images, _matched and _records.
 func (s Summary) Counts() map[string]int64 {
 	c := map[string]int64{
-		"records": s.Records, "dropped": s.Dropped,
+		"records": s.Records, "dropped": s.Dropped, "candidates": s.Candidates, "verified": s.Verified,
 		"dropped_testset": s.DroppedTestSet, "dropped_repeat": s.DroppedRepeat,
 	}
 	for _, t := range s.TestSets {
@@ -114,13 +125,10 @@ func (s Summary) Counts() map[string]int64 {
 	return c
 }
 
-// ReportDir is where the stage writes its report under a working directory.
-func ReportDir(workdir string) string { return filepath.Join(workdir, "reports") }
-
 // writeReport writes the matches and repeats as CSV and everything as JSON,
 // sorted by crawl id, each file replaced atomically.
-func writeReport(workdir string, rep *report, sum Summary) error {
-	dir := ReportDir(workdir)
+func writeReport(wd workdir.Dir, rep *report, sum Summary) error {
+	dir := wd.Reports()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("create report folder: %w", err)
 	}
@@ -128,9 +136,10 @@ func writeReport(workdir string, rep *report, sum Summary) error {
 		return cmpStrings(a.CrawlID+"\x00"+a.Set+"\x00"+a.Image, b.CrawlID+"\x00"+b.Set+"\x00"+b.Image)
 	})
 	slices.SortFunc(rep.repeats, func(a, b Repeat) int { return cmpStrings(a.CrawlID, b.CrawlID) })
-	rows := [][]string{{"crawl_id", "test_set", "test_image", "distance", "mirror"}}
+	rows := [][]string{{"crawl_id", "test_set", "test_image", "distance", "mirror", "view", "test", "score", "chroma"}}
 	for _, m := range rep.matches {
-		rows = append(rows, []string{m.CrawlID, m.Set, m.Image, strconv.Itoa(m.Distance), strconv.FormatBool(m.Mirror)})
+		rows = append(rows, []string{m.CrawlID, m.Set, m.Image, strconv.Itoa(m.Distance), strconv.FormatBool(m.Mirror),
+			m.View, m.Test, strconv.FormatFloat(m.Score, 'f', 4, 64), strconv.FormatFloat(m.Chroma, 'f', 2, 64)})
 	}
 	if err := atomicfile.Write(filepath.Join(dir, ReportCSV), func(f io.Writer) error { return writeCSV(f, rows) }); err != nil {
 		return err

@@ -5,55 +5,60 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"slices"
 
 	"weaksup/progress"
 	"weaksup/store"
+	"weaksup/workdir"
 )
 
-// StageName is the stage name drop flags are recorded under.
-const StageName = "dedup"
+// Stage is the pipeline stage name, also the stage drop flags are recorded
+// under.
+const Stage = "dedup"
 
 // Drop reasons recorded in the store.
 const (
-	ReasonTestSet = "testset" // "testset NAME IMAGE d=N"
+	ReasonTestSet = "testset" // "testset NAME IMAGE view=VIEW d=N ncc=SCORE chroma=DIST" (or "phash" for the hash alone)
 	ReasonRepeat  = "repeat"  // "repeat of ID"
 )
 
-// Run is the dedup stage: it hashes (or reads the cached hashes of) the
-// test sets, searches every ok record's perceptual hash within the radius,
-// flags records that match a test image or repeat the SHA-256 of an
-// earlier record, and writes the report under <workdir>/reports. Earlier
-// dedup flags are cleared first, so a rerun starts over.
-func Run(ctx context.Context, st *store.Store, workdir string, cfg Config, log io.Writer) (map[string]int64, error) {
+// Run is the dedup stage: it signs (or reads the cached signatures of) the
+// test sets, searches every ok record's perceptual hash within the radius
+// of every view of every test image, verifies each candidate with the
+// record's thumbnail, flags records that copy a test image or repeat the
+// SHA-256 of an earlier record, and writes the report under
+// <workdir>/reports. Earlier dedup flags are cleared first, so a rerun
+// starts over.
+func Run(ctx context.Context, st *store.Store, wd workdir.Dir, cfg Config, log io.Writer) (*Summary, error) {
 	cfg = cfg.normalized()
-	cat, err := LoadCatalog(ctx, workdir, cfg, log)
+	cat, err := LoadCatalog(ctx, wd, cfg, log)
 	if err != nil {
 		return nil, err
 	}
 	if len(cfg.TestSets) == 0 {
 		fmt.Fprintln(log, "dedup: no --testset given; only exact repeats are dropped")
 	}
-	return runCatalog(ctx, st, workdir, cat, cfg, log)
+	return runCatalog(ctx, st, wd, cat, cfg, log)
 }
 
 // runCatalog is the stage after the test sets are indexed.
-func runCatalog(ctx context.Context, st *store.Store, workdir string, cat *Catalog, cfg Config, log io.Writer) (map[string]int64, error) {
+func runCatalog(ctx context.Context, st *store.Store, wd workdir.Dir, cat *Catalog, cfg Config, log io.Writer) (*Summary, error) {
 	rep, err := scanStore(ctx, st, cat, cfg, log)
 	if err != nil {
 		return nil, err
 	}
-	if err := st.ClearDrops(StageName); err != nil {
+	if err := st.ClearDrops(Stage); err != nil {
 		return nil, fmt.Errorf("clear earlier dedup flags: %w", err)
 	}
 	if err := flagDrops(st, rep); err != nil {
 		return nil, err
 	}
-	sum := rep.summarize(cat, cfg.Radius)
-	if err := writeReport(workdir, rep, sum); err != nil {
+	sum := rep.summarize(cat, cfg)
+	if err := writeReport(wd, rep, sum); err != nil {
 		return nil, err
 	}
 	fmt.Fprint(log, sum.Text())
-	return sum.Counts(), nil
+	return &sum, nil
 }
 
 func (c Config) normalized() Config {
@@ -66,7 +71,8 @@ func (c Config) normalized() Config {
 // report is what the scan found.
 type report struct {
 	records int64
-	matches []RecordMatch // every (record, test image) pair within the radius
+	matches []RecordMatch // every (record, test image) pair verified as a copy
+	verify  verifyStats
 	repeats []Repeat
 	dropped map[string]string // record id → reason
 }
@@ -84,8 +90,8 @@ type Repeat struct {
 }
 
 // scanStore reads every ok record's hashes in key order (the order that
-// decides which of a set of repeats is kept), then searches them all in
-// one batch and finds the exact repeats.
+// decides which of a set of repeats is kept), searches them all in one
+// batch, verifies the candidates and finds the exact repeats.
 func scanStore(ctx context.Context, st *store.Store, cat *Catalog, cfg Config, log io.Writer) (*report, error) {
 	rep := &report{dropped: map[string]string{}}
 	var (
@@ -109,25 +115,40 @@ func scanStore(ctx context.Context, st *store.Store, cat *Catalog, cfg Config, l
 	}
 	rep.records = int64(len(ids))
 
-	cat.SearchBatch(hashes, cfg.Radius, cfg.Workers, func(q int, matches []Match) {
-		best := matches[0]
-		for _, m := range matches {
-			rep.matches = append(rep.matches, RecordMatch{CrawlID: ids[q], Match: m})
-			if m.Distance < best.Distance {
-				best = m
-			}
+	var cands []pending
+	cat.SearchBatch(hashes, cfg.Radius, cfg.Workers, func(q int, cs []Candidate) {
+		for _, c := range cs {
+			c.Views = slices.Clone(c.Views)
+			cands = append(cands, pending{q: q, cand: c})
 		}
-		rep.dropped[ids[q]] = fmt.Sprintf("%s %s %s d=%d", ReasonTestSet, best.Set, best.Image, best.Distance)
 	})
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	if rep.verify, err = verifyCandidates(ctx, st, cat, cfg, ids, cands, log); err != nil {
+		return nil, err
+	}
+	for i := 0; i < len(cands); {
+		q, best := cands[i].q, -1
+		for ; i < len(cands) && cands[i].q == q; i++ {
+			if !cands[i].ok {
+				continue
+			}
+			rep.matches = append(rep.matches, RecordMatch{CrawlID: ids[q], Match: cands[i].m})
+			if best < 0 || better(cands[i].m, cands[best].m) {
+				best = i
+			}
+		}
+		if best >= 0 {
+			rep.dropped[ids[q]] = dropReason(cands[best].m)
+		}
 	}
 	if !cfg.KeepRepeats {
 		// A record an earlier stage dropped (no usable tags) neither counts
 		// as the kept first copy nor is flagged as a repeat.
 		earlier := map[string]bool{}
 		err := st.ScanDrops(func(id, stage, _ string) error {
-			if stage != StageName {
+			if stage != Stage {
 				earlier[id] = true
 			}
 			return nil
@@ -145,6 +166,24 @@ func scanStore(ctx context.Context, st *store.Store, cat *Catalog, cfg Config, l
 		}
 	}
 	return rep, nil
+}
+
+// better reports whether match a is stronger evidence than b: a higher
+// verification score, or a smaller distance.
+func better(a, b Match) bool {
+	if a.Score != b.Score {
+		return a.Score > b.Score
+	}
+	return a.Distance < b.Distance
+}
+
+// dropReason is the drop flag of a record that copies the test image of m.
+func dropReason(m Match) string {
+	r := fmt.Sprintf("%s %s %s view=%s d=%d", ReasonTestSet, m.Set, m.Image, m.View, m.Distance)
+	if m.Test == TestNCC {
+		return r + fmt.Sprintf(" ncc=%.3f chroma=%.1f", m.Score, m.Chroma)
+	}
+	return r + " " + m.Test
 }
 
 // findRepeats returns, for every SHA-256 seen before, the pair (its index,
@@ -185,7 +224,7 @@ func findRepeats(shas [][32]byte, skip func(i int) bool) [][2]int {
 func flagDrops(st *store.Store, rep *report) error {
 	b := st.NewBatch()
 	for id, reason := range rep.dropped {
-		if err := b.SetDrop(id, StageName, reason); err != nil {
+		if err := b.SetDrop(id, Stage, reason); err != nil {
 			b.Cancel()
 			return fmt.Errorf("flag record %s: %w", id, err)
 		}

@@ -13,16 +13,21 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
+	"weaksup/datasets"
+	"weaksup/phash"
 	"weaksup/store"
+	"weaksup/thumbnail"
+	"weaksup/workdir"
 )
 
 // stageWorld is a working store and two test sets (ImageNet class folders
 // and a CUB root) built from the photographs under testdata.
 type stageWorld struct {
-	workdir  string
+	workdir  workdir.Dir
 	st       *store.Store
 	cfg      Config
 	wantDrop map[string]string // record id → reason prefix; absent ids must survive
@@ -40,10 +45,10 @@ func encodeJPEG(t testing.TB, img image.Image, quality int) []byte {
 
 func newStageWorld(t *testing.T) *stageWorld {
 	t.Helper()
-	w := &stageWorld{workdir: t.TempDir(), wantDrop: map[string]string{}}
+	w := &stageWorld{workdir: workdir.Dir(t.TempDir()), wantDrop: map[string]string{}}
 	photos := testPhotos(t)
 	names := slices.Sorted(maps.Keys(photos))
-	writeFiles(t, filepath.Join(w.workdir, "data"), map[string]string{
+	writeFiles(t, filepath.Join(w.workdir.String(), "data"), map[string]string{
 		"imagenet-val/n01/" + names[0]:          "photo:" + names[0],
 		"imagenet-val/n02/" + names[1]:          "photo:" + names[1],
 		"imagenet-val/n02/" + names[2]:          "photo:" + names[2],
@@ -55,10 +60,10 @@ func newStageWorld(t *testing.T) *stageWorld {
 	})
 	w.cfg = DefaultConfig()
 	w.cfg.TestSets = []Spec{
-		{Name: "imagenet", Path: filepath.Join(w.workdir, "data", "imagenet-val"), Format: FormatImageNet},
-		{Name: "cub", Path: filepath.Join(w.workdir, "data", "CUB_200_2011"), Format: FormatAuto},
+		{Name: "imagenet", Path: filepath.Join(w.workdir.String(), "data", "imagenet-val"), Format: datasets.FormatImageNet},
+		{Name: "cub", Path: filepath.Join(w.workdir.String(), "data", "CUB_200_2011"), Format: datasets.FormatAuto},
 	}
-	st, err := store.Open(filepath.Join(w.workdir, "store"))
+	st, err := store.Open(w.workdir.Store())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,11 +76,16 @@ func newStageWorld(t *testing.T) *stageWorld {
 		if err != nil {
 			t.Fatal(err)
 		}
-		h, err := PHash(decoded)
+		h, err := phash.Hash(decoded)
 		if err != nil {
 			t.Fatal(err)
 		}
 		r := &store.Record{ID: id, URL: "http://example.test/" + id, Outcome: "ok", SHA256: sha256.Sum256(img), PHash: h}
+		// Records stored before thumbnails were (b-) have none: the
+		// stage decodes their stored image.
+		if !strings.HasPrefix(id, "b-") {
+			r.Thumbnail = thumbnail.Make(decoded)
+		}
 		if err := st.PutRecord(r, img); err != nil {
 			t.Fatal(err)
 		}
@@ -95,6 +105,11 @@ func newStageWorld(t *testing.T) *stageWorld {
 	put("g-other7", encodeJPEG(t, scale(photos[names[7]], 2), 70), "")
 	put("h-repeat-of-e", e, "repeat of e-other5")
 	put("i-repeat-of-a", a, "testset imagenet")
+	// A 10% crop towards the bottom left: plain pHash misses it, the
+	// matcher finds it through a crop view.
+	b2 := photos[names[2]].Bounds()
+	cropped := subImage(photos[names[2]], image.Rect(b2.Min.X, b2.Min.Y+b2.Dy()/10, b2.Max.X-b2.Dx()/10, b2.Max.Y))
+	put("k-cropped-imagenet2", encodeJPEG(t, cropped, 85), "testset imagenet n02/"+names[2]+" view=crop90-bl")
 	failed := &store.Record{ID: "j-failed", Outcome: "http_404"}
 	if err := st.PutRecord(failed, nil); err != nil {
 		t.Fatal(err)
@@ -114,7 +129,7 @@ func (w *stageWorld) checkDrops(t *testing.T) {
 			t.Errorf("record %s dropped = %v (%s), want %v", id, dropped, reason, wantDropped)
 			continue
 		}
-		if dropped && (stage != StageName || !strings.HasPrefix(reason, want)) {
+		if dropped && (stage != Stage || !strings.HasPrefix(reason, want)) {
 			t.Errorf("record %s dropped by %s for %q, want dedup for %q...", id, stage, reason, want)
 		}
 	}
@@ -123,15 +138,20 @@ func (w *stageWorld) checkDrops(t *testing.T) {
 func TestStageRun(t *testing.T) {
 	w := newStageWorld(t)
 	var log bytes.Buffer
-	counts, err := Run(context.Background(), w.st, w.workdir, w.cfg, &log)
+	sum, err := Run(context.Background(), w.st, w.workdir, w.cfg, &log)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if sum.Records != 10 || sum.Dropped != 6 || sum.DroppedTestSet != 5 || sum.DroppedRepeat != 1 || len(sum.TestSets) != 2 {
+		t.Errorf("summary %+v, want 10 records, 6 dropped: 5 test-set copies, 1 repeat; 2 test sets", sum)
+	}
+	// The stage record shows the same numbers under these names.
+	counts := sum.Counts()
 	want := map[string]int64{
-		"records": 9, "dropped": 5, "dropped_testset": 4, "dropped_repeat": 1,
-		"testset_imagenet_images": 3, "testset_imagenet_matched": 2, "testset_imagenet_records": 3,
+		"records": 10, "dropped": 6, "dropped_testset": 5, "dropped_repeat": 1,
+		"testset_imagenet_images": 3, "testset_imagenet_matched": 3, "testset_imagenet_records": 4,
 		"testset_cub_images": 1, "testset_cub_matched": 1, "testset_cub_records": 1,
-		"testset_images": 4, "testset_matched": 3,
+		"testset_images": 4, "testset_matched": 4,
 	}
 	for k, v := range want {
 		if counts[k] != v {
@@ -142,9 +162,12 @@ func TestStageRun(t *testing.T) {
 	if !strings.Contains(log.String(), "1 of 4 images could not be decoded") {
 		t.Errorf("log does not report the unreadable test image:\n%s", log.String())
 	}
+	if !strings.Contains(log.String(), "1 records were stored without a thumbnail") {
+		t.Errorf("log does not report the record stored without a thumbnail:\n%s", log.String())
+	}
 
 	// The CSV report lists every (record, test image) pair.
-	f, err := os.Open(filepath.Join(ReportDir(w.workdir), ReportCSV))
+	f, err := os.Open(filepath.Join(w.workdir.Reports(), ReportCSV))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,9 +178,13 @@ func TestStageRun(t *testing.T) {
 	}
 	var got []string
 	for _, r := range rows[1:] {
-		got = append(got, r[0]+" "+r[1]+" "+r[4])
+		got = append(got, r[0]+" "+r[1]+" "+r[4]+" "+r[5]+" "+r[6])
+		if score, err := strconv.ParseFloat(r[7], 64); err != nil || score < w.cfg.MinScore {
+			t.Errorf("report row %v: score %q, want >= %.2f", r, r[7], w.cfg.MinScore)
+		}
 	}
-	wantRows := []string{"a-resized-imagenet0 imagenet false", "b-mirrored-imagenet1 imagenet true", "c-brighter-cub3 cub false", "i-repeat-of-a imagenet false"}
+	wantRows := []string{"a-resized-imagenet0 imagenet false image ncc+chroma", "b-mirrored-imagenet1 imagenet true mirror ncc+chroma",
+		"c-brighter-cub3 cub false image ncc+chroma", "i-repeat-of-a imagenet false image ncc+chroma", "k-cropped-imagenet2 imagenet false crop90-bl ncc+chroma"}
 	if !slices.Equal(got, wantRows) {
 		t.Errorf("report rows = %q, want %q", got, wantRows)
 	}
@@ -165,15 +192,16 @@ func TestStageRun(t *testing.T) {
 		Summary Summary
 		Repeats []Repeat
 	}
-	b, err := os.ReadFile(filepath.Join(ReportDir(w.workdir), ReportJSON))
+	b, err := os.ReadFile(filepath.Join(w.workdir.Reports(), ReportJSON))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := json.Unmarshal(b, &doc); err != nil {
 		t.Fatal(err)
 	}
-	if doc.Summary.Dropped != 5 || len(doc.Summary.TestSets) != 2 || doc.Summary.TestSets[1].Format != FormatCUB {
-		t.Errorf("JSON summary = %+v, want 5 dropped over imagenet and cub", doc.Summary)
+	if doc.Summary.Dropped != 6 || len(doc.Summary.TestSets) != 2 || doc.Summary.TestSets[1].Format != datasets.FormatCUB ||
+		doc.Summary.Verified != 5 || doc.Summary.Candidates < 5 || doc.Summary.Decoded != 1 {
+		t.Errorf("JSON summary = %+v, want 6 dropped over imagenet and cub, 5 verified, 1 decoded", doc.Summary)
 	}
 	wantRepeats := []Repeat{{"h-repeat-of-e", "e-other5"}, {"i-repeat-of-a", "a-resized-imagenet0"}}
 	if !slices.Equal(doc.Repeats, wantRepeats) {
@@ -181,7 +209,7 @@ func TestStageRun(t *testing.T) {
 	}
 
 	// A rerun reads the cached hashes and reaches the same flags.
-	caches, _ := filepath.Glob(filepath.Join(CacheDir(w.workdir), "*.phash"))
+	caches, _ := filepath.Glob(filepath.Join(w.workdir.TestSets(), "*.phash"))
 	if len(caches) != 2 {
 		t.Fatalf("cache files = %v, want one per test set", caches)
 	}
@@ -196,12 +224,12 @@ func TestStageSplitAll(t *testing.T) {
 	w := newStageWorld(t)
 	w.cfg.Split = "all"
 	w.wantDrop["d-cub-train4"] = "testset cub 002.B/"
-	counts, err := Run(context.Background(), w.st, w.workdir, w.cfg, io.Discard)
+	sum, err := Run(context.Background(), w.st, w.workdir, w.cfg, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if counts["testset_cub_images"] != 2 || counts["dropped"] != 6 {
-		t.Errorf("counts = %v, want 2 CUB images and 6 dropped", counts)
+	if cub := sum.TestSets[1]; cub.Name != "cub" || cub.Images != 2 || sum.Dropped != 7 {
+		t.Errorf("summary = %+v, want 2 CUB images and 7 dropped", sum)
 	}
 	w.checkDrops(t)
 }
@@ -215,12 +243,12 @@ func TestStageKeepRepeats(t *testing.T) {
 	}
 	w.cfg.KeepRepeats = true
 	delete(w.wantDrop, "h-repeat-of-e")
-	counts, err := Run(context.Background(), w.st, w.workdir, w.cfg, io.Discard)
+	sum, err := Run(context.Background(), w.st, w.workdir, w.cfg, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if counts["dropped_repeat"] != 0 || counts["dropped"] != 4 {
-		t.Errorf("counts = %v, want no repeats and 4 dropped", counts)
+	if sum.DroppedRepeat != 0 || sum.Dropped != 5 {
+		t.Errorf("summary = %+v, want no repeats and 5 dropped", sum)
 	}
 	w.checkDrops(t)
 }
@@ -233,12 +261,12 @@ func TestStageRepeatOfEarlierDrop(t *testing.T) {
 		t.Fatal(err)
 	}
 	delete(w.wantDrop, "h-repeat-of-e")
-	counts, err := Run(context.Background(), w.st, w.workdir, w.cfg, io.Discard)
+	sum, err := Run(context.Background(), w.st, w.workdir, w.cfg, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if counts["dropped_repeat"] != 0 {
-		t.Errorf("counts = %v, want no repeat drops", counts)
+	if sum.DroppedRepeat != 0 {
+		t.Errorf("summary = %+v, want no repeat drops", sum)
 	}
 	if stage, _, dropped, _ := w.st.Drop("e-other5"); !dropped || stage != "canonicalize" {
 		t.Errorf("e-other5: dropped %v by %q, want the canonicalize flag kept", dropped, stage)
@@ -274,12 +302,12 @@ func TestStageWithoutTestSets(t *testing.T) {
 	w := newStageWorld(t)
 	w.cfg.TestSets = nil
 	var log bytes.Buffer
-	counts, err := Run(context.Background(), w.st, w.workdir, w.cfg, &log)
+	sum, err := Run(context.Background(), w.st, w.workdir, w.cfg, &log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if counts["dropped"] != 2 || counts["dropped_repeat"] != 2 {
-		t.Errorf("counts = %v, want the 2 exact repeats dropped", counts)
+	if sum.Dropped != 2 || sum.DroppedRepeat != 2 {
+		t.Errorf("summary = %+v, want the 2 exact repeats dropped", sum)
 	}
 	if !strings.Contains(log.String(), "no --testset") {
 		t.Errorf("log does not say that no test set was given:\n%s", log.String())
@@ -289,10 +317,11 @@ func TestStageWithoutTestSets(t *testing.T) {
 func TestStageErrors(t *testing.T) {
 	w := newStageWorld(t)
 	for name, mod := range map[string]func(*Config){
-		"radius": func(c *Config) { c.Radius = 65 },
-		"split":  func(c *Config) { c.Split = "train" },
+		"radius":    func(c *Config) { c.Radius = 65 },
+		"min-score": func(c *Config) { c.MinScore = 1.5 },
+		"split":     func(c *Config) { c.Split = "train" },
 		"missing": func(c *Config) {
-			c.TestSets = []Spec{{Name: "x", Path: filepath.Join(w.workdir, "nope"), Format: FormatAuto}}
+			c.TestSets = []Spec{{Name: "x", Path: filepath.Join(w.workdir.String(), "nope"), Format: datasets.FormatAuto}}
 		},
 	} {
 		cfg := w.cfg
@@ -342,21 +371,28 @@ func TestCheckFile(t *testing.T) {
 	os.WriteFile(copyPath, encodeJPEG(t, Mirror(scale(photos[names[2]], 0.7)), 75), 0o644)
 	os.WriteFile(otherPath, encodeJPEG(t, photos[names[7]], 90), 0o644)
 
-	res, err := CheckFile(cat, copyPath, 2, DefaultRadius)
+	res, err := CheckFile(cat, copyPath, 2, w.cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !res.Duplicate || len(res.Nearest) != 2 || res.Nearest[0].Image != "n02/"+names[2] || !res.Nearest[0].Mirror {
-		t.Errorf("CheckFile(mirrored copy) = %+v, want a duplicate of the mirror of n02/%s first", res, names[2])
+	if !res.Duplicate || len(res.Candidates) == 0 || res.Candidates[0].Image != "n02/"+names[2] || res.Candidates[0].View != "mirror" ||
+		!res.Candidates[0].Copy || res.Candidates[0].Test != TestNCC || res.Candidates[0].Score < w.cfg.MinScore ||
+		len(res.Candidates)+len(res.Nearest) != 2 {
+		t.Errorf("CheckFile(mirrored copy) = %+v, want a verified copy of n02/%s through its mirror first, 2 lines", res, names[2])
 	}
-	res, err = CheckFile(cat, otherPath, 3, DefaultRadius)
+	res, err = CheckFile(cat, otherPath, 3, w.cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Duplicate || len(res.Nearest) != 3 || res.Nearest[0].Distance <= DefaultRadius {
-		t.Errorf("CheckFile(other photo) = %+v, want 3 neighbours, none within radius", res)
+	if res.Duplicate || len(res.Candidates)+len(res.Nearest) != 3 {
+		t.Errorf("CheckFile(other photo) = %+v, want 3 lines, no copy", res)
 	}
-	if _, err := CheckFile(cat, filepath.Join(dir, "missing.jpg"), 3, DefaultRadius); err == nil {
+	for _, c := range res.Candidates {
+		if c.Copy || c.Score >= w.cfg.MinScore {
+			t.Errorf("CheckFile(other photo): candidate %+v verified", c)
+		}
+	}
+	if _, err := CheckFile(cat, filepath.Join(dir, "missing.jpg"), 3, w.cfg); err == nil {
 		t.Errorf("CheckFile(missing) succeeded, want an error")
 	}
 }

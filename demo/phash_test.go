@@ -4,10 +4,11 @@ import (
 	"testing"
 
 	"weaksup/dedup"
+	"weaksup/phash"
 )
 
 // TestPlantedDuplicatesHash checks the pipeline's perceptual hash sees most
-// planted copies within the dedup stage's default radius of their target
+// planted copies within plain pHash radius of their target
 // image (or its mirror), while crops may fall outside, as real ones do.
 func TestPlantedDuplicatesHash(t *testing.T) {
 	w := quickWorld(t)
@@ -21,8 +22,8 @@ func TestPlantedDuplicatesHash(t *testing.T) {
 		if err != nil {
 			t.Fatalf("hash %s: %v", d.TargetPath, err)
 		}
-		dist := min(dedup.Distance(h, o), dedup.Distance(h, om))
-		if dist <= dedup.DefaultRadius {
+		dist := min(phash.Distance(h, o), phash.Distance(h, om))
+		if dist <= dedup.PlainRadius {
 			within++
 		}
 		if dist > 20 {
@@ -30,6 +31,6 @@ func TestPlantedDuplicatesHash(t *testing.T) {
 		}
 	}
 	if min := len(w.Duplicates) * 6 / 10; within < min {
-		t.Errorf("%d of %d planted copies within radius %d, want at least %d", within, len(w.Duplicates), dedup.DefaultRadius, min)
+		t.Errorf("%d of %d planted copies within radius %d, want at least %d", within, len(w.Duplicates), dedup.PlainRadius, min)
 	}
 }

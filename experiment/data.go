@@ -5,18 +5,21 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"time"
 
+	"weaksup/atomicfile"
+	"weaksup/datasets"
 	"weaksup/dedup"
 	"weaksup/demo"
 	"weaksup/pipeline"
 	"weaksup/store"
+	"weaksup/workdir"
 )
 
 // World is a generated demo world being served on loopback.
@@ -77,7 +80,7 @@ func startServer(ctx context.Context, dir string, cfg demo.ServerConfig, addrFil
 		return nil, err
 	}
 	addr := strings.TrimPrefix(srv.URL(), "http://")
-	if err := pipeline.WriteFileAtomic(addrFile, []byte(addr+"\n")); err != nil {
+	if err := atomicfile.WriteFile(addrFile, []byte(addr+"\n")); err != nil {
 		srv.Close()
 		return nil, err
 	}
@@ -105,30 +108,23 @@ func writeCrawlKeepingTime(w *demo.World, baseURL string) (string, error) {
 	return out, nil
 }
 
-// PipelineConfig returns the pipeline configuration the demo runs: the
-// flags a user would pass to `weaksup pipeline run`, plus extra ones.
-func PipelineConfig(w *World, extra ...string) (*pipeline.Config, error) {
-	args := []string{
-		"--input", w.CrawlFile,
-		"--allow-private",
-		"--per-host", "64", // every demo URL is on one loopback host
-		"--contact", "weaksup-demo@localhost",
-		"--min-side", "16",
-		"--image-size", "none",
-		"--backoff", "50ms",
-		"--backoff-max", "2s",
-		"--fetch-timeout", "5s",
-		"--testset", "target=" + filepath.Join(w.Dir, demo.TargetDir, "val") + ":imagenet",
-	}
-	args = append(args, extra...)
-	cfg := new(pipeline.Config)
-	fs := flag.NewFlagSet("demo pipeline", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	cfg.RegisterFlags(fs)
-	if err := fs.Parse(args); err != nil {
-		return nil, fmt.Errorf("configure demo pipeline with %q: %w", args, err)
-	}
-	return cfg, nil
+// PipelineConfig returns the pipeline configuration the demo runs: every
+// stage's defaults, with ingest set for one loopback host that fails on
+// purpose and dedup set to keep the target task's val images out.
+func PipelineConfig(w *World) pipeline.Config {
+	cfg := pipeline.DefaultConfig()
+	in := &cfg.Ingest
+	in.Input = w.CrawlFile
+	in.AllowPrivate = true
+	in.PerHost = 64 // every demo URL is on one loopback host
+	in.Contact = "weaksup-demo@localhost"
+	in.MinSide = 16
+	in.ImageSize = 0 // keep the generated images as they are
+	in.BackoffBase = 50 * time.Millisecond
+	in.BackoffMax = 2 * time.Second
+	in.FetchTimeout = 5 * time.Second
+	cfg.Dedup.TestSets = []dedup.Spec{{Name: "target", Path: filepath.Join(w.Dir, demo.TargetDir, "val"), Format: datasets.FormatImageNet}}
+	return cfg
 }
 
 // DedupScore compares the dedup report with the planted duplicates.
@@ -139,16 +135,17 @@ type DedupScore struct {
 	Missed         int      `json:"missed"`
 	Recall         float64  `json:"recall"`
 	FalsePositives int      `json:"false_positives"` // dropped as test-set copies but not planted
+	Radius         int      `json:"radius"`          // the dedup stage's Hamming radius
 	Distances      []int    `json:"distances"`       // Hamming distance of every reported match
 	MissedIDs      []string `json:"missed_ids,omitempty"`
 }
 
-// ScoreDedup reads the dedup stage's report under workdir and scores it
+// ScoreDedup reads the dedup stage's report under wd and scores it
 // against the world's ground truth. Planted copies that the image server
 // failed on purpose never reach the store; they are counted apart.
-func ScoreDedup(workdir string, w *demo.World) (DedupScore, error) {
+func ScoreDedup(wd workdir.Dir, w *demo.World) (DedupScore, error) {
 	crawled := map[string]bool{}
-	st, err := store.Open(filepath.Join(workdir, "store"))
+	st, err := store.Open(wd.Store())
 	if err != nil {
 		return DedupScore{}, err
 	}
@@ -159,19 +156,20 @@ func ScoreDedup(workdir string, w *demo.World) (DedupScore, error) {
 	if err != nil {
 		return DedupScore{}, fmt.Errorf("score dedup: %w", err)
 	}
-	path := filepath.Join(dedup.ReportDir(workdir), dedup.ReportJSON)
+	path := filepath.Join(wd.Reports(), dedup.ReportJSON)
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return DedupScore{}, fmt.Errorf("read dedup report: %w", err)
 	}
 	var doc struct {
+		Summary dedup.Summary       `json:"summary"`
 		Matches []dedup.RecordMatch `json:"matches"`
 	}
 	if err := json.Unmarshal(b, &doc); err != nil {
 		return DedupScore{}, fmt.Errorf("parse dedup report %s: %w", path, err)
 	}
 	matched := map[string]bool{}
-	var s DedupScore
+	s := DedupScore{Radius: doc.Summary.Radius}
 	for _, m := range doc.Matches {
 		matched[m.CrawlID] = true
 		s.Distances = append(s.Distances, m.Distance)

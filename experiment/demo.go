@@ -7,10 +7,12 @@ import (
 	"path/filepath"
 	"time"
 
+	"weaksup/datasets"
 	"weaksup/demo"
 	"weaksup/finetune"
 	"weaksup/pipeline"
 	"weaksup/train"
+	"weaksup/workdir"
 )
 
 // DemoConfig sizes one demo run.
@@ -33,10 +35,8 @@ type DemoConfig struct {
 	Threads     int     `json:"threads"`
 	// Precision of pretraining, fine-tuning and feature extraction: a
 	// --precision value (auto: bf16 where the machine runs it fast).
-	Precision string `json:"precision"`
-	// PipelineFlags are extra `pipeline run` flags (e.g. --vocab-size).
-	PipelineFlags []string  `json:"pipeline_flags,omitempty"`
-	Log           io.Writer `json:"-"`
+	Precision string    `json:"precision"`
+	Log       io.Writer `json:"-"`
 }
 
 // QuickDemo is `weaksup demo --quick`: every stage on tiny sizes, well
@@ -65,7 +65,7 @@ const (
 	DemoReport    = "report.md"
 	DemoResults   = "results.json"
 	pretrainRun   = "pretrain"
-	transferTask  = finetune.TaskImageNet
+	transferTask  = datasets.ImageNet
 	transferClass = "target"
 )
 
@@ -159,15 +159,12 @@ func PrepareDemoData(ctx context.Context, c DemoConfig) (shardsDir, target strin
 	if err := runDemoPipeline(ctx, c, w, res, log); err != nil {
 		return "", "", err
 	}
-	return filepath.Join(c.Workdir, "shards"), filepath.Join(w.Dir, demo.TargetDir), nil
+	return workdir.Dir(c.Workdir).Shards(), filepath.Join(w.Dir, demo.TargetDir), nil
 }
 
 func runDemoPipeline(ctx context.Context, c DemoConfig, w *World, res *DemoResult, log io.Writer) error {
-	cfg, err := PipelineConfig(w, c.PipelineFlags...)
-	if err != nil {
-		return err
-	}
-	r := &pipeline.Runner{Workdir: c.Workdir, Stages: cfg.Stages(), Log: log}
+	cfg := PipelineConfig(w)
+	r := &pipeline.Runner{Workdir: workdir.Dir(c.Workdir), Stages: cfg.Stages(), Log: log}
 	if err := r.Run(ctx, "all"); err != nil {
 		return err
 	}
@@ -180,7 +177,7 @@ func runDemoPipeline(ctx context.Context, c DemoConfig, w *World, res *DemoResul
 			res.Stages[s.Stage] = s.Record.Counts
 		}
 	}
-	res.Dedup, err = ScoreDedup(c.Workdir, w.World)
+	res.Dedup, err = ScoreDedup(workdir.Dir(c.Workdir), w.World)
 	if err != nil {
 		return err
 	}
@@ -192,7 +189,7 @@ func runDemoPipeline(ctx context.Context, c DemoConfig, w *World, res *DemoResul
 
 func runDemoPretrain(ctx context.Context, c DemoConfig, res *DemoResult, log io.Writer) error {
 	pc := train.DefaultPretrainConfig()
-	pc.Shards = filepath.Join(c.Workdir, "shards")
+	pc.Shards = workdir.Dir(c.Workdir).Shards()
 	pc.Out = filepath.Join(c.Workdir, demoRunsDir, pretrainRun)
 	pc.Arch, pc.ImageSize, pc.Batch, pc.Steps = c.Arch, c.ImageSize, c.Batch, c.PretrainSteps
 	pc.WarmupEpochs = 0.5

@@ -8,10 +8,12 @@ import (
 	"sort"
 	"strings"
 
+	"weaksup/atomicfile"
 	"weaksup/demo"
 	"weaksup/pipeline"
 	"weaksup/plot"
 	"weaksup/train"
+	"weaksup/workdir"
 )
 
 // Plot files of the demo report, under <workdir>/plots.
@@ -35,7 +37,7 @@ func writeDemoReport(workdir string, w *World, res *DemoResult) error {
 	if err != nil {
 		return fmt.Errorf("encode results: %w", err)
 	}
-	if err := pipeline.WriteFileAtomic(filepath.Join(workdir, DemoResults), append(b, '\n')); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(workdir, DemoResults), append(b, '\n')); err != nil {
 		return err
 	}
 
@@ -53,7 +55,7 @@ func writeDemoReport(workdir string, w *World, res *DemoResult) error {
 	if err != nil {
 		return err
 	}
-	if err := dedupHistogram(filepath.Join(plots, PlotDedup), res.Dedup.Distances, radiusOf(res)); err != nil {
+	if err := dedupHistogram(filepath.Join(plots, PlotDedup), res.Dedup.Distances, res.Dedup.Radius); err != nil {
 		return err
 	}
 	if err := demo.ContactSheet(w.World, filepath.Join(plots, PlotConcepts), min(8, len(w.Concepts)), 8); err != nil {
@@ -62,18 +64,7 @@ func writeDemoReport(workdir string, w *World, res *DemoResult) error {
 	if err := pretrainCurves(res.Pretrain.Out, plots); err != nil {
 		return err
 	}
-	return pipeline.WriteFileAtomic(filepath.Join(workdir, DemoReport), []byte(demoMarkdown(w, res)))
-}
-
-func radiusOf(res *DemoResult) int {
-	if r, ok := res.Stages["dedup"]["radius"]; ok {
-		return int(r)
-	}
-	m := 0
-	for _, d := range res.Dedup.Distances {
-		m = max(m, d)
-	}
-	return m
+	return atomicfile.WriteFile(filepath.Join(workdir, DemoReport), []byte(demoMarkdown(w, res)))
 }
 
 // dedupHistogram draws how many matched crawl images lie at each Hamming
@@ -132,7 +123,7 @@ func demoMarkdown(w *World, res *DemoResult) string {
 	p("![concepts](%s/%s)\n\n", demoPlotsDir, PlotConcepts)
 
 	p("## Data pipeline\n\n| stage | counts | seconds |\n|---|---|---|\n")
-	for _, name := range []string{pipeline.StageIngest, pipeline.StageCanonicalize, pipeline.StageDedup, pipeline.StageShards} {
+	for _, name := range pipeline.StageNames() {
 		p("| %s | %s | %s |\n", name, countsCell(res.Stages[name]), stageSeconds(res.Config.Workdir, name))
 	}
 	d := res.Dedup
@@ -182,8 +173,8 @@ func countsCell(c map[string]int64) string {
 	return pipeline.FormatCounts(c)
 }
 
-func stageSeconds(workdir, stage string) string {
-	rec, ok, err := pipeline.ReadRecord(workdir, stage)
+func stageSeconds(wd, stage string) string {
+	rec, ok, err := pipeline.ReadRecord(workdir.Dir(wd), stage)
 	if err != nil || !ok {
 		return "-"
 	}

@@ -10,8 +10,8 @@ import (
 	"strconv"
 	"strings"
 
+	"weaksup/atomicfile"
 	"weaksup/finetune"
-	"weaksup/pipeline"
 	"weaksup/plot"
 	"weaksup/train"
 )
@@ -94,7 +94,7 @@ func (s *Sweep) write(pts []SweepPoint) error {
 	if err != nil {
 		return err
 	}
-	if err := pipeline.WriteFileAtomic(filepath.Join(s.Workdir, s.Name+".json"), append(b, '\n')); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(s.Workdir, s.Name+".json"), append(b, '\n')); err != nil {
 		return err
 	}
 	var sb strings.Builder
@@ -112,7 +112,7 @@ func (s *Sweep) write(pts []SweepPoint) error {
 	if err := chart.Save(filepath.Join(s.Workdir, demoPlotsDir, s.Name+".png")); err != nil {
 		return err
 	}
-	return pipeline.WriteFileAtomic(filepath.Join(s.Workdir, s.Name+".md"), []byte(sb.String()))
+	return atomicfile.WriteFile(filepath.Join(s.Workdir, s.Name+".md"), []byte(sb.String()))
 }
 
 // sweepChart plots target accuracy and held-out precision@1 against the

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"weaksup/datasets"
 	"weaksup/finetune"
 	"weaksup/train"
 )
@@ -25,7 +26,7 @@ func TestNoiseSweepOnQuickWorld(t *testing.T) {
 	pc := train.DefaultPretrainConfig()
 	pc.Shards, pc.Arch, pc.ImageSize, pc.Batch, pc.Steps, pc.EvalEvery = shardsDir, "tiny", 32, 32, 8, -1
 	s := &Sweep{Name: "noise", Setting: "label noise p", Values: []float64{0, 0.5}, Workdir: dir, Pretrain: pc,
-		Target: finetune.Config{Task: finetune.TaskImageNet, Data: target, ImageSize: 32, Epochs: 5},
+		Target: finetune.Config{Task: datasets.ImageNet, Data: target, ImageSize: 32, Epochs: 5},
 		Apply:  func(pc *train.PretrainConfig, v float64) error { pc.Noise = v; return nil }}
 	pts, err := s.Run(ctx)
 	if err != nil {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"testing"
 
+	"weaksup/datasets"
+	"weaksup/datasets/datasetstest"
 	"weaksup/torch"
 	"weaksup/train"
 )
@@ -26,15 +28,16 @@ func BenchmarkExtract(b *testing.B) {
 		{"resnext50_32x4d", 224, 32, 64},
 	}
 	dir := b.TempDir()
-	makeImageFolder(b, dir, spec{K: 4, Train: 64, Size: 256})
-	ds, err := OpenImageFolder(dir)
+	datasetstest.ImageFolder(b, dir, datasetstest.Spec{K: 4, Train: 64, Size: 256})
+	ds, err := datasets.OpenImageFolder(dir)
 	if err != nil {
 		b.Fatal(err)
 	}
-	all, err := ds.Split(SplitTrain)
+	sp, err := ds.Split(datasets.SplitTrain)
 	if err != nil {
 		b.Fatal(err)
 	}
+	all := sp.(datasets.Files)
 	k := len(ds.Classes())
 	threads, err := torch.NumThreads()
 	if err != nil {

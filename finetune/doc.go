@@ -1,20 +1,14 @@
 // Package finetune transfers a pretrained network to a labelled target task
-// and measures it: the dataset layouts people keep on disk (ImageNet,
-// CUB-200-2011, Places365-standard, a generic image folder), full
-// fine-tuning with a new classifier, a linear probe on cached frozen
-// features, the from-scratch baseline, and evaluation (top-1, top-5,
-// per-class accuracy, a confusion matrix, metrics JSON).
+// and measures it: full fine-tuning with a new classifier, a linear probe
+// on cached frozen features, the from-scratch baseline, and evaluation
+// (top-1, top-5, per-class accuracy, a confusion matrix, metrics JSON).
 //
-// # Layouts
+// # Datasets
 //
-// Open(task, dir) returns a Dataset; its Classes are fixed at open and
-// Split("train"|"val") lists (image path, class index) items, checking that
-// every listed image exists. A missing or inconsistent file is a
-// *LayoutError naming the file and, for listings, the line. See the
-// ImageNetDataset, CUBDataset, Places365Dataset and ImageFolderDataset
-// types for the exact files each reads; CUB's test split is the val split.
-// Items are shards.FileItem values, so a split goes straight into
-// shards.NewFileSource and gets the training loader's decoding,
+// The target task is a dataset of package datasets: Config.Task names its
+// layout (ImageNet, CUB-200-2011, Places365-standard, a generic image
+// folder) and Config.Data its folder. Its train and val splits go through
+// loader.SplitSource, so fine-tuning gets the training loader's decoding,
 // augmentation, batching and resume.
 //
 // # Weights
@@ -45,6 +39,5 @@
 // matrix in O(K²) memory; Eval writes its Metrics as metrics.json and, for
 // at most MaxConfusionClasses classes, confusion.png (package plot).
 //
-// Datasets are read-only after Open and safe for concurrent use; Accuracy,
-// LinearProbe and a running Run are not.
+// Accuracy, LinearProbe and a running Run are not safe for concurrent use.
 package finetune

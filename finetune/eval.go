@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+
+	"weaksup/datasets"
 )
 
 // EvalConfig is one evaluation: a fine-tuned network on a split of a
@@ -20,7 +22,7 @@ type EvalConfig struct {
 // RegisterFlags adds the eval flags to fs.
 func (c *EvalConfig) RegisterFlags(fs *flag.FlagSet) {
 	c.registerCommon(fs)
-	fs.StringVar(&c.Split, "split", SplitVal, "split to evaluate: train or val")
+	fs.StringVar(&c.Split, "split", datasets.SplitVal, "split to evaluate: train or val")
 	fs.StringVar(&c.Out, "out", "", "directory for metrics.json and confusion.png (default: eval-<task>-<split> beside the weights)")
 	fs.IntVar(&c.Batch, "batch", 64, "images per forward pass")
 }
@@ -38,16 +40,16 @@ func Eval(ctx context.Context, cfg EvalConfig) (*Metrics, error) {
 		return nil, errors.New("check config: --from must name fine-tuned weights")
 	}
 	if cfg.Split == "" {
-		cfg.Split = SplitVal
+		cfg.Split = datasets.SplitVal
 	}
 	if err := cfg.parseDevice(); err != nil {
 		return nil, err
 	}
-	ds, err := Open(cfg.Task, cfg.Data, cfg.Dataset)
+	ds, err := datasets.Open(cfg.Task, cfg.Data, cfg.Dataset)
 	if err != nil {
 		return nil, err
 	}
-	items, err := ds.Split(cfg.Split)
+	split, err := ds.Split(cfg.Split)
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +88,7 @@ func Eval(ctx context.Context, cfg EvalConfig) (*Metrics, error) {
 	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
 		return nil, fmt.Errorf("evaluate: %w", err)
 	}
-	acc, err := Score(ctx, m, items, k, ExtractOptions{ImageSize: size, Batch: cfg.Batch, Workers: cfg.Workers,
+	acc, err := Score(ctx, m, split, k, ExtractOptions{ImageSize: size, Batch: cfg.Batch, Workers: cfg.Workers,
 		Device: cfg.Device, Precision: prec, Log: cfg.Log, Label: "eval " + cfg.Split})
 	if err != nil {
 		return nil, err
@@ -104,7 +106,7 @@ func Eval(ctx context.Context, cfg EvalConfig) (*Metrics, error) {
 	return &met, nil
 }
 
-func classIDs(cs []Class) []string {
+func classIDs(cs []datasets.Class) []string {
 	ids := make([]string, len(cs))
 	for i, c := range cs {
 		ids[i] = c.ID

@@ -14,9 +14,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"weaksup/atomicfile"
 
-	"weaksup/shards"
+	"weaksup/atomicfile"
+	"weaksup/datasets"
+	"weaksup/loader"
 	"weaksup/torch"
 	"weaksup/train"
 )
@@ -51,28 +52,30 @@ type ExtractOptions struct {
 }
 
 // Extract runs the backbone of m in evaluation mode without gradients over
-// items (center crop, no augmentation) and returns their pooled features.
-func Extract(ctx context.Context, m train.Model, items []Item, numClasses int, o ExtractOptions) (*Features, error) {
-	f := &Features{Classes: numClasses, Labels: make([]int32, len(items))}
-	if err := f.extend(ctx, m, items, o); err != nil {
+// the images of split (center crop, no augmentation) and returns their
+// pooled features.
+func Extract(ctx context.Context, m train.Model, split datasets.Split, numClasses int, o ExtractOptions) (*Features, error) {
+	f := &Features{Classes: numClasses, Labels: make([]int32, split.Len())}
+	if err := f.extend(ctx, m, split, o); err != nil {
 		return nil, err
 	}
 	return f, nil
 }
 
-// extend computes the features of items[f.Done:], advancing Done after
-// every batch; after an error (an interruption) f holds what was done.
-func (f *Features) extend(ctx context.Context, m train.Model, items []Item, o ExtractOptions) error {
-	if len(items) != f.Len() {
-		return fmt.Errorf("extract features: %d images for a feature set of %d", len(items), f.Len())
+// extend computes the features of images f.Done onwards of split,
+// advancing Done after every batch; after an error (an interruption) f
+// holds what was done.
+func (f *Features) extend(ctx context.Context, m train.Model, split datasets.Split, o ExtractOptions) error {
+	if split.Len() != f.Len() {
+		return fmt.Errorf("extract features: %d images for a feature set of %d", split.Len(), f.Len())
 	}
-	if f.Done == len(items) {
+	if f.Done == split.Len() {
 		return nil
 	}
 	if o.Label == "" {
 		o.Label = "features"
 	}
-	err := forImages(ctx, items, f.Classes, f.Done, o, func(x *torch.Tensor, b *shards.Batch) error {
+	err := forImages(ctx, split, f.Classes, f.Done, o, func(x *torch.Tensor, b *loader.Batch) error {
 		y, err := m.Features(x, false)
 		if err != nil {
 			return err
@@ -86,7 +89,7 @@ func (f *Features) extend(ctx context.Context, m train.Model, items []Item, o Ex
 		}
 		if f.Vectors == nil {
 			f.Dim = len(v) / b.N
-			f.Vectors = make([]float32, len(items)*f.Dim)
+			f.Vectors = make([]float32, split.Len()*f.Dim)
 		}
 		if len(v) != b.N*f.Dim {
 			return fmt.Errorf("got %d features for %d images of dim %d", len(v), b.N, f.Dim)
@@ -97,7 +100,7 @@ func (f *Features) extend(ctx context.Context, m train.Model, items []Item, o Ex
 				return fmt.Errorf("image %d came out of order (want %d)", i, f.Done)
 			}
 			copy(f.Row(i), v[j*f.Dim:(j+1)*f.Dim])
-			f.Labels[i] = items[i].Class
+			f.Labels[i] = split.Class(i)
 			f.Done++
 		}
 		return nil
@@ -117,9 +120,10 @@ func orDiscard(w io.Writer) io.Writer {
 
 // FeatureKey fingerprints what features depend on: the weights file's
 // bytes (or the seed of a random network), the architecture, the image
-// size, and every image's path, class, size and modification time. A
-// cache file is reused only under the same key.
-func FeatureKey(weights string, seed uint64, arch string, imageSize int, items []Item) (string, error) {
+// size, and the split's fingerprint (for files: every image's path, class,
+// size and modification time). A cache file is reused only under the same
+// key.
+func FeatureKey(weights string, seed uint64, arch string, imageSize int, split datasets.Split) (string, error) {
 	h := sha256.New()
 	fmt.Fprintf(h, "weaksup features v1\narch %s\nsize %d\n", arch, imageSize)
 	if weights == "" {
@@ -135,12 +139,8 @@ func FeatureKey(weights string, seed uint64, arch string, imageSize int, items [
 			return "", fmt.Errorf("fingerprint weights %s: %w", weights, err)
 		}
 	}
-	for _, it := range items {
-		st, err := os.Stat(it.Path)
-		if err != nil {
-			return "", fmt.Errorf("fingerprint images: %w", err)
-		}
-		fmt.Fprintf(h, "%s\t%d\t%d\t%d\n", it.Path, it.Class, st.Size(), st.ModTime().UnixNano())
+	if err := split.Fingerprint(h); err != nil {
+		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
@@ -248,36 +248,36 @@ func ReadFeatures(path, key string) (*Features, error) {
 	return f, nil
 }
 
-// CachedFeatures returns the features of items from dir/<split>-<key>.feat
-// when it holds them under key, and otherwise extracts them and writes the
-// file. An interrupted extraction writes what it has, and the next call
-// with the same key continues from there. It reports whether the features
-// came from the cache without extracting any.
-func CachedFeatures(ctx context.Context, dir, split, key string, m train.Model, items []Item, numClasses int, o ExtractOptions) (*Features, bool, error) {
-	path := filepath.Join(dir, fmt.Sprintf("%s-%s.feat", split, key[:min(16, len(key))]))
+// CachedFeatures returns the features of the images of split (named name)
+// from dir/<name>-<key>.feat when it holds them under key, and otherwise
+// extracts them and writes the file. An interrupted extraction writes what
+// it has, and the next call with the same key continues from there. It
+// reports whether the features came from the cache without extracting any.
+func CachedFeatures(ctx context.Context, dir, name, key string, m train.Model, split datasets.Split, numClasses int, o ExtractOptions) (*Features, bool, error) {
+	path := filepath.Join(dir, fmt.Sprintf("%s-%s.feat", name, key[:min(16, len(key))]))
 	f, err := ReadFeatures(path, key)
-	usable := err == nil && f.Len() == len(items) && f.Classes == numClasses
+	usable := err == nil && f.Len() == split.Len() && f.Classes == numClasses
 	if usable && f.Done == f.Len() {
 		return f, true, nil
 	}
 	switch {
 	case usable:
-		logf(o.Log, "features %s: continuing at image %d of %d from %s\n", split, f.Done, f.Len(), path)
+		logf(o.Log, "features %s: continuing at image %d of %d from %s\n", name, f.Done, f.Len(), path)
 	case err != nil && !errors.Is(err, os.ErrNotExist) && !errors.Is(err, ErrStaleFeatures):
 		logf(o.Log, "%v; computing the features again\n", err)
 		fallthrough
 	default:
-		f = &Features{Classes: numClasses, Labels: make([]int32, len(items))}
+		f = &Features{Classes: numClasses, Labels: make([]int32, split.Len())}
 	}
 	if o.Label == "" {
-		o.Label = "features " + split
+		o.Label = "features " + name
 	}
-	if err := f.extend(ctx, m, items, o); err != nil {
+	if err := f.extend(ctx, m, split, o); err != nil {
 		if f.Done > 0 && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
 			if werr := WriteFeatures(path, key, f); werr != nil {
 				return nil, false, errors.Join(err, werr)
 			}
-			logf(o.Log, "features %s: saved %d of %d images to %s\n", split, f.Done, f.Len(), path)
+			logf(o.Log, "features %s: saved %d of %d images to %s\n", name, f.Done, f.Len(), path)
 		}
 		return nil, false, err
 	}

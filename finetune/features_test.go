@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"weaksup/datasets"
+	"weaksup/datasets/datasetstest"
 	"weaksup/torch"
 	"weaksup/train"
 )
@@ -56,15 +58,16 @@ func TestFeatureFileRoundTripAndDamage(t *testing.T) {
 
 func TestFeatureKeyFollowsWeightsAndImages(t *testing.T) {
 	dir := t.TempDir()
-	makeImageFolder(t, filepath.Join(dir, "data"), spec{K: 2, Train: 2, Val: 1, Size: 8})
-	ds, err := OpenImageFolder(filepath.Join(dir, "data"))
+	datasetstest.ImageFolder(t, filepath.Join(dir, "data"), datasetstest.Spec{K: 2, Train: 2, Val: 1, Size: 8})
+	ds, err := datasets.OpenImageFolder(filepath.Join(dir, "data"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	items, err := ds.Split(SplitTrain)
+	sp, err := ds.Split(datasets.SplitTrain)
 	if err != nil {
 		t.Fatal(err)
 	}
+	items := sp.(datasets.Files)
 	w := filepath.Join(dir, "w.safetensors")
 	os.WriteFile(w, []byte("weights v1"), 0o644)
 	key := func() string {
@@ -131,15 +134,16 @@ func (c *cancelAfter) Features(x *torch.Tensor, tr bool) (*torch.Tensor, error) 
 func TestInterruptedExtractionContinues(t *testing.T) {
 	needTorch(t)
 	dir := t.TempDir()
-	makeImageFolder(t, filepath.Join(dir, "data"), spec{K: 4, Train: 10, Val: 1, Size: 16})
-	ds, err := OpenImageFolder(filepath.Join(dir, "data"))
+	datasetstest.ImageFolder(t, filepath.Join(dir, "data"), datasetstest.Spec{K: 4, Train: 10, Val: 1, Size: 16})
+	ds, err := datasets.OpenImageFolder(filepath.Join(dir, "data"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	items, err := ds.Split(SplitTrain)
+	sp, err := ds.Split(datasets.SplitTrain)
 	if err != nil {
 		t.Fatal(err)
 	}
+	items := sp.(datasets.Files)
 	m, _, err := NewModel(ModelConfig{From: FromNone, Arch: "tiny", Classes: 4, Seed: 1})
 	if err != nil {
 		t.Fatal(err)
@@ -153,7 +157,7 @@ func TestInterruptedExtractionContinues(t *testing.T) {
 	cache := filepath.Join(dir, "features")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	_, _, err = CachedFeatures(ctx, cache, SplitTrain, "key", &cancelAfter{Model: m, n: 2, cancel: cancel}, items, 4, o)
+	_, _, err = CachedFeatures(ctx, cache, datasets.SplitTrain, "key", &cancelAfter{Model: m, n: 2, cancel: cancel}, items, 4, o)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("interrupted extraction: got %v, want context.Canceled", err)
 	}
@@ -168,7 +172,7 @@ func TestInterruptedExtractionContinues(t *testing.T) {
 	if partial.Done < 16 || partial.Done >= len(items) {
 		t.Fatalf("partial file: %d of %d images done, want at least the 2 batches computed and not all", partial.Done, len(items))
 	}
-	got, cached, err := CachedFeatures(context.Background(), cache, SplitTrain, "key", m, items, 4, o)
+	got, cached, err := CachedFeatures(context.Background(), cache, datasets.SplitTrain, "key", m, items, 4, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +182,7 @@ func TestInterruptedExtractionContinues(t *testing.T) {
 	if got.Done != len(items) || !reflect.DeepEqual(got.Vectors, want.Vectors) || !reflect.DeepEqual(got.Labels, want.Labels) {
 		t.Errorf("continued extraction (%d done) differs from an uninterrupted one", got.Done)
 	}
-	if _, cached, err := CachedFeatures(context.Background(), cache, SplitTrain, "key", m, items, 4, o); err != nil || !cached {
+	if _, cached, err := CachedFeatures(context.Background(), cache, datasets.SplitTrain, "key", m, items, 4, o); err != nil || !cached {
 		t.Errorf("third call: cached %v, %v; want the complete file reused", cached, err)
 	}
 }

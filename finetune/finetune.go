@@ -11,9 +11,10 @@ import (
 	"strings"
 	"time"
 
-	"weaksup/pipeline"
+	"weaksup/atomicfile"
+	"weaksup/datasets"
+	"weaksup/loader"
 	"weaksup/plot"
-	"weaksup/shards"
 	"weaksup/torch"
 	"weaksup/train"
 )
@@ -37,14 +38,14 @@ const (
 // except WeightDecay, where 0 means none (the --weight-decay flag defaults
 // to the paper's 1e-4).
 type Config struct {
-	Task    string  `json:"task"`
-	Data    string  `json:"data"`
-	Dataset Options `json:"dataset"`
-	From    string  `json:"from"`  // weights (see ResolveFrom) or FromNone
-	Arch    string  `json:"arch"`  // required with --from none
-	Block   string  `json:"block"` // with --from none
-	Mode    string  `json:"mode"`  // ModeFull (default) or ModeLinear
-	Out     string  `json:"out"`
+	Task    string           `json:"task"`
+	Data    string           `json:"data"`
+	Dataset datasets.Options `json:"dataset"`
+	From    string           `json:"from"`  // weights (see ResolveFrom) or FromNone
+	Arch    string           `json:"arch"`  // required with --from none
+	Block   string           `json:"block"` // with --from none
+	Mode    string           `json:"mode"`  // ModeFull (default) or ModeLinear
+	Out     string           `json:"out"`
 
 	ImageSize    int     `json:"image_size"` // 0: the pretraining size, else 224 (ImageNet stem) or 64 (small stem)
 	Batch        int     `json:"batch"`      // default 64 (full), 256 (linear)
@@ -92,7 +93,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 
 // registerCommon adds the flags finetune and eval share.
 func (c *Config) registerCommon(fs *flag.FlagSet) {
-	fs.StringVar(&c.Task, "task", TaskImageFolder, "dataset layout: "+strings.Join(Tasks, ", "))
+	fs.StringVar(&c.Task, "task", datasets.ImageFolder, "dataset layout: "+strings.Join(datasets.Layouts, ", "))
 	fs.StringVar(&c.Data, "data", "", "dataset directory (required)")
 	fs.StringVar(&c.From, "from", "", "weights: a checkpoint or run directory, a .safetensors file in torchvision naming, or none (required)")
 	fs.StringVar(&c.Arch, "arch", "", "architecture (required with --from none; else read from the weights): tiny, small, or one of "+strings.Join(train.ArchNames(), ", "))
@@ -184,15 +185,15 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := cfg.fill(); err != nil {
 		return nil, err
 	}
-	ds, err := Open(cfg.Task, cfg.Data, cfg.Dataset)
+	ds, err := datasets.Open(cfg.Task, cfg.Data, cfg.Dataset)
 	if err != nil {
 		return nil, err
 	}
-	trainItems, err := ds.Split(SplitTrain)
+	trainSplit, err := ds.Split(datasets.SplitTrain)
 	if err != nil {
 		return nil, err
 	}
-	valItems, err := ds.Split(SplitVal)
+	valSplit, err := ds.Split(datasets.SplitVal)
 	if err != nil {
 		return nil, err
 	}
@@ -221,14 +222,14 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, fmt.Errorf("fine-tune: %w", err)
 	}
 	logf(cfg.Log, "finetune: %s %s, %d classes, %d train / %d val images; %s from %s, %d px\n",
-		cfg.Mode, cfg.Task, k, len(trainItems), len(valItems), m.Options().Arch.Name, cfg.From, cfg.ImageSize)
+		cfg.Mode, cfg.Task, k, trainSplit.Len(), valSplit.Len(), m.Options().Arch.Name, cfg.From, cfg.ImageSize)
 
 	var res *Result
 	var acc *Accuracy
 	if cfg.Mode == ModeLinear {
-		res, acc, err = runLinear(ctx, cfg, m, weights, trainItems, valItems, k, prec)
+		res, acc, err = runLinear(ctx, cfg, m, weights, trainSplit, valSplit, k, prec)
 	} else {
-		res, acc, err = runFull(ctx, cfg, m, trainItems, valItems, k, prec)
+		res, acc, err = runFull(ctx, cfg, m, trainSplit, valSplit, k, prec)
 	}
 	if errors.Is(err, context.Canceled) {
 		logf(cfg.Log, "finetune: run the same command with --resume to continue\n")
@@ -241,7 +242,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, fmt.Errorf("save fine-tuned model: %w", err)
 	}
 	res.Metrics = acc.Metrics(ds.Classes())
-	res.Metrics.Task, res.Metrics.Data, res.Metrics.Split, res.Metrics.From, res.Metrics.Mode = cfg.Task, cfg.Data, SplitVal, cfg.From, cfg.Mode
+	res.Metrics.Task, res.Metrics.Data, res.Metrics.Split, res.Metrics.From, res.Metrics.Mode = cfg.Task, cfg.Data, datasets.SplitVal, cfg.From, cfg.Mode
 	if err := writeReport(cfg.Out, &res.Metrics, ds.Classes()); err != nil {
 		return nil, err
 	}
@@ -277,26 +278,26 @@ func (cfg Config) trainConfig(label string, out string) train.Config {
 
 // runFull trains every layer of m through train.Run on augmented batches
 // of the train images, evaluating on val each epoch.
-func runFull(ctx context.Context, cfg Config, m *train.ResNeXt, trainItems, valItems []Item, k int, prec train.Precision) (*Result, *Accuracy, error) {
-	trainSrc, err := shards.NewFileSource(trainItems, k)
+func runFull(ctx context.Context, cfg Config, m *train.ResNeXt, trainSplit, valSplit datasets.Split, k int, prec train.Precision) (*Result, *Accuracy, error) {
+	trainSrc, err := loader.NewSplitSource(trainSplit, k)
 	if err != nil {
 		return nil, nil, fmt.Errorf("fine-tune: %w", err)
 	}
-	valSrc, err := shards.NewFileSource(valItems, k)
+	valSrc, err := loader.NewSplitSource(valSplit, k)
 	if err != nil {
 		return nil, nil, fmt.Errorf("fine-tune: %w", err)
 	}
-	batch := min(cfg.Batch, len(trainItems))
-	tf := shards.NewTransform(cfg.ImageSize, true)
+	batch := min(cfg.Batch, trainSplit.Len())
+	tf := loader.NewTransform(cfg.ImageSize, true)
 	tf.Scale[0] = cfg.CropScale
 	data := train.Data{
-		Train: func(resume *shards.Position) (train.Batches, error) {
-			return shards.NewLoader(trainSrc, shards.LoaderConfig{Batch: batch, ImageSize: cfg.ImageSize, Train: true,
-				Seed: cfg.Seed, Targets: shards.TargetsNone, DropLast: true, Workers: cfg.Workers, Transform: &tf, Resume: resume})
+		Train: func(resume *loader.Position) (train.Batches, error) {
+			return loader.New(trainSrc, loader.Config{Batch: batch, ImageSize: cfg.ImageSize, Train: true,
+				Seed: cfg.Seed, Targets: loader.TargetsNone, DropLast: true, Workers: cfg.Workers, Transform: &tf, Resume: resume})
 		},
 		Val: func() (train.Batches, error) {
-			return shards.NewLoader(valSrc, shards.LoaderConfig{Batch: min(cfg.Batch, len(valItems)), ImageSize: cfg.ImageSize,
-				NoShuffle: true, Targets: shards.TargetsNone, Epochs: 1, Workers: cfg.Workers})
+			return loader.New(valSrc, loader.Config{Batch: min(cfg.Batch, valSplit.Len()), ImageSize: cfg.ImageSize,
+				NoShuffle: true, Targets: loader.TargetsNone, Epochs: 1, Workers: cfg.Workers})
 		},
 	}
 	tc := cfg.trainConfig("finetune", cfg.Out)
@@ -306,7 +307,7 @@ func runFull(ctx context.Context, cfg Config, m *train.ResNeXt, trainItems, valI
 	if err != nil {
 		return nil, nil, err
 	}
-	acc, err := Score(ctx, m, valItems, k, ExtractOptions{ImageSize: cfg.ImageSize, Batch: cfg.Batch, Workers: cfg.Workers,
+	acc, err := Score(ctx, m, valSplit, k, ExtractOptions{ImageSize: cfg.ImageSize, Batch: cfg.Batch, Workers: cfg.Workers,
 		Device: cfg.Device, Precision: prec, Log: cfg.Log, Label: "eval val"})
 	if err != nil {
 		return nil, nil, err
@@ -316,7 +317,7 @@ func runFull(ctx context.Context, cfg Config, m *train.ResNeXt, trainItems, valI
 
 // runLinear computes (or reuses) the frozen features of both splits, trains
 // a linear probe on them through train.Run, and folds it into m's head.
-func runLinear(ctx context.Context, cfg Config, m *train.ResNeXt, weights string, trainItems, valItems []Item, k int, prec train.Precision) (*Result, *Accuracy, error) {
+func runLinear(ctx context.Context, cfg Config, m *train.ResNeXt, weights string, trainSplit, valSplit datasets.Split, k int, prec train.Precision) (*Result, *Accuracy, error) {
 	arch := m.Options().Arch.Name + "/" + m.Options().Block.String()
 	if prec != train.PrecisionFP32 {
 		arch += "/" + string(prec) // features depend on it; fp32 keys stay as they were
@@ -326,31 +327,31 @@ func runLinear(ctx context.Context, cfg Config, m *train.ResNeXt, weights string
 	feats := map[string]*Features{}
 	for _, sp := range []struct {
 		name  string
-		items []Item
-	}{{SplitTrain, trainItems}, {SplitVal, valItems}} {
-		key, err := FeatureKey(weights, cfg.Seed, arch, cfg.ImageSize, sp.items)
+		split datasets.Split
+	}{{datasets.SplitTrain, trainSplit}, {datasets.SplitVal, valSplit}} {
+		key, err := FeatureKey(weights, cfg.Seed, arch, cfg.ImageSize, sp.split)
 		if err != nil {
 			return nil, nil, err
 		}
 		t0 := now()
-		f, cached, err := CachedFeatures(ctx, filepath.Join(cfg.Out, FeaturesDir), sp.name, key, m, sp.items, k, eo)
+		f, cached, err := CachedFeatures(ctx, filepath.Join(cfg.Out, FeaturesDir), sp.name, key, m, sp.split, k, eo)
 		if err != nil {
 			return nil, nil, err
 		}
 		if !cached {
 			res.CachedFeats = false
-			if sp.name == SplitTrain {
-				res.TrainImagesS = float64(len(sp.items)) / now().Sub(t0).Seconds()
+			if sp.name == datasets.SplitTrain {
+				res.TrainImagesS = float64(sp.split.Len()) / now().Sub(t0).Seconds()
 			}
 		}
 		feats[sp.name] = f
 	}
-	probe, err := NewLinearProbe(feats[SplitTrain])
+	probe, err := NewLinearProbe(feats[datasets.SplitTrain])
 	if err != nil {
 		return nil, nil, err
 	}
 	defer probe.Close()
-	trainStd, valStd := feats[SplitTrain], feats[SplitVal]
+	trainStd, valStd := feats[datasets.SplitTrain], feats[datasets.SplitVal]
 	probe.Standardize(trainStd)
 	probe.Standardize(valStd)
 	batch := min(cfg.Batch, trainStd.Len())
@@ -360,7 +361,7 @@ func runLinear(ctx context.Context, cfg Config, m *train.ResNeXt, weights string
 	tc.EvalEvery = max(1, cfg.Epochs*perEpoch/5) // evaluating (and checkpointing) every epoch would dominate
 	tc.Device = torch.CPU                        // and fp32: one small matrix product per step
 	data := train.Data{
-		Train: func(resume *shards.Position) (train.Batches, error) {
+		Train: func(resume *loader.Position) (train.Batches, error) {
 			return newFeatureBatches(probe, trainStd, batch, cfg.Seed, true, resume)
 		},
 		Val: func() (train.Batches, error) {
@@ -380,7 +381,7 @@ func runLinear(ctx context.Context, cfg Config, m *train.ResNeXt, weights string
 		return nil, nil, err
 	}
 	acc := NewAccuracy(k)
-	if err := acc.Add(scores, feats[SplitVal].Labels); err != nil {
+	if err := acc.Add(scores, feats[datasets.SplitVal].Labels); err != nil {
 		return nil, nil, err
 	}
 	return res, acc, nil
@@ -388,7 +389,7 @@ func runLinear(ctx context.Context, cfg Config, m *train.ResNeXt, weights string
 
 // writeReport writes metrics.json and, for at most MaxConfusionClasses
 // classes, confusion.png into dir.
-func writeReport(dir string, m *Metrics, classes []Class) error {
+func writeReport(dir string, m *Metrics, classes []datasets.Class) error {
 	if m.Classes <= MaxConfusionClasses {
 		names := make([]string, len(classes))
 		for i, c := range classes {
@@ -408,7 +409,7 @@ func writeJSON(path string, v any) error {
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if err := pipeline.WriteFileAtomic(path, b); err != nil {
+	if err := atomicfile.WriteFile(path, b); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"weaksup/datasets"
+	"weaksup/datasets/datasetstest"
 	"weaksup/torch"
 	"weaksup/train"
 )
@@ -23,7 +25,7 @@ func needTorch(t testing.TB) {
 }
 
 // tinySpec is a dataset a tiny network learns in a few epochs on 2 cores.
-var tinySpec = spec{K: 3, Train: 8, Val: 4, Size: 20}
+var tinySpec = datasetstest.Spec{K: 3, Train: 8, Val: 4, Size: 20}
 
 func tinyConfig(task, data, out string) Config {
 	return Config{Task: task, Data: data, From: FromNone, Arch: "resnext_tiny", Mode: ModeFull, Out: out,
@@ -32,11 +34,11 @@ func tinyConfig(task, data, out string) Config {
 
 func TestFinetuneThenEvalEveryLayout(t *testing.T) {
 	needTorch(t)
-	for _, task := range Tasks {
+	for _, task := range datasets.Layouts {
 		t.Run(task, func(t *testing.T) {
 			dir := t.TempDir()
 			data := filepath.Join(dir, "data")
-			makeTask(t, task, data, tinySpec)
+			datasetstest.Write(t, task, data, tinySpec)
 			cfg := tinyConfig(task, data, filepath.Join(dir, "run"))
 			res, err := Run(context.Background(), cfg)
 			if err != nil {
@@ -78,13 +80,13 @@ func TestLinearProbeOnCachedFeatures(t *testing.T) {
 	needTorch(t)
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
-	makeImageFolder(t, data, tinySpec)
+	datasetstest.ImageFolder(t, data, tinySpec)
 	// A short full run gives a backbone to probe.
-	base := tinyConfig(TaskImageFolder, data, filepath.Join(dir, "base"))
+	base := tinyConfig(datasets.ImageFolder, data, filepath.Join(dir, "base"))
 	if _, err := Run(context.Background(), base); err != nil {
 		t.Fatalf("base run: %v", err)
 	}
-	cfg := Config{Task: TaskImageFolder, Data: data, From: filepath.Join(base.Out, ModelFile), Mode: ModeLinear,
+	cfg := Config{Task: datasets.ImageFolder, Data: data, From: filepath.Join(base.Out, ModelFile), Mode: ModeLinear,
 		Out: filepath.Join(dir, "probe"), Epochs: 20, Batch: 8, Seed: 3, Workers: 2}
 	res, err := Run(context.Background(), cfg)
 	if err != nil {
@@ -102,7 +104,7 @@ func TestLinearProbeOnCachedFeatures(t *testing.T) {
 	}
 	// The probe folded into the network classifies images as it classified
 	// their cached features.
-	m, err := Eval(context.Background(), EvalConfig{Config: Config{Task: TaskImageFolder, Data: data, From: cfg.Out, Workers: 2}})
+	m, err := Eval(context.Background(), EvalConfig{Config: Config{Task: datasets.ImageFolder, Data: data, From: cfg.Out, Workers: 2}})
 	if err != nil {
 		t.Fatalf("eval: %v", err)
 	}
@@ -111,8 +113,8 @@ func TestLinearProbeOnCachedFeatures(t *testing.T) {
 	}
 	// Evaluating on a dataset of other classes is refused, naming both.
 	other := filepath.Join(dir, "other")
-	makeImageFolder(t, other, spec{K: 2, Train: 1, Val: 1, Size: 8})
-	_, err = Eval(context.Background(), EvalConfig{Config: Config{Task: TaskImageFolder, Data: other, From: cfg.Out}})
+	datasetstest.ImageFolder(t, other, datasetstest.Spec{K: 2, Train: 1, Val: 1, Size: 8})
+	_, err = Eval(context.Background(), EvalConfig{Config: Config{Task: datasets.ImageFolder, Data: other, From: cfg.Out}})
 	if err == nil || !strings.Contains(err.Error(), data) || !strings.Contains(err.Error(), other) {
 		t.Errorf("eval on other classes: got %v, want an error naming %s and %s", err, data, other)
 	}
@@ -138,8 +140,8 @@ func TestRunRefusesToOverwriteACheckpointedRun(t *testing.T) {
 	needTorch(t)
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
-	makeImageFolder(t, data, spec{K: 2, Train: 4, Val: 2, Size: 16})
-	cfg := tinyConfig(TaskImageFolder, data, filepath.Join(dir, "run"))
+	datasetstest.ImageFolder(t, data, datasetstest.Spec{K: 2, Train: 4, Val: 2, Size: 16})
+	cfg := tinyConfig(datasets.ImageFolder, data, filepath.Join(dir, "run"))
 	cfg.Epochs = 1
 	if _, err := Run(context.Background(), cfg); err != nil {
 		t.Fatal(err)

@@ -10,38 +10,41 @@ import (
 	"path/filepath"
 	"time"
 
+	"weaksup/datasets"
+	"weaksup/loader"
 	"weaksup/progress"
-	"weaksup/shards"
 	"weaksup/torch"
 	"weaksup/train"
 )
 
-// forImages runs fn on every evaluation-mode batch of items (center crop,
-// source order) as an image tensor on o.Device, without gradients, inside
-// a scope per batch, starting at item start (the ones before it were done
-// before an interruption). It drives a progress bar labelled o.Label.
-func forImages(ctx context.Context, items []Item, numClasses, start int, o ExtractOptions, fn func(x *torch.Tensor, b *shards.Batch) error) error {
-	if len(items) == 0 {
+// forImages runs fn on every evaluation-mode batch of the images of split
+// (center crop, split order) as an image tensor on o.Device, without
+// gradients, inside a scope per batch, starting at image start (the ones
+// before it were done before an interruption). It drives a progress bar
+// labelled o.Label.
+func forImages(ctx context.Context, split datasets.Split, numClasses, start int, o ExtractOptions, fn func(x *torch.Tensor, b *loader.Batch) error) error {
+	n := split.Len()
+	if n == 0 {
 		return errors.New("no images")
 	}
 	if o.Batch <= 0 {
 		o.Batch = 64
 	}
-	src, err := shards.NewFileSource(items, numClasses)
+	src, err := loader.NewSplitSource(split, numClasses)
 	if err != nil {
 		return err
 	}
-	lc := shards.LoaderConfig{Batch: min(o.Batch, len(items)), ImageSize: o.ImageSize,
-		NoShuffle: true, Targets: shards.TargetsNone, Epochs: 1, Workers: o.Workers}
+	lc := loader.Config{Batch: min(o.Batch, n), ImageSize: o.ImageSize,
+		NoShuffle: true, Targets: loader.TargetsNone, Epochs: 1, Workers: o.Workers}
 	if start > 0 {
-		lc.Resume = &shards.Position{Consumed: start, World: 1, Sampling: shards.SamplingNatural, Items: len(items)}
+		lc.Resume = &loader.Position{Consumed: start, World: 1, Sampling: loader.SamplingNatural, Items: n}
 	}
-	l, err := shards.NewLoader(src, lc)
+	l, err := loader.New(src, lc)
 	if err != nil {
 		return err
 	}
 	defer l.Close()
-	bar := progress.New(orDiscard(o.Log), int64(len(items)), o.Label)
+	bar := progress.New(orDiscard(o.Log), int64(n), o.Label)
 	bar.Add(int64(start))
 	defer bar.Finish()
 	for {
@@ -71,14 +74,15 @@ func forImages(ctx context.Context, items []Item, numClasses, start int, o Extra
 	}
 }
 
-// Score runs m in evaluation mode over items and accumulates its accuracy.
-func Score(ctx context.Context, m train.Model, items []Item, numClasses int, o ExtractOptions) (*Accuracy, error) {
+// Score runs m in evaluation mode over the images of split and accumulates
+// its accuracy.
+func Score(ctx context.Context, m train.Model, split datasets.Split, numClasses int, o ExtractOptions) (*Accuracy, error) {
 	if o.Label == "" {
 		o.Label = "eval"
 	}
 	acc := NewAccuracy(numClasses)
 	labels := make([]int32, 0, o.Batch)
-	err := forImages(ctx, items, numClasses, 0, o, func(x *torch.Tensor, b *shards.Batch) error {
+	err := forImages(ctx, split, numClasses, 0, o, func(x *torch.Tensor, b *loader.Batch) error {
 		y, err := m.Forward(x, false)
 		if err != nil {
 			return err
@@ -92,7 +96,7 @@ func Score(ctx context.Context, m train.Model, items []Item, numClasses int, o E
 		}
 		labels = labels[:0]
 		for j := 0; j < b.N; j++ {
-			labels = append(labels, items[b.Items[j]].Class)
+			labels = append(labels, split.Class(b.Items[j]))
 		}
 		return acc.Add(scores, labels)
 	})
@@ -106,19 +110,19 @@ func Score(ctx context.Context, m train.Model, items []Item, numClasses int, o E
 // model.safetensors: what eval needs to use it and what people need to
 // know where it came from.
 type RunInfo struct {
-	Task      string  `json:"task"`
-	Data      string  `json:"data"`
-	Mode      string  `json:"mode"`
-	From      string  `json:"from"`
-	Weights   string  `json:"weights,omitempty"` // the file --from resolved to
-	Arch      string  `json:"arch"`
-	Block     string  `json:"block"`
-	ImageSize int     `json:"image_size"`
-	Classes   []Class `json:"classes"`
-	Config    Config  `json:"config"`
-	Top1      float64 `json:"top1"`
-	Top5      float64 `json:"top5"`
-	Steps     int     `json:"steps"`
+	Task      string           `json:"task"`
+	Data      string           `json:"data"`
+	Mode      string           `json:"mode"`
+	From      string           `json:"from"`
+	Weights   string           `json:"weights,omitempty"` // the file --from resolved to
+	Arch      string           `json:"arch"`
+	Block     string           `json:"block"`
+	ImageSize int              `json:"image_size"`
+	Classes   []datasets.Class `json:"classes"`
+	Config    Config           `json:"config"`
+	Top1      float64          `json:"top1"`
+	Top5      float64          `json:"top5"`
+	Steps     int              `json:"steps"`
 }
 
 // RunInfoFile is the name of RunInfo beside model.safetensors.

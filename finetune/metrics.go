@@ -5,7 +5,8 @@ import (
 	"fmt"
 	"os"
 
-	"weaksup/pipeline"
+	"weaksup/atomicfile"
+	"weaksup/datasets"
 	"weaksup/train"
 )
 
@@ -105,7 +106,7 @@ type ClassMetrics struct {
 }
 
 // Metrics computes the results for classes (len k, in class-index order).
-func (a *Accuracy) Metrics(classes []Class) Metrics {
+func (a *Accuracy) Metrics(classes []datasets.Class) Metrics {
 	m := Metrics{Images: a.n, Classes: a.k, Top1: frac(a.top1, a.n), Top5: frac(a.top5, a.n)}
 	withImages := 0
 	for c := range a.k {
@@ -144,7 +145,7 @@ func WriteMetrics(path string, m *Metrics) error {
 	if err != nil {
 		return fmt.Errorf("write metrics %s: %w", path, err)
 	}
-	if err := pipeline.WriteFileAtomic(path, append(b, '\n')); err != nil {
+	if err := atomicfile.WriteFile(path, append(b, '\n')); err != nil {
 		return fmt.Errorf("write metrics %s: %w", path, err)
 	}
 	return nil

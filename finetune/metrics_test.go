@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"weaksup/datasets"
 )
 
 func TestAccuracyCountsTopKPerClassAndConfusion(t *testing.T) {
@@ -35,7 +37,7 @@ func TestAccuracyCountsTopKPerClassAndConfusion(t *testing.T) {
 	if err := a.Add(rest, labels); err != nil {
 		t.Fatal(err)
 	}
-	classes := []Class{{"a", "A"}, {"b", "B"}, {"c", "C"}, {"d", "D"}, {"e", "E"}, {"f", "F"}}
+	classes := []datasets.Class{{ID: "a", Name: "A"}, {ID: "b", Name: "B"}, {ID: "c", Name: "C"}, {ID: "d", Name: "D"}, {ID: "e", Name: "E"}, {ID: "f", Name: "F"}}
 	m := a.Metrics(classes)
 	near := func(name string, got, want float64) {
 		t.Helper()
@@ -91,8 +93,8 @@ func TestMetricsJSONRoundTrip(t *testing.T) {
 	if err := a.Add([]float32{1, 0, 0, 1, 1, 0}, []int32{0, 1, 1}); err != nil {
 		t.Fatal(err)
 	}
-	m := a.Metrics([]Class{{"x", "X"}, {"y", "Y"}})
-	m.Task, m.Split, m.From = TaskImageFolder, SplitVal, "none"
+	m := a.Metrics([]datasets.Class{{ID: "x", Name: "X"}, {ID: "y", Name: "Y"}})
+	m.Task, m.Split, m.From = datasets.ImageFolder, datasets.SplitVal, "none"
 	path := filepath.Join(t.TempDir(), "metrics.json")
 	if err := WriteMetrics(path, &m); err != nil {
 		t.Fatal(err)

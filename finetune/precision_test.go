@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"weaksup/datasets"
+	"weaksup/datasets/datasetstest"
 	"weaksup/train"
 )
 
@@ -19,12 +21,12 @@ func TestPrecisionReachesExtractionAndCache(t *testing.T) {
 	needTorch(t)
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
-	makeImageFolder(t, data, tinySpec)
-	ds, err := OpenImageFolder(data)
+	datasetstest.ImageFolder(t, data, tinySpec)
+	ds, err := datasets.OpenImageFolder(data)
 	if err != nil {
 		t.Fatal(err)
 	}
-	items, err := ds.Split(SplitVal)
+	split, err := ds.Split(datasets.SplitVal)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +36,7 @@ func TestPrecisionReachesExtractionAndCache(t *testing.T) {
 	}
 	defer m.Close()
 	extract := func(p train.Precision) []float32 {
-		f, err := Extract(context.Background(), m, items, tinySpec.K, ExtractOptions{ImageSize: 16, Batch: 4, Workers: 2, Precision: p})
+		f, err := Extract(context.Background(), m, split, tinySpec.K, ExtractOptions{ImageSize: 16, Batch: 4, Workers: 2, Precision: p})
 		if err != nil {
 			t.Fatalf("extract in %s: %v", p, err)
 		}
@@ -50,7 +52,7 @@ func TestPrecisionReachesExtractionAndCache(t *testing.T) {
 		t.Errorf("bf16 features differ from fp32 ones by %g (largest feature %g); want a small, non-zero difference", worst, scale)
 	}
 
-	probe := Config{Task: TaskImageFolder, Data: data, From: FromNone, Arch: "resnext_tiny", Mode: ModeLinear,
+	probe := Config{Task: datasets.ImageFolder, Data: data, From: FromNone, Arch: "resnext_tiny", Mode: ModeLinear,
 		Epochs: 2, Batch: 8, Seed: 3, Workers: 2, ImageSize: 16}
 	run := func(out, precision string) *Result {
 		c := probe

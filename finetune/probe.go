@@ -7,14 +7,14 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"weaksup/shards"
+	"weaksup/loader"
 	"weaksup/torch"
 	"weaksup/train"
 )
 
 // LinearProbe is a linear classifier over standardized cached features,
 // trained by train.Run like any other model. The loop feeds it
-// shards.Batch values whose image buffer carries each image's feature
+// loader.Batch values whose image buffer carries each image's feature
 // vector in its first Dim floats (zero padded to 3×Side×Side), so the probe
 // needs nothing of the loop beyond its Model and Batches interfaces.
 type LinearProbe struct {
@@ -186,10 +186,10 @@ type featureBatches struct {
 	batch    int
 	seed     uint64
 	train    bool // shuffle, drop the last partial batch, never end
-	pos      shards.Position
+	pos      loader.Position
 	perEpoch int // items per epoch
 	order    []int
-	b        shards.Batch
+	b        loader.Batch
 }
 
 var _ train.Batches = (*featureBatches)(nil)
@@ -206,23 +206,23 @@ func (p *LinearProbe) Standardize(f *Features) {
 	}
 }
 
-func newFeatureBatches(p *LinearProbe, f *Features, batch int, seed uint64, trainMode bool, resume *shards.Position) (*featureBatches, error) {
+func newFeatureBatches(p *LinearProbe, f *Features, batch int, seed uint64, trainMode bool, resume *loader.Position) (*featureBatches, error) {
 	n := f.Len()
 	batch = min(batch, n)
 	fb := &featureBatches{f: f, side: p.Side, batch: batch, seed: seed, train: trainMode, perEpoch: n}
 	if trainMode {
 		fb.perEpoch = n / batch * batch
 	}
-	fb.pos = shards.Position{Seed: seed, World: 1, Sampling: shards.SamplingNatural, Items: n}
+	fb.pos = loader.Position{Seed: seed, World: 1, Sampling: loader.SamplingNatural, Items: n}
 	if resume != nil {
 		r := *resume
 		if r.Seed != seed || r.Items != n || r.World != 1 || r.Consumed < 0 || r.Consumed > fb.perEpoch || r.Epoch < 0 {
-			return nil, fmt.Errorf("open feature batches: %w: saved %+v, have seed %d and %d images", shards.ErrPosition, r, seed, n)
+			return nil, fmt.Errorf("open feature batches: %w: saved %+v, have seed %d and %d images", loader.ErrPosition, r, seed, n)
 		}
 		fb.pos.Epoch, fb.pos.Consumed = r.Epoch, r.Consumed
 	}
 	sz := 3 * p.Side * p.Side
-	fb.b = shards.Batch{Size: p.Side, Classes: f.Classes, Images: make([]float32, batch*sz),
+	fb.b = loader.Batch{Size: p.Side, Classes: f.Classes, Images: make([]float32, batch*sz),
 		Labels: make([][]int32, batch), Items: make([]int, batch)}
 	for i := range fb.b.Labels {
 		fb.b.Labels[i] = make([]int32, 1)
@@ -242,7 +242,7 @@ func (fb *featureBatches) shuffle() {
 	}
 }
 
-func (fb *featureBatches) Next(ctx context.Context) (*shards.Batch, error) {
+func (fb *featureBatches) Next(ctx context.Context) (*loader.Batch, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -270,7 +270,7 @@ func (fb *featureBatches) Next(ctx context.Context) (*shards.Batch, error) {
 	return b, nil
 }
 
-func (fb *featureBatches) Position() shards.Position { return fb.pos }
+func (fb *featureBatches) Position() loader.Position { return fb.pos }
 func (fb *featureBatches) StepsPerEpoch() int {
 	return (fb.perEpoch + fb.batch - 1) / fb.batch
 }

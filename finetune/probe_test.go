@@ -9,7 +9,7 @@ import (
 	"reflect"
 	"testing"
 
-	"weaksup/shards"
+	"weaksup/loader"
 	"weaksup/torch"
 )
 
@@ -81,7 +81,7 @@ func TestFeatureBatches(t *testing.T) {
 	if !reflect.DeepEqual(rest, items[12:24]) {
 		t.Errorf("resumed at %+v: items %v, want %v", pos, rest, items[12:24])
 	}
-	if _, err := newFeatureBatches(p, f, 4, 10, true, &pos); !errors.Is(err, shards.ErrPosition) {
+	if _, err := newFeatureBatches(p, f, 4, 10, true, &pos); !errors.Is(err, loader.ErrPosition) {
 		t.Errorf("resume with another seed: got %v, want ErrPosition", err)
 	}
 	// Evaluation: one ordered pass, the last batch short, features in the

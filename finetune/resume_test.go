@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 
+	"weaksup/datasets"
+	"weaksup/datasets/datasetstest"
 	"weaksup/train"
 )
 
@@ -38,7 +40,7 @@ func TestResumeEqualsUninterrupted(t *testing.T) {
 	needTorch(t)
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
-	makeImageFolder(t, data, spec{K: 3, Train: 8, Val: 4, Size: 20})
+	datasetstest.ImageFolder(t, data, datasetstest.Spec{K: 3, Train: 8, Val: 4, Size: 20})
 	cases := []struct {
 		mode, marker string
 		epochs       int
@@ -52,7 +54,7 @@ func TestResumeEqualsUninterrupted(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.mode, func(t *testing.T) {
 			base := filepath.Join(dir, tc.mode)
-			cfg := tinyConfig(TaskImageFolder, data, filepath.Join(base, "straight"))
+			cfg := tinyConfig(datasets.ImageFolder, data, filepath.Join(base, "straight"))
 			cfg.Mode, cfg.Epochs = tc.mode, tc.epochs
 			if tc.mode == ModeLinear {
 				cfg.From, cfg.Arch, cfg.LR = filepath.Join(dir, "init.safetensors"), "", 0

@@ -10,8 +10,9 @@ import (
 	"path/filepath"
 	"testing"
 
+	"weaksup/datasets"
 	"weaksup/demo"
-	"weaksup/shards"
+	"weaksup/loader"
 	"weaksup/torch"
 	"weaksup/train"
 )
@@ -22,7 +23,7 @@ import (
 // transfer it to the world's target task, whose classes are concepts of the
 // crawl, and compare with the same transfer from a random initialization.
 
-// taggedSource is the crawl of a world as a multi-label shards.Source: each
+// taggedSource is the crawl of a world as a multi-label loader.Source: each
 // image with the concepts it was tagged with.
 type taggedSource struct {
 	paths  []string
@@ -30,7 +31,7 @@ type taggedSource struct {
 	k      int
 }
 
-var _ shards.Source = (*taggedSource)(nil)
+var _ loader.Source = (*taggedSource)(nil)
 
 func (s *taggedSource) Len() int        { return len(s.paths) }
 func (s *taggedSource) NumClasses() int { return s.k }
@@ -42,9 +43,9 @@ func (s *taggedSource) Blocks() []int {
 	return b
 }
 func (s *taggedSource) Labels(i int) ([]int32, error) { return s.labels[i], nil }
-func (s *taggedSource) Example(i int, _ []byte) (shards.Example, error) {
+func (s *taggedSource) Example(i int, _ []byte) (loader.Example, error) {
 	b, err := os.ReadFile(s.paths[i])
-	return shards.Example{Key: s.paths[i], Image: b, Labels: s.labels[i]}, err
+	return loader.Example{Key: s.paths[i], Image: b, Labels: s.labels[i]}, err
 }
 
 // crawlSource reads truth.jsonl: every crawl image tagged with at least one
@@ -131,7 +132,7 @@ func runTransfer(t *testing.T, s transferSetup) transferResult {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tf := shards.NewTransform(s.ImageSize, true)
+	tf := loader.NewTransform(s.ImageSize, true)
 	tf.Scale[0] = 0.35
 	pre := filepath.Join(dir, "pretrain")
 	_, err = train.Run(ctx, train.Config{
@@ -139,9 +140,9 @@ func runTransfer(t *testing.T, s transferSetup) transferResult {
 		Schedule: train.Schedule{BaseLR: s.PretrainLR, Decay: train.DecayCosine}, WarmupEpochs: 0.5,
 		SGD: train.DefaultSGD(), Loss: train.LossSoftmax, EvalEvery: -1, NoPlots: true, Keep: 1,
 		Extra: map[string]any{"arch": s.Arch, "image_size": s.ImageSize}, Log: testLog(),
-	}, m, train.Data{Train: func(resume *shards.Position) (train.Batches, error) {
-		return shards.NewLoader(src, shards.LoaderConfig{Batch: s.Batch, ImageSize: s.ImageSize, Train: true, Seed: 5,
-			Targets: shards.TargetsNone, DropLast: true, Workers: 2, Transform: &tf, Resume: resume})
+	}, m, train.Data{Train: func(resume *loader.Position) (train.Batches, error) {
+		return loader.New(src, loader.Config{Batch: s.Batch, ImageSize: s.ImageSize, Train: true, Seed: 5,
+			Targets: loader.TargetsNone, DropLast: true, Workers: 2, Transform: &tf, Resume: resume})
 	}})
 	m.Close()
 	if err != nil {
@@ -152,7 +153,7 @@ func runTransfer(t *testing.T, s transferSetup) transferResult {
 	res := transferResult{PretrainImages: src.Len(), Classes: len(w.Target.Classes),
 		TargetTrain: len(w.Target.Classes) * w.Target.PerTrain, TargetVal: len(w.Target.Classes) * w.Target.PerVal}
 	arm := func(from, mode string) float64 {
-		cfg := Config{Task: TaskImageNet, Data: data, From: from, Arch: s.Arch, Mode: mode, ImageSize: s.ImageSize,
+		cfg := Config{Task: datasets.ImageNet, Data: data, From: from, Arch: s.Arch, Mode: mode, ImageSize: s.ImageSize,
 			Batch: s.FinetuneBatch, Seed: 11, Workers: 2, CropScale: 0.35, Log: testLog(),
 			Out: filepath.Join(dir, fmt.Sprintf("%s-%s", mode, map[bool]string{true: "scratch", false: "pretrained"}[from == FromNone]))}
 		if mode == ModeFull {

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"weaksup/workdir"
 )
 
 // photoLike draws a w x h picture with texture, so its JPEG is about the
@@ -74,14 +76,14 @@ func BenchmarkCrawl(b *testing.B) {
 			defer st.Close()
 			cpu0 := cpuTime()
 			b.ResetTimer()
-			counts, err := Run(context.Background(), st, dir, cfg, nil)
+			stats, err := Run(context.Background(), st, workdir.Dir(dir), cfg, nil)
 			b.StopTimer()
 			cpu := cpuTime() - cpu0
 			if err != nil {
 				b.Fatal(err)
 			}
-			if counts["ok"] != int64(b.N) {
-				b.Fatalf("ok %d of %d: %v", counts["ok"], b.N, counts)
+			if stats.Outcomes[OutcomeOK] != int64(b.N) {
+				b.Fatalf("ok %d of %d: %v", stats.Outcomes[OutcomeOK], b.N, stats.Counts())
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "images/s")
 			// CPU time of the whole process (crawler, store and loopback

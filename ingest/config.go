@@ -29,6 +29,8 @@ type Config struct {
 	ConnectTimeout time.Duration `json:"connect_timeout"` //
 	HeaderTimeout  time.Duration `json:"header_timeout"`  //
 	FetchTimeout   time.Duration `json:"fetch_timeout"`   // one attempt, headers and body
+	SpeedLimit     int64         `json:"speed_limit"`     // bytes/s a body must keep up over SpeedTime
+	SpeedTime      time.Duration `json:"speed_time"`      //
 	MaxBodyBytes   int64         `json:"max_body_bytes"`  //
 	MaxRedirects   int           `json:"max_redirects"`   //
 	Retries        int           `json:"retries"`         // transient failures retried within a run
@@ -57,6 +59,8 @@ func DefaultConfig() Config {
 		ConnectTimeout: 10 * time.Second,
 		HeaderTimeout:  15 * time.Second,
 		FetchTimeout:   60 * time.Second,
+		SpeedLimit:     1000,
+		SpeedTime:      5 * time.Second,
 		MaxBodyBytes:   20 << 20,
 		MaxRedirects:   5,
 		Retries:        2,
@@ -91,9 +95,11 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.ConnectTimeout, "connect-timeout", c.ConnectTimeout, "TCP connect timeout")
 	fs.DurationVar(&c.HeaderTimeout, "header-timeout", c.HeaderTimeout, "time to wait for response headers")
 	fs.DurationVar(&c.FetchTimeout, "fetch-timeout", c.FetchTimeout, "time for one request, headers and body")
+	fs.Int64Var(&c.SpeedLimit, "speed-limit", c.SpeedLimit, "abort a download slower than this many bytes/s over --speed-time, as curl does (below 1 kB/s a 60 kB image misses --fetch-timeout anyway; 0 = no limit)")
+	fs.DurationVar(&c.SpeedTime, "speed-time", c.SpeedTime, "the window of --speed-limit: a stalled or drip-fed download ends after about this long")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body", c.MaxBodyBytes, "largest image download in bytes")
 	fs.IntVar(&c.MaxRedirects, "max-redirects", c.MaxRedirects, "redirects followed per request")
-	fs.IntVar(&c.Retries, "retries", c.Retries, "retries of a timeout, 429 or 5xx within one run")
+	fs.IntVar(&c.Retries, "retries", c.Retries, "retries of a 429, 5xx or dropped connection within one run; a timeout or too slow download is retried at most once (later runs try again, up to --max-attempts)")
 	fs.DurationVar(&c.BackoffBase, "backoff", c.BackoffBase, "first retry delay, doubled for each retry, with jitter")
 	fs.DurationVar(&c.BackoffMax, "backoff-max", c.BackoffMax, "longest retry delay; a longer Retry-After defers the record to the next run")
 	fs.IntVar(&c.MaxAttempts, "max-attempts", c.MaxAttempts, "requests per record over all runs before a transient failure is final")
@@ -152,6 +158,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("flag --quality: %d, want 1..100", c.Quality)
 	case c.MaxAttempts < 1:
 		return fmt.Errorf("flag --max-attempts: %d, want >= 1", c.MaxAttempts)
+	case c.SpeedLimit < 0:
+		return fmt.Errorf("flag --speed-limit: %d, want >= 0 bytes/s", c.SpeedLimit)
+	case c.SpeedLimit > 0 && c.SpeedTime <= 0:
+		return fmt.Errorf("flag --speed-time: %v, want > 0 with --speed-limit %d", c.SpeedTime, c.SpeedLimit)
 	case c.MaxBodyBytes < 1:
 		return fmt.Errorf("flag --max-body: %d, want >= 1", c.MaxBodyBytes)
 	case c.MaxPixels < 1:
@@ -203,6 +213,7 @@ func (c Config) fetchConfig() FetchConfig {
 	return FetchConfig{
 		UserAgent: c.UserAgent(), AllowPrivate: c.AllowPrivate,
 		ConnectTimeout: c.ConnectTimeout, HeaderTimeout: c.HeaderTimeout, Timeout: c.FetchTimeout,
+		SpeedLimit: c.SpeedLimit, SpeedTime: c.SpeedTime,
 		MaxBodyBytes: c.MaxBodyBytes, MaxRedirects: c.MaxRedirects,
 		PerHost: c.PerHost, HostInterval: c.HostInterval,
 		Retries: c.Retries, BackoffBase: c.BackoffBase, BackoffMax: c.BackoffMax,

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"weaksup/workdir"
 )
 
 func TestConfigFlags(t *testing.T) {
@@ -28,6 +30,10 @@ func TestConfigFlags(t *testing.T) {
 		{[]string{"--input", "x", "--quality", "0"}, nil, "--quality"},
 		{[]string{"--input", "x", "--concurrency", "0"}, nil, "--concurrency"},
 		{[]string{"--input", "x", "--ingest-partition", "2/2"}, nil, "--ingest-partition"},
+		{[]string{"--input", "x"}, func(c Config) bool { return c.SpeedLimit == 1000 && c.SpeedTime == 5*time.Second }, ""},
+		{[]string{"--input", "x", "--speed-limit", "-1"}, nil, "--speed-limit"},
+		{[]string{"--input", "x", "--speed-time", "0s"}, nil, "--speed-time"},
+		{[]string{"--input", "x", "--speed-limit", "0", "--speed-time", "0s"}, func(c Config) bool { return c.SpeedLimit == 0 }, ""},
 		{[]string{"--input", "x", "--ingest-partition", "1/4"}, func(c Config) bool { i, n, _ := c.partition(); return i == 1 && n == 4 }, ""},
 	}
 	for _, tt := range tests {
@@ -88,15 +94,16 @@ func TestCrawlPartitions(t *testing.T) {
 	var ok, other int64
 	for _, part := range []string{"0/2", "1/2"} {
 		cfg.Partition = part
-		counts, err := Run(context.Background(), st, dir, cfg, nil)
+		stats, err := Run(context.Background(), st, workdir.Dir(dir), cfg, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if counts["ok"] == 0 || counts["ok"]+counts[SkipPartition] != 40 {
-			t.Errorf("partition %s: %v", part, counts)
+		n, skipped := stats.Outcomes[OutcomeOK], stats.Skipped[SkipPartition]
+		if n == 0 || n+skipped != 40 {
+			t.Errorf("partition %s: %v", part, stats.Counts())
 		}
-		ok += counts["ok"]
-		other += counts[SkipPartition]
+		ok += n
+		other += skipped
 	}
 	if ok != 40 || other != 40 || srv.totalHits() != 40 {
 		t.Errorf("ok %d, skipped %d, requests %d; want 40 each", ok, other, srv.totalHits())

@@ -17,6 +17,7 @@ import (
 
 	"weaksup/progress"
 	"weaksup/store"
+	"weaksup/workdir"
 )
 
 // Reasons a record read from the input is not fetched in this run.
@@ -60,11 +61,14 @@ type result struct {
 	bytes    int64
 }
 
-// Run crawls cfg.Input into st and returns counts per outcome and skip
-// reason, plus records_read, requests, bytes_downloaded and bytes_stored.
-// It writes a stats JSON to <workdir>/ingest-stats/. When ctx ends, Run
-// stores what has been fetched and returns ctx's error; a rerun resumes.
-func Run(ctx context.Context, st *store.Store, workdir string, cfg Config, log io.Writer) (map[string]int64, error) {
+// Stage is the pipeline stage name of the crawl.
+const Stage = "ingest"
+
+// Run crawls cfg.Input into st and returns the run's statistics (also
+// written as JSON to <workdir>/ingest-stats/). When ctx ends, Run stores
+// what has been fetched and returns the statistics so far with ctx's error;
+// a rerun resumes.
+func Run(ctx context.Context, st *store.Store, wd workdir.Dir, cfg Config, log io.Writer) (*Stats, error) {
 	if log == nil {
 		log = io.Discard
 	}
@@ -79,7 +83,7 @@ func Run(ctx context.Context, st *store.Store, workdir string, cfg Config, log i
 	part, nparts, _ := cfg.partition()
 
 	stats := newStats(cfg, in.Format)
-	bar := progress.New(log, -1, "ingest")
+	bar := progress.New(log, -1, Stage)
 	fmt.Fprintf(log, "ingest: crawling %s (%s), %d in flight, %d per host\n", cfg.Input, in.Format, cfg.Concurrency, cfg.PerHost)
 
 	ctx, cancel := context.WithCancelCause(ctx)
@@ -135,20 +139,19 @@ func Run(ctx context.Context, st *store.Store, workdir string, cfg Config, log i
 	}
 	bar.Finish()
 	stats.finish()
-	counts := stats.counts()
-	path, statsErr := stats.write(workdir)
+	path, statsErr := stats.write(wd)
 	if statsErr == nil {
 		fmt.Fprintf(log, "ingest: %s; stats in %s\n", stats.summary(), path)
 	}
 	switch {
 	case writeErr != nil:
-		return counts, writeErr
+		return stats, writeErr
 	case readErr != nil:
-		return counts, readErr
+		return stats, readErr
 	case ctx.Err() != nil:
-		return counts, context.Cause(ctx)
+		return stats, context.Cause(ctx)
 	}
-	return counts, statsErr
+	return stats, statsErr
 }
 
 // readJobs reads the input and sends the records that need a fetch.
@@ -250,7 +253,7 @@ func crawlOne(ctx context.Context, f *Fetcher, decode chan struct{}, cfg Config,
 		rec.Outcome = outcome
 		if outcome == "" {
 			rec.Outcome = OutcomeOK
-			rec.Width, rec.Height, rec.PHash = img.Width, img.Height, img.PHash
+			rec.Width, rec.Height, rec.PHash, rec.Thumbnail = img.Width, img.Height, img.PHash, img.Thumbnail
 			r.jpeg = img.JPEG
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"weaksup/store"
+	"weaksup/workdir"
 )
 
 // testConfig is a crawl config with small timeouts for loopback tests.
@@ -26,6 +27,8 @@ func testConfig(input string) Config {
 	c.ConnectTimeout = time.Second
 	c.HeaderTimeout = 500 * time.Millisecond // well above /slow-ok on a busy machine
 	c.FetchTimeout = time.Second
+	c.SpeedLimit = 1000
+	c.SpeedTime = 300 * time.Millisecond
 	c.MaxBodyBytes = 100 << 10
 	c.Retries = 2
 	c.BackoffBase = 5 * time.Millisecond
@@ -58,9 +61,9 @@ func writeJSONL(t testing.TB, dir string, recs []map[string]any) string {
 	return path
 }
 
-func openStore(t testing.TB, workdir string) *store.Store {
+func openStore(t testing.TB, dir string) *store.Store {
 	t.Helper()
-	st, err := store.Open(filepath.Join(workdir, "store"))
+	st, err := store.Open(workdir.Dir(dir).Store())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +72,7 @@ func openStore(t testing.TB, workdir string) *store.Store {
 
 // faultCases maps a server path to the outcome and request count it must
 // end with under testConfig (Retries 2: three requests for a transient
-// failure).
+// failure, two for one that timed out).
 var faultCases = []struct {
 	path     string
 	outcome  string
@@ -87,8 +90,10 @@ var faultCases = []struct {
 	{"/404", "http_404", 1},
 	{"/410", "http_410", 1},
 	{"/403", "http_403", 1},
-	{"/slow-header", "timeout", 3},
-	{"/slow-body", "timeout", 3},
+	{"/slow-header", "timeout", 2},
+	{"/steady-long", "timeout", 2},
+	{"/slow-body", "too_slow", 2},
+	{"/drip", "too_slow", 2},
 	{"/429-long", "http_429", 1},
 	{"/503", "http_503", 3},
 	{"/truncated", "truncated", 3},
@@ -123,7 +128,7 @@ func TestCrawlFaults(t *testing.T) {
 
 	st := openStore(t, dir)
 	defer st.Close()
-	counts, err := Run(context.Background(), st, dir, testConfig(input), nil)
+	res, err := Run(context.Background(), st, workdir.Dir(dir), testConfig(input), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +183,15 @@ func TestCrawlFaults(t *testing.T) {
 	if n := srv.count("/img/99.jpg"); n != 0 {
 		t.Errorf("repeated id was fetched %d times, want 0", n)
 	}
-	wantCounts := map[string]int64{"ok": 9, "duplicate_id": 1, "bad_line": 1, "no_url": 1, "records_read": int64(len(recs)), "timeout": 2}
+	if res.RecordsRead != int64(len(recs)) || res.Outcomes[OutcomeOK] != 9 || res.Outcomes[OutcomeTimeout] != 2 ||
+		res.Outcomes[OutcomeTooSlow] != 2 || res.Skipped[SkipDuplicateID] != 1 || res.LineErrors[ReasonBadLine] != 1 ||
+		res.LineErrors[ReasonNoURL] != 1 {
+		t.Errorf("stats: %d records read, outcomes %v, skipped %v, line errors %v; want %d read, 9 ok, 2 timeouts, 2 too slow, 1 duplicate id, 1 bad line, 1 without URL",
+			res.RecordsRead, res.Outcomes, res.Skipped, res.LineErrors, len(recs))
+	}
+	// The stage record shows them all under their names.
+	counts := res.Counts()
+	wantCounts := map[string]int64{"ok": 9, "duplicate_id": 1, "bad_line": 1, "no_url": 1, "records_read": int64(len(recs)), "timeout": 2, "too_slow": 2}
 	for k, v := range wantCounts {
 		if counts[k] != v {
 			t.Errorf("counts[%q] = %d, want %d (all: %v)", k, counts[k], v, counts)
@@ -190,7 +203,7 @@ func TestCrawlFaults(t *testing.T) {
 		}
 	}
 	// The stats JSON is written and agrees with the counts.
-	files, _ := filepath.Glob(filepath.Join(dir, "ingest-stats", "*.json"))
+	files, _ := filepath.Glob(filepath.Join(workdir.Dir(dir).IngestStats(), "*.json"))
 	if len(files) != 1 {
 		t.Fatalf("stats files: %v", files)
 	}
@@ -205,7 +218,8 @@ func TestCrawlFaults(t *testing.T) {
 }
 
 // TestCrawlResume reruns a crawl: finished and permanently failed records
-// are not fetched again, transient failures are, until MaxAttempts.
+// are not fetched again, transient failures are, until MaxAttempts; a
+// drip-fed download is tried twice per run whatever Retries says.
 func TestCrawlResume(t *testing.T) {
 	srv := newFaultServer(t)
 	dir := t.TempDir()
@@ -213,20 +227,22 @@ func TestCrawlResume(t *testing.T) {
 		{"id": "ok", "url": srv.URL + "/img/1.jpg"},
 		{"id": "gone", "url": srv.URL + "/404"},
 		{"id": "busy", "url": srv.URL + "/503"},
+		{"id": "slow", "url": srv.URL + "/drip"},
 	})
 	cfg := testConfig(input)
-	cfg.Retries = 1     // two requests per run
-	cfg.MaxAttempts = 3 // two runs: 2 + 1
+	cfg.Retries = 3     // four requests per run, two for a timeout
+	cfg.MaxAttempts = 5 // two runs: 4 + 1, or 2 + 2 + 1
 	st := openStore(t, dir)
 	defer st.Close()
 	wantHits := []map[string]int{
-		{"/img/1.jpg": 1, "/404": 1, "/503": 2},
-		{"/img/1.jpg": 1, "/404": 1, "/503": 3},
-		{"/img/1.jpg": 1, "/404": 1, "/503": 3},
+		{"/img/1.jpg": 1, "/404": 1, "/503": 4, "/drip": 2},
+		{"/img/1.jpg": 1, "/404": 1, "/503": 5, "/drip": 4},
+		{"/img/1.jpg": 1, "/404": 1, "/503": 5, "/drip": 5},
+		{"/img/1.jpg": 1, "/404": 1, "/503": 5, "/drip": 5},
 	}
-	wantSkipped := []int64{0, 2, 3}
-	for run := range 3 {
-		counts, err := Run(context.Background(), st, dir, cfg, nil)
+	wantSkipped := []int64{0, 2, 3, 4}
+	for run := range 4 {
+		stats, err := Run(context.Background(), st, workdir.Dir(dir), cfg, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -235,12 +251,15 @@ func TestCrawlResume(t *testing.T) {
 				t.Errorf("run %d: %s requested %d times in all, want %d", run+1, path, got, want)
 			}
 		}
-		if counts[SkipDone] != wantSkipped[run] {
-			t.Errorf("run %d: skipped %d, want %d", run+1, counts[SkipDone], wantSkipped[run])
+		if stats.Skipped[SkipDone] != wantSkipped[run] {
+			t.Errorf("run %d: skipped %d, want %d", run+1, stats.Skipped[SkipDone], wantSkipped[run])
 		}
 	}
-	if rec, _ := st.Record("busy"); rec.Outcome != "http_503" || rec.Attempts != 3 {
-		t.Errorf("busy: %s after %d requests, want http_503 after 3", rec.Outcome, rec.Attempts)
+	if rec, _ := st.Record("busy"); rec.Outcome != "http_503" || rec.Attempts != 5 {
+		t.Errorf("busy: %s after %d requests, want http_503 after 5", rec.Outcome, rec.Attempts)
+	}
+	if rec, _ := st.Record("slow"); rec.Outcome != OutcomeTooSlow || rec.Attempts != 5 {
+		t.Errorf("slow: %s after %d requests, want too_slow after 5", rec.Outcome, rec.Attempts)
 	}
 }
 
@@ -257,7 +276,7 @@ func TestCrawlRefusesPrivate(t *testing.T) {
 	cfg.AllowPrivate = false
 	st := openStore(t, dir)
 	defer st.Close()
-	if _, err := Run(context.Background(), st, dir, cfg, nil); err != nil {
+	if _, err := Run(context.Background(), st, workdir.Dir(dir), cfg, nil); err != nil {
 		t.Fatal(err)
 	}
 	for _, id := range []string{"a", "b", "c"} {
@@ -285,12 +304,12 @@ func TestCrawlPerHostLimit(t *testing.T) {
 	cfg.PerHost = 2
 	st := openStore(t, dir)
 	defer st.Close()
-	counts, err := Run(context.Background(), st, dir, cfg, nil)
+	stats, err := Run(context.Background(), st, workdir.Dir(dir), cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if counts["ok"] != 40 {
-		t.Errorf("ok %d, want 40: %v", counts["ok"], counts)
+	if stats.Outcomes[OutcomeOK] != 40 {
+		t.Errorf("ok %d, want 40: %v", stats.Outcomes[OutcomeOK], stats.Counts())
 	}
 	if srv.maxInFlight > 2 {
 		t.Errorf("%d requests in flight to one host, want <= 2", srv.maxInFlight)

@@ -17,13 +17,14 @@
 // times. Records are keyed by id, so a rerun after kill -9 never stores a
 // record twice; at worst it fetches again what had not yet been flushed.
 //
-// JPEG is decoded and encoded with Go's image/jpeg by default. Built with
-// -tags libjpeg (cgo and Debian's libturbojpeg0-dev), it uses
-// libjpeg-turbo instead and decodes large JPEGs DCT-scaled to the smallest
-// size that still covers the target, about five times faster; JPEGCodec
-// says which codec a binary has. The perceptual hash (dedup.PHash) is taken
-// of the normalized image, the one stored, so its value can differ by a
-// few bits between the two builds.
+// JPEG is decoded and encoded through internal/jpegturbo: Go's image/jpeg
+// by default; built with -tags libjpeg (cgo and Debian's
+// libturbojpeg0-dev), libjpeg-turbo, which decodes large JPEGs DCT-scaled
+// to the smallest size that still covers the target, about five times
+// faster; jpegturbo.Codec says which codec a binary has. The perceptual
+// hash (phash.Hash) and the thumbnail dedup verifies its candidates with
+// (thumbnail.Make) are taken of the normalized image, the one stored, so
+// they can differ a little between the two builds.
 //
 // Fetching refuses loopback, private, link-local and multicast peers at
 // connect time (redirects included) unless AllowPrivate is set, sends no

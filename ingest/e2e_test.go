@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/gzip"
+
+	"weaksup/workdir"
 )
 
 // procStatus reads a "Name:   123 kB" field of /proc/self/status in bytes.
@@ -118,13 +120,14 @@ func TestCrawlMemory1M(t *testing.T) {
 	defer st.Close()
 	stop := make(chan struct{})
 	peaks := sampleMemory(t, stop)
-	counts, err := Run(context.Background(), st, dir, cfg, os.Stderr)
+	stats, err := Run(context.Background(), st, workdir.Dir(dir), cfg, os.Stderr)
 	close(stop)
 	<-peaks.done
 	if err != nil {
 		t.Fatal(err)
 	}
-	if counts["ok"] != int64(records/every) || counts["http_404"] != int64(records-records/every) {
+	counts := stats.Counts()
+	if stats.Outcomes[OutcomeOK] != int64(records/every) || stats.Outcomes["http_404"] != int64(records-records/every) {
 		t.Errorf("counts %v, want %d ok and %d http_404", counts, records/every, records-records/every)
 	}
 	hwm := procStatus(t, "VmHWM")

@@ -23,11 +23,13 @@ type FetchConfig struct {
 	ConnectTimeout time.Duration // TCP connect
 	HeaderTimeout  time.Duration // from request sent to response headers
 	Timeout        time.Duration // one attempt, headers and body
+	SpeedLimit     int64         // a body slower than this many bytes/s over SpeedTime ends with OutcomeTooSlow; 0 = no limit
+	SpeedTime      time.Duration // the window of SpeedLimit (curl's --speed-limit and --speed-time)
 	MaxBodyBytes   int64         // larger bodies end with OutcomeTooLarge
 	MaxRedirects   int
 	PerHost        int           // concurrent requests per host
 	HostInterval   time.Duration // minimum time between request starts to one host; 0 = none
-	Retries        int           // further tries of a transient failure within one Fetch
+	Retries        int           // further tries of a transient failure within one Fetch (a timeout: at most one)
 	BackoffBase    time.Duration // first retry waits about this long, doubling after
 	BackoffMax     time.Duration // no wait is longer; a longer Retry-After ends the Fetch
 }
@@ -41,7 +43,8 @@ const (
 	OutcomeDNSError         = "dns_error"
 	OutcomeConnError        = "conn_error"
 	OutcomeTLSError         = "tls_error"
-	OutcomeTimeout          = "timeout"
+	OutcomeTimeout          = "timeout"  // no headers within HeaderTimeout, or not done within Timeout
+	OutcomeTooSlow          = "too_slow" // the body arrived below SpeedLimit for SpeedTime
 	OutcomeTooManyRedirects = "too_many_redirects"
 	OutcomeRobotsOptOut     = "robots_optout"
 	OutcomeTooLarge         = "too_large"
@@ -50,10 +53,11 @@ const (
 )
 
 // Transient reports whether an outcome may succeed when tried again later:
-// timeouts, connection errors, truncated bodies, 408, 429 and 5xx.
+// timeouts, too slow transfers, connection errors, truncated bodies, 408,
+// 429 and 5xx.
 func Transient(outcome string) bool {
 	switch outcome {
-	case OutcomeTimeout, OutcomeConnError, OutcomeTruncated, OutcomeHTTP429, "http_408":
+	case OutcomeTimeout, OutcomeTooSlow, OutcomeConnError, OutcomeTruncated, OutcomeHTTP429, "http_408":
 		return true
 	}
 	return strings.HasPrefix(outcome, "http_5")
@@ -145,9 +149,19 @@ type Response struct {
 	Host     string
 }
 
+// timedOut reports whether an outcome is a request that ran out of time:
+// Fetch tries those at most maxTimedOutTries times, since a host that is
+// slow now is most likely still slow a second later.
+func timedOut(outcome string) bool { return outcome == OutcomeTimeout || outcome == OutcomeTooSlow }
+
+// maxTimedOutTries bounds the requests of one Fetch that may time out: a
+// timed-out request is retried once, and later runs try again.
+const maxTimedOutTries = 2
+
 // Fetch gets url, retrying transient failures with backoff, making at most
-// tries requests (1 + FetchConfig.Retries when tries <= 0). It returns an
-// error only when ctx ends; every other failure is an Outcome.
+// tries requests (1 + FetchConfig.Retries when tries <= 0), of which at
+// most two time out. It returns an error only when ctx ends; every other
+// failure is an Outcome.
 func (f *Fetcher) Fetch(ctx context.Context, rawURL string, tries int) (Response, error) {
 	if tries <= 0 {
 		tries = 1 + f.cfg.Retries
@@ -160,6 +174,7 @@ func (f *Fetcher) Fetch(ctx context.Context, rawURL string, tries int) (Response
 		return Response{Outcome: OutcomeBadScheme}, nil
 	}
 	resp := Response{Host: u.Hostname()}
+	timeouts := 0
 	for {
 		resp.Attempts++
 		if err := f.hosts.acquire(ctx, resp.Host); err != nil {
@@ -171,7 +186,10 @@ func (f *Fetcher) Fetch(ctx context.Context, rawURL string, tries int) (Response
 		if err := ctx.Err(); err != nil {
 			return resp, err
 		}
-		if resp.Outcome == "" || !Transient(resp.Outcome) || resp.Attempts >= tries {
+		if timedOut(resp.Outcome) {
+			timeouts++
+		}
+		if resp.Outcome == "" || !Transient(resp.Outcome) || resp.Attempts >= tries || timeouts >= maxTimedOutTries {
 			return resp, nil
 		}
 		d := f.backoff(resp.Attempts)
@@ -208,6 +226,8 @@ func (f *Fetcher) once(ctx context.Context, u *url.URL) (body []byte, status int
 		ctx, cancel = context.WithTimeout(ctx, f.cfg.Timeout)
 		defer cancel()
 	}
+	ctx, abort := context.WithCancelCause(ctx)
+	defer abort(nil)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return nil, 0, OutcomeBadURL, 0
@@ -238,10 +258,15 @@ func (f *Fetcher) once(ctx context.Context, u *url.URL) (body []byte, status int
 		n = 64 << 10
 	}
 	buf := make([]byte, 0, n+1) // +1 so a body of the declared size needs no regrowth to see EOF
-	body, err = readAllLimit(res.Body, buf, f.cfg.MaxBodyBytes)
+	watch := watchSpeed(f.cfg.SpeedLimit, f.cfg.SpeedTime, func() { abort(errTooSlow) })
+	body, err = readAllLimit(watch.Reader(res.Body), buf, f.cfg.MaxBodyBytes)
+	watch.Stop()
 	if err != nil {
-		if errors.Is(err, errBodyTooLarge) {
+		switch {
+		case errors.Is(err, errBodyTooLarge):
 			return nil, status, OutcomeTooLarge, 0
+		case errors.Is(context.Cause(ctx), errTooSlow):
+			return nil, status, OutcomeTooSlow, 0
 		}
 		return nil, status, classify(err), 0
 	}

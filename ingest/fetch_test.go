@@ -64,7 +64,7 @@ func TestParseRetryAfter(t *testing.T) {
 
 func TestTransient(t *testing.T) {
 	for outcome, want := range map[string]bool{
-		"timeout": true, "conn_error": true, "truncated": true, "http_429": true, "http_500": true, "http_503": true, "http_408": true,
+		"timeout": true, "too_slow": true, "conn_error": true, "truncated": true, "http_429": true, "http_500": true, "http_503": true, "http_408": true,
 		"ok": false, "http_404": false, "http_410": false, "http_403": false, "decode_error": false, "robots_optout": false, "private_address": false,
 	} {
 		if got := Transient(outcome); got != want {

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/klauspost/compress/zstd"
+
+	"weaksup/workdir"
 )
 
 // TestCrawlFormats crawls the same three photos from every input format
@@ -49,7 +51,7 @@ func TestCrawlFormats(t *testing.T) {
 		}
 		st := openStore(t, dir)
 		cfg := testConfig(path)
-		if _, err := Run(context.Background(), st, dir, cfg, nil); err != nil {
+		if _, err := Run(context.Background(), st, workdir.Dir(dir), cfg, nil); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
 		got := snapshot(t, st)

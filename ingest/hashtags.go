@@ -1,12 +1,12 @@
 package ingest
 
-import "weaksup/canonicalize"
+import "weaksup/hashtag"
 
 // recordTags merges the input's tags with the hashtags of its caption
-// (canonicalize.ExtractHashtags), keeping the first of exact repeats.
+// (hashtag.Extract), keeping the first of exact repeats.
 func recordTags(in Input) []string {
 	tags := append([]string(nil), in.Tags...)
-	tags = append(tags, canonicalize.ExtractHashtags(in.Caption)...)
+	tags = append(tags, hashtag.Extract(in.Caption)...)
 	seen := make(map[string]bool, len(tags))
 	out := tags[:0]
 	for _, t := range tags {

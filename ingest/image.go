@@ -8,10 +8,13 @@ import (
 	"image/gif"
 	"image/jpeg"
 	"image/png"
+	"runtime"
 
 	"golang.org/x/image/webp"
 
-	"weaksup/dedup"
+	"weaksup/internal/jpegturbo"
+	"weaksup/phash"
+	"weaksup/thumbnail"
 )
 
 // ImageConfig sets how downloaded images are checked and normalized.
@@ -38,7 +41,8 @@ type Image struct {
 	JPEG          []byte
 	Width, Height int // of JPEG
 	SHA256        [32]byte
-	PHash         uint64 // dedup.PHash of the normalized image, before JPEG encoding
+	PHash         uint64 // phash.Hash of the normalized image, before JPEG encoding
+	Thumbnail     []byte // thumbnail.Make of the normalized image, for dedup's verification
 	Format        string // of the source: jpeg, png, gif or webp
 }
 
@@ -61,8 +65,8 @@ func Sniff(data []byte) string {
 // Normalize checks and normalizes downloaded image bytes with one decode:
 // header checks (pixel limit, minimum side), decode (GIF: first frame),
 // resize of the shorter side to cfg.Size, EXIF orientation, perceptual
-// hash and JPEG encoding. A failure is an outcome, never an error: the
-// bytes come from strangers.
+// hash, thumbnail and JPEG encoding. A failure is an outcome, never an
+// error: the bytes come from strangers.
 func Normalize(data []byte, cfg ImageConfig) (Image, string) {
 	img := Image{SHA256: sha256.Sum256(data), Format: Sniff(data)}
 	if img.Format == "" {
@@ -81,7 +85,11 @@ func Normalize(data []byte, cfg ImageConfig) (Image, string) {
 	if cfg.MaxAspect > 0 && max(hdr.Width, hdr.Height) > cfg.MaxAspect*min(hdr.Width, hdr.Height) {
 		return img, OutcomeBadAspect
 	}
-	src, err := decode(img.Format, data, cfg.Size)
+	// The decoded image may live in the codec's buffer: everything below
+	// finishes with it before the codec is handed back.
+	c := getCodec()
+	defer putCodec(c)
+	src, err := c.decode(img.Format, data, cfg.Size)
 	if err != nil {
 		return img, OutcomeDecodeError
 	}
@@ -94,10 +102,11 @@ func Normalize(data []byte, cfg ImageConfig) (Image, string) {
 	if img.Format == "jpeg" {
 		out = orient(out, exifOrientation(data))
 	}
-	if img.PHash, err = dedup.PHash(out); err != nil {
+	if img.PHash, err = phash.Hash(out); err != nil {
 		return img, OutcomeHashError
 	}
-	if img.JPEG, err = jpegEncode(out, cfg.Quality); err != nil {
+	img.Thumbnail = thumbnail.Make(out)
+	if img.JPEG, err = c.enc.Encode(out, cfg.Quality); err != nil {
 		return img, OutcomeDecodeError
 	}
 	img.Width, img.Height = out.Bounds().Dx(), out.Bounds().Dy()
@@ -119,13 +128,51 @@ func decodeConfig(format string, data []byte) (image.Config, error) {
 	return image.Config{}, fmt.Errorf("decode %s header: unsupported format", format)
 }
 
-// decode decodes the whole image; a JPEG codec that can may decode it
-// scaled down as long as its shorter side stays >= minSide.
-func decode(format string, data []byte, minSide int) (image.Image, error) {
+// codec is one Normalize call's JPEG decoder and encoder. They keep
+// libjpeg-turbo handles and buffers, so a few are kept for reuse.
+type codec struct {
+	dec jpegturbo.Decoder
+	enc jpegturbo.Encoder
+}
+
+// codecs holds idle codecs; one that does not fit is closed, so none is
+// left for the garbage collector with C memory attached.
+var codecs = make(chan *codec, 2*runtime.GOMAXPROCS(0))
+
+func getCodec() *codec {
+	select {
+	case c := <-codecs:
+		return c
+	default:
+		return new(codec)
+	}
+}
+
+func putCodec(c *codec) {
+	select {
+	case codecs <- c:
+	default:
+		c.dec.Close()
+		c.enc.Close()
+	}
+}
+
+// decode decodes the whole image; a JPEG is decoded DCT-scaled to the
+// smallest size whose shorter side still covers minSide (where the codec
+// can scale).
+func (c *codec) decode(format string, data []byte, minSide int) (image.Image, error) {
 	r := bytes.NewReader(data)
 	switch format {
 	case "jpeg":
-		return jpegDecode(data, minSide)
+		w, h, err := c.dec.Size(data)
+		if err != nil {
+			return nil, err
+		}
+		s := jpegturbo.Full
+		if minSide > 0 {
+			s = jpegturbo.ScaleFor(float64(min(w, h)), minSide)
+		}
+		return c.dec.Decode(data, s)
 	case "png":
 		return png.Decode(r)
 	case "gif":

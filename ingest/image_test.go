@@ -9,6 +9,9 @@ import (
 	"math/bits"
 	"os"
 	"testing"
+
+	"weaksup/internal/jpegturbo"
+	"weaksup/thumbnail"
 )
 
 var testImageConfig = ImageConfig{Size: 32, Quality: 90, MaxPixels: 50_000_000, MinSide: 16, MaxAspect: 10}
@@ -137,6 +140,20 @@ func TestNormalizePHash(t *testing.T) {
 	if d := bits.OnesCount64(a1.PHash ^ b.PHash); d < 12 {
 		t.Errorf("different pictures: Hamming distance %d, want >= 12", d)
 	}
+	// The thumbnail is that of the stored image.
+	dec, err := jpeg.Decode(bytes.NewReader(a1.JPEG))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a1.Thumbnail) != thumbnail.Len {
+		t.Fatalf("thumbnail of %d bytes, want %d", len(a1.Thumbnail), thumbnail.Len)
+	}
+	want := thumbnail.Make(dec)
+	for i := range want {
+		if d := int(a1.Thumbnail[i]) - int(want[i]); d < -8 || d > 8 {
+			t.Fatalf("thumbnail pixel %d = %d, the stored image's is %d", i, a1.Thumbnail[i], want[i])
+		}
+	}
 }
 
 func TestResizePlane(t *testing.T) {
@@ -246,4 +263,32 @@ func FuzzNormalize(f *testing.F) {
 			t.Fatalf("ok outcome with an empty image: %+v", img)
 		}
 	})
+}
+
+// TestNormalizeOddSizedThumbnail keeps a small odd-sized 4:2:0 JPEG at its
+// size, as the demo's crawl does: its thumbnail, colour included, is that
+// of the picture image/jpeg decodes, whichever codec the build has (a
+// libjpeg-turbo decode into planes of the visible size once shifted the
+// chroma of the top rows by tens of levels).
+func TestNormalizeOddSizedThumbnail(t *testing.T) {
+	cfg := testImageConfig
+	cfg.Size = 0
+	for _, side := range []int{65, 33} {
+		src := encodeJPEG(testPattern(side, side, 7), 90)
+		img, outcome := Normalize(src, cfg)
+		if outcome != "" {
+			t.Fatalf("%dx%d: %s", side, side, outcome)
+		}
+		dec, err := jpeg.Decode(bytes.NewReader(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := thumbnail.Make(dec)
+		for i := range want {
+			if d := int(img.Thumbnail[i]) - int(want[i]); d < -3 || d > 3 {
+				t.Fatalf("%dx%d (%s): thumbnail byte %d = %d, want %d (bytes from %d on are colour)",
+					side, side, jpegturbo.Codec, i, img.Thumbnail[i], want[i], thumbnail.LumaLen)
+			}
+		}
+	}
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"weaksup/store"
+	"weaksup/workdir"
 )
 
 const helperEnv = "WEAKSUP_INGEST_CRAWL_HELPER"
@@ -33,7 +34,7 @@ func TestHelperCrawl(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := openStore(t, h.Workdir)
-	if _, err := Run(context.Background(), st, h.Workdir, h.Config, os.Stderr); err != nil {
+	if _, err := Run(context.Background(), st, workdir.Dir(h.Workdir), h.Config, os.Stderr); err != nil {
 		t.Fatal(err)
 	}
 	if err := st.Close(); err != nil {
@@ -94,7 +95,7 @@ func TestCrawlSurvivesSIGKILL(t *testing.T) {
 	// The uninterrupted crawl.
 	refDir := t.TempDir()
 	refStore := openStore(t, refDir)
-	if _, err := Run(context.Background(), refStore, refDir, cfg(writeJSONL(t, refDir, recs)), nil); err != nil {
+	if _, err := Run(context.Background(), refStore, workdir.Dir(refDir), cfg(writeJSONL(t, refDir, recs)), nil); err != nil {
 		t.Fatal(err)
 	}
 	want := snapshot(t, refStore)
@@ -135,13 +136,13 @@ func TestCrawlSurvivesSIGKILL(t *testing.T) {
 	// Resume in this process.
 	st := openStore(t, dir)
 	defer st.Close()
-	counts, err := Run(context.Background(), st, dir, cfg(writeJSONL(t, dir, recs)), nil)
+	stats, err := Run(context.Background(), st, workdir.Dir(dir), cfg(writeJSONL(t, dir, recs)), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("resumed crawl: %v", counts)
-	if counts[SkipDone] == 0 {
-		t.Errorf("resumed crawl skipped no record: nothing the killed crawl stored survived (%v)", counts)
+	t.Logf("resumed crawl: %v", stats.Counts())
+	if stats.Skipped[SkipDone] == 0 {
+		t.Errorf("resumed crawl skipped no record: nothing the killed crawl stored survived (%v)", stats.Counts())
 	}
 	got := snapshot(t, st)
 	if len(got) != len(want) {
@@ -179,23 +180,23 @@ func TestCrawlCancel(t *testing.T) {
 		}
 		cancel()
 	}()
-	counts, err := Run(ctx, st, dir, cfg, nil)
+	stats, err := Run(ctx, st, workdir.Dir(dir), cfg, nil)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled crawl returned %v, want context.Canceled", err)
 	}
 	// Up to 10 requests were answered; one still being read when the
 	// cancel came is dropped, not stored half done.
-	first := counts["ok"]
-	if first < 1 || first > 10 || len(counts) != 5 {
-		t.Errorf("cancelled crawl: %v, want 1..10 ok records and nothing else", counts)
+	first := stats.Outcomes[OutcomeOK]
+	if first < 1 || first > 10 || len(stats.Outcomes) != 1 || len(stats.Skipped) != 0 || len(stats.LineErrors) != 0 {
+		t.Errorf("cancelled crawl: %v, want 1..10 ok records and nothing else", stats.Counts())
 	}
 	srv.release()
-	counts, err = Run(context.Background(), st, dir, cfg, nil)
+	stats, err = Run(context.Background(), st, workdir.Dir(dir), cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if counts["ok"] != 30-first || counts[SkipDone] != first {
-		t.Errorf("rerun: %v, want %d ok and %d skipped", counts, 30-first, first)
+	if stats.Outcomes[OutcomeOK] != 30-first || stats.Skipped[SkipDone] != first {
+		t.Errorf("rerun: %v, want %d ok and %d skipped", stats.Counts(), 30-first, first)
 	}
 	for i := range 30 {
 		if n := srv.count(fmt.Sprintf("/img/%d.jpg", i)); n > 2 {

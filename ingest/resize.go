@@ -5,6 +5,8 @@ import (
 	"image/color"
 	"image/draw"
 	"math"
+
+	"weaksup/internal/jpegturbo"
 )
 
 // plane is an 8-bit raster with ch interleaved channels.
@@ -58,19 +60,8 @@ func resizeShorter(img image.Image, size int) image.Image {
 
 // chromaSize is the size of the chroma planes of a w x h YCbCr image.
 func chromaSize(w, h int, r image.YCbCrSubsampleRatio) (int, int) {
-	switch r {
-	case image.YCbCrSubsampleRatio422:
-		return (w + 1) / 2, h
-	case image.YCbCrSubsampleRatio420:
-		return (w + 1) / 2, (h + 1) / 2
-	case image.YCbCrSubsampleRatio440:
-		return w, (h + 1) / 2
-	case image.YCbCrSubsampleRatio411:
-		return (w + 3) / 4, h
-	case image.YCbCrSubsampleRatio410:
-		return (w + 3) / 4, (h + 1) / 2
-	}
-	return w, h
+	fx, fy := jpegturbo.SubsampleFactors(r)
+	return (w + fx - 1) / fx, (h + fy - 1) / fy
 }
 
 func resizeYCbCr(m *image.YCbCr, dw, dh int) *image.YCbCr {

@@ -95,6 +95,28 @@ func wait(r *http.Request, d time.Duration) {
 	}
 }
 
+// drip sends the headers of b at once, then its bytes one at a time, one
+// every interval, until the client goes away.
+func drip(w http.ResponseWriter, r *http.Request, b []byte, interval time.Duration) {
+	w.Header().Set("Content-Type", "image/jpeg")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(http.StatusOK)
+	w.(http.Flusher).Flush()
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for i := range b {
+		select {
+		case <-tick.C:
+		case <-r.Context().Done():
+			return
+		}
+		if _, err := w.Write(b[i : i+1]); err != nil {
+			return
+		}
+		w.(http.Flusher).Flush()
+	}
+}
+
 func (s *faultServer) serve(w http.ResponseWriter, r *http.Request) {
 	path := r.URL.Path
 	s.mu.Lock()
@@ -164,6 +186,22 @@ func (s *faultServer) serve(w http.ResponseWriter, r *http.Request) {
 		w.Write(b[:len(b)/2])
 		w.(http.Flusher).Flush()
 		wait(r, 5*time.Second)
+	case path == "/drip":
+		// Headers at once, then one byte every half second.
+		drip(w, r, s.jpeg(17), 500*time.Millisecond)
+	case path == "/steady-long":
+		// Fast enough for any speed limit, too long for the fetch
+		// timeout: 1 kB every 50 ms, 60 kB in all.
+		w.Header().Set("Content-Type", "image/jpeg")
+		w.Header().Set("Content-Length", strconv.Itoa(60<<10))
+		chunk := make([]byte, 1<<10)
+		for range 60 {
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+			w.(http.Flusher).Flush()
+			wait(r, 50*time.Millisecond)
+		}
 	case path == "/429-wait":
 		// Honours a client that waits as asked: earlier retries get 429 again.
 		if n == 1 || time.Since(first) < time.Second {

@@ -9,6 +9,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"weaksup/atomicfile"
+	"weaksup/workdir"
 )
 
 // maxHosts bounds the per-host table; further hosts are summed under
@@ -20,7 +23,9 @@ const (
 )
 
 // Stats describes one ingest run; it is written as JSON to
-// <workdir>/ingest-stats/<start time>.json.
+// <workdir>/ingest-stats/<start time>.json, and the pipeline keeps it in
+// the stage record. Outcomes, LineErrors and Skipped are keyed by the
+// Outcome*, Reason* and Skip* names.
 type Stats struct {
 	mu sync.Mutex
 
@@ -144,8 +149,13 @@ func (s *Stats) finish() {
 	}
 }
 
-// counts flattens the stats for the pipeline's stage record.
-func (s *Stats) counts() map[string]int64 {
+// Counts flattens the stats for display: records_read, requests,
+// bytes_downloaded, bytes_stored, and the count of every outcome, line
+// error and skip reason under its name.
+func (s *Stats) Counts() map[string]int64 {
+	if s == nil {
+		return nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := map[string]int64{
@@ -177,11 +187,12 @@ func (s *Stats) summary() string {
 	return fmt.Sprintf("%d records read in %.1fs (%.1f images/s): %s", s.RecordsRead, s.Seconds, s.ImagesPerSec, strings.Join(parts, ", "))
 }
 
-// write stores the stats as JSON in dir/ingest-stats and returns the path.
-func (s *Stats) write(workdir string) (string, error) {
+// write stores the stats as JSON in the working directory's ingest-stats
+// folder and returns the path.
+func (s *Stats) write(wd workdir.Dir) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	dir := filepath.Join(workdir, "ingest-stats")
+	dir := wd.IngestStats()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("write ingest stats: %w", err)
 	}
@@ -190,11 +201,7 @@ func (s *Stats) write(workdir string) (string, error) {
 		return "", fmt.Errorf("encode ingest stats: %w", err)
 	}
 	path := filepath.Join(dir, s.Started.Format("20060102T150405.000Z")+".json")
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
-		return "", fmt.Errorf("write ingest stats: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := atomicfile.WriteFile(path, append(b, '\n')); err != nil {
 		return "", fmt.Errorf("write ingest stats: %w", err)
 	}
 	return path, nil

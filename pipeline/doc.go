@@ -1,10 +1,13 @@
 // Package pipeline runs the stages that turn crawled records into training
 // shards — ingest, canonicalize, dedup, shards — in order, over one working
-// directory:
+// directory (its layout is package workdir's):
 //
-//	<workdir>/store          the working store (package store)
+//	<workdir>/store             the working store (package store)
 //	<workdir>/stages/NAME.json  one record per stage: config, input fingerprint,
-//	                         counts, timings, status
+//	                            counts, timings, status
+//
+// Each stage package owns its name, its config and its flags; Config.Stages
+// puts them in order, the one place that order is written down.
 //
 // A stage that finished with the same config and the same inputs is skipped;
 // Force reruns it. A stage's input fingerprint covers its external inputs

@@ -8,9 +8,10 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"time"
+
 	"weaksup/atomicfile"
+	"weaksup/workdir"
 )
 
 // Stage statuses.
@@ -27,20 +28,17 @@ type Record struct {
 	Config           json.RawMessage  `json:"config"`
 	ConfigHash       string           `json:"config_hash"`
 	InputFingerprint string           `json:"input_fingerprint"`
-	Counts           map[string]int64 `json:"counts,omitempty"`
+	Counts           map[string]int64 `json:"counts,omitempty"` // the stage's statistics, flattened for display
+	Stats            json.RawMessage  `json:"stats,omitempty"`  // the stage's Result as JSON
 	Started          time.Time        `json:"started"`
 	Finished         time.Time        `json:"finished,omitzero"`
 	Seconds          float64          `json:"seconds"`
 	Error            string           `json:"error,omitempty"`
 }
 
-func recordPath(workdir, stage string) string {
-	return filepath.Join(workdir, "stages", stage+".json")
-}
-
 // ReadRecord reads a stage record; ok is false when the stage never ran.
-func ReadRecord(workdir, stage string) (rec *Record, ok bool, err error) {
-	p := recordPath(workdir, stage)
+func ReadRecord(wd workdir.Dir, stage string) (rec *Record, ok bool, err error) {
+	p := wd.StageRecord(stage)
 	b, err := os.ReadFile(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, false, nil
@@ -55,18 +53,28 @@ func ReadRecord(workdir, stage string) (rec *Record, ok bool, err error) {
 	return rec, true, nil
 }
 
+// DecodeStats decodes the stage's statistics into v (a pointer to the
+// stage's Result type); ok is false when the record has none (the stage
+// failed early, or an earlier release wrote the record).
+func (r *Record) DecodeStats(v any) (ok bool, err error) {
+	if len(r.Stats) == 0 {
+		return false, nil
+	}
+	if err := json.Unmarshal(r.Stats, v); err != nil {
+		return false, fmt.Errorf("decode statistics of stage %s: %w", r.Stage, err)
+	}
+	return true, nil
+}
+
 // writeRecord writes a stage record atomically (temp file, fsync, rename).
-func writeRecord(workdir string, rec *Record) error {
-	p := recordPath(workdir, rec.Stage)
+func writeRecord(wd workdir.Dir, rec *Record) error {
+	p := wd.StageRecord(rec.Stage)
 	b, err := json.MarshalIndent(rec, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode stage record %s: %w", rec.Stage, err)
 	}
-	return WriteFileAtomic(p, append(b, '\n'))
+	return atomicfile.WriteFile(p, append(b, '\n'))
 }
-
-// WriteFileAtomic writes data to path atomically (see package atomicfile).
-func WriteFileAtomic(path string, data []byte) error { return atomicfile.WriteFile(path, data) }
 
 // hashJSON returns a short stable hash of v's JSON encoding.
 func hashJSON(v any) (json.RawMessage, string, error) {

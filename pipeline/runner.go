@@ -2,15 +2,16 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
 	"weaksup/store"
+	"weaksup/workdir"
 )
 
 // Stage is one step of the pipeline.
@@ -22,13 +23,22 @@ type Stage struct {
 	// Fingerprint returns a fingerprint of the stage's external inputs
 	// (input files, test-set folders); nil when it has none.
 	Fingerprint func() (string, error)
-	// Run does the work and returns counts for the stage record.
-	Run func(ctx context.Context, st *store.Store, workdir string, log io.Writer) (map[string]int64, error)
+	// Run does the work and returns the stage's statistics for the stage
+	// record; nil when there are none.
+	Run func(ctx context.Context, st *store.Store, wd workdir.Dir, log io.Writer) (Result, error)
+}
+
+// Result is a stage's typed statistics (ingest.Stats, canonicalize.Stats,
+// dedup.Summary, shards.Stats). The stage record keeps its JSON form, for
+// code that reads it back with Record.DecodeStats, and its Counts, for
+// display.
+type Result interface {
+	Counts() map[string]int64
 }
 
 // Runner runs stages in order over one working directory.
 type Runner struct {
-	Workdir string
+	Workdir workdir.Dir
 	Stages  []Stage
 	Log     io.Writer
 	Force   bool // rerun stages even when up to date
@@ -127,7 +137,7 @@ func (r *Runner) Run(ctx context.Context, names ...string) error {
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(filepath.Join(r.Workdir, "store"))
+	st, err := store.Open(r.Workdir.Store())
 	if err != nil {
 		return err
 	}
@@ -193,13 +203,18 @@ func (r *Runner) runStage(ctx context.Context, st *store.Store, i int, log io.Wr
 		return err
 	}
 	fmt.Fprintf(log, "stage %s: running\n", s.Name)
-	counts, runErr := s.Run(ctx, st, r.Workdir, log)
+	res, runErr := s.Run(ctx, st, r.Workdir, log)
 	if serr := st.Sync(); runErr == nil && serr != nil {
 		runErr = fmt.Errorf("sync store: %w", serr)
 	}
 	rec.Finished = time.Now().UTC()
 	rec.Seconds = rec.Finished.Sub(rec.Started).Seconds()
-	rec.Counts = counts
+	if res != nil {
+		rec.Counts = res.Counts()
+		if rec.Stats, err = json.Marshal(res); err != nil {
+			runErr = errors.Join(runErr, fmt.Errorf("encode statistics of stage %s: %w", s.Name, err))
+		}
+	}
 	rec.Status = StatusDone
 	if runErr != nil {
 		rec.Status, rec.Error = StatusFailed, runErr.Error()
@@ -213,7 +228,7 @@ func (r *Runner) runStage(ctx context.Context, st *store.Store, i int, log io.Wr
 	if runErr != nil {
 		return fmt.Errorf("stage %s: %w", s.Name, runErr)
 	}
-	fmt.Fprintf(log, "stage %s: done in %.1fs %s\n", s.Name, rec.Seconds, FormatCounts(counts))
+	fmt.Fprintf(log, "stage %s: done in %.1fs %s\n", s.Name, rec.Seconds, FormatCounts(rec.Counts))
 	return nil
 }
 

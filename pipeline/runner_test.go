@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"weaksup/store"
+	"weaksup/workdir"
 )
 
 // countingStages builds a two-stage pipeline whose stages write to the
@@ -20,27 +21,44 @@ type countingStages struct {
 	cfgA     struct{ Size int }
 	inputFP  string
 	failB    bool
-	workdirs []string
+	workdirs []workdir.Dir
 }
 
-func (c *countingStages) runner(workdir string, log io.Writer) *Runner {
-	return &Runner{Workdir: workdir, Log: log, Stages: []Stage{
+func (c *countingStages) runner(wd workdir.Dir, log io.Writer) *Runner {
+	return &Runner{Workdir: wd, Log: log, Stages: []Stage{
 		{Name: "a", Config: c.cfgA, Fingerprint: func() (string, error) { return c.inputFP, nil },
-			Run: func(ctx context.Context, st *store.Store, wd string, log io.Writer) (map[string]int64, error) {
+			Run: func(ctx context.Context, st *store.Store, wd workdir.Dir, log io.Writer) (Result, error) {
 				c.runs["a"]++
 				c.workdirs = append(c.workdirs, wd)
-				return map[string]int64{"records": 3}, st.PutRecord(&store.Record{ID: fmt.Sprint(c.runs["a"]), Outcome: "ok"}, nil)
+				return &testStats{Records: 3}, st.PutRecord(&store.Record{ID: fmt.Sprint(c.runs["a"]), Outcome: "ok"}, nil)
 			}},
 		{Name: "b", Config: map[string]string{"k": "v"},
-			Run: func(ctx context.Context, st *store.Store, wd string, log io.Writer) (map[string]int64, error) {
+			Run: func(ctx context.Context, st *store.Store, wd workdir.Dir, log io.Writer) (Result, error) {
 				c.runs["b"]++
 				if c.failB {
-					return map[string]int64{"partial": 1}, errors.New("disk on fire")
+					return &testStats{Partial: 1}, errors.New("disk on fire")
 				}
 				n, err := st.Count()
-				return map[string]int64{"seen": int64(n)}, err
+				return &testStats{Seen: int64(n)}, err
 			}},
 	}}
+}
+
+// testStats is a stage's typed result.
+type testStats struct {
+	Records int64 `json:"records,omitempty"`
+	Seen    int64 `json:"seen,omitempty"`
+	Partial int64 `json:"partial,omitempty"`
+}
+
+func (s *testStats) Counts() map[string]int64 {
+	c := map[string]int64{}
+	for k, v := range map[string]int64{"records": s.Records, "seen": s.Seen, "partial": s.Partial} {
+		if v != 0 {
+			c[k] = v
+		}
+	}
+	return c
 }
 
 func statuses(t *testing.T, r *Runner) []string {
@@ -57,7 +75,7 @@ func statuses(t *testing.T, r *Runner) []string {
 }
 
 func TestRunSkipsUpToDateAndDetectsStaleness(t *testing.T) {
-	dir := t.TempDir()
+	dir := workdir.Dir(t.TempDir())
 	c := &countingStages{runs: map[string]int{}, inputFP: "in1"}
 	var log bytes.Buffer
 	r := c.runner(dir, &log)
@@ -79,8 +97,13 @@ func TestRunSkipsUpToDateAndDetectsStaleness(t *testing.T) {
 		t.Errorf("log does not say the stage was skipped:\n%s", log.String())
 	}
 	rec, ok, err := ReadRecord(dir, "b")
-	if err != nil || !ok || rec.Status != StatusDone || rec.Counts["seen"] != 1 {
+	if err != nil || !ok || rec.Status != StatusDone || !reflect.DeepEqual(rec.Counts, map[string]int64{"seen": 1}) {
 		t.Errorf("record b = %+v, %v, %v; want done with seen=1", rec, ok, err)
+	}
+	// The record keeps the typed statistics too.
+	var stats testStats
+	if ok, err := rec.DecodeStats(&stats); !ok || err != nil || stats != (testStats{Seen: 1}) {
+		t.Errorf("record b statistics = %+v, %v, %v; want Seen 1", stats, ok, err)
 	}
 
 	// Changed external input: a is stale, and so is b downstream once a reruns.
@@ -138,7 +161,7 @@ func TestRunSkipsUpToDateAndDetectsStaleness(t *testing.T) {
 }
 
 func TestFailedStageIsRecorded(t *testing.T) {
-	dir := t.TempDir()
+	dir := workdir.Dir(t.TempDir())
 	c := &countingStages{runs: map[string]int{}, failB: true}
 	r := c.runner(dir, nil)
 	err := r.Run(context.Background(), "all")
@@ -164,7 +187,7 @@ func TestFailedStageIsRecorded(t *testing.T) {
 
 func TestUnknownStage(t *testing.T) {
 	c := &countingStages{runs: map[string]int{}}
-	err := c.runner(t.TempDir(), nil).Run(context.Background(), "shardz")
+	err := c.runner(workdir.Dir(t.TempDir()), nil).Run(context.Background(), "shardz")
 	if !errors.Is(err, ErrUnknownStage) || !strings.Contains(err.Error(), "a, b") {
 		t.Errorf("err = %v, want ErrUnknownStage listing the stages", err)
 	}

@@ -12,18 +12,11 @@ import (
 	"weaksup/ingest"
 	"weaksup/shards"
 	"weaksup/store"
-)
-
-// Stage names, in pipeline order.
-const (
-	StageIngest       = "ingest"
-	StageCanonicalize = "canonicalize"
-	StageDedup        = "dedup"
-	StageShards       = "shards"
+	"weaksup/workdir"
 )
 
 // Config holds the configuration of every stage; each stage package owns
-// its part and its flags.
+// its part, its flags and its name.
 type Config struct {
 	Ingest       ingest.Config
 	Canonicalize canonicalize.Config
@@ -31,29 +24,83 @@ type Config struct {
 	Shards       shards.Config
 }
 
-// RegisterFlags registers every stage's flags on fs.
-func (c *Config) RegisterFlags(fs *flag.FlagSet) {
-	c.Ingest.RegisterFlags(fs)
-	c.Canonicalize.RegisterFlags(fs)
-	c.Dedup.RegisterFlags(fs)
-	c.Shards.RegisterFlags(fs)
+// DefaultConfig returns every stage's defaults: the configuration the
+// flags of `weaksup pipeline run` show.
+func DefaultConfig() Config {
+	return Config{
+		Ingest:       ingest.DefaultConfig(),
+		Canonicalize: canonicalize.DefaultConfig(),
+		Dedup:        dedup.DefaultConfig(),
+		Shards:       shards.DefaultConfig(),
+	}
 }
 
-// stageFunc adapts a stage package's Run to the Stage signature.
-func stageFunc[C any](run func(context.Context, *store.Store, string, C, io.Writer) (map[string]int64, error), cfg C) func(context.Context, *store.Store, string, io.Writer) (map[string]int64, error) {
-	return func(ctx context.Context, st *store.Store, workdir string, log io.Writer) (map[string]int64, error) {
-		return run(ctx, st, workdir, cfg, log)
+// RegisterFlags registers every stage's flags on fs.
+func (c *Config) RegisterFlags(fs *flag.FlagSet) {
+	for _, p := range c.parts() {
+		p.register(fs)
+	}
+}
+
+// part is one stage's share of a Config.
+type part struct {
+	name     string
+	cfg      any // a pointer to the stage's config in the Config
+	register func(*flag.FlagSet)
+	stage    func() Stage
+}
+
+// parts lists the stages in pipeline order: the one place that order is
+// written down.
+func (c *Config) parts() []part {
+	return []part{
+		{ingest.Stage, &c.Ingest, c.Ingest.RegisterFlags, func() Stage {
+			return Stage{Name: ingest.Stage, Config: c.Ingest, Fingerprint: c.Ingest.Fingerprint, Run: stageFunc(ingest.Run, c.Ingest)}
+		}},
+		{canonicalize.Stage, &c.Canonicalize, c.Canonicalize.RegisterFlags, func() Stage {
+			return Stage{Name: canonicalize.Stage, Config: c.Canonicalize, Fingerprint: c.Canonicalize.Fingerprint, Run: stageFunc(canonicalize.Run, c.Canonicalize)}
+		}},
+		{dedup.Stage, &c.Dedup, c.Dedup.RegisterFlags, func() Stage {
+			return Stage{Name: dedup.Stage, Config: c.Dedup, Fingerprint: c.Dedup.Fingerprint, Run: stageFunc(dedup.Run, c.Dedup)}
+		}},
+		{shards.Stage, &c.Shards, c.Shards.RegisterFlags, func() Stage {
+			return Stage{Name: shards.Stage, Config: c.Shards, Fingerprint: c.Shards.Fingerprint, Run: stageFunc(shards.Run, c.Shards)}
+		}},
+	}
+}
+
+// stageFunc adapts a stage package's Run, which returns a pointer to its
+// statistics (nil when it failed before it had any), to the Stage
+// signature.
+func stageFunc[C, S any, R interface {
+	*S
+	Result
+}](run func(context.Context, *store.Store, workdir.Dir, C, io.Writer) (R, error), cfg C) func(context.Context, *store.Store, workdir.Dir, io.Writer) (Result, error) {
+	return func(ctx context.Context, st *store.Store, wd workdir.Dir, log io.Writer) (Result, error) {
+		res, err := run(ctx, st, wd, cfg, log)
+		if res == nil {
+			return nil, err // not a non-nil Result holding a nil pointer
+		}
+		return res, err
 	}
 }
 
 // Stages returns the pipeline's stages in order, configured by c.
 func (c *Config) Stages() []Stage {
-	return []Stage{
-		{Name: StageIngest, Config: c.Ingest, Fingerprint: c.Ingest.Fingerprint, Run: stageFunc(ingest.Run, c.Ingest)},
-		{Name: StageCanonicalize, Config: c.Canonicalize, Fingerprint: c.Canonicalize.Fingerprint, Run: stageFunc(canonicalize.Run, c.Canonicalize)},
-		{Name: StageDedup, Config: c.Dedup, Fingerprint: c.Dedup.Fingerprint, Run: stageFunc(dedup.Run, c.Dedup)},
-		{Name: StageShards, Config: c.Shards, Fingerprint: c.Shards.Fingerprint, Run: stageFunc(shards.Run, c.Shards)},
+	var out []Stage
+	for _, p := range c.parts() {
+		out = append(out, p.stage())
 	}
+	return out
+}
+
+// StageNames returns the names of the pipeline's stages, in order.
+func StageNames() []string {
+	var names []string
+	for _, p := range new(Config).parts() {
+		names = append(names, p.name)
+	}
+	return names
 }
 
 // KeepRecorded replaces the configuration of every stage none of whose
@@ -63,33 +110,27 @@ func (c *Config) Stages() []Stage {
 // ingest input and vocabulary settings it ran with, and `pipeline status`
 // judges staleness against what actually ran, not against flag defaults.
 // The flags of a stage replace its recorded config as a whole.
-func (c *Config) KeepRecorded(workdir string, set map[string]bool) error {
-	keep := func(stage string, register func(*flag.FlagSet), cfg any) error {
-		fs := flag.NewFlagSet(stage, flag.ContinueOnError)
-		register(fs)
+func (c *Config) KeepRecorded(wd workdir.Dir, set map[string]bool) error {
+	var probe Config
+	probes := probe.parts()
+	for i, p := range c.parts() {
+		fs := flag.NewFlagSet(p.name, flag.ContinueOnError)
+		probes[i].register(fs)
 		given := false
 		fs.VisitAll(func(f *flag.Flag) { given = given || set[f.Name] })
 		if given {
-			return nil
+			continue
 		}
-		rec, ok, err := ReadRecord(workdir, stage)
-		if err != nil || !ok {
+		rec, ok, err := ReadRecord(wd, p.name)
+		if err != nil {
 			return err
 		}
-		if err := json.Unmarshal(rec.Config, cfg); err != nil {
-			return fmt.Errorf("read recorded config of stage %s in %s: %w", stage, recordPath(workdir, stage), err)
+		if !ok {
+			continue
 		}
-		return nil
+		if err := json.Unmarshal(rec.Config, p.cfg); err != nil {
+			return fmt.Errorf("read recorded config of stage %s in %s: %w", p.name, wd.StageRecord(p.name), err)
+		}
 	}
-	var probe Config
-	if err := keep(StageIngest, probe.Ingest.RegisterFlags, &c.Ingest); err != nil {
-		return err
-	}
-	if err := keep(StageCanonicalize, probe.Canonicalize.RegisterFlags, &c.Canonicalize); err != nil {
-		return err
-	}
-	if err := keep(StageDedup, probe.Dedup.RegisterFlags, &c.Dedup); err != nil {
-		return err
-	}
-	return keep(StageShards, probe.Shards.RegisterFlags, &c.Shards)
+	return nil
 }

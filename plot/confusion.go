@@ -53,7 +53,7 @@ func (m ConfusionMatrix) PNG() ([]byte, error) {
 		p.X.Tick.Label.YAlign = -0.5
 	}
 	side := int(math.Min(1400, math.Max(500, 300+12*float64(k))))
-	b, err := renderPNG(p, side, side)
+	b, err := renderPNG(chart{p: p}, side, side)
 	if err != nil {
 		return nil, fmt.Errorf("plot confusion: %w", err)
 	}

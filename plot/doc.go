@@ -10,6 +10,10 @@
 // atomically (temporary file, fsync, rename). Points that cannot be drawn —
 // NaN or infinite values, and values ≤ 0 on a log axis — are left out
 // rather than failing the chart; a chart with nothing to draw still renders
-// its axes and title. Everything here is safe for concurrent use: no state
-// is shared between charts.
+// its axes and title. A legend never covers data: it takes the first
+// corner (LineChart.LegendBottom and LegendLeft say which to try first),
+// then edge middle, whose box clears every drawn line, marker and bar, and
+// otherwise sits outside the data area, right of the plot (legend.go).
+// Everything here is safe for concurrent use: no state is shared between
+// charts.
 package plot

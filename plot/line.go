@@ -26,8 +26,9 @@ type LineChart struct {
 	// LogX and LogY use a base-10 log scale on the axis (data-scale
 	// experiments plot against the number of images on a log x axis).
 	LogX, LogY bool
-	// LegendBottom and LegendLeft move the legend from the top right
-	// (rising curves read better with it at the bottom right).
+	// LegendBottom and LegendLeft choose the corner the legend tries
+	// first instead of the top right; wherever it would cover data it
+	// takes another corner, or the side of the plot.
 	LegendBottom, LegendLeft bool
 	// Width and Height are in pixels (DefaultWidth × DefaultHeight when 0).
 	Width, Height int
@@ -35,8 +36,16 @@ type LineChart struct {
 
 // PNG renders the chart.
 func (c LineChart) PNG() ([]byte, error) {
+	ch, err := c.chart()
+	if err != nil {
+		return nil, err
+	}
+	return renderPNG(ch, c.Width, c.Height)
+}
+
+func (c LineChart) chart() (chart, error) {
 	p := newPlot(c.Title, c.XLabel, c.YLabel)
-	p.Legend.Top, p.Legend.Left = !c.LegendBottom, c.LegendLeft
+	var drawnShapes []lineShape
 	if c.LogX {
 		p.X.Scale = gonum.LogScale{}
 		p.X.Tick.Marker = gonum.LogTicks{Prec: -1}
@@ -48,7 +57,7 @@ func (c LineChart) PNG() ([]byte, error) {
 	drawn := 0
 	for i, s := range c.Series {
 		if len(s.X) != len(s.Y) {
-			return nil, fmt.Errorf("draw %q: series %q has %d x values and %d y values", c.Title, s.Name, len(s.X), len(s.Y))
+			return chart{}, fmt.Errorf("draw %q: series %q has %d x values and %d y values", c.Title, s.Name, len(s.X), len(s.Y))
 		}
 		var xys plotter.XYs
 		for j := range s.X {
@@ -60,9 +69,14 @@ func (c LineChart) PNG() ([]byte, error) {
 			continue
 		}
 		drawn++
+		half := vg.Points(1.5) / 2
+		if s.Points || len(xys) == 1 {
+			half = vg.Points(2.5)
+		}
+		drawnShapes = append(drawnShapes, lineShape{xys: xys, half: half})
 		line, err := plotter.NewLine(xys)
 		if err != nil {
-			return nil, fmt.Errorf("draw %q: series %q: %w", c.Title, s.Name, err)
+			return chart{}, fmt.Errorf("draw %q: series %q: %w", c.Title, s.Name, err)
 		}
 		line.Color = colorOf(i)
 		line.Width = vg.Points(1.5)
@@ -73,7 +87,7 @@ func (c LineChart) PNG() ([]byte, error) {
 		if s.Points || len(xys) == 1 {
 			sc, err := plotter.NewScatter(xys)
 			if err != nil {
-				return nil, fmt.Errorf("draw %q: series %q: %w", c.Title, s.Name, err)
+				return chart{}, fmt.Errorf("draw %q: series %q: %w", c.Title, s.Name, err)
 			}
 			sc.Color = colorOf(i)
 			sc.Shape = draw.CircleGlyph{}
@@ -90,7 +104,31 @@ func (c LineChart) PNG() ([]byte, error) {
 		// Axes with nothing on them still need a valid range.
 		p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 1, 10, 1, 10
 	}
-	return renderPNG(p, c.Width, c.Height)
+	return chart{p: p, shapes: lineShapes(drawnShapes), prefer: corner{top: !c.LegendBottom, left: c.LegendLeft}}, nil
+}
+
+// lineShape is a drawn series: its points and half its line width or its
+// marker radius.
+type lineShape struct {
+	xys  plotter.XYs
+	half vg.Length
+}
+
+// lineShapes returns the polylines of the series as plotter.Line draws
+// them.
+func lineShapes(series []lineShape) func(*gonum.Plot, draw.Canvas) []shape {
+	return func(p *gonum.Plot, dc draw.Canvas) []shape {
+		trX, trY := p.Transforms(&dc)
+		out := make([]shape, 0, len(series))
+		for _, s := range series {
+			pts := make([]vg.Point, len(s.xys))
+			for i, xy := range s.xys {
+				pts[i] = vg.Point{X: trX(xy.X), Y: trY(xy.Y)}
+			}
+			out = append(out, shape{line: pts, half: s.half})
+		}
+		return out
+	}
 }
 
 // Save renders the chart and writes it to path atomically.

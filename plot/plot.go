@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+
 	"weaksup/atomicfile"
 
 	gonum "gonum.org/v1/plot"
@@ -49,8 +50,18 @@ func finite(v float64, log bool) bool {
 	return !log || v > 0
 }
 
-// renderPNG draws p into a PNG of w×h pixels (defaults when ≤ 0).
-func renderPNG(p *gonum.Plot, w, h int) ([]byte, error) {
+// renderPNG draws ch into a PNG of w×h pixels (defaults when ≤ 0).
+func renderPNG(ch chart, w, h int) ([]byte, error) {
+	var buf bytes.Buffer
+	if _, err := (vgimg.PngCanvas{Canvas: ch.canvas(w, h, false)}).WriteTo(&buf); err != nil {
+		return nil, fmt.Errorf("encode png: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// canvas draws ch on a new w×h pixel canvas (defaults when ≤ 0), without
+// its legend when noLegend.
+func (ch chart) canvas(w, h int, noLegend bool) *vgimg.Canvas {
 	if w <= 0 {
 		w = DefaultWidth
 	}
@@ -58,24 +69,18 @@ func renderPNG(p *gonum.Plot, w, h int) ([]byte, error) {
 		h = DefaultHeight
 	}
 	c := vgimg.NewWith(vgimg.UseWH(vg.Length(w)*vg.Inch/dpi, vg.Length(h)*vg.Inch/dpi), vgimg.UseDPI(dpi))
-	p.Draw(draw.New(c))
-	var buf bytes.Buffer
-	if _, err := (vgimg.PngCanvas{Canvas: c}).WriteTo(&buf); err != nil {
-		return nil, fmt.Errorf("encode png: %w", err)
-	}
-	return buf.Bytes(), nil
+	ch.draw(draw.New(c), noLegend)
+	return c
 }
 
-// newPlot returns a plot with a title, axis labels and a legend at the
-// top right.
+// newPlot returns a plot with a title, axis labels and a grid. Its legend
+// goes where chart.draw finds room.
 func newPlot(title, xlabel, ylabel string) *gonum.Plot {
 	p := gonum.New()
 	p.Title.Text = title
 	p.Title.TextStyle.Font.Size = font.Length(14)
 	p.X.Label.Text = xlabel
 	p.Y.Label.Text = ylabel
-	p.Legend.Top = true
-	p.Legend.Left = false
 	p.Add(plotter.NewGrid())
 	return p
 }

@@ -11,6 +11,4 @@ var (
 	ErrCorrupt = errors.New("corrupt shard")
 	// ErrManifest is wrapped by errors about a missing or malformed manifest.json.
 	ErrManifest = errors.New("bad shard manifest")
-	// ErrPosition is wrapped when a resume position does not fit the loader.
-	ErrPosition = errors.New("resume position does not match loader")
 )

@@ -93,7 +93,7 @@ func writeTestDir(tb testing.TB, rows []Row, perShard, k int) string {
 	}
 	sp := m.Splits[SplitTrain]
 	for s := 0; s*perShard < len(rows); s++ {
-		w, err := CreateShard(filepath.Join(dir, shardName(SplitTrain, s)))
+		w, err := CreateShard(filepath.Join(dir, ShardFileName(SplitTrain, s)))
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -113,7 +113,7 @@ func writeTestDir(tb testing.TB, rows []Row, perShard, k int) string {
 		sp.Rows += info.Rows
 		sp.Bytes += info.Bytes
 	}
-	if err := writeManifest(dir, m); err != nil {
+	if err := WriteManifest(dir, m); err != nil {
 		tb.Fatal(err)
 	}
 	return dir

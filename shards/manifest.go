@@ -41,6 +41,15 @@ type Split struct {
 	TagCounts []int64     `json:"tag_counts"` // images carrying each vocabulary id
 }
 
+// Blocks is the number of rows of each shard of the split, in order.
+func (s *Split) Blocks() []int {
+	b := make([]int, len(s.Shards))
+	for i, sh := range s.Shards {
+		b[i] = sh.Rows
+	}
+	return b
+}
+
 // ReadManifest reads and checks dir/manifest.json.
 func ReadManifest(dir string) (*Manifest, error) {
 	path := filepath.Join(dir, ManifestName)
@@ -85,8 +94,12 @@ func (m *Manifest) Split(dir, name string) (*Split, error) {
 	return s, nil
 }
 
-// writeManifest writes m to dir/manifest.json through a synced temp file.
-func writeManifest(dir string, m *Manifest) error {
+// WriteManifest writes m to dir/manifest.json through a synced temporary
+// file and a rename. A zero Version is set to the one this build writes.
+func WriteManifest(dir string, m *Manifest) error {
+	if m.Version == 0 {
+		m.Version = manifestVersion
+	}
 	data, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode manifest: %w", err)

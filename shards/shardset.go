@@ -2,8 +2,6 @@ package shards
 
 import (
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"sort"
 	"sync"
@@ -12,10 +10,10 @@ import (
 // maxOpenShards bounds how many shard files a ShardSet keeps mapped.
 const maxOpenShards = 8
 
-// ShardSet is the Source over one split of a shard directory. Shards are
-// opened on first use and at most maxOpenShards stay open; a shard in use by
-// a reader is closed only after the reader is done with it. Safe for
-// concurrent use.
+// ShardSet is random access to the rows of one split of a shard directory,
+// numbered across its shards in manifest order. Shards are opened on first
+// use and at most maxOpenShards stay open; a shard in use by a reader is
+// closed only after the reader is done with it. Safe for concurrent use.
 type ShardSet struct {
 	dir    string
 	m      *Manifest
@@ -33,11 +31,6 @@ type openShard struct {
 	used    int64
 	evicted bool
 }
-
-var (
-	_ Source     = (*ShardSet)(nil)
-	_ TagCounter = (*ShardSet)(nil)
-)
 
 // OpenShardSet reads dir/manifest.json and returns the named split. Shard
 // files are opened lazily; their schema is checked when they are.
@@ -62,17 +55,18 @@ func OpenShardSet(dir, split string) (*ShardSet, error) {
 // Manifest returns the directory's manifest.
 func (ss *ShardSet) Manifest() *Manifest { return ss.m }
 
-func (ss *ShardSet) Len() int           { return ss.split.Rows }
-func (ss *ShardSet) NumClasses() int    { return ss.m.NumClasses }
+// Len is the number of rows in the split.
+func (ss *ShardSet) Len() int { return ss.split.Rows }
+
+// NumClasses is the size of the vocabulary the labels index.
+func (ss *ShardSet) NumClasses() int { return ss.m.NumClasses }
+
+// TagCounts is how many rows of the split carry each label (from the
+// manifest).
 func (ss *ShardSet) TagCounts() []int64 { return ss.split.TagCounts }
 
-func (ss *ShardSet) Blocks() []int {
-	b := make([]int, len(ss.split.Shards))
-	for i, sh := range ss.split.Shards {
-		b[i] = sh.Rows
-	}
-	return b
-}
+// Blocks is the number of rows of each shard, in row order.
+func (ss *ShardSet) Blocks() []int { return ss.split.Blocks() }
 
 func (ss *ShardSet) locate(i int) (int, int, error) {
 	if i < 0 || i >= ss.split.Rows {
@@ -133,6 +127,7 @@ func (ss *ShardSet) release(o *openShard) {
 	}
 }
 
+// Labels returns a copy of the labels of row i.
 func (ss *ShardSet) Labels(i int) ([]int32, error) {
 	k, r, err := ss.locate(i)
 	if err != nil {
@@ -150,23 +145,25 @@ func (ss *ShardSet) Labels(i int) ([]int32, error) {
 	return append([]int32(nil), l...), nil
 }
 
-func (ss *ShardSet) Example(i int, buf []byte) (Example, error) {
+// Read returns what training reads of row i: its key, its image bytes
+// appended to buf[:0], and a copy of its labels.
+func (ss *ShardSet) Read(i int, buf []byte) (key string, image []byte, labels []int32, err error) {
 	k, r, err := ss.locate(i)
 	if err != nil {
-		return Example{}, err
+		return "", nil, nil, err
 	}
 	o, err := ss.acquire(k)
 	if err != nil {
-		return Example{}, err
+		return "", nil, nil, err
 	}
 	defer ss.release(o)
 	img, err := o.s.Image(r)
 	if err != nil {
-		return Example{}, err
+		return "", nil, nil, err
 	}
-	key, _ := o.s.Key(r)
+	key, _ = o.s.Key(r)
 	l, _ := o.s.Labels(r)
-	return Example{Key: key, Image: append(buf[:0], img...), Labels: append([]int32(nil), l...)}, nil
+	return key, append(buf[:0], img...), append([]int32(nil), l...), nil
 }
 
 // Where names the shard file and row of item i, for error messages.
@@ -194,5 +191,3 @@ func (ss *ShardSet) Close() error {
 	}
 	return err
 }
-
-func readFull(f *os.File, buf []byte) (int, error) { return io.ReadFull(f, buf) }

@@ -16,10 +16,12 @@ import (
 	"weaksup/canonicalize"
 	"weaksup/progress"
 	"weaksup/store"
+	"weaksup/workdir"
 )
 
-// shardName is the file name of shard i of a split.
-func shardName(split string, i int) string {
+// ShardFileName is the file name of shard i of a split:
+// shard-00012.arrow in the train split, val-00003.arrow in the val split.
+func ShardFileName(split string, i int) string {
 	prefix := "shard"
 	if split == SplitVal {
 		prefix = "val"
@@ -33,20 +35,45 @@ type survivor struct {
 	labels store.Labels
 }
 
+// Stage is the pipeline stage name.
+const Stage = "shards"
+
+// Stats is what a shards run wrote. The pipeline keeps it in the stage
+// record.
+type Stats struct {
+	TrainRows   int64 `json:"train_rows"`
+	TrainShards int64 `json:"train_shards"`
+	ValRows     int64 `json:"val_rows"`
+	ValShards   int64 `json:"val_shards"`
+	Bytes       int64 `json:"bytes"`   // shard files, both splits
+	Skipped     int64 `json:"skipped"` // labelled records that are not ok or have no image
+}
+
+// Counts flattens the stats for display, under their JSON names.
+func (s *Stats) Counts() map[string]int64 {
+	if s == nil {
+		return nil
+	}
+	return map[string]int64{
+		"train_rows": s.TrainRows, "train_shards": s.TrainShards,
+		"val_rows": s.ValRows, "val_shards": s.ValShards,
+		"bytes": s.Bytes, "skipped": s.Skipped,
+	}
+}
+
 // Run is the shards stage: every surviving labelled record of the working
 // store (Outcome ok, labels in the vocabulary, no drop flag) goes into a
 // shard of the train or val split, in a seeded random order. The new shard
 // directory is built beside the output and swapped in when complete.
-func Run(ctx context.Context, st *store.Store, workdir string, cfg Config, log io.Writer) (map[string]int64, error) {
+func Run(ctx context.Context, st *store.Store, wd workdir.Dir, cfg Config, log io.Writer) (*Stats, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
 	out := cfg.Out
 	if out == "" {
-		out = filepath.Join(workdir, "shards")
+		out = wd.Shards()
 	}
-	vocabPath := filepath.Join(workdir, "vocab.tsv")
-	vocab, err := canonicalize.LoadVocabulary(vocabPath)
+	vocab, err := canonicalize.LoadVocabulary(wd.Vocab())
 	if err != nil {
 		return nil, fmt.Errorf("run shards: %w (run the canonicalize stage first)", err)
 	}
@@ -69,8 +96,8 @@ func Run(ctx context.Context, st *store.Store, workdir string, cfg Config, log i
 	for _, e := range vocab.Entries {
 		m.Tags = append(m.Tags, e.Tag)
 	}
-	counts := map[string]int64{}
-	bar := progress.New(log, int64(len(train)+len(val)), "shards")
+	stats := new(Stats)
+	bar := progress.New(log, int64(len(train)+len(val)), Stage)
 	for _, sp := range []struct {
 		name string
 		rows []survivor
@@ -81,13 +108,16 @@ func Run(ctx context.Context, st *store.Store, workdir string, cfg Config, log i
 			return nil, err
 		}
 		m.Splits[sp.name] = s
-		counts[sp.name+"_rows"] = int64(s.Rows)
-		counts[sp.name+"_shards"] = int64(len(s.Shards))
-		counts["bytes"] += s.Bytes
-		counts["skipped"] += skipped
+		rows, shards := &stats.TrainRows, &stats.TrainShards
+		if sp.name == SplitVal {
+			rows, shards = &stats.ValRows, &stats.ValShards
+		}
+		*rows, *shards = int64(s.Rows), int64(len(s.Shards))
+		stats.Bytes += s.Bytes
+		stats.Skipped += skipped
 	}
 	bar.Finish()
-	if err := writeManifest(tmp, m); err != nil {
+	if err := WriteManifest(tmp, m); err != nil {
 		os.RemoveAll(tmp)
 		return nil, err
 	}
@@ -98,7 +128,7 @@ func Run(ctx context.Context, st *store.Store, workdir string, cfg Config, log i
 	if err := swapDir(tmp, out); err != nil {
 		return nil, err
 	}
-	return counts, nil
+	return stats, nil
 }
 
 // survivors lists the records that go into shards, split into train and val
@@ -143,11 +173,19 @@ func survivors(st *store.Store, cfg Config, numClasses int) (train, val []surviv
 	return train, val, nil
 }
 
-// inVal decides held-out membership from a hash of (seed, id).
+// inVal decides held-out membership from a hash of (seed, id): FNV-1a of
+// the id, mixed with the seed by two splitmix64 rounds. Changing it moves
+// records between the splits of a rerun.
 func inVal(seed uint64, id string, fraction float64) bool {
 	h := fnv.New64a()
 	io.WriteString(h, id)
-	u := mix(seed, 0, h.Sum64())
+	u := seed
+	for _, v := range [...]uint64{0, h.Sum64()} {
+		u += 0x9e3779b97f4a7c15 + v
+		u = (u ^ (u >> 30)) * 0xbf58476d1ce4e5b9
+		u = (u ^ (u >> 27)) * 0x94d049bb133111eb
+		u ^= u >> 31
+	}
 	return float64(u>>11)/float64(1<<53) < fraction
 }
 
@@ -209,7 +247,7 @@ func writeSplit(ctx context.Context, st *store.Store, dir, split string, rows []
 		}
 		if w == nil {
 			var err error
-			if w, err = CreateShard(filepath.Join(dir, shardName(split, len(s.Shards)))); err != nil {
+			if w, err = CreateShard(filepath.Join(dir, ShardFileName(split, len(s.Shards)))); err != nil {
 				return nil, 0, err
 			}
 		}

@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"path/filepath"
 	"testing"
 
 	"weaksup/canonicalize"
 	"weaksup/store"
+	"weaksup/workdir"
 )
 
 // BenchmarkStage measures the whole shards stage: reading records and
@@ -17,7 +17,7 @@ import (
 // directory swap. Images are incompressible bytes behind a JPEG marker.
 func BenchmarkStage(b *testing.B) {
 	const n, kb = 4000, 20
-	wd := b.TempDir()
+	wd := workdir.Dir(b.TempDir())
 	var entries []canonicalize.Entry
 	for i := range 100 {
 		entries = append(entries, canonicalize.Entry{ID: int32(i), Tag: fmt.Sprintf("tag%d", i), WNID: fmt.Sprintf("n%08d", i+1)})
@@ -26,10 +26,10 @@ func BenchmarkStage(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := v.WriteFile(filepath.Join(wd, "vocab.tsv")); err != nil {
+	if err := v.WriteFile(wd.Vocab()); err != nil {
 		b.Fatal(err)
 	}
-	st, err := store.Open(filepath.Join(wd, "store"))
+	st, err := store.Open(wd.Store())
 	if err != nil {
 		b.Fatal(err)
 	}

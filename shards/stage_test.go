@@ -14,14 +14,15 @@ import (
 
 	"weaksup/canonicalize"
 	"weaksup/store"
+	"weaksup/workdir"
 )
 
 // testWorkdir builds a working directory with a store and a vocabulary:
 // n ok labelled records, plus records that must not reach the shards (not
 // ok, no labels, dropped by dedup). It returns the ids that must.
-func testWorkdir(t *testing.T, n, k int) (string, *store.Store, []string) {
+func testWorkdir(t *testing.T, n, k int) (workdir.Dir, *store.Store, []string) {
 	t.Helper()
-	wd := t.TempDir()
+	wd := workdir.Dir(t.TempDir())
 	var entries []canonicalize.Entry
 	for i := range k {
 		entries = append(entries, canonicalize.Entry{ID: int32(i), Tag: fmt.Sprintf("tag%d", i), WNID: fmt.Sprintf("n%08d", 1000+i), Count: 1})
@@ -30,10 +31,10 @@ func testWorkdir(t *testing.T, n, k int) (string, *store.Store, []string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := v.WriteFile(filepath.Join(wd, "vocab.tsv")); err != nil {
+	if err := v.WriteFile(wd.Vocab()); err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.Open(filepath.Join(wd, "store"))
+	st, err := store.Open(wd.Store())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,17 +72,17 @@ func testWorkdir(t *testing.T, n, k int) (string, *store.Store, []string) {
 	return wd, st, want
 }
 
-func TestStageStoreToLoader(t *testing.T) {
+func TestStageStoreToShards(t *testing.T) {
 	const n = 300
 	wd, st, want := testWorkdir(t, n, 15)
 	cfg := DefaultConfig()
 	cfg.ShardMB = 1
 	cfg.ValFraction = 0.1
-	counts, err := Run(context.Background(), st, wd, cfg, io.Discard)
+	stats, err := Run(context.Background(), st, wd, cfg, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := filepath.Join(wd, "shards")
+	dir := wd.Shards()
 	m, err := ReadManifest(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -94,8 +95,8 @@ func TestStageStoreToLoader(t *testing.T) {
 	if va.Rows < 0 || va.Rows > 62 || va.Rows == 0 {
 		t.Errorf("val rows = %d, want about 30", va.Rows)
 	}
-	if counts["train_rows"] != int64(tr.Rows) || counts["skipped"] != 1 {
-		t.Errorf("counts = %v, want train_rows %d and 1 skipped (the failed fetch)", counts, tr.Rows)
+	if stats.TrainRows != int64(tr.Rows) || stats.ValRows != int64(va.Rows) || stats.TrainShards != int64(len(tr.Shards)) || stats.Skipped != 1 {
+		t.Errorf("stats = %+v, want the manifest's rows and shards (train %d/%d, val %d) and 1 skipped (the failed fetch)", stats, tr.Rows, len(tr.Shards), va.Rows)
 	}
 	if len(tr.Shards) < 2 {
 		t.Errorf("%d train shards, want several at 1 MiB each", len(tr.Shards))
@@ -105,28 +106,26 @@ func TestStageStoreToLoader(t *testing.T) {
 	}
 	var got []string
 	for _, split := range []string{SplitTrain, SplitVal} {
-		for world := 1; world <= 3; world += 2 {
-			var keys []string
-			for rank := range world {
-				l, err := OpenLoader(dir, LoaderConfig{Split: split, Batch: 16, ImageSize: 8, Train: split == SplitTrain,
-					Rank: rank, World: world, Epochs: 1, Seed: 3})
-				if err != nil {
-					t.Fatal(err)
-				}
-				s, err := drain(t, l, -1)
-				if !errors.Is(err, io.EOF) {
-					t.Fatalf("%s rank %d/%d: %v", split, rank, world, err)
-				}
-				l.Close()
-				keys = append(keys, s.keys...)
+		ss, err := OpenShardSet(dir, split)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var keys []string
+		for i := range ss.Len() {
+			key, img, labels, err := ss.Read(i, nil)
+			if err != nil {
+				t.Fatalf("%s row %d: %v", split, i, err)
 			}
-			sort.Strings(keys)
-			if world == 1 {
-				got = append(got, keys...)
+			if len(img) == 0 || len(labels) == 0 {
+				t.Errorf("%s row %d (%s): %d image bytes, labels %v", split, i, key, len(img), labels)
 			}
-			if want := m.Splits[split].Rows; len(keys) != want || len(slices.Compact(slices.Clone(keys))) != want {
-				t.Errorf("%s world %d: %d keys (%d distinct), want %d once each", split, world, len(keys), len(slices.Compact(keys)), want)
-			}
+			keys = append(keys, key)
+		}
+		ss.Close()
+		sort.Strings(keys)
+		got = append(got, keys...)
+		if want := m.Splits[split].Rows; len(keys) != want || len(slices.Compact(slices.Clone(keys))) != want {
+			t.Errorf("%s: %d keys (%d distinct), want %d once each", split, len(keys), len(slices.Compact(keys)), want)
 		}
 	}
 	sort.Strings(got)
@@ -190,7 +189,7 @@ func TestStageInterruptedKeepsOldShards(t *testing.T) {
 	if _, err := Run(context.Background(), st, wd, cfg, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	dir := filepath.Join(wd, "shards")
+	dir := wd.Shards()
 	before := mustRead(t, filepath.Join(dir, ManifestName))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -218,7 +217,7 @@ func TestConfigValidation(t *testing.T) {
 		{Config{ShardMB: 1, ValFraction: 1}, "--val-fraction"},
 		{Config{ShardMB: 1, ValFraction: -0.5}, "--val-fraction"},
 	} {
-		_, err := Run(context.Background(), nil, t.TempDir(), tc.cfg, io.Discard)
+		_, err := Run(context.Background(), nil, workdir.Dir(t.TempDir()), tc.cfg, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tc.flag) {
 			t.Errorf("Run(%+v): err = %v, want it to name %s", tc.cfg, err, tc.flag)
 		}

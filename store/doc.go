@@ -11,13 +11,16 @@
 //
 //	m/<id>  record metadata   (version byte + JSON)
 //	i/<id>  image bytes       (raw JPEG, in Badger's value log)
-//	h/<id>  hash index        (version byte + 8-byte pHash + 32-byte SHA-256), ok records only
+//	h/<id>  hash index        (version byte + 8-byte pHash + 32-byte SHA-256
+//	                           + thumbnail from version 2 on), ok records only
 //	l/<id>  labels            (version byte + JSON)
 //	d/<stage>/<id> drop flag  (version byte + reason)
 //	e/<id>\x00<stage> the same flag, indexed by record id
 //
 // Every value starts with a format version byte; a value written by a newer
-// format is refused with ErrVersion rather than misread.
+// format is refused with ErrVersion rather than misread. Hash index values
+// are at version 2 (with the thumbnail dedup verifies with); version 1
+// values, written before, are still read, with an empty thumbnail.
 //
 // A Store is safe for concurrent use by multiple goroutines. A Batch is not.
 package store

@@ -1,11 +1,15 @@
 package store
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"reflect"
 	"testing"
 	"time"
+
+	badger "github.com/dgraph-io/badger/v4"
 )
 
 func openTemp(t *testing.T) *Store {
@@ -148,5 +152,48 @@ func TestReopenKeepsData(t *testing.T) {
 	defer s.Close()
 	if r, err := s.Record("k"); err != nil || !r.OK() {
 		t.Errorf("after reopen Record(k) = %+v, %v", r, err)
+	}
+}
+
+// TestHashRowsThumbnails reads thumbnails back from the hash index, and
+// reads hash values of the first format (no thumbnail) as before.
+func TestHashRowsThumbnails(t *testing.T) {
+	s := openTemp(t)
+	thumb := bytes.Repeat([]byte{7, 200}, 288)
+	if err := s.PutRecord(&Record{ID: "new", Outcome: OutcomeOK, PHash: 42, SHA256: [32]byte{1}, Thumbnail: thumb}, nil); err != nil {
+		t.Fatal(err)
+	}
+	old := make([]byte, hashValueLen)
+	old[0] = 1
+	binary.LittleEndian.PutUint64(old[1:9], 99)
+	old[9] = 2
+	if err := s.db.Update(func(txn *badger.Txn) error { return txn.Set(key(tabHash, "old"), old) }); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]byte{}
+	err := s.HashRows(func(id string, ph uint64, sha [32]byte, th []byte) error {
+		if (id == "new" && (ph != 42 || sha[0] != 1)) || (id == "old" && (ph != 99 || sha[0] != 2)) {
+			t.Errorf("row %s: phash %d sha[0] %d", id, ph, sha[0])
+		}
+		got[id] = bytes.Clone(th)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got["new"], thumb) || len(got["old"]) != 0 || len(got) != 2 {
+		t.Errorf("thumbnails = %v, want the stored one for new and none for old", got)
+	}
+	// The record itself does not carry the thumbnail.
+	if r, err := s.Record("new"); err != nil || len(r.Thumbnail) != 0 || r.PHash != 42 {
+		t.Errorf("Record(new) = %+v, %v", r, err)
+	}
+	// A hash value of an unknown version is refused.
+	bad := append([]byte{9}, old[1:]...)
+	if err := s.db.Update(func(txn *badger.Txn) error { return txn.Set(key(tabHash, "zzz"), bad) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.HashRows(func(string, uint64, [32]byte, []byte) error { return nil }); !errors.Is(err, ErrVersion) {
+		t.Errorf("HashRows over a version-9 value: %v, want ErrVersion", err)
 	}
 }

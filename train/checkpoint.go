@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"weaksup/shards"
+	"weaksup/loader"
 	"weaksup/torch"
 )
 
@@ -41,7 +41,7 @@ type CheckpointState struct {
 	Step    int              `json:"step"`   // optimizer steps done
 	Epoch   int              `json:"epoch"`  // epoch of the next batch
 	Images  int64            `json:"images"` // training images consumed
-	Loader  *shards.Position `json:"loader,omitempty"`
+	Loader  *loader.Position `json:"loader,omitempty"`
 	// RNG is libtorch's CPU generator state, CUDARNG the current CUDA
 	// device's (when training on one).
 	RNG     []byte    `json:"rng,omitempty"`

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"weaksup/shards"
+	"weaksup/loader"
 	"weaksup/torch"
 )
 
@@ -63,7 +63,7 @@ func TestCheckpointRoundTrip(t *testing.T) {
 	}
 	root := t.TempDir()
 	st := CheckpointState{Step: 7, Epoch: 1, Images: 112, Loss: 1.25, RNG: rng,
-		Loader: &shards.Position{Epoch: 1, Consumed: 48, Seed: 3, World: 1, Sampling: "natural", Items: 64}}
+		Loader: &loader.Position{Epoch: 1, Consumed: 48, Seed: 3, World: 1, Sampling: "natural", Items: 64}}
 	dir, err := SaveCheckpoint(root, m, opt, st, map[string]any{"arch": "resnext_tiny"}, 0)
 	if err != nil {
 		t.Fatal(err)

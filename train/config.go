@@ -8,20 +8,20 @@ import (
 	"path/filepath"
 	"time"
 
-	"weaksup/shards"
+	"weaksup/loader"
 	"weaksup/torch"
 )
 
-// Batches is where the loop gets its images: a *shards.Loader, over hashtag
-// shards (shards.OpenLoader) for pretraining or over a list of labelled image
-// files (shards.NewLoader with a shards.FileSource) for fine-tuning.
+// Batches is where the loop gets its images: a *loader.Loader, over hashtag
+// shards (loader.Open) for pretraining or over a split of a labelled
+// dataset (loader.New with a loader.SplitSource) for fine-tuning.
 // Batch.Labels drive the loss targets (Targets builds them), so a loader may
-// use any shards.Targets* mode, TargetsNone included.
+// use any loader.Targets* mode, TargetsNone included.
 type Batches interface {
 	// Next returns the next batch, io.EOF after the last one.
-	Next(ctx context.Context) (*shards.Batch, error)
+	Next(ctx context.Context) (*loader.Batch, error)
 	// Position is where a loader opened with it as Resume continues.
-	Position() shards.Position
+	Position() loader.Position
 	// StepsPerEpoch is the number of batches per epoch.
 	StepsPerEpoch() int
 	// NumClasses is K, the width of the targets.
@@ -29,14 +29,14 @@ type Batches interface {
 	Close() error
 }
 
-var _ Batches = (*shards.Loader)(nil)
+var _ Batches = (*loader.Loader)(nil)
 
 // Data opens the loop's batches.
 type Data struct {
 	// Train opens the training batches, continuing after resume (nil: from
 	// the start). It should not end before the run does (Epochs 0 in
-	// shards.LoaderConfig); a run whose data ends early stops there.
-	Train func(resume *shards.Position) (Batches, error)
+	// loader.Config); a run whose data ends early stops there.
+	Train func(resume *loader.Position) (Batches, error)
 	// Val opens one pass over the held-out batches (evaluation transform,
 	// Epochs 1). Nil skips evaluation.
 	Val func() (Batches, error)

@@ -7,8 +7,9 @@
 //
 // An Arch is a ResNeXt as a table of parameters, as torchvision expresses
 // it: Bottleneck blocks per stage, planes, cardinality (Groups, only on the
-// 3x3 conv) and width per group; a stage adds the 1x1 projection shortcut
-// (downsample.0 conv, downsample.1 BN) when the stride or width changes.
+// 3x3 conv) and width per group; makeStage builds a stage as torchvision's
+// _make_layer does, adding the 1x1 projection shortcut (downsample.0 conv,
+// downsample.1 BN) when the stride or width changes.
 // LookupArch knows resnext50_32x4d, resnext101_32x{4,8,16,32,48}d (ImageNet
 // stem), resnext29_8x64d (Xie et al.'s CIFAR net), resnext29_small (the
 // same layout, narrower: the small net for 32–64 px) and resnext_tiny (one
@@ -19,11 +20,21 @@
 //	m, err := train.NewResNeXt(train.Options{Arch: arch, NumClasses: k, ChannelsLast: true})
 //	defer m.Close()
 //
-// Options select the block (Bottleneck, PreAct, SkipInit), the zero-init of
-// the last BN γ of each block, the device, and the channels-last layout
-// (much faster on CPU; results equal PyTorch's in the same layout).
-// Initialization is torchvision's (MSRA normal, fan-out, for convs) and
-// draws from libtorch's default generator, always on the CPU.
+// Options select the block design (Bottleneck, PreAct, SkipInit: each a
+// type of its own, with the stem and closing layers its paper gives it),
+// the conv init (MSRA, He et al. 2015, torchvision's; or Xavier, Glorot &
+// Bengio 2010), the zero-init of the last BN γ of each block (Goyal et al.
+// 2017), the device, and the channels-last layout (much faster on CPU;
+// results equal PyTorch's in the same layout). Initialization draws from
+// libtorch's default generator, always on the CPU, in torchvision's module
+// order, so a seed gives torchvision's layout of random weights.
+//
+// A new block design is a type with a forward method and a constructor
+// that registers its tensors in torchvision's order (blocks.go), plus a
+// row in the designs table; makeStage and the shortcut rule stay as they
+// are. A basic block (two 3x3 convs, CIFAR ResNet-n) is such a type, with
+// an Arch whose blocks expand by 1 instead of 4; a plain net is a design
+// whose blocks leave out the add of the shortcut.
 //
 // A step, in the order the loop runs it:
 //
@@ -69,8 +80,8 @@
 //
 // Run is the one loop behind pretraining (Pretrain, `weaksup pretrain`) and
 // fine-tuning (package finetune): a Config, a Model (*ResNeXt) and Data,
-// whose Train and Val open Batches — a *shards.Loader over hashtag shards
-// or over a shards.FileSource of labelled image files. Each optimizer step
+// whose Train and Val open Batches — a *loader.Loader over hashtag shards
+// or over a loader.SplitSource of a labelled dataset. Each optimizer step
 // reads top to bottom: Schedule.LR(step) → evaluate and checkpoint when due
 // → forward/backward over Config.Accumulate batches, each in its own
 // torch.Scope → Optimizer.Step → a metrics.jsonl row. Targets builds the

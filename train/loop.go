@@ -10,8 +10,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"weaksup/loader"
 	"weaksup/progress"
-	"weaksup/shards"
 	"weaksup/torch"
 )
 
@@ -32,7 +32,7 @@ type run struct {
 	scaler   *GradScaler // nil unless the loss is scaled
 
 	step         int
-	pos          shards.Position // loader position after step steps
+	pos          loader.Position // loader position after step steps
 	epoch        int             // epoch of the last batch read
 	images       int64
 	lastCkpt     string
@@ -194,7 +194,7 @@ func trainable(m Model, headOnly bool) []Param {
 
 // restore loads the newest checkpoint when resuming and returns the loader
 // position to continue from (nil for a fresh start).
-func (r *run) restore() (*shards.Position, error) {
+func (r *run) restore() (*loader.Position, error) {
 	if !r.cfg.Resume {
 		if cks, err := ListCheckpoints(r.ckRoot); err != nil || len(cks) > 0 {
 			if err != nil {
@@ -335,7 +335,7 @@ func (r *run) forwardBackward(ctx context.Context) (done bool, err error) {
 
 // microStep runs forward and backward on one batch in its own scope and
 // returns its loss.
-func (r *run) microStep(b *shards.Batch) (float64, error) {
+func (r *run) microStep(b *loader.Batch) (float64, error) {
 	s := torch.NewScope()
 	defer s.Close()
 	k := r.train.NumClasses()

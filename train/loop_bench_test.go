@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"weaksup/shards"
+	"weaksup/loader"
 	"weaksup/torch"
 )
 
@@ -82,7 +82,7 @@ func benchRun(b *testing.B, arch string, size, batch int, prec Precision) {
 	data.Val = nil
 	var wait time.Duration
 	open := data.Train
-	data.Train = func(p *shards.Position) (Batches, error) {
+	data.Train = func(p *loader.Position) (Batches, error) {
 		l, err := open(p)
 		return &waitTimer{Batches: l, wait: &wait}, err
 	}
@@ -115,7 +115,7 @@ type waitTimer struct {
 	wait *time.Duration
 }
 
-func (w *waitTimer) Next(ctx context.Context) (*shards.Batch, error) {
+func (w *waitTimer) Next(ctx context.Context) (*loader.Batch, error) {
 	t0 := time.Now()
 	b, err := w.Batches.Next(ctx)
 	*w.wait += time.Since(t0)

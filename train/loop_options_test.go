@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"weaksup/shards"
+	"weaksup/loader"
 	"weaksup/torch"
 )
 
@@ -117,7 +117,7 @@ type cancelAfter struct {
 	cancel context.CancelFunc
 }
 
-func (c *cancelAfter) Next(ctx context.Context) (*shards.Batch, error) {
+func (c *cancelAfter) Next(ctx context.Context) (*loader.Batch, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -159,7 +159,7 @@ func TestRunInterruptedSavesAndResumes(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			cut := data
-			cut.Train = func(p *shards.Position) (Batches, error) {
+			cut.Train = func(p *loader.Position) (Batches, error) {
 				b, err := data.Train(p)
 				return &cancelAfter{Batches: b, n: tt.cancelAfter, cancel: cancel}, err
 			}

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"weaksup/shards"
+	"weaksup/loader"
 	"weaksup/torch"
 )
 
@@ -57,7 +57,7 @@ func TestRunBF16ResumesExactly(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	cut := data
-	cut.Train = func(p *shards.Position) (Batches, error) {
+	cut.Train = func(p *loader.Position) (Batches, error) {
 		b, err := data.Train(p)
 		return &cancelAfter{Batches: b, n: 3, cancel: cancel}, err
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"weaksup/loader"
 	"weaksup/shards"
 	"weaksup/torch"
 )
@@ -84,7 +85,7 @@ func DefaultPretrainConfig() PretrainConfig {
 	return PretrainConfig{
 		Arch: "small", Block: "bottleneck", Epochs: 1, Batch: 64, Accumulate: 1, ImageSize: 64,
 		LR: 0.1, WarmupEpochs: 1, Decay: DecayCosine, StepEpochs: 30, Gamma: 0.1,
-		Momentum: 0.9, WeightDecay: 1e-4, Loss: LossSoftmax, Sampling: shards.SamplingNatural, Seed: 1,
+		Momentum: 0.9, WeightDecay: 1e-4, Loss: LossSoftmax, Sampling: loader.SamplingNatural, Seed: 1,
 		CheckpointEvery: 1000, CheckpointMinutes: 10, Keep: 3, EvalImages: 10000, LogEvery: 10,
 		Device: "cpu", Precision: string(PrecisionAuto), ChannelsLast: true, ZeroInitLastBN: true,
 	}
@@ -224,17 +225,17 @@ func Pretrain(ctx context.Context, c PretrainConfig, log io.Writer) (*Result, er
 	}
 	defer model.Close()
 
-	lc := shards.LoaderConfig{Split: shards.SplitTrain, Batch: c.Batch, ImageSize: c.ImageSize, Train: true, Seed: c.Seed,
-		Sampling: c.Sampling, NoiseP: c.Noise, Targets: shards.TargetsNone, Workers: c.Workers, DropLast: true, Fraction: c.Fraction}
-	data := Data{Train: func(resume *shards.Position) (Batches, error) {
+	lc := loader.Config{Split: shards.SplitTrain, Batch: c.Batch, ImageSize: c.ImageSize, Train: true, Seed: c.Seed,
+		Sampling: c.Sampling, NoiseP: c.Noise, Targets: loader.TargetsNone, Workers: c.Workers, DropLast: true, Fraction: c.Fraction}
+	data := Data{Train: func(resume *loader.Position) (Batches, error) {
 		l := lc
 		l.Resume = resume
-		return shards.OpenLoader(c.Shards, l)
+		return loader.Open(c.Shards, l)
 	}}
 	if s, ok := m.Splits[shards.SplitVal]; ok && s.Rows > 0 {
 		data.Val = func() (Batches, error) {
-			return shards.OpenLoader(c.Shards, shards.LoaderConfig{Split: shards.SplitVal, Batch: c.Batch, ImageSize: c.ImageSize,
-				Seed: c.Seed, Targets: shards.TargetsNone, Workers: c.Workers, NoShuffle: true, Epochs: 1})
+			return loader.Open(c.Shards, loader.Config{Split: shards.SplitVal, Batch: c.Batch, ImageSize: c.ImageSize,
+				Seed: c.Seed, Targets: loader.TargetsNone, Workers: c.Workers, NoShuffle: true, Epochs: 1})
 		}
 	} else if log != nil {
 		fmt.Fprintf(log, "pretrain: %s has no val split; no held-out evaluation\n", c.Shards)

@@ -129,6 +129,87 @@ func TestInitFollowsMSRA(t *testing.T) {
 	}
 }
 
+// TestInitXavier checks the other named init against xavier_normal_'s
+// standard deviation, sqrt(2 / (fan_in + fan_out)) with fan_in counting
+// the input channels of one group.
+func TestInitXavier(t *testing.T) {
+	m := newModel(t, "resnext50_32x4d", Options{NumClasses: 1000, Init: Xavier})
+	s := torch.NewScope()
+	defer s.Close()
+	tests := []struct {
+		name    string
+		fanIn   float64
+		fanOut  float64
+		entries int
+	}{
+		{"conv1.weight", 3 * 49, 64 * 49, 64 * 3 * 49},
+		{"layer3.0.conv2.weight", 16 * 9, 512 * 9, 512 * 16 * 9},
+		{"layer4.0.conv3.weight", 1024, 2048, 2048 * 1024},
+	}
+	for _, tc := range tests {
+		v, err := m.Param(tc.name).Float32s()
+		if err != nil || len(v) != tc.entries {
+			t.Fatalf("%s: %d values, %v", tc.name, len(v), err)
+		}
+		var sq float64
+		for _, x := range v {
+			sq += float64(x) * float64(x)
+		}
+		got, want := math.Sqrt(sq/float64(len(v))), math.Sqrt(2/(tc.fanIn+tc.fanOut))
+		if math.Abs(got-want) > 0.05*want {
+			t.Errorf("%s: std %.5f, want %.5f", tc.name, got, want)
+		}
+	}
+	if _, err := NewResNeXt(Options{Arch: m.Options().Arch, NumClasses: 2, Init: Init(7)}); err == nil {
+		t.Errorf("Init(7): got no error")
+	}
+}
+
+// TestStageShortcuts checks makeStage's rule in every design: a block gets
+// a projection shortcut exactly when its stride or width changes, with a
+// BN only where the design has batch norm and a bias only where it has
+// none.
+func TestStageShortcuts(t *testing.T) {
+	needLib(t)
+	// The stem is as wide as the first stage's output: layer1.0 keeps
+	// the identity, layer2.0 halves the resolution and doubles the width.
+	a := Arch{Name: "flat", Layers: []int{2, 2}, Planes: []int{16, 32}, Groups: 4, WidthPerGroup: 16, SmallStem: true, StemWidth: 64}
+	for _, block := range []Block{Bottleneck, PreAct, SkipInit} {
+		t.Run(block.String(), func(t *testing.T) {
+			m, err := NewResNeXt(Options{Arch: a, NumClasses: 3, Block: block})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			want := map[string]bool{
+				"layer1.0.downsample.0.weight":      false,
+				"layer1.1.downsample.0.weight":      false,
+				"layer2.0.downsample.0.weight":      true,
+				"layer2.1.downsample.0.weight":      false,
+				"layer2.0.downsample.1.weight":      block == Bottleneck,
+				"layer2.0.downsample.0.bias":        block == SkipInit,
+				"layer2.0.downsample.1.running_var": block == Bottleneck,
+			}
+			for name, w := range want {
+				if got := m.Param(name) != nil; got != w {
+					t.Errorf("%s: present %v, want %v", name, got, w)
+				}
+			}
+			if p := m.Param("layer2.0.downsample.0.weight"); p != nil {
+				if got := fmt.Sprint(p.Shape()); got != "[128 64 1 1]" {
+					t.Errorf("layer2.0.downsample.0.weight shape %s, want [128 64 1 1]", got)
+				}
+			}
+			s := torch.NewScope()
+			defer s.Close()
+			y := mustForward(t, m, torch.Randn(torch.Float32, torch.CPU, 2, 3, 16, 16))
+			if got := fmt.Sprint(y.Shape()); got != "[2 3]" {
+				t.Errorf("logits shape %s, want [2 3]", got)
+			}
+		})
+	}
+}
+
 func TestBlockVariantsTrain(t *testing.T) {
 	for _, block := range []Block{Bottleneck, PreAct, SkipInit} {
 		for _, arch := range []string{"resnext_tiny", "resnext50_32x4d"} {

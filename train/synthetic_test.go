@@ -9,12 +9,12 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"weaksup/shards"
+	"weaksup/loader"
 )
 
 // squaresSource is a generated, learnable multi-label set: each image is
 // gray noise with one to three labels, and label c paints a square of
-// color c somewhere in it. It is a shards.Source, so the real loader
+// color c somewhere in it. It is a loader.Source, so the real loader
 // decodes, augments and batches it.
 type squaresSource struct {
 	classes int
@@ -22,7 +22,7 @@ type squaresSource struct {
 	labels  [][]int32
 }
 
-var _ shards.Source = (*squaresSource)(nil)
+var _ loader.Source = (*squaresSource)(nil)
 
 // squareColors holds one saturated color per class.
 var squareColors = []color.RGBA{
@@ -76,28 +76,28 @@ func (s *squaresSource) Blocks() []int {
 
 func (s *squaresSource) Labels(i int) ([]int32, error) { return s.labels[i], nil }
 
-func (s *squaresSource) Example(i int, buf []byte) (shards.Example, error) {
+func (s *squaresSource) Example(i int, buf []byte) (loader.Example, error) {
 	if i < 0 || i >= len(s.images) {
-		return shards.Example{}, fmt.Errorf("item %d of %d", i, len(s.images))
+		return loader.Example{}, fmt.Errorf("item %d of %d", i, len(s.images))
 	}
-	return shards.Example{Key: fmt.Sprint(i), Image: append(buf[:0], s.images[i]...), Labels: s.labels[i]}, nil
+	return loader.Example{Key: fmt.Sprint(i), Image: append(buf[:0], s.images[i]...), Labels: s.labels[i]}, nil
 }
 
 // squaresData returns Data over generated train and held-out sets: mild
 // random crops and flips for training, the whole image for evaluation.
 func squaresData(train, val *squaresSource, batch, px int, seed uint64) Data {
-	tf := shards.NewTransform(px, true)
+	tf := loader.NewTransform(px, true)
 	tf.Scale = [2]float64{0.6, 1}
-	ef := shards.NewTransform(px, false)
+	ef := loader.NewTransform(px, false)
 	ef.CropFraction = 1
 	return Data{
-		Train: func(resume *shards.Position) (Batches, error) {
-			return shards.NewLoader(train, shards.LoaderConfig{Batch: batch, ImageSize: px, Train: true, Seed: seed,
-				DropLast: true, Transform: &tf, Resume: resume, Workers: 2, Targets: shards.TargetsNone})
+		Train: func(resume *loader.Position) (Batches, error) {
+			return loader.New(train, loader.Config{Batch: batch, ImageSize: px, Train: true, Seed: seed,
+				DropLast: true, Transform: &tf, Resume: resume, Workers: 2, Targets: loader.TargetsNone})
 		},
 		Val: func() (Batches, error) {
-			return shards.NewLoader(val, shards.LoaderConfig{Batch: 64, ImageSize: px, Seed: seed, NoShuffle: true,
-				Epochs: 1, Transform: &ef, Workers: 2, Targets: shards.TargetsNone})
+			return loader.New(val, loader.Config{Batch: 64, ImageSize: px, Seed: seed, NoShuffle: true,
+				Epochs: 1, Transform: &ef, Workers: 2, Targets: loader.TargetsNone})
 		},
 	}
 }

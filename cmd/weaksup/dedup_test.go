@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"weaksup/workdir"
 )
 
 // copyFile copies a test photograph of the dedup package.
@@ -31,23 +33,23 @@ func TestDedupCheck(t *testing.T) {
 	copyFile(t, "Dune.jpg", filepath.Join(dir, "val", "n02", "Dune.jpg"))
 	copyFile(t, "Aqua.jpg", filepath.Join(dir, "query", "same.jpg"))
 	copyFile(t, "Wood.jpg", filepath.Join(dir, "query", "other.jpg"))
-	workdir := filepath.Join(dir, "work")
-	args := []string{"check", "--workdir", workdir, "--testset", "imagenet=" + filepath.Join(dir, "val") + ":imagenet", "--top", "2",
+	wd := filepath.Join(dir, "work")
+	args := []string{"check", "--workdir", wd, "--testset", "imagenet=" + filepath.Join(dir, "val") + ":imagenet", "--top", "2",
 		filepath.Join(dir, "query", "same.jpg"), filepath.Join(dir, "query", "other.jpg")}
 	for run := range 2 { // the second run reads the cached hashes
 		var stdout, stderr bytes.Buffer
-		c := &DedupCommand{stdout: &stdout, stderr: &stderr}
-		if err := c.Run(context.Background(), args); err != nil {
+		if err := new(DedupCommand).Run(context.Background(), Env{Stdout: &stdout, Stderr: &stderr}, args); err != nil {
 			t.Fatalf("run %d: %v\n%s", run, err, stderr.String())
 		}
 		out := stdout.String()
-		for _, want := range []string{"same.jpg: phash", "DUPLICATE", "    0  imagenet:n01/Aqua.jpg", "other.jpg: phash", "not a duplicate", "imagenet:n02/Dune.jpg"} {
+		for _, want := range []string{"same.jpg: phash", "DUPLICATE", "  copy     d=0  image      ncc 1.000 chroma 0.", "imagenet:n01/Aqua.jpg",
+			"other.jpg: phash", "not a duplicate", "imagenet:n02/Dune.jpg"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("run %d: output lacks %q:\n%s", run, want, out)
 			}
 		}
 	}
-	if caches, _ := filepath.Glob(filepath.Join(workdir, "testsets", "imagenet-*.phash")); len(caches) != 1 {
+	if caches, _ := filepath.Glob(filepath.Join(workdir.Dir(wd).TestSets(), "imagenet-*.phash")); len(caches) != 1 {
 		t.Errorf("cached test sets = %v, want one", caches)
 	}
 }
@@ -65,7 +67,7 @@ func TestDedupCheckUsage(t *testing.T) {
 		{[]string{"check", "--testset", "nonsense"}, "NAME=PATH"},
 	} {
 		var stdout, stderr bytes.Buffer
-		err := (&DedupCommand{stdout: &stdout, stderr: &stderr}).Run(context.Background(), tc.args)
+		err := new(DedupCommand).Run(context.Background(), Env{Stdout: &stdout, Stderr: &stderr}, tc.args)
 		if !errors.Is(err, errUsage) {
 			t.Errorf("%q: error %v, want a usage error", tc.args, err)
 		}
@@ -74,7 +76,7 @@ func TestDedupCheckUsage(t *testing.T) {
 		}
 	}
 	var stdout, stderr bytes.Buffer
-	err := (&DedupCommand{stdout: &stdout, stderr: &stderr}).Run(context.Background(),
+	err := new(DedupCommand).Run(context.Background(), Env{Stdout: &stdout, Stderr: &stderr},
 		[]string{"check", "--workdir", filepath.Join(dir, "w"), "--testset", "v=" + filepath.Join(dir, "val"), filepath.Join(dir, "missing.jpg")})
 	if err == nil || errors.Is(err, errUsage) || !strings.Contains(stdout.String(), "missing.jpg") {
 		t.Errorf("missing image: error %v, output %q; want a failure naming the file", err, stdout.String())

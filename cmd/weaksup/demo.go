@@ -3,12 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
 
 	"weaksup/experiment"
 	"weaksup/train"
+	"weaksup/workdir"
 )
 
 // DemoCommand runs the whole system on a generated world.
@@ -37,10 +37,10 @@ Examples:
   weaksup demo --quick --workdir /tmp/wsdemo`
 
 // Run parses flags and runs the demo.
-func (c *DemoCommand) Run(ctx context.Context, args []string) error {
-	fs := newFlagSet("demo", "demo [--quick] [--workdir DIR]", demoHelp)
+func (c *DemoCommand) Run(ctx context.Context, env Env, args []string) error {
+	fs := env.flagSet("demo", "demo [--quick] [--workdir DIR]", demoHelp)
 	quick := fs.Bool("quick", false, "tiny sizes: the whole path in well under a minute")
-	workdir := fs.String("workdir", "", "directory for everything the demo makes (default: a fresh ./weaksup-demo-YYYYMMDD-HHMMSS)")
+	dirFlag := fs.String("workdir", "", "directory for everything the demo makes (default: a fresh ./weaksup-demo-YYYYMMDD-HHMMSS)")
 	steps := fs.Int("pretrain-steps", 0, "pretraining steps (0: 40 with --quick, else 1500)")
 	threads := fs.Int("threads", 0, "libtorch CPU threads (0: one per core)")
 	precision := fs.String("precision", "auto", train.PrecisionUsage)
@@ -50,7 +50,7 @@ func (c *DemoCommand) Run(ctx context.Context, args []string) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	dir := *workdir
+	dir := *dirFlag
 	if dir == "" {
 		dir = "weaksup-demo-" + time.Now().Format("20060102-150405")
 	}
@@ -69,27 +69,27 @@ func (c *DemoCommand) Run(ctx context.Context, args []string) error {
 	}
 	cfg.Threads = *threads
 	cfg.Precision = *precision
-	cfg.Log = os.Stderr
-	fmt.Fprintf(os.Stderr, "demo: working in %s\n", dir)
+	cfg.Log = env.Stderr
+	fmt.Fprintf(env.Stderr, "demo: working in %s\n", dir)
 	t0 := time.Now()
 	res, err := experiment.RunDemo(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	abs := dir
-	fmt.Printf("\ndemo finished in %s\n\n", time.Since(t0).Round(time.Second))
-	fmt.Printf("dedup:     caught %d of %d planted copies (recall %.0f%%), %d false positives\n",
+	fmt.Fprintf(env.Stdout, "\ndemo finished in %s\n\n", time.Since(t0).Round(time.Second))
+	fmt.Fprintf(env.Stdout, "dedup:     caught %d of %d planted copies (recall %.0f%%), %d false positives\n",
 		res.Dedup.Caught, res.Dedup.Planted, 100*res.Dedup.Recall, res.Dedup.FalsePositives)
-	fmt.Printf("pretrain:  %d steps in %s, held-out precision@1 %.3f, mAP %.3f\n", res.Pretrain.Steps, res.Pretrain.Precision, res.Pretrain.Precision1, res.Pretrain.MAP)
+	fmt.Fprintf(env.Stdout, "pretrain:  %d steps in %s, held-out precision@1 %.3f, mAP %.3f\n", res.Pretrain.Steps, res.Pretrain.Precision, res.Pretrain.Precision1, res.Pretrain.MAP)
 	for _, mode := range []string{"linear", "full"} {
 		p, _ := res.Accuracy(mode, "pretrained")
 		s, _ := res.Accuracy(mode, "scratch")
-		fmt.Printf("transfer:  %-6s top-1 pretrained %.1f%%  scratch %.1f%%\n", mode, 100*p, 100*s)
+		fmt.Fprintf(env.Stdout, "transfer:  %-6s top-1 pretrained %.1f%%  scratch %.1f%%\n", mode, 100*p, 100*s)
 	}
-	fmt.Printf("\nreport:    %s\n", filepath.Join(abs, experiment.DemoReport))
-	fmt.Printf("plots:     %s\n", filepath.Join(abs, "plots"))
-	fmt.Printf("world:     %s\n", filepath.Join(abs, "world"))
-	fmt.Printf("shards:    %s\n", filepath.Join(abs, "shards"))
-	fmt.Printf("runs:      %s\n", filepath.Join(abs, "runs"))
+	fmt.Fprintf(env.Stdout, "\nreport:    %s\n", filepath.Join(abs, experiment.DemoReport))
+	fmt.Fprintf(env.Stdout, "plots:     %s\n", filepath.Join(abs, "plots"))
+	fmt.Fprintf(env.Stdout, "world:     %s\n", filepath.Join(abs, "world"))
+	fmt.Fprintf(env.Stdout, "shards:    %s\n", workdir.Dir(abs).Shards())
+	fmt.Fprintf(env.Stdout, "runs:      %s\n", filepath.Join(abs, "runs"))
 	return nil
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 
 	"weaksup/finetune"
 )
@@ -24,8 +23,8 @@ Example:
       --out runs/in-full/eval`
 
 // Run implements Command.
-func (c *EvalCommand) Run(ctx context.Context, args []string) error {
-	fs := newFlagSet("eval", "eval --task imagenet|cub|places365|imagefolder --data DIR --from CHECKPOINT|WEIGHTS.safetensors [flags]", evalHelp)
+func (c *EvalCommand) Run(ctx context.Context, env Env, args []string) error {
+	fs := env.flagSet("eval", "eval --task imagenet|cub|places365|imagefolder --data DIR --from CHECKPOINT|WEIGHTS.safetensors [flags]", evalHelp)
 	var cfg finetune.EvalConfig
 	cfg.RegisterFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
@@ -41,12 +40,12 @@ func (c *EvalCommand) Run(ctx context.Context, args []string) error {
 			return errUsage
 		}
 	}
-	cfg.Log = os.Stderr
+	cfg.Log = env.Stderr
 	m, err := finetune.Eval(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("%s %s: top-1 %.2f%% top-5 %.2f%% mean per-class %.2f%% (%d images, %d classes)\n",
+	fmt.Fprintf(env.Stdout, "%s %s: top-1 %.2f%% top-5 %.2f%% mean per-class %.2f%% (%d images, %d classes)\n",
 		m.Task, m.Split, 100*m.Top1, 100*m.Top5, 100*m.MeanPerClass, m.Images, m.Classes)
 	return nil
 }

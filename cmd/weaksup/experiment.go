@@ -4,9 +4,9 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"os"
 
 	"weaksup/experiment"
+	"weaksup/loader"
 	"weaksup/shards"
 	"weaksup/train"
 )
@@ -29,19 +29,19 @@ Examples:
       --data /data/pets --fractions 0.01,0.1,1 --steps 20000`
 
 // Run dispatches to the scale experiment.
-func (c *ExperimentCommand) Run(ctx context.Context, args []string) error {
+func (c *ExperimentCommand) Run(ctx context.Context, env Env, args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintf(os.Stderr, "Usage: weaksup experiment scale [flags]\n\n%s\n\nRun 'weaksup experiment scale --help' for the flags.\n", experimentHelp)
+		fmt.Fprintf(env.Stderr, "Usage: weaksup experiment scale [flags]\n\n%s\n\nRun 'weaksup experiment scale --help' for the flags.\n", experimentHelp)
 		if len(args) == 0 {
 			return errUsage
 		}
 		return flag.ErrHelp
 	}
 	if args[0] != "scale" {
-		fmt.Fprintf(os.Stderr, "weaksup experiment: unknown experiment %q (want scale; the noise experiment is 'weaksup noise')\n", args[0])
+		fmt.Fprintf(env.Stderr, "weaksup experiment: unknown experiment %q (want scale; the noise experiment is 'weaksup noise')\n", args[0])
 		return errUsage
 	}
-	fs := newFlagSet("experiment scale", "experiment scale --fractions LIST (--demo | --shards DIR --task T --data DIR) [flags]", experimentHelp)
+	fs := env.flagSet("experiment scale", "experiment scale --fractions LIST (--demo | --shards DIR --task T --data DIR) [flags]", experimentHelp)
 	var f sweepFlags
 	f.register(fs, "scale")
 	list := fs.String("fractions", "0.1,0.3,1", "comma-separated fractions of the train split in (0, 1]")
@@ -57,7 +57,7 @@ func (c *ExperimentCommand) Run(ctx context.Context, args []string) error {
 			return fmt.Errorf("flag --fractions: %v is outside (0, 1]", v)
 		}
 	}
-	s, err := f.sweep(ctx, "scale")
+	s, err := f.sweep(ctx, env, "scale")
 	if err != nil {
 		return err
 	}
@@ -71,10 +71,10 @@ func (c *ExperimentCommand) Run(ctx context.Context, args []string) error {
 	}
 	s.Setting, s.Values, s.LogX = "pretraining images", vals, true
 	s.Apply = func(pc *train.PretrainConfig, v float64) error { pc.Fraction = v; return nil }
-	s.X = func(v float64) float64 { return float64(split.SubsetRows(v)) }
+	s.X = func(v float64) float64 { return float64(loader.SubsetLen(split.Blocks(), v)) }
 	if _, err := s.Run(ctx); err != nil {
 		return err
 	}
-	f.done("scale")
+	f.done(env, "scale")
 	return nil
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 
 	"weaksup/finetune"
 )
@@ -44,8 +43,8 @@ Example:
       --arch tiny --image-size 32 --epochs 20 --out runs/scratch`
 
 // Run implements Command.
-func (c *FinetuneCommand) Run(ctx context.Context, args []string) error {
-	fs := newFlagSet("finetune", "finetune --task imagenet|cub|places365|imagefolder --data DIR --from CHECKPOINT|WEIGHTS.safetensors|none --mode full|linear --out DIR [flags]", finetuneHelp)
+func (c *FinetuneCommand) Run(ctx context.Context, env Env, args []string) error {
+	fs := env.flagSet("finetune", "finetune --task imagenet|cub|places365|imagefolder --data DIR --from CHECKPOINT|WEIGHTS.safetensors|none --mode full|linear --out DIR [flags]", finetuneHelp)
 	var cfg finetune.Config
 	cfg.RegisterFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
@@ -61,12 +60,12 @@ func (c *FinetuneCommand) Run(ctx context.Context, args []string) error {
 			return errUsage
 		}
 	}
-	cfg.Log = os.Stderr
+	cfg.Log = env.Stderr
 	res, err := finetune.Run(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("%s %s: val top-1 %.2f%% top-5 %.2f%% mean per-class %.2f%% (%d images) → %s\n",
+	fmt.Fprintf(env.Stdout, "%s %s: val top-1 %.2f%% top-5 %.2f%% mean per-class %.2f%% (%d images) → %s\n",
 		cfg.Task, cfg.Mode, 100*res.Metrics.Top1, 100*res.Metrics.Top5, 100*res.Metrics.MeanPerClass, res.Metrics.Images, res.Model)
 	return nil
 }

@@ -12,11 +12,21 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"weaksup/workdir"
 )
 
 // Command is one weaksup subcommand.
 type Command interface {
-	Run(ctx context.Context, args []string) error
+	Run(ctx context.Context, env Env, args []string) error
+}
+
+// Env is where a command writes: main gives it the process's standard
+// output and error, tests give it buffers. No command writes to os.Stdout
+// or os.Stderr itself.
+type Env struct {
+	Stdout io.Writer // results: tables, summaries, where outputs went
+	Stderr io.Writer // usage, errors, logs and progress
 }
 
 type entry struct {
@@ -62,7 +72,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if e.name != args[0] {
 			continue
 		}
-		err := e.cmd().Run(ctx, args[1:])
+		err := e.cmd().Run(ctx, Env{Stdout: stdout, Stderr: stderr}, args[1:])
 		switch {
 		case err == nil:
 			return 0
@@ -100,16 +110,25 @@ Run 'weaksup <command> --help' for a command's flags and an example.
 Start with 'weaksup demo --quick' to see every stage run on generated data.`)
 }
 
-// newFlagSet returns a flag set whose --help prints the command's usage
-// text, an example and every flag with its default.
-func newFlagSet(name, synopsis, help string) *flag.FlagSet {
+// flagSet returns a flag set whose --help prints the command's usage text,
+// an example and every flag with its default to env.Stderr, where parse
+// errors go too.
+func (env Env) flagSet(name, synopsis, help string) *flag.FlagSet {
 	fs := flag.NewFlagSet("weaksup "+name, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
 	fs.Usage = func() {
 		w := fs.Output()
 		fmt.Fprintf(w, "Usage: weaksup %s\n\n%s\n\nFlags:\n", synopsis, strings.TrimSpace(help))
 		fs.PrintDefaults()
 	}
 	return fs
+}
+
+// workdirFlag registers --workdir with a default and a usage line.
+func workdirFlag(fs *flag.FlagSet, def, usage string) *workdir.Dir {
+	d := new(workdir.Dir)
+	fs.StringVar((*string)(d), "workdir", def, usage)
+	return d
 }
 
 // parseFlags parses args, turning a parse error into errUsage (the flag
@@ -122,9 +141,4 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 		return errUsage
 	}
 	return nil
-}
-
-// errNotBuilt is returned by commands whose implementation has not landed.
-func errNotBuilt(name string) error {
-	return fmt.Errorf("%s is not built yet in this version of weaksup", name)
 }

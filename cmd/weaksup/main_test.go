@@ -7,6 +7,15 @@ import (
 	"testing"
 )
 
+// runCaptured runs weaksup with args and returns the exit code and what it
+// wrote to stdout and stderr.
+func runCaptured(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = run(context.Background(), args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
 func TestDispatch(t *testing.T) {
 	tests := []struct {
 		args       []string
@@ -42,14 +51,84 @@ func TestDispatch(t *testing.T) {
 	}
 }
 
-// Every command answers --help with exit code 0 and documents its flags.
+// Every command answers --help with exit code 0, on stderr, with its usage
+// line and an example; nothing goes to stdout.
 func TestEveryCommandHasHelp(t *testing.T) {
 	for _, e := range commands {
 		t.Run(e.name, func(t *testing.T) {
-			var stdout, stderr bytes.Buffer
-			if code := run(context.Background(), []string{e.name, "--help"}, &stdout, &stderr); code != 0 {
+			code, out, errOut := runCaptured(t, e.name, "--help")
+			if code != 0 {
 				t.Errorf("weaksup %s --help exit code = %d, want 0", e.name, code)
 			}
+			if out != "" {
+				t.Errorf("weaksup %s --help wrote to stdout: %q", e.name, out)
+			}
+			for _, want := range []string{"Usage: weaksup " + e.name, "Example"} {
+				if !strings.Contains(errOut, want) {
+					t.Errorf("weaksup %s --help lacks %q:\n%s", e.name, want, errOut)
+				}
+			}
 		})
+	}
+}
+
+// The --help of a subcommand lists its flags with their defaults.
+func TestSubcommandHelpListsFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"pipeline", "run", "--help"}, []string{"Usage: weaksup pipeline run", "-stage string", `(default "all")`, "stage to run: ingest, canonicalize, dedup, shards, or all", "-workdir", "-testset", "-vocab-size int"}},
+		{[]string{"pipeline", "status", "--help"}, []string{"Usage: weaksup pipeline status", "-workdir", `(default "work")`}},
+		{[]string{"vocab", "build", "--help"}, []string{"Usage: weaksup vocab build", "-imagenet1k", "-out string", `(default "vocab.tsv")`}},
+		{[]string{"shards", "inspect", "--help"}, []string{"Usage: weaksup shards inspect", "-top int", "(default 20)"}},
+		{[]string{"dedup", "check", "--help"}, []string{"Usage: weaksup dedup check", "-radius int", "(default 10)", "-min-score float", "-max-chroma float"}},
+		{[]string{"experiment", "scale", "--help"}, []string{"Usage: weaksup experiment scale", "-fractions string"}},
+		{[]string{"tags", "synset", "--help"}, []string{"Usage: weaksup tags", "-sense-policy string", `(default "first")`}},
+	} {
+		code, out, errOut := runCaptured(t, tc.args...)
+		if code != 0 || out != "" {
+			t.Errorf("%q: exit %d, stdout %q; want 0 and nothing", tc.args, code, out)
+		}
+		for _, want := range tc.want {
+			if !strings.Contains(errOut, want) {
+				t.Errorf("%q lacks %q:\n%s", tc.args, want, errOut)
+			}
+		}
+	}
+}
+
+// A bad value is an error that names the flag; a flag that does not exist
+// is a usage error that shows the usage.
+func TestErrorsNameTheFlag(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		args     []string
+		wantCode int
+		want     string
+	}{
+		{[]string{"tags", "--sense-policy", "most", "#dog"}, 1, "weaksup tags: flag --sense-policy"},
+		{[]string{"vocab", "build", "--imagenet1k", "--sense-policy", "most", "--out", dir + "/v.tsv"}, 1, "weaksup vocab: flag --sense-policy"},
+		{[]string{"vocab", "show", "--workdir", dir}, 1, "(flag --workdir)"},
+		{[]string{"noise", "--p", "0,1.5"}, 1, "weaksup noise: flag --p: 1.5 is outside [0, 1)"},
+		{[]string{"experiment", "scale", "--fractions", "0"}, 1, "weaksup experiment: flag --fractions: 0 is outside (0, 1]"},
+		{[]string{"pipeline", "run", "--workdir", dir, "--stage", "dedup", "--radius", "99"}, 1, "stage dedup: flag --radius 99: want 0..64"},
+		{[]string{"pipeline", "status", "--workdir", dir, "--bogus"}, 2, "flag provided but not defined: -bogus\nUsage: weaksup pipeline status"},
+		{[]string{"shards", "verify", dir + "/missing"}, 1, "open shard directory " + dir + "/missing: it does not exist"},
+	} {
+		code, out, errOut := runCaptured(t, tc.args...)
+		if code != tc.wantCode || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%q: exit %d, stderr:\n%s\nwant exit %d and %q", tc.args, code, errOut, tc.wantCode, tc.want)
+		}
+		if out != "" {
+			t.Errorf("%q: wrote %q to stdout on an error", tc.args, out)
+		}
+	}
+}
+
+func TestVersion(t *testing.T) {
+	code, out, errOut := runCaptured(t, "version")
+	if code != 0 || !strings.HasPrefix(out, "weaksup "+Version+" (go") || errOut != "" {
+		t.Errorf("version: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 }

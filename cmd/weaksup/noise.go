@@ -23,8 +23,8 @@ Examples:
       --arch small --image-size 64 --steps 20000 --p 0,0.25,0.5`
 
 // Run parses flags and runs the experiment.
-func (c *NoiseCommand) Run(ctx context.Context, args []string) error {
-	fs := newFlagSet("noise", "noise --p LIST (--demo | --shards DIR --task T --data DIR) [flags]", noiseHelp)
+func (c *NoiseCommand) Run(ctx context.Context, env Env, args []string) error {
+	fs := env.flagSet("noise", "noise --p LIST (--demo | --shards DIR --task T --data DIR) [flags]", noiseHelp)
 	var f sweepFlags
 	f.register(fs, "noise")
 	ps := fs.String("p", "0,0.1,0.25,0.5", "comma-separated noise levels in [0, 1)")
@@ -40,7 +40,7 @@ func (c *NoiseCommand) Run(ctx context.Context, args []string) error {
 			return fmt.Errorf("flag --p: %v is outside [0, 1)", p)
 		}
 	}
-	s, err := f.sweep(ctx, "noise")
+	s, err := f.sweep(ctx, env, "noise")
 	if err != nil {
 		return err
 	}
@@ -49,6 +49,6 @@ func (c *NoiseCommand) Run(ctx context.Context, args []string) error {
 	if _, err := s.Run(ctx); err != nil {
 		return err
 	}
-	f.done("noise")
+	f.done(env, "noise")
 	return nil
 }

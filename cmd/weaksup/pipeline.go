@@ -6,10 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"text/tabwriter"
 	"time"
 
 	"weaksup/pipeline"
+	"weaksup/workdir"
 )
 
 // PipelineCommand runs the data stages or shows their status.
@@ -37,9 +39,9 @@ Examples:
   weaksup pipeline status --workdir work`
 
 // Run dispatches to run or status.
-func (c *PipelineCommand) Run(ctx context.Context, args []string) error {
+func (c *PipelineCommand) Run(ctx context.Context, env Env, args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintf(os.Stderr, "Usage: weaksup pipeline run|status [flags]\n\n%s\n\nRun 'weaksup pipeline run --help' for the flags.\n", pipelineHelp)
+		fmt.Fprintf(env.Stderr, "Usage: weaksup pipeline run|status [flags]\n\n%s\n\nRun 'weaksup pipeline run --help' for the flags.\n", pipelineHelp)
 		if len(args) == 0 {
 			return errUsage
 		}
@@ -47,25 +49,25 @@ func (c *PipelineCommand) Run(ctx context.Context, args []string) error {
 	}
 	switch args[0] {
 	case "run":
-		return c.run(ctx, args[1:])
+		return c.run(ctx, env, args[1:])
 	case "status":
-		return c.status(args[1:])
+		return c.status(env, args[1:])
 	}
-	fmt.Fprintf(os.Stderr, "weaksup pipeline: unknown subcommand %q (want run or status)\n", args[0])
+	fmt.Fprintf(env.Stderr, "weaksup pipeline: unknown subcommand %q (want run or status)\n", args[0])
 	return errUsage
 }
 
-func (c *PipelineCommand) flags(name string) (*flag.FlagSet, *string, *pipeline.Config) {
-	fs := newFlagSet("pipeline "+name, "pipeline "+name+" --workdir DIR [flags]", pipelineHelp)
-	workdir := fs.String("workdir", "work", "working directory: store, stage records, vocabulary, shards")
+func (c *PipelineCommand) flags(env Env, name string) (*flag.FlagSet, *workdir.Dir, *pipeline.Config) {
+	fs := env.flagSet("pipeline "+name, "pipeline "+name+" --workdir DIR [flags]", pipelineHelp)
+	wd := workdirFlag(fs, "work", "working directory: store, stage records, vocabulary, shards")
 	cfg := new(pipeline.Config)
 	cfg.RegisterFlags(fs)
-	return fs, workdir, cfg
+	return fs, wd, cfg
 }
 
-func (c *PipelineCommand) run(ctx context.Context, args []string) error {
-	fs, workdir, cfg := c.flags("run")
-	stage := fs.String("stage", "all", "stage to run: ingest, canonicalize, dedup, shards, or all")
+func (c *PipelineCommand) run(ctx context.Context, env Env, args []string) error {
+	fs, wd, cfg := c.flags(env, "run")
+	stage := fs.String("stage", "all", "stage to run: "+strings.Join(pipeline.StageNames(), ", ")+", or all")
 	force := fs.Bool("force", false, "rerun stages even when they are up to date")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -73,30 +75,30 @@ func (c *PipelineCommand) run(ctx context.Context, args []string) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q (flags go before them? see --help)", fs.Args())
 	}
-	if err := cfg.KeepRecorded(*workdir, setFlags(fs)); err != nil {
+	if err := cfg.KeepRecorded(*wd, setFlags(fs)); err != nil {
 		return err
 	}
-	r := &pipeline.Runner{Workdir: *workdir, Stages: cfg.Stages(), Log: os.Stderr, Force: *force}
+	r := &pipeline.Runner{Workdir: *wd, Stages: cfg.Stages(), Log: env.Stderr, Force: *force}
 	return r.Run(ctx, *stage)
 }
 
-func (c *PipelineCommand) status(args []string) error {
-	fs, workdir, cfg := c.flags("status")
+func (c *PipelineCommand) status(env Env, args []string) error {
+	fs, wd, cfg := c.flags(env, "status")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if _, err := os.Stat(*workdir); errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("working directory %s does not exist (flag --workdir)", *workdir)
+	if _, err := os.Stat(wd.String()); errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("working directory %s does not exist (flag --workdir)", *wd)
 	}
-	if err := cfg.KeepRecorded(*workdir, setFlags(fs)); err != nil {
+	if err := cfg.KeepRecorded(*wd, setFlags(fs)); err != nil {
 		return err
 	}
-	r := &pipeline.Runner{Workdir: *workdir, Stages: cfg.Stages()}
+	r := &pipeline.Runner{Workdir: *wd, Stages: cfg.Stages()}
 	states, err := r.Status()
 	if err != nil {
 		return err
 	}
-	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "STAGE\tSTATUS\tFINISHED\tSECONDS\tCOUNTS")
 	for _, s := range states {
 		finished, secs, counts := "-", "-", ""

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 
 	"weaksup/train"
 )
@@ -47,8 +46,8 @@ Example:
       --batch 64 --image-size 48 --lr 0.1 --out runs/small --resume`
 
 // Run parses the flags and pretrains.
-func (c *PretrainCommand) Run(ctx context.Context, args []string) error {
-	fs := newFlagSet("pretrain", "pretrain --shards DIR --out DIR [flags]", pretrainHelp)
+func (c *PretrainCommand) Run(ctx context.Context, env Env, args []string) error {
+	fs := env.flagSet("pretrain", "pretrain --shards DIR --out DIR [flags]", pretrainHelp)
 	cfg := train.DefaultPretrainConfig()
 	cfg.RegisterFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
@@ -57,14 +56,14 @@ func (c *PretrainCommand) Run(ctx context.Context, args []string) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q (see --help)", fs.Args())
 	}
-	res, err := train.Pretrain(ctx, cfg, os.Stderr)
+	res, err := train.Pretrain(ctx, cfg, env.Stderr)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("pretrained %d steps: loss %.4f, %.0f images/s", res.Steps, res.Loss, res.ImagesPerS)
+	fmt.Fprintf(env.Stdout, "pretrained %d steps: loss %.4f, %.0f images/s", res.Steps, res.Loss, res.ImagesPerS)
 	if res.Eval != nil {
-		fmt.Printf(", held-out precision@1 %.4f precision@5 %.4f mAP %.4f", res.Eval.PrecisionAt1, res.Eval.PrecisionAt5, res.Eval.MAP)
+		fmt.Fprintf(env.Stdout, ", held-out precision@1 %.4f precision@5 %.4f mAP %.4f", res.Eval.PrecisionAt1, res.Eval.PrecisionAt5, res.Eval.MAP)
 	}
-	fmt.Printf("\ncheckpoint: %s\n", res.Checkpoint)
+	fmt.Fprintf(env.Stdout, "\ncheckpoint: %s\n", res.Checkpoint)
 	return nil
 }

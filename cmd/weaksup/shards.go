@@ -28,9 +28,9 @@ Examples:
   weaksup shards verify work/shards`
 
 // Run dispatches to inspect or verify.
-func (c *ShardsCommand) Run(ctx context.Context, args []string) error {
+func (c *ShardsCommand) Run(ctx context.Context, env Env, args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintf(os.Stderr, "Usage: weaksup shards inspect|verify [flags] DIR\n\n%s\n", shardsHelp)
+		fmt.Fprintf(env.Stderr, "Usage: weaksup shards inspect|verify [flags] DIR\n\n%s\n", shardsHelp)
 		if len(args) == 0 {
 			return errUsage
 		}
@@ -38,16 +38,16 @@ func (c *ShardsCommand) Run(ctx context.Context, args []string) error {
 	}
 	switch args[0] {
 	case "inspect":
-		return c.inspect(args[1:])
+		return c.inspect(env, args[1:])
 	case "verify":
-		return c.verify(args[1:])
+		return c.verify(env, args[1:])
 	}
-	fmt.Fprintf(os.Stderr, "weaksup shards: unknown subcommand %q (want inspect or verify)\n", args[0])
+	fmt.Fprintf(env.Stderr, "weaksup shards: unknown subcommand %q (want inspect or verify)\n", args[0])
 	return errUsage
 }
 
-func (c *ShardsCommand) inspect(args []string) error {
-	fs := newFlagSet("shards inspect", "shards inspect [flags] DIR", shardsHelp)
+func (c *ShardsCommand) inspect(env Env, args []string) error {
+	fs := env.flagSet("shards inspect", "shards inspect [flags] DIR", shardsHelp)
 	top := fs.Int("top", 20, "tags to show in the histogram")
 	dump := fs.Int("dump", 0, "write the first N images of --split to --dump-dir")
 	dumpDir := fs.String("dump-dir", "shard-dump", "where --dump writes images and index.tsv")
@@ -56,7 +56,7 @@ func (c *ShardsCommand) inspect(args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := shards.Inspect(dir, os.Stdout, *top); err != nil {
+	if err := shards.Inspect(dir, env.Stdout, *top); err != nil {
 		return err
 	}
 	if *dump > 0 {
@@ -64,21 +64,21 @@ func (c *ShardsCommand) inspect(args []string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Printf("\nwrote %d images of %s and index.tsv to %s\n", n, *split, *dumpDir)
+		fmt.Fprintf(env.Stdout, "\nwrote %d images of %s and index.tsv to %s\n", n, *split, *dumpDir)
 	}
 	return nil
 }
 
-func (c *ShardsCommand) verify(args []string) error {
-	fs := newFlagSet("shards verify", "shards verify DIR", shardsHelp)
+func (c *ShardsCommand) verify(env Env, args []string) error {
+	fs := env.flagSet("shards verify", "shards verify DIR", shardsHelp)
 	dir, err := shardsDir(fs, args)
 	if err != nil {
 		return err
 	}
-	if err := shards.Verify(dir, os.Stdout); err != nil {
+	if err := shards.Verify(dir, env.Stdout); err != nil {
 		return fmt.Errorf("verify %s: %w", dir, err)
 	}
-	fmt.Println("all shards match the manifest")
+	fmt.Fprintln(env.Stdout, "all shards match the manifest")
 	return nil
 }
 

@@ -4,9 +4,9 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 
+	"weaksup/datasets"
 	"weaksup/experiment"
 	"weaksup/finetune"
 	"weaksup/train"
@@ -33,7 +33,7 @@ func (f *sweepFlags) register(fs *flag.FlagSet, name string) {
 	fs.BoolVar(&f.demo, "demo", false, "run on the generated demo world (generated, crawled and sharded in --workdir)")
 	fs.BoolVar(&f.quick, "quick", false, "with --demo: the tiny world of 'weaksup demo --quick'")
 	fs.StringVar(&f.shards, "shards", "", "pretraining shard directory (without --demo)")
-	fs.StringVar(&f.task, "task", finetune.TaskImageFolder, "target task layout (without --demo): "+fmt.Sprint(finetune.Tasks))
+	fs.StringVar(&f.task, "task", datasets.ImageFolder, "target task layout (without --demo): "+fmt.Sprint(datasets.Layouts))
 	fs.StringVar(&f.data, "data", "", "target task directory (without --demo)")
 	fs.StringVar(&f.arch, "arch", "tiny", "architecture pretrained at every point")
 	fs.IntVar(&f.steps, "steps", 0, "pretraining steps per point (0: 40 with --quick, else 1500)")
@@ -46,12 +46,12 @@ func (f *sweepFlags) register(fs *flag.FlagSet, name string) {
 
 // sweep builds the shared part of an experiment, preparing the demo data
 // when --demo is given.
-func (f *sweepFlags) sweep(ctx context.Context, name string) (*experiment.Sweep, error) {
+func (f *sweepFlags) sweep(ctx context.Context, env Env, name string) (*experiment.Sweep, error) {
 	var err error
 	if f.workdir, err = filepath.Abs(f.workdir); err != nil {
 		return nil, fmt.Errorf("flag --workdir: %w", err)
 	}
-	s := &experiment.Sweep{Name: name, Workdir: f.workdir, Log: os.Stderr}
+	s := &experiment.Sweep{Name: name, Workdir: f.workdir, Log: env.Stderr}
 	pc := train.DefaultPretrainConfig()
 	pc.Arch, pc.Batch, pc.ImageSize, pc.Seed, pc.Steps = f.arch, f.batch, f.imageSize, f.seed, f.steps
 	pc.WarmupEpochs, pc.EvalEvery, pc.Precision = 0.5, -1, f.precision
@@ -66,12 +66,12 @@ func (f *sweepFlags) sweep(ctx context.Context, name string) (*experiment.Sweep,
 		if pc.Steps == 0 {
 			pc.Steps = dc.PretrainSteps
 		}
-		dc.Log = os.Stderr
+		dc.Log = env.Stderr
 		shardsDir, target, err := experiment.PrepareDemoData(ctx, dc)
 		if err != nil {
 			return nil, err
 		}
-		pc.Shards, s.Target.Task, s.Target.Data = shardsDir, finetune.TaskImageNet, target
+		pc.Shards, s.Target.Task, s.Target.Data = shardsDir, datasets.ImageNet, target
 	case f.shards == "" || f.data == "":
 		return nil, fmt.Errorf("give --demo, or --shards and --data (and --task) for real data")
 	default:
@@ -84,7 +84,7 @@ func (f *sweepFlags) sweep(ctx context.Context, name string) (*experiment.Sweep,
 	return s, nil
 }
 
-func (f *sweepFlags) done(name string) {
+func (f *sweepFlags) done(env Env, name string) {
 	abs, _ := filepath.Abs(f.workdir)
-	fmt.Printf("table: %s\nplot:  %s\n", filepath.Join(abs, name+".md"), filepath.Join(abs, "plots", name+".png"))
+	fmt.Fprintf(env.Stdout, "table: %s\nplot:  %s\n", filepath.Join(abs, name+".md"), filepath.Join(abs, "plots", name+".png"))
 }

@@ -5,10 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"weaksup/canonicalize"
+	"weaksup/hashtag"
 	"weaksup/wordnet"
 )
 
@@ -43,7 +43,7 @@ type tagsFlags struct {
 }
 
 // Run dispatches to canon, extract or synset.
-func (c *TagsCommand) Run(ctx context.Context, args []string) error {
+func (c *TagsCommand) Run(ctx context.Context, env Env, args []string) error {
 	sub := "canon"
 	if len(args) > 0 {
 		switch args[0] {
@@ -51,7 +51,7 @@ func (c *TagsCommand) Run(ctx context.Context, args []string) error {
 			sub, args = args[0], args[1:]
 		}
 	}
-	fs := newFlagSet("tags", "tags [canon|extract|synset] [flags] ARG...", tagsHelp)
+	fs := env.flagSet("tags", "tags [canon|extract|synset] [flags] ARG...", tagsHelp)
 	var f tagsFlags
 	fs.StringVar(&f.wordnetDir, "wordnet-dir", "", "WordNet database directory; empty: the embedded WordNet 3.0")
 	fs.StringVar(&f.policy, "sense-policy", "first", "senses an ambiguous hashtag stands for: first, all or drop-ambiguous")
@@ -63,29 +63,24 @@ func (c *TagsCommand) Run(ctx context.Context, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	policy, err := canonicalize.ParsePolicy(f.policy)
+	m, err := canonicalize.Config{WordNetDir: f.wordnetDir, SensePolicy: f.policy}.Mapper()
 	if err != nil {
-		return fmt.Errorf("flag --sense-policy: %w", err)
+		return err
 	}
-	db, err := wordnet.Load(f.wordnetDir)
-	if err != nil {
-		return fmt.Errorf("load wordnet (flag --wordnet-dir): %w", err)
-	}
-	m := canonicalize.NewMapper(db, policy)
 	switch sub {
 	case "extract":
 		var tags []string
 		for _, caption := range fs.Args() {
-			tags = append(tags, canonicalize.ExtractHashtags(caption)...)
+			tags = append(tags, hashtag.Extract(caption)...)
 		}
 		if !f.json {
-			fmt.Fprintf(os.Stdout, "hashtags: %s\n\n", strings.Join(tags, " "))
+			fmt.Fprintf(env.Stdout, "hashtags: %s\n\n", strings.Join(tags, " "))
 		}
-		return printCanon(os.Stdout, m, tags, f.json)
+		return printCanon(env.Stdout, m, tags, f.json)
 	case "synset":
-		return printSynsets(os.Stdout, m, fs.Args(), f.json)
+		return printSynsets(env.Stdout, m, fs.Args(), f.json)
 	}
-	return printCanon(os.Stdout, m, fs.Args(), f.json)
+	return printCanon(env.Stdout, m, fs.Args(), f.json)
 }
 
 type conceptJSON struct {

@@ -1,36 +1,10 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
-	"io"
-	"os"
 	"strings"
 	"testing"
 )
-
-// runCaptured runs weaksup with args and returns the exit code and what the
-// command wrote to os.Stdout and to the stderr writer.
-func runCaptured(t *testing.T, args ...string) (int, string, string) {
-	t.Helper()
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	old := os.Stdout
-	os.Stdout = w
-	out := make(chan string)
-	go func() {
-		b, _ := io.ReadAll(r)
-		out <- string(b)
-	}()
-	var stderr bytes.Buffer
-	code := run(context.Background(), args, io.Discard, &stderr)
-	w.Close()
-	os.Stdout = old
-	return code, <-out, stderr.String()
-}
 
 func TestTagsCanon(t *testing.T) {
 	code, out, errOut := runCaptured(t, "tags", "#BrownBears", "#bruin", "#ursusarctos", "#happy", "#nofilter")

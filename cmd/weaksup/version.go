@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"runtime"
 	"runtime/debug"
 )
@@ -15,8 +14,8 @@ var Version = "dev"
 type VersionCommand struct{}
 
 // Run prints the version, the Go version and the VCS revision.
-func (c *VersionCommand) Run(ctx context.Context, args []string) error {
-	fs := newFlagSet("version", "version", "Print the weaksup version, the Go toolchain and the source revision.\n\nExample:\n  weaksup version")
+func (c *VersionCommand) Run(ctx context.Context, env Env, args []string) error {
+	fs := env.flagSet("version", "version", "Print the weaksup version, the Go toolchain and the source revision.\n\nExample:\n  weaksup version")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -28,6 +27,6 @@ func (c *VersionCommand) Run(ctx context.Context, args []string) error {
 			}
 		}
 	}
-	fmt.Fprintf(os.Stdout, "weaksup %s (%s, %s/%s, rev %s)\n", Version, runtime.Version(), runtime.GOOS, runtime.GOARCH, rev)
+	fmt.Fprintf(env.Stdout, "weaksup %s (%s, %s/%s, rev %s)\n", Version, runtime.Version(), runtime.GOOS, runtime.GOARCH, rev)
 	return nil
 }

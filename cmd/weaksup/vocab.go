@@ -6,14 +6,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
 	"weaksup/canonicalize"
 	"weaksup/pipeline"
 	"weaksup/store"
-	"weaksup/wordnet"
 )
 
 // VocabCommand is the `weaksup vocab` command: show or build the hashtag
@@ -41,20 +39,20 @@ Examples:
   weaksup vocab build --workdir work --vocab-size 1000 --min-count 5 --out vocab-1k.tsv`
 
 // Run dispatches to show or build.
-func (c *VocabCommand) Run(ctx context.Context, args []string) error {
+func (c *VocabCommand) Run(ctx context.Context, env Env, args []string) error {
 	sub := "show"
 	if len(args) > 0 && (args[0] == "show" || args[0] == "build") {
 		sub, args = args[0], args[1:]
 	}
 	if sub == "build" {
-		return c.build(ctx, args)
+		return c.build(ctx, env, args)
 	}
-	return c.show(args)
+	return c.show(env, args)
 }
 
-func (c *VocabCommand) show(args []string) error {
-	fs := newFlagSet("vocab", "vocab [show|build] [flags]", vocabHelp)
-	workdir := fs.String("workdir", "work", "working directory whose vocab.tsv (and canonicalize stage record) to show")
+func (c *VocabCommand) show(env Env, args []string) error {
+	fs := env.flagSet("vocab", "vocab [show|build] [flags]", vocabHelp)
+	wd := workdirFlag(fs, "work", "working directory whose vocab.tsv (and canonicalize stage record) to show")
 	file := fs.String("file", "", "vocabulary file to show instead of the working directory's")
 	top := fs.Int("top", 20, "tags to list, most images first")
 	if err := parseFlags(fs, args); err != nil {
@@ -65,43 +63,51 @@ func (c *VocabCommand) show(args []string) error {
 	}
 	path := *file
 	if path == "" {
-		path = filepath.Join(*workdir, canonicalize.VocabFileName)
+		path = wd.Vocab()
 	}
 	v, err := canonicalize.LoadVocabulary(path)
 	if errors.Is(err, os.ErrNotExist) && *file == "" {
-		return fmt.Errorf("no vocabulary in %s (flag --workdir): run 'weaksup pipeline run --stage canonicalize --workdir %s' first", *workdir, *workdir)
+		return fmt.Errorf("no vocabulary in %s (flag --workdir): run 'weaksup pipeline run --stage canonicalize --workdir %s' first", *wd, *wd)
 	}
 	if err != nil {
 		return err
 	}
-	var counts map[string]int64
+	var stats *canonicalize.Stats
 	if *file == "" {
-		rec, ok, err := pipeline.ReadRecord(*workdir, pipeline.StageCanonicalize)
+		rec, ok, err := pipeline.ReadRecord(*wd, canonicalize.Stage)
 		if err != nil {
 			return err
 		}
 		if ok {
-			counts = rec.Counts
+			stats = new(canonicalize.Stats)
+			if ok, err := rec.DecodeStats(stats); err != nil || !ok {
+				stats = nil
+			}
 		}
 	}
-	return printVocab(os.Stdout, path, v, counts, *top)
+	return printVocab(env.Stdout, path, v, stats, *top)
 }
 
-func printVocab(w io.Writer, path string, v *canonicalize.Vocabulary, counts map[string]int64, top int) error {
+// unmappedOrder is the order in which vocab show lists why hashtags are
+// unmapped: the common reasons first.
+var unmappedOrder = []canonicalize.Reason{canonicalize.ReasonUnknown, canonicalize.ReasonNotNoun, canonicalize.ReasonAmbiguous,
+	canonicalize.ReasonTooShort, canonicalize.ReasonTooLong, canonicalize.ReasonEmpty}
+
+func printVocab(w io.Writer, path string, v *canonicalize.Vocabulary, stats *canonicalize.Stats, top int) error {
 	var labels, members int64
 	for _, e := range v.Entries {
 		labels += e.Count
 		members += int64(len(e.Members))
 	}
 	fmt.Fprintf(w, "vocabulary  %s\n  tags      %d\n  hashtags  %d member forms\n  hash      %s\n  labels    %d (image-tag pairs)\n", path, v.Len(), members, v.Hash(), labels)
-	if counts != nil && counts["records"] > 0 {
-		r := counts["records"]
-		fmt.Fprintf(w, "  records   %d: %d labelled (%.1f%%), %d dropped (%s)\n", r, counts["labelled"], pct(counts["labelled"], r), counts["dropped"], canonicalize.DropNoVocabTag)
-		if h := counts["hashtags"]; h > 0 {
-			fmt.Fprintf(w, "  hashtags  %d distinct: %d mapped to WordNet nouns (%.1f%%)", h, counts["mapped"], pct(counts["mapped"], h))
+	if stats != nil && stats.Records > 0 {
+		r := stats.Records
+		fmt.Fprintf(w, "  records   %d: %d labelled (%.1f%%), %d dropped (%s)\n", r, stats.Labelled, pct(stats.Labelled, r), stats.Dropped, canonicalize.DropNoVocabTag)
+		if h := stats.Hashtags; h > 0 {
+			fmt.Fprintf(w, "  hashtags  %d distinct: %d mapped to WordNet nouns (%.1f%%)", h, stats.Mapped, pct(stats.Mapped, h))
 			var reasons []string
-			for _, r := range []canonicalize.Reason{canonicalize.ReasonUnknown, canonicalize.ReasonNotNoun, canonicalize.ReasonAmbiguous, canonicalize.ReasonTooShort, canonicalize.ReasonTooLong, canonicalize.ReasonEmpty} {
-				if n := counts["unmapped_"+string(r)]; n > 0 {
+			for _, r := range unmappedOrder {
+				if n := stats.Unmapped[r]; n > 0 {
 					reasons = append(reasons, fmt.Sprintf("%d %s", n, r))
 				}
 			}
@@ -114,11 +120,7 @@ func printVocab(w io.Writer, path string, v *canonicalize.Vocabulary, counts map
 	if top <= 0 || v.Len() == 0 {
 		return nil
 	}
-	entries := append([]canonicalize.Entry(nil), v.Entries...)
-	sortEntries(entries)
-	if len(entries) > top {
-		entries = entries[:top]
-	}
+	entries := v.Top(top)
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tTAG\tWNID\tIMAGES\tMEMBERS")
@@ -132,15 +134,6 @@ func printVocab(w io.Writer, path string, v *canonicalize.Vocabulary, counts map
 	return tw.Flush()
 }
 
-// sortEntries orders entries by images, most first, then id.
-func sortEntries(es []canonicalize.Entry) {
-	for i := 1; i < len(es); i++ {
-		for j := i; j > 0 && (es[j].Count > es[j-1].Count || es[j].Count == es[j-1].Count && es[j].ID < es[j-1].ID); j-- {
-			es[j], es[j-1] = es[j-1], es[j]
-		}
-	}
-}
-
 func pct(a, b int64) float64 {
 	if b == 0 {
 		return 0
@@ -148,12 +141,12 @@ func pct(a, b int64) float64 {
 	return 100 * float64(a) / float64(b)
 }
 
-func (c *VocabCommand) build(ctx context.Context, args []string) error {
-	fs := newFlagSet("vocab build", "vocab build --out FILE (--imagenet1k | --workdir DIR) [flags]", vocabHelp)
+func (c *VocabCommand) build(ctx context.Context, env Env, args []string) error {
+	fs := env.flagSet("vocab build", "vocab build --out FILE (--imagenet1k | --workdir DIR) [flags]", vocabHelp)
 	out := fs.String("out", "vocab.tsv", "vocabulary file to write")
 	in1k := fs.Bool("imagenet1k", false, "the 1,000 ImageNet-1k synsets, ids in class order, every hashtag form of each as members")
 	wnids := fs.String("wnids", "", "with --imagenet1k: a wnid list (one a line) instead of the embedded ImageNet-1k list")
-	workdir := fs.String("workdir", "", "working directory whose records' hashtags to count for the top concepts")
+	wd := workdirFlag(fs, "", "working directory whose records' hashtags to count for the top concepts")
 	cfg := canonicalize.DefaultConfig()
 	fs.StringVar(&cfg.WordNetDir, "wordnet-dir", cfg.WordNetDir, "WordNet database directory; empty: the embedded WordNet 3.0")
 	fs.StringVar(&cfg.SensePolicy, "sense-policy", cfg.SensePolicy, "senses an ambiguous hashtag stands for: first, all or drop-ambiguous")
@@ -165,7 +158,7 @@ func (c *VocabCommand) build(ctx context.Context, args []string) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q (see --help)", fs.Args())
 	}
-	if *in1k == (*workdir != "") {
+	if *in1k == (*wd != "") {
 		fs.Usage()
 		return fmt.Errorf("give one of --imagenet1k and --workdir")
 	}
@@ -175,29 +168,22 @@ func (c *VocabCommand) build(ctx context.Context, args []string) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	policy, _ := canonicalize.ParsePolicy(cfg.SensePolicy)
-	db, err := wordnet.Load(cfg.WordNetDir)
+	m, err := cfg.Mapper()
 	if err != nil {
-		return fmt.Errorf("load wordnet (flag --wordnet-dir): %w", err)
+		return err
 	}
-	m := canonicalize.NewMapper(db, policy)
 	counter := canonicalize.NewCounter(m)
-	if *workdir != "" {
-		st, err := store.Open(filepath.Join(*workdir, "store"))
+	if *wd != "" {
+		st, err := store.Open(wd.Store())
 		if err != nil {
-			return fmt.Errorf("open the store of %s (flag --workdir): %w", *workdir, err)
+			return fmt.Errorf("open the store of %s (flag --workdir): %w", *wd, err)
 		}
-		err = st.Records(func(r *store.Record) error {
-			if r.OK() {
-				counter.Add(r.RawTags)
-			}
-			return ctx.Err()
-		})
+		counter, err = canonicalize.CountRecords(ctx, st, m, env.Stderr)
 		if cerr := st.Close(); err == nil {
 			err = cerr
 		}
 		if err != nil {
-			return fmt.Errorf("count hashtags in %s: %w", *workdir, err)
+			return fmt.Errorf("count hashtags in %s: %w", *wd, err)
 		}
 	}
 	v, err := cfg.Vocabulary(m, counter)
@@ -207,5 +193,5 @@ func (c *VocabCommand) build(ctx context.Context, args []string) error {
 	if err := v.WriteFile(*out); err != nil {
 		return err
 	}
-	return printVocab(os.Stdout, *out, v, nil, 10)
+	return printVocab(env.Stdout, *out, v, nil, 10)
 }

@@ -9,6 +9,7 @@ import (
 
 	"weaksup/canonicalize"
 	"weaksup/store"
+	"weaksup/workdir"
 )
 
 func TestVocabBuildImageNet1k(t *testing.T) {
@@ -37,8 +38,8 @@ func TestVocabBuildImageNet1k(t *testing.T) {
 }
 
 func TestVocabWorkdir(t *testing.T) {
-	workdir := t.TempDir()
-	st, err := store.Open(filepath.Join(workdir, "store"))
+	dir := t.TempDir()
+	st, err := store.Open(workdir.Dir(dir).Store())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,13 +48,13 @@ func TestVocabWorkdir(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := canonicalize.Run(context.Background(), st, workdir, canonicalize.DefaultConfig(), io.Discard); err != nil {
+	if _, err := canonicalize.Run(context.Background(), st, workdir.Dir(dir), canonicalize.DefaultConfig(), io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
-	code, out, errOut := runCaptured(t, "vocab", "--workdir", workdir)
+	code, out, errOut := runCaptured(t, "vocab", "--workdir", dir)
 	if code != 0 {
 		t.Fatalf("show: exit %d: %s", code, errOut)
 	}
@@ -63,7 +64,7 @@ func TestVocabWorkdir(t *testing.T) {
 		}
 	}
 	path := filepath.Join(t.TempDir(), "top1.tsv")
-	code, _, errOut = runCaptured(t, "vocab", "build", "--workdir", workdir, "--vocab-size", "1", "--out", path)
+	code, _, errOut = runCaptured(t, "vocab", "build", "--workdir", dir, "--vocab-size", "1", "--out", path)
 	if code != 0 {
 		t.Fatalf("build: exit %d: %s", code, errOut)
 	}

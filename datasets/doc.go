@@ -1,0 +1,41 @@
+// Package datasets reads the image datasets people keep on disk, in the
+// layouts they are distributed in: ImageNet (ILSVRC-2012), CUB-200-2011,
+// Places365-standard and image folders. Fine-tuning trains and evaluates on
+// them; de-duplication lists their test images. Every layout is parsed
+// here and only here.
+//
+// # Labelled datasets
+//
+// Open(layout, dir) returns a Dataset; its Classes are fixed at open and
+// Split("train"|"val") returns the split's images with their class
+// indexes, after checking that every listed image exists. See the
+// ImageNetDataset, CUBDataset, Places365Dataset and ImageFolderDataset
+// types for the exact files each reads; CUB's test split is the val split.
+// A Split hands out images by index: the file layouts return Files (image
+// paths and classes); a layout that stores raw pixels, such as CIFAR's
+// binary batches, returns decoded images from Split.Read instead, so the
+// training loader (loader.SplitSource) takes either.
+//
+// # Unlabelled listings
+//
+// A Lister lists the image files of a folder without reading labels, for
+// folders that are only a test split: an ImageNet val folder, flat or in
+// class folders (ImageNetVal); the test images of CUB-200-2011, from
+// images.txt and train_test_split.txt alone (CUBImages); a Places365 val
+// folder or file list (Places365Val); or any folder, recursively (Folder).
+// ListerFor picks one by format name, and DetectFormat guesses the format
+// from the path. The listings share the parsers of the labelled layouts.
+//
+// # Files and errors
+//
+// An image file is one whose extension is in ImageExts; the package
+// registers a decoder with package image for each of those formats. Hidden
+// files and folders (a leading dot) are skipped; links to image files and
+// to class folders are followed. A missing or inconsistent file is a
+// *LayoutError naming the file and, for listings, the line; paths a
+// listing gives must stay inside the dataset folder.
+//
+// Datasets, Files and Listers are read-only after Open and safe for
+// concurrent use. The package does not decode images (the loader and the
+// perceptual hash do) and downloads nothing.
+package datasets

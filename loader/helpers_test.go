@@ -1,0 +1,131 @@
+package loader
+
+import (
+	"bytes"
+	"fmt"
+	"image"
+	"image/jpeg"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"weaksup/shards"
+)
+
+// testJPEG encodes a photo-like w×h image (smooth gradients, a few disks and
+// mild noise) so decode cost resembles a real 4:2:0 JPEG.
+func testJPEG(tb testing.TB, seed uint64, w, h, quality int) []byte {
+	tb.Helper()
+	r := rand.New(rand.NewPCG(seed, 7))
+	img := image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio420)
+	type disk struct{ x, y, rad, v float64 }
+	var disks []disk
+	for range 6 {
+		disks = append(disks, disk{r.Float64() * float64(w), r.Float64() * float64(h), (0.05 + 0.2*r.Float64()) * float64(w), 60 * (r.Float64() - 0.5)})
+	}
+	a, b := r.Float64()*2, r.Float64()*2
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			v := 128 + 50*math.Sin(a*float64(x)/float64(w)*math.Pi+b*float64(y)/float64(h)*math.Pi)
+			for _, d := range disks {
+				if (float64(x)-d.x)*(float64(x)-d.x)+(float64(y)-d.y)*(float64(y)-d.y) < d.rad*d.rad {
+					v += d.v
+				}
+			}
+			v += r.NormFloat64() * 6
+			img.Y[y*img.YStride+x] = uint8(max(0, min(255, v)))
+		}
+	}
+	cb, cr := 100+r.Float64()*56, 100+r.Float64()*56
+	for y := 0; y < (h+1)/2; y++ {
+		for x := 0; x < (w+1)/2; x++ {
+			img.Cb[y*img.CStride+x] = uint8(cb + 20*math.Sin(float64(x)/9))
+			img.Cr[y*img.CStride+x] = uint8(cr + 20*math.Cos(float64(y)/11))
+		}
+	}
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: quality}); err != nil {
+		tb.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// testRows makes n rows with 1–3 labels out of k drawn from a Zipf-like
+// distribution, and small JPEGs.
+func testRows(tb testing.TB, n, k, side int) []shards.Row {
+	tb.Helper()
+	r := rand.New(rand.NewPCG(uint64(n), uint64(k)))
+	rows := make([]shards.Row, n)
+	for i := range rows {
+		nl := 1 + r.IntN(3)
+		seen := map[int32]bool{}
+		var labels []int32
+		var tags []string
+		for len(labels) < nl {
+			t := int32(math.Min(float64(k-1), math.Floor(math.Exp(r.Float64()*math.Log(float64(k+1))))-1))
+			if !seen[t] {
+				seen[t] = true
+				labels = append(labels, t)
+				tags = append(tags, fmt.Sprintf("tag%d", t))
+			}
+		}
+		rows[i] = shards.Row{
+			Key: fmt.Sprintf("rec-%06d", i), Image: testJPEG(tb, uint64(i), side, side, 80),
+			Width: int32(side), Height: int32(side), Labels: labels, Tags: tags,
+			RawTags: append([]string{"#Raw"}, tags...), URL: fmt.Sprintf("https://example.org/%d.jpg", i),
+			PHash: r.Uint64(),
+		}
+		rows[i].SHA256[0] = byte(i)
+	}
+	return rows
+}
+
+// writeTestDir writes rows as a train split of shards with perShard rows
+// each (and an empty val split) plus a manifest, and returns the directory.
+func writeTestDir(tb testing.TB, rows []shards.Row, perShard, k int) string {
+	tb.Helper()
+	dir := tb.TempDir()
+	m := &shards.Manifest{Created: time.Unix(0, 0).UTC(), Config: shards.DefaultConfig(), NumClasses: k,
+		Splits: map[string]*shards.Split{shards.SplitTrain: {TagCounts: make([]int64, k)}, shards.SplitVal: {TagCounts: make([]int64, k)}}}
+	for t := 0; t < k; t++ {
+		m.Tags = append(m.Tags, fmt.Sprintf("tag%d", t))
+	}
+	sp := m.Splits[shards.SplitTrain]
+	for s := 0; s*perShard < len(rows); s++ {
+		w, err := shards.CreateShard(filepath.Join(dir, shards.ShardFileName(shards.SplitTrain, s)))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		for i := s * perShard; i < min(len(rows), (s+1)*perShard); i++ {
+			if err := w.Append(&rows[i]); err != nil {
+				tb.Fatal(err)
+			}
+			for _, t := range rows[i].Labels {
+				sp.TagCounts[t]++
+			}
+		}
+		info, err := w.Close()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		sp.Shards = append(sp.Shards, info)
+		sp.Rows += info.Rows
+		sp.Bytes += info.Bytes
+	}
+	if err := shards.WriteManifest(dir, m); err != nil {
+		tb.Fatal(err)
+	}
+	return dir
+}
+
+func mustRead(tb testing.TB, path string) []byte {
+	tb.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}

@@ -1,0 +1,58 @@
+package pipeline
+
+import (
+	"go/build"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// deps returns the weaksup packages pkg imports, directly or not, read
+// from the source tree (non-test files, default build tags).
+func deps(t *testing.T, pkg string) []string {
+	t.Helper()
+	seen := map[string]bool{}
+	var visit func(p string)
+	visit = func(p string) {
+		dir := filepath.Join("..", filepath.FromSlash(strings.TrimPrefix(p, "weaksup/")))
+		bp, err := build.ImportDir(dir, 0)
+		if err != nil {
+			t.Fatalf("read imports of %s: %v", p, err)
+		}
+		for _, imp := range bp.Imports {
+			if strings.HasPrefix(imp, "weaksup/") && !seen[imp] {
+				seen[imp] = true
+				visit(imp)
+			}
+		}
+	}
+	visit("weaksup/" + pkg)
+	var out []string
+	for p := range seen {
+		out = append(out, strings.TrimPrefix(p, "weaksup/"))
+	}
+	slices.Sort(out)
+	return out
+}
+
+// The arrows point one way: cmd → experiment → finetune/train/pipeline →
+// the stages (ingest → canonicalize → dedup → shards) → the leaves. No stage
+// imports a later stage or anything above the stages.
+func TestStagesDependDownwardOnly(t *testing.T) {
+	stages := StageNames()
+	above := []string{"pipeline", "experiment", "finetune", "train", "cmd/weaksup"}
+	for i, s := range stages {
+		d := deps(t, s)
+		for _, later := range append(slices.Clone(stages[i+1:]), above...) {
+			if slices.Contains(d, later) {
+				t.Errorf("stage %s depends on %s (all: %v)", s, later, d)
+			}
+		}
+	}
+	for _, p := range []string{"finetune", "train"} {
+		if d := deps(t, p); slices.Contains(d, "pipeline") || slices.Contains(d, "experiment") {
+			t.Errorf("%s depends on the pipeline or the experiments: %v", p, d)
+		}
+	}
+}
