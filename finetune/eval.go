@@ -66,7 +66,7 @@ func Eval(ctx context.Context, cfg EvalConfig) (*Metrics, error) {
 			weights, len(ri.Classes), ri.Task, ri.Data, len(ds.Classes()), cfg.Task, cfg.Data)
 	}
 	k := len(ds.Classes())
-	prec, err := cfg.precision("eval", "")
+	prec, err := cfg.precision("eval", "", nil)
 	if err != nil {
 		return nil, err
 	}

@@ -75,15 +75,8 @@ func (f *Features) extend(ctx context.Context, m train.Model, split datasets.Spl
 	if o.Label == "" {
 		o.Label = "features"
 	}
-	err := forImages(ctx, split, f.Classes, f.Done, o, func(x *torch.Tensor, b *loader.Batch) error {
-		y, err := m.Features(x, false)
-		if err != nil {
-			return err
-		}
-		if o.Device != torch.CPU {
-			y = y.To(torch.CPU)
-		}
-		v, err := y.ToDType(torch.Float32).Float32s()
+	err := forImages(ctx, split, f.Classes, train.Part{}, f.Done, o, func(x *torch.Tensor, b *loader.Batch) error {
+		v, err := pooledFeatures(m, x, o.Device)
 		if err != nil {
 			return err
 		}
@@ -109,6 +102,19 @@ func (f *Features) extend(ctx context.Context, m train.Model, split datasets.Spl
 		return fmt.Errorf("extract features: %w", err)
 	}
 	return nil
+}
+
+// pooledFeatures runs the backbone of m on the image batch x (on dev) and
+// returns its pooled features, row after row.
+func pooledFeatures(m train.Model, x *torch.Tensor, dev torch.Device) ([]float32, error) {
+	y, err := m.Features(x, false)
+	if err != nil {
+		return nil, err
+	}
+	if dev != torch.CPU {
+		y = y.To(torch.CPU)
+	}
+	return y.ToDType(torch.Float32).Float32s() // bf16 or fp16 under autocast
 }
 
 func orDiscard(w io.Writer) io.Writer {

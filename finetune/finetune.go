@@ -72,6 +72,10 @@ type Config struct {
 	Precision string `json:"precision,omitempty"`
 	// Log receives progress bars and messages; nil discards them.
 	Log io.Writer `json:"-"`
+	// Dist trains data-parallel over the ranks a launcher started (full
+	// mode), or splits the feature extraction across them (linear mode;
+	// rank 0 then trains the probe). Zero values take the defaults.
+	Dist train.DistFlags `json:"dist"`
 }
 
 // RegisterFlags adds the fine-tuning flags to fs, with defaults that work.
@@ -80,15 +84,17 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Mode, "mode", ModeFull, "full: new head, train all layers; linear: linear classifier on frozen cached features")
 	fs.StringVar(&c.Out, "out", "", "output directory: model.safetensors, finetune.json, metrics.json, checkpoints/ (required)")
 	fs.StringVar(&c.Block, "block", "bottleneck", "block design with --from none: bottleneck, preact or skipinit")
-	fs.IntVar(&c.Batch, "batch", 0, "images per step (0: 64 full, 256 linear)")
+	fs.IntVar(&c.Batch, "batch", 0, "images per step (of each rank in data-parallel full mode) (0: 64 full, 256 linear)")
 	fs.IntVar(&c.Epochs, "epochs", 0, "training epochs (0: 10 full, 100 linear)")
-	fs.Float64Var(&c.LR, "lr", 0, "base learning rate per 256 images, scaled by batch/256 (0: 0.1 full, 1.0 linear)")
+	fs.Float64Var(&c.LR, "lr", 0, "base learning rate per 256 images, scaled by global batch/256 (full mode: batch × ranks) (0: 0.1 full, 1.0 linear)")
 	fs.Float64Var(&c.WarmupEpochs, "warmup-epochs", 0, "linear learning-rate warm-up, in epochs")
 	fs.Float64Var(&c.WeightDecay, "weight-decay", 1e-4, "SGD weight decay")
 	fs.BoolVar(&c.Nesterov, "nesterov", false, "Nesterov momentum")
 	fs.Float64Var(&c.CropScale, "crop-scale", 0.08, "smallest area fraction of the random training crop")
 	fs.Uint64Var(&c.Seed, "seed", 1, "seed of the new head, data order and augmentation")
 	fs.BoolVar(&c.Resume, "resume", false, "continue the run in --out from its newest checkpoint")
+	c.Dist = train.DefaultDistFlags()
+	c.Dist.RegisterFlags(fs)
 }
 
 // registerCommon adds the flags finetune and eval share.
@@ -155,7 +161,14 @@ func (c *Config) fill() error {
 	case c.CropScale <= 0 || c.CropScale > 1:
 		return fmt.Errorf("check config: --crop-scale %g, want in (0, 1]", c.CropScale)
 	}
-	return nil
+	d := train.DefaultDistFlags()
+	if c.Dist.Timeout == 0 {
+		c.Dist.Timeout = d.Timeout
+	}
+	if c.Dist.BucketMB == 0 {
+		c.Dist.BucketMB = d.BucketMB
+	}
+	return c.Dist.Validate()
 }
 
 func pick[T any](cond bool, a, b T) T {
@@ -172,6 +185,9 @@ type Result struct {
 	Steps        int
 	CachedFeats  bool    // linear: the features came from the cache
 	TrainImagesS float64 // training images per second (full) or feature-extraction images per second (linear, 0 when cached)
+	// Rank is this process's data-parallel rank; ranks other than 0 write
+	// nothing and return no metrics.
+	Rank int
 }
 
 // Run fine-tunes (ModeFull) or linear-probes (ModeLinear) the network of
@@ -198,12 +214,25 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	k := len(ds.Classes())
+	group, dev, err := cfg.Dist.Join(cfg.Device, cfg.Log)
+	if err != nil {
+		return nil, err
+	}
+	defer group.CloseAll()
+	cfg.Device = dev
+	rank := 0
+	if group != nil {
+		rank = group.Rank()
+		if rank != 0 && !cfg.Dist.AllRanksLog {
+			cfg.Log = nil
+		}
+	}
 	if !cfg.Resume {
 		if dir, err := train.LatestCheckpoint(train.CheckpointsDir(runDir(cfg))); err == nil {
 			return nil, fmt.Errorf("fine-tune into %s: %w (%s); pass --resume to continue it or choose another --out", cfg.Out, train.ErrRunExists, filepath.Base(dir))
 		}
 	}
-	prec, err := cfg.precision("finetune", runDir(cfg))
+	prec, err := cfg.precision("finetune", runDir(cfg), group)
 	if err != nil {
 		return nil, err
 	}
@@ -227,15 +256,20 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	var res *Result
 	var acc *Accuracy
 	if cfg.Mode == ModeLinear {
-		res, acc, err = runLinear(ctx, cfg, m, weights, trainSplit, valSplit, k, prec)
+		res, acc, err = runLinear(ctx, cfg, group, m, weights, trainSplit, valSplit, k, prec)
 	} else {
-		res, acc, err = runFull(ctx, cfg, m, trainSplit, valSplit, k, prec)
+		res, acc, err = runFull(ctx, cfg, group, m, trainSplit, valSplit, k, prec)
 	}
 	if errors.Is(err, context.Canceled) {
 		logf(cfg.Log, "finetune: run the same command with --resume to continue\n")
 	}
 	if err != nil {
 		return nil, err
+	}
+	if rank != 0 {
+		// Rank 0 scores the network and writes the outputs.
+		res.Rank = rank
+		return res, nil
 	}
 	res.Model = filepath.Join(cfg.Out, ModelFile)
 	if err := m.Save(res.Model, map[string]string{"format": "weaksup finetune", "task": cfg.Task, "mode": cfg.Mode}); err != nil {
@@ -278,7 +312,7 @@ func (cfg Config) trainConfig(label string, out string) train.Config {
 
 // runFull trains every layer of m through train.Run on augmented batches
 // of the train images, evaluating on val each epoch.
-func runFull(ctx context.Context, cfg Config, m *train.ResNeXt, trainSplit, valSplit datasets.Split, k int, prec train.Precision) (*Result, *Accuracy, error) {
+func runFull(ctx context.Context, cfg Config, group *torch.Group, m *train.ResNeXt, trainSplit, valSplit datasets.Split, k int, prec train.Precision) (*Result, *Accuracy, error) {
 	trainSrc, err := loader.NewSplitSource(trainSplit, k)
 	if err != nil {
 		return nil, nil, fmt.Errorf("fine-tune: %w", err)
@@ -291,21 +325,26 @@ func runFull(ctx context.Context, cfg Config, m *train.ResNeXt, trainSplit, valS
 	tf := loader.NewTransform(cfg.ImageSize, true)
 	tf.Scale[0] = cfg.CropScale
 	data := train.Data{
-		Train: func(resume *loader.Position) (train.Batches, error) {
+		Train: func(part train.Part, resume *loader.Position) (train.Batches, error) {
 			return loader.New(trainSrc, loader.Config{Batch: batch, ImageSize: cfg.ImageSize, Train: true,
-				Seed: cfg.Seed, Targets: loader.TargetsNone, DropLast: true, Workers: cfg.Workers, Transform: &tf, Resume: resume})
+				Seed: cfg.Seed, Targets: loader.TargetsNone, DropLast: true, Workers: cfg.Workers, Transform: &tf, Resume: resume,
+				Rank: part.Rank, World: part.World})
 		},
-		Val: func() (train.Batches, error) {
+		Val: func(part train.Part) (train.Batches, error) {
 			return loader.New(valSrc, loader.Config{Batch: min(cfg.Batch, valSplit.Len()), ImageSize: cfg.ImageSize,
-				NoShuffle: true, Targets: loader.TargetsNone, Epochs: 1, Workers: cfg.Workers})
+				NoShuffle: true, Targets: loader.TargetsNone, Epochs: 1, Workers: cfg.Workers, Rank: part.Rank, World: part.World})
 		},
 	}
 	tc := cfg.trainConfig("finetune", cfg.Out)
 	tc.Batch = batch
 	tc.Precision = prec
+	tc.Dist = cfg.Dist.Config(group)
 	tr, err := train.Run(ctx, tc, m, data)
 	if err != nil {
 		return nil, nil, err
+	}
+	if tr.Rank != 0 {
+		return &Result{Steps: tr.Steps}, nil, nil
 	}
 	acc, err := Score(ctx, m, valSplit, k, ExtractOptions{ImageSize: cfg.ImageSize, Batch: cfg.Batch, Workers: cfg.Workers,
 		Device: cfg.Device, Precision: prec, Log: cfg.Log, Label: "eval val"})
@@ -317,7 +356,7 @@ func runFull(ctx context.Context, cfg Config, m *train.ResNeXt, trainSplit, valS
 
 // runLinear computes (or reuses) the frozen features of both splits, trains
 // a linear probe on them through train.Run, and folds it into m's head.
-func runLinear(ctx context.Context, cfg Config, m *train.ResNeXt, weights string, trainSplit, valSplit datasets.Split, k int, prec train.Precision) (*Result, *Accuracy, error) {
+func runLinear(ctx context.Context, cfg Config, group *torch.Group, m *train.ResNeXt, weights string, trainSplit, valSplit datasets.Split, k int, prec train.Precision) (*Result, *Accuracy, error) {
 	arch := m.Options().Arch.Name + "/" + m.Options().Block.String()
 	if prec != train.PrecisionFP32 {
 		arch += "/" + string(prec) // features depend on it; fp32 keys stay as they were
@@ -334,9 +373,12 @@ func runLinear(ctx context.Context, cfg Config, m *train.ResNeXt, weights string
 			return nil, nil, err
 		}
 		t0 := now()
-		f, cached, err := CachedFeatures(ctx, filepath.Join(cfg.Out, FeaturesDir), sp.name, key, m, sp.split, k, eo)
+		f, cached, err := cachedFeaturesParts(ctx, group, filepath.Join(cfg.Out, FeaturesDir), sp.name, key, m, sp.split, k, eo)
 		if err != nil {
 			return nil, nil, err
+		}
+		if f == nil {
+			continue // a rank other than 0: its part is with rank 0
 		}
 		if !cached {
 			res.CachedFeats = false
@@ -345,6 +387,9 @@ func runLinear(ctx context.Context, cfg Config, m *train.ResNeXt, weights string
 			}
 		}
 		feats[sp.name] = f
+	}
+	if group != nil && group.Rank() != 0 {
+		return res, nil, nil // rank 0 trains the probe on everyone's features
 	}
 	probe, err := NewLinearProbe(feats[datasets.SplitTrain])
 	if err != nil {
@@ -361,10 +406,10 @@ func runLinear(ctx context.Context, cfg Config, m *train.ResNeXt, weights string
 	tc.EvalEvery = max(1, cfg.Epochs*perEpoch/5) // evaluating (and checkpointing) every epoch would dominate
 	tc.Device = torch.CPU                        // and fp32: one small matrix product per step
 	data := train.Data{
-		Train: func(resume *loader.Position) (train.Batches, error) {
+		Train: func(_ train.Part, resume *loader.Position) (train.Batches, error) {
 			return newFeatureBatches(probe, trainStd, batch, cfg.Seed, true, resume)
 		},
-		Val: func() (train.Batches, error) {
+		Val: func(train.Part) (train.Batches, error) {
 			return newFeatureBatches(probe, valStd, cfg.Batch, cfg.Seed, false, nil)
 		},
 	}

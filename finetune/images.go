@@ -17,12 +17,14 @@ import (
 	"weaksup/train"
 )
 
-// forImages runs fn on every evaluation-mode batch of the images of split
-// (center crop, split order) as an image tensor on o.Device, without
-// gradients, inside a scope per batch, starting at image start (the ones
-// before it were done before an interruption). It drives a progress bar
-// labelled o.Label.
-func forImages(ctx context.Context, split datasets.Split, numClasses, start int, o ExtractOptions, fn func(x *torch.Tensor, b *loader.Batch) error) error {
+// forImages runs fn on every evaluation-mode batch of part's share of the
+// images of split (center crop, split order; the loader gives rank r of W
+// the images r, r+W, r+2W, …) as an image tensor on o.Device, without
+// gradients, inside a scope per batch, starting at the share's image start
+// (the ones before it were done before an interruption). It drives a
+// progress bar labelled o.Label.
+func forImages(ctx context.Context, split datasets.Split, numClasses int, part train.Part, start int, o ExtractOptions,
+	fn func(x *torch.Tensor, b *loader.Batch) error) error {
 	n := split.Len()
 	if n == 0 {
 		return errors.New("no images")
@@ -30,21 +32,22 @@ func forImages(ctx context.Context, split datasets.Split, numClasses, start int,
 	if o.Batch <= 0 {
 		o.Batch = 64
 	}
+	part.World = max(part.World, 1)
 	src, err := loader.NewSplitSource(split, numClasses)
 	if err != nil {
 		return err
 	}
 	lc := loader.Config{Batch: min(o.Batch, n), ImageSize: o.ImageSize,
-		NoShuffle: true, Targets: loader.TargetsNone, Epochs: 1, Workers: o.Workers}
+		NoShuffle: true, Targets: loader.TargetsNone, Epochs: 1, Workers: o.Workers, Rank: part.Rank, World: part.World}
 	if start > 0 {
-		lc.Resume = &loader.Position{Consumed: start, World: 1, Sampling: loader.SamplingNatural, Items: n}
+		lc.Resume = &loader.Position{Consumed: start, Rank: part.Rank, World: part.World, Sampling: loader.SamplingNatural, Items: n}
 	}
 	l, err := loader.New(src, lc)
 	if err != nil {
 		return err
 	}
 	defer l.Close()
-	bar := progress.New(orDiscard(o.Log), int64(n), o.Label)
+	bar := progress.New(orDiscard(o.Log), int64(l.ItemsPerEpoch()), o.Label)
 	bar.Add(int64(start))
 	defer bar.Finish()
 	for {
@@ -82,7 +85,7 @@ func Score(ctx context.Context, m train.Model, split datasets.Split, numClasses 
 	}
 	acc := NewAccuracy(numClasses)
 	labels := make([]int32, 0, o.Batch)
-	err := forImages(ctx, split, numClasses, 0, o, func(x *torch.Tensor, b *loader.Batch) error {
+	err := forImages(ctx, split, numClasses, train.Part{}, 0, o, func(x *torch.Tensor, b *loader.Batch) error {
 		y, err := m.Forward(x, false)
 		if err != nil {
 			return err

@@ -140,7 +140,7 @@ func runTransfer(t *testing.T, s transferSetup) transferResult {
 		Schedule: train.Schedule{BaseLR: s.PretrainLR, Decay: train.DecayCosine}, WarmupEpochs: 0.5,
 		SGD: train.DefaultSGD(), Loss: train.LossSoftmax, EvalEvery: -1, NoPlots: true, Keep: 1,
 		Extra: map[string]any{"arch": s.Arch, "image_size": s.ImageSize}, Log: testLog(),
-	}, m, train.Data{Train: func(resume *loader.Position) (train.Batches, error) {
+	}, m, train.Data{Train: func(_ train.Part, resume *loader.Position) (train.Batches, error) {
 		return loader.New(src, loader.Config{Batch: s.Batch, ImageSize: s.ImageSize, Train: true, Seed: 5,
 			Targets: loader.TargetsNone, DropLast: true, Workers: 2, Transform: &tf, Resume: resume})
 	}})

@@ -1,6 +1,7 @@
 // Package torch is weaksup's binding to libtorch: tensors, the ops a
-// ResNeXt needs, autograd, devices, RNG and an SGD step, through a narrow C
-// ABI (torch/csrc/weaksup_torch.h) implemented by libweaksup_torch.so.
+// ResNeXt needs, autograd, devices, RNG, an SGD step and torch.distributed's
+// process groups, through a narrow C ABI (torch/csrc/weaksup_torch.h)
+// implemented by libweaksup_torch.so.
 //
 // # Loading
 //
@@ -92,6 +93,27 @@
 // FromInt64, FromData) and move with To. ToFormat(ChannelsLast) gives the
 // NHWC layout that makes libtorch's CPU convolutions much faster on small
 // images; Float32s and Bytes always return logical row-major order.
+//
+// # Distributed: process groups
+//
+// The shim exposes torch.distributed's C++ core, c10d, as PyTorch's own
+// DistributedDataParallel uses it. A Store is a TCPStore (the rendezvous;
+// NewStore with Port 0 and Server binds a free port); NewGroup makes a
+// Gloo process group (NCCL in a shim built against a CUDA libtorch with
+// nccl.h; DistBackends lists what the build has); Join does both from a
+// Rendezvous, which RendezvousFromEnv reads from what torchrun, Kubernetes'
+// PyTorchJob or srun set (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT,
+// LOCAL_RANK; SLURM_PROCID, SLURM_NTASKS, SLURM_LOCALID and the node list).
+// A Group broadcasts (coalesced), allreduces a flat bucket of tensors,
+// gathers and synchronizes; a Reducer is c10d's Reducer, which averages the
+// gradients in buckets during the backward pass.
+//
+// Every collective runs under the group's timeout, so a peer that died or
+// stopped is an error, never a hang. Each rank bumps a heartbeat counter in
+// the store every HeartbeatInterval from a goroutine; a failed collective
+// (and Diagnose, for a backward pass whose gradients were being reduced)
+// checks the counters and returns a *PeerLostError naming the ranks that
+// stopped — or whose store stopped answering.
 //
 // The C ABI, for reference: every entry returns 0 or -1 with a message in an
 // out-parameter, in the same call (no thread-local error state); one free per

@@ -52,6 +52,11 @@ type CheckpointState struct {
 	// scaler's state when the run scales its loss (fp16).
 	Precision  Precision        `json:"precision,omitempty"`
 	GradScaler *GradScalerState `json:"grad_scaler,omitempty"`
+	// World is the number of data-parallel processes that trained it and
+	// GlobalBatch their images per step (0 in older checkpoints: one
+	// process); Loader is rank 0's position.
+	World       int `json:"world,omitempty"`
+	GlobalBatch int `json:"global_batch,omitempty"`
 }
 
 // CheckpointName returns the directory name of the checkpoint after step

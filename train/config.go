@@ -31,15 +31,18 @@ type Batches interface {
 
 var _ Batches = (*loader.Loader)(nil)
 
-// Data opens the loop's batches.
+// Data opens the loop's batches. Each opener is given the Part of the data
+// this process reads (loader.Config's Rank and World).
 type Data struct {
 	// Train opens the training batches, continuing after resume (nil: from
 	// the start). It should not end before the run does (Epochs 0 in
-	// loader.Config); a run whose data ends early stops there.
-	Train func(resume *loader.Position) (Batches, error)
+	// loader.Config); a run whose data ends early stops there. A
+	// data-parallel run needs every rank to yield the same number of
+	// batches (DropLast).
+	Train func(part Part, resume *loader.Position) (Batches, error)
 	// Val opens one pass over the held-out batches (evaluation transform,
-	// Epochs 1). Nil skips evaluation.
-	Val func() (Batches, error)
+	// Epochs 1, in order: NoShuffle). Nil skips evaluation.
+	Val func(part Part) (Batches, error)
 }
 
 // Model is what the loop trains. *ResNeXt is one.
@@ -121,6 +124,10 @@ type Config struct {
 	// Extra is recorded in each checkpoint's config.json (architecture,
 	// data directory, seed: what the caller needs to rebuild the model).
 	Extra map[string]any `json:"extra,omitempty"`
+	// Dist, with a process group, trains data-parallel (see DistConfig):
+	// the global batch is Batch × Accumulate × world size, and only rank 0
+	// writes checkpoints, metrics, plots and progress.
+	Dist DistConfig `json:"dist"`
 }
 
 // Result summarizes a finished run.
@@ -129,8 +136,9 @@ type Result struct {
 	Loss       float64     // mean training loss over the last logged steps
 	Eval       *EvalResult // the last evaluation, nil without Val
 	Checkpoint string      // the final checkpoint directory
-	ImagesPerS float64     // training throughput: images over the wall time of the steps (data waits included; evaluation and checkpoints not)
+	ImagesPerS float64     // training throughput: images over the wall time of the steps (data waits included; evaluation and checkpoints not), of all ranks
 	Precision  Precision   // of the forward pass
+	Rank       int         // this process's data-parallel rank (0 in one process)
 }
 
 // ErrNonFinite is wrapped by the error of a run whose loss became NaN or

@@ -80,8 +80,9 @@
 //
 // Run is the one loop behind pretraining (Pretrain, `weaksup pretrain`) and
 // fine-tuning (package finetune): a Config, a Model (*ResNeXt) and Data,
-// whose Train and Val open Batches — a *loader.Loader over hashtag shards
-// or over a loader.SplitSource of a labelled dataset. Each optimizer step
+// whose Train and Val open Batches for a Part of the data — a
+// *loader.Loader over hashtag shards or over a loader.SplitSource of a
+// labelled dataset. Each optimizer step
 // reads top to bottom: Schedule.LR(step) → evaluate and checkpoint when due
 // → forward/backward over Config.Accumulate batches, each in its own
 // torch.Scope → Optimizer.Step → a metrics.jsonl row. Targets builds the
@@ -93,4 +94,32 @@
 // newest so a killed run ends with the same bits as an uninterrupted one on
 // the CPU; a NaN or infinite loss stops with ErrNonFinite and writes no
 // checkpoint after it. PlotMetrics draws plots/loss.png, lr.png, eval.png.
+//
+// # Data parallelism
+//
+// With Config.Dist.Group (a torch.Group, from DistFlags.Join) Run trains
+// data-parallel as PyTorch's DistributedDataParallel does: rank 0's
+// parameters and buffers are broadcast at the start (after a resume too);
+// every rank reads its Part of the data (the loader's global positions r,
+// r+World, …); c10d's Reducer averages the gradients in 25 MB buckets, in
+// the order backward produces them, while the backward pass still runs
+// (DistConfig.NoOverlap: after it, in reverse parameter order); with
+// Accumulate > 1 only the last micro-batch communicates; batch-norm buffers
+// are broadcast from rank 0 every step (broadcast_buffers). Two ranks end
+// every step bit-identical, and equal to PyTorch's DDP from the same
+// weights and batches. The learning-rate rule and warm-up use the global
+// batch (Batch × Accumulate × World); metrics rows record both batches,
+// the world size and the communication per step. Only rank 0 writes
+// checkpoints, metrics.jsonl, plots and progress. The held-out evaluation
+// is split across the ranks and reassembled on rank 0 in one-process
+// order, so its figures equal a one-process evaluation. The ranks agree
+// before each step whether to stop (an interrupted rank stops all after
+// the same step); a rank that dies makes the others fail within the
+// collective timeout with an error naming it. Checkpoints record the world
+// size and global batch; --resume works with any number of ranks, from the
+// same global sample position (and, with another global batch, at the step
+// those images make).
+//
+// LaunchLocal starts N local ranks of a command (--nproc-per-node), hosting
+// the rendezvous store itself and stopping every rank when one fails.
 package train

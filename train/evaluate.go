@@ -19,14 +19,29 @@ func Evaluate(ctx context.Context, model Model, val Batches, loss string, dev to
 // EvaluateN is Evaluate over at most limit images (0: all), taken from the
 // first batches.
 func EvaluateN(ctx context.Context, model Model, val Batches, loss string, dev torch.Device, limit int) (EvalResult, error) {
-	return evaluate(ctx, model, val, loss, dev, limit, PrecisionFP32)
+	return evaluatePrecision(ctx, model, val, loss, dev, limit, PrecisionFP32)
 }
 
-// evaluate is EvaluateN with the forward pass in a precision.
-func evaluate(ctx context.Context, model Model, val Batches, loss string, dev torch.Device, limit int, prec Precision) (EvalResult, error) {
+// evaluatePrecision is EvaluateN with the forward pass in a precision.
+func evaluatePrecision(ctx context.Context, model Model, val Batches, loss string, dev torch.Device, limit int, prec Precision) (EvalResult, error) {
+	ev := NewEvaluator(val.NumClasses())
+	err := evalBatches(ctx, model, val, loss, dev, limit, prec, func(scores []float32, labels [][]int32, lossSum float64) error {
+		ev.AddLoss(lossSum, len(labels))
+		return ev.Add(scores, labels)
+	})
+	if err != nil {
+		return EvalResult{}, err
+	}
+	return ev.Result(), nil
+}
+
+// evalBatches runs the model in evaluation mode, the forward pass in prec,
+// over at most limit images of val (0: all) and hands each batch's scores
+// (n×K, float32), label sets and summed loss to sink.
+func evalBatches(ctx context.Context, model Model, val Batches, loss string, dev torch.Device, limit int, prec Precision,
+	sink func(scores []float32, labels [][]int32, lossSum float64) error) error {
 	k := val.NumClasses()
 	seen := 0
-	ev := NewEvaluator(k)
 	var targets []float32
 	for limit <= 0 || seen < limit {
 		b, err := val.Next(ctx)
@@ -34,7 +49,7 @@ func evaluate(ctx context.Context, model Model, val Batches, loss string, dev to
 			break
 		}
 		if err != nil {
-			return EvalResult{}, fmt.Errorf("read held-out batch: %w", err)
+			return fmt.Errorf("read held-out batch: %w", err)
 		}
 		if limit > 0 && seen+b.N > limit {
 			b.N = limit - seen
@@ -69,18 +84,17 @@ func evaluate(ctx context.Context, model Model, val Batches, loss string, dev to
 				if err != nil {
 					return err
 				}
-				ev.AddLoss(lv*float64(b.N), b.N)
 				scores, err := logits.ToDType(torch.Float32).Float32s()
 				if err != nil {
 					return err
 				}
-				return ev.Add(scores, b.Labels[:b.N])
+				return sink(scores, b.Labels[:b.N], lv*float64(b.N))
 			})
 		}()
 		b.Release()
 		if err != nil {
-			return EvalResult{}, err
+			return err
 		}
 	}
-	return ev.Result(), nil
+	return nil
 }

@@ -20,6 +20,7 @@ type run struct {
 	cfg      Config
 	model    Model
 	opt      *Optimizer
+	dp       *dataParallel // nil in one process
 	data     Data
 	train    Batches
 	sched    Schedule
@@ -32,6 +33,7 @@ type run struct {
 	scaler   *GradScaler // nil unless the loss is scaled
 
 	step         int
+	rowsThrough  int             // metrics rows of steps after it are dropped (the resumed checkpoint's step)
 	pos          loader.Position // loader position after step steps
 	epoch        int             // epoch of the last batch read
 	images       int64
@@ -70,11 +72,19 @@ func Run(ctx context.Context, cfg Config, model Model, data Data) (*Result, erro
 	if data.Train == nil {
 		return nil, fmt.Errorf("run training: no training data")
 	}
+	if g := cfg.Dist.Group; g != nil && g.Rank() != 0 {
+		// Rank 0 writes the run's files and progress.
+		cfg.NoPlots = true
+		if !cfg.Dist.AllRanksLog {
+			cfg.Log = nil
+		}
+	}
 	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
 		return nil, fmt.Errorf("run training: %w", err)
 	}
 	r := &run{cfg: cfg, model: model, data: data, ckRoot: CheckpointsDir(cfg.Out), lastEvalStep: -1}
-	opt, err := NewOptimizer(trainable(model, cfg.FreezeBackbone), cfg.SGD)
+	params := trainable(model, cfg.FreezeBackbone)
+	opt, err := NewOptimizer(params, cfg.SGD)
 	if err != nil {
 		return nil, err
 	}
@@ -89,12 +99,22 @@ func Run(ctx context.Context, cfg Config, model Model, data Data) (*Result, erro
 		return nil, err
 	}
 	defer opt.ZeroGrad()
+	if r.dp, err = newDataParallel(cfg.Dist, model, params); err != nil {
+		return nil, err
+	}
+	defer r.dp.close()
+	if err := r.dp.agreeOnPrecision(r.cfg.Precision, r.scaler != nil); err != nil {
+		return nil, err
+	}
 
 	resume, err := r.restore()
 	if err != nil {
 		return nil, err
 	}
-	r.train, err = data.Train(resume)
+	if err := r.dp.sync(); err != nil {
+		return nil, err
+	}
+	r.train, err = data.Train(r.dp.part(), resume)
 	if err != nil {
 		return nil, fmt.Errorf("open training data: %w", err)
 	}
@@ -102,29 +122,37 @@ func Run(ctx context.Context, cfg Config, model Model, data Data) (*Result, erro
 	if err := r.plan(); err != nil {
 		return nil, err
 	}
-	r.metrics, err = OpenMetricsLog(filepath.Join(cfg.Out, MetricsFile), r.step)
-	if err != nil {
-		return nil, err
+	r.announceParts()
+	if r.dp.leader() {
+		r.metrics, err = OpenMetricsLog(filepath.Join(cfg.Out, MetricsFile), r.rowsThrough)
+		if err != nil {
+			return nil, err
+		}
+		defer r.metrics.Close()
 	}
-	defer r.metrics.Close()
 
 	r.bar = progress.New(cfg.Log, int64(r.total-r.step), cfg.Label)
 	defer r.bar.Finish()
 	r.lastCkTime = time.Now()
 	start := r.step
+	// Collective work runs to its end once the ranks agreed to start it.
+	work := r.dp.uncancelled(ctx)
 	if cfg.EvalAtStart && start == 0 && data.Val != nil {
-		if err := r.evaluate(ctx); err != nil {
+		if err := r.evaluate(work); err != nil {
 			return nil, err
 		}
 	}
 	for r.step < r.total {
 		lr := r.sched.LR(r.step)
 		r.pos = r.train.Position()
-		if err := ctx.Err(); err != nil {
-			return nil, r.interrupted(err, start)
+		if stop, err := r.dp.stop(ctx.Err() != nil); err != nil || stop {
+			if err != nil {
+				return nil, err
+			}
+			return nil, r.interrupted(stopCause(ctx), start)
 		}
 		if r.step > start {
-			if err := r.maybeEvalAndCheckpoint(ctx); err != nil {
+			if err := r.maybeEvalAndCheckpoint(work); err != nil {
 				if ctx.Err() != nil {
 					return nil, r.interrupted(ctx.Err(), start)
 				}
@@ -132,7 +160,7 @@ func Run(ctx context.Context, cfg Config, model Model, data Data) (*Result, erro
 			}
 		}
 		t0 := time.Now()
-		done, err := r.forwardBackward(ctx)
+		done, err := r.forwardBackward(work)
 		if err != nil {
 			if ctx.Err() != nil {
 				// Cancelled before the step's first batch: nothing of
@@ -143,6 +171,9 @@ func Run(ctx context.Context, cfg Config, model Model, data Data) (*Result, erro
 		}
 		if done {
 			break // the data ended before the planned steps
+		}
+		if err := r.dp.afterBackward(); err != nil {
+			return nil, fmt.Errorf("step %d: %w", r.step+1, err)
 		}
 		if err := r.optimizerStep(lr); err != nil {
 			return nil, fmt.Errorf("step %d: %w", r.step+1, err)
@@ -157,7 +188,7 @@ func Run(ctx context.Context, cfg Config, model Model, data Data) (*Result, erro
 			return nil, err
 		}
 	}
-	return r.finish(ctx)
+	return r.finish(work)
 }
 
 // interrupted saves a checkpoint of the steps done since start (when there
@@ -206,6 +237,9 @@ func (r *run) restore() (*loader.Position, error) {
 		return nil, nil
 	}
 	dir, err := LatestCheckpoint(r.ckRoot)
+	if err := r.dp.agreeOnCheckpoint(checkpointStep(dir), r.ckRoot); err != nil {
+		return nil, err
+	}
 	if errors.Is(err, ErrNoCheckpoint) {
 		r.logf("%s: no checkpoint in %s; starting from step 0\n", r.cfg.Label, r.ckRoot)
 		return nil, nil
@@ -231,8 +265,9 @@ func (r *run) restore() (*loader.Position, error) {
 		}
 	}
 	r.step, r.epoch, r.images, r.lastCkpt, r.lastLoss = st.Step, st.Epoch, st.Images, dir, st.Loss
+	r.rowsThrough = st.Step
 	r.logf("%s: resuming from %s (step %d)\n", r.cfg.Label, dir, st.Step)
-	return st.Loader, nil
+	return r.rescale(st), nil
 }
 
 // plan fixes the run length and the schedule once the data is open.
@@ -252,7 +287,7 @@ func (r *run) plan() error {
 		r.total = r.cfg.Epochs * r.perEpoch
 	}
 	s := r.cfg.Schedule
-	s.Batch = r.cfg.Batch * r.cfg.Accumulate
+	s.Batch = r.cfg.Batch * r.cfg.Accumulate * r.dp.world()
 	s.TotalSteps = r.total
 	if r.cfg.WarmupEpochs > 0 {
 		s.WarmupSteps = min(int(math.Round(r.cfg.WarmupEpochs*float64(r.perEpoch))), r.total/5)
@@ -319,9 +354,13 @@ func (r *run) forwardBackward(ctx context.Context) (done bool, err error) {
 		if err != nil {
 			return false, fmt.Errorf("step %d: read training batch: %w", r.step+1, err)
 		}
+		if err := r.dp.beforeMicroBatch(a == r.cfg.Accumulate-1); err != nil {
+			b.Release()
+			return false, fmt.Errorf("step %d: %w", r.step+1, err)
+		}
 		loss, err := r.microStep(b)
 		r.epoch = b.Epoch
-		r.images += int64(b.N)
+		r.images += int64(b.N * r.dp.world())
 		r.imgs += b.N
 		b.Release()
 		if err != nil {
@@ -375,7 +414,7 @@ func (r *run) microStep(b *loader.Batch) (float64, error) {
 		loss = loss.MulScalar(1 / float64(r.cfg.Accumulate))
 	}
 	if err := r.scaleLoss(loss).Backward(); err != nil {
-		return 0, fmt.Errorf("step %d: backward: %w", r.step+1, err)
+		return 0, fmt.Errorf("step %d: backward: %w", r.step+1, r.dp.backwardError(err))
 	}
 	return v, nil
 }
@@ -404,31 +443,36 @@ func (r *run) logits(x *torch.Tensor) (*torch.Tensor, error) {
 // training row on the progress bar, and writes a training row every
 // LogEvery steps, after the first and after the last.
 func (r *run) log(lr float64) error {
-	loss := r.lossSum / float64(max(1, r.lossN))
+	loss, err := r.dp.meanLoss(r.lossSum / float64(max(1, r.lossN)))
+	if err != nil {
+		return fmt.Errorf("step %d: %w", r.step, err)
+	}
 	ips := 0.0
 	if s := r.busy.Seconds(); s > 0 {
-		ips = float64(r.imgs) / s
+		ips = float64(r.imgs*r.dp.world()) / s
 	}
 	r.bar.SetStatus(fmt.Sprintf("loss %.4f lr %.4g %.0f img/s", loss, lr, ips))
 	if r.step%r.cfg.LogEvery != 0 && r.step != r.total && r.step != 1 {
 		return nil
 	}
 	r.totalBusy += r.busy
-	r.totalImgs += int64(r.imgs)
+	r.totalImgs += int64(r.imgs * r.dp.world())
 	r.lastLoss = loss
 	r.lossSum, r.lossN, r.imgs, r.busy = 0, 0, 0, 0
-	return r.metrics.Write(MetricsRow{Kind: RowTrain, Step: r.step, Epoch: r.epochAt(r.step), Loss: loss, LR: lr, ImagesPerS: ips,
-		LossScale: r.lossScale(), Time: time.Now().UTC()})
+	row := MetricsRow{Kind: RowTrain, Step: r.step, Epoch: r.epochAt(r.step), Loss: loss, LR: lr, ImagesPerS: ips, LossScale: r.lossScale(),
+		Time: time.Now().UTC(), Batch: r.cfg.Batch, GlobalBatch: r.sched.Batch}
+	r.dp.decorate(&row)
+	return r.metrics.Write(row)
 }
 
 // evaluate runs the held-out set, writes an eval row and redraws the plots.
 func (r *run) evaluate(ctx context.Context) error {
-	val, err := r.data.Val()
+	val, err := r.data.Val(r.dp.part())
 	if err != nil {
 		return fmt.Errorf("open held-out data: %w", err)
 	}
 	defer val.Close()
-	res, err := evaluate(ctx, r.model, val, r.cfg.Loss, r.cfg.Device, r.cfg.EvalImages, r.cfg.Precision)
+	res, err := r.dp.evaluate(ctx, r.model, val, r.cfg.Loss, r.cfg.Device, r.cfg.EvalImages, r.cfg.Precision)
 	if err != nil {
 		return fmt.Errorf("evaluate after step %d: %w", r.step, err)
 	}
@@ -452,9 +496,14 @@ func (r *run) plots() error {
 	return PlotMetrics(rows, filepath.Join(r.cfg.Out, "plots"))
 }
 
-// checkpoint saves the state after r.step steps.
+// checkpoint saves the state after r.step steps (rank 0 of a data-parallel
+// run; the others only note its name).
 func (r *run) checkpoint() (string, error) {
-	st := CheckpointState{Step: r.step, Epoch: r.epoch, Images: r.images, Loss: r.lastLoss}
+	if !r.dp.leader() {
+		r.lastCkpt, r.lastCkTime = filepath.Join(r.ckRoot, CheckpointName(r.step)), time.Now()
+		return r.lastCkpt, nil
+	}
+	st := CheckpointState{Step: r.step, Epoch: r.epoch, Images: r.images, Loss: r.lastLoss, World: r.dp.world(), GlobalBatch: r.sched.Batch}
 	r.savePrecision(&st)
 	pos := r.pos
 	st.Loader = &pos
@@ -494,7 +543,7 @@ func (r *run) finish(ctx context.Context) (*Result, error) {
 	if err := r.plots(); err != nil {
 		return nil, err
 	}
-	res := &Result{Steps: r.step, Loss: r.lastLoss, Eval: r.lastEval, Checkpoint: dir, Precision: r.cfg.Precision.orFP32()}
+	res := &Result{Steps: r.step, Loss: r.lastLoss, Eval: r.lastEval, Checkpoint: dir, Precision: r.cfg.Precision.orFP32(), Rank: r.dp.part().Rank}
 	if s := r.totalBusy.Seconds(); s > 0 {
 		res.ImagesPerS = float64(r.totalImgs) / s
 	}

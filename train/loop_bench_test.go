@@ -82,8 +82,8 @@ func benchRun(b *testing.B, arch string, size, batch int, prec Precision) {
 	data.Val = nil
 	var wait time.Duration
 	open := data.Train
-	data.Train = func(p *loader.Position) (Batches, error) {
-		l, err := open(p)
+	data.Train = func(part Part, p *loader.Position) (Batches, error) {
+		l, err := open(part, p)
 		return &waitTimer{Batches: l, wait: &wait}, err
 	}
 	cfg := Config{Out: b.TempDir(), Steps: b.N + 2, Batch: batch, NoPlots: true, LogEvery: 1 << 30,

@@ -159,8 +159,8 @@ func TestRunInterruptedSavesAndResumes(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			cut := data
-			cut.Train = func(p *loader.Position) (Batches, error) {
-				b, err := data.Train(p)
+			cut.Train = func(part Part, p *loader.Position) (Batches, error) {
+				b, err := data.Train(part, p)
 				return &cancelAfter{Batches: b, n: tt.cancelAfter, cancel: cancel}, err
 			}
 			m := newTiny(t, k, 5, Bottleneck)

@@ -57,8 +57,8 @@ func TestRunBF16ResumesExactly(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	cut := data
-	cut.Train = func(p *loader.Position) (Batches, error) {
-		b, err := data.Train(p)
+	cut.Train = func(part Part, p *loader.Position) (Batches, error) {
+		b, err := data.Train(part, p)
 		return &cancelAfter{Batches: b, n: 3, cancel: cancel}, err
 	}
 	m := newTiny(t, k, 5, Bottleneck)

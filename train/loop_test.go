@@ -128,7 +128,7 @@ func TestRunLearns(t *testing.T) {
 	if _, err := LoadCheckpoint(res.Checkpoint, m2, nil); err != nil {
 		t.Fatal(err)
 	}
-	vb, err := data.Val()
+	vb, err := data.Val(single)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +140,7 @@ func TestRunLearns(t *testing.T) {
 	if math.Abs(again.PrecisionAt1-last.PrecisionAt1) > 1e-9 || math.Abs(again.MAP-last.MAP) > 1e-6 {
 		t.Errorf("reloaded checkpoint evaluates to p@1 %.4f mAP %.4f, want %.4f %.4f", again.PrecisionAt1, again.MAP, last.PrecisionAt1, last.MAP)
 	}
-	vb2, err := data.Val()
+	vb2, err := data.Val(single)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,6 +31,20 @@ type MetricsRow struct {
 	LossScale  float64   `json:"loss_scale,omitempty"` // with loss scaling (fp16)
 	Time       time.Time `json:"time"`
 	*EvalResult
+
+	// In a data-parallel run Loss is the mean over the ranks. Batch and
+	// GlobalBatch are the images per step of one process and of all
+	// (× accumulation × world size); World is the number of
+	// data-parallel processes. CommS is the mean time per step the ranks
+	// waited on communication, CommHiddenS the mean gradient communication
+	// per step that overlapped the backward pass, CommBytes the gradient
+	// and buffer bytes each rank reduced or broadcast per step.
+	Batch       int     `json:"batch,omitempty"`
+	GlobalBatch int     `json:"global_batch,omitempty"`
+	World       int     `json:"world,omitempty"`
+	CommS       float64 `json:"comm_s,omitempty"`
+	CommHiddenS float64 `json:"comm_hidden_s,omitempty"`
+	CommBytes   int64   `json:"comm_bytes,omitempty"`
 }
 
 // MetricsLog appends rows to a metrics.jsonl file, one fsync-free write per
@@ -58,8 +72,12 @@ func OpenMetricsLog(path string, keepThrough int) (*MetricsLog, error) {
 	return &MetricsLog{path: path, f: f}, nil
 }
 
-// Write appends one row.
+// Write appends one row. A nil log (a data-parallel rank other than 0)
+// writes nothing.
 func (m *MetricsLog) Write(r MetricsRow) error {
+	if m == nil {
+		return nil
+	}
 	data, err := json.Marshal(r)
 	if err != nil {
 		return fmt.Errorf("encode metrics row: %w", err)

@@ -76,6 +76,9 @@ type PretrainConfig struct {
 	ChannelsLast   bool   `json:"channels_last"`
 	ZeroInitLastBN bool   `json:"zero_init_last_bn"`
 	Resume         bool   `json:"-"`
+
+	// Dist: data-parallel training over the ranks a launcher started.
+	Dist DistFlags `json:"dist"`
 }
 
 // DefaultPretrainConfig returns the defaults the flags show: the paper's
@@ -87,7 +90,7 @@ func DefaultPretrainConfig() PretrainConfig {
 		LR: 0.1, WarmupEpochs: 1, Decay: DecayCosine, StepEpochs: 30, Gamma: 0.1,
 		Momentum: 0.9, WeightDecay: 1e-4, Loss: LossSoftmax, Sampling: loader.SamplingNatural, Seed: 1,
 		CheckpointEvery: 1000, CheckpointMinutes: 10, Keep: 3, EvalImages: 10000, LogEvery: 10,
-		Device: "cpu", Precision: string(PrecisionAuto), ChannelsLast: true, ZeroInitLastBN: true,
+		Device: "cpu", Precision: string(PrecisionAuto), ChannelsLast: true, ZeroInitLastBN: true, Dist: DefaultDistFlags(),
 	}
 }
 
@@ -100,10 +103,10 @@ func (c *PretrainConfig) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Block, "block", c.Block, "residual block: bottleneck, preact (He et al. 2016) or skipinit (De & Smith 2020)")
 	fs.IntVar(&c.Epochs, "epochs", c.Epochs, "passes over the train split (ignored when --steps is set)")
 	fs.IntVar(&c.Steps, "steps", c.Steps, "optimizer steps to run; 0 runs --epochs epochs")
-	fs.IntVar(&c.Batch, "batch", c.Batch, "images per forward/backward pass")
+	fs.IntVar(&c.Batch, "batch", c.Batch, "images per forward/backward pass (of each rank when data-parallel)")
 	fs.IntVar(&c.Accumulate, "accumulate", c.Accumulate, "passes whose gradients add up to one optimizer step (effective batch = batch × accumulate)")
 	fs.IntVar(&c.ImageSize, "image-size", c.ImageSize, "input side in `pixels` (32–64 for tiny/small/resnext29_*, 224 for resnext50/101)")
-	fs.Float64Var(&c.LR, "lr", c.LR, "base learning rate per 256 images; the peak is lr × effective batch / 256 (Goyal et al. 2017)")
+	fs.Float64Var(&c.LR, "lr", c.LR, "base learning rate per 256 images; the peak is lr × global batch / 256, global batch = batch × accumulate × ranks (Goyal et al. 2017)")
 	fs.Float64Var(&c.WarmupEpochs, "warmup-epochs", c.WarmupEpochs, "linear warm-up length in epochs (at most a fifth of the run)")
 	fs.StringVar(&c.Decay, "decay", c.Decay, "learning-rate decay after warm-up: cosine, step or constant")
 	fs.Float64Var(&c.StepEpochs, "step-epochs", c.StepEpochs, "step decay: epochs between reductions")
@@ -133,6 +136,7 @@ func (c *PretrainConfig) RegisterFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.ChannelsLast, "channels-last", c.ChannelsLast, "NHWC layout for convolutions (much faster on CPU)")
 	fs.BoolVar(&c.ZeroInitLastBN, "zero-init-last-bn", c.ZeroInitLastBN, "start the last BN scale of each block at 0 (Goyal et al. 2017)")
 	fs.BoolVar(&c.Resume, "resume", c.Resume, "continue from the newest checkpoint in --out")
+	c.Dist.RegisterFlags(fs)
 }
 
 // Validate checks the values the flags cannot, naming the flag.
@@ -174,7 +178,7 @@ func (c PretrainConfig) Validate() error {
 	if _, err := ParsePrecision(c.Precision); err != nil {
 		return fmt.Errorf("check flag --precision: %w", err)
 	}
-	return nil
+	return c.Dist.Validate()
 }
 
 // Pretrain runs PretrainConfig: it builds the model from the seed, opens
@@ -189,6 +193,11 @@ func Pretrain(ctx context.Context, c PretrainConfig, log io.Writer) (*Result, er
 	if err := torch.Load(); err != nil {
 		return nil, err
 	}
+	group, dev, err := c.Dist.Join(dev, log)
+	if err != nil {
+		return nil, err
+	}
+	defer group.CloseAll()
 	if dev.Type == torch.DeviceCUDA && !torch.CUDAAvailable() {
 		return nil, fmt.Errorf("check flag --device %s: this libtorch has no CUDA device (build the shim against a CUDA libtorch with TORCH_DIR=... make torch)", c.Device)
 	}
@@ -203,6 +212,9 @@ func Pretrain(ctx context.Context, c PretrainConfig, log io.Writer) (*Result, er
 	}
 	prec, why, err := ResolvePrecision(c.Precision, dev, resumeOut)
 	if err != nil {
+		return nil, err
+	}
+	if prec, why, err = AgreePrecision(group, prec, why); err != nil {
 		return nil, err
 	}
 	if log != nil {
@@ -227,15 +239,15 @@ func Pretrain(ctx context.Context, c PretrainConfig, log io.Writer) (*Result, er
 
 	lc := loader.Config{Split: shards.SplitTrain, Batch: c.Batch, ImageSize: c.ImageSize, Train: true, Seed: c.Seed,
 		Sampling: c.Sampling, NoiseP: c.Noise, Targets: loader.TargetsNone, Workers: c.Workers, DropLast: true, Fraction: c.Fraction}
-	data := Data{Train: func(resume *loader.Position) (Batches, error) {
+	data := Data{Train: func(part Part, resume *loader.Position) (Batches, error) {
 		l := lc
-		l.Resume = resume
+		l.Rank, l.World, l.Resume = part.Rank, part.World, resume
 		return loader.Open(c.Shards, l)
 	}}
 	if s, ok := m.Splits[shards.SplitVal]; ok && s.Rows > 0 {
-		data.Val = func() (Batches, error) {
+		data.Val = func(part Part) (Batches, error) {
 			return loader.Open(c.Shards, loader.Config{Split: shards.SplitVal, Batch: c.Batch, ImageSize: c.ImageSize,
-				Seed: c.Seed, Targets: loader.TargetsNone, Workers: c.Workers, NoShuffle: true, Epochs: 1})
+				Seed: c.Seed, Targets: loader.TargetsNone, Workers: c.Workers, NoShuffle: true, Epochs: 1, Rank: part.Rank, World: part.World})
 		}
 	} else if log != nil {
 		fmt.Fprintf(log, "pretrain: %s has no val split; no held-out evaluation\n", c.Shards)
@@ -248,7 +260,7 @@ func Pretrain(ctx context.Context, c PretrainConfig, log io.Writer) (*Result, er
 		SGD:             SGDConfig{Momentum: c.Momentum, WeightDecay: c.WeightDecay, Nesterov: c.Nesterov, NoDecayNorm: c.NoDecayNorm},
 		CheckpointEvery: c.CheckpointEvery, CheckpointInterval: time.Duration(c.CheckpointMinutes * float64(time.Minute)),
 		Keep: c.Keep, EvalEvery: c.EvalEvery, EvalImages: c.EvalImages, EvalAtStart: c.EvalAtStart, LogEvery: c.LogEvery, Resume: c.Resume, NoPlots: c.NoPlots,
-		Device: dev, Log: log,
+		Device: dev, Log: log, Dist: c.Dist.Config(group),
 		Extra: map[string]any{"pretrain": c, "arch": arch.Name, "block": block.String(), "num_classes": m.NumClasses,
 			"image_size": c.ImageSize, "seed": c.Seed, "tags": m.Tags},
 	}

@@ -18,8 +18,16 @@ import (
 const resumeEnv = "WEAKSUP_TRAIN_RESUME_CHILD"
 
 // TestMain lets the test binary double as a training process: with
-// resumeEnv set it trains into that directory and exits.
+// resumeEnv set it trains into that directory and exits; with ddpJobEnv
+// set it is one rank of a data-parallel test (ddp_rank_test.go).
 func TestMain(m *testing.M) {
+	if job := os.Getenv(ddpJobEnv); job != "" {
+		if err := runDDPJob(job); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	if dir := os.Getenv(resumeEnv); dir != "" {
 		if err := resumeRun(dir, true); err != nil {
 			fmt.Fprintln(os.Stderr, err)

@@ -91,13 +91,13 @@ func squaresData(train, val *squaresSource, batch, px int, seed uint64) Data {
 	ef := loader.NewTransform(px, false)
 	ef.CropFraction = 1
 	return Data{
-		Train: func(resume *loader.Position) (Batches, error) {
+		Train: func(part Part, resume *loader.Position) (Batches, error) {
 			return loader.New(train, loader.Config{Batch: batch, ImageSize: px, Train: true, Seed: seed,
-				DropLast: true, Transform: &tf, Resume: resume, Workers: 2, Targets: loader.TargetsNone})
+				DropLast: true, Transform: &tf, Resume: resume, Workers: 2, Targets: loader.TargetsNone, Rank: part.Rank, World: part.World})
 		},
-		Val: func() (Batches, error) {
+		Val: func(part Part) (Batches, error) {
 			return loader.New(val, loader.Config{Batch: 64, ImageSize: px, Seed: seed, NoShuffle: true,
-				Epochs: 1, Transform: &ef, Workers: 2, Targets: loader.TargetsNone})
+				Epochs: 1, Transform: &ef, Workers: 2, Targets: loader.TargetsNone, Rank: part.Rank, World: part.World})
 		},
 	}
 }

@@ -36,11 +36,17 @@ finetune.json, metrics.json (val top-1, top-5, per-class), confusion.png
 (up to 200 classes), metrics.jsonl, plots/, checkpoints/ (linear: probe/ and
 the cached features/). Ctrl-C saves a checkpoint; --resume continues.
 
+--nproc-per-node N (or torchrun, srun) runs N data-parallel ranks: full
+fine-tuning averages gradients across them like pretrain; the linear probe
+splits the feature extraction across them and rank 0 trains the probe.
+
 Example:
   weaksup finetune --task cub --data /data/CUB_200_2011 \
       --from runs/pretrain --mode linear --out runs/cub-linear
   weaksup finetune --task imagefolder --data target --from none \
-      --arch tiny --image-size 32 --epochs 20 --out runs/scratch`
+      --arch tiny --image-size 32 --epochs 20 --out runs/scratch
+  weaksup finetune --nproc-per-node 2 --task imagefolder --data target \
+      --from runs/pretrain --mode full --out runs/full-ddp`
 
 // Run implements Command.
 func (c *FinetuneCommand) Run(ctx context.Context, env Env, args []string) error {
@@ -60,10 +66,16 @@ func (c *FinetuneCommand) Run(ctx context.Context, env Env, args []string) error
 			return errUsage
 		}
 	}
+	if cfg.Dist.NProcPerNode > 1 {
+		return launchRanks(ctx, env, "finetune", cfg.Dist.NProcPerNode, args)
+	}
 	cfg.Log = env.Stderr
 	res, err := finetune.Run(ctx, cfg)
 	if err != nil {
 		return err
+	}
+	if res.Rank != 0 {
+		return nil
 	}
 	fmt.Fprintf(env.Stdout, "%s %s: val top-1 %.2f%% top-5 %.2f%% mean per-class %.2f%% (%d images) → %s\n",
 		cfg.Task, cfg.Mode, 100*res.Metrics.Top1, 100*res.Metrics.Top5, 100*res.Metrics.MeanPerClass, res.Metrics.Images, res.Model)

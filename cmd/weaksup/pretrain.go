@@ -39,11 +39,22 @@ or GPU (compute capability ≥ 8.0) runs it fast, else fp32, and prints why.
 fp16 (CUDA) scales the loss dynamically and skips steps whose gradients
 overflow.
 
+Data-parallel training (PyTorch's DistributedDataParallel through c10d):
+--nproc-per-node N starts N ranks on this machine; under torchrun, srun or a
+Kubernetes PyTorchJob every rank reads its rendezvous from the environment
+(RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT). Each rank reads its share of
+the shards, gradients are averaged in --bucket-mb buckets while the backward
+pass runs, and the learning rate follows the global batch (--batch ×
+--accumulate × ranks). Only rank 0 writes --out; --resume works with any
+number of ranks. See the README, "Training on many GPUs and machines".
+
 Example:
   weaksup pretrain --shards work/shards --arch small --epochs 10 \
       --batch 64 --image-size 48 --lr 0.1 --out runs/small
   weaksup pretrain --shards work/shards --arch small --epochs 10 \
-      --batch 64 --image-size 48 --lr 0.1 --out runs/small --resume`
+      --batch 64 --image-size 48 --lr 0.1 --out runs/small --resume
+  weaksup pretrain --nproc-per-node 2 --shards work/shards --arch small \
+      --epochs 10 --batch 32 --image-size 48 --out runs/small-ddp`
 
 // Run parses the flags and pretrains.
 func (c *PretrainCommand) Run(ctx context.Context, env Env, args []string) error {
@@ -56,9 +67,15 @@ func (c *PretrainCommand) Run(ctx context.Context, env Env, args []string) error
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q (see --help)", fs.Args())
 	}
+	if cfg.Dist.NProcPerNode > 1 {
+		return launchRanks(ctx, env, "pretrain", cfg.Dist.NProcPerNode, args)
+	}
 	res, err := train.Pretrain(ctx, cfg, env.Stderr)
 	if err != nil {
 		return err
+	}
+	if res.Rank != 0 {
+		return nil
 	}
 	fmt.Fprintf(env.Stdout, "pretrained %d steps: loss %.4f, %.0f images/s", res.Steps, res.Loss, res.ImagesPerS)
 	if res.Eval != nil {

@@ -24,7 +24,10 @@
 extern "C" {
 #endif
 
-#define WT_ABI_VERSION 2
+/* Raised whenever the table changes; the Go side (bridge.c) asks for the
+ * version it was compiled with and refuses a library built for another.
+ * 2: the distributed section; 3: the mixed-precision section after it. */
+#define WT_ABI_VERSION 3
 
 typedef struct wt_tensor_s *wt_tensor;
 
@@ -87,6 +90,26 @@ enum {
 
 /* Loss reductions. */
 enum { WT_REDUCE_NONE = 0, WT_REDUCE_MEAN = 1, WT_REDUCE_SUM = 2 };
+
+/* Distributed handles (see the distributed section of wt_api): a c10d key-value
+ * store, a process group, and DDP's gradient reducer. */
+typedef struct wt_store_s *wt_store;
+typedef struct wt_group_s *wt_group;
+typedef struct wt_reducer_s *wt_reducer;
+
+/* Reductions of group_allreduce. WT_DIST_AVG multiplies by 1/world before
+ * summing, as DistributedDataParallel does. */
+enum { WT_DIST_SUM = 0, WT_DIST_AVG = 1, WT_DIST_MAX = 2, WT_DIST_MIN = 3 };
+
+/* Fields of reducer_stats' output, for the backward just finished. */
+enum {
+	WT_RS_BUCKETS = 0,  /* buckets allreduced */
+	WT_RS_BYTES,        /* bytes allreduced */
+	WT_RS_COMM_NS,      /* first bucket launched → last bucket reduced */
+	WT_RS_EXPOSED_NS,   /* last bucket launched → now: backward waiting on communication */
+	WT_RS_REBUILT,      /* 1 once the buckets follow the order gradients arrive in */
+	WT_RS_COUNT
+};
 
 typedef struct wt_api {
 	int abi_version;
@@ -180,6 +203,54 @@ typedef struct wt_api {
 	 * Parameters without a gradient are skipped. */
 	int (*sgd_step)(const wt_tensor *params, wt_tensor *bufs, int n, double lr, double momentum, double dampening,
 			double weight_decay, int nesterov, char **err);
+
+	/* ---- distributed: c10d stores, process groups, DDP's reducer ----
+	 * Every collective runs under the group's timeout: a peer that died or
+	 * stopped is an error after at most that long, never a hang. */
+	/* Backends this build has, comma-separated: "gloo", "gloo,nccl" or "". */
+	int (*dist_backends)(char **out, char **err);
+	/* A c10d::TCPStore at host:port. is_server hosts it in this process
+	 * (port 0 binds a free port); *bound receives the port. timeout_ms
+	 * bounds every store operation; prefix, when not empty, namespaces the
+	 * keys (c10d::PrefixStore). */
+	int (*store_tcp)(const char *host, int port, int is_server, int64_t timeout_ms, const char *prefix, wt_store *out,
+			 int *bound, char **err);
+	int (*store_set)(wt_store s, const char *key, const void *value, int64_t n, char **err);
+	/* Waits (up to the store timeout) for key; *value is malloc'd, release it with string_free. */
+	int (*store_get)(wt_store s, const char *key, char **value, int64_t *n, char **err);
+	/* Adds delta to the integer at key (created at 0) and returns the sum. */
+	int (*store_add)(wt_store s, const char *key, int64_t delta, int64_t *out, char **err);
+	void (*store_free)(wt_store s);
+	/* A process group of world ranks over store. backend: "gloo" or "nccl".
+	 * gloo_host, when not empty, is the address Gloo binds (else
+	 * $GLOO_SOCKET_IFNAME's interfaces, else the host name's address). */
+	int (*group_new)(wt_store s, const char *backend, int rank, int world, int64_t timeout_ms, const char *gloo_host,
+			 wt_group *out, char **err);
+	void (*group_free)(wt_group g);
+	/* Broadcasts ts in place from root, coalesced into flat buffers of at
+	 * most bucket_bytes (c10d::broadcast_coalesced). */
+	int (*group_broadcast)(wt_group g, const wt_tensor *ts, int n, int root, int64_t bucket_bytes, char **err);
+	/* Allreduces ts as one flat bucket: copied into one buffer, reduced with
+	 * op (WT_DIST_*), copied back. All must share dtype and device. */
+	int (*group_allreduce)(wt_group g, const wt_tensor *ts, int n, int op, char **err);
+	/* Gathers t from every rank to root: there *out is [world, ...t's shape],
+	 * elsewhere NULL. Every rank's t must have the same shape. */
+	int (*group_gather)(wt_group g, wt_tensor t, int root, wt_tensor *out, char **err);
+	int (*group_barrier)(wt_group g, char **err);
+	/* c10d::Reducer, DistributedDataParallel's gradient reducer, over params
+	 * (leaves that require grad, every one used by each backward): autograd
+	 * hooks allreduce the averaged gradients in buckets of at most
+	 * bucket_bytes (first_bucket_bytes for the first) while backward still
+	 * runs; the buckets are rebuilt once, after the first reducing
+	 * backward, in the order the gradients arrived. */
+	int (*reducer_new)(wt_group g, const wt_tensor *params, int n, int64_t bucket_bytes, int64_t first_bucket_bytes,
+			   wt_reducer *out, char **err);
+	/* Before the forward pass whose backward reduces (the last micro-batch
+	 * of a step); a backward without it accumulates locally. */
+	int (*reducer_prepare)(wt_reducer r, char **err);
+	/* WT_RS_COUNT values about the last reducing backward (see WT_RS_*). */
+	int (*reducer_stats)(wt_reducer r, int64_t *out, char **err);
+	void (*reducer_free)(wt_reducer r);
 
 	/* ---- mixed precision ---- */
 	/* Turns libtorch's autocast for a device type on (dtype WT_BFLOAT16 or
