@@ -21,8 +21,16 @@ E2E_APT_PACKAGES := mate-backgrounds lomiri-wallpapers-16.04 lomiri-wallpapers-2
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 GOTEST_TIMEOUT ?= 15m
 GOTAGS   ?= libjpeg
+# The linter, pinned; installed under build/tools from the module proxy on
+# first use, so that go.mod keeps only what the product links.
+STATICCHECK_VERSION := v0.7.0
+STATICCHECK := build/tools/staticcheck
+# Packages for the race detector: those without libtorch (whose tests run
+# too slowly under it), and the short list make test runs.
+RACE_SHORT := ./ingest/ ./loader/ ./pipeline/ ./store/ ./progress/ ./atomicfile/
+RACE_ALL   := $(RACE_SHORT) ./canonicalize/ ./dedup/ ./hashtag/ ./internal/... ./phash/ ./shards/ ./thumbnail/ ./workdir/ ./datasets/
 
-.PHONY: all deps apt-deps apt-install go-deps build torch test test-short bench e2e demo demo-quick generate clean
+.PHONY: all deps apt-deps apt-install go-deps build torch lint test test-short race bench e2e demo demo-quick generate clean
 
 all: build
 
@@ -59,12 +67,29 @@ torch: $(TORCHLIB)
 $(TORCHLIB): FORCE
 	$(MAKE) -C torch/csrc OUT=$(CURDIR)/build/lib $(if $(TORCH_DIR),TORCH_DIR=$(TORCH_DIR))
 
-test: deps build
+# vet and staticcheck, over every build the tests use (the e2e tag
+# included, and the pure-Go JPEG path).
+lint: go-deps $(STATICCHECK)
 	$(GO) vet -tags '$(GOTAGS)' ./...
+	$(STATICCHECK) -tags '$(GOTAGS)' ./...
+	$(STATICCHECK) -tags 'e2e $(GOTAGS)' ./...
+	$(STATICCHECK) ./internal/jpegturbo/ ./loader/
+
+$(STATICCHECK):
+	GOBIN=$(CURDIR)/build/tools $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+test: deps build lint
 	$(GO) test -tags '$(GOTAGS)' -timeout $(GOTEST_TIMEOUT) ./...
 	# The pure-Go JPEG path of the codec and the loader, for builds without
 	# libturbojpeg.
 	$(GO) test -timeout $(GOTEST_TIMEOUT) ./internal/jpegturbo/ ./loader/
+	# The race detector over the crawler, the loader's prefetching and the
+	# store, where goroutines share the most; `make race` covers every
+	# package that does not run libtorch.
+	$(GO) test -race -timeout $(GOTEST_TIMEOUT) $(RACE_SHORT)
+
+race: deps
+	$(GO) test -race -timeout $(GOTEST_TIMEOUT) $(RACE_ALL)
 
 bench: deps build
 	$(GO) test -tags '$(GOTAGS)' -run '^$$' -bench . ./... | tee bench.out

@@ -4,33 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"syscall"
 	"testing"
-	"time"
 
+	"weaksup/internal/testkit"
 	"weaksup/store"
 	"weaksup/workdir"
 )
-
-// cpuTime is the CPU time the process has used, user and system. On a
-// shared machine it says more about a single-threaded loop than wall time.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// reportRate reports items per second of wall time and of CPU time, for
-// perOp items per op.
-func reportRate(b *testing.B, cpu0 time.Duration, perOp int, unit string) {
-	items := float64(b.N) * float64(perOp)
-	b.ReportMetric(items/b.Elapsed().Seconds(), unit+"/s")
-	if cpu := cpuTime() - cpu0; cpu > 0 {
-		b.ReportMetric(items/cpu.Seconds(), unit+"/cpu-s")
-	}
-}
 
 // benchHashtags returns n hashtags drawn like the corpus test's: WordNet
 // lemmas spelt many ways (CamelCase, '_', '-', upper case, '#'), a fifth of
@@ -66,7 +45,7 @@ func BenchmarkMap(b *testing.B) {
 		b.Run(fmt.Sprintf("%s/batch=%d", in.name, len(in.tags)), func(b *testing.B) {
 			b.ReportAllocs()
 			mapped := 0
-			cpu0 := cpuTime()
+			cpu0 := testkit.CPUTime()
 			for b.Loop() {
 				for _, h := range in.tags {
 					if m.Map(h).OK() {
@@ -74,7 +53,7 @@ func BenchmarkMap(b *testing.B) {
 					}
 				}
 			}
-			reportRate(b, cpu0, len(in.tags), "hashtags")
+			testkit.ReportRate(b, cpu0, b.N*len(in.tags), "hashtags")
 		})
 	}
 }
@@ -93,13 +72,13 @@ func BenchmarkLabel(b *testing.B) {
 	lab := NewLabeler(m, v)
 	b.Run(fmt.Sprintf("vocab=top/batch=%d", len(c.tags)), func(b *testing.B) {
 		b.ReportAllocs()
-		cpu0 := cpuTime()
+		cpu0 := testkit.CPUTime()
 		for b.Loop() {
 			for _, tags := range c.tags {
 				lab.Label(tags)
 			}
 		}
-		reportRate(b, cpu0, len(c.tags), "records")
+		testkit.ReportRate(b, cpu0, b.N*len(c.tags), "records")
 	})
 }
 
@@ -107,11 +86,11 @@ func BenchmarkNewMapper(b *testing.B) {
 	db := embeddedMapper(b, First).DB()
 	for _, p := range []Policy{First, All} {
 		b.Run("policy="+p.String(), func(b *testing.B) {
-			cpu0 := cpuTime()
+			cpu0 := testkit.CPUTime()
 			for b.Loop() {
 				NewMapper(db, p)
 			}
-			b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
+			b.ReportMetric(float64((testkit.CPUTime()-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
 		})
 	}
 }
@@ -124,13 +103,13 @@ func BenchmarkNormalize(b *testing.B) {
 	} {
 		b.Run(in.name+"/batch=10000", func(b *testing.B) {
 			b.ReportAllocs()
-			cpu0 := cpuTime()
+			cpu0 := testkit.CPUTime()
 			for b.Loop() {
 				for range 10000 {
 					Normalize(in.tag)
 				}
 			}
-			reportRate(b, cpu0, 10000, "hashtags")
+			testkit.ReportRate(b, cpu0, b.N*10000, "hashtags")
 		})
 	}
 }

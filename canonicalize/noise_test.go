@@ -4,20 +4,12 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+	"weaksup/internal/testkit"
 )
 
 // chi2Crit999 is the 0.999 quantile of the chi-square distribution by
 // degrees of freedom: a correct sampler fails one fixed seed in a thousand.
 var chi2Crit999 = map[int]float64{1: 10.83, 4: 18.47}
-
-func chiSquare(obs []int, exp []float64) float64 {
-	x := 0.0
-	for i := range obs {
-		d := float64(obs[i]) - exp[i]
-		x += d * d / exp[i]
-	}
-	return x
-}
 
 // TestLabelNoiseMatchesTargetDistribution feeds labels of a tag the
 // marginal never draws (count 0), so every changed label is a replacement,
@@ -43,7 +35,7 @@ func TestLabelNoiseMatchesTargetDistribution(t *testing.T) {
 				}
 			}
 			replaced := n - obs[0]
-			if x := chiSquare([]int{replaced, obs[0]}, []float64{n * p, n * (1 - p)}); x > chi2Crit999[1] {
+			if x := testkit.ChiSquare([]int{replaced, obs[0]}, []float64{n * p, n * (1 - p)}); x > chi2Crit999[1] {
 				t.Errorf("replaced %d of %d labels, want about %g: chi-square %.1f > %.2f", replaced, n, n*p, x, chi2Crit999[1])
 			}
 			var sum int64
@@ -54,7 +46,7 @@ func TestLabelNoiseMatchesTargetDistribution(t *testing.T) {
 			for _, c := range counts[1:] {
 				exp = append(exp, float64(replaced)*float64(c)/float64(sum))
 			}
-			if x := chiSquare(obs[1:], exp); x > chi2Crit999[4] {
+			if x := testkit.ChiSquare(obs[1:], exp); x > chi2Crit999[4] {
 				t.Errorf("replacement tags %v, want about %v: chi-square %.1f > %.2f", obs[1:], exp, x, chi2Crit999[4])
 			}
 		})

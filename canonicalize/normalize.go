@@ -106,11 +106,11 @@ func isASCIIDrop(c byte) bool {
 	return c < 0x20 || c == 0x7f
 }
 
-var folders = sync.Pool{New: func() any { return cases.Fold() }}
+var folders = sync.Pool{New: func() any { c := cases.Fold(); return &c }}
 
 func normalizeUnicode(tag string) string {
 	s := norm.NFKC.String(strings.ToValidUTF8(tag, "\uFFFD"))
-	f := folders.Get().(cases.Caser)
+	f := folders.Get().(*cases.Caser)
 	s = f.String(s)
 	f.Reset()
 	folders.Put(f)

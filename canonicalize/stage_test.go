@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"weaksup/store"
+	"weaksup/store/storetest"
 	"weaksup/workdir"
 )
 
@@ -30,13 +31,12 @@ var stageRecords = map[string][]string{
 	"bad1": {"brownbear"},
 }
 
-func openStore(t *testing.T, records map[string][]string) (*store.Store, workdir.Dir) {
+// seedStore opens a store in a new working directory and puts records
+// (id → raw tags) in it; ids starting with "bad" failed to download.
+func seedStore(t *testing.T, records map[string][]string) (*store.Store, workdir.Dir) {
 	t.Helper()
 	wd := workdir.Dir(t.TempDir())
-	st, err := store.Open(wd.Store())
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.Open(t, wd)
 	t.Cleanup(func() { st.Close() })
 	for id, tags := range records {
 		r := &store.Record{ID: id, URL: "http://example.org/" + id, RawTags: tags, Outcome: store.OutcomeOK}
@@ -80,7 +80,7 @@ func dropsOf(t *testing.T, st *store.Store) map[string]string {
 }
 
 func TestRunTopK(t *testing.T) {
-	st, wd := openStore(t, stageRecords)
+	st, wd := seedStore(t, stageRecords)
 	cfg := DefaultConfig()
 	stats, err := Run(context.Background(), st, wd, cfg, io.Discard)
 	if err != nil {
@@ -163,7 +163,7 @@ func TestRunTopK(t *testing.T) {
 
 // A vocabulary file keeps its ids when the records change.
 func TestRunVocabFile(t *testing.T) {
-	st, wd := openStore(t, stageRecords)
+	st, wd := seedStore(t, stageRecords)
 	if _, err := Run(context.Background(), st, wd, DefaultConfig(), io.Discard); err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +181,7 @@ func TestRunVocabFile(t *testing.T) {
 	for id, tags := range stageRecords {
 		more[id] = tags
 	}
-	st2, wd2 := openStore(t, more)
+	st2, wd2 := seedStore(t, more)
 	cfg := DefaultConfig()
 	cfg.VocabFile = fixed
 	stats, err := Run(context.Background(), st2, wd2, cfg, io.Discard)
@@ -212,7 +212,7 @@ func TestRunVocabFile(t *testing.T) {
 }
 
 func TestRunImageNet1k(t *testing.T) {
-	st, wd := openStore(t, stageRecords)
+	st, wd := seedStore(t, stageRecords)
 	cfg := DefaultConfig()
 	cfg.Vocab = VocabImageNet1k
 	stats, err := Run(context.Background(), st, wd, cfg, io.Discard)
@@ -238,7 +238,7 @@ func TestRunImageNet1k(t *testing.T) {
 }
 
 func TestRunCancelled(t *testing.T) {
-	st, wd := openStore(t, stageRecords)
+	st, wd := seedStore(t, stageRecords)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := Run(ctx, st, wd, DefaultConfig(), io.Discard); !errors.Is(err, context.Canceled) {

@@ -3,28 +3,9 @@ package dedup
 import (
 	"fmt"
 	"math/rand/v2"
-	"syscall"
 	"testing"
-	"time"
+	"weaksup/internal/testkit"
 )
-
-// cpuTime returns the CPU time this process has used: on a shared machine
-// it separates the work of a benchmark from the time it waited for a core.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// reportRate reports items per wall-clock second and per CPU second.
-func reportRate(b *testing.B, items int, cpuStart time.Duration, unit string) {
-	b.ReportMetric(float64(items)/b.Elapsed().Seconds(), unit+"/s")
-	if cpu := cpuTime() - cpuStart; cpu > 0 {
-		b.ReportMetric(float64(items)/cpu.Seconds(), unit+"/cpu-s")
-	}
-}
 
 // benchHashes returns n index hashes and a query stream in which one query
 // in a hundred is a near copy (distance 0..6) of an indexed hash, as crawled
@@ -65,11 +46,11 @@ func BenchmarkMIH(b *testing.B) {
 				ix.Search(0, r, nil) // build the radius plan outside the timer
 				var hits []Hit
 				b.ResetTimer()
-				cpu := cpuTime()
+				cpu := testkit.CPUTime()
 				for i := 0; i < b.N; i++ {
 					hits = ix.Search(queries[i&(len(queries)-1)], r, hits[:0])
 				}
-				reportRate(b, b.N, cpu, "queries")
+				testkit.ReportRate(b, cpu, b.N, "queries")
 				b.ReportMetric(float64(ix.Chunks()), "chunks")
 			})
 		}
@@ -86,11 +67,11 @@ func BenchmarkMIHBatch(b *testing.B) {
 				ix := NewIndex(index, r)
 				hits := 0
 				b.ResetTimer()
-				cpu := cpuTime()
+				cpu := testkit.CPUTime()
 				for i := 0; i < b.N; i++ {
 					ix.SearchBatch(queries, r, func(int, Hit) { hits++ })
 				}
-				reportRate(b, b.N*len(queries), cpu, "queries")
+				testkit.ReportRate(b, cpu, b.N*len(queries), "queries")
 				b.ReportMetric(float64(ix.Chunks()), "chunks")
 			})
 		}
@@ -105,11 +86,11 @@ func BenchmarkBruteForce(b *testing.B) {
 				index, queries := benchHashes(n, 1<<16)
 				var hits []Hit
 				b.ResetTimer()
-				cpu := cpuTime()
+				cpu := testkit.CPUTime()
 				for i := 0; i < b.N; i++ {
 					hits = BruteForce(index, queries[i&(len(queries)-1)], r, hits[:0])
 				}
-				reportRate(b, b.N, cpu, "queries")
+				testkit.ReportRate(b, cpu, b.N, "queries")
 			})
 		}
 	}

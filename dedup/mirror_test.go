@@ -5,6 +5,7 @@ import (
 	"image/color"
 	"testing"
 
+	"weaksup/internal/testkit"
 	"weaksup/phash"
 )
 
@@ -32,7 +33,7 @@ func TestMirror(t *testing.T) {
 // TestMirrorOfMirror checks that flipping twice gives the image back and
 // that a photograph's mirror hashes differently from it.
 func TestMirrorOfMirror(t *testing.T) {
-	for name, photo := range testPhotos(t) {
+	for name, photo := range testkit.Photos(t, photoDir) {
 		m := Mirror(photo)
 		back := Mirror(m)
 		h0, _ := phash.Hash(Mirror(Mirror(back)))

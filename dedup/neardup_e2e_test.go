@@ -155,3 +155,17 @@ func TestNearDuplicateBenchmark(t *testing.T) {
 		t.Errorf("matcher at the defaults: FPR@100k %.4f, want <= 0.003", fpr)
 	}
 }
+
+// settingsGrid is every radius, minimum score and chroma limit the
+// benchmark tries.
+func settingsGrid(radii []int, scores, chromas []float64) []setting {
+	var out []setting
+	for _, r := range radii {
+		for _, s := range scores {
+			for _, c := range chromas {
+				out = append(out, setting{r, s, c})
+			}
+		}
+	}
+	return out
+}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/bits"
 	"math/rand/v2"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"sort"
@@ -13,6 +14,7 @@ import (
 	"sync"
 	"testing"
 
+	"weaksup/internal/testkit"
 	"weaksup/phash"
 	"weaksup/thumbnail"
 )
@@ -133,16 +135,6 @@ func buildCorpus(s corpusSpec) corpus {
 		c.Negatives[i] = sampleOf(tile(s.photos[j.photo], j.r, s.negSize))
 	})
 	return c
-}
-
-// variantNames returns the variants' names, sorted.
-func variantNames(c corpus) []string {
-	names := make([]string, 0, len(c.Positives))
-	for n := range c.Positives {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
 }
 
 // eligiblePairs counts the (negative, test image) pairs from different
@@ -417,26 +409,12 @@ func (t matcherTable) Markdown() string {
 	return b.String()
 }
 
-// settingsGrid is every radius, minimum score and chroma limit the
-// benchmark tries.
-func settingsGrid(radii []int, scores, chromas []float64) []setting {
-	var out []setting
-	for _, r := range radii {
-		for _, s := range scores {
-			for _, c := range chromas {
-				out = append(out, setting{r, s, c})
-			}
-		}
-	}
-	return out
-}
-
 // TestNearDuplicates is the short form of the benchmark on the
 // photographs under testdata: plain pHash at its radius finds most
 // copies but few crops; the two-step matcher at the defaults finds the
 // crops too, and no tile of another photograph matches either.
 func TestNearDuplicates(t *testing.T) {
-	photos := testPhotos(t)
+	photos := testkit.Photos(t, photoDir)
 	names := make([]string, 0, len(photos))
 	for n := range photos {
 		names = append(names, n)
@@ -481,3 +459,7 @@ func TestNearDuplicates(t *testing.T) {
 		t.Errorf("matcher: false-positive rate %.4f, want 0", mt.FPR[0])
 	}
 }
+
+// photoDir holds the real photographs of the near-duplicate tests; phash
+// and thumbnail test on them too.
+var photoDir = filepath.Join("testdata", "photos")

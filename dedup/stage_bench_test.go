@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"weaksup/internal/testkit"
 	"weaksup/store"
 	"weaksup/thumbnail"
 	"weaksup/workdir"
@@ -110,7 +111,7 @@ func BenchmarkStage(b *testing.B) {
 			cat := NewCatalog([]*TestSet{ts}, cfg.Radius)
 			wd := workdir.Dir(b.TempDir())
 			b.ResetTimer()
-			cpu := cpuTime()
+			cpu := testkit.CPUTime()
 			var sum *Summary
 			for i := 0; i < b.N; i++ {
 				var err error
@@ -125,7 +126,7 @@ func BenchmarkStage(b *testing.B) {
 			if sum.DroppedTestSet != int64(n/1000) {
 				b.Fatalf("dropped %d test-set copies, want the %d planted", sum.DroppedTestSet, n/1000)
 			}
-			reportRate(b, b.N*n, cpu, "records")
+			testkit.ReportRate(b, cpu, b.N*n, "records")
 			b.ReportMetric(float64(sum.Candidates)/float64(n), "candidates/record")
 			b.ReportMetric(float64(sum.DroppedTestSet), "testset-drops")
 			b.ReportMetric(float64(sum.DroppedRepeat), "repeat-drops")
@@ -150,13 +151,13 @@ func BenchmarkVerify(b *testing.B) {
 		{"other", NewQuery(ts.Sigs[4].viewThumbnail(5)), false},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
-			cpu := cpuTime()
+			cpu := testkit.CPUTime()
 			for b.Loop() {
 				if _, ok := cat.Verify(cand, tc.q, DefaultConfig()); ok != tc.want {
 					b.Fatalf("verified %v, want %v", ok, tc.want)
 				}
 			}
-			reportRate(b, b.N, cpu, "candidates")
+			testkit.ReportRate(b, cpu, b.N, "candidates")
 		})
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"testing"
 
 	"weaksup/datasets"
+	"weaksup/internal/testkit"
 	"weaksup/phash"
 	"weaksup/store"
 	"weaksup/thumbnail"
@@ -34,19 +35,10 @@ type stageWorld struct {
 	ids      []string
 }
 
-func encodeJPEG(t testing.TB, img image.Image, quality int) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: quality}); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
 func newStageWorld(t *testing.T) *stageWorld {
 	t.Helper()
 	w := &stageWorld{workdir: workdir.Dir(t.TempDir()), wantDrop: map[string]string{}}
-	photos := testPhotos(t)
+	photos := testkit.Photos(t, photoDir)
 	names := slices.Sorted(maps.Keys(photos))
 	writeFiles(t, filepath.Join(w.workdir.String(), "data"), map[string]string{
 		"imagenet-val/n01/" + names[0]:          "photo:" + names[0],
@@ -94,22 +86,22 @@ func newStageWorld(t *testing.T) *stageWorld {
 		}
 		w.ids = append(w.ids, id)
 	}
-	a := encodeJPEG(t, scale(photos[names[0]], 0.5), 80)
-	e := encodeJPEG(t, photos[names[5]], 90)
+	a := testkit.EncodeJPEG(t, scale(photos[names[0]], 0.5), 80)
+	e := testkit.EncodeJPEG(t, photos[names[5]], 90)
 	put("a-resized-imagenet0", a, "testset imagenet n01/"+names[0])
-	put("b-mirrored-imagenet1", encodeJPEG(t, Mirror(photos[names[1]]), 85), "testset imagenet n02/"+names[1])
-	put("c-brighter-cub3", encodeJPEG(t, levels(photos[names[3]], 1, 0.1), 90), "testset cub 001.A/"+names[3])
-	put("d-cub-train4", encodeJPEG(t, photos[names[4]], 90), "")
+	put("b-mirrored-imagenet1", testkit.EncodeJPEG(t, Mirror(photos[names[1]]), 85), "testset imagenet n02/"+names[1])
+	put("c-brighter-cub3", testkit.EncodeJPEG(t, levels(photos[names[3]], 1, 0.1), 90), "testset cub 001.A/"+names[3])
+	put("d-cub-train4", testkit.EncodeJPEG(t, photos[names[4]], 90), "")
 	put("e-other5", e, "")
-	put("f-other6", encodeJPEG(t, photos[names[6]], 90), "")
-	put("g-other7", encodeJPEG(t, scale(photos[names[7]], 2), 70), "")
+	put("f-other6", testkit.EncodeJPEG(t, photos[names[6]], 90), "")
+	put("g-other7", testkit.EncodeJPEG(t, scale(photos[names[7]], 2), 70), "")
 	put("h-repeat-of-e", e, "repeat of e-other5")
 	put("i-repeat-of-a", a, "testset imagenet")
 	// A 10% crop towards the bottom left: plain pHash misses it, the
 	// matcher finds it through a crop view.
 	b2 := photos[names[2]].Bounds()
 	cropped := subImage(photos[names[2]], image.Rect(b2.Min.X, b2.Min.Y+b2.Dy()/10, b2.Max.X-b2.Dx()/10, b2.Max.Y))
-	put("k-cropped-imagenet2", encodeJPEG(t, cropped, 85), "testset imagenet n02/"+names[2]+" view=crop90-bl")
+	put("k-cropped-imagenet2", testkit.EncodeJPEG(t, cropped, 85), "testset imagenet n02/"+names[2]+" view=crop90-bl")
 	failed := &store.Record{ID: "j-failed", Outcome: "http_404"}
 	if err := st.PutRecord(failed, nil); err != nil {
 		t.Fatal(err)
@@ -363,13 +355,13 @@ func TestCheckFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	photos := testPhotos(t)
+	photos := testkit.Photos(t, photoDir)
 	names := slices.Sorted(maps.Keys(photos))
 	dir := t.TempDir()
 	copyPath := filepath.Join(dir, "copy.jpg")
 	otherPath := filepath.Join(dir, "other.jpg")
-	os.WriteFile(copyPath, encodeJPEG(t, Mirror(scale(photos[names[2]], 0.7)), 75), 0o644)
-	os.WriteFile(otherPath, encodeJPEG(t, photos[names[7]], 90), 0o644)
+	os.WriteFile(copyPath, testkit.EncodeJPEG(t, Mirror(scale(photos[names[2]], 0.7)), 75), 0o644)
+	os.WriteFile(otherPath, testkit.EncodeJPEG(t, photos[names[7]], 90), 0o644)
 
 	res, err := CheckFile(cat, copyPath, 2, w.cfg)
 	if err != nil {

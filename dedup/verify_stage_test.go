@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"weaksup/internal/jpegturbo"
+	"weaksup/internal/testkit"
 	"weaksup/store"
 	"weaksup/thumbnail"
 )
@@ -23,9 +24,9 @@ func TestStoredThumbnail(t *testing.T) {
 	defer st.Close()
 	var d jpegturbo.Decoder
 	defer d.Close()
-	for name, photo := range testPhotos(t) {
+	for name, photo := range testkit.Photos(t, photoDir) {
 		for _, f := range []float64{1, 0.4} {
-			data := encodeJPEG(t, scale(photo, f), 85)
+			data := testkit.EncodeJPEG(t, scale(photo, f), 85)
 			if err := st.PutRecord(&store.Record{ID: name, Outcome: store.OutcomeOK}, data); err != nil {
 				t.Fatal(err)
 			}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 
+	"weaksup/internal/testkit"
 	"weaksup/thumbnail"
 )
 
@@ -51,7 +52,7 @@ func TestPrepareBandPass(t *testing.T) {
 }
 
 func TestCorrelate(t *testing.T) {
-	photos := testPhotos(t)
+	photos := testkit.Photos(t, photoDir)
 	a := thumbnail.Make(photos["Garden.jpg"])
 	sa := prepareThumb(a)
 	if len(a) != thumbnail.Len {
@@ -85,7 +86,7 @@ func TestCorrelate(t *testing.T) {
 // verifies through the view it was cut like, with a higher score than the
 // image view gives it; another photograph is rejected.
 func TestVerifyViews(t *testing.T) {
-	photos := testPhotos(t)
+	photos := testkit.Photos(t, photoDir)
 	img := tile(photos["LadyBird.jpg"], photos["LadyBird.jpg"].Bounds(), 300)
 	sig, err := Sign(img)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 
+	"weaksup/internal/testkit"
 	"weaksup/phash"
 )
 
@@ -83,7 +84,7 @@ func TestViewApply(t *testing.T) {
 // towards a corner hashes near that corner's 90% view, much nearer than
 // to the image itself.
 func TestViewsCatchCrops(t *testing.T) {
-	photos := testPhotos(t)
+	photos := testkit.Photos(t, photoDir)
 	for _, name := range slices.Sorted(func(yield func(string) bool) {
 		for n := range photos {
 			if !yield(n) {

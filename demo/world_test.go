@@ -276,7 +276,8 @@ func TestCrawlFile(t *testing.T) {
 func TestRegenerate(t *testing.T) {
 	dir := t.TempDir()
 	cfg := smallConfig()
-	if _, err := Generate(dir, cfg); err != nil {
+	first, err := Generate(dir, cfg)
+	if err != nil {
 		t.Fatal(err)
 	}
 	sentinel := filepath.Join(dir, ImagesDir, "sentinel.jpg")
@@ -290,6 +291,9 @@ func TestRegenerate(t *testing.T) {
 	}
 	if _, err := os.Stat(sentinel); err != nil {
 		t.Errorf("same config regenerated the world: %v", err)
+	}
+	if w.Crawl != first.Crawl {
+		t.Errorf("reused world's crawl %+v, want the generated %+v", w.Crawl, first.Crawl)
 	}
 	// Smaller config: regenerated, nothing of the old world left over.
 	cfg.CrawlImages = 40

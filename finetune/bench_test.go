@@ -8,6 +8,7 @@ import (
 	"weaksup/datasets"
 	"weaksup/datasets/datasetstest"
 	"weaksup/torch"
+	"weaksup/torch/torchtest"
 	"weaksup/train"
 )
 
@@ -18,7 +19,7 @@ import (
 //
 //	go test -run '^$' -bench Extract -benchtime 3x ./finetune/
 func BenchmarkExtract(b *testing.B) {
-	needTorch(b)
+	torchtest.Need(b)
 	cases := []struct {
 		arch                string
 		size, batch, images int

@@ -14,6 +14,7 @@ import (
 	"weaksup/datasets"
 	"weaksup/datasets/datasetstest"
 	"weaksup/torch"
+	"weaksup/torch/torchtest"
 	"weaksup/train"
 )
 
@@ -74,7 +75,7 @@ func runDistJob(spec string) error {
 // rank 0 wrote the full run's outputs with the global batch, and that the
 // features the ranks extracted between them equal a one-process extraction.
 func TestDistributedFinetune(t *testing.T) {
-	needTorch(t)
+	torchtest.Need(t)
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
 	datasetstest.ImageFolder(t, data, tinySpec)

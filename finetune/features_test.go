@@ -13,6 +13,7 @@ import (
 	"weaksup/datasets"
 	"weaksup/datasets/datasetstest"
 	"weaksup/torch"
+	"weaksup/torch/torchtest"
 	"weaksup/train"
 )
 
@@ -132,7 +133,7 @@ func (c *cancelAfter) Features(x *torch.Tensor, tr bool) (*torch.Tensor, error) 
 }
 
 func TestInterruptedExtractionContinues(t *testing.T) {
-	needTorch(t)
+	torchtest.Need(t)
 	dir := t.TempDir()
 	datasetstest.ImageFolder(t, filepath.Join(dir, "data"), datasetstest.Spec{K: 4, Train: 10, Val: 1, Size: 16})
 	ds, err := datasets.OpenImageFolder(filepath.Join(dir, "data"))

@@ -11,18 +11,9 @@ import (
 
 	"weaksup/datasets"
 	"weaksup/datasets/datasetstest"
-	"weaksup/torch"
+	"weaksup/torch/torchtest"
 	"weaksup/train"
 )
-
-// needTorch fails the test when the libtorch shim cannot be loaded.
-func needTorch(t testing.TB) {
-	t.Helper()
-	if err := torch.Load(); err != nil {
-		t.Fatalf("load libtorch (run `make torch` to build build/lib/libweaksup_torch.so): %v", err)
-	}
-	torch.SetNumThreads(2)
-}
 
 // tinySpec is a dataset a tiny network learns in a few epochs on 2 cores.
 var tinySpec = datasetstest.Spec{K: 3, Train: 8, Val: 4, Size: 20}
@@ -33,7 +24,7 @@ func tinyConfig(task, data, out string) Config {
 }
 
 func TestFinetuneThenEvalEveryLayout(t *testing.T) {
-	needTorch(t)
+	torchtest.Need(t)
 	for _, task := range datasets.Layouts {
 		t.Run(task, func(t *testing.T) {
 			dir := t.TempDir()
@@ -77,7 +68,7 @@ func TestFinetuneThenEvalEveryLayout(t *testing.T) {
 }
 
 func TestLinearProbeOnCachedFeatures(t *testing.T) {
-	needTorch(t)
+	torchtest.Need(t)
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
 	datasetstest.ImageFolder(t, data, tinySpec)
@@ -137,7 +128,7 @@ func TestLinearProbeOnCachedFeatures(t *testing.T) {
 }
 
 func TestRunRefusesToOverwriteACheckpointedRun(t *testing.T) {
-	needTorch(t)
+	torchtest.Need(t)
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
 	datasetstest.ImageFolder(t, data, datasetstest.Spec{K: 2, Train: 4, Val: 2, Size: 16})

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"weaksup/torch"
+	"weaksup/torch/torchtest"
 	"weaksup/train"
 )
 
@@ -31,7 +32,7 @@ func saveModel(t *testing.T, path string, arch string, block train.Block, classe
 }
 
 func TestInferSpecRecognizesSavedNetworks(t *testing.T) {
-	needTorch(t)
+	torchtest.Need(t)
 	cases := []struct {
 		arch    string
 		block   train.Block
@@ -59,7 +60,7 @@ func TestInferSpecRecognizesSavedNetworks(t *testing.T) {
 }
 
 func TestInferSpecRejectsOtherFiles(t *testing.T) {
-	needTorch(t)
+	torchtest.Need(t)
 	dir := t.TempDir()
 	notModel := filepath.Join(dir, "other.safetensors")
 	if err := train.SaveTensors(notModel, []train.Param{{Name: "embedding.weight", Tensor: torch.Zeros(torch.Float32, torch.CPU, 4, 2)}}, nil); err != nil {
@@ -75,7 +76,7 @@ func TestInferSpecRejectsOtherFiles(t *testing.T) {
 }
 
 func TestResolveFrom(t *testing.T) {
-	needTorch(t)
+	torchtest.Need(t)
 	dir := t.TempDir()
 	file := filepath.Join(dir, "weights.safetensors")
 	saveModel(t, file, "resnext_tiny", train.Bottleneck, 2).Close()
@@ -114,7 +115,7 @@ func TestResolveFrom(t *testing.T) {
 }
 
 func TestNewModelKeepsBackboneAndReplacesHead(t *testing.T) {
-	needTorch(t)
+	torchtest.Need(t)
 	path := filepath.Join(t.TempDir(), "pre.safetensors")
 	src := saveModel(t, path, "resnext_tiny", train.Bottleneck, 9)
 	defer src.Close()

@@ -11,6 +11,7 @@ import (
 
 	"weaksup/datasets"
 	"weaksup/datasets/datasetstest"
+	"weaksup/torch/torchtest"
 	"weaksup/train"
 )
 
@@ -18,7 +19,7 @@ import (
 // ones but not the same numbers, come out as float32, and a linear probe in
 // bf16 does not reuse features cached in fp32.
 func TestPrecisionReachesExtractionAndCache(t *testing.T) {
-	needTorch(t)
+	torchtest.Need(t)
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
 	datasetstest.ImageFolder(t, data, tinySpec)

@@ -11,6 +11,7 @@ import (
 
 	"weaksup/loader"
 	"weaksup/torch"
+	"weaksup/torch/torchtest"
 )
 
 func randomFeatures(n, dim, k int, seed uint64) *Features {
@@ -44,7 +45,7 @@ func drain(t *testing.T, fb *featureBatches, max int) (items []int, epochs []int
 }
 
 func TestFeatureBatches(t *testing.T) {
-	needTorch(t)
+	torchtest.Need(t)
 	f := randomFeatures(10, 5, 3, 1)
 	p, err := NewLinearProbe(f)
 	if err != nil {
@@ -115,7 +116,7 @@ func TestFeatureBatches(t *testing.T) {
 // The probe folded into a network's head gives, on images, the logits the
 // probe gives on their standardized features.
 func TestFoldIntoMatchesProbe(t *testing.T) {
-	needTorch(t)
+	torchtest.Need(t)
 	m, _, err := NewModel(ModelConfig{From: FromNone, Arch: "tiny", Classes: 9, Seed: 4})
 	if err != nil {
 		t.Fatal(err)

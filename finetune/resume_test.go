@@ -11,6 +11,7 @@ import (
 
 	"weaksup/datasets"
 	"weaksup/datasets/datasetstest"
+	"weaksup/torch/torchtest"
 	"weaksup/train"
 )
 
@@ -37,7 +38,7 @@ func (c *cancelAt) Write(p []byte) (int, error) {
 // probe mid-run, resumes them with Resume, and checks they end with the
 // same network and metrics as runs that were never interrupted.
 func TestResumeEqualsUninterrupted(t *testing.T) {
-	needTorch(t)
+	torchtest.Need(t)
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
 	datasetstest.ImageFolder(t, data, datasetstest.Spec{K: 3, Train: 8, Val: 4, Size: 20})

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"weaksup/torch"
+	"weaksup/torch/torchtest"
 	"weaksup/train"
 )
 
@@ -19,7 +20,7 @@ const pythonTorch = "/usr/bin/python3"
 // its architecture from the shapes, and checks the network computes
 // torchvision's global-pool features.
 func TestImportTorchvisionWeights(t *testing.T) {
-	needTorch(t)
+	torchtest.Need(t)
 	dir := t.TempDir()
 	out, err := exec.Command(pythonTorch, filepath.Join("testdata", "torchvision_export.py"), dir, "resnext50_32x4d", "64").CombinedOutput()
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"weaksup/demo"
 	"weaksup/loader"
 	"weaksup/torch"
+	"weaksup/torch/torchtest"
 	"weaksup/train"
 )
 
@@ -111,7 +112,7 @@ type transferResult struct {
 
 func runTransfer(t *testing.T, s transferSetup) transferResult {
 	t.Helper()
-	needTorch(t)
+	torchtest.Need(t)
 	ctx := context.Background()
 	dir := t.TempDir()
 	w, err := demo.Generate(filepath.Join(dir, "world"), s.World)

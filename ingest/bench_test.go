@@ -9,10 +9,10 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
+	"weaksup/internal/testkit"
+	"weaksup/store/storetest"
 	"weaksup/workdir"
 )
 
@@ -39,7 +39,7 @@ func photoLike(w, h, seed int) *image.RGBA {
 func imageServer(tb testing.TB, n, w, h int) *httptest.Server {
 	imgs := make([][]byte, n)
 	for i := range imgs {
-		imgs[i] = encodeJPEG(photoLike(w, h, i+1), 85)
+		imgs[i] = testkit.EncodeJPEG(tb, photoLike(w, h, i+1), 85)
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		if !strings.HasPrefix(r.URL.Path, "/i/") {
@@ -72,13 +72,13 @@ func BenchmarkCrawl(b *testing.B) {
 			cfg.Input = writeJSONL(b, dir, recs)
 			cfg.AllowPrivate = true
 			cfg.PerHost = cfg.Concurrency // one host serves everything
-			st := openStore(b, dir)
+			st := storetest.Open(b, workdir.Dir(dir))
 			defer st.Close()
-			cpu0 := cpuTime()
+			cpu0 := testkit.CPUTime()
 			b.ResetTimer()
 			stats, err := Run(context.Background(), st, workdir.Dir(dir), cfg, nil)
 			b.StopTimer()
-			cpu := cpuTime() - cpu0
+			cpu := testkit.CPUTime() - cpu0
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -93,21 +93,12 @@ func BenchmarkCrawl(b *testing.B) {
 	}
 }
 
-// cpuTime is the user+system CPU time this process has used.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // BenchmarkNormalize measures decode, resize, orientation, hash and
 // encode of one downloaded image.
 func BenchmarkNormalize(b *testing.B) {
 	for _, size := range [][2]int{{640, 480}, {1600, 1200}} {
 		b.Run(fmt.Sprintf("size=%dx%d/target=256", size[0], size[1]), func(b *testing.B) {
-			data := encodeJPEG(photoLike(size[0], size[1], 1), 85)
+			data := testkit.EncodeJPEG(b, photoLike(size[0], size[1], 1), 85)
 			cfg := ImageConfig{Size: 256, Quality: 90, MaxPixels: 50_000_000, MinSide: 64}
 			b.SetBytes(int64(len(data)))
 			b.ResetTimer()

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"weaksup/store/storetest"
 	"weaksup/workdir"
 )
 
@@ -89,7 +90,7 @@ func TestCrawlPartitions(t *testing.T) {
 		recs = append(recs, map[string]any{"id": fmt.Sprintf("p%02d", i), "url": fmt.Sprintf("%s/img/%d.jpg", srv.URL, i)})
 	}
 	cfg := testConfig(writeJSONL(t, dir, recs))
-	st := openStore(t, dir)
+	st := storetest.Open(t, workdir.Dir(dir))
 	defer st.Close()
 	var ok, other int64
 	for _, part := range []string{"0/2", "1/2"} {

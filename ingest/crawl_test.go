@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"weaksup/store"
+	"weaksup/store/storetest"
 	"weaksup/workdir"
 )
 
@@ -59,15 +59,6 @@ func writeJSONL(t testing.TB, dir string, recs []map[string]any) string {
 		t.Fatal(err)
 	}
 	return path
-}
-
-func openStore(t testing.TB, dir string) *store.Store {
-	t.Helper()
-	st, err := store.Open(workdir.Dir(dir).Store())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return st
 }
 
 // faultCases maps a server path to the outcome and request count it must
@@ -126,7 +117,7 @@ func TestCrawlFaults(t *testing.T) {
 	f.WriteString("{broken\n{\"id\":\"nourl\"}\n")
 	f.Close()
 
-	st := openStore(t, dir)
+	st := storetest.Open(t, workdir.Dir(dir))
 	defer st.Close()
 	res, err := Run(context.Background(), st, workdir.Dir(dir), testConfig(input), nil)
 	if err != nil {
@@ -232,7 +223,7 @@ func TestCrawlResume(t *testing.T) {
 	cfg := testConfig(input)
 	cfg.Retries = 3     // four requests per run, two for a timeout
 	cfg.MaxAttempts = 5 // two runs: 4 + 1, or 2 + 2 + 1
-	st := openStore(t, dir)
+	st := storetest.Open(t, workdir.Dir(dir))
 	defer st.Close()
 	wantHits := []map[string]int{
 		{"/img/1.jpg": 1, "/404": 1, "/503": 4, "/drip": 2},
@@ -274,7 +265,7 @@ func TestCrawlRefusesPrivate(t *testing.T) {
 	})
 	cfg := testConfig(input)
 	cfg.AllowPrivate = false
-	st := openStore(t, dir)
+	st := storetest.Open(t, workdir.Dir(dir))
 	defer st.Close()
 	if _, err := Run(context.Background(), st, workdir.Dir(dir), cfg, nil); err != nil {
 		t.Fatal(err)
@@ -302,7 +293,7 @@ func TestCrawlPerHostLimit(t *testing.T) {
 	cfg := testConfig(writeJSONL(t, dir, recs))
 	cfg.Concurrency = 16
 	cfg.PerHost = 2
-	st := openStore(t, dir)
+	st := storetest.Open(t, workdir.Dir(dir))
 	defer st.Close()
 	stats, err := Run(context.Background(), st, workdir.Dir(dir), cfg, nil)
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 
+	"weaksup/store/storetest"
 	"weaksup/workdir"
 )
 
@@ -116,7 +117,7 @@ func TestCrawlMemory1M(t *testing.T) {
 	cfg.Input = input
 	cfg.AllowPrivate = true
 	cfg.PerHost = cfg.Concurrency
-	st := openStore(t, dir)
+	st := storetest.Open(t, workdir.Dir(dir))
 	defer st.Close()
 	stop := make(chan struct{})
 	peaks := sampleMemory(t, stop)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 
+	"weaksup/store/storetest"
 	"weaksup/workdir"
 )
 
@@ -49,7 +50,7 @@ func TestCrawlFormats(t *testing.T) {
 		if err := os.WriteFile(path, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		st := openStore(t, dir)
+		st := storetest.Open(t, workdir.Dir(dir))
 		cfg := testConfig(path)
 		if _, err := Run(context.Background(), st, workdir.Dir(dir), cfg, nil); err != nil {
 			t.Fatalf("%s: %v", name, err)

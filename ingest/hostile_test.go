@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"weaksup/internal/testkit"
+	"weaksup/store/storetest"
 	"weaksup/workdir"
 )
 
@@ -111,7 +113,7 @@ func TestHostileCrawl(t *testing.T) {
 func hostileCrawl(t *testing.T, tune func(*Config)) {
 	srv := newFaultServer(t)
 	srv.delay = 20 * time.Millisecond // keep the good host busy past the kill
-	img := encodeJPEG(testPattern(320, 240, 5), 90)
+	img := testkit.EncodeJPEG(t, testPattern(320, 240, 5), 90)
 	if len(img) < 4<<10 {
 		t.Fatalf("test image of %d bytes: too small to stall mid-body", len(img))
 	}
@@ -193,7 +195,7 @@ func hostileCrawl(t *testing.T, tune func(*Config)) {
 	}
 
 	// Resume in this process.
-	st := openStore(t, dir)
+	st := storetest.Open(t, workdir.Dir(dir))
 	defer st.Close()
 	stats, err := Run(context.Background(), st, workdir.Dir(dir), cfg(writeJSONL(t, dir, recs)), nil)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"weaksup/internal/jpegturbo"
+	"weaksup/internal/testkit"
 	"weaksup/thumbnail"
 )
 
@@ -25,7 +26,7 @@ func TestNormalize(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	jpg := encodeJPEG(testPattern(64, 48, 1), 90)
+	jpg := testkit.EncodeJPEG(t, testPattern(64, 48, 1), 90)
 	gray := image.NewGray(image.Rect(0, 0, 40, 80))
 	tests := []struct {
 		name         string
@@ -42,7 +43,7 @@ func TestNormalize(t *testing.T) {
 		{"jpeg exif mirror", withOrientation(jpg, 2), testImageConfig, "", 43, 32, "jpeg"},
 		{"png portrait", encodePNG(testPattern(30, 60, 2)), testImageConfig, "", 32, 64, "png"},
 		{"gif", encodeGIF(testPattern(50, 50, 3)), testImageConfig, "", 32, 32, "gif"},
-		{"gray jpeg", encodeJPEG(gray, 90), testImageConfig, "", 32, 64, "jpeg"},
+		{"gray jpeg", testkit.EncodeJPEG(t, gray, 90), testImageConfig, "", 32, 64, "jpeg"},
 		{"webp lossy", webpLossy, testImageConfig, "", 48, 32, "webp"},
 		{"webp lossless", webpLossless, testImageConfig, "", 48, 32, "webp"},
 		{"bomb header", pngHeaderOnly(20000, 20000), testImageConfig, OutcomeTooManyPixels, 0, 0, "png"},
@@ -92,7 +93,7 @@ func TestNormalizeOrientation(t *testing.T) {
 			src.SetGray(x, y, color.Gray{255})
 		}
 	}
-	jpg := encodeJPEG(src, 95)
+	jpg := testkit.EncodeJPEG(t, src, 95)
 	// Which quadrant (0 top-left, 1 top-right, 2 bottom-left, 3 bottom-right)
 	// is white after each orientation.
 	want := map[int]int{1: 0, 2: 1, 3: 3, 4: 2, 5: 0, 6: 1, 7: 3, 8: 2}
@@ -131,9 +132,9 @@ func TestNormalizeTransparentOnWhite(t *testing.T) {
 // not the file: the same picture as JPEG and PNG at different sizes hashes
 // nearly alike, a different picture does not.
 func TestNormalizePHash(t *testing.T) {
-	a1, _ := Normalize(encodeJPEG(testPattern(120, 90, 5), 85), testImageConfig)
+	a1, _ := Normalize(testkit.EncodeJPEG(t, testPattern(120, 90, 5), 85), testImageConfig)
 	a2, _ := Normalize(encodePNG(testPattern(64, 48, 5)), testImageConfig)
-	b, _ := Normalize(encodeJPEG(testPattern(120, 90, 11), 85), testImageConfig)
+	b, _ := Normalize(testkit.EncodeJPEG(t, testPattern(120, 90, 11), 85), testImageConfig)
 	if d := bits.OnesCount64(a1.PHash ^ a2.PHash); d > 6 {
 		t.Errorf("same picture: Hamming distance %d, want <= 6", d)
 	}
@@ -222,7 +223,7 @@ func TestShorterSide(t *testing.T) {
 }
 
 func TestExifOrientation(t *testing.T) {
-	jpg := encodeJPEG(testPattern(16, 16, 1), 80)
+	jpg := testkit.EncodeJPEG(t, testPattern(16, 16, 1), 80)
 	little := []byte{0xff, 0xd8, 0xff, 0xe1, 0, 30, 'E', 'x', 'i', 'f', 0, 0, 'I', 'I', 42, 0, 8, 0, 0, 0, 1, 0, 0x12, 0x01, 3, 0, 1, 0, 0, 0, 8, 0, 0, 0}
 	tests := []struct {
 		name string
@@ -244,7 +245,7 @@ func TestExifOrientation(t *testing.T) {
 }
 
 func FuzzExifOrientation(f *testing.F) {
-	f.Add(withOrientation(encodeJPEG(testPattern(8, 8, 1), 50), 6))
+	f.Add(withOrientation(testkit.EncodeJPEG(f, testPattern(8, 8, 1), 50), 6))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if o := exifOrientation(data); o < 1 || o > 8 {
 			t.Fatalf("orientation %d", o)
@@ -253,7 +254,7 @@ func FuzzExifOrientation(f *testing.F) {
 }
 
 func FuzzNormalize(f *testing.F) {
-	f.Add(encodeJPEG(testPattern(20, 20, 1), 50))
+	f.Add(testkit.EncodeJPEG(f, testPattern(20, 20, 1), 50))
 	f.Add(encodePNG(testPattern(20, 20, 2)))
 	f.Add(encodeGIF(testPattern(20, 20, 3)))
 	f.Add(pngHeaderOnly(5000, 5000))
@@ -274,7 +275,7 @@ func TestNormalizeOddSizedThumbnail(t *testing.T) {
 	cfg := testImageConfig
 	cfg.Size = 0
 	for _, side := range []int{65, 33} {
-		src := encodeJPEG(testPattern(side, side, 7), 90)
+		src := testkit.EncodeJPEG(t, testPattern(side, side, 7), 90)
 		img, outcome := Normalize(src, cfg)
 		if outcome != "" {
 			t.Fatalf("%dx%d: %s", side, side, outcome)

@@ -7,7 +7,6 @@ import (
 	"image"
 	"image/color"
 	"image/gif"
-	"image/jpeg"
 	"image/png"
 )
 
@@ -31,14 +30,6 @@ func testPattern(w, h, seed int) *image.RGBA {
 		}
 	}
 	return m
-}
-
-func encodeJPEG(img image.Image, quality int) []byte {
-	var b bytes.Buffer
-	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: quality}); err != nil {
-		panic(err)
-	}
-	return b.Bytes()
 }
 
 func encodePNG(img image.Image) []byte {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"weaksup/store"
+	"weaksup/store/storetest"
 	"weaksup/workdir"
 )
 
@@ -33,7 +34,7 @@ func TestHelperCrawl(t *testing.T) {
 	if err := json.Unmarshal([]byte(spec), &h); err != nil {
 		t.Fatal(err)
 	}
-	st := openStore(t, h.Workdir)
+	st := storetest.Open(t, workdir.Dir(h.Workdir))
 	if _, err := Run(context.Background(), st, workdir.Dir(h.Workdir), h.Config, os.Stderr); err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +95,7 @@ func TestCrawlSurvivesSIGKILL(t *testing.T) {
 
 	// The uninterrupted crawl.
 	refDir := t.TempDir()
-	refStore := openStore(t, refDir)
+	refStore := storetest.Open(t, workdir.Dir(refDir))
 	if _, err := Run(context.Background(), refStore, workdir.Dir(refDir), cfg(writeJSONL(t, refDir, recs)), nil); err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +135,7 @@ func TestCrawlSurvivesSIGKILL(t *testing.T) {
 	srv.release()
 
 	// Resume in this process.
-	st := openStore(t, dir)
+	st := storetest.Open(t, workdir.Dir(dir))
 	defer st.Close()
 	stats, err := Run(context.Background(), st, workdir.Dir(dir), cfg(writeJSONL(t, dir, recs)), nil)
 	if err != nil {
@@ -169,7 +170,7 @@ func TestCrawlCancel(t *testing.T) {
 	cfg.Concurrency = 2
 	cfg.HeaderTimeout = 30 * time.Second
 	cfg.FetchTimeout = 30 * time.Second
-	st := openStore(t, dir)
+	st := storetest.Open(t, workdir.Dir(dir))
 	defer st.Close()
 
 	srv.holdAfter(10)

@@ -9,12 +9,14 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"weaksup/internal/testkit"
 )
 
 // faultServer is a loopback image server whose paths inject faults. It
 // counts requests per path and the most requests it had in flight.
 type faultServer struct {
 	*httptest.Server
+	tb          testing.TB // the test it serves; told of fixture failures
 	mu          sync.Mutex
 	hits        map[string]int
 	first       map[string]time.Time
@@ -52,7 +54,7 @@ func (s *faultServer) release() {
 }
 
 func newFaultServer(t testing.TB) *faultServer {
-	s := &faultServer{hits: map[string]int{}, first: map[string]time.Time{}, agents: map[string]bool{}, jpegs: map[int][]byte{}}
+	s := &faultServer{tb: t, hits: map[string]int{}, first: map[string]time.Time{}, agents: map[string]bool{}, jpegs: map[int][]byte{}}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.Close)
 	return s
@@ -63,7 +65,7 @@ func (s *faultServer) jpeg(seed int) []byte {
 	defer s.mu.Unlock()
 	b, ok := s.jpegs[seed]
 	if !ok {
-		b = encodeJPEG(testPattern(64, 48, seed), 85)
+		b = testkit.EncodeJPEG(s.tb, testPattern(64, 48, seed), 85)
 		s.jpegs[seed] = b
 	}
 	return b

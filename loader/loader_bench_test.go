@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"weaksup/internal/testkit"
 )
 
 // BenchmarkLoader measures shards → float batches: JPEG decode, augment,
@@ -24,7 +25,7 @@ func BenchmarkLoader(b *testing.B) {
 			// The loader starts inside the timed region: it decodes ahead
 			// from the moment it opens, and that work must be counted.
 			b.ResetTimer()
-			cpu0 := cpuTime()
+			cpu0 := testkit.CPUTime()
 			l, err := Open(dir, Config{Batch: 64, ImageSize: tc.size, Train: tc.train, Workers: tc.workers, Seed: 1})
 			if err != nil {
 				b.Fatal(err)
@@ -40,7 +41,7 @@ func BenchmarkLoader(b *testing.B) {
 				images += batch.N
 				batch.Release()
 			}
-			if cpu := (cpuTime() - cpu0).Seconds(); cpu > 0 {
+			if cpu := (testkit.CPUTime() - cpu0).Seconds(); cpu > 0 {
 				b.ReportMetric(float64(images)/cpu, "images/cpu-s")
 			}
 			b.ReportMetric(float64(images)/b.Elapsed().Seconds(), "images/s")

@@ -5,17 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"weaksup/internal/testkit"
 )
-
-// chiSquare returns Σ (obs-exp)²/exp.
-func chiSquare(obs []int, exp []float64) float64 {
-	x := 0.0
-	for i := range obs {
-		d := float64(obs[i]) - exp[i]
-		x += d * d / exp[i]
-	}
-	return x
-}
 
 // chi2Crit999 is the 0.999 quantile of the chi-square distribution by
 // degrees of freedom: a correct sampler fails one fixed seed in a thousand.
@@ -57,7 +48,7 @@ func TestSqrtSamplingMatchesSqrtCounts(t *testing.T) {
 	for i, c := range counts {
 		exp[i] = float64(draws) * math.Sqrt(float64(c)) / sum
 	}
-	if x := chiSquare(obs, exp); x > chi2Crit999[len(counts)-1] {
+	if x := testkit.ChiSquare(obs, exp); x > chi2Crit999[len(counts)-1] {
 		t.Errorf("tag draws %v, expected %v: chi-square %.1f > %.2f", obs, exp, x, chi2Crit999[len(counts)-1])
 	}
 	// Natural frequencies are far from sqrt ones, so the test can tell them apart.
@@ -65,7 +56,7 @@ func TestSqrtSamplingMatchesSqrtCounts(t *testing.T) {
 	for i, c := range counts {
 		nat[i] = float64(draws) * float64(c) / float64(len(labels))
 	}
-	if x := chiSquare(obs, nat); x < 1000 {
+	if x := testkit.ChiSquare(obs, nat); x < 1000 {
 		t.Errorf("sqrt draws are close to natural frequencies (chi-square %.1f)", x)
 	}
 }
@@ -100,7 +91,7 @@ func TestAliasTableMatchesWeights(t *testing.T) {
 			if crit == 0 {
 				crit = 16.27 // df 3: only reached by the equal-weight case
 			}
-			if x := chiSquare(o, e); x > crit {
+			if x := testkit.ChiSquare(o, e); x > crit {
 				t.Errorf("draws %v, expected %v: chi-square %.1f > %.2f", o, e, x, crit)
 			}
 		})

@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"weaksup/datasets"
+	"weaksup/internal/testkit"
 )
 
 func TestSplitSourceLoader(t *testing.T) {
@@ -40,7 +41,7 @@ func TestSplitSourceLoader(t *testing.T) {
 			path += ".png"
 		} else {
 			path += ".jpg"
-			if err := os.WriteFile(path, testJPEG(t, uint64(i), 40, 30, 85), 0o644); err != nil {
+			if err := os.WriteFile(path, testkit.PhotoJPEG(t, uint64(i), 40, 30, 85), 0o644); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -11,16 +11,8 @@ import (
 	"testing"
 
 	"weaksup/internal/jpegturbo"
+	"weaksup/internal/testkit"
 )
-
-func encodeJPEG(t *testing.T, img image.Image) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 100}); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
 
 func TestTransformUniformColor(t *testing.T) {
 	img := image.NewRGBA(image.Rect(0, 0, 90, 60))
@@ -28,7 +20,7 @@ func TestTransformUniformColor(t *testing.T) {
 	for i := 0; i < len(img.Pix); i += 4 {
 		img.Pix[i], img.Pix[i+1], img.Pix[i+2], img.Pix[i+3] = c.R, c.G, c.B, 255
 	}
-	data := encodeJPEG(t, img)
+	data := testkit.EncodeJPEG(t, img, 100)
 	for _, train := range []bool{false, true} {
 		tf := NewTransform(16, train)
 		dst := make([]float32, 3*16*16)
@@ -77,7 +69,7 @@ func TestTransformMatchesReferenceResampling(t *testing.T) {
 			g.SetGray(x, y, color.Gray{uint8(2*x + y/3 + r.IntN(20))})
 		}
 	}
-	data := encodeJPEG(t, g)
+	data := testkit.EncodeJPEG(t, g, 100)
 	dec, err := jpeg.Decode(bytes.NewReader(data))
 	if err != nil {
 		t.Fatal(err)
@@ -117,7 +109,7 @@ func TestTransformFlipsAboutHalfTheTime(t *testing.T) {
 			g.SetGray(x, y, color.Gray{uint8(4 * x)})
 		}
 	}
-	data := encodeJPEG(t, g)
+	data := testkit.EncodeJPEG(t, g, 100)
 	tf := NewTransform(8, true)
 	dst := make([]float32, 3*64)
 	flips := 0
@@ -171,14 +163,14 @@ func TestTransformRejectsBadInput(t *testing.T) {
 			t.Errorf("%s: no error", name)
 		}
 	}
-	if err := tf.Apply(make([]float32, 10), encodeJPEG(t, image.NewGray(image.Rect(0, 0, 8, 8))), nil); err == nil {
+	if err := tf.Apply(make([]float32, 10), testkit.EncodeJPEG(t, image.NewGray(image.Rect(0, 0, 8, 8)), 100), nil); err == nil {
 		t.Errorf("short destination: no error")
 	}
 }
 
 func FuzzTransform(f *testing.F) {
-	f.Add(testJPEG(f, 1, 24, 16, 80))
-	f.Add(testJPEG(f, 2, 9, 31, 50)[:200])
+	f.Add(testkit.PhotoJPEG(f, 1, 24, 16, 80))
+	f.Add(testkit.PhotoJPEG(f, 2, 9, 31, 50)[:200])
 	f.Add([]byte("\x89PNG\r\n\x1a\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, train := range []bool{false, true} {

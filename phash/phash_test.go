@@ -7,7 +7,6 @@ import (
 	"image"
 	"image/color"
 	"image/draw"
-	"image/jpeg"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"weaksup/internal/testkit"
 
 	"github.com/corona10/goimagehash"
 )
@@ -24,32 +24,6 @@ var update = flag.Bool("update", false, "rewrite golden files under testdata")
 // photoDir holds the test photographs; dedup's near-duplicate tests use
 // the same ones.
 var photoDir = filepath.Join("..", "dedup", "testdata", "photos")
-
-// testPhotos decodes the photographs under photoDir, by file name.
-func testPhotos(t testing.TB) map[string]image.Image {
-	t.Helper()
-	paths, err := filepath.Glob(filepath.Join(photoDir, "*.jpg"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(paths) < 8 {
-		t.Fatalf("found %d photos under %s, want at least 8", len(paths), photoDir)
-	}
-	out := make(map[string]image.Image, len(paths))
-	for _, p := range paths {
-		f, err := os.Open(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		img, err := jpeg.Decode(f)
-		f.Close()
-		if err != nil {
-			t.Fatalf("decode %s: %v", p, err)
-		}
-		out[filepath.Base(p)] = img
-	}
-	return out
-}
 
 // inColorModels returns img converted to every concrete image type the
 // decoders produce, plus a sub-image with a non-zero origin.
@@ -84,7 +58,7 @@ func paletteWebSafe() color.Palette {
 }
 
 func TestHashEqualsGoimagehash(t *testing.T) {
-	for name, photo := range testPhotos(t) {
+	for name, photo := range testkit.Photos(t, photoDir) {
 		for model, img := range inColorModels(photo) {
 			want, err := goimagehash.PerceptionHash(img)
 			if err != nil {
@@ -113,7 +87,7 @@ func TestHashEmptyImage(t *testing.T) {
 // change of implementation or of the goimagehash version cannot silently
 // change the bit layout that hashes stored at ingest rely on.
 func TestHashGolden(t *testing.T) {
-	photos := testPhotos(t)
+	photos := testkit.Photos(t, photoDir)
 	names := make([]string, 0, len(photos))
 	for n := range photos {
 		names = append(names, n)
@@ -168,7 +142,7 @@ func TestHashGolden(t *testing.T) {
 // TestHashSeparatesPhotos checks that distinct photographs are far apart
 // while a re-encoded copy stays close: the property the index relies on.
 func TestHashSeparatesPhotos(t *testing.T) {
-	photos := testPhotos(t)
+	photos := testkit.Photos(t, photoDir)
 	hashes := map[string]uint64{}
 	for n, img := range photos {
 		h, _ := Hash(img)

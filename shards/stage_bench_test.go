@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"weaksup/canonicalize"
+	"weaksup/internal/testkit"
 	"weaksup/store"
 	"weaksup/workdir"
 )
@@ -59,14 +60,14 @@ func BenchmarkStage(b *testing.B) {
 		cfg := DefaultConfig()
 		cfg.ShardMB = 32
 		b.ResetTimer()
-		cpu0 := cpuTime()
+		cpu0 := testkit.CPUTime()
 		for i := 0; i < b.N; i++ {
 			if _, err := Run(context.Background(), st, wd, cfg, io.Discard); err != nil {
 				b.Fatal(err)
 			}
 		}
 		b.ReportMetric(total*float64(b.N)/b.Elapsed().Seconds()/1e6, "MB/s")
-		if cpu := (cpuTime() - cpu0).Seconds(); cpu > 0 {
+		if cpu := (testkit.CPUTime() - cpu0).Seconds(); cpu > 0 {
 			b.ReportMetric(total*float64(b.N)/1e6/cpu, "MB/cpu-s")
 		}
 		b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "records/s")

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"testing"
+	"weaksup/internal/testkit"
 )
 
 // BenchmarkShardWrite measures Arrow encoding, zstd on the metadata, hashing
@@ -27,7 +28,7 @@ func BenchmarkShardWrite(b *testing.B) {
 			dir := b.TempDir()
 			b.SetBytes(total)
 			b.ResetTimer()
-			cpu0 := cpuTime()
+			cpu0 := testkit.CPUTime()
 			for i := 0; i < b.N; i++ {
 				w, err := CreateShard(filepath.Join(dir, "bench.arrow"))
 				if err != nil {
@@ -43,7 +44,7 @@ func BenchmarkShardWrite(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(total)*float64(b.N)/b.Elapsed().Seconds()/1e6, "MB/s")
-			if cpu := (cpuTime() - cpu0).Seconds(); cpu > 0 {
+			if cpu := (testkit.CPUTime() - cpu0).Seconds(); cpu > 0 {
 				b.ReportMetric(float64(total)*float64(b.N)/1e6/cpu, "MB/cpu-s")
 			}
 			b.ReportMetric(float64(len(rows))*float64(b.N)/b.Elapsed().Seconds(), "images/s")

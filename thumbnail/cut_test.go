@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"weaksup/internal/testkit"
 )
 
 func TestAreaWeights(t *testing.T) {
@@ -36,7 +37,7 @@ func TestAreaWeights(t *testing.T) {
 // is close to the thumbnail of the cropped image itself.
 func TestCutOfLargerThumbnail(t *testing.T) {
 	const ref = 40
-	for name, img := range testPhotos(t) {
+	for name, img := range testkit.Photos(t, photoDir) {
 		big := Sized(img, ref, 16)
 		b := img.Bounds()
 		for _, mirror := range []bool{false, true} {

@@ -4,11 +4,10 @@ import (
 	"image"
 	"image/color"
 	"image/draw"
-	"image/jpeg"
 	"math"
-	"os"
 	"path/filepath"
 	"testing"
+	"weaksup/internal/testkit"
 
 	xdraw "golang.org/x/image/draw"
 )
@@ -16,32 +15,6 @@ import (
 // photoDir holds the test photographs; dedup's near-duplicate tests use
 // the same ones.
 var photoDir = filepath.Join("..", "dedup", "testdata", "photos")
-
-// testPhotos decodes the photographs under photoDir, by file name.
-func testPhotos(t testing.TB) map[string]image.Image {
-	t.Helper()
-	paths, err := filepath.Glob(filepath.Join(photoDir, "*.jpg"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(paths) < 8 {
-		t.Fatalf("found %d photos under %s, want at least 8", len(paths), photoDir)
-	}
-	out := make(map[string]image.Image, len(paths))
-	for _, p := range paths {
-		f, err := os.Open(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		img, err := jpeg.Decode(f)
-		f.Close()
-		if err != nil {
-			t.Fatalf("decode %s: %v", p, err)
-		}
-		out[filepath.Base(p)] = img
-	}
-	return out
-}
 
 func TestUniformAndHalves(t *testing.T) {
 	img := image.NewGray(image.Rect(3, 4, 103, 61))
@@ -138,7 +111,7 @@ func inColorModels(img image.Image) map[string]image.Image {
 // TestColorModels checks that every image type the decoders produce gives
 // the same thumbnail, within rounding.
 func TestColorModels(t *testing.T) {
-	img := testPhotos(t)["Garden.jpg"]
+	img := testkit.Photos(t, photoDir)["Garden.jpg"]
 	want := Make(img)
 	models := inColorModels(img)
 	for name, m := range models {
@@ -168,7 +141,7 @@ func TestColorModels(t *testing.T) {
 
 // TestScale checks that the thumbnail does not depend on the image's size.
 func TestScale(t *testing.T) {
-	img := testPhotos(t)["Wood.jpg"]
+	img := testkit.Photos(t, photoDir)["Wood.jpg"]
 	want := Make(img)
 	for _, f := range []float64{0.5, 2} {
 		b := img.Bounds()

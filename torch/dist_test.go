@@ -73,15 +73,6 @@ func onRanks(t *testing.T, groups []*Group, fn func(g *Group) error) {
 	}
 }
 
-func floats(t *testing.T, x *Tensor) []float32 {
-	t.Helper()
-	v, err := x.Float32s()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
-
 func TestDistBackendsHaveGloo(t *testing.T) {
 	needLib(t)
 	bs, err := DistBackends()

@@ -9,7 +9,8 @@ import (
 	"testing"
 )
 
-// needLib fails the test (never skips) when the shim cannot be loaded.
+// needLib fails the test (never skips) when the shim cannot be loaded. Other
+// packages call torchtest.Need, which this package cannot import.
 func needLib(t testing.TB) {
 	t.Helper()
 	if err := Load(); err != nil {

@@ -5,6 +5,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"weaksup/torch/torchtest"
 )
 
 // BenchmarkDataParallel measures the whole training loop (loader, forward,
@@ -40,7 +41,7 @@ func BenchmarkDataParallel(b *testing.B) {
 		{"ranks=2/threads=1/no-overlap", 2, 1, true},
 	} {
 		b.Run(c.name, func(b *testing.B) {
-			needTorch(b)
+			torchtest.Need(b)
 			var images, seconds, comm, hidden, bytes, cpu float64
 			var steps int
 			for range b.N {
@@ -48,7 +49,7 @@ func BenchmarkDataParallel(b *testing.B) {
 				job := ddpJob{Out: out, Steps: benchSteps, Batch: 64 / c.ranks, Block: "bottleneck", LR: 0.1,
 					Arch: "resnext29_small", ImageSize: 32, Images: 64 * benchSteps, Threads: c.threads, NoOverlap: c.noOverlap}
 				before := childCPU()
-				if err, log := launchDDP(b, job, c.ranks); err != nil {
+				if log, err := launchDDP(b, job, c.ranks); err != nil {
 					b.Fatalf("%v\n%s", err, log)
 				}
 				cpu += (childCPU() - before).Seconds()

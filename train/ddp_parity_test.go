@@ -14,6 +14,7 @@ import (
 
 	"weaksup/loader"
 	"weaksup/torch"
+	"weaksup/torch/torchtest"
 )
 
 // The PyTorch side of TestDataParallelMatchesPyTorchDDP.
@@ -95,7 +96,7 @@ func (f *fixedBatches) Close() error              { return nil }
 // gradient × 1/2, then summed), so they agree bit for bit; the test allows
 // a relative 1e-6.
 func TestDataParallelMatchesPyTorchDDP(t *testing.T) {
-	needTorch(t)
+	torchtest.Need(t)
 	const (
 		steps, batch, px, k = 3, 4, 16, 4
 		lr                  = 0.05

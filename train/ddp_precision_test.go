@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"weaksup/torch"
+	"weaksup/torch/torchtest"
 )
 
 // TestDataParallelBF16: two ranks training under bf16 autocast with loss
@@ -18,7 +19,7 @@ import (
 // ranks disagree on the precision fails before its first step, unless
 // AgreePrecision gives every rank rank 0's first.
 func TestDataParallelBF16(t *testing.T) {
-	needTorch(t)
+	torchtest.Need(t)
 	scaling := LossScaling{InitScale: 1024, GrowthFactor: 2, BackoffFactor: 0.5, GrowthInterval: 2}
 	job := ddpJob{Out: t.TempDir(), Steps: 4, Batch: 8, Accumulate: 1, Block: "skipinit", LR: 0.4, Every: 2,
 		Precision: PrecisionBF16, LossScaling: &scaling}
@@ -107,7 +108,7 @@ func TestDataParallelBF16(t *testing.T) {
 
 	bad := job
 	bad.Out, bad.Rank1Precision, bad.Steps = t.TempDir(), PrecisionFP32, 2
-	err, out := launchDDP(t, bad, 2)
+	out, err := launchDDP(t, bad, 2)
 	if err == nil || !strings.Contains(out, "different precisions") {
 		t.Fatalf("ranks in bf16 and fp32: %v\n%s\nwant an error about different precisions", err, out)
 	}

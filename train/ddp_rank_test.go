@@ -183,7 +183,7 @@ func (k *killAt) Next(ctx context.Context) (*loader.Batch, error) {
 // launchDDP runs job as world ranks of this test binary through
 // LaunchLocal and returns its error and everything the ranks wrote to
 // stderr.
-func launchDDP(t testing.TB, job ddpJob, world int) (error, string) {
+func launchDDP(t testing.TB, job ddpJob, world int) (string, error) {
 	t.Helper()
 	spec, err := json.Marshal(job)
 	if err != nil {
@@ -206,13 +206,13 @@ func launchDDP(t testing.TB, job ddpJob, world int) (error, string) {
 	}
 	err = LaunchLocal(ctx, LaunchOptions{N: world, Exe: os.Args[0], Args: []string{"-test.run=^$"},
 		Env: env, Stdout: &stderr, Stderr: &stderr, Grace: 20 * time.Second})
-	return err, stderr.String()
+	return stderr.String(), err
 }
 
 // mustLaunchDDP is launchDDP for a run that must succeed.
 func mustLaunchDDP(t *testing.T, job ddpJob, world int) {
 	t.Helper()
-	if err, out := launchDDP(t, job, world); err != nil {
+	if out, err := launchDDP(t, job, world); err != nil {
 		t.Fatalf("%d ranks: %v\n%s", world, err, out)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"weaksup/torch"
+	"weaksup/torch/torchtest"
 )
 
 // The data-parallel tests run every rank as a process of its own (this
@@ -36,7 +37,7 @@ const refSteps = 8
 // and momentum bit for bit; and the killed run's checkpoint resumes in one
 // process at the same global sample position.
 func TestDataParallel(t *testing.T) {
-	needTorch(t)
+	torchtest.Need(t)
 	ref := t.TempDir()
 	mustLaunchDDP(t, refJob(ref), 2)
 	final := filepath.Join(CheckpointsDir(ref), CheckpointName(refSteps))
@@ -128,7 +129,7 @@ func TestDataParallel(t *testing.T) {
 		// Rank 1 dies asking for its 11th batch: the first micro-batch of
 		// step 6, after the checkpoint of step 4 was written.
 		job.KillAt = 11
-		err, out := launchDDP(t, job, 2)
+		out, err := launchDDP(t, job, 2)
 		if !errors.Is(err, ErrRankFailed) || !strings.Contains(err.Error(), "rank 1 of 2 was killed by signal killed") {
 			t.Fatalf("launch: %v, want rank 1 reported killed\n%s", err, out)
 		}
@@ -214,7 +215,7 @@ func TestDataParallel(t *testing.T) {
 // to float rounding: the loss means and the gradient average are the same
 // sums in another order.
 func TestDataParallelEqualsBiggerBatch(t *testing.T) {
-	needTorch(t)
+	torchtest.Need(t)
 	two := t.TempDir()
 	job := ddpJob{Out: two, Steps: 4, Batch: 8, Accumulate: 1, Block: "skipinit", LR: 0.4}
 	mustLaunchDDP(t, job, 2)
@@ -298,7 +299,7 @@ func scaledDiff(a, b []float32) float64 {
 // TestLaunchLocalNamesFailedRank: a rank that exits with an error makes
 // LaunchLocal stop the others and report it.
 func TestLaunchLocalNamesFailedRank(t *testing.T) {
-	needTorch(t)
+	torchtest.Need(t)
 	var out strings.Builder
 	// Rank 0 would sleep for ten minutes: LaunchLocal returns only
 	// because it stopped it.

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+	"weaksup/torch/torchtest"
 )
 
 // TestTorchrunStartsRanks runs the reference job under Debian's torchrun
@@ -17,7 +18,7 @@ import (
 // ours) and checks that it ends as the same job under LaunchLocal.
 // Debian's torchrun 1.13 needs -r, -t and --log_dir on Python 3.11.
 func TestTorchrunStartsRanks(t *testing.T) {
-	needTorch(t)
+	torchtest.Need(t)
 	torchrun, err := exec.LookPath("torchrun")
 	if err != nil {
 		t.Fatalf("torchrun (python3-torch) is not installed: %v", err)

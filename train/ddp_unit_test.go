@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"weaksup/loader"
+	"weaksup/torch/torchtest"
 )
 
 func TestRepartition(t *testing.T) {
@@ -36,7 +37,7 @@ func TestRepartition(t *testing.T) {
 }
 
 func TestBucketizeReversesAndCaps(t *testing.T) {
-	needTorch(t)
+	torchtest.Need(t)
 	m := newTiny(t, 4, 1, Bottleneck)
 	defer m.Close()
 	params := m.Trainable()

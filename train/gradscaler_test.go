@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"weaksup/torch"
+	"weaksup/torch/torchtest"
 )
 
 func TestGradScalerUpdate(t *testing.T) {
@@ -76,7 +77,7 @@ func TestGradScalerRejectsBadConfig(t *testing.T) {
 // gradients of CPU tensors: the step must not run, the gradients stay as
 // they were, scaled down, and the scale backs off.
 func TestGradScalerStepSkipsOnInjectedInf(t *testing.T) {
-	needTorch(t)
+	torchtest.Need(t)
 	sc := torch.NewScope()
 	defer sc.Close()
 	w := torch.FromFloat32([]float32{1, -2, 3, 0.5}, 4)

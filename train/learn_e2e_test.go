@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"weaksup/torch/torchtest"
 )
 
 // TestPretrainSmallNetLearnsE2E is the long form of TestRunLearns: the
@@ -16,7 +17,7 @@ import (
 //
 //	go test -tags e2e -run E2E -v -timeout 30m ./train/
 func TestPretrainSmallNetLearnsE2E(t *testing.T) {
-	needTorch(t)
+	torchtest.Need(t)
 	const k, px = 8, 32
 	dir := writeSquareShards(t, newSquares(t, 1024, k, px, 51), newSquares(t, 256, k, px, 52))
 	out := t.TempDir()

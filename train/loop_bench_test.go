@@ -12,6 +12,7 @@ import (
 
 	"weaksup/loader"
 	"weaksup/torch"
+	"weaksup/torch/torchtest"
 )
 
 // BenchmarkRun measures whole-loop training throughput: train.Run over the
@@ -61,7 +62,7 @@ func jpegSquares(b *testing.B, s *squaresSource) *squaresSource {
 }
 
 func benchRun(b *testing.B, arch string, size, batch int, prec Precision) {
-	needTorch(b)
+	torchtest.Need(b)
 	if err := torch.SetNumThreads(2); err != nil {
 		b.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"weaksup/loader"
 	"weaksup/torch"
+	"weaksup/torch/torchtest"
 )
 
 func readState(t *testing.T, out string) CheckpointState {
@@ -270,7 +271,7 @@ func TestRunRefusesFP16OnCPU(t *testing.T) {
 }
 
 func TestChoosePrecision(t *testing.T) {
-	needTorch(t)
+	torchtest.Need(t)
 	for _, p := range []Precision{PrecisionFP32, PrecisionBF16, ""} {
 		got, why, err := ChoosePrecision(p, torch.CPU)
 		if err != nil || got != p.orFP32() || why == "" {

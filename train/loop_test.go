@@ -11,12 +11,13 @@ import (
 	"testing"
 
 	"weaksup/torch"
+	"weaksup/torch/torchtest"
 )
 
 // newTiny builds the tiny net for k classes from seed.
 func newTiny(t testing.TB, k int, seed uint64, block Block) *ResNeXt {
 	t.Helper()
-	needTorch(t)
+	torchtest.Need(t)
 	if err := torch.ManualSeed(seed); err != nil {
 		t.Fatal(err)
 	}

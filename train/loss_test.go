@@ -6,15 +6,8 @@ import (
 	"testing"
 
 	"weaksup/torch"
+	"weaksup/torch/torchtest"
 )
-
-// needTorch fails the test (never skips) when the shim cannot be loaded.
-func needTorch(t testing.TB) {
-	t.Helper()
-	if err := torch.Load(); err != nil {
-		t.Fatalf("libtorch shim not loadable (run `%s` first): %v", torch.BuildCommand, err)
-	}
-}
 
 func TestTargets(t *testing.T) {
 	tests := []struct {
@@ -54,7 +47,7 @@ func TestTargets(t *testing.T) {
 
 // TestLossOf checks both losses against their formulas computed in Go.
 func TestLossOf(t *testing.T) {
-	needTorch(t)
+	torchtest.Need(t)
 	s := torch.NewScope()
 	defer s.Close()
 	const n, k = 3, 5

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"weaksup/torch"
+	"weaksup/torch/torchtest"
 )
 
 // sgdReference is torch.optim.SGD's update in float64: d = g + wd·p;
@@ -43,7 +44,7 @@ func quadGrad(p []float64, c []float64) []float64 {
 }
 
 func TestOptimizerMatchesSGDFormula(t *testing.T) {
-	needTorch(t)
+	torchtest.Need(t)
 	tests := []struct {
 		name        string
 		cfg         SGDConfig
@@ -128,7 +129,7 @@ func TestOptimizerMatchesSGDFormula(t *testing.T) {
 // TestOptimizerStateRoundTrip: an optimizer given another's state steps
 // exactly as the original does.
 func TestOptimizerStateRoundTrip(t *testing.T) {
-	needTorch(t)
+	torchtest.Need(t)
 	if err := torch.ManualSeed(3); err != nil {
 		t.Fatal(err)
 	}

@@ -12,19 +12,12 @@ import (
 	"time"
 
 	"weaksup/torch"
+	"weaksup/torch/torchtest"
 )
 
 // pythonTorch is Debian's interpreter, which has python3-torch and
 // python3-torchvision.
 const pythonTorch = "/usr/bin/python3"
-
-// needLib fails the test (never skips) when the shim cannot be loaded.
-func needLib(t testing.TB) {
-	t.Helper()
-	if err := torch.Load(); err != nil {
-		t.Fatalf("libtorch shim not loadable (run `%s` first): %v", torch.BuildCommand, err)
-	}
-}
 
 // perturbBatchNorm gives every BN affine parameter and running statistic a
 // random value, so that eval mode and every gradient are non-trivial.
@@ -96,7 +89,7 @@ func compare(got, want []float32, rtol float64) (worst float64, at int, ok bool)
 var parityTolerance = map[Precision]float64{PrecisionFP32: 1e-4, PrecisionBF16: 1e-3}
 
 func TestParityWithPyTorch(t *testing.T) {
-	needLib(t)
+	torchtest.Need(t)
 	tests := []struct {
 		arch         string
 		classes      int

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"weaksup/shards"
+	"weaksup/torch/torchtest"
 )
 
 // writeSquareShards writes generated images as a shard directory the way
@@ -69,7 +70,7 @@ func writeSquareShards(t *testing.T, train, val *squaresSource) string {
 // shard directory: a short run, a refusal to start over it, and a resume
 // that extends it.
 func TestPretrainOnShards(t *testing.T) {
-	needTorch(t)
+	torchtest.Need(t)
 	dir := writeSquareShards(t, newSquares(t, 96, 4, 24, 31), newSquares(t, 32, 4, 24, 32))
 	out := t.TempDir()
 	c := DefaultPretrainConfig()

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"weaksup/torch"
+	"weaksup/torch/torchtest"
 )
 
 // BenchmarkTrainStep times one training step (train-mode forward,
@@ -42,7 +43,7 @@ func BenchmarkTrainStep(b *testing.B) {
 }
 
 func benchTrainStep(b *testing.B, arch string, batch, size int64, threads int, channelsLast bool, prec Precision) {
-	needLib(b)
+	torchtest.Need(b)
 	if err := torch.SetNumThreads(threads); err != nil {
 		b.Fatal(err)
 	}

@@ -9,11 +9,12 @@ import (
 	"testing"
 
 	"weaksup/torch"
+	"weaksup/torch/torchtest"
 )
 
 func newModel(t *testing.T, arch string, o Options) *ResNeXt {
 	t.Helper()
-	needLib(t)
+	torchtest.Need(t)
 	a, err := LookupArch(arch)
 	if err != nil {
 		t.Fatal(err)
@@ -170,7 +171,7 @@ func TestInitXavier(t *testing.T) {
 // BN only where the design has batch norm and a bias only where it has
 // none.
 func TestStageShortcuts(t *testing.T) {
-	needLib(t)
+	torchtest.Need(t)
 	// The stem is as wide as the first stage's output: layer1.0 keeps
 	// the identity, layer2.0 halves the resolution and doubles the width.
 	a := Arch{Name: "flat", Layers: []int{2, 2}, Planes: []int{16, 32}, Groups: 4, WidthPerGroup: 16, SmallStem: true, StemWidth: 64}
@@ -291,7 +292,7 @@ func mustForward(t *testing.T, m *ResNeXt, x *torch.Tensor) *torch.Tensor {
 }
 
 func TestSaveLoadRoundTrip(t *testing.T) {
-	needLib(t)
+	torchtest.Need(t)
 	torch.ManualSeed(1)
 	a := newModel(t, "resnext_tiny", Options{NumClasses: 6, ChannelsLast: true})
 	torch.ManualSeed(2)

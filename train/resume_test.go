@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"weaksup/torch"
+	"weaksup/torch/torchtest"
 )
 
 // resumeEnv names the run directory when the test binary runs as the
@@ -73,7 +74,7 @@ func resumeRun(dir string, resume bool) error {
 // first checkpoints, resumes it, and compares the final weights, momentum
 // and metrics with an uninterrupted run's.
 func TestRunResumesAfterKill(t *testing.T) {
-	needTorch(t)
+	torchtest.Need(t)
 	threads, err := torch.NumThreads()
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"weaksup/torch"
+	"weaksup/torch/torchtest"
 )
 
 func sampleEntries() []SafetensorsEntry {
@@ -146,7 +147,7 @@ func FuzzParseSafetensors(f *testing.F) {
 }
 
 func TestSaveLoadTensors(t *testing.T) {
-	needLib(t)
+	torchtest.Need(t)
 	s := torch.NewScope()
 	defer s.Close()
 	a := torch.FromFloat32([]float32{1, 2, 3, 4, 5, 6}, 1, 2, 3, 1).ToFormat(torch.ChannelsLast)

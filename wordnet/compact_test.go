@@ -3,9 +3,9 @@ package wordnet
 import (
 	"bytes"
 	"errors"
-	"syscall"
 	"testing"
 	"time"
+	"weaksup/internal/testkit"
 
 	"github.com/klauspost/compress/zstd"
 )
@@ -95,24 +95,14 @@ func FuzzDecodeCompact(f *testing.F) {
 	})
 }
 
-// cpuTime is the CPU time the process has used; on a shared machine it
-// says more than wall time.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 func reportLoad(b *testing.B, cpu0 time.Duration) {
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/load")
-	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms/load")
+	b.ReportMetric(float64((testkit.CPUTime()-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms/load")
 }
 
 func BenchmarkLoad(b *testing.B) {
 	b.Run("source=embedded", func(b *testing.B) {
-		cpu0 := cpuTime()
+		cpu0 := testkit.CPUTime()
 		for b.Loop() {
 			if _, err := decodeCompactZstd(embeddedWN30); err != nil {
 				b.Fatal(err)
@@ -122,7 +112,7 @@ func BenchmarkLoad(b *testing.B) {
 	})
 	b.Run("source=dir", func(b *testing.B) {
 		dir := wordnetDir(b)
-		cpu0 := cpuTime()
+		cpu0 := testkit.CPUTime()
 		for b.Loop() {
 			if _, err := Open(dir); err != nil {
 				b.Fatal(err)

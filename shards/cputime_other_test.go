@@ -1,8 +1,0 @@
-//go:build !unix
-
-package shards
-
-import "time"
-
-// cpuTime is unavailable here; per-CPU-second metrics read as zero.
-func cpuTime() time.Duration { return 0 }
