@@ -267,7 +267,7 @@ func Run(ctx context.Context, st *store.Store, wd workdir.Dir, cfg Config, log i
 	if err := vocab.WriteFile(wd.Vocab()); err != nil {
 		return nil, err
 	}
-	if err := writeHashtags(wd.Hashtags(), counter, m); err != nil {
+	if err := WriteHashtags(wd.Hashtags(), counter, m); err != nil {
 		return nil, err
 	}
 
@@ -278,10 +278,10 @@ func Run(ctx context.Context, st *store.Store, wd workdir.Dir, cfg Config, log i
 	return stats, nil
 }
 
-// writeHashtags writes every distinct hashtag normal form with its image
+// WriteHashtags writes every distinct hashtag normal form with its image
 // count and what it maps to (tags) or why it does not (reason), most
 // frequent first: the list to read when looking for lost hashtags.
-func writeHashtags(path string, c *Counter, m *Mapper) error {
+func WriteHashtags(path string, c *Counter, m *Mapper) error {
 	hs := c.Hashtags()
 	keys := make([]string, 0, len(hs))
 	for k := range hs {

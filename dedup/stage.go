@@ -129,18 +129,16 @@ func scanStore(ctx context.Context, st *store.Store, cat *Catalog, cfg Config, l
 		return nil, err
 	}
 	for i := 0; i < len(cands); {
-		q, best := cands[i].q, -1
+		q := cands[i].q
+		var ms []Match
+		var oks []bool
 		for ; i < len(cands) && cands[i].q == q; i++ {
-			if !cands[i].ok {
-				continue
-			}
-			rep.matches = append(rep.matches, RecordMatch{CrawlID: ids[q], Match: cands[i].m})
-			if best < 0 || better(cands[i].m, cands[best].m) {
-				best = i
-			}
+			ms, oks = append(ms, cands[i].m), append(oks, cands[i].ok)
 		}
-		if best >= 0 {
-			rep.dropped[ids[q]] = dropReason(cands[best].m)
+		v := judge(ids[q], ms, oks)
+		rep.matches = append(rep.matches, v.Matches...)
+		if v.Reason != "" {
+			rep.dropped[ids[q]] = v.Reason
 		}
 	}
 	if !cfg.KeepRepeats {
@@ -161,7 +159,7 @@ func scanStore(ctx context.Context, st *store.Store, cat *Catalog, cfg Config, l
 			id, first := ids[r[0]], ids[r[1]]
 			rep.repeats = append(rep.repeats, Repeat{CrawlID: id, FirstID: first})
 			if _, dropped := rep.dropped[id]; !dropped {
-				rep.dropped[id] = ReasonRepeat + " of " + first
+				rep.dropped[id] = RepeatReason(first)
 			}
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"weaksup/demo"
 	"weaksup/finetune"
 	"weaksup/pipeline"
+	"weaksup/shards"
 	"weaksup/train"
 	"weaksup/workdir"
 )
@@ -90,9 +91,11 @@ type DemoResult struct {
 		Precision1 float64 `json:"precision_at_1"`
 		Precision5 float64 `json:"precision_at_5"`
 		MAP        float64 `json:"map"`
-		ImagesPerS float64 `json:"images_per_s"`
-		Precision  string  `json:"precision"`
-		Out        string  `json:"out"`
+		// TagAP is the held-out AP of every tag with positives, best first.
+		TagAP      []train.TagAP `json:"tag_ap,omitempty"`
+		ImagesPerS float64       `json:"images_per_s"`
+		Precision  string        `json:"precision"`
+		Out        string        `json:"out"`
 	} `json:"pretrain"`
 	Transfer []TransferResult   `json:"transfer"`
 	Seconds  map[string]float64 `json:"seconds"`
@@ -207,6 +210,11 @@ func runDemoPretrain(ctx context.Context, c DemoConfig, res *DemoResult, log io.
 	p.Steps, p.Loss, p.ImagesPerS, p.Out, p.Precision = r.Steps, r.Loss, r.ImagesPerS, pc.Out, string(r.Precision)
 	if r.Eval != nil {
 		p.Precision1, p.Precision5, p.MAP = r.Eval.PrecisionAt1, r.Eval.PrecisionAt5, r.Eval.MAP
+		m, err := shards.ReadManifest(pc.Shards)
+		if err != nil {
+			return err
+		}
+		p.TagAP = train.TagAPs(r.Eval, m.Tags, 1)
 	}
 	return nil
 }

@@ -37,7 +37,7 @@ func TestQuickDemo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"## Transfer to the target task", "| linear |", "| full |", "recall"} {
+	for _, want := range []string{"## Transfer to the target task", "| linear |", "| full |", "recall", "Held-out AP per tag"} {
 		if !strings.Contains(string(report), want) {
 			t.Errorf("report.md lacks %q", want)
 		}

@@ -89,7 +89,7 @@ func TestCrawlPartitions(t *testing.T) {
 	for i := range 40 {
 		recs = append(recs, map[string]any{"id": fmt.Sprintf("p%02d", i), "url": fmt.Sprintf("%s/img/%d.jpg", srv.URL, i)})
 	}
-	cfg := testConfig(writeJSONL(t, dir, recs))
+	cfg := patient(testConfig(writeJSONL(t, dir, recs)))
 	st := storetest.Open(t, workdir.Dir(dir))
 	defer st.Close()
 	var ok, other int64

@@ -8,10 +8,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
-	"path/filepath"
-	"runtime"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -53,13 +50,17 @@ type job struct {
 	prior int // requests made in earlier runs
 }
 
-type result struct {
-	rec      *store.Record
-	jpeg     []byte
-	host     string
-	requests int
-	bytes    int64
+// Fetched is what the crawl of one record produced: the record with its
+// outcome, the normalized JPEG of an ok record, and the traffic it took.
+type Fetched struct {
+	Record   *store.Record
+	JPEG     []byte
+	Host     string
+	Requests int
+	Bytes    int64 // downloaded
 }
+
+type result = Fetched
 
 // Stage is the pipeline stage name of the crawl.
 const Stage = "ingest"
@@ -98,12 +99,12 @@ func Run(ctx context.Context, st *store.Store, wd workdir.Dir, cfg Config, log i
 			bar.SetTotal(n)
 		}
 	}()
-	fetcher := NewFetcher(cfg.fetchConfig())
-	defer fetcher.Close()
+	crawler := NewCrawler(cfg)
+	defer crawler.Close()
 
 	jobs := make(chan job, cfg.Concurrency)
 	results := make(chan result, cfg.Concurrency)
-	source := filepath.Base(cfg.Input)
+	source := SourceName(cfg.Input)
 
 	// Reader: skip what is done, hand the rest to the workers.
 	var readErr error
@@ -112,16 +113,14 @@ func Run(ctx context.Context, st *store.Store, wd workdir.Dir, cfg Config, log i
 		readErr = readJobs(ctx, in, st, cfg, part, nparts, jobs, stats, bar, log)
 	}()
 
-	// Workers: fetch, normalize. Decoding is CPU-bound, so at most
-	// GOMAXPROCS images are decoded at once, which also bounds memory.
-	decode := make(chan struct{}, runtime.GOMAXPROCS(0))
+	// Workers: fetch, normalize.
 	var wg sync.WaitGroup
 	for range cfg.Concurrency {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				r, err := crawlOne(ctx, fetcher, decode, cfg, j, source)
+				r, err := crawler.Crawl(ctx, j.in, j.id, j.prior, source)
 				if err != nil {
 					continue // ctx ended: the record stays unattempted
 				}
@@ -170,11 +169,7 @@ func readJobs(ctx context.Context, in Reader, st *store.Store, cfg Config, part,
 		if errors.As(err, &le) {
 			stats.lineError(le)
 			if stats.LineErrors[le.Reason] <= 10 && le.Reason != ReasonVideo {
-				msg := le.Reason
-				if le.Err != nil {
-					msg += ": " + le.Err.Error()
-				}
-				fmt.Fprintf(log, "ingest: %s:%d: %s\n", filepath.Base(cfg.Input), le.Line, msg)
+				fmt.Fprintln(log, LineErrorMessage(cfg.Input, le))
 			}
 			bar.Add(1)
 			bar.Inc("bad")
@@ -187,7 +182,7 @@ func readJobs(ctx context.Context, in Reader, st *store.Store, cfg Config, part,
 		id := RecordID(rec)
 		skip := ""
 		switch {
-		case strings.ContainsRune(id, 0) || len(id) > 1024:
+		case !ValidID(id):
 			skip = SkipBadID
 		case nparts > 1 && idHash(id)%nparts != part:
 			skip = SkipPartition
@@ -238,7 +233,7 @@ func crawlOne(ctx context.Context, f *Fetcher, decode chan struct{}, cfg Config,
 	if err != nil {
 		return result{}, err
 	}
-	r := result{rec: rec, host: resp.Host, requests: resp.Attempts, bytes: int64(len(resp.Body))}
+	r := result{Record: rec, Host: resp.Host, Requests: resp.Attempts, Bytes: int64(len(resp.Body))}
 	rec.Attempts = j.prior + resp.Attempts
 	rec.Outcome = resp.Outcome
 	if resp.Outcome == "" {
@@ -254,7 +249,7 @@ func crawlOne(ctx context.Context, f *Fetcher, decode chan struct{}, cfg Config,
 		if outcome == "" {
 			rec.Outcome = OutcomeOK
 			rec.Width, rec.Height, rec.PHash, rec.Thumbnail = img.Width, img.Height, img.PHash, img.Thumbnail
-			r.jpeg = img.JPEG
+			r.JPEG = img.JPEG
 		}
 	}
 	rec.Updated = time.Now().UTC()
@@ -278,9 +273,9 @@ func writeResults(st *store.Store, cfg Config, results <-chan result, stats *Sta
 		}
 		b := st.NewBatch()
 		for _, r := range pending {
-			if err := b.PutRecord(r.rec, r.jpeg); err != nil {
+			if err := b.PutRecord(r.Record, r.JPEG); err != nil {
 				b.Cancel()
-				return fmt.Errorf("store record %s (%s): %w", r.rec.ID, r.rec.Source, err)
+				return fmt.Errorf("store record %s (%s): %w", r.Record.ID, r.Record.Source, err)
 			}
 		}
 		if err := b.Flush(); err != nil {
@@ -289,7 +284,7 @@ func writeResults(st *store.Store, cfg Config, results <-chan result, stats *Sta
 		for _, r := range pending {
 			stats.result(r)
 			bar.Add(1)
-			if r.rec.OK() {
+			if r.Record.OK() {
 				bar.Inc("ok")
 			} else {
 				bar.Inc("failed")

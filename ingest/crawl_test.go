@@ -42,6 +42,17 @@ func testConfig(input string) Config {
 	return c
 }
 
+// patient returns c with limits no healthy loopback response comes near
+// on a loaded machine or under the race detector, for tests of what the
+// crawl does with good hosts: testConfig's short limits are for the tests
+// of slow and stalling ones.
+func patient(c Config) Config {
+	c.HeaderTimeout = 30 * time.Second
+	c.FetchTimeout = time.Minute
+	c.SpeedTime = 10 * time.Second
+	return c
+}
+
 // writeJSONL writes records as JSONL into dir and returns the path.
 func writeJSONL(t testing.TB, dir string, recs []map[string]any) string {
 	t.Helper()

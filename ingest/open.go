@@ -99,22 +99,12 @@ func OpenInput(path, format string, cols Columns) (*InputFile, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	in.closers = append(in.closers, closeDec)
-	switch format {
-	case FormatJSONL:
-		in.Reader = NewJSONLReader(r, cols)
-	case FormatYFCC:
-		in.Reader = NewYFCCReader(r)
-	case FormatCSV, FormatTSV:
-		c, err := NewCSVReader(r, format == FormatTSV, cols)
-		if err != nil {
-			in.Close()
-			return nil, fmt.Errorf("open %s: %w", path, err)
-		}
-		in.Reader = c
-	default:
+	rd, err := NewReader(r, format, cols)
+	if err != nil {
 		in.Close()
-		return nil, fmt.Errorf("open %s: format %q (want one of %s): %w", path, format, strings.Join(Formats, ", "), ErrUnknownFormat)
+		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
+	in.Reader = rd
 	return in, nil
 }
 

@@ -93,16 +93,16 @@ func (s *Stats) skip(reason string) {
 func (s *Stats) result(r result) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.Outcomes[r.rec.Outcome]++
-	s.Requests += int64(r.requests)
-	s.BytesDownloaded += r.bytes
-	s.BytesStored += int64(len(r.jpeg))
-	if r.host == "" {
+	s.Outcomes[r.Record.Outcome]++
+	s.Requests += int64(r.Requests)
+	s.BytesDownloaded += r.Bytes
+	s.BytesStored += int64(len(r.JPEG))
+	if r.Host == "" {
 		return
 	}
-	h := s.hosts[r.host]
+	h := s.hosts[r.Host]
 	if h == nil {
-		name := r.host
+		name := r.Host
 		if len(s.hosts) >= maxHosts {
 			name = otherHosts
 		}
@@ -111,9 +111,9 @@ func (s *Stats) result(r result) {
 			s.hosts[name] = h
 		}
 	}
-	h.Requests += int64(r.requests)
-	h.Bytes += r.bytes
-	if r.rec.OK() {
+	h.Requests += int64(r.Requests)
+	h.Bytes += r.Bytes
+	if r.Record.OK() {
 		h.OK++
 	} else {
 		h.Failed++

@@ -17,6 +17,8 @@ type Series struct {
 	// evaluation per epoch); Dashed draws the line dashed.
 	Points bool
 	Dashed bool
+	// NoLine draws the markers alone: a scatter plot.
+	NoLine bool
 }
 
 // LineChart is a chart of one or more series sharing axes.
@@ -70,10 +72,10 @@ func (c LineChart) chart() (chart, error) {
 		}
 		drawn++
 		half := vg.Points(1.5) / 2
-		if s.Points || len(xys) == 1 {
+		if s.Points || s.NoLine || len(xys) == 1 {
 			half = vg.Points(2.5)
 		}
-		drawnShapes = append(drawnShapes, lineShape{xys: xys, half: half})
+		drawnShapes = append(drawnShapes, lineShape{xys: xys, half: half, noLine: s.NoLine})
 		line, err := plotter.NewLine(xys)
 		if err != nil {
 			return chart{}, fmt.Errorf("draw %q: series %q: %w", c.Title, s.Name, err)
@@ -83,8 +85,10 @@ func (c LineChart) chart() (chart, error) {
 		if s.Dashed {
 			line.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
 		}
-		p.Add(line)
-		if s.Points || len(xys) == 1 {
+		if !s.NoLine {
+			p.Add(line)
+		}
+		if s.Points || s.NoLine || len(xys) == 1 {
 			sc, err := plotter.NewScatter(xys)
 			if err != nil {
 				return chart{}, fmt.Errorf("draw %q: series %q: %w", c.Title, s.Name, err)
@@ -93,7 +97,10 @@ func (c LineChart) chart() (chart, error) {
 			sc.Shape = draw.CircleGlyph{}
 			sc.Radius = vg.Points(2.5)
 			p.Add(sc)
-			if s.Name != "" {
+			switch {
+			case s.Name != "" && s.NoLine:
+				p.Legend.Add(s.Name, sc)
+			case s.Name != "":
 				p.Legend.Add(s.Name, line, sc)
 			}
 		} else if s.Name != "" {
@@ -110,8 +117,9 @@ func (c LineChart) chart() (chart, error) {
 // lineShape is a drawn series: its points and half its line width or its
 // marker radius.
 type lineShape struct {
-	xys  plotter.XYs
-	half vg.Length
+	xys    plotter.XYs
+	half   vg.Length
+	noLine bool // markers only: each point is a shape of its own
 }
 
 // lineShapes returns the polylines of the series as plotter.Line draws
@@ -124,6 +132,12 @@ func lineShapes(series []lineShape) func(*gonum.Plot, draw.Canvas) []shape {
 			pts := make([]vg.Point, len(s.xys))
 			for i, xy := range s.xys {
 				pts[i] = vg.Point{X: trX(xy.X), Y: trY(xy.Y)}
+			}
+			if s.noLine {
+				for _, pt := range pts {
+					out = append(out, shape{line: []vg.Point{pt}, half: s.half})
+				}
+				continue
 			}
 			out = append(out, shape{line: pts, half: s.half})
 		}

@@ -131,3 +131,21 @@ func TestLineChartErrors(t *testing.T) {
 		t.Errorf("temporary files left: %v", left)
 	}
 }
+
+// A scatter series draws its markers without the line between them: far
+// fewer pixels of its color than the same series drawn as a line.
+func TestLineChartNoLineDrawsMarkersOnly(t *testing.T) {
+	xs, ys := []float64{0, 10}, []float64{0, 10}
+	count := func(noLine bool) int {
+		c := LineChart{Title: "scatter", Width: 400, Height: 300, Series: []Series{{Name: "tags", X: xs, Y: ys, Points: true, NoLine: noLine}}}
+		data, err := c.PNG()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return colored(decodePNG(t, data), Palette[0])
+	}
+	line, scatter := count(false), count(true)
+	if scatter == 0 || scatter*3 > line {
+		t.Errorf("scatter draws %d pixels of its color, the line %d: want markers only (a few, under a third)", scatter, line)
+	}
+}

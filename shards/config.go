@@ -41,3 +41,6 @@ func (c Config) validate() error {
 	}
 	return nil
 }
+
+// Validate reports the first flag with an unusable value.
+func (c Config) Validate() error { return c.validate() }

@@ -91,11 +91,7 @@ func Run(ctx context.Context, st *store.Store, wd workdir.Dir, cfg Config, log i
 	if err := os.MkdirAll(tmp, 0o755); err != nil {
 		return nil, fmt.Errorf("create %s: %w", tmp, err)
 	}
-	m := &Manifest{Version: manifestVersion, Created: time.Now().UTC(), Config: cfg, VocabHash: vocab.Hash(),
-		NumClasses: vocab.Len(), Splits: map[string]*Split{}}
-	for _, e := range vocab.Entries {
-		m.Tags = append(m.Tags, e.Tag)
-	}
+	m := NewManifest(cfg, vocab)
 	stats := new(Stats)
 	bar := progress.New(log, int64(len(train)+len(val)), Stage)
 	for _, sp := range []struct {
@@ -121,14 +117,36 @@ func Run(ctx context.Context, st *store.Store, wd workdir.Dir, cfg Config, log i
 		os.RemoveAll(tmp)
 		return nil, err
 	}
-	if err := syncDir(tmp); err != nil {
-		os.RemoveAll(tmp)
-		return nil, err
-	}
-	if err := swapDir(tmp, out); err != nil {
+	if err := InstallDir(tmp, out); err != nil {
 		return nil, err
 	}
 	return stats, nil
+}
+
+// NewManifest starts the manifest of a shard directory written with cfg
+// for vocab; the caller adds the splits.
+func NewManifest(cfg Config, vocab *canonicalize.Vocabulary) *Manifest {
+	m := &Manifest{Version: manifestVersion, Created: time.Now().UTC(), Config: cfg, VocabHash: vocab.Hash(),
+		NumClasses: vocab.Len(), Splits: map[string]*Split{}}
+	for _, e := range vocab.Entries {
+		m.Tags = append(m.Tags, e.Tag)
+	}
+	return m
+}
+
+// InstallDir makes the complete shard directory tmp (manifest written) the
+// shard directory out: tmp is synced, then swapped in for out. A directory
+// left half-swapped by a crash is restored first. tmp is removed when it
+// cannot be installed.
+func InstallDir(tmp, out string) error {
+	if err := recoverSwap(out); err != nil {
+		return err
+	}
+	if err := syncDir(tmp); err != nil {
+		os.RemoveAll(tmp)
+		return err
+	}
+	return swapDir(tmp, out)
 }
 
 // survivors lists the records that go into shards, split into train and val
@@ -161,7 +179,7 @@ func survivors(st *store.Store, cfg Config, numClasses int) (train, val []surviv
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].id < all[j].id })
 	for _, s := range all {
-		if inVal(cfg.Seed, s.id, cfg.ValFraction) {
+		if InVal(cfg.Seed, s.id, cfg.ValFraction) {
 			val = append(val, s)
 		} else {
 			train = append(train, s)
@@ -173,10 +191,10 @@ func survivors(st *store.Store, cfg Config, numClasses int) (train, val []surviv
 	return train, val, nil
 }
 
-// inVal decides held-out membership from a hash of (seed, id): FNV-1a of
+// InVal decides held-out membership from a hash of (seed, id): FNV-1a of
 // the id, mixed with the seed by two splitmix64 rounds. Changing it moves
 // records between the splits of a rerun.
-func inVal(seed uint64, id string, fraction float64) bool {
+func InVal(seed uint64, id string, fraction float64) bool {
 	h := fnv.New64a()
 	io.WriteString(h, id)
 	u := seed
@@ -298,11 +316,16 @@ func fetch(st *store.Store, sv survivor) fetched {
 	if err != nil {
 		return fetched{err: fmt.Errorf("read image of record %s: %w", sv.id, err)}
 	}
-	return fetched{row: Row{
-		Key: sv.id, Image: img, Width: clampInt32(rec.Width), Height: clampInt32(rec.Height),
-		Labels: sv.labels.IDs, Tags: sv.labels.Tags, RawTags: rec.RawTags, URL: rec.URL,
+	return fetched{row: NewRow(rec, img, sv.labels)}
+}
+
+// NewRow is the shard row of a record, its stored image and its labels.
+func NewRow(rec *store.Record, img []byte, l store.Labels) Row {
+	return Row{
+		Key: rec.ID, Image: img, Width: clampInt32(rec.Width), Height: clampInt32(rec.Height),
+		Labels: l.IDs, Tags: l.Tags, RawTags: rec.RawTags, URL: rec.URL,
 		PHash: rec.PHash, SHA256: rec.SHA256,
-	}}
+	}
 }
 
 func clampInt32(v int) int32 {

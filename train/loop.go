@@ -477,8 +477,7 @@ func (r *run) evaluate(ctx context.Context) error {
 		return fmt.Errorf("evaluate after step %d: %w", r.step, err)
 	}
 	r.lastEval, r.lastEvalStep = &res, r.step
-	r.logf("%s: step %d epoch %.2f: precision@1 %.4f precision@5 %.4f mAP %.4f top-1 %.4f val loss %.4f (%d images)\n",
-		r.cfg.Label, r.step, r.epochAt(r.step), res.PrecisionAt1, res.PrecisionAt5, res.MAP, res.Top1, res.Loss, res.Images)
+	r.logf("%s: step %d epoch %.2f: %s\n", r.cfg.Label, r.step, r.epochAt(r.step), res.Summary())
 	if err := r.metrics.Write(MetricsRow{Kind: RowEval, Step: r.step, Epoch: r.epochAt(r.step), Time: time.Now().UTC(), EvalResult: &res}); err != nil {
 		return err
 	}

@@ -24,7 +24,13 @@ type EvalResult struct {
 	// the average precision of ranking the images by that class's score.
 	MAP     float64 `json:"map"`
 	Classes int     `json:"map_classes"` // classes MAP averages over
-	Loss    float64 `json:"val_loss"`    // mean loss over images, when the evaluator was given losses
+	// ClassAP is the average precision of each class (0 for a class
+	// without positives) and ClassPositives its number of positive images:
+	// per-tag AP in pretraining, where precision@1 is dominated by the most
+	// frequent tags.
+	ClassAP        []float64 `json:"per_class_ap,omitempty"`
+	ClassPositives []int     `json:"per_class_positives,omitempty"`
+	Loss           float64   `json:"val_loss"` // mean loss over images, when the evaluator was given losses
 }
 
 // Evaluator accumulates scores and label sets batch by batch and computes
@@ -103,11 +109,11 @@ func (e *Evaluator) Result() EvalResult {
 	r.PrecisionAt5 /= float64(n)
 	r.Top1 /= float64(n)
 	r.Top5 /= float64(n)
-	r.MAP, r.Classes = e.meanAP()
+	r.MAP, r.Classes, r.ClassAP, r.ClassPositives = e.meanAP()
 	return r
 }
 
-func (e *Evaluator) meanAP() (float64, int) {
+func (e *Evaluator) meanAP() (mAP float64, classes int, ap []float64, positives []int) {
 	n := len(e.labels)
 	pos := make([][]bool, e.k)
 	count := make([]int, e.k)
@@ -123,7 +129,8 @@ func (e *Evaluator) meanAP() (float64, int) {
 		}
 	}
 	scores := make([]float32, n)
-	sum, classes := 0.0, 0
+	ap = make([]float64, e.k)
+	sum := 0.0
 	for c := 0; c < e.k; c++ {
 		if count[c] == 0 {
 			continue
@@ -131,13 +138,14 @@ func (e *Evaluator) meanAP() (float64, int) {
 		for i := range n {
 			scores[i] = e.scores[i*e.k+c]
 		}
-		sum += AveragePrecision(scores, pos[c])
+		ap[c] = AveragePrecision(scores, pos[c])
+		sum += ap[c]
 		classes++
 	}
 	if classes == 0 {
-		return 0, 0
+		return 0, 0, ap, count
 	}
-	return sum / float64(classes), classes
+	return sum / float64(classes), classes, ap, count
 }
 
 // AveragePrecision is the area under the precision-recall curve of ranking

@@ -265,6 +265,9 @@ func Pretrain(ctx context.Context, c PretrainConfig, log io.Writer) (*Result, er
 			"image_size": c.ImageSize, "seed": c.Seed, "tags": m.Tags},
 	}
 	res, err := Run(ctx, cfg, model, data)
+	if err == nil && res.Eval != nil {
+		err = reportTagAPs(c.Out, res.Eval, m.Tags, log)
+	}
 	switch {
 	case errors.Is(err, ErrRunExists):
 		return nil, fmt.Errorf("%w (pass --resume to continue it)", err)

@@ -87,6 +87,12 @@ func TestPretrainOnShards(t *testing.T) {
 	if !strings.Contains(log.String(), "precision@1") {
 		t.Errorf("log %q does not report the evaluation", log.String())
 	}
+	if !strings.Contains(log.String(), "per-tag AP") {
+		t.Errorf("log %q does not report per-tag AP", log.String())
+	}
+	if tsv, err := os.ReadFile(filepath.Join(out, TagAPFile)); err != nil || strings.Count(string(tsv), "\n") < 2 {
+		t.Errorf("%s: %q, %v; want a header and a row per tag with positives", TagAPFile, tsv, err)
+	}
 	var saved struct {
 		Extra struct {
 			Arch       string `json:"arch"`

@@ -80,7 +80,7 @@ func (c *DemoCommand) Run(ctx context.Context, env Env, args []string) error {
 	fmt.Fprintf(env.Stdout, "\ndemo finished in %s\n\n", time.Since(t0).Round(time.Second))
 	fmt.Fprintf(env.Stdout, "dedup:     caught %d of %d planted copies (recall %.0f%%), %d false positives\n",
 		res.Dedup.Caught, res.Dedup.Planted, 100*res.Dedup.Recall, res.Dedup.FalsePositives)
-	fmt.Fprintf(env.Stdout, "pretrain:  %d steps in %s, held-out precision@1 %.3f, mAP %.3f\n", res.Pretrain.Steps, res.Pretrain.Precision, res.Pretrain.Precision1, res.Pretrain.MAP)
+	fmt.Fprintf(env.Stdout, "pretrain:  %d steps in %s, held-out mAP %.3f over %d tags, precision@1 %.3f\n", res.Pretrain.Steps, res.Pretrain.Precision, res.Pretrain.MAP, len(res.Pretrain.TagAP), res.Pretrain.Precision1)
 	for _, mode := range []string{"linear", "full"} {
 		p, _ := res.Accuracy(mode, "pretrained")
 		s, _ := res.Accuracy(mode, "scratch")

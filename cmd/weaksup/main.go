@@ -44,6 +44,7 @@ var commands = []entry{
 	{"noise", "label-noise experiment: pretrain at several noise levels and transfer", func() Command { return new(NoiseCommand) }},
 	{"experiment", "data-scale experiment: transfer accuracy against pretraining set size", func() Command { return new(ExperimentCommand) }},
 	{"demo", "run the whole system end to end on a generated world", func() Command { return new(DemoCommand) }},
+	{"findings", "measure every claim of the recipe: mean ± std over seeds, direction vs the paper", func() Command { return new(FindingsCommand) }},
 	{"tags", "show how hashtags canonicalize through WordNet", func() Command { return new(TagsCommand) }},
 	{"vocab", "build or inspect the hashtag vocabulary", func() Command { return new(VocabCommand) }},
 	{"shards", "inspect or verify Arrow training shards", func() Command { return new(ShardsCommand) }},
@@ -80,6 +81,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 0
 		case errors.Is(err, errUsage):
 			return 2
+		case errors.As(err, new(exitCode)):
+			var code exitCode
+			errors.As(err, &code)
+			return int(code)
 		case errors.Is(err, context.Canceled):
 			fmt.Fprintf(stderr, "weaksup %s: interrupted; what was done is saved: run the same command again to continue (pretrain and finetune: add --resume)\n", e.name)
 			return 130

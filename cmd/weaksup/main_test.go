@@ -114,6 +114,8 @@ func TestErrorsNameTheFlag(t *testing.T) {
 		{[]string{"experiment", "scale", "--fractions", "0"}, 1, "weaksup experiment: flag --fractions: 0 is outside (0, 1]"},
 		{[]string{"pipeline", "run", "--workdir", dir, "--stage", "dedup", "--radius", "99"}, 1, "stage dedup: flag --radius 99: want 0..64"},
 		{[]string{"pipeline", "status", "--workdir", dir, "--bogus"}, 2, "flag provided but not defined: -bogus\nUsage: weaksup pipeline status"},
+		{[]string{"findings", "--out", dir + "/f", "--only", "noise,bogus"}, 1, "weaksup findings: check flag --only: unknown comparison \"bogus\""},
+		{[]string{"findings", "--out", dir + "/f", "--seeds", "0"}, 1, "weaksup findings: check flag --seeds: 0"},
 		{[]string{"shards", "verify", dir + "/missing"}, 1, "open shard directory " + dir + "/missing: it does not exist"},
 	} {
 		code, out, errOut := runCaptured(t, tc.args...)

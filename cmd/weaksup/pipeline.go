@@ -28,6 +28,10 @@ reruns it. A killed stage resumes where it stopped when run again. A stage
 none of whose flags are given keeps the config it last ran with, so later
 runs only need the flags that change.
 
+With --runner prism|dataflow|flink|spark|universal the four stages run as
+one Apache Beam pipeline instead (the weaksup-beam command next to this one;
+'weaksup-beam pipeline run --help' lists its flags, the runners' among them).
+
 Subcommands:
   run     run one stage (--stage NAME) or all of them (default)
   status  show each stage's state, counts and timings
@@ -36,7 +40,8 @@ Examples:
   weaksup pipeline run --workdir work --input records.jsonl.gz \
       --testset imagenet=/data/imagenet/val
   weaksup pipeline run --workdir work --stage dedup --testset cub=/data/CUB_200_2011
-  weaksup pipeline status --workdir work`
+  weaksup pipeline status --workdir work
+  weaksup pipeline run --workdir work --input records.jsonl --runner prism`
 
 // Run dispatches to run or status.
 func (c *PipelineCommand) Run(ctx context.Context, env Env, args []string) error {
@@ -66,6 +71,9 @@ func (c *PipelineCommand) flags(env Env, name string) (*flag.FlagSet, *workdir.D
 }
 
 func (c *PipelineCommand) run(ctx context.Context, env Env, args []string) error {
+	if runnerFlag(args) {
+		return runBeam(ctx, env, args)
+	}
 	fs, wd, cfg := c.flags(env, "run")
 	stage := fs.String("stage", "all", "stage to run: "+strings.Join(pipeline.StageNames(), ", ")+", or all")
 	force := fs.Bool("force", false, "rerun stages even when they are up to date")

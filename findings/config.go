@@ -1,0 +1,111 @@
+package findings
+
+import (
+	"fmt"
+	"io"
+
+	"weaksup/demo"
+)
+
+// Sizes is the budget of every arm: the same for all arms of a run.
+type Sizes struct {
+	Arch    string `json:"arch"`     // the network of every arm but capacity's bigger one
+	BigArch string `json:"big_arch"` // capacity: the bigger network
+	// Pretraining.
+	ImageSize  int `json:"image_size"`
+	Batch      int `json:"batch"`
+	Steps      int `json:"steps"`
+	EvalImages int `json:"eval_images"` // held-out images per evaluation
+	// Transfer.
+	ProbeEpochs    int       `json:"probe_epochs"`
+	FinetuneEpochs int       `json:"finetune_epochs"`
+	CropScale      float64   `json:"crop_scale"`
+	LinearLRs      []float64 `json:"linear_lrs"`     // pretrained vs scratch: grid of the linear probe
+	FinetuneLRs    []float64 `json:"finetune_lrs"`   // and of full fine-tuning
+	CarveFraction  float64   `json:"carve_fraction"` // of the target train images held out to choose the LR
+	// Swept settings.
+	Noise     []float64 `json:"noise"`
+	Fractions []float64 `json:"fractions"`
+	// Capacity compares full data with this fraction of it.
+	SmallFraction float64 `json:"small_fraction"`
+	// Concreteness: tags need this many held-out positives to count.
+	MinPositives int `json:"min_positives"`
+	// ValFraction is the shards stage's held-out fraction in the demo
+	// world (per-tag AP needs more held-out images than the default 1%).
+	ValFraction float64 `json:"val_fraction"`
+}
+
+// QuickSizes runs the whole path on tiny sizes (make test).
+func QuickSizes() Sizes {
+	return Sizes{Arch: "tiny", BigArch: "small", ImageSize: 16, Batch: 16, Steps: 6, EvalImages: 200,
+		ProbeEpochs: 3, FinetuneEpochs: 1, CropScale: 0.35, LinearLRs: []float64{0.3, 1}, FinetuneLRs: []float64{0.1},
+		CarveFraction: 0.3, Noise: []float64{0, 0.1, 0.25, 0.5}, Fractions: []float64{0.3, 1}, SmallFraction: 0.3,
+		MinPositives: 1, ValFraction: 0.1}
+}
+
+// FullSizes is `make findings`: sized to finish within 40 minutes on the
+// 2-core development machine under the load of shared use.
+func FullSizes() Sizes {
+	return Sizes{Arch: "tiny", BigArch: "small", ImageSize: 24, Batch: 32, Steps: 60, EvalImages: 1000,
+		ProbeEpochs: 20, FinetuneEpochs: 5, CropScale: 0.35, LinearLRs: []float64{0.3, 1, 3}, FinetuneLRs: []float64{0.1, 0.5},
+		CarveFraction: 0.3, Noise: []float64{0, 0.1, 0.25, 0.5}, Fractions: []float64{0.1, 0.3, 1}, SmallFraction: 0.1,
+		MinPositives: 3, ValFraction: 0.1}
+}
+
+// QuickWorld and FullWorld are the demo worlds of --quick and of the full
+// run.
+func QuickWorld() demo.WorldConfig { return demo.Quick() }
+
+// FullWorld is a fifth of the demo's crawl with its 30-class fine-grained
+// target task at 10 labelled images per class.
+func FullWorld() demo.WorldConfig {
+	w := demo.Default()
+	w.CrawlImages = 6000
+	w.TargetTrain = 10
+	return w
+}
+
+// Config is one findings run.
+type Config struct {
+	Out   string   `json:"out"`
+	Seeds int      `json:"seeds"`
+	Only  []string `json:"only,omitempty"` // comparison ids; empty: all
+	// Concreteness is a CSV file of word,score (e.g. published
+	// concreteness norms); empty scores tags from WordNet.
+	Concreteness string `json:"concreteness,omitempty"`
+	Sizes        Sizes  `json:"sizes"`
+
+	// The demo world, unless Shards is set: then Shards, Task and Target
+	// are real data, and the comparisons that rebuild the data (vocabulary,
+	// de-duplication) are left out.
+	World  demo.WorldConfig `json:"world"`
+	Shards string           `json:"shards,omitempty"`
+	Vocab  string           `json:"vocab,omitempty"` // vocab.tsv of Shards, for concreteness
+	Task   string           `json:"task,omitempty"`
+	Target string           `json:"target,omitempty"`
+
+	Device  string    `json:"device"`
+	Threads int       `json:"threads"`
+	Command string    `json:"command,omitempty"` // the command line, for the report
+	Log     io.Writer `json:"-"`
+}
+
+func (c *Config) check() error {
+	switch {
+	case c.Out == "":
+		return fmt.Errorf("check findings config: no output directory (--out)")
+	case c.Seeds < 1:
+		return fmt.Errorf("check flag --seeds: %d, want ≥ 1 (3 or more for a spread)", c.Seeds)
+	case c.Shards != "" && c.Target == "":
+		return fmt.Errorf("check flags: --shards needs --data (the target task)")
+	}
+	if c.Device == "" {
+		c.Device = "cpu"
+	}
+	for _, id := range c.Only {
+		if lookup(id) == nil {
+			return fmt.Errorf("check flag --only: unknown comparison %q (want some of %v)", id, IDs())
+		}
+	}
+	return nil
+}
