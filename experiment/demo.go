@@ -31,17 +31,20 @@ type DemoConfig struct {
 	FinetuneLR     float64 `json:"finetune_lr"`
 	// CropScale is the smallest area of the random training crop in full
 	// fine-tuning: at 32 px the ImageNet recipe's 0.08 leaves too little.
-	CropScale   float64   `json:"crop_scale"`
-	ProbeEpochs int       `json:"probe_epochs"`
-	Threads     int       `json:"threads"`
-	Log         io.Writer `json:"-"`
+	CropScale   float64 `json:"crop_scale"`
+	ProbeEpochs int     `json:"probe_epochs"`
+	Threads     int     `json:"threads"`
+	// Precision of pretraining, fine-tuning and feature extraction: a
+	// --precision value (auto: bf16 where the machine runs it fast).
+	Precision string    `json:"precision"`
+	Log       io.Writer `json:"-"`
 }
 
 // QuickDemo is `weaksup demo --quick`: every stage on tiny sizes, well
 // under a minute on two cores.
 func QuickDemo(workdir string) DemoConfig {
 	return DemoConfig{Workdir: workdir, World: demo.Quick(), Arch: "tiny", ImageSize: 32, Batch: 32,
-		PretrainSteps: 40, FinetuneEpochs: 3, FinetuneLR: 0.1, CropScale: 0.35, ProbeEpochs: 30}
+		PretrainSteps: 40, FinetuneEpochs: 3, FinetuneLR: 0.1, CropScale: 0.35, ProbeEpochs: 30, Precision: string(train.PrecisionAuto)}
 }
 
 // DefaultDemo is `weaksup demo`: sized to finish in under 10 minutes on
@@ -52,7 +55,7 @@ func DefaultDemo(workdir string) DemoConfig {
 	// pretraining decides the score (CUB has about 30).
 	w.TargetTrain = 10
 	return DemoConfig{Workdir: workdir, World: w, Arch: "tiny", ImageSize: 32, Batch: 64,
-		PretrainSteps: 1500, FinetuneEpochs: 30, FinetuneLR: 0.1, CropScale: 0.35, ProbeEpochs: 100}
+		PretrainSteps: 1500, FinetuneEpochs: 30, FinetuneLR: 0.1, CropScale: 0.35, ProbeEpochs: 100, Precision: string(train.PrecisionAuto)}
 }
 
 // Paths inside a demo working directory.
@@ -91,6 +94,7 @@ type DemoResult struct {
 		// TagAP is the held-out AP of every tag with positives, best first.
 		TagAP      []train.TagAP `json:"tag_ap,omitempty"`
 		ImagesPerS float64       `json:"images_per_s"`
+		Precision  string        `json:"precision"`
 		Out        string        `json:"out"`
 	} `json:"pretrain"`
 	Transfer []TransferResult   `json:"transfer"`
@@ -197,12 +201,13 @@ func runDemoPretrain(ctx context.Context, c DemoConfig, res *DemoResult, log io.
 	pc.Keep = 2
 	pc.Resume = true
 	pc.Threads = c.Threads
+	pc.Precision = c.Precision
 	r, err := train.Pretrain(ctx, pc, log)
 	if err != nil {
 		return fmt.Errorf("pretrain: %w", err)
 	}
 	p := &res.Pretrain
-	p.Steps, p.Loss, p.ImagesPerS, p.Out = r.Steps, r.Loss, r.ImagesPerS, pc.Out
+	p.Steps, p.Loss, p.ImagesPerS, p.Out, p.Precision = r.Steps, r.Loss, r.ImagesPerS, pc.Out, string(r.Precision)
 	if r.Eval != nil {
 		p.Precision1, p.Precision5, p.MAP = r.Eval.PrecisionAt1, r.Eval.PrecisionAt5, r.Eval.MAP
 		m, err := shards.ReadManifest(pc.Shards)
@@ -225,7 +230,7 @@ func runDemoTransfer(ctx context.Context, c DemoConfig, w *World, res *DemoResul
 			fc := finetune.Config{
 				Task: transferTask, Data: filepath.Join(w.Dir, demo.TargetDir), From: pretrained, Mode: mode,
 				Out: filepath.Join(c.Workdir, demoRunsDir, mode+"-"+init), ImageSize: c.ImageSize,
-				Seed: 1, Log: log, Resume: true, WeightDecay: 1e-4,
+				Seed: 1, Log: log, Resume: true, WeightDecay: 1e-4, Precision: c.Precision,
 			}
 			if init == "scratch" {
 				fc.From, fc.Arch = finetune.FromNone, arch.Name

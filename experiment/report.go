@@ -133,8 +133,8 @@ func demoMarkdown(w *World, res *DemoResult) string {
 	p("![dedup distances](%s/%s)\n\n", demoPlotsDir, PlotDedup)
 
 	pr := res.Pretrain
-	p("## Pretraining\n\n%s ResNeXt at %d px, %d steps of batch %d on the hashtag shards with the c-of-K softmax loss: final training loss %.3f; held-out **mAP %.3f** over %d tags (precision@1 %.3f, precision@5 %.3f: both follow the most frequent tags); %.0f images/s.\n\n",
-		res.Config.Arch, res.Config.ImageSize, pr.Steps, res.Config.Batch, pr.Loss, pr.MAP, len(pr.TagAP), pr.Precision1, pr.Precision5, pr.ImagesPerS)
+	p("## Pretraining\n\n%s ResNeXt at %d px, %d steps of batch %d on the hashtag shards with the c-of-K softmax loss, in %s: final training loss %.3f; held-out **mAP %.3f** over %d tags (precision@1 %.3f, precision@5 %.3f: both follow the most frequent tags); %.0f images/s.\n\n",
+		res.Config.Arch, res.Config.ImageSize, pr.Steps, res.Config.Batch, pr.Precision, pr.Loss, pr.MAP, len(pr.TagAP), pr.Precision1, pr.Precision5, pr.ImagesPerS)
 	p("Held-out AP per tag (positives): %s.\n\n", train.FormatTagAPs(pr.TagAP, 8))
 	p("![loss](%s/%s) ![held-out](%s/%s)\n\n", demoPlotsDir, PlotLoss, demoPlotsDir, PlotPretrain)
 

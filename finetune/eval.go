@@ -66,6 +66,10 @@ func Eval(ctx context.Context, cfg EvalConfig) (*Metrics, error) {
 			weights, len(ri.Classes), ri.Task, ri.Data, len(ds.Classes()), cfg.Task, cfg.Data)
 	}
 	k := len(ds.Classes())
+	prec, err := cfg.precision("eval", "", nil)
+	if err != nil {
+		return nil, err
+	}
 	m, _, err := NewModel(ModelConfig{From: weights, Arch: cfg.Arch, Classes: k, KeepHead: true, Device: cfg.Device})
 	if err != nil {
 		return nil, err
@@ -86,7 +90,7 @@ func Eval(ctx context.Context, cfg EvalConfig) (*Metrics, error) {
 	}
 	_, evalTf := Transforms(cfg.Task, size, 0)
 	acc, err := Score(ctx, m, split, k, ExtractOptions{ImageSize: size, Batch: cfg.Batch, Workers: cfg.Workers,
-		Device: cfg.Device, Log: cfg.Log, Label: "eval " + cfg.Split, Transform: &evalTf})
+		Device: cfg.Device, Precision: prec, Log: cfg.Log, Label: "eval " + cfg.Split, Transform: &evalTf})
 	if err != nil {
 		return nil, err
 	}

@@ -46,8 +46,9 @@ type ExtractOptions struct {
 	Batch     int // images per forward pass (default 64)
 	Workers   int // decode goroutines (default GOMAXPROCS)
 	Device    torch.Device
-	Log       io.Writer // progress; nil discards it
-	Label     string    // progress label
+	Precision train.Precision // of the forward pass ("": fp32); features come out float32
+	Log       io.Writer       // progress; nil discards it
+	Label     string          // progress label
 	// Transform is the evaluation transform (nil: resize and center crop,
 	// the ImageNet recipe; see Transforms).
 	Transform *loader.Transform
@@ -116,7 +117,7 @@ func pooledFeatures(m train.Model, x *torch.Tensor, dev torch.Device) ([]float32
 	if dev != torch.CPU {
 		y = y.To(torch.CPU)
 	}
-	return y.Float32s()
+	return y.ToDType(torch.Float32).Float32s() // bf16 or fp16 under autocast
 }
 
 func orDiscard(w io.Writer) io.Writer {

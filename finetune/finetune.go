@@ -68,6 +68,10 @@ type Config struct {
 	// "cuda", "cuda:N"), when set, overrides it.
 	Device     torch.Device `json:"-"`
 	DeviceName string       `json:"device,omitempty"`
+	// Precision is the forward pass's arithmetic in fine-tuning, feature
+	// extraction and evaluation: a --precision value ("" is fp32; the
+	// flag's default is auto). The linear probe itself trains in fp32.
+	Precision string `json:"precision,omitempty"`
 	// Log receives progress bars and messages; nil discards them.
 	Log io.Writer `json:"-"`
 	// Dist trains data-parallel over the ranks a launcher started (full
@@ -106,6 +110,7 @@ func (c *Config) registerCommon(fs *flag.FlagSet) {
 	fs.IntVar(&c.Workers, "workers", 0, "image decoding goroutines (0: one per CPU)")
 	fs.StringVar(&c.DeviceName, "device", "cpu", "where the network runs: cpu, cuda or cuda:N")
 	fs.StringVar(&c.Dataset.CIFAR100Labels, "cifar100-labels", datasets.CIFAR100FineLabels, "cifar100: fine (100 classes) or coarse (20 superclasses)")
+	fs.StringVar(&c.Precision, "precision", string(train.PrecisionAuto), train.PrecisionUsage)
 	fs.StringVar(&c.Dataset.ImageNetClassOrder, "imagenet-class-order", "", "ImageNet devkit labels: a file of wnids in ILSVRC2012_ID order, or 'folders' (default: synsets.txt beside the ground truth)")
 }
 
@@ -231,6 +236,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			return nil, fmt.Errorf("fine-tune into %s: %w (%s); pass --resume to continue it or choose another --out", cfg.Out, train.ErrRunExists, filepath.Base(dir))
 		}
 	}
+	prec, err := cfg.precision("finetune", runDir(cfg), group)
+	if err != nil {
+		return nil, err
+	}
 	m, weights, err := NewModel(ModelConfig{From: cfg.From, Arch: cfg.Arch, Block: cfg.Block, Shortcut: cfg.Shortcut, Classes: k, Seed: cfg.Seed, Device: cfg.Device})
 	if err != nil {
 		return nil, err
@@ -251,9 +260,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	var res *Result
 	var acc *Accuracy
 	if cfg.Mode == ModeLinear {
-		res, acc, err = runLinear(ctx, cfg, group, m, weights, trainSplit, valSplit, k)
+		res, acc, err = runLinear(ctx, cfg, group, m, weights, trainSplit, valSplit, k, prec)
 	} else {
-		res, acc, err = runFull(ctx, cfg, group, m, trainSplit, valSplit, k)
+		res, acc, err = runFull(ctx, cfg, group, m, trainSplit, valSplit, k, prec)
 	}
 	if errors.Is(err, context.Canceled) {
 		logf(cfg.Log, "finetune: run the same command with --resume to continue\n")
@@ -307,7 +316,7 @@ func (cfg Config) trainConfig(label string, out string) train.Config {
 
 // runFull trains every layer of m through train.Run on augmented batches
 // of the train images, evaluating on val each epoch.
-func runFull(ctx context.Context, cfg Config, group *torch.Group, m *train.ResNeXt, trainSplit, valSplit datasets.Split, k int) (*Result, *Accuracy, error) {
+func runFull(ctx context.Context, cfg Config, group *torch.Group, m *train.ResNeXt, trainSplit, valSplit datasets.Split, k int, prec train.Precision) (*Result, *Accuracy, error) {
 	trainSrc, err := loader.NewSplitSource(trainSplit, k)
 	if err != nil {
 		return nil, nil, fmt.Errorf("fine-tune: %w", err)
@@ -334,6 +343,7 @@ func runFull(ctx context.Context, cfg Config, group *torch.Group, m *train.ResNe
 	tc.Batch = batch
 	o := m.Options()
 	tc.Extra["arch"], tc.Extra["block"], tc.Extra["shortcut"] = o.Arch.Name, o.Block.String(), o.Shortcut.String()
+	tc.Precision = prec
 	tc.Dist = cfg.Dist.Config(group)
 	tr, err := train.Run(ctx, tc, m, data)
 	if err != nil {
@@ -343,7 +353,7 @@ func runFull(ctx context.Context, cfg Config, group *torch.Group, m *train.ResNe
 		return &Result{Steps: tr.Steps}, nil, nil
 	}
 	acc, err := Score(ctx, m, valSplit, k, ExtractOptions{ImageSize: cfg.ImageSize, Batch: cfg.Batch, Workers: cfg.Workers,
-		Device: cfg.Device, Log: cfg.Log, Label: "eval val", Transform: &evalTf})
+		Device: cfg.Device, Precision: prec, Log: cfg.Log, Label: "eval val", Transform: &evalTf})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -352,10 +362,13 @@ func runFull(ctx context.Context, cfg Config, group *torch.Group, m *train.ResNe
 
 // runLinear computes (or reuses) the frozen features of both splits, trains
 // a linear probe on them through train.Run, and folds it into m's head.
-func runLinear(ctx context.Context, cfg Config, group *torch.Group, m *train.ResNeXt, weights string, trainSplit, valSplit datasets.Split, k int) (*Result, *Accuracy, error) {
+func runLinear(ctx context.Context, cfg Config, group *torch.Group, m *train.ResNeXt, weights string, trainSplit, valSplit datasets.Split, k int, prec train.Precision) (*Result, *Accuracy, error) {
 	arch := m.Options().Arch.Name + "/" + m.Options().Block.String()
 	_, evalTf := Transforms(cfg.Task, cfg.ImageSize, 0)
-	eo := ExtractOptions{ImageSize: cfg.ImageSize, Batch: 64, Workers: cfg.Workers, Device: cfg.Device, Log: cfg.Log, Transform: &evalTf}
+	if prec != train.PrecisionFP32 {
+		arch += "/" + string(prec) // features depend on it; fp32 keys stay as they were
+	}
+	eo := ExtractOptions{ImageSize: cfg.ImageSize, Batch: 64, Workers: cfg.Workers, Device: cfg.Device, Precision: prec, Log: cfg.Log, Transform: &evalTf}
 	res := &Result{CachedFeats: true}
 	feats := map[string]*Features{}
 	for _, sp := range []struct {
@@ -398,7 +411,7 @@ func runLinear(ctx context.Context, cfg Config, group *torch.Group, m *train.Res
 	tc.Batch = batch
 	perEpoch := trainStd.Len() / batch
 	tc.EvalEvery = max(1, cfg.Epochs*perEpoch/5) // evaluating (and checkpointing) every epoch would dominate
-	tc.Device = torch.CPU
+	tc.Device = torch.CPU                        // and fp32: one small matrix product per step
 	data := train.Data{
 		Train: func(_ train.Part, resume *loader.Position) (train.Batches, error) {
 			return newFeatureBatches(probe, trainStd, batch, cfg.Seed, true, resume)

@@ -68,7 +68,7 @@ func forImages(ctx context.Context, split datasets.Split, numClasses int, part t
 				if o.Device != torch.CPU {
 					x = x.To(o.Device)
 				}
-				return fn(x, b)
+				return o.Precision.Autocast(o.Device, func() error { return fn(x, b) })
 			})
 		}()
 		if err != nil {
@@ -94,7 +94,7 @@ func Score(ctx context.Context, m train.Model, split datasets.Split, numClasses 
 		if o.Device != torch.CPU {
 			y = y.To(torch.CPU)
 		}
-		scores, err := y.Float32s()
+		scores, err := y.ToDType(torch.Float32).Float32s()
 		if err != nil {
 			return err
 		}

@@ -9,6 +9,8 @@
 
 extern const wt_api *wtg_api;
 int wtg_load(const char *path, char **err);
+// Whether the loaded library answers a request for ABI version v.
+int wtg_accepts_abi(int version);
 
 static inline void wtg_string_free(char *s) { wtg_api->string_free(s); }
 static inline int wtg_version(char **out, char **err) { return wtg_api->version(out, err); }

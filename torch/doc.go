@@ -73,6 +73,19 @@
 // and can make a step several times faster; on a machine of its own the
 // default is as fast.
 //
+// # Mixed precision
+//
+// Autocast(dev, BFloat16, fn) runs fn under libtorch's autocast, as
+// `with torch.autocast(...)` does: convolutions and matrix products in the
+// low precision, losses and batch-norm statistics in float32; the weights
+// stay float32 and their gradients come out float32. Like grad mode the
+// setting is process-wide and holds on whatever OS thread a call runs;
+// leaving the region drops libtorch's cache of weight casts (on every
+// thread, at its next call), so run one forward pass per region and
+// Backward outside it. UnscaleGrads is the check-and-unscale step of
+// dynamic loss scaling (float16); BF16Supported says whether a device
+// computes bfloat16 natively.
+//
 // # Devices and layout
 //
 // CPU always; CUDA(i) when the library was built against a CUDA libtorch

@@ -126,6 +126,16 @@ func candidates() []string {
 	return out
 }
 
+// ABIVersion is the version of the shim's C ABI this package was compiled
+// against (WT_ABI_VERSION in torch/csrc/weaksup_torch.h). Load refuses a
+// library built for another: its weaksup_torch_api answers only the version
+// it was built with.
+const ABIVersion = int(C.WT_ABI_VERSION)
+
+// acceptsABI reports whether the loaded library hands out its table for
+// ABI version v.
+func acceptsABI(v int) bool { return C.wtg_accepts_abi(C.int(v)) != 0 }
+
 func dlopen(path string) error {
 	cpath := C.CString(path)
 	defer C.free(unsafe.Pointer(cpath))

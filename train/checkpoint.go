@@ -48,6 +48,10 @@ type CheckpointState struct {
 	CUDARNG []byte    `json:"cuda_rng,omitempty"`
 	Loss    float64   `json:"loss"` // last logged training loss
 	Saved   time.Time `json:"saved"`
+	// Precision is the arithmetic of the forward pass; GradScaler the loss
+	// scaler's state when the run scales its loss (fp16).
+	Precision  Precision        `json:"precision,omitempty"`
+	GradScaler *GradScalerState `json:"grad_scaler,omitempty"`
 	// World is the number of data-parallel processes that trained it and
 	// GlobalBatch their images per step (0 in older checkpoints: one
 	// process); Loader is rank 0's position.

@@ -86,6 +86,13 @@ type Config struct {
 	StepEpochs   float64   `json:"step_epochs"`
 	Loss         string    `json:"loss"` // LossSoftmax (default) or LossSigmoid
 	SGD          SGDConfig `json:"sgd"`
+	// Precision is the arithmetic of the forward pass: fp32 (also ""),
+	// bf16 or fp16 (autocast; fp32 master weights and optimizer state).
+	// Auto must be resolved with ChoosePrecision first. fp16 scales the
+	// loss (DefaultLossScaling unless LossScaling says otherwise);
+	// LossScaling turns loss scaling on for any precision.
+	Precision   Precision    `json:"precision,omitempty"`
+	LossScaling *LossScaling `json:"loss_scaling,omitempty"`
 	// FreezeBackbone trains the head alone on features computed without
 	// gradients and with batch norm in evaluation mode (a linear probe).
 	FreezeBackbone bool `json:"freeze_backbone"`
@@ -130,6 +137,7 @@ type Result struct {
 	Eval       *EvalResult // the last evaluation, nil without Val
 	Checkpoint string      // the final checkpoint directory
 	ImagesPerS float64     // training throughput: images over the wall time of the steps (data waits included; evaluation and checkpoints not), of all ranks
+	Precision  Precision   // of the forward pass
 	Rank       int         // this process's data-parallel rank (0 in one process)
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -356,6 +357,41 @@ func (dp *dataParallel) agreeOnCheckpoint(step int, root string) error {
 	if a != b {
 		return fmt.Errorf("resume in %s: the ranks see different newest checkpoints (steps %v to %v; -1 is none): "+
 			"the run directory must be on a filesystem every rank reads", root, a, b)
+	}
+	return nil
+}
+
+// agreeOnPrecision checks that every rank computes in the same precision,
+// with or without loss scaling: ranks that differ would average gradients
+// of different arithmetic, and only some would skip overflowing steps.
+func (dp *dataParallel) agreeOnPrecision(p Precision, scaled bool) error {
+	if dp == nil {
+		return nil
+	}
+	code := float64(slices.Index(Precisions, p.orFP32()))
+	if scaled {
+		code += 0.5
+	}
+	s := torch.NewScope()
+	defer s.Close()
+	lo, hi := float64s(code), float64s(code)
+	if err := dp.g.AllReduce([]*torch.Tensor{lo}, torch.DistMin); err != nil {
+		return fmt.Errorf("agree on the precision: %w", err)
+	}
+	if err := dp.g.AllReduce([]*torch.Tensor{hi}, torch.DistMax); err != nil {
+		return fmt.Errorf("agree on the precision: %w", err)
+	}
+	a, err := lo.Item()
+	if err != nil {
+		return err
+	}
+	b, err := hi.Item()
+	if err != nil {
+		return err
+	}
+	if a != b {
+		return fmt.Errorf("check precision: the ranks run in different precisions or loss scaling (rank %d: %s, scaled %v); "+
+			"give every rank the same --precision", dp.part().Rank, p.orFP32(), scaled)
 	}
 	return nil
 }

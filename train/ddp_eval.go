@@ -15,10 +15,10 @@ import (
 // one process reads them and computes the metrics, and every rank receives
 // the result. The metrics therefore equal a one-process evaluation of the
 // same weights, but for the last bits of the loss, summed in another order.
-// In one process it is EvaluateN.
-func (dp *dataParallel) evaluate(ctx context.Context, model Model, val Batches, loss string, dev torch.Device, limit int) (EvalResult, error) {
+// The forward pass runs in prec. In one process it is EvaluateN in prec.
+func (dp *dataParallel) evaluate(ctx context.Context, model Model, val Batches, loss string, dev torch.Device, limit int, prec Precision) (EvalResult, error) {
 	if dp == nil {
-		return EvaluateN(ctx, model, val, loss, dev, limit)
+		return evaluatePrecision(ctx, model, val, loss, dev, limit, prec)
 	}
 	part := dp.part()
 	k := val.NumClasses()
@@ -30,7 +30,7 @@ func (dp *dataParallel) evaluate(ctx context.Context, model Model, val Batches, 
 		local = max(0, (limit-part.Rank+part.World-1)/part.World)
 	}
 	if limit <= 0 || local > 0 {
-		err := evalBatches(ctx, model, val, loss, dev, local, func(s []float32, ls [][]int32, l float64) error {
+		err := evalBatches(ctx, model, val, loss, dev, local, prec, func(s []float32, ls [][]int32, l float64) error {
 			scores = append(scores, s...)
 			for _, x := range ls {
 				labels = append(labels, append([]int32(nil), x...))

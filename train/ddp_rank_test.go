@@ -47,6 +47,13 @@ type ddpJob struct {
 	ImageSize int    `json:"image_size"`
 	Images    int    `json:"images"`
 	Threads   int    `json:"threads"`
+	// Precision and LossScaling of the run; Rank1Precision, when set,
+	// gives rank 1 another precision (a misconfigured job) unless
+	// AgreePrecision makes the ranks take rank 0's, as Pretrain does.
+	Precision      Precision    `json:"precision"`
+	LossScaling    *LossScaling `json:"loss_scaling"`
+	Rank1Precision Precision    `json:"rank1_precision"`
+	AgreePrecision bool         `json:"agree_precision"`
 }
 
 // runDDPJob is the body of a rank process: join the group the launcher
@@ -86,6 +93,14 @@ func runDDPJob(spec string) error {
 	}
 	cfg := ddpConfig(job)
 	cfg.Dist = flags.Config(g)
+	if job.Rank1Precision != "" && part.Rank == 1 {
+		cfg.Precision = job.Rank1Precision
+	}
+	if job.AgreePrecision {
+		if cfg.Precision, _, err = AgreePrecision(g, cfg.Precision, "as configured"); err != nil {
+			return err
+		}
+	}
 	cfg.Log = os.Stderr
 	if _, err := Run(context.Background(), cfg, m, data); err != nil {
 		return err
@@ -98,7 +113,7 @@ func ddpConfig(job ddpJob) Config {
 	acc := max(1, job.Accumulate)
 	return Config{Out: job.Out, Steps: job.Steps, Batch: job.Batch, Accumulate: acc, CheckpointEvery: job.Every,
 		EvalEvery: job.EvalEvery, LogEvery: 1, NoPlots: true, Resume: job.Resume,
-		Schedule: Schedule{BaseLR: job.LR, Decay: DecayConstant}, SGD: DefaultSGD()}
+		Schedule: Schedule{BaseLR: job.LR, Decay: DecayConstant}, SGD: DefaultSGD(), Precision: job.Precision, LossScaling: job.LossScaling}
 }
 
 // ddpModelAndData builds the job's model (the same on every rank: seeded,

@@ -19,8 +19,13 @@ func Evaluate(ctx context.Context, model Model, val Batches, loss string, dev to
 // EvaluateN is Evaluate over at most limit images (0: all), taken from the
 // first batches.
 func EvaluateN(ctx context.Context, model Model, val Batches, loss string, dev torch.Device, limit int) (EvalResult, error) {
+	return evaluatePrecision(ctx, model, val, loss, dev, limit, PrecisionFP32)
+}
+
+// evaluatePrecision is EvaluateN with the forward pass in a precision.
+func evaluatePrecision(ctx context.Context, model Model, val Batches, loss string, dev torch.Device, limit int, prec Precision) (EvalResult, error) {
 	ev := NewEvaluator(val.NumClasses())
-	err := evalBatches(ctx, model, val, loss, dev, limit, func(scores []float32, labels [][]int32, lossSum float64) error {
+	err := evalBatches(ctx, model, val, loss, dev, limit, prec, func(scores []float32, labels [][]int32, lossSum float64) error {
 		ev.AddLoss(lossSum, len(labels))
 		return ev.Add(scores, labels)
 	})
@@ -30,10 +35,10 @@ func EvaluateN(ctx context.Context, model Model, val Batches, loss string, dev t
 	return ev.Result(), nil
 }
 
-// evalBatches runs the model in evaluation mode over at most limit images
-// of val (0: all) and hands each batch's scores (n×K), label sets and
-// summed loss to sink.
-func evalBatches(ctx context.Context, model Model, val Batches, loss string, dev torch.Device, limit int,
+// evalBatches runs the model in evaluation mode, the forward pass in prec,
+// over at most limit images of val (0: all) and hands each batch's scores
+// (n×K, float32), label sets and summed loss to sink.
+func evalBatches(ctx context.Context, model Model, val Batches, loss string, dev torch.Device, limit int, prec Precision,
 	sink func(scores []float32, labels [][]int32, lossSum float64) error) error {
 	k := val.NumClasses()
 	seen := 0
@@ -65,19 +70,25 @@ func evalBatches(ctx context.Context, model Model, val Batches, loss string, dev
 				if dev != torch.CPU {
 					x, y = x.To(dev), y.To(dev)
 				}
-				logits, err := model.Forward(x, false)
+				var logits, l *torch.Tensor
+				err := prec.Autocast(dev, func() error {
+					var err error
+					logits, err = model.Forward(x, false)
+					l = LossOf(loss, logits, y)
+					return err
+				})
 				if err != nil {
 					return err
 				}
-				l, err := LossOf(loss, logits, y).Item()
+				lv, err := l.Item()
 				if err != nil {
 					return err
 				}
-				scores, err := logits.Float32s()
+				scores, err := logits.ToDType(torch.Float32).Float32s()
 				if err != nil {
 					return err
 				}
-				return sink(scores, b.Labels[:b.N], l*float64(b.N))
+				return sink(scores, b.Labels[:b.N], lv*float64(b.N))
 			})
 		}()
 		b.Release()

@@ -30,6 +30,7 @@ type run struct {
 	perEpoch int // optimizer steps per epoch
 	total    int
 	targets  []float32
+	scaler   *GradScaler // nil unless the loss is scaled
 
 	step         int
 	rowsThrough  int             // metrics rows of steps after it are dropped (the resumed checkpoint's step)
@@ -89,6 +90,9 @@ func Run(ctx context.Context, cfg Config, model Model, data Data) (*Result, erro
 	}
 	r.opt = opt
 	defer opt.Close()
+	if err := r.initPrecision(); err != nil {
+		return nil, err
+	}
 	// The model enters and leaves without gradients (an error mid-step
 	// leaves none behind for a later run on the same model).
 	if err := opt.ZeroGrad(); err != nil {
@@ -99,6 +103,9 @@ func Run(ctx context.Context, cfg Config, model Model, data Data) (*Result, erro
 		return nil, err
 	}
 	defer r.dp.close()
+	if err := r.dp.agreeOnPrecision(r.cfg.Precision, r.scaler != nil); err != nil {
+		return nil, err
+	}
 
 	resume, err := r.restore()
 	if err != nil {
@@ -168,7 +175,7 @@ func Run(ctx context.Context, cfg Config, model Model, data Data) (*Result, erro
 		if err := r.dp.afterBackward(); err != nil {
 			return nil, fmt.Errorf("step %d: %w", r.step+1, err)
 		}
-		if err := r.opt.Step(lr); err != nil {
+		if err := r.optimizerStep(lr); err != nil {
 			return nil, fmt.Errorf("step %d: %w", r.step+1, err)
 		}
 		if err := r.opt.ZeroGrad(); err != nil {
@@ -242,6 +249,9 @@ func (r *run) restore() (*loader.Position, error) {
 	}
 	st, err := LoadCheckpoint(dir, r.model, r.opt)
 	if err != nil {
+		return nil, err
+	}
+	if err := r.restorePrecision(&st, dir); err != nil {
 		return nil, err
 	}
 	if len(st.RNG) > 0 {
@@ -379,11 +389,15 @@ func (r *run) microStep(b *loader.Batch) (float64, error) {
 	if r.cfg.Device != torch.CPU {
 		x, y = x.To(r.cfg.Device), y.To(r.cfg.Device)
 	}
-	logits, err := r.logits(x)
+	var loss *torch.Tensor
+	err := r.autocast(func() error {
+		logits, err := r.logits(x)
+		loss = LossOf(r.cfg.Loss, logits, y)
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("step %d: %w", r.step+1, err)
 	}
-	loss := LossOf(r.cfg.Loss, logits, y)
 	v, err := loss.Item()
 	if err != nil {
 		return 0, fmt.Errorf("step %d: loss: %w", r.step+1, err)
@@ -399,7 +413,7 @@ func (r *run) microStep(b *loader.Batch) (float64, error) {
 	if r.cfg.Accumulate > 1 {
 		loss = loss.MulScalar(1 / float64(r.cfg.Accumulate))
 	}
-	if err := loss.Backward(); err != nil {
+	if err := r.scaleLoss(loss).Backward(); err != nil {
 		return 0, fmt.Errorf("step %d: backward: %w", r.step+1, r.dp.backwardError(err))
 	}
 	return v, nil
@@ -445,8 +459,8 @@ func (r *run) log(lr float64) error {
 	r.totalImgs += int64(r.imgs * r.dp.world())
 	r.lastLoss = loss
 	r.lossSum, r.lossN, r.imgs, r.busy = 0, 0, 0, 0
-	row := MetricsRow{Kind: RowTrain, Step: r.step, Epoch: r.epochAt(r.step), Loss: loss, LR: lr, ImagesPerS: ips, Time: time.Now().UTC(),
-		Batch: r.cfg.Batch, GlobalBatch: r.sched.Batch}
+	row := MetricsRow{Kind: RowTrain, Step: r.step, Epoch: r.epochAt(r.step), Loss: loss, LR: lr, ImagesPerS: ips, LossScale: r.lossScale(),
+		Time: time.Now().UTC(), Batch: r.cfg.Batch, GlobalBatch: r.sched.Batch}
 	r.dp.decorate(&row)
 	return r.metrics.Write(row)
 }
@@ -458,7 +472,7 @@ func (r *run) evaluate(ctx context.Context) error {
 		return fmt.Errorf("open held-out data: %w", err)
 	}
 	defer val.Close()
-	res, err := r.dp.evaluate(ctx, r.model, val, r.cfg.Loss, r.cfg.Device, r.cfg.EvalImages)
+	res, err := r.dp.evaluate(ctx, r.model, val, r.cfg.Loss, r.cfg.Device, r.cfg.EvalImages, r.cfg.Precision)
 	if err != nil {
 		return fmt.Errorf("evaluate after step %d: %w", r.step, err)
 	}
@@ -489,6 +503,7 @@ func (r *run) checkpoint() (string, error) {
 		return r.lastCkpt, nil
 	}
 	st := CheckpointState{Step: r.step, Epoch: r.epoch, Images: r.images, Loss: r.lastLoss, World: r.dp.world(), GlobalBatch: r.sched.Batch}
+	r.savePrecision(&st)
 	pos := r.pos
 	st.Loader = &pos
 	var err error
@@ -527,7 +542,7 @@ func (r *run) finish(ctx context.Context) (*Result, error) {
 	if err := r.plots(); err != nil {
 		return nil, err
 	}
-	res := &Result{Steps: r.step, Loss: r.lastLoss, Eval: r.lastEval, Checkpoint: dir, Rank: r.dp.part().Rank}
+	res := &Result{Steps: r.step, Loss: r.lastLoss, Eval: r.lastEval, Checkpoint: dir, Precision: r.cfg.Precision.orFP32(), Rank: r.dp.part().Rank}
 	if s := r.totalBusy.Seconds(); s > 0 {
 		res.ImagesPerS = float64(r.totalImgs) / s
 	}

@@ -8,7 +8,9 @@ import (
 	"image/jpeg"
 	_ "image/png"
 	"testing"
+	"time"
 
+	"weaksup/loader"
 	"weaksup/torch"
 	"weaksup/torch/torchtest"
 )
@@ -18,8 +20,11 @@ import (
 // GOMAXPROCS goroutines), forward, c-of-K loss, backward, SGD step,
 // metrics, on 2 libtorch threads. images/s is over the benchmark's wall
 // time (final checkpoint included); step-images/s is Result.ImagesPerS,
-// over the steps alone (data waits included). testdata/bench_step.py
-// measures PyTorch's step on the same nets.
+// over the steps alone (data waits included); data-wait-% is the share of
+// the benchmark's wall time the loop spent waiting for the loader (near 0:
+// the loader keeps up), and cpu-ms/image the process's CPU time per image.
+// testdata/bench_step.py measures PyTorch's step on the same nets. Each
+// case runs in fp32 and in bf16 (autocast).
 func BenchmarkRun(b *testing.B) {
 	for _, c := range []struct {
 		arch   string
@@ -32,8 +37,10 @@ func BenchmarkRun(b *testing.B) {
 		{"resnext29_small", 32, 64, "channels_last"},
 		{"resnext29_small", 64, 64, "channels_last"},
 	} {
-		name := fmt.Sprintf("arch=%s/size=%d/batch=%d/format=%s", c.arch, c.size, c.batch, c.format)
-		b.Run(name, func(b *testing.B) { benchRun(b, c.arch, c.size, c.batch) })
+		for _, p := range []Precision{PrecisionFP32, PrecisionBF16} {
+			name := fmt.Sprintf("arch=%s/size=%d/batch=%d/format=%s/precision=%s", c.arch, c.size, c.batch, c.format, p)
+			b.Run(name, func(b *testing.B) { benchRun(b, c.arch, c.size, c.batch, p) })
+		}
 	}
 }
 
@@ -54,7 +61,7 @@ func jpegSquares(b *testing.B, s *squaresSource) *squaresSource {
 	return out
 }
 
-func benchRun(b *testing.B, arch string, size, batch int) {
+func benchRun(b *testing.B, arch string, size, batch int, prec Precision) {
 	torchtest.Need(b)
 	if err := torch.SetNumThreads(2); err != nil {
 		b.Fatal(err)
@@ -74,8 +81,14 @@ func benchRun(b *testing.B, arch string, size, batch int) {
 	defer m.Close()
 	data := squaresData(src, src, batch, size, 1)
 	data.Val = nil
+	var wait time.Duration
+	open := data.Train
+	data.Train = func(part Part, p *loader.Position) (Batches, error) {
+		l, err := open(part, p)
+		return &waitTimer{Batches: l, wait: &wait}, err
+	}
 	cfg := Config{Out: b.TempDir(), Steps: b.N + 2, Batch: batch, NoPlots: true, LogEvery: 1 << 30,
-		Schedule: Schedule{BaseLR: 0.1}, SGD: DefaultSGD()}
+		Schedule: Schedule{BaseLR: 0.1}, SGD: DefaultSGD(), Precision: prec}
 	// Two warm-up steps, then the timed ones.
 	warm := cfg
 	warm.Steps = 2
@@ -83,6 +96,8 @@ func benchRun(b *testing.B, arch string, size, batch int) {
 		b.Fatal(err)
 	}
 	cfg.Resume = true
+	wait = 0
+	cpu0 := cpuTime()
 	b.ResetTimer()
 	res, err := Run(context.Background(), cfg, m, data)
 	if err != nil {
@@ -91,4 +106,19 @@ func benchRun(b *testing.B, arch string, size, batch int) {
 	b.StopTimer()
 	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "images/s")
 	b.ReportMetric(res.ImagesPerS, "step-images/s")
+	b.ReportMetric(100*wait.Seconds()/b.Elapsed().Seconds(), "data-wait-%")
+	b.ReportMetric(1000*(cpuTime()-cpu0).Seconds()/float64(b.N*batch), "cpu-ms/image")
+}
+
+// waitTimer adds up the time Next blocks.
+type waitTimer struct {
+	Batches
+	wait *time.Duration
+}
+
+func (w *waitTimer) Next(ctx context.Context) (*loader.Batch, error) {
+	t0 := time.Now()
+	b, err := w.Batches.Next(ctx)
+	*w.wait += time.Since(t0)
+	return b, err
 }

@@ -67,8 +67,11 @@ func Targets(dst []float32, labels [][]int32, k int, loss string) error {
 }
 
 // LossOf returns the scalar loss of logits [N, K] against targets [N, K]
-// built by Targets for the same loss.
+// built by Targets for the same loss. It computes in float32 whatever the
+// logits' type (bfloat16 or float16 logits of an autocast forward are cast
+// first), as PyTorch's autocast does for its losses.
 func LossOf(loss string, logits, targets *torch.Tensor) *torch.Tensor {
+	logits = logits.ToDType(torch.Float32)
 	switch loss {
 	case LossSigmoid:
 		n := logits.Shape()

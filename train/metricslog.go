@@ -28,6 +28,7 @@ type MetricsRow struct {
 	Loss       float64   `json:"loss,omitempty"`
 	LR         float64   `json:"lr,omitempty"`
 	ImagesPerS float64   `json:"images_per_s,omitempty"`
+	LossScale  float64   `json:"loss_scale,omitempty"` // with loss scaling (fp16)
 	Time       time.Time `json:"time"`
 	*EvalResult
 

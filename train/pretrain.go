@@ -72,6 +72,7 @@ type PretrainConfig struct {
 
 	Threads        int    `json:"threads"`
 	Device         string `json:"device"`
+	Precision      string `json:"precision"`
 	ChannelsLast   bool   `json:"channels_last"`
 	ZeroInitLastBN bool   `json:"zero_init_last_bn"`
 	Resume         bool   `json:"-"`
@@ -89,7 +90,7 @@ func DefaultPretrainConfig() PretrainConfig {
 		LR: 0.1, WarmupEpochs: 1, Decay: DecayCosine, StepEpochs: 30, Gamma: 0.1,
 		Momentum: 0.9, WeightDecay: 1e-4, Loss: LossSoftmax, Sampling: loader.SamplingNatural, Seed: 1,
 		CheckpointEvery: 1000, CheckpointMinutes: 10, Keep: 3, EvalImages: 10000, LogEvery: 10,
-		Device: "cpu", ChannelsLast: true, ZeroInitLastBN: true, Dist: DefaultDistFlags(),
+		Device: "cpu", Precision: string(PrecisionAuto), ChannelsLast: true, ZeroInitLastBN: true, Dist: DefaultDistFlags(),
 	}
 }
 
@@ -131,6 +132,7 @@ func (c *PretrainConfig) RegisterFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.NoPlots, "no-plots", c.NoPlots, "do not draw plots/*.png")
 	fs.IntVar(&c.Threads, "threads", c.Threads, "libtorch CPU threads (0: libtorch's default, one per core)")
 	fs.StringVar(&c.Device, "device", c.Device, "cpu, cuda or cuda:N")
+	fs.StringVar(&c.Precision, "precision", c.Precision, PrecisionUsage)
 	fs.BoolVar(&c.ChannelsLast, "channels-last", c.ChannelsLast, "NHWC layout for convolutions (much faster on CPU)")
 	fs.BoolVar(&c.ZeroInitLastBN, "zero-init-last-bn", c.ZeroInitLastBN, "start the last BN scale of each block at 0 (Goyal et al. 2017)")
 	fs.BoolVar(&c.Resume, "resume", c.Resume, "continue from the newest checkpoint in --out")
@@ -173,6 +175,9 @@ func (c PretrainConfig) Validate() error {
 	if _, err := torch.ParseDevice(c.Device); err != nil {
 		return fmt.Errorf("check flag --device: %w", err)
 	}
+	if _, err := ParsePrecision(c.Precision); err != nil {
+		return fmt.Errorf("check flag --precision: %w", err)
+	}
 	return c.Dist.Validate()
 }
 
@@ -200,6 +205,20 @@ func Pretrain(ctx context.Context, c PretrainConfig, log io.Writer) (*Result, er
 		if err := torch.SetNumThreads(c.Threads); err != nil {
 			return nil, fmt.Errorf("set --threads %d: %w", c.Threads, err)
 		}
+	}
+	resumeOut := ""
+	if c.Resume {
+		resumeOut = c.Out
+	}
+	prec, why, err := ResolvePrecision(c.Precision, dev, resumeOut)
+	if err != nil {
+		return nil, err
+	}
+	if prec, why, err = AgreePrecision(group, prec, why); err != nil {
+		return nil, err
+	}
+	if log != nil {
+		fmt.Fprintf(log, "pretrain: precision %s (%s)\n", prec, why)
 	}
 	m, err := shards.ReadManifest(c.Shards)
 	if err != nil {
@@ -237,7 +256,7 @@ func Pretrain(ctx context.Context, c PretrainConfig, log io.Writer) (*Result, er
 		Out: c.Out, Label: "pretrain", Steps: c.Steps, Epochs: c.Epochs, Batch: c.Batch, Accumulate: c.Accumulate,
 		Schedule:     Schedule{BaseLR: c.LR, Decay: c.Decay, Gamma: c.Gamma, MinLR: c.MinLR},
 		WarmupEpochs: c.WarmupEpochs, StepEpochs: c.StepEpochs,
-		Loss:            c.Loss,
+		Loss: c.Loss, Precision: prec,
 		SGD:             SGDConfig{Momentum: c.Momentum, WeightDecay: c.WeightDecay, Nesterov: c.Nesterov, NoDecayNorm: c.NoDecayNorm},
 		CheckpointEvery: c.CheckpointEvery, CheckpointInterval: time.Duration(c.CheckpointMinutes * float64(time.Minute)),
 		Keep: c.Keep, EvalEvery: c.EvalEvery, EvalImages: c.EvalImages, EvalAtStart: c.EvalAtStart, LogEvery: c.LogEvery, Resume: c.Resume, NoPlots: c.NoPlots,

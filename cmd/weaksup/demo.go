@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"weaksup/experiment"
+	"weaksup/train"
 	"weaksup/workdir"
 )
 
@@ -42,6 +43,7 @@ func (c *DemoCommand) Run(ctx context.Context, env Env, args []string) error {
 	dirFlag := fs.String("workdir", "", "directory for everything the demo makes (default: a fresh ./weaksup-demo-YYYYMMDD-HHMMSS)")
 	steps := fs.Int("pretrain-steps", 0, "pretraining steps (0: 40 with --quick, else 1500)")
 	threads := fs.Int("threads", 0, "libtorch CPU threads (0: one per core)")
+	precision := fs.String("precision", "auto", train.PrecisionUsage)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -66,6 +68,7 @@ func (c *DemoCommand) Run(ctx context.Context, env Env, args []string) error {
 		cfg.PretrainSteps = *steps
 	}
 	cfg.Threads = *threads
+	cfg.Precision = *precision
 	cfg.Log = env.Stderr
 	fmt.Fprintf(env.Stderr, "demo: working in %s\n", dir)
 	t0 := time.Now()
@@ -77,7 +80,7 @@ func (c *DemoCommand) Run(ctx context.Context, env Env, args []string) error {
 	fmt.Fprintf(env.Stdout, "\ndemo finished in %s\n\n", time.Since(t0).Round(time.Second))
 	fmt.Fprintf(env.Stdout, "dedup:     caught %d of %d planted copies (recall %.0f%%), %d false positives\n",
 		res.Dedup.Caught, res.Dedup.Planted, 100*res.Dedup.Recall, res.Dedup.FalsePositives)
-	fmt.Fprintf(env.Stdout, "pretrain:  %d steps, held-out mAP %.3f over %d tags, precision@1 %.3f\n", res.Pretrain.Steps, res.Pretrain.MAP, len(res.Pretrain.TagAP), res.Pretrain.Precision1)
+	fmt.Fprintf(env.Stdout, "pretrain:  %d steps in %s, held-out mAP %.3f over %d tags, precision@1 %.3f\n", res.Pretrain.Steps, res.Pretrain.Precision, res.Pretrain.MAP, len(res.Pretrain.TagAP), res.Pretrain.Precision1)
 	for _, mode := range []string{"linear", "full"} {
 		p, _ := res.Accuracy(mode, "pretrained")
 		s, _ := res.Accuracy(mode, "scratch")

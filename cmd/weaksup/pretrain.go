@@ -32,6 +32,13 @@ Ctrl-C saves a checkpoint; --resume continues from the newest one exactly
 as an uninterrupted run would (same weights, on the CPU). A NaN or infinite
 loss stops the run and keeps the last good checkpoint.
 
+--precision bf16 runs convolutions and matrix products under libtorch's
+bfloat16 autocast, with fp32 master weights, optimizer state and
+checkpoints; auto (the default) picks bf16 where the CPU (AVX512_BF16, AMX)
+or GPU (compute capability ≥ 8.0) runs it fast, else fp32, and prints why.
+fp16 (CUDA) scales the loss dynamically and skips steps whose gradients
+overflow.
+
 Data-parallel training (PyTorch's DistributedDataParallel through c10d):
 --nproc-per-node N starts N ranks on this machine; under torchrun, srun or a
 Kubernetes PyTorchJob every rank reads its rendezvous from the environment

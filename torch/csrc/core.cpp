@@ -297,9 +297,10 @@ static int wt_backward(wt_tensor loss, wt_tensor grad, char **err) {
 
 static int wt_detach(wt_tensor h, wt_tensor *out, char **err) { WT_CALL({ *out = wrap(ref(h, "tensor").detach()); }) }
 
-// Defined in ops.cpp and dist.cpp.
+// Defined in ops.cpp, dist.cpp and amp.cpp.
 void wt_fill_ops(wt_api *api);
 void wt_fill_dist(wt_api *api);
+void wt_fill_amp(wt_api *api);
 
 const wt_api *weaksup_torch_api(int abi_version) {
 	static wt_api api;
@@ -336,6 +337,7 @@ const wt_api *weaksup_torch_api(int abi_version) {
 		api.detach = wt_detach;
 		wt_fill_ops(&api);
 		wt_fill_dist(&api);
+		wt_fill_amp(&api);
 	});
 	return &api;
 }

@@ -50,10 +50,25 @@ at::IntArrayRef dims(const int64_t *p, int n);
 // SyncThreads applies the process-wide thread count on the calling OS thread.
 void sync_threads();
 
+// AutocastGuard applies the process-wide autocast state (amp.cpp) to the
+// calling thread for one ABI call and restores the thread's own afterwards.
+class AutocastGuard {
+       public:
+	AutocastGuard();
+	~AutocastGuard();
+	AutocastGuard(const AutocastGuard &) = delete;
+	AutocastGuard &operator=(const AutocastGuard &) = delete;
+
+       private:
+	bool prev_cpu_, prev_cuda_;
+	at::ScalarType prev_cpu_dtype_, prev_cuda_dtype_;
+};
+
 // Enter sets up the calling thread for one ABI call: the process-wide grad
-// mode (restored when the call ends) and thread count.
+// mode and autocast state (restored when the call ends) and thread count.
 struct Enter {
 	c10::AutoGradMode grad;
+	AutocastGuard autocast;
 	Enter() : grad(grad_enabled.load() != 0) { sync_threads(); }
 };
 

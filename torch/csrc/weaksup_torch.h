@@ -11,9 +11,9 @@
  * library keeps no pointer to caller memory after a call returns: data passed
  * in is copied, data passed out is copied into the caller's buffer.
  *
- * Grad mode and the thread count are process-wide settings of the shim (not
- * libtorch's thread-local ones), because the Go runtime may run consecutive
- * calls of one goroutine on different OS threads.
+ * Grad mode, autocast and the thread count are process-wide settings of the
+ * shim (not libtorch's thread-local ones), because the Go runtime may run
+ * consecutive calls of one goroutine on different OS threads.
  */
 #ifndef WEAKSUP_TORCH_H
 #define WEAKSUP_TORCH_H
@@ -24,7 +24,10 @@
 extern "C" {
 #endif
 
-#define WT_ABI_VERSION 2
+/* Raised whenever the table changes; the Go side (bridge.c) asks for the
+ * version it was compiled with and refuses a library built for another.
+ * 2: the distributed section; 3: the mixed-precision section after it. */
+#define WT_ABI_VERSION 3
 
 typedef struct wt_tensor_s *wt_tensor;
 
@@ -248,6 +251,22 @@ typedef struct wt_api {
 	/* WT_RS_COUNT values about the last reducing backward (see WT_RS_*). */
 	int (*reducer_stats)(wt_reducer r, int64_t *out, char **err);
 	void (*reducer_free)(wt_reducer r);
+
+	/* ---- mixed precision ---- */
+	/* Turns libtorch's autocast for a device type on (dtype WT_BFLOAT16 or
+	 * WT_FLOAT16) or off for every later call from any thread, and returns
+	 * the previous setting (*prev_dtype is WT_FLOAT32 when it was off; either
+	 * pointer may be NULL). Each change drops the cache of weight casts, as
+	 * leaving torch.autocast does: call it at the end of every forward. */
+	int (*set_autocast)(int device_type, int enabled, int dtype, int *prev_enabled, int *prev_dtype, char **err);
+	/* libtorch's autocast state as the calling thread sees it inside a call. */
+	int (*autocast_state)(int device_type, int *enabled, int *dtype, char **err);
+	/* GradScaler.unscale_: multiplies each parameter's gradient (where there
+	 * is one) by inv_scale; *found_inf says whether any held an inf or NaN. */
+	int (*amp_unscale)(const wt_tensor *params, int n, double inv_scale, int *found_inf, char **err);
+	/* Whether the device computes in bfloat16 natively (CPU: AVX512_BF16 or
+	 * AMX-BF16; CUDA: compute capability 8.0 or later). */
+	int (*bf16_supported)(int device_type, int device_index, int *out, char **err);
 } wt_api;
 
 /* Returns the table, or NULL when abi_version differs from WT_ABI_VERSION. */

@@ -14,7 +14,10 @@ load_state_dict(strict=True), and writes DIR/reference.safetensors with:
 Usage: /usr/bin/python3 parity.py [--threads N] DIR...
 
 With "channels_last": "1" in the metadata of inputs.safetensors, the model
-and x are converted to torch.channels_last first, as the Go side does.
+and x are converted to torch.channels_last first, as the Go side does. With
+"precision": "bf16" both forward passes run under
+torch.autocast("cpu", dtype=torch.bfloat16), the logits are written as
+float32, and the gradients are those of sum(float(train_logits) * r).
 
 It reads and writes safetensors with the small parser below (8-byte header
 length, JSON header, raw little-endian data), so it needs nothing beyond
@@ -205,12 +208,14 @@ def reference(d):
     if input_meta.get("channels_last") == "1":
         model = model.to(memory_format=torch.channels_last)
         x = x.to(memory_format=torch.channels_last)
+    bf16 = input_meta.get("precision", "fp32") == "bf16"
     out = {}
     model.eval()
-    with torch.no_grad():
-        out["eval_logits"] = model(x)
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        out["eval_logits"] = model(x).float()
     model.train()
-    logits = model(x)
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        logits = model(x).float()
     (logits * r).sum().backward()
     out["train_logits"] = logits
     for name, p in model.named_parameters():
