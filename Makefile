@@ -60,7 +60,9 @@ go-deps:
 
 # The binary finds the shim next to itself, so bin/ holds both.
 build: $(BIN) $(BEAMBIN) torch
-	cp -f $(TORCHLIB) bin/
+	@# A copy renamed into place: a weaksup starting meanwhile loads the old
+	@# shim or the new one, never half of one.
+	cp -f $(TORCHLIB) bin/.libweaksup_torch.so.tmp && mv -f bin/.libweaksup_torch.so.tmp bin/libweaksup_torch.so
 
 $(BIN): FORCE
 	@mkdir -p bin
