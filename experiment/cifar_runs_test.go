@@ -9,11 +9,11 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"weaksup/datasets"
+	"weaksup/internal/testkit"
 	"weaksup/torch/torchtest"
 	"weaksup/train"
 )
@@ -113,25 +113,6 @@ func tinyRecipe() Recipe {
 	return rc
 }
 
-// cancelOn is a log that cancels a context when a line containing marker
-// is written.
-type cancelOn struct {
-	mu     sync.Mutex
-	marker string
-	cancel context.CancelFunc
-	buf    bytes.Buffer
-}
-
-func (c *cancelOn) Write(p []byte) (int, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.buf.Write(p)
-	if strings.Contains(c.buf.String(), c.marker) {
-		c.cancel()
-	}
-	return len(p), nil
-}
-
 // TestCIFARRunsResumeExactly interrupts a run after its first epoch and
 // resumes it: the curve equals an uninterrupted run's, bit for bit.
 func TestCIFARRunsResumeExactly(t *testing.T) {
@@ -149,7 +130,7 @@ func TestCIFARRunsResumeExactly(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	log := &cancelOn{marker: "epoch 1.0", cancel: cancel}
+	log := &testkit.CancelOn{Marker: "epoch 1.0", Cancel: cancel}
 	parts := &CIFARRuns{Name: "t", Workdir: t.TempDir(), Data: data, Recipe: tinyRecipe(), Nets: nets, Log: log}
 	if _, err := parts.Run(ctx); !errors.Is(err, context.Canceled) {
 		t.Fatalf("interrupted run: %v, want context.Canceled", err)

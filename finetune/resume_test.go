@@ -5,34 +5,14 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
 
 	"weaksup/datasets"
 	"weaksup/datasets/datasetstest"
+	"weaksup/internal/testkit"
 	"weaksup/torch/torchtest"
 	"weaksup/train"
 )
-
-// cancelAt is a log writer that cancels a context once a line containing
-// marker has been written: an interruption at a known point of a run.
-type cancelAt struct {
-	mu     sync.Mutex
-	marker string
-	cancel context.CancelFunc
-	buf    bytes.Buffer
-}
-
-func (c *cancelAt) Write(p []byte) (int, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.buf.Write(p)
-	if strings.Contains(c.buf.String(), c.marker) {
-		c.cancel()
-	}
-	return len(p), nil
-}
 
 // TestResumeEqualsUninterrupted interrupts fine-tuning and the linear
 // probe mid-run, resumes them with Resume, and checks they end with the
@@ -70,10 +50,10 @@ func TestResumeEqualsUninterrupted(t *testing.T) {
 			cut.Out = filepath.Join(base, "interrupted")
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			log := &cancelAt{marker: tc.marker, cancel: cancel}
+			log := &testkit.CancelOn{Marker: tc.marker, Cancel: cancel}
 			cut.Log = log
 			if _, err := Run(ctx, cut); !errors.Is(err, context.Canceled) {
-				t.Fatalf("interrupted run: got %v, want context.Canceled (log:\n%s)", err, log.buf.String())
+				t.Fatalf("interrupted run: got %v, want context.Canceled (log:\n%s)", err, log.String())
 			}
 			dirs, err := train.ListCheckpoints(train.CheckpointsDir(runDir(cut)))
 			if err != nil || len(dirs) == 0 {

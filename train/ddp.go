@@ -337,28 +337,36 @@ func (dp *dataParallel) agreeOnCheckpoint(step int, root string) error {
 	if dp == nil {
 		return nil
 	}
-	s := torch.NewScope()
-	defer s.Close()
-	lo, hi := float64s(float64(step)), float64s(float64(step))
-	if err := dp.g.AllReduce([]*torch.Tensor{lo}, torch.DistMin); err != nil {
-		return fmt.Errorf("agree on the checkpoint to resume: %w", err)
-	}
-	if err := dp.g.AllReduce([]*torch.Tensor{hi}, torch.DistMax); err != nil {
-		return fmt.Errorf("agree on the checkpoint to resume: %w", err)
-	}
-	a, err := lo.Item()
+	a, b, err := dp.minMax(float64(step))
 	if err != nil {
-		return err
-	}
-	b, err := hi.Item()
-	if err != nil {
-		return err
+		return fmt.Errorf("agree on the checkpoint to resume: %w", err)
 	}
 	if a != b {
 		return fmt.Errorf("resume in %s: the ranks see different newest checkpoints (steps %v to %v; -1 is none): "+
 			"the run directory must be on a filesystem every rank reads", root, a, b)
 	}
 	return nil
+}
+
+// minMax returns the smallest and the largest of v over the ranks: equal
+// when every rank holds the same value.
+func (dp *dataParallel) minMax(v float64) (lo, hi float64, err error) {
+	s := torch.NewScope()
+	defer s.Close()
+	tl, th := float64s(v), float64s(v)
+	if err := dp.g.AllReduce([]*torch.Tensor{tl}, torch.DistMin); err != nil {
+		return 0, 0, err
+	}
+	if err := dp.g.AllReduce([]*torch.Tensor{th}, torch.DistMax); err != nil {
+		return 0, 0, err
+	}
+	if lo, err = tl.Item(); err != nil {
+		return 0, 0, err
+	}
+	if hi, err = th.Item(); err != nil {
+		return 0, 0, err
+	}
+	return lo, hi, nil
 }
 
 // agreeOnPrecision checks that every rank computes in the same precision,
@@ -372,22 +380,9 @@ func (dp *dataParallel) agreeOnPrecision(p Precision, scaled bool) error {
 	if scaled {
 		code += 0.5
 	}
-	s := torch.NewScope()
-	defer s.Close()
-	lo, hi := float64s(code), float64s(code)
-	if err := dp.g.AllReduce([]*torch.Tensor{lo}, torch.DistMin); err != nil {
-		return fmt.Errorf("agree on the precision: %w", err)
-	}
-	if err := dp.g.AllReduce([]*torch.Tensor{hi}, torch.DistMax); err != nil {
-		return fmt.Errorf("agree on the precision: %w", err)
-	}
-	a, err := lo.Item()
+	a, b, err := dp.minMax(code)
 	if err != nil {
-		return err
-	}
-	b, err := hi.Item()
-	if err != nil {
-		return err
+		return fmt.Errorf("agree on the precision: %w", err)
 	}
 	if a != b {
 		return fmt.Errorf("check precision: the ranks run in different precisions or loss scaling (rank %d: %s, scaled %v); "+
