@@ -3,7 +3,6 @@ package loader
 import (
 	"fmt"
 	"image"
-	"image/color"
 	_ "image/png" // fine-tuning folders may hold PNGs
 	"math"
 	"math/rand/v2"
@@ -180,28 +179,7 @@ func (t *Transform) apply(dst []float32, ex Example, r *rand.Rand, sc *scratch) 
 		t.store(dst, sc, flip, false)
 		return nil
 	}
-	rgb := sc.rgb
-	for c := range rgb {
-		if cap(rgb[c]) < w*h {
-			rgb[c] = make([]uint8, w*h)
-		}
-		rgb[c] = rgb[c][:w*h]
-	}
-	if w*h <= keepRGB {
-		sc.rgb = rgb
-	}
-	if m, ok := img.(*image.NRGBA); ok { // PNGs with alpha, and what pixel sources build
-		splitRGB(rgb, m.Pix, m.Stride, w, h, m.PixOffset(b.Min.X, b.Min.Y))
-	} else if m, ok := img.(*image.RGBA); ok && m.Opaque() { // premultiplied equals straight color
-		splitRGB(rgb, m.Pix, m.Stride, w, h, m.PixOffset(b.Min.X, b.Min.Y))
-	} else {
-		for y := 0; y < h; y++ {
-			for x := 0; x < w; x++ {
-				c := color.NRGBAModel.Convert(img.At(b.Min.X+x, b.Min.Y+y)).(color.NRGBA)
-				rgb[0][y*w+x], rgb[1][y*w+x], rgb[2][y*w+x] = c.R, c.G, c.B
-			}
-		}
-	}
+	rgb := t.planesOf(img, sc)
 	for c := range rgb {
 		t.resample(sc, c, rgb[c], w, w, h, x0, y0, cw, ch, 1, 1)
 	}
