@@ -36,7 +36,7 @@ STATICCHECK := build/tools/staticcheck
 RACE_SHORT := ./loader/ ./pipeline/ ./store/ ./progress/ ./atomicfile/
 RACE_ALL   := $(RACE_SHORT) ./ingest/ ./canonicalize/ ./dedup/ ./hashtag/ ./internal/... ./phash/ ./shards/ ./thumbnail/ ./workdir/ ./datasets/
 
-.PHONY: all deps apt-deps apt-install go-deps build beam-worker torch lint test test-short race bench e2e demo demo-quick findings findings-quick generate clean
+.PHONY: all deps apt-deps apt-install go-deps build beam-worker torch lint test race bench e2e demo demo-quick findings findings-quick generate clean
 
 all: build
 

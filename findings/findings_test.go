@@ -15,9 +15,6 @@ import (
 // from the per-seed numbers in findings.json, and a second run reuses every
 // finished run instead of training again.
 func TestQuickFindings(t *testing.T) {
-	if testing.Short() {
-		t.Skip("trains dozens of tiny networks")
-	}
 	out := t.TempDir()
 	var log strings.Builder
 	cfg := Config{Out: out, Seeds: 2, Sizes: QuickSizes(), World: QuickWorld(), Log: &log}
