@@ -24,10 +24,11 @@ E2E_APT_PACKAGES := mate-backgrounds lomiri-wallpapers-16.04 lomiri-wallpapers-2
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 GOTEST_TIMEOUT ?= 15m
 GOTAGS   ?= libjpeg
-# The linter, pinned; installed under build/tools from the module proxy on
-# first use, so that go.mod keeps only what the product links.
+# The linter, pinned; installed under build/tools/VERSION from the module
+# proxy on first use (a new pin installs anew), so that go.mod keeps only
+# what the product links.
 STATICCHECK_VERSION := v0.7.0
-STATICCHECK := build/tools/staticcheck
+STATICCHECK := build/tools/$(STATICCHECK_VERSION)/staticcheck
 # Packages for the race detector: those without libtorch (whose tests run
 # too slowly under it), and the short list make test runs. The crawler's
 # tests classify slow hosts by wall-clock limits of a fraction of a second,
@@ -94,7 +95,7 @@ lint: go-deps $(STATICCHECK)
 	$(STATICCHECK) ./internal/jpegturbo/ ./loader/
 
 $(STATICCHECK):
-	GOBIN=$(CURDIR)/build/tools $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	GOBIN=$(CURDIR)/build/tools/$(STATICCHECK_VERSION) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
 test: deps build lint
 	$(GO) test -tags '$(GOTAGS)' -timeout $(GOTEST_TIMEOUT) ./...
