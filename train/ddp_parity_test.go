@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"weaksup/internal/testkit"
 	"weaksup/loader"
 	"weaksup/torch"
 	"weaksup/torch/torchtest"
@@ -199,7 +200,7 @@ func TestDataParallelMatchesPyTorchDDP(t *testing.T) {
 		}
 		gv, _ := g.Float32s()
 		wv, _ := w.Tensor.Float32s()
-		rel, at, ok := compare(gv, wv, rtol)
+		rel, at, ok := testkit.CloseTo(gv, wv, rtol)
 		if !ok {
 			t.Errorf("%s: element %d: ours %v, DistributedDataParallel %v (relative error %.3g)", w.Name, at, gv[at], wv[at], rel)
 		}

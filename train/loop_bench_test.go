@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"weaksup/internal/testkit"
 	"weaksup/loader"
 	"weaksup/torch"
 	"weaksup/torch/torchtest"
@@ -97,7 +98,7 @@ func benchRun(b *testing.B, arch string, size, batch int, prec Precision) {
 	}
 	cfg.Resume = true
 	wait = 0
-	cpu0 := cpuTime()
+	cpu0 := testkit.CPUTime()
 	b.ResetTimer()
 	res, err := Run(context.Background(), cfg, m, data)
 	if err != nil {
@@ -107,7 +108,7 @@ func benchRun(b *testing.B, arch string, size, batch int, prec Precision) {
 	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "images/s")
 	b.ReportMetric(res.ImagesPerS, "step-images/s")
 	b.ReportMetric(100*wait.Seconds()/b.Elapsed().Seconds(), "data-wait-%")
-	b.ReportMetric(1000*(cpuTime()-cpu0).Seconds()/float64(b.N*batch), "cpu-ms/image")
+	b.ReportMetric(1000*(testkit.CPUTime()-cpu0).Seconds()/float64(b.N*batch), "cpu-ms/image")
 }
 
 // waitTimer adds up the time Next blocks.

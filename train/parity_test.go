@@ -4,13 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"weaksup/internal/testkit"
 	"weaksup/torch"
 	"weaksup/torch/torchtest"
 )
@@ -53,30 +53,6 @@ func perturbBatchNorm(t *testing.T, m *ResNeXt) {
 	if err != nil {
 		t.Fatal(err)
 	}
-}
-
-// compare reports whether got matches want within rtol of each element plus
-// rtol of the tensor's largest magnitude (so elements near zero are judged
-// on the tensor's scale), and the worst relative error.
-func compare(got, want []float32, rtol float64) (worst float64, at int, ok bool) {
-	if len(got) != len(want) {
-		return math.Inf(1), -1, false
-	}
-	var scale float64
-	for _, w := range want {
-		scale = math.Max(scale, math.Abs(float64(w)))
-	}
-	ok = true
-	for i := range got {
-		d := math.Abs(float64(got[i]) - float64(want[i]))
-		if d > rtol*math.Abs(float64(want[i]))+rtol*scale || math.IsNaN(d) {
-			ok = false
-		}
-		if r := d / math.Max(math.Abs(float64(want[i])), 1e-3*scale); r > worst || math.IsNaN(d) {
-			worst, at = r, i
-		}
-	}
-	return worst, at, ok
 }
 
 // parityTolerance is the rtol of compare per precision. Both sides run the
@@ -253,7 +229,7 @@ func TestParityWithPyTorch(t *testing.T) {
 					t.Fatalf("%s: %v", w.Name, err)
 				}
 				wv, _ := w.Tensor.Float32s()
-				rel, at, ok := compare(gv, wv, parityTolerance[c.prec])
+				rel, at, ok := testkit.CloseTo(gv, wv, parityTolerance[c.prec])
 				if !ok {
 					t.Errorf("%s: element %d differs: got %v, want %v (relative error %.3g)", w.Name, at, gv[at], wv[at], rel)
 				}

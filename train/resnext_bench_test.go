@@ -3,10 +3,10 @@ package train
 import (
 	"fmt"
 	"math"
-	"syscall"
 	"testing"
 	"time"
 
+	"weaksup/internal/testkit"
 	"weaksup/torch"
 	"weaksup/torch/torchtest"
 )
@@ -104,26 +104,17 @@ func benchTrainStep(b *testing.B, arch string, batch, size int64, threads int, c
 	}
 	b.ResetTimer()
 	best := math.Inf(1)
-	cpu0 := cpuTime()
+	cpu0 := testkit.CPUTime()
 	for i := 0; i < b.N; i++ {
 		t0 := time.Now()
 		step()
 		best = math.Min(best, time.Since(t0).Seconds())
 	}
-	cpu := (cpuTime() - cpu0).Seconds()
+	cpu := (testkit.CPUTime() - cpu0).Seconds()
 	b.ReportMetric(float64(batch)*float64(b.N)/b.Elapsed().Seconds(), "images/s")
 	// On a shared machine the fastest step is the steadiest wall-clock
 	// figure, and CPU time per step (OMP_WAIT_POLICY=PASSIVE, so that idle
 	// OpenMP workers do not spin) the one load changes least.
 	b.ReportMetric(best, "best-s/step")
 	b.ReportMetric(cpu/float64(b.N), "cpu-s/step")
-}
-
-// cpuTime is the user+system CPU time this process has used.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

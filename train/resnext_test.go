@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"weaksup/internal/testkit"
 	"weaksup/torch"
 	"weaksup/torch/torchtest"
 )
@@ -313,7 +314,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	}
 	ya, _ := mustForward(t, a, x).Float32s()
 	yb, _ := mustForward(t, b, x).Float32s()
-	if rel, i, ok := compare(yb, ya, 1e-5); !ok {
+	if rel, i, ok := testkit.CloseTo(yb, ya, 1e-5); !ok {
 		t.Errorf("logit %d after load: got %v, want %v (%.3g)", i, yb[i], ya[i], rel)
 	}
 
