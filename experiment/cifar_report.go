@@ -7,10 +7,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"weaksup/nets"
 
 	"weaksup/atomicfile"
 	"weaksup/plot"
-	"weaksup/train"
 )
 
 // CIFARReport is what a residual-network experiment writes: its nets'
@@ -112,7 +112,7 @@ func resultsTable(results []NetResult, classes int) string {
 			}
 			return fmt.Sprintf("%.1f%%", 100*v)
 		}
-		fmt.Fprintf(&sb, "| %s | %d | %s | %.1f | %s | %s | %s | %s | %s |\n", r.Net.Label, r.Depth, train.Millions(r.Params), f.Epoch,
+		fmt.Fprintf(&sb, "| %s | %d | %s | %.1f | %s | %s | %s | %s | %s |\n", r.Net.Label, r.Depth, nets.Millions(r.Params), f.Epoch,
 			cell(f.TrainError), cell(f.TestError), cell(best), duration(f.Seconds), r.Verdict(classes))
 	}
 	return sb.String()

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strconv"
 	"time"
+	"weaksup/nets"
 
 	"weaksup/atomicfile"
 	"weaksup/loader"
@@ -21,39 +22,39 @@ import (
 
 // Net is one network of a residual-network experiment.
 type Net struct {
-	Key      string     `json:"key"`   // directory and table row: "plain56", "skipinit0-110"
-	Label    string     `json:"label"` // legend: "plain-56", "SkipInit α=0"
-	Group    string     `json:"group"` // plots and tables group nets by it: "plain", "resnet", a variant
-	Arch     train.Arch `json:"arch"`
-	Block    string     `json:"block"`    // train.Block name; "" is the arch's own
-	Shortcut string     `json:"shortcut"` // "auto", "A", "B"
-	Alpha    string     `json:"alpha"`    // SkipInit's initial alpha: "0" or "1/sqrt(d)"
-	Init     string     `json:"init"`     // "msra" or "xavier"
+	Key      string    `json:"key"`   // directory and table row: "plain56", "skipinit0-110"
+	Label    string    `json:"label"` // legend: "plain-56", "SkipInit α=0"
+	Group    string    `json:"group"` // plots and tables group nets by it: "plain", "resnet", a variant
+	Arch     nets.Arch `json:"arch"`
+	Block    string    `json:"block"`    // train.Block name; "" is the arch's own
+	Shortcut string    `json:"shortcut"` // "auto", "A", "B"
+	Alpha    string    `json:"alpha"`    // SkipInit's initial alpha: "0" or "1/sqrt(d)"
+	Init     string    `json:"init"`     // "msra" or "xavier"
 }
 
 // options returns the model options of n for classes classes.
-func (n Net) options(classes int) (train.Options, error) {
-	o := train.Options{Arch: n.Arch, NumClasses: classes, ChannelsLast: true}
+func (n Net) options(classes int) (nets.Options, error) {
+	o := nets.Options{Arch: n.Arch, NumClasses: classes, ChannelsLast: true}
 	var err error
 	if n.Block != "" {
-		if o.Block, err = train.ParseBlock(n.Block); err != nil {
+		if o.Block, err = nets.ParseBlock(n.Block); err != nil {
 			return o, fmt.Errorf("net %s: %w", n.Key, err)
 		}
 	}
 	if n.Shortcut != "" {
-		if o.Shortcut, err = train.ParseShortcut(n.Shortcut); err != nil {
+		if o.Shortcut, err = nets.ParseShortcut(n.Shortcut); err != nil {
 			return o, fmt.Errorf("net %s: %w", n.Key, err)
 		}
 	}
 	if n.Alpha != "" {
-		if o.Alpha, err = train.ParseAlpha(n.Alpha); err != nil {
+		if o.Alpha, err = nets.ParseAlpha(n.Alpha); err != nil {
 			return o, fmt.Errorf("net %s: %w", n.Key, err)
 		}
 	}
 	switch n.Init {
-	case "", train.MSRA.String():
-	case train.Xavier.String():
-		o.Init = train.Xavier
+	case "", nets.MSRA.String():
+	case nets.Xavier.String():
+		o.Init = nets.Xavier
 	default:
 		return o, fmt.Errorf("net %s: init %q, want msra or xavier", n.Key, n.Init)
 	}
@@ -218,7 +219,7 @@ func (e *CIFARRuns) runNet(ctx context.Context, n Net, log io.Writer) (NetResult
 	if err != nil {
 		return NetResult{}, err
 	}
-	sum, err := train.Summarize(opts, 32)
+	sum, err := nets.Summarize(opts, 32)
 	if err != nil {
 		return NetResult{}, err
 	}
@@ -252,13 +253,13 @@ func (e *CIFARRuns) runNet(ctx context.Context, n Net, log io.Writer) (NetResult
 	}
 	opts.Device = e.Device
 	opts.ChannelsLast = e.Device.Type == torch.DeviceCPU
-	model, err := train.NewResNeXt(opts)
+	model, err := nets.NewResNeXt(opts)
 	if err != nil {
 		return res, err
 	}
 	defer model.Close()
 	fmt.Fprintf(log, "%s: %s: %d layers, %s parameters, %d steps of %d (%d per epoch)\n",
-		e.Name, n.Key, sum.Depth, train.Millions(sum.Params), total, rc.Batch, perEpoch)
+		e.Name, n.Key, sum.Depth, nets.Millions(sum.Params), total, rc.Batch, perEpoch)
 	data := train.Data{Train: func(part train.Part, resume *loader.Position) (train.Batches, error) {
 		return loader.New(trainSrc, loader.Config{Batch: rc.Batch, ImageSize: 32, Train: true, Seed: rc.Seed,
 			Targets: loader.TargetsNone, DropLast: true, Workers: rc.Workers, Transform: e.Data.transform(true), Resume: resume,
@@ -364,7 +365,7 @@ func (e *CIFARRuns) evaluate(ctx context.Context, m train.Model, trainSrc, testS
 		if err != nil {
 			return pt, err
 		}
-		r, err := train.EvaluateN(ctx, m, l, train.LossSoftmax, e.Device, s.limit)
+		r, err := train.Evaluate(ctx, m, l, train.EvalOptions{Device: e.Device, Limit: s.limit})
 		l.Close()
 		if err != nil {
 			return pt, err

@@ -11,11 +11,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"weaksup/nets"
 
 	"weaksup/datasets"
 	"weaksup/internal/testkit"
 	"weaksup/torch/torchtest"
-	"weaksup/train"
 )
 
 func TestGenerateStandIn(t *testing.T) {
@@ -69,15 +69,15 @@ func TestWidthNetsFindThePapersPairs(t *testing.T) {
 		{Layers: []int{3, 4, 6, 3}, Planes: []int{64, 128, 256, 512}},
 	} {
 		c.Cardinalities, c.BaseWidth, c.StemWidth = []int{1, 2, 4, 8, 32}, 64, 64
-		nets, err := WidthNets(c, 10)
+		list, err := WidthNets(c, 10)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var got []string
 		var budget int64
-		for i, n := range nets {
+		for i, n := range list {
 			got = append(got, n.Label)
-			s, err := train.Summarize(train.Options{Arch: n.Arch, NumClasses: 10}, 32)
+			s, err := nets.Summarize(nets.Options{Arch: n.Arch, NumClasses: 10}, 32)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -118,9 +118,9 @@ func tinyRecipe() Recipe {
 func TestCIFARRunsResumeExactly(t *testing.T) {
 	torchtest.Need(t)
 	data := tinyData(t)
-	a, _ := train.CIFARResNet(8)
-	nets := []Net{{Key: "resnet8", Label: "resnet-8", Arch: a}}
-	whole := &CIFARRuns{Name: "t", Workdir: t.TempDir(), Data: data, Recipe: tinyRecipe(), Nets: nets}
+	a, _ := nets.CIFARResNet(8)
+	list := []Net{{Key: "resnet8", Label: "resnet-8", Arch: a}}
+	whole := &CIFARRuns{Name: "t", Workdir: t.TempDir(), Data: data, Recipe: tinyRecipe(), Nets: list}
 	want, err := whole.Run(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -131,7 +131,7 @@ func TestCIFARRunsResumeExactly(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	log := &testkit.CancelOn{Marker: "epoch 1.0", Cancel: cancel}
-	parts := &CIFARRuns{Name: "t", Workdir: t.TempDir(), Data: data, Recipe: tinyRecipe(), Nets: nets, Log: log}
+	parts := &CIFARRuns{Name: "t", Workdir: t.TempDir(), Data: data, Recipe: tinyRecipe(), Nets: list, Log: log}
 	if _, err := parts.Run(ctx); !errors.Is(err, context.Canceled) {
 		t.Fatalf("interrupted run: %v, want context.Canceled", err)
 	}
@@ -164,13 +164,13 @@ func TestCIFARRunsResumeExactly(t *testing.T) {
 func TestCIFARRunsRecordDivergence(t *testing.T) {
 	torchtest.Need(t)
 	data := tinyData(t)
-	nets, err := InitNets([]string{"nonorm"}, []int{14})
+	list, err := InitNets([]string{"nonorm"}, []int{14})
 	if err != nil {
 		t.Fatal(err)
 	}
 	rc := tinyRecipe()
 	rc.LR = 1e4
-	runs := &CIFARRuns{Name: "init", Workdir: t.TempDir(), Data: data, Recipe: rc, Nets: nets}
+	runs := &CIFARRuns{Name: "init", Workdir: t.TempDir(), Data: data, Recipe: rc, Nets: list}
 	res, err := runs.Run(context.Background())
 	if err != nil {
 		t.Fatal(err)

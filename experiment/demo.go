@@ -6,10 +6,12 @@ import (
 	"io"
 	"path/filepath"
 	"time"
+	"weaksup/pretrain"
 
 	"weaksup/datasets"
 	"weaksup/demo"
 	"weaksup/finetune"
+	"weaksup/nets"
 	"weaksup/pipeline"
 	"weaksup/shards"
 	"weaksup/train"
@@ -36,7 +38,7 @@ type DemoConfig struct {
 	Threads     int     `json:"threads"`
 	// Precision of pretraining, fine-tuning and feature extraction: a
 	// --precision value (auto: bf16 where the machine runs it fast).
-	Precision string    `json:"precision"`
+	Precision train.Precision `json:"precision"`
 	Log       io.Writer `json:"-"`
 }
 
@@ -44,7 +46,7 @@ type DemoConfig struct {
 // under a minute on two cores.
 func QuickDemo(workdir string) DemoConfig {
 	return DemoConfig{Workdir: workdir, World: demo.Quick(), Arch: "tiny", ImageSize: 32, Batch: 32,
-		PretrainSteps: 40, FinetuneEpochs: 3, FinetuneLR: 0.1, CropScale: 0.35, ProbeEpochs: 30, Precision: string(train.PrecisionAuto)}
+		PretrainSteps: 40, FinetuneEpochs: 3, FinetuneLR: 0.1, CropScale: 0.35, ProbeEpochs: 30, Precision: train.PrecisionAuto}
 }
 
 // DefaultDemo is `weaksup demo`: sized to finish in under 10 minutes on
@@ -55,7 +57,7 @@ func DefaultDemo(workdir string) DemoConfig {
 	// pretraining decides the score (CUB has about 30).
 	w.TargetTrain = 10
 	return DemoConfig{Workdir: workdir, World: w, Arch: "tiny", ImageSize: 32, Batch: 64,
-		PretrainSteps: 1500, FinetuneEpochs: 30, FinetuneLR: 0.1, CropScale: 0.35, ProbeEpochs: 100, Precision: string(train.PrecisionAuto)}
+		PretrainSteps: 1500, FinetuneEpochs: 30, FinetuneLR: 0.1, CropScale: 0.35, ProbeEpochs: 100, Precision: train.PrecisionAuto}
 }
 
 // Paths inside a demo working directory.
@@ -92,10 +94,10 @@ type DemoResult struct {
 		Precision5 float64 `json:"precision_at_5"`
 		MAP        float64 `json:"map"`
 		// TagAP is the held-out AP of every tag with positives, best first.
-		TagAP      []train.TagAP `json:"tag_ap,omitempty"`
-		ImagesPerS float64       `json:"images_per_s"`
-		Precision  string        `json:"precision"`
-		Out        string        `json:"out"`
+		TagAP      []pretrain.TagAP `json:"tag_ap,omitempty"`
+		ImagesPerS float64          `json:"images_per_s"`
+		Precision  train.Precision  `json:"precision"`
+		Out        string           `json:"out"`
 	} `json:"pretrain"`
 	Transfer []TransferResult   `json:"transfer"`
 	Seconds  map[string]float64 `json:"seconds"`
@@ -191,7 +193,7 @@ func runDemoPipeline(ctx context.Context, c DemoConfig, w *World, res *DemoResul
 }
 
 func runDemoPretrain(ctx context.Context, c DemoConfig, res *DemoResult, log io.Writer) error {
-	pc := train.DefaultPretrainConfig()
+	pc := pretrain.DefaultConfig()
 	pc.Shards = workdir.Dir(c.Workdir).Shards()
 	pc.Out = filepath.Join(c.Workdir, demoRunsDir, pretrainRun)
 	pc.Arch, pc.ImageSize, pc.Batch, pc.Steps = c.Arch, c.ImageSize, c.Batch, c.PretrainSteps
@@ -202,26 +204,26 @@ func runDemoPretrain(ctx context.Context, c DemoConfig, res *DemoResult, log io.
 	pc.Resume = true
 	pc.Threads = c.Threads
 	pc.Precision = c.Precision
-	r, err := train.Pretrain(ctx, pc, log)
+	r, err := pretrain.Run(ctx, pc, log)
 	if err != nil {
 		return fmt.Errorf("pretrain: %w", err)
 	}
 	p := &res.Pretrain
-	p.Steps, p.Loss, p.ImagesPerS, p.Out, p.Precision = r.Steps, r.Loss, r.ImagesPerS, pc.Out, string(r.Precision)
+	p.Steps, p.Loss, p.ImagesPerS, p.Out, p.Precision = r.Steps, r.Loss, r.ImagesPerS, pc.Out, r.Precision
 	if r.Eval != nil {
 		p.Precision1, p.Precision5, p.MAP = r.Eval.PrecisionAt1, r.Eval.PrecisionAt5, r.Eval.MAP
 		m, err := shards.ReadManifest(pc.Shards)
 		if err != nil {
 			return err
 		}
-		p.TagAP = train.TagAPs(r.Eval, m.Tags, 1)
+		p.TagAP = pretrain.TagAPs(r.Eval, m.Tags, 1)
 	}
 	return nil
 }
 
 func runDemoTransfer(ctx context.Context, c DemoConfig, w *World, res *DemoResult, log io.Writer) error {
 	pretrained := filepath.Join(c.Workdir, demoRunsDir, pretrainRun)
-	arch, err := train.ResolveArch(c.Arch)
+	arch, err := nets.LookupArch(c.Arch)
 	if err != nil {
 		return err
 	}

@@ -6,9 +6,9 @@ import (
 	"io"
 	"math"
 	"strings"
+	"weaksup/nets"
 
 	"weaksup/torch"
-	"weaksup/train"
 )
 
 // DepthConfig is the degradation experiment of He et al. ("Deep Residual
@@ -32,41 +32,41 @@ type DepthConfig struct {
 // per depth.
 func DepthNets(families []string, depths []int, shortcut string) ([]Net, error) {
 	if shortcut != "" {
-		if _, err := train.ParseShortcut(shortcut); err != nil {
+		if _, err := nets.ParseShortcut(shortcut); err != nil {
 			return nil, fmt.Errorf("depth experiment: %w", err)
 		}
 	}
-	var nets []Net
+	var list []Net
 	for _, fam := range families {
 		for _, d := range depths {
-			var a train.Arch
+			var a nets.Arch
 			var err error
 			switch fam {
 			case "plain":
-				a, err = train.CIFARPlain(d)
+				a, err = nets.CIFARPlain(d)
 			case "resnet":
-				a, err = train.CIFARResNet(d)
+				a, err = nets.CIFARResNet(d)
 			default:
 				return nil, fmt.Errorf("depth experiment: family %q, want plain or resnet", fam)
 			}
 			if err != nil {
 				return nil, err
 			}
-			nets = append(nets, Net{Key: a.Name, Label: fmt.Sprintf("%s-%d", fam, d), Group: fam, Arch: a, Shortcut: shortcut})
+			list = append(list, Net{Key: a.Name, Label: fmt.Sprintf("%s-%d", fam, d), Group: fam, Arch: a, Shortcut: shortcut})
 		}
 	}
-	return nets, nil
+	return list, nil
 }
 
 // RunDepth trains the nets (each resumes) and writes depth.json, depth.md
 // and plots/depth.png (every net), plots/depth_plain.png and
 // plots/depth_resnet.png.
 func RunDepth(ctx context.Context, c DepthConfig) (*CIFARReport, error) {
-	nets, err := DepthNets(c.Families, c.Depths, c.Shortcut)
+	list, err := DepthNets(c.Families, c.Depths, c.Shortcut)
 	if err != nil {
 		return nil, err
 	}
-	runs := &CIFARRuns{Name: "depth", Workdir: c.Workdir, Data: c.Data, Recipe: c.Recipe, Nets: nets, Device: c.Device, Log: c.Log}
+	runs := &CIFARRuns{Name: "depth", Workdir: c.Workdir, Data: c.Data, Recipe: c.Recipe, Nets: list, Device: c.Device, Log: c.Log}
 	results, err := runs.Run(ctx)
 	if err != nil {
 		return nil, err

@@ -6,8 +6,8 @@ import (
 	"io"
 	"strings"
 
+	"weaksup/nets"
 	"weaksup/torch"
-	"weaksup/train"
 )
 
 // InitVariant is one network design of the initialization experiment.
@@ -72,36 +72,36 @@ type InitConfig struct {
 
 // InitNets returns one net per depth and variant.
 func InitNets(variants []string, depths []int) ([]Net, error) {
-	var nets []Net
+	var list []Net
 	for _, d := range depths {
 		for _, name := range variants {
 			v, err := LookupInitVariant(name)
 			if err != nil {
 				return nil, err
 			}
-			a, err := train.CIFARResNet(d)
+			a, err := nets.CIFARResNet(d)
 			if v.Plain {
-				a, err = train.CIFARPlain(d)
+				a, err = nets.CIFARPlain(d)
 			}
 			if err != nil {
 				return nil, err
 			}
-			nets = append(nets, Net{Key: fmt.Sprintf("%s-%d", v.Name, d), Label: fmt.Sprintf("%s, %d layers", v.Label, d),
+			list = append(list, Net{Key: fmt.Sprintf("%s-%d", v.Name, d), Label: fmt.Sprintf("%s, %d layers", v.Label, d),
 				Group: v.Name, Arch: a, Block: v.Block, Alpha: v.Alpha, Init: v.Init})
 		}
 	}
-	return nets, nil
+	return list, nil
 }
 
 // RunInit trains every net (each resumes; a diverged one is not run
 // again) and writes init.json, init.md and plots/init_<depth>.png (training
 // loss against steps, one curve per variant) and plots/init_error.png.
 func RunInit(ctx context.Context, c InitConfig) (*CIFARReport, error) {
-	nets, err := InitNets(c.Variants, c.Depths)
+	list, err := InitNets(c.Variants, c.Depths)
 	if err != nil {
 		return nil, err
 	}
-	runs := &CIFARRuns{Name: "init", Workdir: c.Workdir, Data: c.Data, Recipe: c.Recipe, Nets: nets, Device: c.Device, Log: c.Log}
+	runs := &CIFARRuns{Name: "init", Workdir: c.Workdir, Data: c.Data, Recipe: c.Recipe, Nets: list, Device: c.Device, Log: c.Log}
 	results, err := runs.Run(ctx)
 	if err != nil {
 		return nil, err

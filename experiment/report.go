@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"weaksup/pretrain"
 
 	"weaksup/atomicfile"
 	"weaksup/demo"
@@ -135,7 +136,7 @@ func demoMarkdown(w *World, res *DemoResult) string {
 	pr := res.Pretrain
 	p("## Pretraining\n\n%s ResNeXt at %d px, %d steps of batch %d on the hashtag shards with the c-of-K softmax loss, in %s: final training loss %.3f; held-out **mAP %.3f** over %d tags (precision@1 %.3f, precision@5 %.3f: both follow the most frequent tags); %.0f images/s.\n\n",
 		res.Config.Arch, res.Config.ImageSize, pr.Steps, res.Config.Batch, pr.Precision, pr.Loss, pr.MAP, len(pr.TagAP), pr.Precision1, pr.Precision5, pr.ImagesPerS)
-	p("Held-out AP per tag (positives): %s.\n\n", train.FormatTagAPs(pr.TagAP, 8))
+	p("Held-out AP per tag (positives): %s.\n\n", pretrain.FormatTagAPs(pr.TagAP, 8))
 	p("![loss](%s/%s) ![held-out](%s/%s)\n\n", demoPlotsDir, PlotLoss, demoPlotsDir, PlotPretrain)
 
 	p("## Transfer to the target task\n\nSame architecture, same budget; from scratch starts from MSRA initialization.\n\n")

@@ -9,11 +9,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"weaksup/pretrain"
 
 	"weaksup/atomicfile"
 	"weaksup/finetune"
 	"weaksup/plot"
-	"weaksup/train"
 )
 
 // Sweep is a series of pretraining runs that differ in one setting (label
@@ -24,15 +24,15 @@ type Sweep struct {
 	Setting string // axis label: "label noise p", "pretraining images"
 	Values  []float64
 	// Apply sets the swept value on a pretraining config.
-	Apply func(pc *train.PretrainConfig, v float64) error
+	Apply func(pc *pretrain.Config, v float64) error
 	// X maps a value to its x coordinate (e.g. a fraction to an image
 	// count); nil uses the value.
 	X    func(v float64) float64
 	LogX bool
 
 	Workdir  string
-	Pretrain train.PretrainConfig // Shards, arch, steps...; Out is set per value
-	Target   finetune.Config      // Task and Data of the target task; Mode, From, Out set per value
+	Pretrain pretrain.Config // Shards, arch, steps...; Out is set per value
+	Target   finetune.Config // Task and Data of the target task; Mode, From, Out set per value
 	Log      io.Writer
 }
 
@@ -65,7 +65,7 @@ func (s *Sweep) Run(ctx context.Context) ([]SweepPoint, error) {
 			return nil, err
 		}
 		fmt.Fprintf(log, "%s: %s = %s: pretraining\n", s.Name, s.Setting, tag)
-		r, err := train.Pretrain(ctx, pc, log)
+		r, err := pretrain.Run(ctx, pc, log)
 		if err != nil {
 			return nil, fmt.Errorf("%s %s: pretrain: %w", s.Name, tag, err)
 		}

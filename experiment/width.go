@@ -6,9 +6,9 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"weaksup/nets"
 
 	"weaksup/torch"
-	"weaksup/train"
 )
 
 // WidthConfig is ResNeXt's comparison at a fixed budget (Xie et al., CVPR
@@ -35,19 +35,19 @@ type WidthConfig struct {
 // parameters closest to the C = 1, d = BaseWidth net's.
 func WidthNets(c WidthConfig, classes int) ([]Net, error) {
 	depth := 2 + 3*sum(c.Layers)
-	arch := func(groups, d int) train.Arch {
-		return train.Arch{Name: fmt.Sprintf("resnext%d_%dx%dd", depth, groups, d), Layers: c.Layers, Planes: c.Planes,
+	arch := func(groups, d int) nets.Arch {
+		return nets.Arch{Name: fmt.Sprintf("resnext%d_%dx%dd", depth, groups, d), Layers: c.Layers, Planes: c.Planes,
 			Groups: groups, WidthPerGroup: d, SmallStem: true, StemWidth: c.StemWidth}
 	}
-	params := func(a train.Arch) (int64, error) {
-		s, err := train.Summarize(train.Options{Arch: a, NumClasses: classes}, 32)
+	params := func(a nets.Arch) (int64, error) {
+		s, err := nets.Summarize(nets.Options{Arch: a, NumClasses: classes}, 32)
 		return s.Params, err
 	}
 	budget, err := params(arch(1, c.BaseWidth))
 	if err != nil {
 		return nil, fmt.Errorf("width experiment: %w", err)
 	}
-	var nets []Net
+	var list []Net
 	for _, groups := range c.Cardinalities {
 		best, bestDiff := 0, int64(-1)
 		for d := 1; d <= c.BaseWidth; d++ {
@@ -70,9 +70,9 @@ func WidthNets(c WidthConfig, classes int) ([]Net, error) {
 			return nil, fmt.Errorf("width experiment: no width per group fits cardinality %d", groups)
 		}
 		a := arch(groups, best)
-		nets = append(nets, Net{Key: a.Name, Label: fmt.Sprintf("%d×%dd", groups, best), Group: "resnext", Arch: a})
+		list = append(list, Net{Key: a.Name, Label: fmt.Sprintf("%d×%dd", groups, best), Group: "resnext", Arch: a})
 	}
-	return nets, nil
+	return list, nil
 }
 
 func sum(xs []int) int {
@@ -86,11 +86,11 @@ func sum(xs []int) int {
 // RunWidth trains the nets and writes width.json, width.md and
 // plots/width.png.
 func RunWidth(ctx context.Context, c WidthConfig) (*CIFARReport, error) {
-	nets, err := WidthNets(c, c.Data.Classes)
+	list, err := WidthNets(c, c.Data.Classes)
 	if err != nil {
 		return nil, err
 	}
-	runs := &CIFARRuns{Name: "width", Workdir: c.Workdir, Data: c.Data, Recipe: c.Recipe, Nets: nets, Device: c.Device, Log: c.Log}
+	runs := &CIFARRuns{Name: "width", Workdir: c.Workdir, Data: c.Data, Recipe: c.Recipe, Nets: list, Device: c.Device, Log: c.Log}
 	results, err := runs.Run(ctx)
 	if err != nil {
 		return nil, err
@@ -108,10 +108,10 @@ func RunWidth(ctx context.Context, c WidthConfig) (*CIFARReport, error) {
 	w("Data: %s. Recipe: %s\n\n", rep.Data, recipeLine(c.Recipe, firstSteps(results)))
 	w("| net (C×d) | grouped width C·d (stage 1) | params | mult-adds | final train error | final test error |\n|---|---|---|---|---|---|\n")
 	for _, r := range results {
-		s, _ := train.Summarize(train.Options{Arch: r.Net.Arch, NumClasses: c.Data.Classes}, 32)
+		s, _ := nets.Summarize(nets.Options{Arch: r.Net.Arch, NumClasses: c.Data.Classes}, 32)
 		f := r.Final()
 		w("| %s | %d | %s | %.1fM | %.1f%% | %.1f%% |\n", r.Net.Label, r.Net.Arch.Planes[0]*r.Net.Arch.WidthPerGroup/64*r.Net.Arch.Groups,
-			train.Millions(r.Params), float64(s.MACs)/1e6, 100*f.TrainError, 100*f.TestError)
+			nets.Millions(r.Params), float64(s.MACs)/1e6, 100*f.TrainError, 100*f.TestError)
 	}
 	w("\n%s\n![width](%s)\n", resultsTable(results, c.Data.Classes), p)
 	rep.Markdown = sb.String()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"weaksup/pretrain"
 
 	"weaksup/datasets"
 	"weaksup/finetune"
@@ -300,7 +301,7 @@ func measureConcreteness(ctx context.Context, r *runner, seed uint64) (SeedResul
 	// non-visual tags are the frequent ones (#love): AP above that chance
 	// level is what the network learned of the tag.
 	var xs, ys, raw []float64
-	for _, t := range train.TagAPs(p.Eval, p.Tags, r.cfg.Sizes.MinPositives) {
+	for _, t := range pretrain.TagAPs(p.Eval, p.Tags, r.cfg.Sizes.MinPositives) {
 		c, ok := scorer.Score(t.Tag)
 		if !ok || p.Eval.Images == 0 {
 			continue

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"weaksup/pretrain"
 
 	"weaksup/atomicfile"
 	"weaksup/finetune"
@@ -116,13 +117,13 @@ func writeResult(dir string, v any) error {
 
 // pretrainConfig is the full pretraining configuration of an arm (Out
 // left empty: it is named by the hash of the rest).
-func (r *runner) pretrainConfig(a PretrainArm) (train.PretrainConfig, error) {
+func (r *runner) pretrainConfig(a PretrainArm) (pretrain.Config, error) {
 	s := r.cfg.Sizes
 	dir, err := r.src.shards(a.Data)
 	if err != nil {
-		return train.PretrainConfig{}, err
+		return pretrain.Config{}, err
 	}
-	pc := train.DefaultPretrainConfig()
+	pc := pretrain.DefaultConfig()
 	pc.Shards, pc.Arch, pc.ImageSize, pc.Batch, pc.Steps = dir, a.Arch, s.ImageSize, s.Batch, s.Steps
 	pc.Noise, pc.Fraction, pc.Loss, pc.Sampling, pc.Seed = a.Noise, a.Fraction, a.Loss, a.Sampling, a.Seed
 	pc.WarmupEpochs, pc.EvalEvery, pc.EvalImages = 0.5, -1, s.EvalImages
@@ -149,7 +150,7 @@ func (r *runner) pretrain(ctx context.Context, a PretrainArm) (*Pretrained, erro
 	}
 	r.progress("pretrain %s: %d steps into %s", a, pc.Steps, pc.Out)
 	pc.Resume, pc.Threads = true, r.cfg.Threads
-	tr, err := train.Pretrain(ctx, pc, r.log)
+	tr, err := pretrain.Run(ctx, pc, r.log)
 	if err != nil {
 		return nil, fmt.Errorf("pretrain %s: %w", a, err)
 	}

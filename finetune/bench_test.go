@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"weaksup/nets"
 
 	"weaksup/datasets"
 	"weaksup/datasets/datasetstest"
 	"weaksup/torch"
 	"weaksup/torch/torchtest"
-	"weaksup/train"
 )
 
 // BenchmarkExtract measures linear-probe feature extraction end to end:
@@ -46,11 +46,11 @@ func BenchmarkExtract(b *testing.B) {
 	}
 	for _, c := range cases {
 		b.Run(fmt.Sprintf("arch=%s/size=%d/batch=%d/threads=%d", c.arch, c.size, c.batch, threads), func(b *testing.B) {
-			arch, err := train.LookupArch(c.arch)
+			arch, err := nets.LookupArch(c.arch)
 			if err != nil {
 				b.Fatal(err)
 			}
-			m, err := train.NewResNeXt(train.Options{Arch: arch, NumClasses: k, ChannelsLast: true})
+			m, err := nets.NewResNeXt(nets.Options{Arch: arch, NumClasses: k, ChannelsLast: true})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"weaksup/ddp"
+	"weaksup/nets"
 
 	"weaksup/atomicfile"
 	"weaksup/datasets"
@@ -69,15 +71,15 @@ type Config struct {
 	Device     torch.Device `json:"-"`
 	DeviceName string       `json:"device,omitempty"`
 	// Precision is the forward pass's arithmetic in fine-tuning, feature
-	// extraction and evaluation: a --precision value ("" is fp32; the
-	// flag's default is auto). The linear probe itself trains in fp32.
-	Precision string `json:"precision,omitempty"`
+	// extraction and evaluation ("" is fp32; the flag's default is auto).
+	// The linear probe itself trains in fp32.
+	Precision train.Precision `json:"precision,omitempty"`
 	// Log receives progress bars and messages; nil discards them.
 	Log io.Writer `json:"-"`
 	// Dist trains data-parallel over the ranks a launcher started (full
 	// mode), or splits the feature extraction across them (linear mode;
 	// rank 0 then trains the probe). Zero values take the defaults.
-	Dist train.DistFlags `json:"dist"`
+	Dist ddp.Flags `json:"dist"`
 }
 
 // RegisterFlags adds the fine-tuning flags to fs, with defaults that work.
@@ -85,7 +87,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	c.registerCommon(fs)
 	fs.StringVar(&c.Mode, "mode", ModeFull, "full: new head, train all layers; linear: linear classifier on frozen cached features")
 	fs.StringVar(&c.Out, "out", "", "output directory: model.safetensors, finetune.json, metrics.json, checkpoints/ (required)")
-	fs.StringVar(&c.Block, "block", "", "block design with --from none (default: the arch's own): "+strings.Join(train.BlockNames(), ", "))
+	fs.StringVar(&c.Block, "block", "", "block design with --from none (default: the arch's own): "+strings.Join(nets.BlockNames(), ", "))
 	fs.StringVar(&c.Shortcut, "shortcut", "auto", "with --from none, the shortcut where a block changes shape: A (zero padding; auto for basic-block nets such as resnet56, He et al.'s CIFAR choice) or B (1x1 projection; auto for bottlenecks)")
 	fs.IntVar(&c.Batch, "batch", 0, "images per step (of each rank in data-parallel full mode) (0: 64 full, 256 linear)")
 	fs.IntVar(&c.Epochs, "epochs", 0, "training epochs (0: 10 full, 100 linear)")
@@ -96,7 +98,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.Float64Var(&c.CropScale, "crop-scale", 0.08, "smallest area fraction of the random training crop")
 	fs.Uint64Var(&c.Seed, "seed", 1, "seed of the new head, data order and augmentation")
 	fs.BoolVar(&c.Resume, "resume", false, "continue the run in --out from its newest checkpoint")
-	c.Dist = train.DefaultDistFlags()
+	c.Dist = ddp.DefaultFlags()
 	c.Dist.RegisterFlags(fs)
 }
 
@@ -105,12 +107,12 @@ func (c *Config) registerCommon(fs *flag.FlagSet) {
 	fs.StringVar(&c.Task, "task", datasets.ImageFolder, "dataset layout: "+strings.Join(datasets.Layouts, ", "))
 	fs.StringVar(&c.Data, "data", "", "dataset directory (required)")
 	fs.StringVar(&c.From, "from", "", "weights: a checkpoint or run directory, a .safetensors file in torchvision naming, or none (required)")
-	fs.StringVar(&c.Arch, "arch", "", "architecture (required with --from none; else read from the weights): tiny, small, or one of "+strings.Join(train.ArchNames(), ", "))
+	fs.StringVar(&c.Arch, "arch", "", "architecture (required with --from none; else read from the weights): tiny, small, or one of "+strings.Join(nets.ArchNames(), ", "))
 	fs.IntVar(&c.ImageSize, "image-size", 0, "input image side (0: the size the weights were trained at, else 224, or 64 for small-stem nets)")
 	fs.IntVar(&c.Workers, "workers", 0, "image decoding goroutines (0: one per CPU)")
 	fs.StringVar(&c.DeviceName, "device", "cpu", "where the network runs: cpu, cuda or cuda:N")
 	fs.StringVar(&c.Dataset.CIFAR100Labels, "cifar100-labels", datasets.CIFAR100FineLabels, "cifar100: fine (100 classes) or coarse (20 superclasses)")
-	fs.StringVar(&c.Precision, "precision", string(train.PrecisionAuto), train.PrecisionUsage)
+	c.Precision.RegisterFlag(fs)
 	fs.StringVar(&c.Dataset.ImageNetClassOrder, "imagenet-class-order", "", "ImageNet devkit labels: a file of wnids in ILSVRC2012_ID order, or 'folders' (default: synsets.txt beside the ground truth)")
 }
 
@@ -165,7 +167,7 @@ func (c *Config) fill() error {
 	case c.CropScale <= 0 || c.CropScale > 1:
 		return fmt.Errorf("check config: --crop-scale %g, want in (0, 1]", c.CropScale)
 	}
-	d := train.DefaultDistFlags()
+	d := ddp.DefaultFlags()
 	if c.Dist.Timeout == 0 {
 		c.Dist.Timeout = d.Timeout
 	}
@@ -236,7 +238,12 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			return nil, fmt.Errorf("fine-tune into %s: %w (%s); pass --resume to continue it or choose another --out", cfg.Out, train.ErrRunExists, filepath.Base(dir))
 		}
 	}
-	prec, err := cfg.precision("finetune", runDir(cfg), group)
+	par := cfg.Dist.Parallel(group)
+	resumeOut := ""
+	if cfg.Resume {
+		resumeOut = runDir(cfg)
+	}
+	prec, err := cfg.Precision.Resolve(cfg.Device, par, resumeOut, cfg.Log, "finetune")
 	if err != nil {
 		return nil, err
 	}
@@ -262,7 +269,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.Mode == ModeLinear {
 		res, acc, err = runLinear(ctx, cfg, group, m, weights, trainSplit, valSplit, k, prec)
 	} else {
-		res, acc, err = runFull(ctx, cfg, group, m, trainSplit, valSplit, k, prec)
+		res, acc, err = runFull(ctx, cfg, par, m, trainSplit, valSplit, k, prec)
 	}
 	if errors.Is(err, context.Canceled) {
 		logf(cfg.Log, "finetune: run the same command with --resume to continue\n")
@@ -316,7 +323,7 @@ func (cfg Config) trainConfig(label string, out string) train.Config {
 
 // runFull trains every layer of m through train.Run on augmented batches
 // of the train images, evaluating on val each epoch.
-func runFull(ctx context.Context, cfg Config, group *torch.Group, m *train.ResNeXt, trainSplit, valSplit datasets.Split, k int, prec train.Precision) (*Result, *Accuracy, error) {
+func runFull(ctx context.Context, cfg Config, par train.Parallel, m *nets.ResNeXt, trainSplit, valSplit datasets.Split, k int, prec train.Precision) (*Result, *Accuracy, error) {
 	trainSrc, err := loader.NewSplitSource(trainSplit, k)
 	if err != nil {
 		return nil, nil, fmt.Errorf("fine-tune: %w", err)
@@ -344,7 +351,7 @@ func runFull(ctx context.Context, cfg Config, group *torch.Group, m *train.ResNe
 	o := m.Options()
 	tc.Extra["arch"], tc.Extra["block"], tc.Extra["shortcut"] = o.Arch.Name, o.Block.String(), o.Shortcut.String()
 	tc.Precision = prec
-	tc.Dist = cfg.Dist.Config(group)
+	tc.Parallel, tc.AllRanksLog = par, cfg.Dist.AllRanksLog
 	tr, err := train.Run(ctx, tc, m, data)
 	if err != nil {
 		return nil, nil, err
@@ -362,7 +369,7 @@ func runFull(ctx context.Context, cfg Config, group *torch.Group, m *train.ResNe
 
 // runLinear computes (or reuses) the frozen features of both splits, trains
 // a linear probe on them through train.Run, and folds it into m's head.
-func runLinear(ctx context.Context, cfg Config, group *torch.Group, m *train.ResNeXt, weights string, trainSplit, valSplit datasets.Split, k int, prec train.Precision) (*Result, *Accuracy, error) {
+func runLinear(ctx context.Context, cfg Config, group *torch.Group, m *nets.ResNeXt, weights string, trainSplit, valSplit datasets.Split, k int, prec train.Precision) (*Result, *Accuracy, error) {
 	arch := m.Options().Arch.Name + "/" + m.Options().Block.String()
 	_, evalTf := Transforms(cfg.Task, cfg.ImageSize, 0)
 	if prec != train.PrecisionFP32 {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+	"weaksup/nets"
 
 	"weaksup/datasets"
 	"weaksup/loader"
@@ -178,7 +179,7 @@ func savedImageSize(weights string) int {
 // defaultImageSize is the input side for an architecture on a task: 32
 // for the CIFAR layouts, else 224 for the ImageNet stem and 64 for the
 // small-image stem.
-func defaultImageSize(a train.Arch, task string) int {
+func defaultImageSize(a nets.Arch, task string) int {
 	if isCIFAR(task) {
 		return 32
 	}

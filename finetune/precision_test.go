@@ -55,7 +55,7 @@ func TestPrecisionReachesExtractionAndCache(t *testing.T) {
 
 	probe := Config{Task: datasets.ImageFolder, Data: data, From: FromNone, Arch: "resnext_tiny", Mode: ModeLinear,
 		Epochs: 2, Batch: 8, Seed: 3, Workers: 2, ImageSize: 16}
-	run := func(out, precision string) *Result {
+	run := func(out string, precision train.Precision) *Result {
 		c := probe
 		c.Out, c.Precision = out, precision
 		res, err := Run(context.Background(), c)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"weaksup/nets"
 
 	"weaksup/datasets"
 	"weaksup/demo"
@@ -122,14 +123,14 @@ func runTransfer(t *testing.T, s transferSetup) transferResult {
 	src := crawlSource(t, w)
 
 	// Pretrain through the same loop fine-tuning uses.
-	arch, err := train.LookupArch(s.Arch)
+	arch, err := nets.LookupArch(s.Arch)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := torch.ManualSeed(7); err != nil {
 		t.Fatal(err)
 	}
-	m, err := train.NewResNeXt(train.Options{Arch: arch, NumClasses: src.k, ZeroInitLastBN: true, ChannelsLast: true})
+	m, err := nets.NewResNeXt(nets.Options{Arch: arch, NumClasses: src.k, ZeroInitLastBN: true, ChannelsLast: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,14 +1,13 @@
 package train
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"image"
-	"image/jpeg"
 	_ "image/png"
 	"testing"
 	"time"
+	"weaksup/nets"
+	"weaksup/train/traintest"
 
 	"weaksup/internal/testkit"
 	"weaksup/loader"
@@ -45,37 +44,22 @@ func BenchmarkRun(b *testing.B) {
 	}
 }
 
-// jpegSquares re-encodes a generated set as JPEG, the format shards hold.
-func jpegSquares(b *testing.B, s *squaresSource) *squaresSource {
-	out := &squaresSource{classes: s.classes, labels: s.labels}
-	for _, data := range s.images {
-		img, _, err := image.Decode(bytes.NewReader(data))
-		if err != nil {
-			b.Fatal(err)
-		}
-		var buf bytes.Buffer
-		if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 90}); err != nil {
-			b.Fatal(err)
-		}
-		out.images = append(out.images, buf.Bytes())
-	}
-	return out
-}
-
 func benchRun(b *testing.B, arch string, size, batch int, prec Precision) {
 	torchtest.Need(b)
 	if err := torch.SetNumThreads(2); err != nil {
 		b.Fatal(err)
 	}
 	const k = 1000
-	src := jpegSquares(b, newSquares(b, 4*batch, 8, size, 1))
-	src.classes = k
-	a, err := LookupArch(arch)
+	src, err := traintest.NewSquares(4*batch, 8, size, 1).JPEG(k)
+	if err != nil {
+		b.Fatal(err)
+	}
+	a, err := nets.LookupArch(arch)
 	if err != nil {
 		b.Fatal(err)
 	}
 	torch.ManualSeed(1)
-	m, err := NewResNeXt(Options{Arch: a, NumClasses: k, ZeroInitLastBN: true, ChannelsLast: true})
+	m, err := nets.NewResNeXt(nets.Options{Arch: a, NumClasses: k, ZeroInitLastBN: true, ChannelsLast: true})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package train
 
 import (
 	"fmt"
+	"weaksup/nets"
 
 	"weaksup/torch"
 )
@@ -37,7 +38,7 @@ type group struct {
 
 // NewOptimizer returns SGD over params (trainable tensors with their
 // state_dict names; buffers are skipped).
-func NewOptimizer(params []Param, cfg SGDConfig) (*Optimizer, error) {
+func NewOptimizer(params []nets.Param, cfg SGDConfig) (*Optimizer, error) {
 	if cfg.Momentum < 0 || cfg.Momentum >= 1 {
 		return nil, fmt.Errorf("new optimizer: momentum %v, want in [0, 1)", cfg.Momentum)
 	}
@@ -110,12 +111,12 @@ func (o *Optimizer) ZeroGrad() error {
 
 // State returns the momentum buffers that exist, named after their
 // parameters: what a checkpoint saves. The tensors belong to the optimizer.
-func (o *Optimizer) State() []Param {
-	var out []Param
+func (o *Optimizer) State() []nets.Param {
+	var out []nets.Param
 	for _, g := range o.groups {
 		for i, m := range g.momentum {
 			if m != nil {
-				out = append(out, Param{Name: g.names[i], Tensor: m})
+				out = append(out, nets.Param{Name: g.names[i], Tensor: m})
 			}
 		}
 	}
@@ -126,7 +127,7 @@ func (o *Optimizer) State() []Param {
 // returned it, on any device), moved to the device of each parameter.
 // Names it does not know are an error; parameters state does not name get
 // no buffer (their next step starts one, as a fresh optimizer would).
-func (o *Optimizer) SetState(state []Param) error {
+func (o *Optimizer) SetState(state []nets.Param) error {
 	byName := map[string]*torch.Tensor{}
 	for _, p := range state {
 		byName[p.Name] = p.Tensor

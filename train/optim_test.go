@@ -3,6 +3,7 @@ package train
 import (
 	"math"
 	"testing"
+	"weaksup/nets"
 
 	"weaksup/torch"
 	"weaksup/torch/torchtest"
@@ -76,7 +77,7 @@ func TestOptimizerMatchesSGDFormula(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			opt, err := NewOptimizer([]Param{{Name: "w", Tensor: w}, {Name: "b", Tensor: b}}, tt.cfg)
+			opt, err := NewOptimizer([]nets.Param{{Name: "w", Tensor: w}, {Name: "b", Tensor: b}}, tt.cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -146,12 +147,12 @@ func TestOptimizerStateRoundTrip(t *testing.T) {
 	defer a.Close()
 	defer b.Close()
 	cfg := SGDConfig{Momentum: 0.9, WeightDecay: 1e-4, Nesterov: true}
-	oa, err := NewOptimizer([]Param{{Name: "w", Tensor: a}}, cfg)
+	oa, err := NewOptimizer([]nets.Param{{Name: "w", Tensor: a}}, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer oa.Close()
-	ob, err := NewOptimizer([]Param{{Name: "w", Tensor: b}}, cfg)
+	ob, err := NewOptimizer([]nets.Param{{Name: "w", Tensor: b}}, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,13 +188,13 @@ func TestOptimizerStateRoundTrip(t *testing.T) {
 			t.Fatalf("element %d: %v after restored state, want %v", i, gb[i], ga[i])
 		}
 	}
-	if err := ob.SetState([]Param{{Name: "other", Tensor: a}}); err == nil {
+	if err := ob.SetState([]nets.Param{{Name: "other", Tensor: a}}); err == nil {
 		t.Error("state for an unknown parameter: no error")
 	}
 	if _, err := NewOptimizer(nil, cfg); err == nil {
 		t.Error("no parameters: no error")
 	}
-	if _, err := NewOptimizer([]Param{{Name: "w", Tensor: a}}, SGDConfig{Nesterov: true}); err == nil {
+	if _, err := NewOptimizer([]nets.Param{{Name: "w", Tensor: a}}, SGDConfig{Nesterov: true}); err == nil {
 		t.Error("Nesterov without momentum: no error")
 	}
 }

@@ -43,7 +43,8 @@ func (c *DemoCommand) Run(ctx context.Context, env Env, args []string) error {
 	dirFlag := fs.String("workdir", "", "directory for everything the demo makes (default: a fresh ./weaksup-demo-YYYYMMDD-HHMMSS)")
 	steps := fs.Int("pretrain-steps", 0, "pretraining steps (0: 40 with --quick, else 1500)")
 	threads := fs.Int("threads", 0, "libtorch CPU threads (0: one per core)")
-	precision := fs.String("precision", "auto", train.PrecisionUsage)
+	precision := train.PrecisionAuto
+	precision.RegisterFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -68,7 +69,7 @@ func (c *DemoCommand) Run(ctx context.Context, env Env, args []string) error {
 		cfg.PretrainSteps = *steps
 	}
 	cfg.Threads = *threads
-	cfg.Precision = *precision
+	cfg.Precision = precision
 	cfg.Log = env.Stderr
 	fmt.Fprintf(env.Stderr, "demo: working in %s\n", dir)
 	t0 := time.Now()

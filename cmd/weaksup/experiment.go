@@ -4,11 +4,11 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"weaksup/pretrain"
 
 	"weaksup/experiment"
 	"weaksup/loader"
 	"weaksup/shards"
-	"weaksup/train"
 )
 
 // ExperimentCommand runs the data-scale experiment and the
@@ -82,7 +82,7 @@ func (c *ExperimentCommand) Run(ctx context.Context, env Env, args []string) err
 		return fmt.Errorf("read %s: no train split", s.Pretrain.Shards)
 	}
 	s.Setting, s.Values, s.LogX = "pretraining images", vals, true
-	s.Apply = func(pc *train.PretrainConfig, v float64) error { pc.Fraction = v; return nil }
+	s.Apply = func(pc *pretrain.Config, v float64) error { pc.Fraction = v; return nil }
 	s.X = func(v float64) float64 { return float64(loader.SubsetLen(split.Blocks(), v)) }
 	if _, err := s.Run(ctx); err != nil {
 		return err

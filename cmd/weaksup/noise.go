@@ -3,9 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"weaksup/pretrain"
 
 	"weaksup/experiment"
-	"weaksup/train"
 )
 
 // NoiseCommand runs the label-noise experiment.
@@ -45,7 +45,7 @@ func (c *NoiseCommand) Run(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	s.Setting, s.Values = "label noise p", vals
-	s.Apply = func(pc *train.PretrainConfig, v float64) error { pc.Noise = v; return nil }
+	s.Apply = func(pc *pretrain.Config, v float64) error { pc.Noise = v; return nil }
 	if _, err := s.Run(ctx); err != nil {
 		return err
 	}
