@@ -39,7 +39,7 @@ type DemoConfig struct {
 	// Precision of pretraining, fine-tuning and feature extraction: a
 	// --precision value (auto: bf16 where the machine runs it fast).
 	Precision train.Precision `json:"precision"`
-	Log       io.Writer `json:"-"`
+	Log       io.Writer       `json:"-"`
 }
 
 // QuickDemo is `weaksup demo --quick`: every stage on tiny sizes, well

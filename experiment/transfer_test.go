@@ -68,13 +68,3 @@ func TestNoiseSweepOnQuickWorld(t *testing.T) {
 		t.Errorf("plots/noise.png: %v", err)
 	}
 }
-
-func TestParseFloats(t *testing.T) {
-	got, err := ParseFloats("p", "0, 0.1,0.25,,0.5")
-	if err != nil || len(got) != 4 || got[3] != 0.5 {
-		t.Errorf("ParseFloats = %v, %v", got, err)
-	}
-	if _, err := ParseFloats("p", "0,x"); err == nil || !strings.Contains(err.Error(), "--p") {
-		t.Errorf("ParseFloats(0,x) err = %v, want one naming --p", err)
-	}
-}

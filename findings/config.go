@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"weaksup/demo"
+	"weaksup/train"
 )
 
 // Sizes is the budget of every arm: the same for all arms of a run.
@@ -84,10 +85,13 @@ type Config struct {
 	Task   string           `json:"task,omitempty"`
 	Target string           `json:"target,omitempty"`
 
-	Device  string    `json:"device"`
-	Threads int       `json:"threads"`
-	Command string    `json:"command,omitempty"` // the command line, for the report
-	Log     io.Writer `json:"-"`
+	Device  string `json:"device"`
+	Threads int    `json:"threads"`
+	// Precision of every pretraining and transfer ("" is auto): resolved
+	// per run, so a rerun on another machine keeps each finished run's.
+	Precision train.Precision `json:"precision,omitempty"`
+	Command   string          `json:"command,omitempty"` // the command line, for the report
+	Log       io.Writer       `json:"-"`
 }
 
 func (c *Config) check() error {
@@ -101,6 +105,9 @@ func (c *Config) check() error {
 	}
 	if c.Device == "" {
 		c.Device = "cpu"
+	}
+	if c.Precision == "" {
+		c.Precision = train.PrecisionAuto
 	}
 	for _, id := range c.Only {
 		if lookup(id) == nil {

@@ -83,5 +83,4 @@
 // a backbone under a new head). SaveTensors and LoadTensors do the same for
 // any named tensors (optimizer state), and ParseSafetensors /
 // WriteSafetensors are the format itself, without libtorch.
-//
 package nets

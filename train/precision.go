@@ -37,7 +37,7 @@ const (
 var Precisions = []Precision{PrecisionAuto, PrecisionFP32, PrecisionBF16, PrecisionFP16}
 
 // PrecisionUsage is the help text of the --precision flags.
-const PrecisionUsage = "arithmetic of the forward pass: fp32; bf16 (autocast: convolutions and matrix products in bfloat16, fp32 master weights); " +
+const PrecisionUsage = "arithmetic (`precision`) of the forward pass: fp32; bf16 (autocast: convolutions and matrix products in bfloat16, fp32 master weights); " +
 	"fp16 (CUDA only, with dynamic loss scaling); auto picks bf16 where the device runs it fast (a CPU with AVX512_BF16 or AMX, " +
 	"a CUDA device of compute capability ≥ 8.0), else fp32"
 

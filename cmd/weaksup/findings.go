@@ -9,6 +9,8 @@ import (
 
 	"weaksup/datasets"
 	"weaksup/findings"
+	"weaksup/internal/listflag"
+	"weaksup/train"
 )
 
 // FindingsCommand measures every claim of the recipe in one report.
@@ -50,7 +52,8 @@ func (c *FindingsCommand) Run(ctx context.Context, env Env, args []string) error
 	out := fs.String("out", "findings", "directory for the report, the plots and every run")
 	seeds := fs.Int("seeds", 3, "seeds per arm (3 or more for a spread)")
 	quick := fs.Bool("quick", false, "tiny world and sizes: the whole path in about a minute")
-	only := fs.String("only", "", "comma-separated comparisons to run (default: all)")
+	var only listflag.Value[string]
+	fs.Var(&only, "only", "comma-separated `list` of comparisons to run (default: all)")
 	conc := fs.String("concreteness", "", "CSV of word,score concreteness ratings (default: scored from WordNet)")
 	shardsDir := fs.String("shards", "", "real pretraining shards instead of the demo world")
 	vocab := fs.String("vocab", "", "with --shards: the vocab.tsv they were built with (for concreteness)")
@@ -62,6 +65,8 @@ func (c *FindingsCommand) Run(ctx context.Context, env Env, args []string) error
 	bigArch := fs.String("big-arch", "", "the bigger architecture of the capacity comparison (default: small)")
 	device := fs.String("device", "cpu", "cpu, cuda or cuda:N")
 	threads := fs.Int("threads", 0, "libtorch CPU threads (0: one per core)")
+	precision := train.PrecisionAuto
+	precision.RegisterFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -73,17 +78,11 @@ func (c *FindingsCommand) Run(ctx context.Context, env Env, args []string) error
 		return fmt.Errorf("flag --out: %w", err)
 	}
 	cfg := findings.Config{Out: dir, Seeds: *seeds, Concreteness: *conc, Sizes: findings.FullSizes(), World: findings.FullWorld(),
-		Device: *device, Threads: *threads, Log: env.Stderr, Command: "weaksup findings " + strings.Join(args, " ")}
+		Device: *device, Threads: *threads, Precision: precision, Log: env.Stderr, Command: "weaksup findings " + strings.Join(args, " ")}
 	if *quick {
 		cfg.Sizes, cfg.World = findings.QuickSizes(), findings.QuickWorld()
 	}
-	if *only != "" {
-		for _, id := range strings.Split(*only, ",") {
-			if id = strings.TrimSpace(id); id != "" {
-				cfg.Only = append(cfg.Only, id)
-			}
-		}
-	}
+	cfg.Only = only
 	if *steps > 0 {
 		cfg.Sizes.Steps = *steps
 	}

@@ -1,4 +1,4 @@
-package experiment
+package resnets
 
 import (
 	"fmt"
@@ -7,10 +7,10 @@ import (
 	"weaksup/loader"
 )
 
-// CIFARData is a CIFAR-format dataset opened for the residual-network
+// Data is a CIFAR-format dataset opened for the residual-network
 // experiments: its splits, in memory, and the channel statistics of its
 // training images.
-type CIFARData struct {
+type Data struct {
 	Task        string // datasets.CIFAR10 or datasets.CIFAR100
 	Dir         string
 	Classes     int
@@ -25,10 +25,10 @@ type CIFARData struct {
 // computed over.
 const statsImages = 10000
 
-// OpenCIFARData opens the CIFAR layout task in dir, reads both splits and
+// OpenData opens the CIFAR layout task in dir, reads both splits and
 // computes the per-channel mean and standard deviation of (up to 10,000 of)
 // its training images, which normalize every image.
-func OpenCIFARData(task, dir string, opt datasets.Options) (*CIFARData, error) {
+func OpenData(task, dir string, opt datasets.Options) (*Data, error) {
 	if task != datasets.CIFAR10 && task != datasets.CIFAR100 {
 		return nil, fmt.Errorf("open cifar data: task %q, want %s or %s", task, datasets.CIFAR10, datasets.CIFAR100)
 	}
@@ -36,7 +36,7 @@ func OpenCIFARData(task, dir string, opt datasets.Options) (*CIFARData, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &CIFARData{Task: task, Short: task, Dir: ds.Dir(), Classes: len(ds.Classes())}
+	d := &Data{Task: task, Short: task, Dir: ds.Dir(), Classes: len(ds.Classes())}
 	if d.Train, err = ds.Split(datasets.SplitTrain); err != nil {
 		return nil, err
 	}
@@ -55,7 +55,7 @@ func OpenCIFARData(task, dir string, opt datasets.Options) (*CIFARData, error) {
 }
 
 // transform returns the training (augmenting) or evaluation transform.
-func (d *CIFARData) transform(train bool) *loader.Transform {
+func (d *Data) transform(train bool) *loader.Transform {
 	tf := loader.NewCIFARTransform(datasets.CIFARSide, train, d.Mean, d.Std)
 	return &tf
 }

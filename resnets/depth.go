@@ -1,4 +1,4 @@
-package experiment
+package resnets
 
 import (
 	"context"
@@ -18,7 +18,7 @@ import (
 // plain-20 — while ResNets get better.
 type DepthConfig struct {
 	Workdir string
-	Data    *CIFARData
+	Data    *Data
 	Depths  []int // 6n+2
 	// Families lists "plain" and/or "resnet".
 	Families []string
@@ -61,17 +61,17 @@ func DepthNets(families []string, depths []int, shortcut string) ([]Net, error) 
 // RunDepth trains the nets (each resumes) and writes depth.json, depth.md
 // and plots/depth.png (every net), plots/depth_plain.png and
 // plots/depth_resnet.png.
-func RunDepth(ctx context.Context, c DepthConfig) (*CIFARReport, error) {
+func RunDepth(ctx context.Context, c DepthConfig) (*Report, error) {
 	list, err := DepthNets(c.Families, c.Depths, c.Shortcut)
 	if err != nil {
 		return nil, err
 	}
-	runs := &CIFARRuns{Name: "depth", Workdir: c.Workdir, Data: c.Data, Recipe: c.Recipe, Nets: list, Device: c.Device, Log: c.Log}
+	runs := &Runs{Name: "depth", Workdir: c.Workdir, Data: c.Data, Recipe: c.Recipe, Nets: list, Device: c.Device, Log: c.Log}
 	results, err := runs.Run(ctx)
 	if err != nil {
 		return nil, err
 	}
-	rep := &CIFARReport{Name: "depth", Data: c.Data.About, Recipe: c.Recipe, Classes: c.Data.Classes, Results: results}
+	rep := &Report{Name: "depth", Data: c.Data.About, Recipe: c.Recipe, Classes: c.Data.Classes, Results: results}
 	byFamily := map[string][]NetResult{}
 	for _, r := range results {
 		byFamily[r.Net.Group] = append(byFamily[r.Net.Group], r)
@@ -142,7 +142,7 @@ func degradation(family string, rs []NetResult, n int) string {
 
 // measuredTrainImages is how many training images the training error is
 // measured on.
-func measuredTrainImages(d *CIFARData, rc Recipe) int {
+func measuredTrainImages(d *Data, rc Recipe) int {
 	n := d.Train.Len()
 	if rc.TrainImages > 0 {
 		n = min(n, rc.TrainImages)
@@ -153,7 +153,7 @@ func measuredTrainImages(d *CIFARData, rc Recipe) int {
 	return n
 }
 
-func depthMarkdown(rep *CIFARReport, results []NetResult) string {
+func depthMarkdown(rep *Report, results []NetResult) string {
 	var sb strings.Builder
 	p := func(format string, a ...any) { fmt.Fprintf(&sb, format, a...) }
 	p("# Depth: plain nets against residual nets\n\n")

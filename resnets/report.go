@@ -1,4 +1,4 @@
-package experiment
+package resnets
 
 import (
 	"encoding/json"
@@ -13,10 +13,10 @@ import (
 	"weaksup/plot"
 )
 
-// CIFARReport is what a residual-network experiment writes: its nets'
+// Report is what a residual-network experiment writes: its nets'
 // results as <name>.json, a Markdown report <name>.md and plots under
 // plots/.
-type CIFARReport struct {
+type Report struct {
 	Name    string      `json:"name"`
 	Data    string      `json:"data"`
 	Recipe  Recipe      `json:"recipe"`
@@ -30,7 +30,7 @@ type CIFARReport struct {
 }
 
 // write saves the report into workdir.
-func (r *CIFARReport) write(workdir string) error {
+func (r *Report) write(workdir string) error {
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return err
@@ -87,10 +87,10 @@ func lossChart(title string, results []NetResult) plot.LineChart {
 // savePlot writes chart as plots/file under workdir and returns the
 // relative path.
 func savePlot(workdir, file string, chart plot.LineChart) (string, error) {
-	if err := os.MkdirAll(filepath.Join(workdir, demoPlotsDir), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(workdir, plotsDir), 0o755); err != nil {
 		return "", fmt.Errorf("write plot %s: %w", file, err)
 	}
-	rel := filepath.Join(demoPlotsDir, file)
+	rel := filepath.Join(plotsDir, file)
 	return rel, chart.Save(filepath.Join(workdir, rel))
 }
 
@@ -154,3 +154,6 @@ func recipeLine(rc Recipe, steps int) string {
 	s += "; 4-pixel padding, random 32×32 crops and flips; per-channel normalization."
 	return s
 }
+
+// plotsDir is the folder of an experiment's plots inside its workdir.
+const plotsDir = "plots"

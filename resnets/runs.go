@@ -1,20 +1,17 @@
-package experiment
+package resnets
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
-	"reflect"
 	"regexp"
 	"strconv"
 	"time"
 	"weaksup/nets"
+	"weaksup/runs"
 
-	"weaksup/atomicfile"
 	"weaksup/loader"
 	"weaksup/torch"
 	"weaksup/train"
@@ -167,23 +164,23 @@ func (r NetResult) Verdict(classes int) string {
 	return "trains"
 }
 
-// CIFARRuns trains a list of nets from scratch on a CIFAR-format dataset
+// Runs trains a list of nets from scratch on a CIFAR-format dataset
 // with one recipe, each in <Workdir>/<Name>/<Key>, and measures training
 // and test error after every epoch. Everything resumes: a finished or
 // diverged net is not trained again, an interrupted one continues from its
 // last checkpoint (saved at least every epoch and every 10 minutes).
-type CIFARRuns struct {
+type Runs struct {
 	Name    string // "depth", "init", "width"
 	Workdir string
-	Data    *CIFARData
+	Data    *Data
 	Recipe  Recipe
 	Nets    []Net
 	Device  torch.Device
 	Log     io.Writer
 }
 
-// runRecord is net.json: what a net directory was trained with; a rerun
-// with anything else is refused rather than mixed in.
+// runRecord is what a net directory was trained with (runs.Claim): a
+// rerun with anything else is refused rather than mixed in.
 type runRecord struct {
 	Net    Net    `json:"net"`
 	Recipe Recipe `json:"recipe"`
@@ -191,7 +188,7 @@ type runRecord struct {
 }
 
 // Run trains every net in turn and returns their results.
-func (e *CIFARRuns) Run(ctx context.Context) ([]NetResult, error) {
+func (e *Runs) Run(ctx context.Context) ([]NetResult, error) {
 	log := e.Log
 	if log == nil {
 		log = io.Discard
@@ -212,7 +209,7 @@ func (e *CIFARRuns) Run(ctx context.Context) ([]NetResult, error) {
 
 var divergedStep = regexp.MustCompile(`step (\d+) \(lr`)
 
-func (e *CIFARRuns) runNet(ctx context.Context, n Net, log io.Writer) (NetResult, error) {
+func (e *Runs) runNet(ctx context.Context, n Net, log io.Writer) (NetResult, error) {
 	dir := filepath.Join(e.Workdir, e.Name, n.Key)
 	rc := e.Recipe
 	opts, err := n.options(e.Data.Classes)
@@ -235,7 +232,7 @@ func (e *CIFARRuns) runNet(ctx context.Context, n Net, log io.Writer) (NetResult
 	res := NetResult{Net: n, Block: sum.Block.String(), Shortcut: sum.Shortcut.String(), Params: sum.Params, Depth: sum.Depth,
 		Status: StatusRunning, Steps: total, Dir: dir}
 	rec := runRecord{Net: n, Recipe: rc, Data: e.Data.About}
-	if err := checkRecord(dir, rec); err != nil {
+	if err := runs.Claim(dir, rec); err != nil {
 		return res, err
 	}
 	if old, err := readResult(dir); err != nil {
@@ -338,7 +335,7 @@ func (rc Recipe) plan(perEpoch int) (total int, milestones []int) {
 
 // sources returns the training and test sources, cut to the recipe's
 // image counts.
-func (e *CIFARRuns) sources() (trainSrc, testSrc loader.Source, err error) {
+func (e *Runs) sources() (trainSrc, testSrc loader.Source, err error) {
 	tr, err := loader.NewSplitSource(e.Data.Train, e.Data.Classes)
 	if err != nil {
 		return nil, nil, err
@@ -352,7 +349,7 @@ func (e *CIFARRuns) sources() (trainSrc, testSrc loader.Source, err error) {
 
 // evaluate measures the error and loss on the first EvalTrain training
 // images and on the test images, in evaluation mode without augmentation.
-func (e *CIFARRuns) evaluate(ctx context.Context, m train.Model, trainSrc, testSrc loader.Source) (EpochPoint, error) {
+func (e *Runs) evaluate(ctx context.Context, m train.Model, trainSrc, testSrc loader.Source) (EpochPoint, error) {
 	var pt EpochPoint
 	for _, s := range []struct {
 		src   loader.Source
@@ -405,60 +402,17 @@ func (p prefixSource) Where(i int) string {
 	return fmt.Sprintf("item %d", i)
 }
 
-const (
-	resultFile = "result.json"
-	recordFile = "net.json"
-)
-
-func checkRecord(dir string, rec runRecord) error {
-	path := filepath.Join(dir, recordFile)
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return err
-		}
-		nb, _ := json.MarshalIndent(rec, "", "  ")
-		return atomicfile.WriteFile(path, append(nb, '\n'))
-	}
-	if err != nil {
-		return err
-	}
-	var old runRecord
-	if err := json.Unmarshal(b, &old); err != nil {
-		return fmt.Errorf("read %s: %w", path, err)
-	}
-	// Compare through JSON, as the record was stored.
-	nb, _ := json.Marshal(rec)
-	var now runRecord
-	json.Unmarshal(nb, &now)
-	if !reflect.DeepEqual(old, now) {
-		return fmt.Errorf("%s was trained with another network, recipe or data set (see %s); use another --workdir or remove that folder", dir, path)
-	}
-	return nil
-}
-
 func readResult(dir string) (*NetResult, error) {
-	b, err := os.ReadFile(filepath.Join(dir, resultFile))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
 	var r NetResult
-	if err := json.Unmarshal(b, &r); err != nil {
-		return nil, fmt.Errorf("read %s: %w", filepath.Join(dir, resultFile), err)
+	if ok, err := runs.Load(dir, &r); err != nil || !ok {
+		return nil, err
 	}
 	return &r, nil
 }
 
 func writeResult(dir string, r NetResult) error {
 	r.Loss = nil // kept in metrics.jsonl
-	b, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		return err
-	}
-	return atomicfile.WriteFile(filepath.Join(dir, resultFile), append(b, '\n'))
+	return runs.Save(dir, r)
 }
 
 // readLoss reads the logged training losses of a run.

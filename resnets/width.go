@@ -1,4 +1,4 @@
-package experiment
+package resnets
 
 import (
 	"context"
@@ -19,7 +19,7 @@ import (
 // 4×24d, 8×14d and 32×4d, and more groups do better.
 type WidthConfig struct {
 	Workdir       string
-	Data          *CIFARData
+	Data          *Data
 	Cardinalities []int
 	BaseWidth     int   // d of the C = 1 net
 	Layers        []int // blocks per stage (3,3,3: ResNeXt-29)
@@ -85,17 +85,17 @@ func sum(xs []int) int {
 
 // RunWidth trains the nets and writes width.json, width.md and
 // plots/width.png.
-func RunWidth(ctx context.Context, c WidthConfig) (*CIFARReport, error) {
+func RunWidth(ctx context.Context, c WidthConfig) (*Report, error) {
 	list, err := WidthNets(c, c.Data.Classes)
 	if err != nil {
 		return nil, err
 	}
-	runs := &CIFARRuns{Name: "width", Workdir: c.Workdir, Data: c.Data, Recipe: c.Recipe, Nets: list, Device: c.Device, Log: c.Log}
+	runs := &Runs{Name: "width", Workdir: c.Workdir, Data: c.Data, Recipe: c.Recipe, Nets: list, Device: c.Device, Log: c.Log}
 	results, err := runs.Run(ctx)
 	if err != nil {
 		return nil, err
 	}
-	rep := &CIFARReport{Name: "width", Data: c.Data.About, Recipe: c.Recipe, Classes: c.Data.Classes, Results: results}
+	rep := &Report{Name: "width", Data: c.Data.About, Recipe: c.Recipe, Classes: c.Data.Classes, Results: results}
 	p, err := savePlot(c.Workdir, "width.png", errorChart("Cardinality at a fixed budget", results))
 	if err != nil {
 		return nil, err

@@ -1,4 +1,4 @@
-package experiment
+package resnets
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 	"weaksup/nets"
+	"weaksup/runs"
 
 	"weaksup/datasets"
 	"weaksup/internal/testkit"
@@ -94,13 +95,13 @@ func TestWidthNetsFindThePapersPairs(t *testing.T) {
 	}
 }
 
-func tinyData(t *testing.T) *CIFARData {
+func tinyData(t *testing.T) *Data {
 	t.Helper()
 	root, err := GenerateStandIn(t.TempDir(), StandInConfig{Train: 48, Test: 16, Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := OpenCIFARData(datasets.CIFAR10, root, datasets.Options{})
+	d, err := OpenData(datasets.CIFAR10, root, datasets.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,14 +114,14 @@ func tinyRecipe() Recipe {
 	return rc
 }
 
-// TestCIFARRunsResumeExactly interrupts a run after its first epoch and
+// TestRunsResumeExactly interrupts a run after its first epoch and
 // resumes it: the curve equals an uninterrupted run's, bit for bit.
-func TestCIFARRunsResumeExactly(t *testing.T) {
+func TestRunsResumeExactly(t *testing.T) {
 	torchtest.Need(t)
 	data := tinyData(t)
 	a, _ := nets.CIFARResNet(8)
 	list := []Net{{Key: "resnet8", Label: "resnet-8", Arch: a}}
-	whole := &CIFARRuns{Name: "t", Workdir: t.TempDir(), Data: data, Recipe: tinyRecipe(), Nets: list}
+	whole := &Runs{Name: "t", Workdir: t.TempDir(), Data: data, Recipe: tinyRecipe(), Nets: list}
 	want, err := whole.Run(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -131,7 +132,7 @@ func TestCIFARRunsResumeExactly(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	log := &testkit.CancelOn{Marker: "epoch 1.0", Cancel: cancel}
-	parts := &CIFARRuns{Name: "t", Workdir: t.TempDir(), Data: data, Recipe: tinyRecipe(), Nets: list, Log: log}
+	parts := &Runs{Name: "t", Workdir: t.TempDir(), Data: data, Recipe: tinyRecipe(), Nets: list, Log: log}
 	if _, err := parts.Run(ctx); !errors.Is(err, context.Canceled) {
 		t.Fatalf("interrupted run: %v, want context.Canceled", err)
 	}
@@ -154,14 +155,14 @@ func TestCIFARRunsResumeExactly(t *testing.T) {
 	// Another recipe in the same directory is refused.
 	other := *parts
 	other.Recipe.LR = 0.05
-	if _, err := other.Run(context.Background()); err == nil || !strings.Contains(err.Error(), "net.json") {
-		t.Errorf("another recipe: %v, want a refusal naming net.json", err)
+	if _, err := other.Run(context.Background()); err == nil || !strings.Contains(err.Error(), runs.ConfigFile) {
+		t.Errorf("another recipe: %v, want a refusal naming the recorded configuration", err)
 	}
 }
 
-// TestCIFARRunsRecordDivergence: a net whose loss becomes NaN is recorded
+// TestRunsRecordDivergence: a net whose loss becomes NaN is recorded
 // as diverged, with the step, and not run again.
-func TestCIFARRunsRecordDivergence(t *testing.T) {
+func TestRunsRecordDivergence(t *testing.T) {
 	torchtest.Need(t)
 	data := tinyData(t)
 	list, err := InitNets([]string{"nonorm"}, []int{14})
@@ -170,7 +171,7 @@ func TestCIFARRunsRecordDivergence(t *testing.T) {
 	}
 	rc := tinyRecipe()
 	rc.LR = 1e4
-	runs := &CIFARRuns{Name: "init", Workdir: t.TempDir(), Data: data, Recipe: rc, Nets: list}
+	runs := &Runs{Name: "init", Workdir: t.TempDir(), Data: data, Recipe: rc, Nets: list}
 	res, err := runs.Run(context.Background())
 	if err != nil {
 		t.Fatal(err)

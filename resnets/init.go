@@ -1,4 +1,4 @@
-package experiment
+package resnets
 
 import (
 	"context"
@@ -62,7 +62,7 @@ func LookupInitVariant(name string) (InitVariant, error) {
 // basic blocks of 16/32/64 channels): which train and which diverge.
 type InitConfig struct {
 	Workdir  string
-	Data     *CIFARData
+	Data     *Data
 	Depths   []int
 	Variants []string
 	Recipe   Recipe
@@ -96,17 +96,17 @@ func InitNets(variants []string, depths []int) ([]Net, error) {
 // RunInit trains every net (each resumes; a diverged one is not run
 // again) and writes init.json, init.md and plots/init_<depth>.png (training
 // loss against steps, one curve per variant) and plots/init_error.png.
-func RunInit(ctx context.Context, c InitConfig) (*CIFARReport, error) {
+func RunInit(ctx context.Context, c InitConfig) (*Report, error) {
 	list, err := InitNets(c.Variants, c.Depths)
 	if err != nil {
 		return nil, err
 	}
-	runs := &CIFARRuns{Name: "init", Workdir: c.Workdir, Data: c.Data, Recipe: c.Recipe, Nets: list, Device: c.Device, Log: c.Log}
+	runs := &Runs{Name: "init", Workdir: c.Workdir, Data: c.Data, Recipe: c.Recipe, Nets: list, Device: c.Device, Log: c.Log}
 	results, err := runs.Run(ctx)
 	if err != nil {
 		return nil, err
 	}
-	rep := &CIFARReport{Name: "init", Data: c.Data.About, Recipe: c.Recipe, Classes: c.Data.Classes, Results: results}
+	rep := &Report{Name: "init", Data: c.Data.About, Recipe: c.Recipe, Classes: c.Data.Classes, Results: results}
 	for _, d := range c.Depths {
 		var rs []NetResult
 		for _, r := range results {
@@ -141,7 +141,7 @@ func verdictWords(r NetResult, classes int) string {
 	return v
 }
 
-func initMarkdown(rep *CIFARReport, c InitConfig) string {
+func initMarkdown(rep *Report, c InitConfig) string {
 	var sb strings.Builder
 	p := func(format string, a ...any) { fmt.Fprintf(&sb, format, a...) }
 	p("# Initialization: deep networks without batch norm\n\n")
