@@ -64,9 +64,6 @@ func New(g *torch.Group, o Options) train.Parallel {
 	return &Replicas{g: g, opt: o}
 }
 
-// Group returns the process group.
-func (d *Replicas) Group() *torch.Group { return d.g }
-
 func (d *Replicas) Part() train.Part { return train.Part{Rank: d.g.Rank(), World: d.g.World()} }
 
 func (d *Replicas) String() string {

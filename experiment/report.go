@@ -24,8 +24,6 @@ const (
 	PlotConcepts  = "concepts.png"
 	PlotPretrain  = "pretrain_eval.png"
 	PlotLoss      = "pretrain_loss.png"
-	PlotNoise     = "noise.png"
-	PlotDataScale = "scale.png"
 )
 
 // writeDemoReport writes results.json, the plots and report.md.

@@ -58,12 +58,12 @@ func BenchmarkExtract(b *testing.B) {
 			items := all[:c.images]
 			o := ExtractOptions{ImageSize: c.size, Batch: c.batch}
 			// One batch first, to warm libtorch's kernels and allocator.
-			if _, err := Extract(context.Background(), m, items[:c.batch], k, o); err != nil {
+			if _, err := extract(context.Background(), m, items[:c.batch], k, o); err != nil {
 				b.Fatal(err)
 			}
 			b.ResetTimer()
 			for range b.N {
-				if _, err := Extract(context.Background(), m, items, k, o); err != nil {
+				if _, err := extract(context.Background(), m, items, k, o); err != nil {
 					b.Fatal(err)
 				}
 			}

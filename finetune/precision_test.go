@@ -37,7 +37,7 @@ func TestPrecisionReachesExtractionAndCache(t *testing.T) {
 	}
 	defer m.Close()
 	extract := func(p train.Precision) []float32 {
-		f, err := Extract(context.Background(), m, split, tinySpec.K, ExtractOptions{ImageSize: 16, Batch: 4, Workers: 2, Precision: p})
+		f, err := extract(context.Background(), m, split, tinySpec.K, ExtractOptions{ImageSize: 16, Batch: 4, Workers: 2, Precision: p})
 		if err != nil {
 			t.Fatalf("extract in %s: %v", p, err)
 		}

@@ -140,7 +140,7 @@ func runTransfer(t *testing.T, s transferSetup) transferResult {
 	_, err = train.Run(ctx, train.Config{
 		Out: pre, Label: "pretrain", Epochs: s.PretrainEpochs, Batch: s.Batch,
 		Schedule: train.Schedule{BaseLR: s.PretrainLR, Decay: train.DecayCosine}, WarmupEpochs: 0.5,
-		SGD: train.DefaultSGD(), Loss: train.LossSoftmax, EvalEvery: -1, NoPlots: true, Keep: 1,
+		SGD: train.SGDConfig{Momentum: 0.9, WeightDecay: 1e-4}, Loss: train.LossSoftmax, EvalEvery: -1, NoPlots: true, Keep: 1,
 		Extra: map[string]any{"arch": s.Arch, "image_size": s.ImageSize}, Log: testLog(),
 	}, m, train.Data{Train: func(_ train.Part, resume *loader.Position) (train.Batches, error) {
 		return loader.New(src, loader.Config{Batch: s.Batch, ImageSize: s.ImageSize, Train: true, Seed: 5,

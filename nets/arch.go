@@ -113,11 +113,11 @@ func (a Arch) Blocks() int {
 	return n
 }
 
-// Depth is the number of weighted layers on the longest path, as the
+// depth is the number of weighted layers on the longest path, as the
 // papers name their networks: the stem conv, every conv of every block's
 // branch (projection shortcuts not counted) and the fc layer. ResNet-20 is
 // 1 + 9·2 + 1; resnext50_32x4d 1 + 16·3 + 1.
-func (a Arch) Depth() int {
+func (a Arch) depth() int {
 	convs := 3
 	if a.Basic {
 		convs = 2

@@ -52,8 +52,8 @@ func TestPublishedSizes(t *testing.T) {
 			if s.Params != tc.params {
 				t.Errorf("trainable parameters %d, want %d", s.Params, tc.params)
 			}
-			if s.Depth != tc.depth || a.Depth() != tc.depth {
-				t.Errorf("depth %d (arch says %d), want %d", s.Depth, a.Depth(), tc.depth)
+			if s.Depth != tc.depth || a.depth() != tc.depth {
+				t.Errorf("depth %d (arch says %d), want %d", s.Depth, a.depth(), tc.depth)
 			}
 		})
 	}

@@ -52,7 +52,7 @@ func tensorBytes(t *testing.T, ps []nets.Param) map[string]string {
 func TestCheckpointRoundTrip(t *testing.T) {
 	m := newTiny(t, 5, 1, nets.Bottleneck)
 	defer m.Close()
-	opt, err := NewOptimizer(m.Parameters(), DefaultSGD())
+	opt, err := NewOptimizer(m.Parameters(), defaultSGD)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func TestCheckpointRoundTrip(t *testing.T) {
 	// A model and optimizer from another seed take the saved state.
 	m2 := newTiny(t, 5, 2, nets.Bottleneck)
 	defer m2.Close()
-	opt2, err := NewOptimizer(m2.Parameters(), DefaultSGD())
+	opt2, err := NewOptimizer(m2.Parameters(), defaultSGD)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -73,7 +73,7 @@ func benchRun(b *testing.B, arch string, size, batch int, prec Precision) {
 		return &waitTimer{Batches: l, wait: &wait}, err
 	}
 	cfg := Config{Out: b.TempDir(), Steps: b.N + 2, Batch: batch, NoPlots: true, LogEvery: 1 << 30,
-		Schedule: Schedule{BaseLR: 0.1}, SGD: DefaultSGD(), Precision: prec}
+		Schedule: Schedule{BaseLR: 0.1}, SGD: defaultSGD, Precision: prec}
 	// Two warm-up steps, then the timed ones.
 	warm := cfg
 	warm.Steps = 2

@@ -49,7 +49,7 @@ func TestAccumulationEqualsLargeBatch(t *testing.T) {
 			run := func(batch, accumulate int) *nets.ResNeXt {
 				m := newTiny(t, k, 3, nets.SkipInit)
 				cfg := Config{Out: t.TempDir(), Steps: 3, Batch: batch, Accumulate: accumulate, NoPlots: true, Loss: loss,
-					Schedule: Schedule{BaseLR: 0.5, Decay: DecayConstant}, SGD: DefaultSGD()}
+					Schedule: Schedule{BaseLR: 0.5, Decay: DecayConstant}, SGD: defaultSGD}
 				data := squaresData(src, src, batch, px, 9)
 				data.Val = nil
 				if _, err := Run(context.Background(), cfg, m, data); err != nil {
@@ -77,7 +77,7 @@ func TestRunRefusesHeadOfAnotherWidth(t *testing.T) {
 	src := traintest.NewSquares(32, 4, 16, 47)
 	m := newTiny(t, 5, 1, nets.Bottleneck)
 	defer m.Close()
-	cfg := Config{Out: t.TempDir(), Steps: 1, Batch: 16, NoPlots: true, Schedule: Schedule{BaseLR: 0.1}, SGD: DefaultSGD()}
+	cfg := Config{Out: t.TempDir(), Steps: 1, Batch: 16, NoPlots: true, Schedule: Schedule{BaseLR: 0.1}, SGD: defaultSGD}
 	_, err := Run(context.Background(), cfg, m, squaresData(src, src, 16, 16, 1))
 	if err == nil || !strings.Contains(err.Error(), "4 classes") {
 		t.Errorf("5-class head on 4-class data: %v, want an error naming the 4 classes", err)
@@ -94,7 +94,7 @@ func TestFreezeBackboneTrainsOnlyTheHead(t *testing.T) {
 	defer m.Close()
 	before := tensorBytes(t, m.Parameters())
 	cfg := Config{Out: t.TempDir(), Steps: 4, Batch: 16, FreezeBackbone: true, NoPlots: true,
-		Schedule: Schedule{BaseLR: 1, Decay: DecayConstant}, SGD: DefaultSGD()}
+		Schedule: Schedule{BaseLR: 1, Decay: DecayConstant}, SGD: defaultSGD}
 	data := squaresData(src, src, 16, px, 9)
 	if _, err := Run(context.Background(), cfg, m, data); err != nil {
 		t.Fatal(err)
@@ -148,7 +148,7 @@ func TestRunInterruptedSavesAndResumes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := Config{Steps: 6, Batch: 8, Accumulate: tt.accumulate, NoPlots: true, CheckpointEvery: 100,
-				Schedule: Schedule{BaseLR: 0.2}, SGD: DefaultSGD()}
+				Schedule: Schedule{BaseLR: 0.2}, SGD: defaultSGD}
 			data := squaresData(src, src, 8, px, 9)
 
 			whole := newTiny(t, k, 5, nets.Bottleneck)

@@ -39,7 +39,7 @@ func TestRunBF16ResumesExactly(t *testing.T) {
 	src := traintest.NewSquares(64, k, px, 45)
 	scaling := LossScaling{InitScale: 1024, GrowthFactor: 2, BackoffFactor: 0.5, GrowthInterval: 2}
 	cfg := Config{Steps: 6, Batch: 8, NoPlots: true, CheckpointEvery: 100, Precision: PrecisionBF16, LossScaling: &scaling,
-		Schedule: Schedule{BaseLR: 0.2}, SGD: DefaultSGD()}
+		Schedule: Schedule{BaseLR: 0.2}, SGD: defaultSGD}
 	data := squaresData(src, src, 8, px, 9)
 
 	whole := newTiny(t, k, 5, nets.Bottleneck)
@@ -129,7 +129,7 @@ func TestLossScalingByPowerOfTwoChangesNothing(t *testing.T) {
 	run := func(scaling *LossScaling) *nets.ResNeXt {
 		m := newTiny(t, k, 6, nets.Bottleneck)
 		cfg := Config{Out: t.TempDir(), Steps: 3, Batch: 8, Accumulate: 2, NoPlots: true, LossScaling: scaling,
-			Schedule: Schedule{BaseLR: 0.3, Decay: DecayConstant}, SGD: DefaultSGD()}
+			Schedule: Schedule{BaseLR: 0.3, Decay: DecayConstant}, SGD: defaultSGD}
 		data := squaresData(src, src, 8, px, 3)
 		data.Val = nil
 		if _, err := Run(context.Background(), cfg, m, data); err != nil {
@@ -196,7 +196,7 @@ func TestLossScalingSkipsOverflowingSteps(t *testing.T) {
 	src := traintest.NewSquares(48, k, px, 47)
 	scaling := LossScaling{InitScale: math.Ldexp(1, 127), GrowthFactor: 2, BackoffFactor: math.Ldexp(1, -120), GrowthInterval: 1000}
 	cfg := Config{Out: t.TempDir(), Steps: 1, Batch: 8, NoPlots: true, LogEvery: 1, LossScaling: &scaling,
-		Schedule: Schedule{BaseLR: 0.3, Decay: DecayConstant}, SGD: DefaultSGD()}
+		Schedule: Schedule{BaseLR: 0.3, Decay: DecayConstant}, SGD: defaultSGD}
 	data := squaresData(src, src, 8, px, 3)
 	data.Val = nil
 	var log strings.Builder
@@ -261,7 +261,7 @@ func TestRunRefusesFP16OnCPU(t *testing.T) {
 	m := newTiny(t, 4, 1, nets.Bottleneck)
 	defer m.Close()
 	cfg := Config{Out: t.TempDir(), Steps: 1, Batch: 8, NoPlots: true, Precision: PrecisionFP16,
-		Schedule: Schedule{BaseLR: 0.1}, SGD: DefaultSGD()}
+		Schedule: Schedule{BaseLR: 0.1}, SGD: defaultSGD}
 	_, err := Run(context.Background(), cfg, m, squaresData(src, src, 8, 16, 1))
 	if err == nil || !strings.Contains(err.Error(), "fp16") || !strings.Contains(err.Error(), "CUDA") {
 		t.Errorf("Run in fp16 on the CPU: %v, want an error naming fp16 and CUDA", err)

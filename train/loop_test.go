@@ -51,7 +51,7 @@ func TestRunLearns(t *testing.T) {
 		Out: out, Label: "test", Epochs: 2, Batch: batch,
 		Schedule:     Schedule{BaseLR: 0.8, Decay: DecayCosine},
 		WarmupEpochs: 0.5,
-		SGD:          DefaultSGD(),
+		SGD:          defaultSGD,
 		Keep:         2,
 		LogEvery:     5,
 		EvalAtStart:  true,
@@ -167,7 +167,7 @@ func TestRunStopsOnNonFiniteLoss(t *testing.T) {
 	defer m.Close()
 	out := t.TempDir()
 	cfg := Config{Out: out, Steps: 20, Batch: batch, CheckpointEvery: 1, NoPlots: true,
-		Schedule: Schedule{BaseLR: 1e30, Decay: DecayConstant}, SGD: DefaultSGD()}
+		Schedule: Schedule{BaseLR: 1e30, Decay: DecayConstant}, SGD: defaultSGD}
 	data := squaresData(train, train, batch, px, 1)
 	data.Val = nil
 	_, err := Run(context.Background(), cfg, m, data)

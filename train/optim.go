@@ -19,9 +19,6 @@ type SGDConfig struct {
 	NoDecayNorm bool `json:"no_decay_norm"`
 }
 
-// DefaultSGD returns momentum 0.9, weight decay 1e-4, no Nesterov.
-func DefaultSGD() SGDConfig { return SGDConfig{Momentum: 0.9, WeightDecay: 1e-4} }
-
 // Optimizer is SGD over a fixed list of named parameters, with one
 // momentum buffer per parameter (torch.optim.SGD's state). It is not safe
 // for concurrent use.

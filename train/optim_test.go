@@ -198,3 +198,6 @@ func TestOptimizerStateRoundTrip(t *testing.T) {
 		t.Error("Nesterov without momentum: no error")
 	}
 }
+
+// defaultSGD is the paper's optimizer: momentum 0.9, weight decay 1e-4.
+var defaultSGD = SGDConfig{Momentum: 0.9, WeightDecay: 1e-4}
