@@ -19,11 +19,11 @@ import (
 
 // Plot files of the demo report, under <workdir>/plots.
 const (
-	PlotTransfer  = "transfer.png"
-	PlotDedup     = "dedup_distances.png"
-	PlotConcepts  = "concepts.png"
-	PlotPretrain  = "pretrain_eval.png"
-	PlotLoss      = "pretrain_loss.png"
+	PlotTransfer = "transfer.png"
+	PlotDedup    = "dedup_distances.png"
+	PlotConcepts = "concepts.png"
+	PlotPretrain = "pretrain_eval.png"
+	PlotLoss     = "pretrain_loss.png"
 )
 
 // writeDemoReport writes results.json, the plots and report.md.
