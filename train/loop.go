@@ -91,7 +91,7 @@ func Run(ctx context.Context, cfg Config, model Model, data Data) (*Result, erro
 	}
 	r := &run{cfg: cfg, model: model, data: data, par: par, part: part, ckRoot: CheckpointsDir(cfg.Out), lastEvalStep: -1}
 	params := trainable(model, cfg.FreezeBackbone)
-	opt, err := NewOptimizer(params, cfg.SGD)
+	opt, err := NewOptimizer(params, cfg.SGD, model.Head()...)
 	if err != nil {
 		return nil, err
 	}
