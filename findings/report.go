@@ -46,6 +46,38 @@ func (n *Num) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// intervalJSON is Interval as findings.json holds it: infinite bounds (too
+// few seeds) as null.
+type intervalJSON struct {
+	N     int     `json:"n"`
+	Mean  Num     `json:"mean"`
+	Lo    Num     `json:"lo"`
+	Hi    Num     `json:"hi"`
+	Level float64 `json:"level"`
+}
+
+// MarshalJSON implements json.Marshaler.
+func (iv Interval) MarshalJSON() ([]byte, error) {
+	return json.Marshal(intervalJSON{iv.N, Num(iv.Mean), Num(iv.Lo), Num(iv.Hi), iv.Level})
+}
+
+// UnmarshalJSON implements json.Unmarshaler: a null bound is unbounded.
+func (iv *Interval) UnmarshalJSON(b []byte) error {
+	var j intervalJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	lo, hi := float64(j.Lo), float64(j.Hi)
+	if math.IsNaN(lo) {
+		lo = math.Inf(-1)
+	}
+	if math.IsNaN(hi) {
+		hi = math.Inf(1)
+	}
+	*iv = Interval{N: j.N, Mean: float64(j.Mean), Lo: lo, Hi: hi, Level: j.Level}
+	return nil
+}
+
 // Row is one comparison's line of the report.
 type Row struct {
 	ID        string `json:"id"`
@@ -59,6 +91,7 @@ type Row struct {
 	Values    []Num        `json:"values"`
 	Mean      Num          `json:"mean"`
 	Std       Num          `json:"std"`
+	CI        Interval     `json:"ci"` // the statistic's 95% interval over seeds
 	Direction string       `json:"same_direction"`
 	Seeds     []SeedResult `json:"seeds"`
 	// ArmMean is each arm's mean over seeds, in ArmOrder.
@@ -96,10 +129,8 @@ func summarize(c *Comparison, seeds []SeedResult) Row {
 		}
 	}
 	row.Mean, row.Std = Num(Mean(vals)), Num(Std(vals))
-	row.Direction = Direction(Mean(vals), Std(vals), c.Sign)
-	if len(vals) < 2 {
-		row.Direction = Inconclusive // no spread to judge by
-	}
+	row.CI = TInterval(vals, Level)
+	row.Direction = Direction(row.CI, c.Sign)
 	for _, name := range row.ArmOrder {
 		var xs []float64
 		for _, s := range seeds {
@@ -116,11 +147,11 @@ func (r Row) measured() string {
 	if r.Skipped != "" {
 		return "not run: " + r.Skipped
 	}
-	f := "%+.2f ± %.2f %s"
+	f := "%+.2f [%+.2f, %+.2f] %s"
 	if r.Unit == "ρ" {
-		f = "%+.3f ± %.3f %s"
+		f = "%+.3f [%+.3f, %+.3f] %s"
 	}
-	s := fmt.Sprintf(f, float64(r.Mean), float64(r.Std), r.Unit)
+	s := fmt.Sprintf(f, r.CI.Mean, r.CI.Lo, r.CI.Hi, r.Unit)
 	var vs []string
 	for _, v := range r.Values {
 		vs = append(vs, fmt.Sprintf("%.2f", float64(v)))

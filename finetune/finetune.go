@@ -27,6 +27,12 @@ const (
 	ModeLinear = "linear" // linear classifier on frozen, cached features
 )
 
+// How full mode starts its classifier (Config.Head).
+const (
+	HeadNew   = "new"   // randomly initialized
+	HeadProbe = "probe" // a linear probe on the frozen features first (LP-FT, Kumar et al. 2022)
+)
+
 // Output files of Run, inside Config.Out.
 const (
 	ModelFile       = train.ModelFile // the final network, backbone and new head
@@ -57,6 +63,16 @@ type Config struct {
 	LR           float64 `json:"lr"`         // base LR per 256 images; default 0.1 (full), 1.0 (linear)
 	WarmupEpochs float64 `json:"warmup_epochs"`
 	WeightDecay  float64 `json:"weight_decay"`
+	// BackboneLRScale multiplies the learning rate of every layer but
+	// the new head (full mode; 0 and 1: the same rate everywhere).
+	BackboneLRScale float64 `json:"backbone_lr_scale,omitempty"`
+	// Head is how full mode starts the new classifier: HeadNew (random,
+	// the default) or HeadProbe (LP-FT: a linear probe trained first on
+	// the frozen features, ProbeEpochs epochs at ProbeLR, defaults the
+	// linear mode's).
+	Head        string  `json:"head,omitempty"`
+	ProbeEpochs int     `json:"probe_epochs,omitempty"`
+	ProbeLR     float64 `json:"probe_lr,omitempty"`
 	Nesterov     bool    `json:"nesterov"`
 	// CropScale is the smallest area fraction of the training random crop
 	// (default 0.08, the ImageNet recipe); full mode only.
@@ -94,6 +110,10 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.Float64Var(&c.LR, "lr", 0, "base learning rate per 256 images, scaled by global batch/256 (full mode: batch × ranks) (0: 0.1 full, 1.0 linear)")
 	fs.Float64Var(&c.WarmupEpochs, "warmup-epochs", 0, "linear learning-rate warm-up, in epochs")
 	fs.Float64Var(&c.WeightDecay, "weight-decay", 1e-4, "SGD weight decay")
+	fs.Float64Var(&c.BackboneLRScale, "backbone-lr-scale", 1, "full mode: multiply the learning rate of every layer but the new head by this")
+	fs.StringVar(&c.Head, "head", HeadNew, "full mode: new (a random classifier) or probe (LP-FT: train a linear probe on the frozen features first, then every layer)")
+	fs.IntVar(&c.ProbeEpochs, "probe-epochs", 0, "with --head probe: epochs of the linear probe (0: 100)")
+	fs.Float64Var(&c.ProbeLR, "probe-lr", 0, "with --head probe: learning rate of the linear probe (0: 1.0)")
 	fs.BoolVar(&c.Nesterov, "nesterov", false, "Nesterov momentum")
 	fs.Float64Var(&c.CropScale, "crop-scale", 0.08, "smallest area fraction of the random training crop")
 	fs.Uint64Var(&c.Seed, "seed", 1, "seed of the new head, data order and augmentation")
@@ -159,6 +179,23 @@ func (c *Config) fill() error {
 	}
 	if c.CropScale == 0 {
 		c.CropScale = 0.08
+	}
+	if c.Head == "" {
+		c.Head = HeadNew
+	}
+	if c.ProbeEpochs == 0 {
+		c.ProbeEpochs = 100
+	}
+	if c.ProbeLR == 0 {
+		c.ProbeLR = 1.0
+	}
+	switch {
+	case c.Head != HeadNew && c.Head != HeadProbe:
+		return fmt.Errorf("check config: --head %q, want %s or %s", c.Head, HeadNew, HeadProbe)
+	case c.Head == HeadProbe && (linear || c.From == FromNone):
+		return fmt.Errorf("check config: --head probe trains a probe on pretrained features first: it needs --mode full and --from weights")
+	case c.BackboneLRScale < 0 || c.ProbeEpochs < 0 || c.ProbeLR < 0:
+		return fmt.Errorf("check config: --backbone-lr-scale, --probe-epochs and --probe-lr must not be negative")
 	}
 	switch {
 	case c.Batch < 1 || c.Epochs < 1 || c.LR < 0 || c.WeightDecay < 0 || c.WarmupEpochs < 0 || c.ImageSize < 0:
@@ -266,9 +303,12 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 
 	var res *Result
 	var acc *Accuracy
-	if cfg.Mode == ModeLinear {
+	switch {
+	case cfg.Mode == ModeLinear:
 		res, acc, err = runLinear(ctx, cfg, group, m, weights, trainSplit, valSplit, k, prec)
-	} else {
+	case cfg.Head == HeadProbe:
+		res, acc, err = runProbeThenFull(ctx, cfg, group, par, m, weights, trainSplit, valSplit, k, prec)
+	default:
 		res, acc, err = runFull(ctx, cfg, par, m, trainSplit, valSplit, k, prec)
 	}
 	if errors.Is(err, context.Canceled) {
@@ -315,7 +355,7 @@ func (cfg Config) trainConfig(label string, out string) train.Config {
 		Out: out, Label: label, Epochs: cfg.Epochs, Batch: cfg.Batch,
 		Schedule:     train.Schedule{BaseLR: cfg.LR, Decay: train.DecayCosine},
 		WarmupEpochs: cfg.WarmupEpochs,
-		SGD:          train.SGDConfig{Momentum: 0.9, WeightDecay: cfg.WeightDecay, Nesterov: cfg.Nesterov},
+		SGD:          train.SGDConfig{Momentum: 0.9, WeightDecay: cfg.WeightDecay, Nesterov: cfg.Nesterov, BackboneLRScale: cfg.BackboneLRScale},
 		Keep:         2, CheckpointInterval: 10 * time.Minute, Resume: cfg.Resume, Device: cfg.Device, Log: cfg.Log,
 		Extra: map[string]any{"task": cfg.Task, "data": cfg.Data, "mode": cfg.Mode, "from": cfg.From, "image_size": cfg.ImageSize, "seed": cfg.Seed},
 	}
@@ -365,6 +405,26 @@ func runFull(ctx context.Context, cfg Config, par train.Parallel, m *nets.ResNeX
 		return nil, nil, err
 	}
 	return &Result{Steps: tr.Steps, TrainImagesS: tr.ImagesPerS}, acc, nil
+}
+
+// runProbeThenFull is LP-FT: a linear probe on the frozen features of
+// the train split (in Out/lp) becomes the head that full fine-tuning
+// starts from.
+func runProbeThenFull(ctx context.Context, cfg Config, group *torch.Group, par train.Parallel, m *nets.ResNeXt, weights string,
+	trainSplit, valSplit datasets.Split, k int, prec train.Precision) (*Result, *Accuracy, error) {
+	lp := cfg
+	lp.Mode, lp.Out, lp.Epochs, lp.LR, lp.Batch = ModeLinear, filepath.Join(cfg.Out, "lp"), cfg.ProbeEpochs, cfg.ProbeLR, 256
+	logf(cfg.Log, "finetune: LP-FT: a linear probe first (%d epochs at %g) in %s\n", lp.Epochs, lp.LR, lp.Out)
+	if _, _, err := runLinear(ctx, lp, group, m, weights, trainSplit, valSplit, k, prec); err != nil {
+		return nil, nil, fmt.Errorf("LP-FT: linear probe: %w", err)
+	}
+	if group != nil {
+		// Rank 0 trained the probe: every rank starts from its head.
+		if err := torch.NoGrad(func() error { return group.Broadcast(m.Head(), 0, 1<<28) }); err != nil {
+			return nil, nil, fmt.Errorf("LP-FT: share the probe: %w", err)
+		}
+	}
+	return runFull(ctx, cfg, par, m, trainSplit, valSplit, k, prec)
 }
 
 // runLinear computes (or reuses) the frozen features of both splits, trains
