@@ -73,7 +73,11 @@ type Config struct {
 	Head        string  `json:"head,omitempty"`
 	ProbeEpochs int     `json:"probe_epochs,omitempty"`
 	ProbeLR     float64 `json:"probe_lr,omitempty"`
-	Nesterov     bool    `json:"nesterov"`
+	Nesterov    bool    `json:"nesterov"`
+	// Search, when set, chooses LR among candidates on a part of the train
+	// split carved out of it (the transfer protocol; --lr auto).
+	Search *Search `json:"search,omitempty"`
+	carve  float64 // --carve, applied to Search by fill
 	// CropScale is the smallest area fraction of the training random crop
 	// (default 0.08, the ImageNet recipe); full mode only.
 	CropScale float64 `json:"crop_scale"`
@@ -107,7 +111,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Shortcut, "shortcut", "auto", "with --from none, the shortcut where a block changes shape: A (zero padding; auto for basic-block nets such as resnet56, He et al.'s CIFAR choice) or B (1x1 projection; auto for bottlenecks)")
 	fs.IntVar(&c.Batch, "batch", 0, "images per step (of each rank in data-parallel full mode) (0: 64 full, 256 linear)")
 	fs.IntVar(&c.Epochs, "epochs", 0, "training epochs (0: 10 full, 100 linear)")
-	fs.Float64Var(&c.LR, "lr", 0, "base learning rate per 256 images, scaled by global batch/256 (full mode: batch × ranks) (0: 0.1 full, 1.0 linear)")
+	c.registerSearch(fs)
 	fs.Float64Var(&c.WarmupEpochs, "warmup-epochs", 0, "linear learning-rate warm-up, in epochs")
 	fs.Float64Var(&c.WeightDecay, "weight-decay", 1e-4, "SGD weight decay")
 	fs.Float64Var(&c.BackboneLRScale, "backbone-lr-scale", 1, "full mode: multiply the learning rate of every layer but the new head by this")
@@ -183,6 +187,12 @@ func (c *Config) fill() error {
 	if c.Head == "" {
 		c.Head = HeadNew
 	}
+	if c.Search != nil && c.carve != 0 {
+		c.Search.Carve = c.carve
+	}
+	if c.Search != nil && (c.Search.Carve < 0 || c.Search.Carve >= 1) {
+		return fmt.Errorf("check config: --carve %g, want in (0, 1)", c.Search.Carve)
+	}
 	if c.ProbeEpochs == 0 {
 		c.ProbeEpochs = 100
 	}
@@ -231,6 +241,10 @@ type Result struct {
 	// Rank is this process's data-parallel rank; ranks other than 0 write
 	// nothing and return no metrics.
 	Rank int
+	// LR is the learning rate of the final run: Config.LR, or the one the
+	// search chose among Trials.
+	LR     float64
+	Trials []Trial
 }
 
 // Run fine-tunes (ModeFull) or linear-probes (ModeLinear) the network of
@@ -256,7 +270,6 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	k := len(ds.Classes())
 	group, dev, err := cfg.Dist.Join(cfg.Device, cfg.Log)
 	if err != nil {
 		return nil, err
@@ -284,39 +297,22 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, weights, err := NewModel(ModelConfig{From: cfg.From, Arch: cfg.Arch, Block: cfg.Block, Shortcut: cfg.Shortcut, Classes: k, Seed: cfg.Seed, Device: cfg.Device})
-	if err != nil {
-		return nil, err
+	s := &session{group: group, par: par, prec: prec, classes: ds.Classes()}
+	var trials []Trial
+	if cfg.Search != nil {
+		if cfg.LR, trials, err = cfg.search(ctx, s, trainSplit); err != nil {
+			return nil, err
+		}
 	}
-	defer m.Close()
-	if cfg.ImageSize == 0 {
-		cfg.ImageSize = savedImageSize(weights)
-	}
-	if cfg.ImageSize == 0 {
-		cfg.ImageSize = defaultImageSize(m.Options().Arch, cfg.Task)
-	}
-	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
-		return nil, fmt.Errorf("fine-tune: %w", err)
-	}
-	logf(cfg.Log, "finetune: %s %s, %d classes, %d train / %d val images; %s from %s, %d px\n",
-		cfg.Mode, cfg.Task, k, trainSplit.Len(), valSplit.Len(), m.Options().Arch.Name, cfg.From, cfg.ImageSize)
-
-	var res *Result
-	var acc *Accuracy
-	switch {
-	case cfg.Mode == ModeLinear:
-		res, acc, err = runLinear(ctx, cfg, group, m, weights, trainSplit, valSplit, k, prec)
-	case cfg.Head == HeadProbe:
-		res, acc, err = runProbeThenFull(ctx, cfg, group, par, m, weights, trainSplit, valSplit, k, prec)
-	default:
-		res, acc, err = runFull(ctx, cfg, par, m, trainSplit, valSplit, k, prec)
-	}
+	res, acc, m, weights, err := transfer(ctx, &cfg, s, trainSplit, valSplit)
 	if errors.Is(err, context.Canceled) {
 		logf(cfg.Log, "finetune: run the same command with --resume to continue\n")
 	}
 	if err != nil {
 		return nil, err
 	}
+	defer m.Close()
+	res.LR, res.Trials = cfg.LR, trials
 	if rank != 0 {
 		// Rank 0 scores the network and writes the outputs.
 		res.Rank = rank
@@ -326,20 +322,77 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := m.Save(res.Model, map[string]string{"format": "weaksup finetune", "task": cfg.Task, "mode": cfg.Mode}); err != nil {
 		return nil, fmt.Errorf("save fine-tuned model: %w", err)
 	}
-	res.Metrics = acc.Metrics(ds.Classes())
-	res.Metrics.Task, res.Metrics.Data, res.Metrics.Split, res.Metrics.From, res.Metrics.Mode = cfg.Task, cfg.Data, datasets.SplitVal, cfg.From, cfg.Mode
-	if err := writeReport(cfg.Out, &res.Metrics, ds.Classes()); err != nil {
-		return nil, err
-	}
-	ri := RunInfo{Task: cfg.Task, Data: cfg.Data, Mode: cfg.Mode, From: cfg.From, Weights: weights,
-		Arch: m.Options().Arch.Name, Block: m.Options().Block.String(), Shortcut: m.Options().Shortcut.String(), ImageSize: cfg.ImageSize, Classes: ds.Classes(),
-		Config: cfg, Top1: res.Metrics.Top1, Top5: res.Metrics.Top5, Steps: res.Steps}
-	if err := writeJSON(filepath.Join(cfg.Out, RunInfoFile), ri); err != nil {
+	if err := writeOutputs(cfg, res, acc, m, weights, ds.Classes(), datasets.SplitVal); err != nil {
 		return nil, err
 	}
 	logf(cfg.Log, "finetune: val top-1 %.4f top-5 %.4f mean per-class %.4f (%d images); wrote %s\n",
 		res.Metrics.Top1, res.Metrics.Top5, res.Metrics.MeanPerClass, res.Metrics.Images, cfg.Out)
 	return res, nil
+}
+
+// writeOutputs fills res.Metrics from acc, the scores on split, and writes
+// metrics.json, confusion.png and finetune.json into cfg.Out.
+func writeOutputs(cfg Config, res *Result, acc *Accuracy, m *nets.ResNeXt, weights string, classes []datasets.Class, split string) error {
+	res.Metrics = acc.Metrics(classes)
+	res.Metrics.Task, res.Metrics.Data, res.Metrics.Split, res.Metrics.From, res.Metrics.Mode = cfg.Task, cfg.Data, split, cfg.From, cfg.Mode
+	if err := writeReport(cfg.Out, &res.Metrics, classes); err != nil {
+		return err
+	}
+	ri := RunInfo{Task: cfg.Task, Data: cfg.Data, Mode: cfg.Mode, From: cfg.From, Weights: weights,
+		Arch: m.Options().Arch.Name, Block: m.Options().Block.String(), Shortcut: m.Options().Shortcut.String(), ImageSize: cfg.ImageSize, Classes: classes,
+		Config: cfg, Top1: res.Metrics.Top1, Top5: res.Metrics.Top5, Steps: res.Steps, LR: cfg.LR, Trials: res.Trials}
+	return writeJSON(filepath.Join(cfg.Out, RunInfoFile), ri)
+}
+
+// session is what the runs of one Run share: the process group (nil in
+// one process), its train.Parallel, the resolved precision and the
+// task's classes.
+type session struct {
+	group   *torch.Group
+	par     train.Parallel
+	prec    train.Precision
+	classes []datasets.Class
+}
+
+// transfer builds the network of cfg.From with a head of s.classes and
+// trains it in cfg.Mode on trainSplit, scoring it on valSplit. It returns
+// the network (the caller closes it) and the weights file it came from;
+// ranks other than 0 get no accuracy.
+//
+// It sets cfg.ImageSize when it is 0.
+func transfer(ctx context.Context, cfg *Config, s *session, trainSplit, valSplit datasets.Split) (*Result, *Accuracy, *nets.ResNeXt, string, error) {
+	k := len(s.classes)
+	m, weights, err := NewModel(ModelConfig{From: cfg.From, Arch: cfg.Arch, Block: cfg.Block, Shortcut: cfg.Shortcut, Classes: k, Seed: cfg.Seed, Device: cfg.Device})
+	if err != nil {
+		return nil, nil, nil, "", err
+	}
+	if cfg.ImageSize == 0 {
+		cfg.ImageSize = savedImageSize(weights)
+	}
+	if cfg.ImageSize == 0 {
+		cfg.ImageSize = defaultImageSize(m.Options().Arch, cfg.Task)
+	}
+	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
+		m.Close()
+		return nil, nil, nil, "", fmt.Errorf("fine-tune: %w", err)
+	}
+	logf(cfg.Log, "finetune: %s %s, %d classes, %d train / %d val images; %s from %s, %d px, learning rate %g\n",
+		cfg.Mode, cfg.Task, k, trainSplit.Len(), valSplit.Len(), m.Options().Arch.Name, cfg.From, cfg.ImageSize, cfg.LR)
+	var res *Result
+	var acc *Accuracy
+	switch {
+	case cfg.Mode == ModeLinear:
+		res, acc, err = runLinear(ctx, *cfg, s.group, m, weights, trainSplit, valSplit, k, s.prec)
+	case cfg.Head == HeadProbe:
+		res, acc, err = runProbeThenFull(ctx, *cfg, s.group, s.par, m, weights, trainSplit, valSplit, k, s.prec)
+	default:
+		res, acc, err = runFull(ctx, *cfg, s.par, m, trainSplit, valSplit, k, s.prec)
+	}
+	if err != nil {
+		m.Close()
+		return nil, nil, nil, "", err
+	}
+	return res, acc, m, weights, nil
 }
 
 // runDir is where train.Run keeps checkpoints for the mode.

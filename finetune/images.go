@@ -129,6 +129,11 @@ type RunInfo struct {
 	Top1      float64          `json:"top1"`
 	Top5      float64          `json:"top5"`
 	Steps     int              `json:"steps"`
+	// LR is the final run's learning rate; Trials, when the search chose
+	// it, every candidate's score on the images carved out of the train
+	// split.
+	LR     float64 `json:"lr"`
+	Trials []Trial `json:"trials,omitempty"`
 }
 
 // RunInfoFile is the name of RunInfo beside model.safetensors.
