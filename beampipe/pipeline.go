@@ -18,6 +18,7 @@ import (
 	"weaksup/dedup"
 	"weaksup/ingest"
 	"weaksup/pipeline"
+	"weaksup/store"
 	"weaksup/workdir"
 )
 
@@ -229,7 +230,7 @@ func (f *firstOfID) ProcessElement(ctx context.Context, r Rec, dups func(*string
 		beam.NewCounter("ingest", "skipped_"+ingest.SkipDuplicateID).Inc(ctx, 1)
 		return
 	}
-	if r.Outcome == ingest.OutcomeOK {
+	if r.Outcome == store.OutcomeOK {
 		emit(r)
 	}
 }
