@@ -70,6 +70,6 @@
 // "no_vocab_tag").
 //
 // Mapper, Labeler, Vocabulary (once built) and Normalize are safe for
-// concurrent use; Counter is not. Label-noise injection (noise.go) works on
-// the labels this package assigns.
+// concurrent use; Counter is not. Label noise, a training-time transform of
+// the labels this package assigns, is the loader's (package loader).
 package canonicalize
