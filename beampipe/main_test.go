@@ -93,7 +93,7 @@ func testConfig(w *demo.World, input string) pipeline.Config {
 	in.ImageSize = 0
 	in.Retries = 0
 	in.FetchTimeout = 30 * time.Second
-	cfg.Dedup.TestSets = []dedup.Spec{{Name: "target", Path: filepath.Join(w.Dir, demo.TargetDir, "val"), Format: datasets.FormatImageNet}}
+	cfg.Dedup.TestSets = []dedup.Spec{{Name: "target", Path: filepath.Join(w.Dir, demo.TargetDir, "val"), Layout: datasets.ImageNet}}
 	cfg.Shards.ShardMB = 1
 	cfg.Shards.ValFraction = 0.1
 	return cfg

@@ -27,8 +27,8 @@
 // class folders (ImageNetVal); the test images of CUB-200-2011, from
 // images.txt and train_test_split.txt alone (CUBImages); a Places365 val
 // folder or file list (Places365Val); or any folder, recursively (Folder).
-// ListerFor picks one by format name, and DetectFormat guesses the format
-// from the path. The listings share the parsers of the labelled layouts.
+// ListerFor picks one by layout name (the names Open takes), and
+// DetectLayout guesses the layout from the path. The listings share the parsers of the labelled layouts.
 //
 // # Files and errors
 //

@@ -10,36 +10,51 @@ import (
 )
 
 // ErrBadSpec is wrapped by errors about a test-set specification.
-var ErrBadSpec = errors.New("want NAME=PATH[:FORMAT]")
+var ErrBadSpec = errors.New("want NAME=PATH[:LAYOUT]")
 
-// Spec names one test set on the command line: NAME=PATH[:FORMAT], where
-// FORMAT is one of datasets.Formats (datasets.FormatAuto detects it).
+// Spec names one test set on the command line: NAME=PATH[:LAYOUT], where
+// LAYOUT is one of datasets.ListedLayouts or datasets.LayoutAuto (detect
+// it from the path).
 type Spec struct {
-	Name   string `json:"name"`
-	Path   string `json:"path"`
-	Format string `json:"format"`
+	Name string `json:"name"`
+	Path string `json:"path"`
+	// Layout keeps the key "format", its name in stage records written
+	// before layouts had one name, so those records stay current.
+	Layout string `json:"format"`
 }
 
-func (s Spec) String() string { return s.Name + "=" + s.Path + ":" + s.Format }
+func (s Spec) String() string { return s.Name + "=" + s.Path + ":" + s.Layout }
 
-// ParseSpec parses NAME=PATH[:FORMAT]. A trailing :FORMAT is taken only
-// when it names a known format, so paths may contain colons.
-func ParseSpec(s string) (Spec, error) {
+// parseSpec parses NAME=PATH[:LAYOUT]. A trailing :LAYOUT is taken only
+// when it names a layout, so paths may contain colons. A layout given in
+// its former spelling (datasets.FormerLayoutNames) is replaced by its name,
+// and former returns the spelling given, for a note.
+func parseSpec(s string) (spec Spec, former string, err error) {
 	name, p, ok := strings.Cut(s, "=")
 	if !ok || name == "" || p == "" {
-		return Spec{}, fmt.Errorf("parse test set %q: %w", s, ErrBadSpec)
+		return Spec{}, "", fmt.Errorf("parse test set %q: %w", s, ErrBadSpec)
 	}
 	if !validName(name) {
-		return Spec{}, fmt.Errorf("parse test set %q: name %q may hold only letters, digits, '-', '_' and '.': %w", s, name, ErrBadSpec)
+		return Spec{}, "", fmt.Errorf("parse test set %q: name %q may hold only letters, digits, '-', '_' and '.': %w", s, name, ErrBadSpec)
 	}
-	spec := Spec{Name: name, Path: p, Format: datasets.FormatAuto}
-	if i := strings.LastIndex(p, ":"); i >= 0 && slices.Contains(datasets.Formats, p[i+1:]) {
-		spec.Path, spec.Format = p[:i], p[i+1:]
+	spec = Spec{Name: name, Path: p, Layout: datasets.LayoutAuto}
+	if i := strings.LastIndex(p, ":"); i >= 0 {
+		layout := p[i+1:]
+		if n, ok := datasets.FormerLayoutNames[layout]; ok {
+			former, layout = layout, n
+		}
+		switch {
+		case layout == datasets.LayoutAuto || slices.Contains(datasets.ListedLayouts(), layout):
+			spec.Path, spec.Layout = p[:i], layout
+		case slices.Contains(datasets.Layouts, layout):
+			return Spec{}, "", fmt.Errorf("parse test set %q: layout %s keeps its images in binary batches, which dedup cannot list (want %s or %s): %w",
+				s, layout, datasets.LayoutAuto, strings.Join(datasets.ListedLayouts(), ", "), ErrBadSpec)
+		}
 	}
 	if spec.Path == "" {
-		return Spec{}, fmt.Errorf("parse test set %q: empty path: %w", s, ErrBadSpec)
+		return Spec{}, "", fmt.Errorf("parse test set %q: empty path: %w", s, ErrBadSpec)
 	}
-	return spec, nil
+	return spec, former, nil
 }
 
 func validName(s string) bool {
@@ -49,20 +64,4 @@ func validName(s string) bool {
 		}
 	}
 	return s != "." && s != ".."
-}
-
-// listImages lists the images of a test set through its datasets.Lister;
-// split (datasets.ListTest or datasets.ListAll) applies to CUB-200-2011.
-// It returns the resolved format, the folder the images are relative to
-// and their slash-separated paths.
-func listImages(spec Spec, split string) (format, root string, images []string, err error) {
-	l, format, err := datasets.ListerFor(spec.Path, spec.Format, split)
-	if err != nil {
-		return "", "", nil, fmt.Errorf("test set %s: %w", spec.Name, err)
-	}
-	root, images, err = l.List(spec.Path)
-	if err != nil {
-		return "", "", nil, fmt.Errorf("test set %s: %w", spec.Name, err)
-	}
-	return format, root, images, nil
 }

@@ -2,8 +2,6 @@ package dedup
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"image"
@@ -21,7 +19,7 @@ import (
 // (the perceptual hash of each view and a reference thumbnail).
 type TestSet struct {
 	Spec        Spec
-	Format      string // the resolved format
+	Layout      string // the resolved layout (never datasets.LayoutAuto)
 	Root        string // folder the image paths are relative to
 	Fingerprint string // of the listed files' paths, sizes and times
 	Images      []string
@@ -38,62 +36,18 @@ type Unreadable struct {
 	Err  string
 }
 
-// listing is a test set's files before hashing.
-type listing struct {
-	format, root string
-	images       []string
-	fingerprint  string
-}
-
-func list(spec Spec, split string) (listing, error) {
-	format, root, images, err := listImages(spec, split)
-	if err != nil {
-		return listing{}, err
-	}
-	h := sha256.New()
-	fmt.Fprintf(h, "dedup-testset-v1\x00%s\x00%s\x00%s\x00", format, split, root)
-	for _, rel := range images {
-		fi, err := os.Stat(filepath.Join(root, filepath.FromSlash(rel)))
-		if err != nil {
-			// A listed image that is missing is reported when hashing;
-			// it still changes the fingerprint.
-			fmt.Fprintf(h, "%s\x00missing\x00", rel)
-			continue
-		}
-		fmt.Fprintf(h, "%s\x00%d\x00%d\x00", rel, fi.Size(), fi.ModTime().UnixNano())
-	}
-	return listing{format: format, root: root, images: images, fingerprint: hex.EncodeToString(h.Sum(nil))}, nil
-}
-
-// SpecFingerprint returns the fingerprint of a test set's files (paths,
-// sizes and modification times of every listed image, with the format and
-// split): it changes whenever the test set would hash differently.
-func SpecFingerprint(spec Spec, split string) (string, error) {
-	l, err := list(spec, split)
-	return l.fingerprint, err
-}
-
-// cachePath is where a test set's hashes are cached under cacheDir.
-func cachePath(cacheDir string, spec Spec, fingerprint string) string {
-	return filepath.Join(cacheDir, spec.Name+"-"+fingerprint[:16]+".phash")
-}
-
-// LoadTestSet lists a test set, and reads its hashes from cacheDir when a
-// cache with the same fingerprint is there; otherwise it hashes every image
-// (and its mirror) on workers goroutines and writes the cache.
-func LoadTestSet(ctx context.Context, spec Spec, split, cacheDir string, workers int, log io.Writer) (*TestSet, error) {
-	l, err := list(spec, split)
-	if err != nil {
-		return nil, err
-	}
-	ts := &TestSet{Spec: spec, Format: l.format, Root: l.root, Fingerprint: l.fingerprint}
-	cache := cachePath(cacheDir, spec, l.fingerprint)
+// load reads the test set's signatures from cacheDir when a cache with
+// the listing's fingerprint is there; otherwise it signs every listed
+// image on workers goroutines and writes the cache.
+func (f setFiles) load(ctx context.Context, cacheDir string, workers int, log io.Writer) (*TestSet, error) {
+	ts := &TestSet{Spec: f.spec, Layout: f.layout, Root: f.root, Fingerprint: f.fingerprint}
+	cache := cachePath(cacheDir, f.spec, f.fingerprint)
 	if err := ts.readCacheFile(cache); err == nil {
 		return ts, nil
 	} else if !errors.Is(err, os.ErrNotExist) {
-		fmt.Fprintf(log, "dedup: ignoring cached hashes of %s: %v\n", spec.Name, err)
+		fmt.Fprintf(log, "dedup: ignoring cached hashes of %s: %v\n", f.spec.Name, err)
 	}
-	if err := ts.hash(ctx, l.images, workers, log); err != nil {
+	if err := ts.hash(ctx, f.images, workers, log); err != nil {
 		return nil, err
 	}
 	if err := ts.writeCacheFile(cache); err != nil {
@@ -154,16 +108,6 @@ feed:
 		ts.Sigs = append(ts.Sigs, r.sig)
 	}
 	return nil
-}
-
-// HashFile decodes an image file and returns the perceptual hash of the
-// image and of its mirror.
-func HashFile(path string) (hash, mirror uint64, err error) {
-	sig, err := SignFile(path)
-	if err != nil {
-		return 0, 0, err
-	}
-	return sig.Hashes[0], sig.Hashes[1], nil
 }
 
 // SignFile decodes an image file and returns its signature.

@@ -123,7 +123,7 @@ func PipelineConfig(w *World) pipeline.Config {
 	in.BackoffBase = 50 * time.Millisecond
 	in.BackoffMax = 2 * time.Second
 	in.FetchTimeout = 5 * time.Second
-	cfg.Dedup.TestSets = []dedup.Spec{{Name: "target", Path: filepath.Join(w.Dir, demo.TargetDir, "val"), Format: datasets.FormatImageNet}}
+	cfg.Dedup.TestSets = []dedup.Spec{{Name: "target", Path: filepath.Join(w.Dir, demo.TargetDir, "val"), Layout: datasets.ImageNet}}
 	return cfg
 }
 
