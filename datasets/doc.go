@@ -17,8 +17,8 @@
 // paths and classes); a layout that stores raw pixels, such as CIFAR's
 // binary batches, returns decoded images from Split.Read instead (a
 // *PlanarRGB over the record's bytes), so the training loader
-// (loader.SplitSource) takes either. WriteCIFAR10 and WriteCIFAR100 write
-// the CIFAR binary layouts, for generated stand-ins and tests.
+// (loader.SplitSource) takes either. WriteCIFAR10 writes the CIFAR-10
+// binary layout, for generated stand-ins and tests.
 //
 // # Unlabelled listings
 //
