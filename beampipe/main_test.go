@@ -73,7 +73,7 @@ func world(t *testing.T) *demo.World {
 		c.CrawlImages = 300
 		c.Duplicates = 8
 		c.RepostRate = 0.03 // exact repeats for dedup
-		testWorld.w, testWorld.err = demo.Generate(filepath.Join(testWorld.dir, "world"), c)
+		testWorld.w, testWorld.err = demo.Generate(context.Background(), filepath.Join(testWorld.dir, "world"), c)
 	})
 	if testWorld.err != nil {
 		t.Fatal(testWorld.err)
