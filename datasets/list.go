@@ -104,7 +104,7 @@ func ListerFor(path, layout, split string) (Lister, string, error) {
 	}
 	l := lister(layout, split)
 	if l == nil {
-		return nil, "", fmt.Errorf("list %s: %w %q (want %s or %s)", path, ErrUnknownLayout, layout, LayoutAuto, strings.Join(ListedLayouts(), ", "))
+		return nil, "", fmt.Errorf("list %s: %w %q (want one of %s, %s)", path, ErrUnknownLayout, layout, LayoutAuto, strings.Join(ListedLayouts(), ", "))
 	}
 	return l, layout, nil
 }

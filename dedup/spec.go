@@ -47,7 +47,7 @@ func parseSpec(s string) (spec Spec, former string, err error) {
 		case layout == datasets.LayoutAuto || slices.Contains(datasets.ListedLayouts(), layout):
 			spec.Path, spec.Layout = p[:i], layout
 		case slices.Contains(datasets.Layouts, layout):
-			return Spec{}, "", fmt.Errorf("parse test set %q: layout %s keeps its images in binary batches, which dedup cannot list (want %s or %s): %w",
+			return Spec{}, "", fmt.Errorf("parse test set %q: layout %s keeps its images in binary batches, which dedup cannot list (want one of %s, %s): %w",
 				s, layout, datasets.LayoutAuto, strings.Join(datasets.ListedLayouts(), ", "), ErrBadSpec)
 		}
 	}
