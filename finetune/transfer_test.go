@@ -116,7 +116,7 @@ func runTransfer(t *testing.T, s transferSetup) transferResult {
 	torchtest.Need(t)
 	ctx := context.Background()
 	dir := t.TempDir()
-	w, err := demo.Generate(filepath.Join(dir, "world"), s.World)
+	w, err := demo.Generate(context.Background(), filepath.Join(dir, "world"), s.World)
 	if err != nil {
 		t.Fatalf("generate world: %v", err)
 	}

@@ -93,3 +93,18 @@ func TestTrainingLayersDependDownwardOnly(t *testing.T) {
 		}
 	}
 }
+
+// The loader reads the shards stage's output and nothing else of the
+// stages: training-time transforms (label noise among them) live with it,
+// not in the stage that assigned the labels.
+func TestLoaderImportsNoStageButShards(t *testing.T) {
+	bp, err := build.ImportDir(filepath.Join("..", "loader"), 0)
+	if err != nil {
+		t.Fatalf("read imports of loader: %v", err)
+	}
+	for _, s := range StageNames() {
+		if s != "shards" && slices.Contains(bp.Imports, "weaksup/"+s) {
+			t.Errorf("loader imports stage %s (imports: %v)", s, bp.Imports)
+		}
+	}
+}

@@ -86,9 +86,6 @@ func CreateShard(path string) (*ShardWriter, error) {
 	return sw, nil
 }
 
-// Rows is the number of rows appended so far.
-func (w *ShardWriter) Rows() int { return w.rows }
-
 // Bytes is the size of the file so far, counting rows not yet flushed at
 // their uncompressed size.
 func (w *ShardWriter) Bytes() int64 { return w.count.n + w.pendBytes }

@@ -1,4 +1,4 @@
-package canonicalize
+package loader
 
 import (
 	"errors"
@@ -7,21 +7,21 @@ import (
 	"sort"
 )
 
-// LabelNoise injects synthetic label noise as in the label-noise experiment
+// labelNoise injects synthetic label noise as in the label-noise experiment
 // of Mahajan et al. (ECCV 2018): each label of an image is replaced, with
-// probability P, by a tag drawn from the marginal tag distribution (tag t
+// probability p, by a tag drawn from the marginal tag distribution (tag t
 // with probability count(t)/Σcount). A replacement may coincide with the
 // original tag or with another label of the same image; both are kept, so
-// the replaced fraction is exactly P in expectation. A LabelNoise is
+// the replaced fraction is exactly p in expectation. A labelNoise is
 // read-only after construction and safe for concurrent use.
-type LabelNoise struct {
-	P   float64
+type labelNoise struct {
+	p   float64
 	cum []float64 // cumulative tag probabilities; cum[len-1] == 1
 }
 
-// NewLabelNoise returns noise with replacement probability p over the tag
+// newLabelNoise returns noise with replacement probability p over the tag
 // marginal given by counts (images per vocabulary id).
-func NewLabelNoise(p float64, counts []int64) (*LabelNoise, error) {
+func newLabelNoise(p float64, counts []int64) (*labelNoise, error) {
 	if p < 0 || p > 1 {
 		return nil, fmt.Errorf("make label noise: probability %g is outside [0,1]", p)
 	}
@@ -41,11 +41,11 @@ func NewLabelNoise(p float64, counts []int64) (*LabelNoise, error) {
 		cum[i] /= sum
 	}
 	cum[len(cum)-1] = 1
-	return &LabelNoise{P: p, cum: cum}, nil
+	return &labelNoise{p: p, cum: cum}, nil
 }
 
-// Draw returns a tag id from the marginal distribution.
-func (n *LabelNoise) Draw(r *rand.Rand) int32 {
+// draw returns a tag id from the marginal distribution.
+func (n *labelNoise) draw(r *rand.Rand) int32 {
 	u := r.Float64()
 	// The first tag whose cumulative probability exceeds u; zero-count tags
 	// add nothing to the sum and are never chosen.
@@ -53,13 +53,13 @@ func (n *LabelNoise) Draw(r *rand.Rand) int32 {
 	return int32(i)
 }
 
-// Apply appends labels to dst with each one replaced with probability P.
+// apply appends labels to dst with each one replaced with probability p.
 // The random draws consumed depend only on labels and r, so a seeded r
 // reproduces the result.
-func (n *LabelNoise) Apply(dst, labels []int32, r *rand.Rand) []int32 {
+func (n *labelNoise) apply(dst, labels []int32, r *rand.Rand) []int32 {
 	for _, t := range labels {
-		if r.Float64() < n.P {
-			t = n.Draw(r)
+		if r.Float64() < n.p {
+			t = n.draw(r)
 		}
 		dst = append(dst, t)
 	}

@@ -1,4 +1,4 @@
-package canonicalize
+package loader
 
 import (
 	"fmt"
@@ -6,10 +6,6 @@ import (
 	"testing"
 	"weaksup/internal/testkit"
 )
-
-// chi2Crit999 is the 0.999 quantile of the chi-square distribution by
-// degrees of freedom: a correct sampler fails one fixed seed in a thousand.
-var chi2Crit999 = map[int]float64{1: 10.83, 4: 18.47}
 
 // TestLabelNoiseMatchesTargetDistribution feeds labels of a tag the
 // marginal never draws (count 0), so every changed label is a replacement,
@@ -20,7 +16,7 @@ func TestLabelNoiseMatchesTargetDistribution(t *testing.T) {
 	const n = 100000
 	for _, p := range []float64{0.1, 0.25, 0.5, 0.9} {
 		t.Run(fmt.Sprintf("p=%g", p), func(t *testing.T) {
-			ln, err := NewLabelNoise(p, counts)
+			ln, err := newLabelNoise(p, counts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -29,7 +25,7 @@ func TestLabelNoiseMatchesTargetDistribution(t *testing.T) {
 			obs := make([]int, len(counts))
 			var out []int32
 			for range n / len(in) {
-				out = ln.Apply(out[:0], in, r)
+				out = ln.apply(out[:0], in, r)
 				for _, t := range out {
 					obs[t]++
 				}
@@ -60,13 +56,13 @@ func TestLabelNoiseExtremes(t *testing.T) {
 		p        float64
 		keepSame bool
 	}{{0, true}, {1, false}} {
-		ln, err := NewLabelNoise(tc.p, counts)
+		ln, err := newLabelNoise(tc.p, counts)
 		if err != nil {
 			t.Fatal(err)
 		}
 		r := rand.New(rand.NewPCG(1, 2))
 		for range 100 {
-			got := ln.Apply(nil, in, r)
+			got := ln.apply(nil, in, r)
 			if len(got) != len(in) {
 				t.Fatalf("p=%g: %d labels out of %d", tc.p, len(got), len(in))
 			}
@@ -81,13 +77,13 @@ func TestLabelNoiseExtremes(t *testing.T) {
 }
 
 func TestLabelNoiseReproducible(t *testing.T) {
-	ln, err := NewLabelNoise(0.5, []int64{1, 2, 3, 4, 5})
+	ln, err := newLabelNoise(0.5, []int64{1, 2, 3, 4, 5})
 	if err != nil {
 		t.Fatal(err)
 	}
 	in := []int32{0, 1, 2, 3, 4, 0, 1, 2}
-	a := ln.Apply(nil, in, rand.New(rand.NewPCG(7, 7)))
-	b := ln.Apply(nil, in, rand.New(rand.NewPCG(7, 7)))
+	a := ln.apply(nil, in, rand.New(rand.NewPCG(7, 7)))
+	b := ln.apply(nil, in, rand.New(rand.NewPCG(7, 7)))
 	if fmt.Sprint(a) != fmt.Sprint(b) {
 		t.Errorf("same seed gave %v and %v", a, b)
 	}
@@ -98,8 +94,8 @@ func TestNewLabelNoiseRejects(t *testing.T) {
 		p      float64
 		counts []int64
 	}{{-0.1, []int64{1}}, {1.5, []int64{1}}, {0.1, []int64{0, 0}}, {0.1, nil}, {0.1, []int64{3, -1}}} {
-		if _, err := NewLabelNoise(tc.p, tc.counts); err == nil {
-			t.Errorf("NewLabelNoise(%g, %v): no error", tc.p, tc.counts)
+		if _, err := newLabelNoise(tc.p, tc.counts); err == nil {
+			t.Errorf("newLabelNoise(%g, %v): no error", tc.p, tc.counts)
 		}
 	}
 }

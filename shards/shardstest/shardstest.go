@@ -1,11 +1,18 @@
-package loader
+// Package shardstest writes small shard directories for the tests of
+// package shards and of the packages that read shards (the loader): rows
+// with Zipf-like labels and photo-like JPEGs, rows whose images only look
+// like JPEGs, and a train split of them with its manifest.
+//
+// It writes through package shards' own writer, so shards' tests of it
+// live in the external test package shards_test.
+package shardstest
 
 import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,9 +20,10 @@ import (
 	"weaksup/shards"
 )
 
-// testRows makes n rows with 1–3 labels out of k drawn from a Zipf-like
-// distribution, and small JPEGs.
-func testRows(tb testing.TB, n, k, side int) []shards.Row {
+// Rows makes n rows with 1–3 labels out of k drawn from a Zipf-like
+// distribution, and side×side photo-like JPEGs. The same arguments give
+// the same rows.
+func Rows(tb testing.TB, n, k, side int) []shards.Row {
 	tb.Helper()
 	r := rand.New(rand.NewPCG(uint64(n), uint64(k)))
 	rows := make([]shards.Row, n)
@@ -43,9 +51,27 @@ func testRows(tb testing.TB, n, k, side int) []shards.Row {
 	return rows
 }
 
-// writeTestDir writes rows as a train split of shards with perShard rows
-// each (and an empty val split) plus a manifest, and returns the directory.
-func writeTestDir(tb testing.TB, rows []shards.Row, perShard, k int) string {
+// FakeJPEGRows makes n rows of one label out of 4 whose images are 3,000
+// random bytes that start like a JPEG: they do not decode, and being
+// incompressible they appear verbatim in a shard file.
+func FakeJPEGRows(n int) []shards.Row {
+	r := rand.New(rand.NewPCG(5, 5))
+	rows := make([]shards.Row, n)
+	for i := range rows {
+		img := make([]byte, 3000)
+		for j := range img {
+			img[j] = byte(r.Uint32())
+		}
+		img[0], img[1] = 0xff, 0xd8
+		rows[i] = shards.Row{Key: string(rune('a'+i%26)) + strings.Repeat("x", i/26), Image: img, Labels: []int32{int32(i % 4)}, Tags: []string{"t"}}
+	}
+	return rows
+}
+
+// WriteDir writes rows as the train split of a shard directory, perShard
+// rows a shard (and an empty val split), with a manifest naming k tags
+// "tag0".."tagK-1", and returns the directory (under tb.TempDir).
+func WriteDir(tb testing.TB, rows []shards.Row, perShard, k int) string {
 	tb.Helper()
 	dir := tb.TempDir()
 	m := &shards.Manifest{Created: time.Unix(0, 0).UTC(), Config: shards.DefaultConfig(), NumClasses: k,
@@ -79,13 +105,4 @@ func writeTestDir(tb testing.TB, rows []shards.Row, perShard, k int) string {
 		tb.Fatal(err)
 	}
 	return dir
-}
-
-func mustRead(tb testing.TB, path string) []byte {
-	tb.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return b
 }
