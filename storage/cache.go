@@ -62,6 +62,7 @@ type Cache struct {
 type cacheEntry struct {
 	name    string
 	size    int64
+	refs    int       // whole-object copies in use are not evicted
 	used    time.Time // last use, by this process or (from mtime) another
 	touched time.Time // last time this process set the file's mtime
 }
@@ -314,14 +315,19 @@ func (c *Cache) ahead(o *Object, id string, b int64) {
 	}
 }
 
-func (c *Cache) add(name string, size int64, used time.Time) {
+func (c *Cache) add(name string, size int64, used time.Time) { c.insert(name, size, used, 0) }
+
+// insert records a file of the directory as most recently used, with refs
+// more pins, and evicts what the limit requires (never a pinned file).
+func (c *Cache) insert(name string, size int64, used time.Time, refs int) {
 	c.mu.Lock()
 	if el, ok := c.entries[name]; ok {
 		c.lru.MoveToFront(el)
+		el.Value.(*cacheEntry).refs += refs
 		c.mu.Unlock()
 		return
 	}
-	c.entries[name] = c.lru.PushFront(&cacheEntry{name: name, size: size, used: used, touched: used})
+	c.entries[name] = c.lru.PushFront(&cacheEntry{name: name, size: size, used: used, touched: used, refs: refs})
 	c.size += size
 	c.sinceScan += size
 	rescan := c.sinceScan > c.limit/4
@@ -373,10 +379,16 @@ func (c *Cache) remove(name string) {
 }
 
 func (c *Cache) evictLocked() {
-	for c.size > c.limit && c.lru.Len() > 0 {
-		el := c.lru.Back()
+	el := c.lru.Back()
+	for c.size > c.limit && el != nil {
 		e := el.Value.(*cacheEntry)
+		prev := el.Prev()
+		if e.refs > 0 {
+			el = prev
+			continue
+		}
 		c.lru.Remove(el)
+		el = prev
 		delete(c.entries, e.name)
 		c.size -= e.size
 		os.Remove(c.blockPath(e.name))
@@ -415,7 +427,7 @@ func (c *Cache) rescan() error {
 	for _, e := range found {
 		if el, ok := c.entries[e.name]; ok {
 			old := el.Value.(*cacheEntry)
-			e.used, e.touched = later(old.used, e.used), old.touched
+			e.used, e.touched, e.refs = later(old.used, e.used), old.touched, old.refs
 		}
 	}
 	sort.Slice(found, func(i, j int) bool { return found[i].used.After(found[j].used) })

@@ -110,17 +110,45 @@ func (w *Writer) Close() error {
 		return w.closeLocal()
 	}
 	defer w.dropSpool()
+	return w.d.upload(w.ctx, w.key, w.url, w.spool)
+}
+
+// ReadFrom writes what r holds to the object.
+func (w *Writer) ReadFrom(r io.Reader) (int64, error) {
+	var n int64
+	buf := make([]byte, 1<<20)
+	for {
+		k, err := r.Read(buf)
+		if k > 0 {
+			if _, werr := w.Write(buf[:k]); werr != nil {
+				return n, werr
+			}
+			n += int64(k)
+		}
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, &Error{Op: "write", URL: w.url, Err: err}
+		}
+	}
+}
+
+// upload sends the whole of f to bucket key bkey, trying again from the
+// start of f when an attempt fails; the object appears only when an
+// upload completes.
+func (d *Dir) upload(ctx context.Context, bkey, url string, f *os.File) error {
 	var sent int64
-	err := w.d.retry(w.ctx, "write", w.url, func(ctx context.Context, wd *watchdog) error {
-		if _, err := w.spool.Seek(0, io.SeekStart); err != nil {
+	err := d.retry(ctx, "write", url, func(ctx context.Context, wd *watchdog) error {
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
 			return err
 		}
-		bw, err := w.d.b.NewWriter(ctx, w.key, &blob.WriterOptions{ContentType: contentType(w.key)})
+		bw, err := d.b.NewWriter(ctx, bkey, &blob.WriterOptions{ContentType: contentType(bkey)})
 		if err != nil {
 			return err
 		}
 		var n atomic.Int64
-		_, err = io.Copy(bw, progressReader{r: w.spool, wd: wd, n: &n})
+		_, err = io.Copy(bw, progressReader{r: f, wd: wd, n: &n})
 		sent = n.Load()
 		if err != nil {
 			// A cancelled context makes Close abandon the upload.
@@ -130,7 +158,9 @@ func (w *Writer) Close() error {
 		}
 		return bw.Close()
 	})
-	w.d.stats.written.Add(sent)
+	if err == nil {
+		d.stats.written.Add(sent)
+	}
 	return err
 }
 
