@@ -34,7 +34,7 @@ STATICCHECK := build/tools/$(STATICCHECK_VERSION)/staticcheck
 # tests classify slow hosts by wall-clock limits of a fraction of a second,
 # which the detector's slowdown on a busy machine can exceed: they run
 # under it in `make race` only.
-RACE_SHORT := ./loader/ ./pipeline/ ./store/ ./progress/ ./atomicfile/
+RACE_SHORT := ./loader/ ./pipeline/ ./store/ ./progress/ ./atomicfile/ ./storage/
 RACE_ALL   := $(RACE_SHORT) ./ingest/ ./canonicalize/ ./dedup/ ./hashtag/ ./internal/... ./phash/ ./shards/ ./thumbnail/ ./workdir/ ./datasets/
 
 .PHONY: all deps apt-deps apt-install go-deps build beam-worker torch lint test race bench e2e demo demo-quick findings findings-quick generate clean

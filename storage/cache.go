@@ -207,31 +207,41 @@ func (c *Cache) readFile(name string, dst []byte, boff int64) bool {
 // fill fetches block b of o into the directory, once however many readers
 // (goroutines, or processes sharing the directory) want it.
 func (c *Cache) fill(o *Object, name string, b, blen int64) error {
-	c.mu.Lock()
-	if f, ok := c.inflight[name]; ok {
+	return c.once(o, name, func() error { return c.fillLocked(o, name, b, blen) })
+}
+
+// once runs fetch for name unless a fetch of name is under way, in which
+// case it waits for that one. A fetch that failed for its own Object's
+// sake (a read-ahead whose Object was closed) is tried again for o's.
+func (c *Cache) once(o *Object, name string, fetch func() error) error {
+	for try := 0; ; try++ {
+		c.mu.Lock()
+		f, ok := c.inflight[name]
+		if !ok {
+			f = &flight{done: make(chan struct{})}
+			c.inflight[name] = f
+			c.mu.Unlock()
+			f.err = fetch()
+			c.mu.Lock()
+			delete(c.inflight, name)
+			c.mu.Unlock()
+			close(f.done)
+			return f.err
+		}
 		c.mu.Unlock()
 		select {
 		case <-f.done:
-			return f.err
 		case <-o.ctx.Done():
 			return &Error{Op: "read", URL: o.URL(), Err: context.Cause(o.ctx)}
 		}
+		if f.err == nil || try > 0 || o.ctx.Err() != nil {
+			return f.err
+		}
 	}
-	f := &flight{done: make(chan struct{})}
-	c.inflight[name] = f
-	c.mu.Unlock()
-	f.err = c.fillLocked(o, name, b, blen)
-	c.mu.Lock()
-	delete(c.inflight, name)
-	c.mu.Unlock()
-	close(f.done)
-	return f.err
 }
 
 func (c *Cache) fillLocked(o *Object, name string, b, blen int64) error {
-	h := fnv.New32a()
-	h.Write([]byte(name))
-	unlock, err := lockFile(filepath.Join(c.dir, "locks", strconv.Itoa(int(h.Sum32()%lockStripes))))
+	unlock, err := c.lock(name)
 	if err != nil {
 		return &Error{Op: "read", URL: o.URL(), Err: fmt.Errorf("lock cache: %w", err)}
 	}
@@ -254,6 +264,13 @@ func (c *Cache) fillLocked(o *Object, name string, b, blen int64) error {
 	}
 	c.add(name, blen, time.Now())
 	return nil
+}
+
+// lock takes the file lock of name's stripe, shared with other processes.
+func (c *Cache) lock(name string) (func(), error) {
+	h := fnv.New32a()
+	h.Write([]byte(name))
+	return lockFile(filepath.Join(c.dir, "locks", strconv.Itoa(int(h.Sum32()%lockStripes))))
 }
 
 func (c *Cache) store(path string, data []byte) error {

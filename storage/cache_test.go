@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"io"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"weaksup/storage"
 	"weaksup/storage/storagetest"
@@ -269,5 +271,75 @@ func TestCacheWithFaults(t *testing.T) {
 	srv.Faults.Set(storagetest.Reads(storagetest.Truncate, storagetest.Pass, storagetest.Shorten, storagetest.SlowDown, storagetest.Pass))
 	if got, err := d.ReadAll(ctx, "x.arrow"); err != nil || !bytes.Equal(got, data) {
 		t.Fatalf("read: %d bytes, %v", len(got), err)
+	}
+}
+
+// A reader waiting for a block that a closed Object's read-ahead was
+// fetching gets the block, not that Object's cancellation. The read-ahead
+// requests stall, so that the reader finds them under way; it is let go
+// once it had time to start waiting (if it had not, it fetches the block
+// itself and the test passes without the case: never a false failure).
+func TestCacheReadAheadOfClosedObject(t *testing.T) {
+	ctx := ctxT(t)
+	srv := storagetest.StartS3(t, "data")
+	storagetest.Credentials(t)
+	c, err := storage.NewCache(t.TempDir(), 64<<20, &storage.CacheOptions{BlockSize: 64 << 10, ReadAhead: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := srv.Options()
+	opts.Cache = c
+	opts.StallTimeout = time.Minute // the stalled read-ahead ends by the Close only
+	d, err := storage.Create(ctx, srv.URL("data", "shards"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	data := randomBytes(1<<20, 13)
+	if err := d.WriteFile(ctx, "x.arrow", data); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	ranged := 0
+	srv.Faults.Set(func(r *http.Request, _ int) storagetest.Fault {
+		if r.Header.Get("Range") == "" {
+			return storagetest.Pass
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		ranged++
+		if ranged >= 3 && ranged <= 6 { // the read-ahead of blocks 2..5
+			return storagetest.Stall
+		}
+		return storagetest.Pass
+	})
+	a, err := d.Open(ctx, "x.arrow")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := make([]byte, 100)
+	for _, off := range []int64{0, 64 << 10} { // two blocks in a row start the read-ahead
+		if _, err := a.ReadAt(p, off); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for srv.Faults.Injected(storagetest.Stall) < 4 {
+		if ctx.Err() != nil {
+			t.Fatalf("the read-ahead sent %d requests of 4", srv.Faults.Injected(storagetest.Stall))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	done := make(chan error, 1)
+	go func() {
+		got, err := d.ReadAll(ctx, "x.arrow")
+		if err == nil && !bytes.Equal(got, data) {
+			err = io.ErrShortBuffer
+		}
+		done <- err
+	}()
+	time.Sleep(300 * time.Millisecond)
+	a.Close()
+	if err := <-done; err != nil {
+		t.Fatalf("read while a closed Object's read-ahead was under way: %v", err)
 	}
 }

@@ -42,7 +42,7 @@ func (e *Error) Is(target error) bool {
 	case fs.ErrNotExist:
 		// GCS answers 403 where the caller may not learn whether an
 		// object exists; gcsblob calls that NotFound, this does not.
-		return gcerrors.Code(e.Err) == gcerrors.NotFound && !refused(e.Err)
+		return gcerrors.Code(e.Err) == gcerrors.NotFound && !refused(e.Err) && httpStatus(e.Err) != http.StatusMovedPermanently
 	case fs.ErrPermission:
 		return gcerrors.Code(e.Err) == gcerrors.PermissionDenied || refused(e.Err)
 	}
@@ -68,6 +68,10 @@ func explain(err error) error {
 	switch s := httpStatus(err); s {
 	case http.StatusForbidden, http.StatusUnauthorized:
 		return fmt.Errorf("the service refused the request (HTTP %d; check the credentials and their permissions): %w", s, err)
+	case http.StatusMovedPermanently:
+		// S3 answers a request signed for another region so; s3blob
+		// calls it NotFound.
+		return fmt.Errorf("the bucket is in another region than the client's (set AWS_REGION): %w", err)
 	}
 	switch gcerrors.Code(err) {
 	case gcerrors.NotFound:

@@ -3,11 +3,9 @@ package storage
 import (
 	"context"
 	"fmt"
-	"hash/fnv"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
 	"time"
 )
 
@@ -120,23 +118,8 @@ func (c *Cache) unpin(name string) {
 // fillFile fetches the whole of o into the directory once, as fill does
 // for a block.
 func (c *Cache) fillFile(o *Object, name string) error {
-	c.mu.Lock()
-	if f, ok := c.inflight[name]; ok {
-		c.mu.Unlock()
-		select {
-		case <-f.done:
-			return f.err
-		case <-o.ctx.Done():
-			return &Error{Op: "read", URL: o.URL(), Err: context.Cause(o.ctx)}
-		}
-	}
-	fl := &flight{done: make(chan struct{})}
-	c.inflight[name] = fl
-	c.mu.Unlock()
-	fl.err = func() error {
-		h := fnv.New32a()
-		h.Write([]byte(name))
-		unlock, err := lockFile(filepath.Join(c.dir, "locks", strconv.Itoa(int(h.Sum32()%lockStripes))))
+	return c.once(o, name, func() error {
+		unlock, err := c.lock(name)
 		if err != nil {
 			return &Error{Op: "read", URL: o.URL(), Err: fmt.Errorf("lock cache: %w", err)}
 		}
@@ -173,12 +156,7 @@ func (c *Cache) fillFile(o *Object, name string) error {
 		c.stats.misses.Add(1)
 		c.stats.fetched.Add(o.info.Size)
 		return nil
-	}()
-	c.mu.Lock()
-	delete(c.inflight, name)
-	c.mu.Unlock()
-	close(fl.done)
-	return fl.err
+	})
 }
 
 // Upload copies the local file at path to key, atomically, with the
