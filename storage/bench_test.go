@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"weaksup/storage"
 	"weaksup/storage/storagetest"
@@ -15,8 +16,10 @@ import (
 // does: the footer at the end first, then the file front to back in
 // row-sized ranged reads (128 KiB, a large JPEG). From a local directory,
 // and from the fake S3 and GCS servers on loopback without a cache, with a
-// cold cache (emptied before each pass) and with a warm one. It reports
-// MB/s, and the bytes and requests that went to the service per pass.
+// cold cache (emptied before each pass) and with a warm one; and from the
+// fake S3 with 20 ms added to every request, as a service across a network
+// takes to answer. It reports MB/s, and the bytes and requests that went
+// to the service per pass.
 func BenchmarkRead(b *testing.B) {
 	const (
 		objects = 4
@@ -85,10 +88,17 @@ func BenchmarkRead(b *testing.B) {
 		setup(b, d)
 		run(b, &d, nil)
 	})
-	for _, svc := range services() {
+	type source struct {
+		name    string
+		start   func(testing.TB, ...string) *storagetest.Server
+		latency time.Duration
+	}
+	sources := []source{{"s3", storagetest.StartS3, 0}, {"gcs", storagetest.StartGCS, 0}, {"s3+20ms", storagetest.StartS3, 20 * time.Millisecond}}
+	for _, svc := range sources {
 		for _, mode := range []string{"none", "cold", "warm"} {
 			b.Run("source="+svc.name+"/cache="+mode, func(b *testing.B) {
 				srv := svc.start(b, "data")
+				srv.Faults.SetLatency(svc.latency)
 				opts := srv.Options()
 				opts.StallTimeout = 0 // the default: a busy machine is no stall
 				cacheDir := filepath.Join(b.TempDir(), "cache")

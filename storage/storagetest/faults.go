@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"sync"
+	"time"
 )
 
 // Fault is what the fault-injecting front of a fake server does to one
@@ -89,8 +90,17 @@ type Faults struct {
 
 	mu       sync.Mutex
 	plan     Plan
+	latency  time.Duration
 	n        int
 	injected [numFaults]int
+}
+
+// SetLatency delays every request by d before it is answered, as a
+// service across a network does (time to first byte).
+func (f *Faults) SetLatency(d time.Duration) {
+	f.mu.Lock()
+	f.latency = d
+	f.mu.Unlock()
 }
 
 func newFaults(next http.Handler, s3 bool) *Faults {
@@ -126,7 +136,17 @@ func (f *Faults) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	f.n++
 	f.injected[k]++
+	latency := f.latency
 	f.mu.Unlock()
+	if latency > 0 {
+		t := time.NewTimer(latency)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+		case <-f.release:
+		}
+		t.Stop()
+	}
 
 	switch k {
 	case Pass:
