@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 
 	"weaksup/storage"
 	"weaksup/storage/storagetest"
+	"weaksup/workdir"
 )
 
 // writeTestLoc writes rows as writeTestDir does, to any location, through
@@ -271,5 +273,19 @@ func TestShardSetCached(t *testing.T) {
 	manifest := int64(len(mustRead(t, filepath.Join(local, ManifestName))))
 	if got := d.Stats().BytesRead - before; got != total+manifest {
 		t.Fatalf("%d bytes fetched over three passes; want the shards' %d once and the manifest's %d once (cached)", got, total, manifest)
+	}
+}
+
+// The stage swaps directories with renames, so it refuses a URL rather
+// than make a local directory named "s3:".
+func TestStageRefusesURL(t *testing.T) {
+	dir := t.TempDir()
+	cfg := Config{ShardMB: 1, ValFraction: 0.01, Out: "s3://bucket/shards"}
+	_, err := Run(context.Background(), nil, workdir.Dir(dir), cfg, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "--out") || !strings.Contains(err.Error(), "s3://bucket/shards") {
+		t.Fatalf("Run with --out %s: %v; want an error naming the flag and the URL", cfg.Out, err)
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 0 {
+		t.Fatalf("the working directory holds %v", left)
 	}
 }

@@ -97,7 +97,7 @@ type counters struct {
 type Stats struct {
 	Requests     int64 // attempts sent to the service (or file system)
 	Retries      int64 // attempts that failed and were tried again
-	BytesRead    int64 // bytes received from the service; cache hits excluded
+	BytesRead    int64 // bytes received from the service (a local Dir: read from its files); cache hits excluded
 	BytesWritten int64 // bytes uploaded (or written locally)
 }
 

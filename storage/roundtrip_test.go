@@ -227,3 +227,28 @@ func TestWriterAtomic(t *testing.T) {
 		})
 	}
 }
+
+// AWS_ENDPOINT_URL_S3, the S3-only form of the endpoint variable, is read
+// too, and gets path-style requests.
+func TestS3ServiceEndpointEnv(t *testing.T) {
+	ctx := ctxT(t)
+	srv := storagetest.StartS3(t, "data")
+	storagetest.Credentials(t)
+	t.Setenv("AWS_ENDPOINT_URL_S3", srv.Endpoint)
+	o := srv.Options()
+	o.Endpoint = ""
+	d, err := storage.Create(ctx, srv.URL("data", "p"), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if err := d.WriteFile(ctx, "k", []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := d.ReadAll(ctx, "k"); err != nil || string(got) != "v" {
+		t.Fatalf("read back %q, %v", got, err)
+	}
+	if srv.Faults.Requests() == 0 {
+		t.Fatal("no request reached the fake")
+	}
+}
