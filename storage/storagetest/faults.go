@@ -26,6 +26,8 @@ const (
 	Truncate
 	// Shorten sends half of the body without a Content-Length and ends the
 	// response cleanly: the client sees an ordinary end of body, early.
+	// (Google's client reads the missing length as -1 and logs "received
+	// N more bytes than requested" when such a reader is closed.)
 	Shorten
 	// Stall sends the headers and half of the body, then nothing until the
 	// client gives up (or the server is closed).
