@@ -14,9 +14,11 @@
 //
 // Open or Create a location to get a Dir; within it, keys are
 // slash-separated paths. A Dir lists (List), checks (Stat, Exists), reads
-// whole objects (ReadAll), gives random access to one (Open returns an
-// Object, an io.ReaderAt, as Arrow IPC files need), writes atomically
-// (Create returns a Writer; WriteFile) and deletes (Delete).
+// whole objects (ReadAll), streams one with bounded read-ahead
+// (NewReader), gives random access to one (Open returns an Object, an
+// io.ReaderAt, as Arrow IPC files need), hands a mapped reader a local file
+// (Local), writes atomically (Create returns a Writer; WriteFile; Upload
+// sends a local file) and deletes (Delete).
 //
 //   - Atomic writes: nobody sees an object until its Writer's Close
 //     succeeds. Locally that is a temporary file, fsync and rename (and an
@@ -51,7 +53,8 @@
 //     enough each byte crosses the network once per host, with bounded
 //     read-ahead for sequential readers (see Cache).
 //
-// Dir, Object and Cache are safe for concurrent use; a Writer is not.
+// Dir, Object and Cache are safe for concurrent use; a Writer and a
+// Reader are not.
 //
 // # What it does not do
 //

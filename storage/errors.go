@@ -20,6 +20,8 @@ var (
 	// ErrStalled is wrapped by errors about a request that moved no byte
 	// for the stall timeout (Options.StallTimeout).
 	ErrStalled = errors.New("stalled")
+
+	errClosed = errors.New("reader is closed")
 )
 
 // Error is what every failed operation returns: the operation, the URL (or

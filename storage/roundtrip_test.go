@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"math/rand/v2"
@@ -250,5 +251,63 @@ func TestS3ServiceEndpointEnv(t *testing.T) {
 	}
 	if srv.Faults.Requests() == 0 {
 		t.Fatal("no request reached the fake")
+	}
+}
+
+// A Reader streams an object whole, through faults, with or without a
+// cache, and Close ends its read-ahead midway.
+func TestReaderStreams(t *testing.T) {
+	for _, withCache := range []bool{false, true} {
+		t.Run(fmt.Sprintf("cache=%v", withCache), func(t *testing.T) {
+			ctx := ctxT(t)
+			srv := storagetest.StartS3(t, "data")
+			storagetest.Credentials(t)
+			opts := srv.Options()
+			if withCache {
+				c, err := storage.NewCache(t.TempDir(), 1<<30, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				opts.Cache = c
+			}
+			d, err := storage.Create(ctx, srv.URL("data", "in"), opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.Close()
+			data := randomBytes(20<<20+77, 21) // three chunks
+			if err := d.WriteFile(ctx, "records.jsonl", data); err != nil {
+				t.Fatal(err)
+			}
+			srv.Faults.Set(storagetest.Reads(storagetest.Truncate, storagetest.Pass, storagetest.Shorten, storagetest.Pass))
+			r, err := d.NewReader(ctx, "records.jsonl")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := io.ReadAll(r)
+			if err != nil || !bytes.Equal(got, data) {
+				t.Fatalf("stream: %d bytes, %v; want the %d written", len(got), err, len(data))
+			}
+			if err := r.Close(); err != nil {
+				t.Fatal(err)
+			}
+			srv.Faults.Set(nil)
+
+			r, err = d.NewReader(ctx, "records.jsonl")
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := make([]byte, 1000)
+			if _, err := io.ReadFull(r, p); err != nil || !bytes.Equal(p, data[:1000]) {
+				t.Fatalf("first bytes: %v", err)
+			}
+			r.Close() // must return with chunks still ahead
+			if _, err := r.Read(p); err == nil {
+				t.Fatal("read after Close succeeded")
+			}
+			if _, err := d.NewReader(ctx, "missing"); !errors.Is(err, fs.ErrNotExist) {
+				t.Fatalf("stream of a missing object: %v", err)
+			}
+		})
 	}
 }
