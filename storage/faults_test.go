@@ -127,11 +127,11 @@ func TestReadFaultsPersistent(t *testing.T) {
 	}
 }
 
-// Uploads that meet 500s, 503s or a cut connection are sent again, and
+// Uploads that meet 500s, 503s, a cut connection or no answer are sent again, and
 // the object ends up whole.
 func TestWriteFaultsRetried(t *testing.T) {
 	for _, svc := range services() {
-		for _, f := range []storagetest.Fault{storagetest.ServerError, storagetest.SlowDown, storagetest.Truncate} {
+		for _, f := range []storagetest.Fault{storagetest.ServerError, storagetest.SlowDown, storagetest.Truncate, storagetest.Stall} {
 			t.Run(svc.name+"/"+f.String(), func(t *testing.T) {
 				ctx := ctxT(t)
 				srv := svc.start(t, "data")
