@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strconv"
@@ -87,12 +88,13 @@ func TestIngestSameWorldTwice(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	file := func(id string) []byte { return testkit.ReadFile(t, filepath.Join(w.Dir, demo.ImagesDir, id+".jpg")) }
+	path := func(id string) string { return filepath.Join(w.Dir, demo.ImagesDir, id+".jpg") }
 	cutSrv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		b := file(strings.TrimPrefix(r.URL.Path, "/cut/"))
+		b, err := os.ReadFile(path(strings.TrimPrefix(r.URL.Path, "/cut/")))
 		sos := bytes.Index(b, []byte{0xff, 0xda})
-		if sos < 0 {
-			t.Errorf("%s: no SOS marker", r.URL.Path)
+		if err != nil || sos < 0 {
+			t.Errorf("%s: no JPEG with an SOS marker to cut (%v)", r.URL.Path, err)
+			http.NotFound(rw, r)
 			return
 		}
 		b = b[:sos+7]
@@ -139,7 +141,7 @@ func TestIngestSameWorldTwice(t *testing.T) {
 			}
 			ok++
 			c := new(codec)
-			img, outcome := c.normalize(file(id), cfg.imageConfig())
+			img, outcome := c.normalize(testkit.ReadFile(t, path(id)), cfg.imageConfig())
 			c.dec.Close()
 			c.enc.Close()
 			if outcome != "" || !bytes.Equal(img.JPEG, a.image) || img.PHash != a.rec.PHash {
