@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"weaksup/finetune"
 	"weaksup/pretrain"
 
 	"weaksup/atomicfile"
@@ -137,8 +138,16 @@ func demoMarkdown(w *World, res *DemoResult) string {
 	p("Held-out AP per tag (positives): %s.\n\n", pretrain.FormatTagAPs(pr.TagAP, 8))
 	p("![loss](%s/%s) ![held-out](%s/%s)\n\n", demoPlotsDir, PlotLoss, demoPlotsDir, PlotPretrain)
 
-	p("## Transfer to the target task\n\nSame architecture, same budget; from scratch starts from MSRA initialization.\n\n")
-	p("| mode | pretrained top-1 | scratch top-1 | pretrained top-5 | scratch top-5 |\n|---|---|---|---|---|\n")
+	p("## Transfer to the target task\n\nSame architecture, same budget; from scratch starts from MSRA initialization. ")
+	p("Every transfer chooses its learning rate the same way (`finetune --lr auto`): each candidate (linear probe %v, full fine-tuning %v) trains on the target's training images less a fifth of each class, is scored on that fifth, and the best trains on all of them; only that final run sees the val split.",
+		res.Config.LinearLRs, res.Config.FinetuneLRs)
+	if res.Config.PretrainedHead == finetune.HeadProbe {
+		p(" Full fine-tuning from the pretrained weights starts from the head of a linear probe (LP-FT).")
+	}
+	if sc := res.Config.PretrainedBackboneLRScale; sc != 0 && sc != 1 {
+		p(" Full fine-tuning from the pretrained weights trains the backbone at %g of the head's learning rate.", sc)
+	}
+	p("\n\n| mode | pretrained top-1 | scratch top-1 | pretrained top-5 | scratch top-5 | learning rate chosen (pretrained, scratch) |\n|---|---|---|---|---|---|\n")
 	for _, mode := range []string{"linear", "full"} {
 		var pre, scr TransferResult
 		for _, t := range res.Transfer {
@@ -149,7 +158,7 @@ func demoMarkdown(w *World, res *DemoResult) string {
 				scr = t
 			}
 		}
-		p("| %s | **%.1f%%** | %.1f%% | %.1f%% | %.1f%% |\n", mode, 100*pre.Top1, 100*scr.Top1, 100*pre.Top5, 100*scr.Top5)
+		p("| %s | %.1f%% | %.1f%% | %.1f%% | %.1f%% | %g, %g |\n", mode, 100*pre.Top1, 100*scr.Top1, 100*pre.Top5, 100*scr.Top5, pre.LR, scr.LR)
 	}
 	p("\n![transfer](%s/%s)\n\n", demoPlotsDir, PlotTransfer)
 

@@ -45,6 +45,7 @@ type SweepPoint struct {
 	MAP        float64 `json:"map"`
 	Top1       float64 `json:"top1"` // linear probe on the target task
 	Top5       float64 `json:"top5"`
+	LR         float64 `json:"lr"` // the probe's, chosen by its search
 	Pretrain   string  `json:"pretrain"`
 	Probe      string  `json:"probe"`
 }
@@ -100,7 +101,7 @@ func (s *Sweep) point(ctx context.Context, v float64, tag string, pc pretrain.Co
 	if err != nil {
 		return SweepPoint{}, fmt.Errorf("%s %s: linear probe: %w", s.Name, tag, err)
 	}
-	pt := SweepPoint{Value: v, X: v, Top1: fr.Metrics.Top1, Top5: fr.Metrics.Top5, Pretrain: pc.Out, Probe: fc.Out}
+	pt := SweepPoint{Value: v, X: v, Top1: fr.Metrics.Top1, Top5: fr.Metrics.Top5, LR: fr.LR, Pretrain: pc.Out, Probe: fc.Out}
 	if s.X != nil {
 		pt.X = s.X(v)
 	}
@@ -119,12 +120,16 @@ func (s *Sweep) write(pts []SweepPoint) error {
 		return err
 	}
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "# %s experiment\n\n%s ResNeXt, %d pretraining steps per run; linear probe on %s (%s).\n\n",
+	fmt.Fprintf(&sb, "# %s experiment\n\n%s ResNeXt, %d pretraining steps per run; linear probe on %s (%s)",
 		s.Name, s.Pretrain.Arch, s.Pretrain.Steps, s.Target.Data, s.Target.Task)
-	fmt.Fprintf(&sb, "| %s | held-out precision@1 | held-out mAP | target top-1 | target top-5 |\n|---|---|---|---|---|\n", s.Setting)
+	if s.Target.Search != nil {
+		sb.WriteString(", each point's learning rate chosen the same way on a part carved out of the target's training images")
+	}
+	sb.WriteString(".\n\n")
+	fmt.Fprintf(&sb, "| %s | held-out precision@1 | held-out mAP | target top-1 | target top-5 | learning rate |\n|---|---|---|---|---|---|\n", s.Setting)
 	chart := sweepChart(s, pts)
 	for _, p := range pts {
-		fmt.Fprintf(&sb, "| %s | %.3f | %.3f | %.1f%% | %.1f%% |\n", strconv.FormatFloat(p.X, 'g', -1, 64), p.Precision1, p.MAP, 100*p.Top1, 100*p.Top5)
+		fmt.Fprintf(&sb, "| %s | %.3f | %.3f | %.1f%% | %.1f%% | %g |\n", strconv.FormatFloat(p.X, 'g', -1, 64), p.Precision1, p.MAP, 100*p.Top1, 100*p.Top5, p.LR)
 	}
 	fmt.Fprintf(&sb, "\n![%s](%s/%s.png)\n", s.Name, demoPlotsDir, s.Name)
 	if err := os.MkdirAll(filepath.Join(s.Workdir, demoPlotsDir), 0o755); err != nil {

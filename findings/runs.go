@@ -41,12 +41,12 @@ type Pretrained struct {
 }
 
 // TransferArm is the transfer half of an arm: From nil starts from
-// scratch. LR 0 is finetune's default for the mode.
+// scratch. Its learning rate is chosen by finetune's search on a part
+// carved out of the target's training images, the same way for every arm.
 type TransferArm struct {
 	From   *PretrainArm `json:"from"`
 	Arch   string       `json:"arch"` // from scratch
 	Mode   string       `json:"mode"`
-	LR     float64      `json:"lr"`
 	Task   string       `json:"task"`
 	Target string       `json:"target"`
 	Seed   uint64       `json:"seed"`
@@ -57,6 +57,10 @@ type Transferred struct {
 	Dir  string  `json:"dir"`
 	Top1 float64 `json:"top1"`
 	Top5 float64 `json:"top5"`
+	// LR is the learning rate the search chose; Carved its top-1 on the
+	// images carved out of the target's training split.
+	LR     float64 `json:"lr"`
+	Carved float64 `json:"carved"`
 }
 
 // runner runs arms, each in a directory named by a hash of its full
@@ -90,6 +94,9 @@ func (r *runner) pretrainConfig(a PretrainArm) (pretrain.Config, error) {
 	pc.Shards, pc.Arch, pc.ImageSize, pc.Batch, pc.Steps = dir, a.Arch, s.ImageSize, s.Batch, s.Steps
 	pc.Noise, pc.Fraction, pc.Loss, pc.Sampling, pc.Seed = a.Noise, a.Fraction, a.Loss, a.Sampling, a.Seed
 	pc.WarmupEpochs, pc.EvalEvery, pc.EvalImages = 0.5, -1, s.EvalImages
+	if s.LR > 0 {
+		pc.LR = s.LR
+	}
 	pc.CheckpointEvery, pc.Keep, pc.NoPlots = max(s.Steps/4, 1), 1, true
 	pc.Device, pc.Precision = r.cfg.Device, r.cfg.Precision
 	return pc, nil
@@ -131,7 +138,8 @@ func (r *runner) pretrain(ctx context.Context, a PretrainArm) (*Pretrained, erro
 func (r *runner) transfer(ctx context.Context, t TransferArm) (*Transferred, error) {
 	s := r.cfg.Sizes
 	fc := finetune.Config{Task: t.Task, Data: t.Target, Mode: t.Mode, ImageSize: s.ImageSize, Seed: t.Seed,
-		LR: t.LR, WeightDecay: 1e-4, DeviceName: r.cfg.Device, Precision: r.cfg.Precision}
+		WeightDecay: 1e-4, DeviceName: r.cfg.Device, Precision: r.cfg.Precision,
+		Search: &finetune.Search{LRs: s.LinearLRs, Carve: s.CarveFraction}}
 	what := "scratch " + t.Arch
 	if t.From != nil {
 		p, err := r.pretrain(ctx, *t.From)
@@ -144,6 +152,10 @@ func (r *runner) transfer(ctx context.Context, t TransferArm) (*Transferred, err
 	}
 	if t.Mode == finetune.ModeFull {
 		fc.Epochs, fc.Batch, fc.CropScale = s.FinetuneEpochs, 32, s.CropScale
+		fc.Search.LRs = s.FinetuneLRs
+		if t.From != nil {
+			fc.Head, fc.BackboneLRScale = s.PretrainedHead, s.PretrainedBackboneLRScale
+		}
 	} else {
 		fc.Epochs = s.ProbeEpochs
 	}
@@ -152,16 +164,22 @@ func (r *runner) transfer(ctx context.Context, t TransferArm) (*Transferred, err
 		return nil, err
 	}
 	res, reused, err := runs.Do(fc.Out, func() (Transferred, error) {
-		r.progress("transfer %s lr=%g to %s from %s into %s", t.Mode, t.LR, t.Target, what, fc.Out)
+		r.progress("transfer %s to %s from %s into %s", t.Mode, t.Target, what, fc.Out)
 		fc.Resume, fc.Log = true, r.log
 		fr, err := finetune.Run(ctx, fc)
 		if err != nil {
 			return Transferred{}, fmt.Errorf("transfer %s from %s: %w", t.Mode, what, err)
 		}
-		return Transferred{Dir: fc.Out, Top1: fr.Metrics.Top1, Top5: fr.Metrics.Top5}, nil
+		tr := Transferred{Dir: fc.Out, Top1: fr.Metrics.Top1, Top5: fr.Metrics.Top5, LR: fr.LR}
+		for _, c := range fr.Trials {
+			if c.LR == fr.LR {
+				tr.Carved = c.Top1
+			}
+		}
+		return tr, nil
 	})
 	if reused {
-		r.progress("transfer %s lr=%g from %s: reused %s", t.Mode, t.LR, what, fc.Out)
+		r.progress("transfer %s from %s: reused %s", t.Mode, what, fc.Out)
 	}
 	return &res, err
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math"
 	"os/exec"
+	"strings"
 	"testing"
 )
 
@@ -160,5 +161,23 @@ func TestSeedResultJSONKeepsNaN(t *testing.T) {
 	}
 	if back.Seed != 2 || !math.IsNaN(back.Statistic) || !math.IsNaN(back.Arms["a"]) || back.Arms["b"] != 1.5 {
 		t.Errorf("round trip of %s gave %+v", b, back)
+	}
+}
+
+// TestGateHoldsEveryRow: while the base arm's mean held-out mAP is below
+// the minimum, the report reads no row, and says why.
+func TestGateHoldsEveryRow(t *testing.T) {
+	rep := &Report{BaseMAP: []Num{0.08, 0.10}}
+	rep.gate(0.11)
+	if rep.Gate == "" || !strings.Contains(rep.Gate, "0.090") {
+		t.Errorf("gate %q with mean mAP 0.09 against 0.11, want a reason naming 0.090", rep.Gate)
+	}
+	rep.BaseMAP = append(rep.BaseMAP, 0.16)
+	if rep.gate(0.11); rep.Gate != "" {
+		t.Errorf("gate %q with mean mAP 0.113, want none", rep.Gate)
+	}
+	md := (&Report{BaseMAP: []Num{0.05}, Config: Config{MinMAP: 0.11}, Gate: "x"}).Markdown()
+	if !strings.Contains(md, "No row is read") {
+		t.Error("the report does not say that no row is read")
 	}
 }

@@ -78,6 +78,9 @@ type Config struct {
 	// split carved out of it (the transfer protocol; --lr auto).
 	Search *Search `json:"search,omitempty"`
 	carve  float64 // --carve, applied to Search by fill
+	// featuresDir, when set, caches the linear probe's features there
+	// instead of under Out: the trials of a search share one cache.
+	featuresDir string
 	// CropScale is the smallest area fraction of the training random crop
 	// (default 0.08, the ImageNet recipe); full mode only.
 	CropScale float64 `json:"crop_scale"`
@@ -395,6 +398,14 @@ func transfer(ctx context.Context, cfg *Config, s *session, trainSplit, valSplit
 	return res, acc, m, weights, nil
 }
 
+// features is where the linear probe caches its features.
+func (cfg Config) features() string {
+	if cfg.featuresDir != "" {
+		return cfg.featuresDir
+	}
+	return filepath.Join(cfg.Out, FeaturesDir)
+}
+
 // runDir is where train.Run keeps checkpoints for the mode.
 func runDir(cfg Config) string {
 	if cfg.Mode == ModeLinear {
@@ -500,7 +511,7 @@ func runLinear(ctx context.Context, cfg Config, group *torch.Group, m *nets.ResN
 			return nil, nil, err
 		}
 		t0 := now()
-		f, cached, err := cachedFeaturesParts(ctx, group, filepath.Join(cfg.Out, FeaturesDir), sp.name, key, m, sp.split, k, eo)
+		f, cached, err := cachedFeaturesParts(ctx, group, cfg.features(), sp.name, key, m, sp.split, k, eo)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -80,6 +80,9 @@ func (c Config) search(ctx context.Context, s *session, trainSplit datasets.Spli
 		t := c
 		t.Search, t.LR, t.Resume = nil, lr, true
 		t.Out = filepath.Join(c.Out, SearchDir, "lr="+strconv.FormatFloat(lr, 'g', -1, 64))
+		// The trials see the same images through the same backbone: a
+		// linear probe's features are extracted once for all of them.
+		t.featuresDir = filepath.Join(c.Out, SearchDir, FeaturesDir)
 		// A trial made with other settings is refused, not reused.
 		if err := runs.Claim(t.Out, t); err != nil {
 			return 0, nil, fmt.Errorf("search learning rate %g: %w", lr, err)

@@ -85,7 +85,7 @@ func (c *DemoCommand) Run(ctx context.Context, env Env, args []string) error {
 	for _, mode := range []string{"linear", "full"} {
 		p, _ := res.Accuracy(mode, "pretrained")
 		s, _ := res.Accuracy(mode, "scratch")
-		fmt.Fprintf(env.Stdout, "transfer:  %-6s top-1 pretrained %.1f%%  scratch %.1f%%\n", mode, 100*p, 100*s)
+		fmt.Fprintf(env.Stdout, "transfer:  %-6s top-1 pretrained %.1f%%  scratch %.1f%%  (learning rates chosen on a carved validation split: %s)\n", mode, 100*p, 100*s, res.ChosenLRs(mode))
 	}
 	fmt.Fprintf(env.Stdout, "\nreport:    %s\n", filepath.Join(abs, experiment.DemoReport))
 	fmt.Fprintf(env.Stdout, "plots:     %s\n", filepath.Join(abs, "plots"))

@@ -50,7 +50,9 @@ Examples:
 func (c *FindingsCommand) Run(ctx context.Context, env Env, args []string) error {
 	fs := env.flagSet("findings", "findings [--quick] [--out DIR] [--seeds N] [--only IDS] [flags]", findingsHelp)
 	out := fs.String("out", "findings", "directory for the report, the plots and every run")
-	seeds := fs.Int("seeds", 3, "seeds per arm (3 or more for a spread)")
+	seeds := fs.Int("seeds", 3, "seeds per comparison (at least 2 for an interval)")
+	transferSeeds := fs.Int("transfer-seeds", 0, "seeds of finding 1's rows, pretrained against scratch (0: the size's default, 5 full, 2 quick)")
+	minMAP := fs.Float64("min-map", -1, "held-out hashtag mAP the base arm must reach before any row is read (-1: the size's default, 0.11 full, none quick)")
 	quick := fs.Bool("quick", false, "tiny world and sizes: the whole path in about a minute")
 	var only listflag.Value[string]
 	fs.Var(&only, "only", "comma-separated `list` of comparisons to run (default: all)")
@@ -82,6 +84,13 @@ func (c *FindingsCommand) Run(ctx context.Context, env Env, args []string) error
 	if *quick {
 		cfg.Sizes, cfg.World = findings.QuickSizes(), findings.QuickWorld()
 	}
+	cfg.TransferSeeds, cfg.MinMAP = cfg.Sizes.TransferSeeds, cfg.Sizes.MinMAP
+	if *transferSeeds > 0 {
+		cfg.TransferSeeds = *transferSeeds
+	}
+	if *minMAP >= 0 {
+		cfg.MinMAP = *minMAP
+	}
 	cfg.Only = only
 	if *steps > 0 {
 		cfg.Sizes.Steps = *steps
@@ -110,8 +119,11 @@ func (c *FindingsCommand) Run(ctx context.Context, env Env, args []string) error
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "findings finished in %s\n\n", time.Since(t0).Round(time.Second))
+	if rep.Gate != "" {
+		fmt.Fprintf(env.Stdout, "no row is read: %s\n\n", rep.Gate)
+	}
 	for _, r := range rep.Rows {
-		fmt.Fprintf(env.Stdout, "%-16s %-13s %+.3f ± %.3f %s\n", r.ID, r.Direction, float64(r.Mean), float64(r.Std), r.Unit)
+		fmt.Fprintf(env.Stdout, "%-16s %-13s %+.3f [%+.3f, %+.3f] %s (n=%d)\n", r.ID, r.Direction, r.CI.Mean, r.CI.Lo, r.CI.Hi, r.Unit, r.CI.N)
 	}
 	fmt.Fprintf(env.Stdout, "\nreport: %s\nplots:  %s\n", filepath.Join(dir, findings.ReportMD), filepath.Join(dir, findings.PlotsDir))
 	return nil

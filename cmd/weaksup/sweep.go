@@ -57,7 +57,10 @@ func (f *sweepFlags) sweep(ctx context.Context, env Env, name string) (*experime
 	pc := pretrain.DefaultConfig()
 	pc.Arch, pc.Batch, pc.ImageSize, pc.Seed, pc.Steps = f.arch, f.batch, f.imageSize, f.seed, f.steps
 	pc.WarmupEpochs, pc.EvalEvery, pc.Precision = 0.5, -1, f.precision
-	s.Target = finetune.Config{Task: f.task, Data: f.data, ImageSize: f.imageSize, Epochs: f.probeEpochs, Seed: f.seed, Precision: f.precision}
+	// Every point's probe chooses its learning rate the same way, on a
+	// part carved out of the target's training images.
+	s.Target = finetune.Config{Task: f.task, Data: f.data, ImageSize: f.imageSize, Epochs: f.probeEpochs, Seed: f.seed, Precision: f.precision,
+		Search: &finetune.Search{}}
 	switch {
 	case f.demo:
 		dc := experiment.DefaultDemo(f.workdir)
@@ -68,6 +71,8 @@ func (f *sweepFlags) sweep(ctx context.Context, env Env, name string) (*experime
 		if pc.Steps == 0 {
 			pc.Steps = dc.PretrainSteps
 		}
+		pc.LR = dc.PretrainLR
+		s.Target.Search.LRs = dc.LinearLRs
 		dc.Log = env.Stderr
 		shardsDir, target, err := experiment.PrepareDemoData(ctx, dc)
 		if err != nil {
