@@ -2,6 +2,7 @@ package torch
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -175,5 +176,43 @@ func TestParseVersion(t *testing.T) {
 		if got := parseVersion(tc.in); got != tc.want {
 			t.Errorf("parseVersion(%q) = %+v, want %+v", tc.in, got, tc.want)
 		}
+	}
+}
+
+// TestCheckDevice: the CPU is always usable; a CUDA device is an error that
+// says why it is not: a shim without CUDA (rebuild it), a CUDA shim that
+// sees no device (the machine's GPUs or driver), or an ordinal past the
+// last visible device.
+func TestCheckDevice(t *testing.T) {
+	needLib(t)
+	if err := CheckDevice(CPU); err != nil {
+		t.Errorf("CheckDevice(cpu): %v", err)
+	}
+	v, err := Version()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := CUDADeviceCount()
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(d Device, want string) {
+		t.Helper()
+		err := CheckDevice(d)
+		switch {
+		case want == "" && err != nil:
+			t.Errorf("CheckDevice(%v): %v", d, err)
+		case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
+			t.Errorf("CheckDevice(%v): %v, want an error saying %q", d, err, want)
+		}
+	}
+	switch {
+	case v.CUDA == "":
+		check(CUDA(0), "has no CUDA; build the shim against a CUDA PyTorch")
+	case n == 0:
+		check(CUDA(0), "no CUDA device is visible (libtorch "+v.Runtime+" with CUDA "+v.CUDA)
+	default:
+		check(CUDA(0), "")
+		check(CUDA(n), fmt.Sprintf("%d CUDA devices are visible", n))
 	}
 }
