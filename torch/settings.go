@@ -46,11 +46,11 @@ func CheckDevice(dev Device) error {
 		return err
 	}
 	if v.CUDA == "" {
-		return fmt.Errorf("check device %s: the shim's libtorch %s (%s) has no CUDA; build the shim against a CUDA PyTorch with `TORCH_DIR=/path/to/site-packages/torch make torch`", dev, v.Runtime, v.TorchLib)
+		return fmt.Errorf("%s is not usable: the shim's libtorch %s (%s) has no CUDA; build the shim against a CUDA PyTorch with `TORCH_DIR=/path/to/site-packages/torch make torch`", dev, v.Runtime, v.TorchLib)
 	}
 	n, err := CUDADeviceCount()
 	if err != nil {
-		return fmt.Errorf("check device %s: %w", dev, err)
+		return fmt.Errorf("%s is not usable: %w", dev, err)
 	}
 	visible := ""
 	if env, ok := os.LookupEnv("CUDA_VISIBLE_DEVICES"); ok {
@@ -58,9 +58,9 @@ func CheckDevice(dev Device) error {
 	}
 	switch {
 	case n == 0:
-		return fmt.Errorf("check device %s: no CUDA device is visible (libtorch %s with CUDA %s%s); nvidia-smi lists what the driver sees", dev, v.Runtime, v.CUDA, visible)
+		return fmt.Errorf("%s is not usable: no CUDA device is visible (libtorch %s with CUDA %s%s); nvidia-smi lists what the driver sees", dev, v.Runtime, v.CUDA, visible)
 	case dev.Index < 0 || dev.Index >= n:
-		return fmt.Errorf("check device %s: %d CUDA devices are visible, cuda:0 to cuda:%d%s", dev, n, n-1, visible)
+		return fmt.Errorf("%s is not usable: %d CUDA devices are visible, cuda:0 to cuda:%d%s", dev, n, n-1, visible)
 	}
 	return nil
 }
