@@ -37,7 +37,7 @@ STATICCHECK := build/tools/$(STATICCHECK_VERSION)/staticcheck
 RACE_SHORT := ./loader/ ./pipeline/ ./store/ ./progress/ ./atomicfile/
 RACE_ALL   := $(RACE_SHORT) ./ingest/ ./canonicalize/ ./dedup/ ./hashtag/ ./internal/... ./phash/ ./shards/ ./thumbnail/ ./workdir/ ./datasets/
 
-.PHONY: all deps apt-deps apt-install go-deps build beam-worker torch torch-check torch-check-sid torch2 torch2-cuda lint test race bench e2e demo demo-quick findings findings-quick generate clean
+.PHONY: all deps apt-deps apt-install go-deps build beam-worker torch torch-check torch-check-sid torch2 torch2-cuda gpu-check-bundle lint test race bench e2e demo demo-quick findings findings-quick generate clean
 
 all: build
 
@@ -115,6 +115,21 @@ torch2: deps build
 torch2-cuda: deps build
 	@$(MAKE) --no-print-directory apt-install PKGS="debootstrap"
 	scripts/torch2 cuda
+
+# What scripts/gpu-check runs from on a CUDA host with PyTorch and no Go:
+# weaksup and weaksup-gpucheck (they find the libturbojpeg copied beside
+# them), the shim's sources, the check and its Python side, as a folder and
+# a tarball under build/gpu-check.
+GPUCHECK := build/gpu-check/weaksup-gpu-check
+gpu-check-bundle: deps
+	rm -rf $(GPUCHECK) && mkdir -p $(GPUCHECK)/bin $(GPUCHECK)/csrc
+	$(GO) build -tags '$(GOTAGS)' -ldflags '-extldflags=-Wl,-rpath,$$ORIGIN' -o $(GPUCHECK)/bin/weaksup ./cmd/weaksup
+	$(GO) build -tags '$(GOTAGS)' -ldflags '-extldflags=-Wl,-rpath,$$ORIGIN' -o $(GPUCHECK)/bin/weaksup-gpucheck ./cmd/weaksup-gpucheck
+	cp -L $$(ldd $(GPUCHECK)/bin/weaksup | awk '/libturbojpeg/ { print $$3 }') $(GPUCHECK)/bin/
+	cp -r torch/csrc/Makefile torch/csrc/*.cpp torch/csrc/*.h torch/csrc/compat $(GPUCHECK)/csrc/
+	cp scripts/gpu-check scripts/gpu-check.py $(firstword $(wildcard train/testdata/parity.py nets/testdata/parity.py)) $(GPUCHECK)/
+	tar -C build/gpu-check -czf build/gpu-check/weaksup-gpu-check.tar.gz weaksup-gpu-check
+	@echo "copy build/gpu-check/weaksup-gpu-check.tar.gz to the CUDA host, then: tar xzf weaksup-gpu-check.tar.gz && weaksup-gpu-check/gpu-check --out gpu-report"
 
 # vet and staticcheck, over every build the tests use (the e2e tag
 # included, and the pure-Go JPEG path).
