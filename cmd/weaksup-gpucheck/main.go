@@ -41,13 +41,18 @@ const usage = `Usage:
 func main() {
 	if err := run(os.Args[1:], os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "weaksup-gpucheck:", err)
+		if errors.Is(err, errUsage) {
+			fmt.Fprint(os.Stderr, usage)
+		}
 		os.Exit(1)
 	}
 }
 
+var errUsage = errors.New("bad usage")
+
 func run(args []string, out io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("no command\n" + usage)
+		return fmt.Errorf("no command: %w", errUsage)
 	}
 	switch args[0] {
 	case "shards":
@@ -58,7 +63,7 @@ func run(args []string, out io.Writer) error {
 		return groupCmd(args[1:], out)
 	case "arch":
 		if len(args) != 2 {
-			return errors.New("arch takes one name\n" + usage)
+			return fmt.Errorf("arch takes one name: %w", errUsage)
 		}
 		a, err := train.ResolveArch(args[1])
 		if err != nil {
@@ -66,7 +71,7 @@ func run(args []string, out io.Writer) error {
 		}
 		return json.NewEncoder(out).Encode(a)
 	}
-	return fmt.Errorf("unknown command %q\n%s", args[0], usage)
+	return fmt.Errorf("unknown command %q: %w", args[0], errUsage)
 }
 
 // shardsCmd writes a train and a val split of generated images: each class
