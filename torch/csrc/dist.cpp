@@ -132,7 +132,7 @@ c10::intrusive_ptr<c10d::ProcessGroup> as_group(const c10::intrusive_ptr<c10d::B
 	if constexpr (std::is_constructible_v<PG, c10::intrusive_ptr<c10d::Store>, int, int>) {
 		pg = c10::make_intrusive<PG>(store, rank, world);
 	} else {
-		// Before 2.6 the group took options naming its backend.
+		// Earlier 2.x releases took options naming the backend.
 		pg = c10::make_intrusive<PG>(store, rank, world,
 					     c10::make_intrusive<typename PG::Options>(backend->getBackendName(), timeout));
 	}
