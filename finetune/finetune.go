@@ -278,6 +278,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	defer group.CloseAll()
+	if err := torch.CheckDevice(dev); err != nil {
+		return nil, fmt.Errorf("check flag --device %s: %w", cfg.DeviceName, err)
+	}
 	cfg.Device = dev
 	rank := 0
 	if group != nil {

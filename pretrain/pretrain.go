@@ -183,8 +183,8 @@ func Run(ctx context.Context, c Config, log io.Writer) (*train.Result, error) {
 		return nil, err
 	}
 	defer group.CloseAll()
-	if dev.Type == torch.DeviceCUDA && !torch.CUDAAvailable() {
-		return nil, fmt.Errorf("check flag --device %s: this libtorch has no CUDA device (build the shim against a CUDA libtorch with TORCH_DIR=... make torch)", c.Device)
+	if err := torch.CheckDevice(dev); err != nil {
+		return nil, fmt.Errorf("check flag --device %s: %w", c.Device, err)
 	}
 	if c.Threads > 0 {
 		if err := torch.SetNumThreads(c.Threads); err != nil {

@@ -3,8 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strings"
 	"testing"
+
+	"weaksup/torch"
+	"weaksup/torch/torchtest"
 )
 
 // runCaptured runs weaksup with args and returns the exit code and what it
@@ -140,9 +144,21 @@ func TestErrorsNameTheFlag(t *testing.T) {
 	}
 }
 
+// TestVersion: weaksup version names itself, and the libtorch the shim
+// runs on and the shim's ABI, as the shim reports them.
 func TestVersion(t *testing.T) {
+	torchtest.Need(t)
+	v, err := torch.Version()
+	if err != nil {
+		t.Fatal(err)
+	}
 	code, out, errOut := runCaptured(t, "version")
 	if code != 0 || !strings.HasPrefix(out, "weaksup "+Version+" (go") || errOut != "" {
 		t.Errorf("version: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	for _, want := range []string{"\nlibtorch " + v.Runtime + " (" + v.TorchLib + ")", fmt.Sprintf("ABI %d, built against libtorch %s\n", torch.ABIVersion, v.Torch)} {
+		if !strings.Contains(out, want) {
+			t.Errorf("version: stdout %q does not say %q", out, want)
+		}
 	}
 }

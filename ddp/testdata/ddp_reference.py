@@ -20,6 +20,7 @@ Usage: /usr/bin/python3 ddp_reference.py DIR
 import json
 import os
 import sys
+from datetime import timedelta
 
 import torch
 import torch.distributed as dist
@@ -32,10 +33,25 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from parity import build, load_file, save_file  # noqa: E402
 
 
+def init_process_group():
+    """dist.init_process_group("gloo", "env://"), joining the launcher's store
+    with a client that does not ask for libuv: torch 2.4 and later ask for it
+    by default, and Debian's torch 2.6, built without it, then refuses the
+    store (USE_LIBUV=0 does not reach an agent store's client)."""
+    rank, world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
+    try:
+        store = dist.TCPStore(os.environ["MASTER_ADDR"], int(os.environ["MASTER_PORT"]), world, False,
+                              timeout=timedelta(minutes=5), use_libuv=False)
+    except TypeError:  # before 2.2 TCPStore has no use_libuv, and no libuv
+        dist.init_process_group("gloo", init_method="env://")
+        return
+    dist.init_process_group("gloo", store=store, rank=rank, world_size=world)
+
+
 def main():
     d = sys.argv[1]
     torch.set_num_threads(1)
-    dist.init_process_group("gloo", init_method="env://")
+    init_process_group()
     rank = dist.get_rank()
     weights, meta = load_file(d + "/init.safetensors")
     arch = json.loads(meta["arch"])
