@@ -31,8 +31,8 @@ const (
 	arrowMagic    = "ARROW1"
 	footerTailLen = 4 + len(arrowMagic)
 	// tailGuess is how much of a shard's end is read first, to get the
-	// footer in one request.
-	tailGuess = 64 << 10
+	// footer (2 KiB and 24 bytes a record batch) in one request.
+	tailGuess = 16 << 10
 	// streamFetches bounds the concurrent ranged reads that fetch one
 	// shard's index.
 	streamFetches = 8
@@ -79,8 +79,10 @@ type streamed struct {
 	// values, or -1 when they were fetched into the mapping (an image
 	// buffer that was stored compressed).
 	values []int64
-	// fetched counts the bytes fetched into the mapping.
+	// fetched counts the bytes fetched into the mapping; have is the span
+	// at the file's end fetched first.
 	fetched int64
+	have    span
 }
 
 // openStreamed reads shard file name of d in place (see above).
@@ -151,7 +153,9 @@ func (st *streamed) fill(data []byte) ([]int64, error) {
 		if err := st.read(data, span{fstart, size - tail - fstart}); err != nil {
 			return nil, err
 		}
+		tail = size - fstart
 	}
+	st.have = span{size - tail, tail}
 	blocks, err := parseFooter(data[fstart:size-int64(footerTailLen)], fstart)
 	if err != nil {
 		return nil, err
@@ -222,9 +226,14 @@ func (st *streamed) read(data []byte, s span) error {
 }
 
 // readAll fetches spans into data, adjacent ones in one request, a few
-// requests at a time.
+// requests at a time, leaving out what the first read at the end got.
 func (st *streamed) readAll(data []byte, spans []span) error {
 	spans = coalesce(spans)
+	for i, s := range spans {
+		if end := s.off + s.n; end > st.have.off {
+			spans[i].n = max(0, st.have.off-s.off)
+		}
+	}
 	var (
 		wg    sync.WaitGroup
 		mu    sync.Mutex
@@ -232,6 +241,9 @@ func (st *streamed) readAll(data []byte, spans []span) error {
 		sem   = make(chan struct{}, streamFetches)
 	)
 	for _, s := range spans {
+		if s.n == 0 {
+			continue
+		}
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
