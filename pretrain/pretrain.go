@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"strings"
 	"time"
 	"weaksup/ddp"
@@ -93,6 +94,12 @@ func openShards(ctx context.Context, c Config) (*storage.Dir, error) {
 		opts.Cache = cache
 	}
 	d, err := storage.Open(ctx, c.Shards, &opts)
+	if errors.Is(err, fs.ErrNotExist) {
+		// No directory (or bucket), so no manifest: say which file is
+		// missing, as for a directory without one.
+		loc, _ := storage.ParseLocation(c.Shards) // Validate parsed it
+		return nil, fmt.Errorf("open --shards: read manifest %s: %w", loc.Join(shards.ManifestName), err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open --shards: %w", err)
 	}
@@ -298,6 +305,11 @@ func Run(ctx context.Context, c Config, log io.Writer) (*train.Result, error) {
 	res, err := train.Run(ctx, cfg, model, data)
 	if err == nil && res.Eval != nil {
 		err = reportTagAPs(rctx, c.Out, c.Storage, res.Eval, m.Tags, log)
+	}
+	if err == nil && !sd.IsLocal() && log != nil && (res.Rank == 0 || c.Dist.AllRanksLog) {
+		st := sd.Stats()
+		fmt.Fprintf(log, "pretrain: rank %d read %d bytes (%.1f MiB) of %s in %d requests (%d retried)\n",
+			res.Rank, st.BytesRead, float64(st.BytesRead)/(1<<20), c.Shards, st.Requests, st.Retries)
 	}
 	switch {
 	case errors.Is(err, train.ErrRunExists):
