@@ -23,9 +23,15 @@ import (
 // and an object whole.
 
 // workdirOf is the storage Dir of the working directory wd, opened once
-// per worker process (created if missing; a bucket must exist).
+// per worker process (created if missing; a bucket must exist) and
+// endpoint: a process that runs pipelines against several services (tests)
+// gets a client for each.
 func workdirOf(wd string) (*storage.Dir, error) {
-	return sharedValue("workdir\x00"+wd, func() (*storage.Dir, error) {
+	key := "workdir\x00" + wd
+	for _, env := range []string{"AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", "STORAGE_EMULATOR_HOST"} {
+		key += "\x00" + os.Getenv(env)
+	}
+	return sharedValue(key, func() (*storage.Dir, error) {
 		d, err := storage.Create(context.Background(), wd, nil)
 		if err != nil {
 			return nil, fmt.Errorf("open working directory: %w", err)
