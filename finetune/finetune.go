@@ -295,13 +295,21 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 	}
 	par := cfg.Dist.Parallel(group)
-	resumeOut := ""
+	// A resumed run computes as the interrupted one did. The linear
+	// probe's own checkpoints are fp32 whatever the features' precision,
+	// so the run records the precision it resolved in Out.
+	var resumed train.Precision
 	if cfg.Resume {
-		resumeOut = runDir(cfg)
+		resumed = readPrecision(cfg.Out)
 	}
-	prec, err := cfg.Precision.Resolve(cfg.Device, par, resumeOut, cfg.Log, "finetune")
+	prec, err := cfg.Precision.Resolve(cfg.Device, par, resumed, cfg.Log, "finetune")
 	if err != nil {
 		return nil, err
+	}
+	if rank == 0 {
+		if err := writePrecision(cfg.Out, prec); err != nil {
+			return nil, err
+		}
 	}
 	s := &session{group: group, par: par, prec: prec, classes: ds.Classes()}
 	var trials []Trial
@@ -399,6 +407,29 @@ func transfer(ctx context.Context, cfg *Config, s *session, trainSplit, valSplit
 		return nil, nil, nil, "", err
 	}
 	return res, acc, m, weights, nil
+}
+
+// PrecisionFile records, in a run's Out, the precision it resolved.
+const PrecisionFile = "precision"
+
+// readPrecision returns the precision recorded in out ("" when none).
+func readPrecision(out string) train.Precision {
+	b, err := os.ReadFile(filepath.Join(out, PrecisionFile))
+	if err != nil {
+		return ""
+	}
+	var p train.Precision
+	if p.Set(strings.TrimSpace(string(b))) != nil || p == train.PrecisionAuto {
+		return ""
+	}
+	return p
+}
+
+func writePrecision(out string, p train.Precision) error {
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return fmt.Errorf("record the precision: %w", err)
+	}
+	return atomicfile.WriteFile(filepath.Join(out, PrecisionFile), []byte(string(p)+"\n"))
 }
 
 // features is where the linear probe caches its features.

@@ -83,3 +83,35 @@ func TestPrecisionReachesExtractionAndCache(t *testing.T) {
 		t.Errorf("fp16 on the CPU: %v, want an error naming fp16", err)
 	}
 }
+
+// TestResumedProbeKeepsItsPrecision: a linear probe whose features were
+// extracted in one precision, resumed with --precision auto, keeps it
+// (its probe's checkpoints are fp32 whatever the features were) and so
+// reuses its features and scores as before. Each precision in turn, so
+// that one of them differs from what auto would choose afresh.
+func TestResumedProbeKeepsItsPrecision(t *testing.T) {
+	torchtest.Need(t)
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	datasetstest.ImageFolder(t, data, tinySpec)
+	for _, p := range []train.Precision{train.PrecisionBF16, train.PrecisionFP32} {
+		c := Config{Task: datasets.ImageFolder, Data: data, From: FromNone, Arch: "resnext_tiny", Mode: ModeLinear,
+			Epochs: 2, Batch: 8, Seed: 3, Workers: 2, ImageSize: 16, Out: filepath.Join(dir, string(p)), Precision: p}
+		first, err := Run(context.Background(), c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var log strings.Builder
+		c.Precision, c.Resume, c.Log = train.PrecisionAuto, true, &log
+		again, err := Run(context.Background(), c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := "precision " + string(p) + " (auto: the precision of the run being resumed)"; !strings.Contains(log.String(), want) {
+			t.Errorf("the resumed run did not keep %s:\n%s", p, log.String())
+		}
+		if !again.CachedFeats || again.Metrics.Top1 != first.Metrics.Top1 {
+			t.Errorf("%s resumed: cached features %v, top-1 %v; first run %v", p, again.CachedFeats, again.Metrics.Top1, first.Metrics.Top1)
+		}
+	}
+}

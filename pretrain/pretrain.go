@@ -241,11 +241,11 @@ func Run(ctx context.Context, c Config, log io.Writer) (*train.Result, error) {
 		}
 	}
 	par := c.Dist.Parallel(group)
-	resumeOut := ""
+	var resumed train.Precision
 	if c.Resume {
-		resumeOut = c.Out
+		resumed, _ = train.CheckpointPrecision(c.Out)
 	}
-	prec, err := c.Precision.Resolve(dev, par, resumeOut, log, "pretrain")
+	prec, err := c.Precision.Resolve(dev, par, resumed, log, "pretrain")
 	if err != nil {
 		return nil, err
 	}

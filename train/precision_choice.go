@@ -155,20 +155,18 @@ func probeBF16(dev torch.Device) (speedup float64, err error) {
 
 // Resolve returns the precision a run on dev computes in, once for the
 // whole job, and logs it with the reason under label: auto is resolved
-// (ChoosePrecision; when resuming the run in resumeOut — "" for a fresh
-// run — the precision of its newest checkpoint, so that a resumed run
-// computes as the interrupted one did), and par's ranks agree: every rank
+// (ChoosePrecision; when resuming a run that computed in resumed — "" for
+// a fresh run —, that precision, so that a resumed run computes as the
+// interrupted one did), and par's ranks agree: every rank
 // takes rank 0's choice (auto times a probe step on each rank, which could
 // split them between bf16 and fp32 on a loaded machine), and ranks asked
 // for different precisions stop here with an error saying so, before
 // they would average gradients of different arithmetic.
-func (p Precision) Resolve(dev torch.Device, par Parallel, resumeOut string, log io.Writer, label string) (Precision, error) {
+func (p Precision) Resolve(dev torch.Device, par Parallel, resumed Precision, log io.Writer, label string) (Precision, error) {
 	asked := p.orFP32()
 	got, why, err := asked, "", error(nil)
-	if asked == PrecisionAuto && resumeOut != "" {
-		if saved, ok := CheckpointPrecision(resumeOut); ok && saved.Check(dev) == nil {
-			got, why = saved, "auto: the precision of the checkpoint being resumed"
-		}
+	if asked == PrecisionAuto && resumed != "" && resumed.Check(dev) == nil {
+		got, why = resumed, "auto: the precision of the run being resumed"
 	}
 	if why == "" {
 		if got, why, err = ChoosePrecision(asked, dev); err != nil {
