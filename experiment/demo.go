@@ -77,7 +77,7 @@ func DefaultDemo(workdir string) DemoConfig {
 	w.TargetTrain = 10
 	return DemoConfig{Workdir: workdir, World: w, Arch: "tiny", ImageSize: 32, Batch: 64,
 		PretrainSteps: 1500, PretrainLR: 1, FinetuneEpochs: 30, CropScale: 0.35, ProbeEpochs: 100, Precision: train.PrecisionAuto,
-		LinearLRs: finetune.DefaultLRs(finetune.ModeLinear), FinetuneLRs: []float64{0.3, 1, 3, 10}, PretrainedBackboneLRScale: 0.1}
+		LinearLRs: finetune.DefaultLRs(finetune.ModeLinear), FinetuneLRs: []float64{0.3, 1, 3}, PretrainedBackboneLRScale: 0.1}
 }
 
 // Paths inside a demo working directory.

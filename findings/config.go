@@ -68,7 +68,7 @@ func QuickSizes() Sizes {
 func FullSizes() Sizes {
 	return Sizes{Arch: "tiny", BigArch: "resnet20", ImageSize: 24, Batch: 64, Steps: 1000, LR: 2, EvalImages: 3000,
 		ProbeEpochs: 100, FinetuneEpochs: 30, CropScale: 0.35,
-		LinearLRs: []float64{0.1, 0.3, 1, 3, 10}, FinetuneLRs: []float64{0.3, 1, 3, 10}, PretrainedBackboneLRScale: 0.1,
+		LinearLRs: []float64{0.1, 0.3, 1, 3, 10}, FinetuneLRs: []float64{0.3, 1, 3}, PretrainedBackboneLRScale: 0.1,
 		CarveFraction: 0.2, Noise: []float64{0, 0.1, 0.25, 0.5}, Fractions: []float64{0.1, 0.3, 1}, SmallFraction: 0.1,
 		MinPositives: 3, ValFraction: 0.1, TransferSeeds: 5, MinMAP: 0.11}
 }
