@@ -60,7 +60,7 @@ func wantLost(t *testing.T, err error, ranks ...int) *PeerLostError {
 // rank 0's allreduce, broadcast, barrier and gather each end with an error
 // naming rank 1, within a few windows of the heartbeat.
 func TestAbortEndsBlockedCollectives(t *testing.T) {
-	fastHeartbeat(t, 100*time.Millisecond)
+	fastHeartbeat(t, 250*time.Millisecond)
 	for _, tc := range []struct {
 		name string
 		op   func(g *Group) error
@@ -101,7 +101,7 @@ func TestAbortEndsBlockedCollectives(t *testing.T) {
 // Reducer's allreduce of the gradient buckets; when rank 1 stops, the
 // backward pass fails naming it.
 func TestAbortEndsReducingBackward(t *testing.T) {
-	fastHeartbeat(t, 100*time.Millisecond)
+	fastHeartbeat(t, 250*time.Millisecond)
 	groups := localGroups(t, 2, abortTimeout)
 	g := groups[0]
 	w := FromFloat32([]float32{0.5, -1, 2, 0.25, 1, 3}, 2, 3)
@@ -138,7 +138,7 @@ func TestAbortEndsReducingBackward(t *testing.T) {
 // watches only rank 0, so its blocked allreduce ends on the verdict rank
 // 0 publishes, naming rank 2 as found by rank 0.
 func TestVerdictReachesEveryRank(t *testing.T) {
-	fastHeartbeat(t, 100*time.Millisecond)
+	fastHeartbeat(t, 250*time.Millisecond)
 	groups := localGroups(t, 3, abortTimeout)
 	silence(groups[2])
 	errs := make([]error, 2)
@@ -169,7 +169,7 @@ func TestVerdictReachesEveryRank(t *testing.T) {
 // host died, or this host was cut off from it) while rank 0 waits in an
 // allreduce that rank 1 never joins: rank 0 ends with a *StoreLostError.
 func TestStoreLossEndsBlockedCollective(t *testing.T) {
-	fastHeartbeat(t, 100*time.Millisecond)
+	fastHeartbeat(t, 250*time.Millisecond)
 	server, err := NewStore(StoreOptions{Host: "127.0.0.1", Server: true, Timeout: abortTimeout})
 	if err != nil {
 		t.Fatal(err)

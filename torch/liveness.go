@@ -95,9 +95,13 @@ type liveness struct {
 	window    time.Duration
 	peers     []Peer // by rank; nil when unknown
 
-	mu      sync.Mutex
-	lost    *verdict      // set once
-	lastOK  time.Time     // the last round of store operations that all answered
+	mu     sync.Mutex
+	lost   *verdict  // set once
+	lastOK time.Time // the last round of store operations that all answered
+	// waiting is since when a store operation has gone unanswered (zero:
+	// none); after an error it stays set, as the store said nothing
+	// useful since.
+	waiting time.Time
 	lastErr string        // the store's last error
 	watched map[int]*seen // the ranks this one watches
 
@@ -195,26 +199,39 @@ func (l *liveness) beat() {
 		case <-t.C:
 		}
 		if err := l.round(); err != nil {
-			l.mu.Lock()
-			l.lastErr = err.Error()
-			l.mu.Unlock()
 			<-l.quit
 			return
 		}
 	}
 }
 
-func (l *liveness) round() error {
-	if _, err := l.st.Add(heartbeatKey(l.rank), 1); err != nil {
+// ask runs one store operation, recording how long it waits for the store.
+func (l *liveness) ask(f func() error) error {
+	l.mu.Lock()
+	l.waiting = time.Now()
+	l.mu.Unlock()
+	err := f()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err != nil {
+		l.lastErr = err.Error()
 		return err
 	}
-	published, err := l.st.Add(verdictCountKey, 0)
-	if err != nil {
+	l.waiting = time.Time{}
+	return nil
+}
+
+func (l *liveness) round() error {
+	if err := l.ask(func() error { _, err := l.st.Add(heartbeatKey(l.rank), 1); return err }); err != nil {
+		return err
+	}
+	var published int64
+	if err := l.ask(func() (err error) { published, err = l.st.Add(verdictCountKey, 0); return err }); err != nil {
 		return err
 	}
 	if published > 0 {
-		raw, err := l.st.Get(verdictKey)
-		if err != nil {
+		var raw []byte
+		if err := l.ask(func() (err error) { raw, err = l.st.Get(verdictKey); return err }); err != nil {
 			return err
 		}
 		var v verdict
@@ -224,8 +241,8 @@ func (l *liveness) round() error {
 	}
 	counts := map[int]int64{}
 	for r := range l.watched {
-		c, err := l.st.Add(heartbeatKey(r), 0)
-		if err != nil {
+		var c int64
+		if err := l.ask(func() (err error) { c, err = l.st.Add(heartbeatKey(r), 0); return err }); err != nil {
 			return err
 		}
 		counts[r] = c
@@ -263,6 +280,9 @@ func (l *liveness) judge() {
 			l.mu.Lock()
 			if gap > l.window/2 {
 				l.lastOK = l.lastOK.Add(gap)
+				if !l.waiting.IsZero() {
+					l.waiting = l.waiting.Add(gap)
+				}
 				for _, s := range l.watched {
 					s.moved = s.moved.Add(gap)
 				}
@@ -282,7 +302,10 @@ func (l *liveness) silent(now time.Time) *verdict {
 	if l.lost != nil {
 		return nil
 	}
-	if quiet := now.Sub(l.lastOK); quiet > l.window && l.storeRank != l.rank {
+	// The store is silent when an operation has waited the window for it
+	// (or failed that long ago): not merely when this rank's own rounds
+	// were slow to start.
+	if quiet := now.Sub(l.waiting); !l.waiting.IsZero() && quiet > l.window && l.storeRank != l.rank {
 		why := fmt.Sprintf("no answer from the rendezvous store at %s for %v", l.addr, quiet.Round(100*time.Millisecond))
 		if l.lastErr != "" {
 			why += " (" + l.lastErr + ")"
@@ -302,7 +325,10 @@ func (l *liveness) silent(now time.Time) *verdict {
 		if s.count == 0 {
 			limit *= startGrace
 		}
-		if d := now.Sub(s.moved); d > limit {
+		// Silent over the rounds that read its counter: what happened
+		// since the last round that answered is not known (and, beyond
+		// the window, is the store's silence).
+		if d := l.lastOK.Sub(s.moved); d > limit {
 			ranks = append(ranks, r)
 			quiet = max(quiet, d)
 		}
@@ -464,8 +490,8 @@ func (l *liveness) neverBeaten() *verdict {
 }
 
 // stop ends the heartbeat. A beat goroutine blocked in the store is given
-// the store's own timeout to return; if it does not, its client is left
-// open rather than freed under it.
+// the store's own timeout to return (none when the store was found lost);
+// if it does not, its client is left open rather than freed under it.
 func (l *liveness) stop() {
 	if l == nil {
 		return
@@ -474,10 +500,14 @@ func (l *liveness) stop() {
 		l.detach()
 		close(l.quit)
 		<-l.judgeDone
+		wait := l.window + l.interval
+		if v := l.verdictNow(); v != nil && (v.Store || slices.Contains(v.Ranks, l.storeRank)) {
+			wait = 0
+		}
 		select {
 		case <-l.beatDone:
 			l.st.Close()
-		case <-time.After(l.window + l.interval):
+		case <-time.After(wait):
 		}
 	})
 }
