@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"time"
 
 	"weaksup/torch"
@@ -104,11 +105,26 @@ func (d DistFlags) Join(dev torch.Device, log io.Writer) (*torch.Group, torch.De
 		fmt.Fprintf(log, "data-parallel: %d ranks from %s, backend %s, store %s:%d hosted by %s, collective timeout %v\n",
 			rv.World, from, backend, rv.Addr, rv.Port, host, timeout)
 	}
-	g, err := torch.Join(rv, torch.JoinOptions{Backend: backend, Timeout: timeout})
+	advertise := func() (torch.Peer, error) {
+		p, err := AdvertisedAddress(rv, os.Getenv)
+		if err == nil && rv.Rank == 0 && log != nil {
+			fmt.Fprintf(log, "data-parallel: rank 0 at %s (%s)\n", p.Addr, p.From)
+		}
+		return p, err
+	}
+	g, err := torch.Join(rv, torch.JoinOptions{Backend: backend, Timeout: timeout, Advertise: advertise, CheckPeers: CheckAdvertised})
 	if err != nil {
 		return nil, dev, err
 	}
 	return g, dev, nil
+}
+
+// Restarts returns how many times the launcher restarted this process
+// ($TORCHELASTIC_RESTART_COUNT, which torchrun --max-restarts sets): a
+// restarted rank resumes from the newest checkpoint.
+func (d DistFlags) Restarts() int {
+	n, _ := strconv.Atoi(os.Getenv(torch.EnvRestarts))
+	return n
 }
 
 // Config returns the DistConfig of Run for group g.
