@@ -231,6 +231,12 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			cfg.Log = nil
 		}
 	}
+	if n := cfg.Dist.Restarts(); n > 0 && !cfg.Resume {
+		cfg.Resume = true
+		if cfg.Log != nil {
+			fmt.Fprintf(cfg.Log, "finetune: restart %d by the launcher: resuming from the newest checkpoint in %s\n", n, cfg.Out)
+		}
+	}
 	if !cfg.Resume {
 		if dir, err := train.LatestCheckpoint(train.CheckpointsDir(runDir(cfg))); err == nil {
 			return nil, fmt.Errorf("fine-tune into %s: %w (%s); pass --resume to continue it or choose another --out", cfg.Out, train.ErrRunExists, filepath.Base(dir))

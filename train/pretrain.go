@@ -206,6 +206,14 @@ func Pretrain(ctx context.Context, c PretrainConfig, log io.Writer) (*Result, er
 			return nil, fmt.Errorf("set --threads %d: %w", c.Threads, err)
 		}
 	}
+	if n := c.Dist.Restarts(); n > 0 && !c.Resume {
+		// torchrun --max-restarts restarts the ranks with the same
+		// command: they continue where the job's checkpoints stop.
+		c.Resume = true
+		if log != nil && (group == nil || group.Rank() == 0) {
+			fmt.Fprintf(log, "pretrain: restart %d by the launcher: resuming from the newest checkpoint in %s\n", n, c.Out)
+		}
+	}
 	resumeOut := ""
 	if c.Resume {
 		resumeOut = c.Out
