@@ -35,7 +35,7 @@ func TestTorchrunStartsRanks(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, torchrun, "--standalone", "--nproc_per_node=2", "-r", "1", "-t", "1",
 		"--log_dir", t.TempDir(), "--no_python", os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), ddpJobEnv+"="+string(spec), "WEAKSUP_DIST_HEARTBEAT=200ms")
+	cmd.Env = append(os.Environ(), ddpJobEnv+"="+string(spec))
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("torchrun: %v\n%s", err, out)
 	}
