@@ -39,7 +39,7 @@ func (e *PeerLostError) Error() string {
 	var hosts []string
 	for i, r := range e.Ranks {
 		rs[i] = strconv.Itoa(r)
-		if i < len(e.Hosts) && (e.Hosts[i].Host != "" || e.Hosts[i].Addr != "") {
+		if i < len(e.Hosts) && (e.Hosts[i].Host != "" || e.Hosts[i].Addr != "") && !slices.Contains(hosts, e.Hosts[i].String()) {
 			hosts = append(hosts, e.Hosts[i].String())
 		}
 	}
@@ -133,10 +133,12 @@ type seen struct {
 	moved time.Time
 }
 
-// Store keys of the heartbeats and verdicts.
+// Store keys of the heartbeats and verdicts: the verdict, whether there
+// is one, and how many ranks read it.
 const (
 	verdictKey      = "weaksup/lost"
 	verdictCountKey = "weaksup/lost/count"
+	verdictSeenKey  = "weaksup/lost/seen"
 )
 
 func heartbeatKey(rank int) string { return "weaksup/heartbeat/" + strconv.Itoa(rank) }
@@ -236,6 +238,9 @@ func (l *liveness) round() error {
 		}
 		var v verdict
 		if err := json.Unmarshal(raw, &v); err == nil {
+			if l.verdictNow() == nil {
+				l.st.Add(verdictSeenKey, 1) //nolint:errcheck
+			}
 			l.decide(&v)
 		}
 	}
@@ -489,6 +494,25 @@ func (l *liveness) neverBeaten() *verdict {
 		Why: "no heartbeat since this rank joined: the process never started, or cannot reach the store"}
 }
 
+// lingerForVerdict keeps a rank that hosts the store, and published a
+// verdict, from leaving before the other ranks read it (up to two
+// intervals): once it leaves, the store goes with it, and they would only
+// find that.
+func (l *liveness) lingerForVerdict() {
+	v := l.verdictNow()
+	if v == nil || v.By != l.rank || l.storeRank != l.rank {
+		return
+	}
+	want := int64(l.world - 1 - len(v.Ranks))
+	deadline := time.Now().Add(2 * l.interval)
+	for time.Now().Before(deadline) {
+		if n, err := l.st.Add(verdictSeenKey, 0); err != nil || n >= want {
+			return
+		}
+		time.Sleep(l.interval / 20)
+	}
+}
+
 // stop ends the heartbeat. A beat goroutine blocked in the store is given
 // the store's own timeout to return (none when the store was found lost);
 // if it does not, its client is left open rather than freed under it.
@@ -498,6 +522,7 @@ func (l *liveness) stop() {
 	}
 	l.once.Do(func() {
 		l.detach()
+		l.lingerForVerdict()
 		close(l.quit)
 		<-l.judgeDone
 		wait := l.window + l.interval
