@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -44,6 +45,8 @@ type ddpJob struct {
 	// (twohost).
 	CutAt  int `json:"cut_at"`
 	StopAt int `json:"stop_at"`
+	// FaultRank is the rank of KillAt, CutAt and StopAt, when not 1.
+	FaultRank *int `json:"fault_rank"`
 	// DistTimeout is the collective timeout (default 1 minute).
 	DistTimeout time.Duration `json:"dist_timeout"`
 	// Fixed names a directory of fixed per-rank batches and initial
@@ -63,6 +66,27 @@ type ddpJob struct {
 	LossScaling    *LossScaling `json:"loss_scaling"`
 	Rank1Precision Precision    `json:"rank1_precision"`
 	AgreePrecision bool         `json:"agree_precision"`
+}
+
+// pretrainArgsEnv carries, as a JSON list, the flags of a Pretrain run the
+// test binary makes as one rank (as `weaksup pretrain` would).
+const pretrainArgsEnv = "WEAKSUP_TRAIN_PRETRAIN_ARGS"
+
+// runPretrainArgs parses the pretrain flags in args (JSON) and runs
+// Pretrain, logging to stderr.
+func runPretrainArgs(args string) error {
+	var list []string
+	if err := json.Unmarshal([]byte(args), &list); err != nil {
+		return fmt.Errorf("read the pretrain flags: %w", err)
+	}
+	c := DefaultPretrainConfig()
+	fs := flag.NewFlagSet("pretrain", flag.ContinueOnError)
+	c.RegisterFlags(fs)
+	if err := fs.Parse(list); err != nil {
+		return err
+	}
+	_, err := Pretrain(context.Background(), c, os.Stderr)
+	return err
 }
 
 // runDDPJob is the body of a rank process: join the group the launcher
@@ -96,7 +120,11 @@ func runDDPJob(spec string) error {
 		return err
 	}
 	defer m.Close()
-	if part.Rank == 1 {
+	faulty := 1
+	if job.FaultRank != nil {
+		faulty = *job.FaultRank
+	}
+	if part.Rank == faulty {
 		for _, f := range []struct {
 			at     int
 			what   string

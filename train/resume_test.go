@@ -20,8 +20,16 @@ const resumeEnv = "WEAKSUP_TRAIN_RESUME_CHILD"
 
 // TestMain lets the test binary double as a training process: with
 // resumeEnv set it trains into that directory and exits; with ddpJobEnv
-// set it is one rank of a data-parallel test (ddp_rank_test.go).
+// set it is one rank of a data-parallel test (ddp_rank_test.go); with
+// pretrainArgsEnv set it runs Pretrain with those flags.
 func TestMain(m *testing.M) {
+	if args := os.Getenv(pretrainArgsEnv); args != "" {
+		if err := runPretrainArgs(args); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	if job := os.Getenv(ddpJobEnv); job != "" {
 		if err := runDDPJob(job); err != nil {
 			fmt.Fprintln(os.Stderr, err)
