@@ -30,17 +30,17 @@ func silence(g *Group) { g.live.stop() }
 
 // endsWithin runs fn and fails the test unless it returns within limit (a
 // bound on hanging, far above what it needs).
-func endsWithin(t *testing.T, limit time.Duration, fn func() error) (error, time.Duration) {
+func endsWithin(t *testing.T, limit time.Duration, fn func() error) (took time.Duration, err error) {
 	t.Helper()
 	done := make(chan error, 1)
 	t0 := time.Now()
 	go func() { done <- fn() }()
 	select {
 	case err := <-done:
-		return err, time.Since(t0)
+		return time.Since(t0), err
 	case <-time.After(limit):
 		t.Fatalf("still blocked after %v (the collective timeout is %v)", limit, abortTimeout)
-		return nil, 0
+		return 0, nil
 	}
 }
 
@@ -87,11 +87,11 @@ func TestAbortEndsBlockedCollectives(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			groups := localGroups(t, 2, abortTimeout)
 			silence(groups[1])
-			err, took := endsWithin(t, abortTimeout/4, func() error { return tc.op(groups[0]) })
+			took, err := endsWithin(t, abortTimeout/4, func() error { return tc.op(groups[0]) })
 			lost := wantLost(t, err, 1)
 			t.Logf("ended after %v: %v", took.Round(time.Millisecond), lost)
 			// Later collectives of an aborted group fail at once.
-			err, _ = endsWithin(t, abortTimeout/4, func() error { return tc.op(groups[0]) })
+			_, err = endsWithin(t, abortTimeout/4, func() error { return tc.op(groups[0]) })
 			wantLost(t, err, 1)
 		})
 	}
@@ -117,7 +117,7 @@ func TestAbortEndsReducingBackward(t *testing.T) {
 	x := FromFloat32([]float32{1, 2, 3}, 1, 3)
 	defer x.Close()
 	silence(groups[1])
-	err, took := endsWithin(t, abortTimeout/4, func() error {
+	took, err := endsWithin(t, abortTimeout/4, func() error {
 		if err := red.Prepare(); err != nil {
 			return err
 		}
@@ -176,7 +176,7 @@ func TestStoreLossEndsBlockedCollective(t *testing.T) {
 	}
 	groups := groupsOn(t, server, 2, abortTimeout)
 	server.Close()
-	err, took := endsWithin(t, abortTimeout/4, func() error {
+	took, err := endsWithin(t, abortTimeout/4, func() error {
 		x := Ones(Float32, CPU, 10)
 		defer x.Close()
 		return groups[0].AllReduce([]*Tensor{x}, DistSum)
