@@ -173,7 +173,7 @@ var faultLine = regexp.MustCompile(`fault: (\S+) at (\d+)`)
 
 // faultTime waits for rank r to report its fault and returns when it
 // happened.
-func faultTime(t *testing.T, r *hostProc) time.Time {
+func faultTime(t testing.TB, r *hostProc) time.Time {
 	t.Helper()
 	for ended := false; ; {
 		if m := faultLine.FindStringSubmatch(r.out.String()); m != nil {

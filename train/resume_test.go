@@ -21,8 +21,16 @@ const resumeEnv = "WEAKSUP_TRAIN_RESUME_CHILD"
 // TestMain lets the test binary double as a training process: with
 // resumeEnv set it trains into that directory and exits; with ddpJobEnv
 // set it is one rank of a data-parallel test (ddp_rank_test.go); with
-// pretrainArgsEnv set it runs Pretrain with those flags.
+// pretrainArgsEnv set it runs Pretrain with those flags; with
+// allreduceBenchEnv set it is a rank of BenchmarkTwoHostsAllReduce.
 func TestMain(m *testing.M) {
+	if spec := os.Getenv(allreduceBenchEnv); spec != "" {
+		if err := runAllReduceBench(spec); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	if args := os.Getenv(pretrainArgsEnv); args != "" {
 		if err := runPretrainArgs(args); err != nil {
 			fmt.Fprintln(os.Stderr, err)
