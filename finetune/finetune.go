@@ -95,7 +95,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.Nesterov, "nesterov", false, "Nesterov momentum")
 	fs.Float64Var(&c.CropScale, "crop-scale", 0.08, "smallest area fraction of the random training crop")
 	fs.Uint64Var(&c.Seed, "seed", 1, "seed of the new head, data order and augmentation")
-	fs.BoolVar(&c.Resume, "resume", false, "continue the run in --out from its newest checkpoint")
+	fs.BoolVar(&c.Resume, "resume", false, "continue the run in --out from its newest checkpoint (a rank that torchrun --max_restarts restarted resumes without it)")
 	c.Dist = train.DefaultDistFlags()
 	c.Dist.RegisterFlags(fs)
 }

@@ -42,7 +42,7 @@ func DefaultDistFlags() DistFlags {
 func (d *DistFlags) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&d.NProcPerNode, "nproc-per-node", d.NProcPerNode, "start N data-parallel ranks of this command on this machine (0 or 1: one process, or the ranks a launcher such as torchrun or srun started)")
 	fs.StringVar(&d.Backend, "dist-backend", d.Backend, "process-group backend: gloo or nccl (default: nccl on CUDA, gloo on the CPU)")
-	fs.DurationVar(&d.Timeout, "dist-timeout", d.Timeout, "bound of every collective: a rank that died or stopped is an error naming it after at most this long")
+	fs.DurationVar(&d.Timeout, "dist-timeout", d.Timeout, "bound of the rendezvous and of every collective (a rank that died, stopped or was cut off ends the job within seconds through the heartbeats; this bounds what they cannot see)")
 	fs.Float64Var(&d.BucketMB, "bucket-mb", d.BucketMB, "gradient allreduce bucket size in MB (DistributedDataParallel's bucket_cap_mb)")
 	fs.BoolVar(&d.NoOverlap, "no-overlap", d.NoOverlap, "allreduce gradients after the backward pass instead of overlapping it")
 	fs.BoolVar(&d.AllRanksLog, "log-all-ranks", d.AllRanksLog, "let every rank print progress, not only rank 0")

@@ -135,7 +135,7 @@ func (c *PretrainConfig) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Precision, "precision", c.Precision, PrecisionUsage)
 	fs.BoolVar(&c.ChannelsLast, "channels-last", c.ChannelsLast, "NHWC layout for convolutions (much faster on CPU)")
 	fs.BoolVar(&c.ZeroInitLastBN, "zero-init-last-bn", c.ZeroInitLastBN, "start the last BN scale of each block at 0 (Goyal et al. 2017)")
-	fs.BoolVar(&c.Resume, "resume", c.Resume, "continue from the newest checkpoint in --out")
+	fs.BoolVar(&c.Resume, "resume", c.Resume, "continue from the newest checkpoint in --out (from step 0 when there is none; a rank that torchrun --max_restarts restarted resumes without it)")
 	c.Dist.RegisterFlags(fs)
 }
 
