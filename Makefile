@@ -15,10 +15,11 @@ BEAMBIN  := bin/weaksup-beam
 TORCHLIB := build/lib/libweaksup_torch.so
 # Debian packages: libtorch for training, WordNet for canonicalization tests
 # against the real database, PyTorch/torchvision for the numerical parity
-# checks; libturbojpeg decodes training JPEGs several times faster than Go's
+# checks (SciPy and mpmath the confidence intervals of the findings);
+# libturbojpeg decodes training JPEGs several times faster than Go's
 # decoder (the libjpeg build tag; the plain Go build works without it);
 # iproute2's ip makes the network namespaces of the two-host tests.
-APT_PACKAGES := libtorch-dev libgloo-dev wordnet-base python3-torch python3-torchvision libturbojpeg0-dev iproute2
+APT_PACKAGES := libtorch-dev libgloo-dev wordnet-base python3-torch python3-torchvision python3-scipy python3-mpmath libturbojpeg0-dev iproute2
 # Real photographs (desktop backgrounds) for the near-duplicate benchmark of
 # the e2e suite.
 E2E_APT_PACKAGES := mate-backgrounds lomiri-wallpapers-16.04 lomiri-wallpapers-20.04
@@ -35,10 +36,10 @@ STATICCHECK := build/tools/$(STATICCHECK_VERSION)/staticcheck
 # tests classify slow hosts by wall-clock limits of a fraction of a second,
 # which the detector's slowdown on a busy machine can exceed: they run
 # under it in `make race` only.
-RACE_SHORT := ./loader/ ./pipeline/ ./store/ ./progress/ ./atomicfile/
+RACE_SHORT := ./loader/ ./pipeline/ ./store/ ./progress/ ./atomicfile/ ./storage/
 RACE_ALL   := $(RACE_SHORT) ./ingest/ ./canonicalize/ ./dedup/ ./hashtag/ ./internal/... ./phash/ ./shards/ ./thumbnail/ ./workdir/ ./datasets/
 
-.PHONY: all deps apt-deps apt-install go-deps build beam-worker torch lint test race bench e2e demo demo-quick findings findings-quick generate clean
+.PHONY: all deps apt-deps apt-install go-deps build beam-worker torch torch-check torch-check-sid torch2 torch2-cuda gpu-check-bundle lint test race bench e2e demo demo-quick findings findings-quick generate clean
 
 all: build
 
@@ -66,9 +67,12 @@ build: $(BIN) $(BEAMBIN) torch
 	@# shim or the new one, never half of one.
 	cp -f $(TORCHLIB) bin/.libweaksup_torch.so.tmp && mv -f bin/.libweaksup_torch.so.tmp bin/libweaksup_torch.so
 
+# disable_grpc_modules leaves out Cloud Storage's gRPC DirectPath (xDS and
+# its Envoy protos): weaksup reaches gs:// over HTTP, and the tag keeps
+# about 20 MB of that out of the binary.
 $(BIN): FORCE
 	@mkdir -p bin
-	$(GO) build -tags '$(GOTAGS)' -o $(BIN) ./cmd/weaksup
+	$(GO) build -tags '$(GOTAGS) disable_grpc_modules' -o $(BIN) ./cmd/weaksup
 
 $(BEAMBIN): FORCE
 	@mkdir -p bin
@@ -87,6 +91,51 @@ torch: $(TORCHLIB)
 $(TORCHLIB): FORCE
 	$(MAKE) -C torch/csrc OUT=$(CURDIR)/build/lib $(if $(TORCH_DIR),TORCH_DIR=$(TORCH_DIR))
 
+# Debian trixie's libtorch 2.6, beside the system's 1.13 (scripts/trixie;
+# the system's apt sources stay as they are): its headers and Gloo's for a
+# compile check of every shim source (2.5 MB, fetched once), and roots made
+# by debootstrap in which the shim is built and tested (make torch2: about
+# 2 GB; make torch2-cuda: the CUDA libtorch, CUDA 12.4 and NCCL besides).
+TRIXIE := build/trixie
+
+torch-check: $(TRIXIE)/headers/.done
+	$(MAKE) -C torch/csrc check TORCH_DIR=$(CURDIR)/$(TRIXIE)/headers/usr
+
+$(TRIXIE)/headers/.done:
+	@command -v curl >/dev/null || $(MAKE) --no-print-directory apt-install PKGS="curl"
+	scripts/trixie headers $(TRIXIE)/headers
+
+# The same check against the newest libtorch Debian has (unstable; not
+# part of make test, since it changes).
+torch-check-sid:
+	@command -v curl >/dev/null || $(MAKE) --no-print-directory apt-install PKGS="curl"
+	rm -rf $(TRIXIE)/sid-headers
+	scripts/trixie headers $(TRIXIE)/sid-headers sid
+	$(MAKE) -C torch/csrc check TORCH_DIR=$(CURDIR)/$(TRIXIE)/sid-headers/usr
+
+torch2: deps build
+	@$(MAKE) --no-print-directory apt-install PKGS="debootstrap"
+	scripts/torch2 cpu
+
+torch2-cuda: deps build
+	@$(MAKE) --no-print-directory apt-install PKGS="debootstrap"
+	scripts/torch2 cuda
+
+# What scripts/gpu-check runs from on a CUDA host with PyTorch and no Go:
+# weaksup and weaksup-gpucheck (they find the libturbojpeg copied beside
+# them), the shim's sources, the check and its Python side, as a folder and
+# a tarball under build/gpu-check.
+GPUCHECK := build/gpu-check/weaksup-gpu-check
+gpu-check-bundle: deps
+	rm -rf $(GPUCHECK) && mkdir -p $(GPUCHECK)/bin $(GPUCHECK)/csrc
+	$(GO) build -tags '$(GOTAGS)' -ldflags '-extldflags=-Wl,-rpath,$$ORIGIN' -o $(GPUCHECK)/bin/weaksup ./cmd/weaksup
+	$(GO) build -tags '$(GOTAGS)' -ldflags '-extldflags=-Wl,-rpath,$$ORIGIN' -o $(GPUCHECK)/bin/weaksup-gpucheck ./cmd/weaksup-gpucheck
+	cp -L $$(ldd $(GPUCHECK)/bin/weaksup | awk '/libturbojpeg/ { print $$3 }') $(GPUCHECK)/bin/
+	cp -r torch/csrc/Makefile torch/csrc/*.cpp torch/csrc/*.h torch/csrc/compat $(GPUCHECK)/csrc/
+	cp scripts/gpu-check scripts/gpu-check.py $(firstword $(wildcard train/testdata/parity.py nets/testdata/parity.py)) $(GPUCHECK)/
+	tar -C build/gpu-check -czf build/gpu-check/weaksup-gpu-check.tar.gz weaksup-gpu-check
+	@echo "copy build/gpu-check/weaksup-gpu-check.tar.gz to the CUDA host, then: tar xzf weaksup-gpu-check.tar.gz && weaksup-gpu-check/gpu-check --out gpu-report"
+
 # vet and staticcheck, over every build the tests use (the e2e tag
 # included, and the pure-Go JPEG path).
 lint: go-deps $(STATICCHECK)
@@ -98,7 +147,7 @@ lint: go-deps $(STATICCHECK)
 $(STATICCHECK):
 	GOBIN=$(CURDIR)/build/tools/$(STATICCHECK_VERSION) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
-test: deps build lint
+test: deps build lint torch-check
 	$(GO) test -tags '$(GOTAGS)' -timeout $(GOTEST_TIMEOUT) ./...
 	# The pure-Go JPEG path of the codec and the loader, for builds without
 	# libturbojpeg.

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"weaksup/datasets"
 	"weaksup/dedup"
 	"weaksup/pipeline"
 	"weaksup/workdir"
@@ -55,7 +56,7 @@ func TestBadInputErrors(t *testing.T) {
 	})
 	t.Run("missing test set", func(t *testing.T) {
 		cfg := testConfig(w, input)
-		cfg.Dedup.TestSets = []dedup.Spec{{Name: "target", Path: filepath.Join(dir, "no-such-testset"), Format: "auto"}}
+		cfg.Dedup.TestSets = []dedup.Spec{{Name: "target", Path: filepath.Join(dir, "no-such-testset"), Layout: datasets.LayoutAuto}}
 		_, beamLog, embErr, beamErr := runBoth(t, cfg)
 		if embErr == nil || beamErr == nil || !strings.HasSuffix(embErr.Error(), beamErr.Error()) ||
 			!strings.Contains(beamErr.Error(), "flag --testset target=") {

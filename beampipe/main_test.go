@@ -73,7 +73,7 @@ func world(t *testing.T) *demo.World {
 		c.CrawlImages = 300
 		c.Duplicates = 8
 		c.RepostRate = 0.03 // exact repeats for dedup
-		testWorld.w, testWorld.err = demo.Generate(filepath.Join(testWorld.dir, "world"), c)
+		testWorld.w, testWorld.err = demo.Generate(context.Background(), filepath.Join(testWorld.dir, "world"), c)
 	})
 	if testWorld.err != nil {
 		t.Fatal(testWorld.err)
@@ -93,7 +93,7 @@ func testConfig(w *demo.World, input string) pipeline.Config {
 	in.ImageSize = 0
 	in.Retries = 0
 	in.FetchTimeout = 30 * time.Second
-	cfg.Dedup.TestSets = []dedup.Spec{{Name: "target", Path: filepath.Join(w.Dir, demo.TargetDir, "val"), Format: datasets.FormatImageNet}}
+	cfg.Dedup.TestSets = []dedup.Spec{{Name: "target", Path: filepath.Join(w.Dir, demo.TargetDir, "val"), Layout: datasets.ImageNet}}
 	cfg.Shards.ShardMB = 1
 	cfg.Shards.ValFraction = 0.1
 	return cfg

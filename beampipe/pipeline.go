@@ -18,6 +18,7 @@ import (
 	"weaksup/dedup"
 	"weaksup/ingest"
 	"weaksup/pipeline"
+	"weaksup/store"
 	"weaksup/workdir"
 )
 
@@ -76,13 +77,15 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		chunkLines = DefaultChunkLines
 	}
 	// The embedded pipeline's checks first, so a missing input or test
-	// set gives its error, before anything is crawled.
+	// set gives its error, before anything is crawled. The test sets are
+	// listed once: the catalog is loaded from this listing.
 	if !strings.Contains(cfg.Ingest.Input, "://") {
 		if _, err := cfg.Ingest.Fingerprint(); err != nil {
 			return nil, err
 		}
 	}
-	if _, err := cfg.Dedup.Fingerprint(); err != nil {
+	testsets, err := cfg.Dedup.List()
+	if err != nil {
 		return nil, err
 	}
 	format, chunks, err := Plan(ctx, cfg.Ingest.Input, cfg.Ingest.Format, chunkLines)
@@ -93,11 +96,8 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err := os.MkdirAll(ChunkDir(abs), 0o755); err != nil {
 		return nil, fmt.Errorf("create %s: %w", ChunkDir(abs), err)
 	}
-	dc := cfg.Dedup
-	if dc.Split == "" {
-		dc.Split = "test"
-	}
-	cat, err := dedup.LoadCatalog(ctx, wd, dc, log)
+	dc := testsets.Config()
+	cat, err := dedup.LoadCatalog(ctx, wd, testsets, log)
 	if err != nil {
 		return nil, err
 	}
@@ -229,7 +229,7 @@ func (f *firstOfID) ProcessElement(ctx context.Context, r Rec, dups func(*string
 		beam.NewCounter("ingest", "skipped_"+ingest.SkipDuplicateID).Inc(ctx, 1)
 		return
 	}
-	if r.Outcome == ingest.OutcomeOK {
+	if r.Outcome == store.OutcomeOK {
 		emit(r)
 	}
 }

@@ -102,14 +102,6 @@ func (c *Counter) Images() int64 { return c.images }
 // Hashtags returns every distinct normal form seen with its count.
 func (c *Counter) Hashtags() map[string]*HashtagCount { return c.hashtags }
 
-// ConceptImages returns the number of images counted for a concept.
-func (c *Counter) ConceptImages(k *Concept) int64 {
-	if cc := c.concepts[k]; cc != nil {
-		return cc.images
-	}
-	return 0
-}
-
 // Concepts returns how many distinct concepts were seen.
 func (c *Counter) Concepts() int { return len(c.concepts) }
 

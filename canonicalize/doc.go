@@ -36,8 +36,8 @@
 //
 // Two lemmas can join alike ("3-d" and "3d"): the form belongs to the lemma
 // written without separators, then to the one with more tagged senses, then
-// more senses, then the smaller name. Mapper.Collisions counts the losers
-// (1,141 in WordNet 3.0, 230 of them with different senses).
+// more senses, then the smaller name. WordNet 3.0 has 1,141 losers, 230 of
+// them with different senses.
 //
 // # Canonical tags (Concept)
 //
@@ -70,6 +70,6 @@
 // "no_vocab_tag").
 //
 // Mapper, Labeler, Vocabulary (once built) and Normalize are safe for
-// concurrent use; Counter is not. Label-noise injection (noise.go) works on
-// the labels this package assigns.
+// concurrent use; Counter is not. Label noise, a training-time transform of
+// the labels this package assigns, is the loader's (package loader).
 package canonicalize

@@ -106,7 +106,7 @@ type Mapper struct {
 	byTag      map[string]*Concept
 	forms      map[string]*form
 	exc        map[string][]excBase
-	collisions int
+	collisions int // lemmas that lost their joined form to another
 	otherOnce  sync.Once
 	other      map[string]struct{} // joined verb/adj/adv lemmas and inflections
 	memoMu     sync.RWMutex
@@ -260,10 +260,6 @@ func (m *Mapper) DB() *wordnet.DB { return m.db }
 
 // Policy returns the mapper's sense policy.
 func (m *Mapper) Policy() Policy { return m.policy }
-
-// Collisions returns how many noun lemmas lost their joined form to another
-// lemma (see NewMapper).
-func (m *Mapper) Collisions() int { return m.collisions }
 
 // Concept returns the canonical concept of a synset of the mapper's database.
 func (m *Mapper) Concept(s *wordnet.Synset) *Concept { return &m.concepts[s.Index()] }

@@ -174,7 +174,7 @@ func TestJoinedFormCollisions(t *testing.T) {
 		{"#builtinbed", "built-in_bed"}, // neither literal: same counts, smaller name
 	}
 	for name, m := range mappersFor(t, First) {
-		if m.Collisions() == 0 {
+		if m.collisions == 0 {
 			t.Errorf("%s: no joined-form collisions counted", name)
 		}
 		for _, tc := range tests {

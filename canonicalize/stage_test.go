@@ -232,7 +232,7 @@ func TestRunImageNet1k(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e, ok := v.ByWNID("n02132136"); !ok || e.Count != 4 || e.ID != 294 {
+	if e, ok := entryOf(v, "n02132136"); !ok || e.Count != 4 || e.ID != 294 {
 		t.Errorf("brown bear entry %+v, want ImageNet class 294 with 4 images", e)
 	}
 }

@@ -106,15 +106,6 @@ func validWNID(s string) bool {
 // Len is the number of labels.
 func (v *Vocabulary) Len() int { return len(v.Entries) }
 
-// ByWNID returns the entry of a synset.
-func (v *Vocabulary) ByWNID(wnid string) (*Entry, bool) {
-	id, ok := v.byWNID[wnid]
-	if !ok {
-		return nil, false
-	}
-	return &v.Entries[id], true
-}
-
 // BySynset returns the id of a synset's entry.
 func (v *Vocabulary) BySynset(s *wordnet.Synset) (int32, bool) {
 	id, ok := v.byOff[s.Offset]

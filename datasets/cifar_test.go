@@ -3,6 +3,8 @@ package datasets
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"image"
 	"image/color"
 	"math/rand/v2"
 	"os"
@@ -144,7 +146,7 @@ func TestCIFARRoundTrip(t *testing.T) {
 	check(d, SplitVal, test, fine)
 
 	train100, test100 := randomRecords(r, 9, 100), randomRecords(r, 4, 100)
-	if _, err := WriteCIFAR100(dir, names("f", 100), names("k", 20), train100, test100); err != nil {
+	if _, err := writeCIFAR100(dir, names("f", 100), names("k", 20), train100, test100); err != nil {
 		t.Fatal(err)
 	}
 	d100, err := OpenCIFAR100(dir, "")
@@ -191,7 +193,7 @@ func TestCIFARErrorsNameFileAndRecord(t *testing.T) {
 		if _, err := WriteCIFAR10(dir, names("c", 10), randomRecords(r, 10, 10), randomRecords(r, 3, 10)); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := WriteCIFAR100(dir, names("f", 100), names("k", 20), randomRecords(r, 4, 100), randomRecords(r, 2, 100)); err != nil {
+		if _, err := writeCIFAR100(dir, names("f", 100), names("k", 20), randomRecords(r, 4, 100), randomRecords(r, 2, 100)); err != nil {
 			t.Fatal(err)
 		}
 		return dir
@@ -263,7 +265,7 @@ func TestCIFARErrorsNameFileAndRecord(t *testing.T) {
 
 func TestPlanarRGB(t *testing.T) {
 	src := datasetstest.Draw(2, 5, 7)
-	p := PlanarFromImage(src)
+	p := planarFromImage(src)
 	for y := range 7 {
 		for x := range 7 {
 			r, g, b, _ := src.At(x, y).RGBA()
@@ -275,4 +277,43 @@ func TestPlanarRGB(t *testing.T) {
 	if got := p.Plane(1)[3*7+4]; got != p.At(4, 3).(color.RGBA).G {
 		t.Errorf("green plane disagrees with At")
 	}
+}
+
+// writeCIFAR100 writes records in CIFAR-100's binary layout into
+// dir/cifar-100-binary and returns that folder: train.bin, test.bin,
+// fine_label_names.txt and coarse_label_names.txt.
+func writeCIFAR100(dir string, fine, coarse []string, train, test []CIFARRecord) (string, error) {
+	if len(fine) != cifar100Fine || len(coarse) != cifar100Coarse {
+		return "", fmt.Errorf("write cifar100: %d fine and %d coarse names, want %d and %d", len(fine), len(coarse), cifar100Fine, cifar100Coarse)
+	}
+	root := filepath.Join(dir, CIFAR100Folder)
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return "", fmt.Errorf("write cifar100: %w", err)
+	}
+	if err := writeCIFARBatch(filepath.Join(root, CIFAR100Train), train, true); err != nil {
+		return "", err
+	}
+	if err := writeCIFARBatch(filepath.Join(root, CIFAR100Test), test, true); err != nil {
+		return "", err
+	}
+	if err := writeNames(filepath.Join(root, CIFAR100Fine), fine); err != nil {
+		return "", err
+	}
+	return root, writeNames(filepath.Join(root, CIFAR100Coarse), coarse)
+}
+
+// planarFromImage copies any image into a PlanarRGB (alpha dropped).
+func planarFromImage(img image.Image) *PlanarRGB {
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	p := &PlanarRGB{Pix: make([]uint8, 3*w*h), W: w, H: h}
+	n := w * h
+	for y := range h {
+		for x := range w {
+			c := color.RGBAModel.Convert(img.At(b.Min.X+x, b.Min.Y+y)).(color.RGBA)
+			i := y*w + x
+			p.Pix[i], p.Pix[n+i], p.Pix[2*n+i] = c.R, c.G, c.B
+		}
+	}
+	return p
 }

@@ -50,29 +50,6 @@ func WriteCIFAR10(dir string, classes []string, train, test []CIFARRecord) (stri
 	return root, writeNames(filepath.Join(root, CIFAR10Meta), classes)
 }
 
-// WriteCIFAR100 writes records in CIFAR-100's binary layout into
-// dir/cifar-100-binary and returns that folder: train.bin, test.bin,
-// fine_label_names.txt and coarse_label_names.txt.
-func WriteCIFAR100(dir string, fine, coarse []string, train, test []CIFARRecord) (string, error) {
-	if len(fine) != cifar100Fine || len(coarse) != cifar100Coarse {
-		return "", fmt.Errorf("write cifar100: %d fine and %d coarse names, want %d and %d", len(fine), len(coarse), cifar100Fine, cifar100Coarse)
-	}
-	root := filepath.Join(dir, CIFAR100Folder)
-	if err := os.MkdirAll(root, 0o755); err != nil {
-		return "", fmt.Errorf("write cifar100: %w", err)
-	}
-	if err := writeCIFARBatch(filepath.Join(root, CIFAR100Train), train, true); err != nil {
-		return "", err
-	}
-	if err := writeCIFARBatch(filepath.Join(root, CIFAR100Test), test, true); err != nil {
-		return "", err
-	}
-	if err := writeNames(filepath.Join(root, CIFAR100Fine), fine); err != nil {
-		return "", err
-	}
-	return root, writeNames(filepath.Join(root, CIFAR100Coarse), coarse)
-}
-
 func writeCIFARBatch(path string, recs []CIFARRecord, cifar100 bool) error {
 	err := atomicfile.Write(path, func(w io.Writer) error {
 		bw := bufio.NewWriterSize(w, 1<<20)

@@ -6,7 +6,8 @@ import (
 	"strings"
 )
 
-// Layout names: what finetune's --task takes.
+// Layout names: what finetune's --task takes, and a test set's :LAYOUT
+// (ListerFor lists those whose images are files).
 const (
 	ImageNet    = "imagenet"
 	CUB         = "cub"

@@ -53,7 +53,7 @@ func TestLayoutsListEveryImageWithItsClass(t *testing.T) {
 				if split == SplitVal {
 					per = small.Val
 				}
-				for c, n := range ClassCounts(items, small.K) {
+				for c, n := range classCounts(items, small.K) {
 					if n != per {
 						t.Errorf("%s class %d: got %d images, want %d", split, c, n, per)
 					}
@@ -291,4 +291,15 @@ func TestImageNetClassNames(t *testing.T) {
 	if got, want := d.Classes()[0], (Class{"n02084071", "dog, domestic dog"}); got != want {
 		t.Errorf("with %s, class 0: got %+v, want %+v", imagenetSynsetMapping, got, want)
 	}
+}
+
+// classCounts returns how many images of s each of k classes has.
+func classCounts(s Split, k int) []int {
+	c := make([]int, k)
+	for i := range s.Len() {
+		if cl := s.Class(i); cl >= 0 && int(cl) < k {
+			c[cl]++
+		}
+	}
+	return c
 }

@@ -17,8 +17,8 @@
 // paths and classes); a layout that stores raw pixels, such as CIFAR's
 // binary batches, returns decoded images from Split.Read instead (a
 // *PlanarRGB over the record's bytes), so the training loader
-// (loader.SplitSource) takes either. WriteCIFAR10 and WriteCIFAR100 write
-// the CIFAR binary layouts, for generated stand-ins and tests.
+// (loader.SplitSource) takes either. WriteCIFAR10 writes the CIFAR-10
+// binary layout, for generated stand-ins and tests.
 //
 // # Unlabelled listings
 //
@@ -27,8 +27,8 @@
 // class folders (ImageNetVal); the test images of CUB-200-2011, from
 // images.txt and train_test_split.txt alone (CUBImages); a Places365 val
 // folder or file list (Places365Val); or any folder, recursively (Folder).
-// ListerFor picks one by format name, and DetectFormat guesses the format
-// from the path. The listings share the parsers of the labelled layouts.
+// ListerFor picks one by layout name (the names Open takes), and
+// DetectLayout guesses the layout from the path. The listings share the parsers of the labelled layouts.
 //
 // # Files and errors
 //

@@ -24,17 +24,14 @@ var (
 	_ Lister = Folder{}
 )
 
-// Listing formats (what a test set's :FORMAT names).
-const (
-	FormatAuto      = "auto"    // detect from the path (DetectFormat)
-	FormatImageNet  = ImageNet  // ImageNet val: a flat folder or class folders
-	FormatCUB       = CUB       // CUB-200-2011 root with images.txt and train_test_split.txt
-	FormatPlaces365 = Places365 // Places365 val_256 folder or a file list
-	FormatFolder    = "folder"  // any ImageFolder or flat folder, searched recursively
-)
+// LayoutAuto asks ListerFor to detect a folder's layout from its path
+// (DetectLayout).
+const LayoutAuto = "auto"
 
-// Formats lists the listing formats.
-var Formats = []string{FormatAuto, FormatImageNet, FormatCUB, FormatPlaces365, FormatFolder}
+// FormerLayoutNames maps a former spelling of a layout name to the name:
+// test sets called the image-folder layout "folder" before they took the
+// name --task gives it. ListerFor accepts either.
+var FormerLayoutNames = map[string]string{"folder": ImageFolder}
 
 // Listing splits: which images of a layout with a train/test split a
 // Lister lists (only CUB-200-2011 has one in its listing files).
@@ -43,46 +40,73 @@ const (
 	ListAll  = "all"
 )
 
-// DetectFormat names the format of path: a regular file is a Places365 file
-// list, a folder with images.txt and train_test_split.txt is CUB-200-2011,
-// and any other folder is searched recursively.
-func DetectFormat(path string) (string, error) {
+// DetectLayout names the layout of path: a regular file is a Places365
+// file list, a folder with images.txt and train_test_split.txt is
+// CUB-200-2011, and any other folder is an image folder, searched
+// recursively.
+func DetectLayout(path string) (string, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
-		return "", &LayoutError{Path: path, Msg: "detect dataset format", Err: err}
+		return "", &LayoutError{Path: path, Msg: "detect dataset layout", Err: err}
 	}
 	switch {
 	case fi.Mode().IsRegular():
-		return FormatPlaces365, nil
+		return Places365, nil
 	case isCUB(path):
-		return FormatCUB, nil
+		return CUB, nil
 	}
-	return FormatFolder, nil
+	return ImageFolder, nil
 }
 
-// ListerFor returns the Lister of format (FormatAuto detects it from path)
-// and the resolved format. split is ListTest or ListAll.
-func ListerFor(path, format, split string) (Lister, string, error) {
-	if format == FormatAuto || format == "" {
+// lister returns the Lister of a layout name, nil for a layout whose
+// images are not files (CIFAR's binary batches) or an unknown name.
+func lister(layout, split string) Lister {
+	switch layout {
+	case ImageNet:
+		return ImageNetVal{} // a flat folder or class folders
+	case CUB:
+		return CUBImages{All: split == ListAll} // the root with images.txt and train_test_split.txt
+	case Places365:
+		return Places365Val{} // the val_256 folder or a file list
+	case ImageFolder:
+		return Folder{} // any ImageFolder or flat folder, searched recursively
+	}
+	return nil
+}
+
+// ListedLayouts returns the names of the layouts ListerFor lists, in the
+// order of Layouts: every layout whose images are files.
+func ListedLayouts() []string {
+	var out []string
+	for _, l := range Layouts {
+		if lister(l, ListAll) != nil {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// ListerFor returns the Lister of a layout (LayoutAuto detects it from
+// path; a former spelling names its layout) and the resolved layout name.
+// split is ListTest or ListAll.
+func ListerFor(path, layout, split string) (Lister, string, error) {
+	if name, ok := FormerLayoutNames[layout]; ok {
+		layout = name
+	}
+	if layout == LayoutAuto || layout == "" {
 		var err error
-		if format, err = DetectFormat(path); err != nil {
+		if layout, err = DetectLayout(path); err != nil {
 			return nil, "", err
 		}
 	}
 	if split != ListTest && split != ListAll {
 		return nil, "", fmt.Errorf("list %s: split %q: want %s or %s", path, split, ListTest, ListAll)
 	}
-	switch format {
-	case FormatImageNet:
-		return ImageNetVal{}, format, nil
-	case FormatCUB:
-		return CUBImages{All: split == ListAll}, format, nil
-	case FormatPlaces365:
-		return Places365Val{}, format, nil
-	case FormatFolder:
-		return Folder{}, format, nil
+	l := lister(layout, split)
+	if l == nil {
+		return nil, "", fmt.Errorf("list %s: %w %q (want one of %s, %s)", path, ErrUnknownLayout, layout, LayoutAuto, strings.Join(ListedLayouts(), ", "))
 	}
-	return nil, "", fmt.Errorf("list %s: %w %q (want one of %s)", path, ErrUnknownLayout, format, strings.Join(Formats, ", "))
+	return l, layout, nil
 }
 
 // Folder is any folder of images, searched recursively: an ImageFolder (one

@@ -28,7 +28,7 @@ func TestListers(t *testing.T) {
 		name     string
 		files    map[string]string
 		path     string // relative to the temp dir
-		format   string
+		layout   string
 		split    string
 		wantRoot string // relative to the temp dir
 		want     []string
@@ -37,13 +37,13 @@ func TestListers(t *testing.T) {
 		{
 			name:  "imagenet flat",
 			files: map[string]string{"val/ILSVRC2012_val_00000001.JPEG": "x", "val/ILSVRC2012_val_00000002.JPEG": "x", "val/LOC_val.csv": "x", "val/.hidden.JPEG": "x"},
-			path:  "val", format: FormatImageNet, wantRoot: "val",
+			path:  "val", layout: ImageNet, wantRoot: "val",
 			want: []string{"ILSVRC2012_val_00000001.JPEG", "ILSVRC2012_val_00000002.JPEG"},
 		},
 		{
 			name:  "imagenet class folders",
 			files: map[string]string{"val/n01440764/ILSVRC2012_val_00000293.JPEG": "x", "val/n01443537/ILSVRC2012_val_00000236.JPEG": "x", "val/n01443537/deeper/x.JPEG": "x"},
-			path:  "val", format: FormatImageNet, wantRoot: "val",
+			path:  "val", layout: ImageNet, wantRoot: "val",
 			want: []string{"n01440764/ILSVRC2012_val_00000293.JPEG", "n01443537/ILSVRC2012_val_00000236.JPEG"},
 		},
 		{
@@ -52,7 +52,7 @@ func TestListers(t *testing.T) {
 				"CUB/images.txt":           "1 001.Black_footed_Albatross/a_1.jpg\n2 001.Black_footed_Albatross/a_2.jpg\n\n3 002.Laysan_Albatross/b_3.jpg\n",
 				"CUB/train_test_split.txt": "1 1\n2 0\n3 0\n",
 			},
-			path: "CUB", format: FormatAuto, split: ListTest, wantRoot: "CUB/images",
+			path: "CUB", layout: LayoutAuto, split: ListTest, wantRoot: "CUB/images",
 			want: []string{"001.Black_footed_Albatross/a_2.jpg", "002.Laysan_Albatross/b_3.jpg"},
 		},
 		{
@@ -61,7 +61,7 @@ func TestListers(t *testing.T) {
 				"CUB/images.txt":           "1 001.Black_footed_Albatross/a_1.jpg\n2 001.Black_footed_Albatross/a_2.jpg\n",
 				"CUB/train_test_split.txt": "1 1\n2 0\n",
 			},
-			path: "CUB", format: FormatCUB, split: ListAll, wantRoot: "CUB/images",
+			path: "CUB", layout: CUB, split: ListAll, wantRoot: "CUB/images",
 			want: []string{"001.Black_footed_Albatross/a_1.jpg", "001.Black_footed_Albatross/a_2.jpg"},
 		},
 		{
@@ -70,7 +70,7 @@ func TestListers(t *testing.T) {
 				"CUB/images.txt":           "1 a/1.jpg\n2 a/2.jpg\n",
 				"CUB/train_test_split.txt": "1 1\n",
 			},
-			path: "CUB", format: FormatCUB, split: ListTest, err: os.ErrNotExist,
+			path: "CUB", layout: CUB, split: ListTest, err: os.ErrNotExist,
 		},
 		{
 			name: "cub escaping path",
@@ -78,12 +78,12 @@ func TestListers(t *testing.T) {
 				"CUB/images.txt":           "1 ../../etc/passwd\n",
 				"CUB/train_test_split.txt": "1 0\n",
 			},
-			path: "CUB", format: FormatCUB, split: ListTest, err: os.ErrNotExist,
+			path: "CUB", layout: CUB, split: ListTest, err: os.ErrNotExist,
 		},
 		{
 			name:  "places365 folder",
 			files: map[string]string{"val_256/Places365_val_00000002.jpg": "x", "val_256/Places365_val_00000001.jpg": "x"},
-			path:  "val_256", format: FormatPlaces365, wantRoot: "val_256",
+			path:  "val_256", layout: Places365, wantRoot: "val_256",
 			want: []string{"Places365_val_00000001.jpg", "Places365_val_00000002.jpg"},
 		},
 		{
@@ -93,7 +93,7 @@ func TestListers(t *testing.T) {
 				"val_256/Places365_val_00000001.jpg": "x",
 				"val_256/Places365_val_00000002.jpg": "x",
 			},
-			path: "places365_val.txt", format: FormatAuto, wantRoot: "val_256",
+			path: "places365_val.txt", layout: LayoutAuto, wantRoot: "val_256",
 			want: []string{"Places365_val_00000001.jpg", "Places365_val_00000002.jpg"},
 		},
 		{
@@ -102,19 +102,19 @@ func TestListers(t *testing.T) {
 				"data/list.txt":             "/a/abbey/00000001.jpg 0\n/a/abbey/00000001.jpg 0\n",
 				"data/a/abbey/00000001.jpg": "x",
 			},
-			path: "data/list.txt", format: FormatPlaces365, wantRoot: "data",
+			path: "data/list.txt", layout: Places365, wantRoot: "data",
 			want: []string{"a/abbey/00000001.jpg"},
 		},
 		{
 			name:  "image folder recursive",
 			files: map[string]string{"set/cat/1.png": "x", "set/dog/sub/2.JPG": "x", "set/bird/3.webp": "x", "set/readme.txt": "x", "set/.git/x.jpg": "x"},
-			path:  "set", format: FormatAuto, wantRoot: "set",
+			path:  "set", layout: LayoutAuto, wantRoot: "set",
 			want: []string{"bird/3.webp", "cat/1.png", "dog/sub/2.JPG"},
 		},
 		{
 			name:  "empty folder",
 			files: map[string]string{"empty/readme.txt": "x"},
-			path:  "empty", format: FormatFolder, err: ErrNoImages,
+			path:  "empty", layout: ImageFolder, err: ErrNoImages,
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -125,7 +125,7 @@ func TestListers(t *testing.T) {
 				split = ListTest
 			}
 			path := filepath.Join(dir, tc.path)
-			l, _, err := ListerFor(path, tc.format, split)
+			l, _, err := ListerFor(path, tc.layout, split)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -192,14 +192,38 @@ func TestListersFollowLinks(t *testing.T) {
 
 func TestListerForErrors(t *testing.T) {
 	dir := t.TempDir()
-	if _, _, err := ListerFor(filepath.Join(dir, "missing"), FormatAuto, ListTest); !errors.Is(err, os.ErrNotExist) {
+	if _, _, err := ListerFor(filepath.Join(dir, "missing"), LayoutAuto, ListTest); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing path: error = %v, want not exist", err)
 	}
 	if _, _, err := ListerFor(dir, "coco", ListTest); !errors.Is(err, ErrUnknownLayout) {
-		t.Errorf("unknown format: error = %v, want ErrUnknownLayout", err)
+		t.Errorf("unknown layout: error = %v, want ErrUnknownLayout", err)
 	}
-	if _, _, err := ListerFor(dir, FormatCUB, "train"); err == nil {
+	if _, _, err := ListerFor(dir, CUB, "train"); err == nil {
 		t.Errorf("split train: no error, want one")
+	}
+}
+
+// TestListerForNames: a test set's layout has the name --task gives it,
+// whether it is given, detected, or given in its former spelling.
+func TestListerForNames(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"set/a/1.jpg": "x", "CUB/images.txt": "1 a/1.jpg\n", "CUB/train_test_split.txt": "1 0\n", "list.txt": "a.jpg 0\n"})
+	for _, tc := range []struct{ path, layout, want string }{
+		{"set", LayoutAuto, ImageFolder},
+		{"set", "", ImageFolder},
+		{"set", "folder", ImageFolder},
+		{"set", ImageFolder, ImageFolder},
+		{"set", ImageNet, ImageNet},
+		{"CUB", LayoutAuto, CUB},
+		{"list.txt", LayoutAuto, Places365},
+	} {
+		_, got, err := ListerFor(filepath.Join(dir, tc.path), tc.layout, ListTest)
+		if err != nil || got != tc.want {
+			t.Errorf("ListerFor(%s, %q) = %q, %v; want %q", tc.path, tc.layout, got, err, tc.want)
+		}
+	}
+	if got, want := ListedLayouts(), []string{ImageNet, CUB, Places365, ImageFolder}; !slices.Equal(got, want) {
+		t.Errorf("ListedLayouts() = %q, want %q", got, want)
 	}
 }
 

@@ -29,19 +29,3 @@ func (p *PlanarRGB) At(x, y int) color.Color {
 	i, n := y*p.W+x, p.W*p.H
 	return color.RGBA{p.Pix[i], p.Pix[n+i], p.Pix[2*n+i], 255}
 }
-
-// PlanarFromImage copies any image into a PlanarRGB (alpha dropped).
-func PlanarFromImage(img image.Image) *PlanarRGB {
-	b := img.Bounds()
-	w, h := b.Dx(), b.Dy()
-	p := &PlanarRGB{Pix: make([]uint8, 3*w*h), W: w, H: h}
-	n := w * h
-	for y := range h {
-		for x := range w {
-			c := color.RGBAModel.Convert(img.At(b.Min.X+x, b.Min.Y+y)).(color.RGBA)
-			i := y*w + x
-			p.Pix[i], p.Pix[n+i], p.Pix[2*n+i] = c.R, c.G, c.B
-		}
-	}
-	return p
-}

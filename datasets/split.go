@@ -83,14 +83,3 @@ func (f Files) Fingerprint(w io.Writer) error {
 	}
 	return nil
 }
-
-// ClassCounts returns how many images of s each of k classes has.
-func ClassCounts(s Split, k int) []int {
-	c := make([]int, k)
-	for i := range s.Len() {
-		if cl := s.Class(i); cl >= 0 && int(cl) < k {
-			c[cl]++
-		}
-	}
-	return c
-}

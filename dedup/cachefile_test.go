@@ -56,30 +56,34 @@ func TestCacheCorruption(t *testing.T) {
 	}
 }
 
-// TestLoadTestSetRebuildsCorruptCache checks that a damaged cache is
+// TestLoadRebuildsCorruptCache checks that a damaged cache is
 // reported and replaced rather than trusted.
-func TestLoadTestSetRebuildsCorruptCache(t *testing.T) {
+func TestLoadRebuildsCorruptCache(t *testing.T) {
 	dir := t.TempDir()
 	writeFiles(t, filepath.Join(dir, "set"), map[string]string{"a.jpg": "photo:Aqua.jpg", "b/c.jpg": "photo:Dune.jpg"})
-	spec := Spec{Name: "s", Path: filepath.Join(dir, "set"), Format: datasets.FormatFolder}
+	spec := Spec{Name: "s", Path: filepath.Join(dir, "set"), Layout: datasets.ImageFolder}
 	cache := filepath.Join(dir, "cache")
-	first, err := LoadTestSet(context.Background(), spec, "test", cache, 1, io.Discard)
+	files, err := listSet(spec, datasets.ListTest)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, _, err := HashFile(filepath.Join(dir, "set", "b", "c.jpg"))
+	first, err := files.load(context.Background(), cache, 1, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(first.Images) != 2 || first.Images[1] != "b/c.jpg" || first.Hashes[1] != want {
-		t.Fatalf("LoadTestSet = %v %x, want b/c.jpg hashed %x", first.Images, first.Hashes, want)
+	want, err := SignFile(filepath.Join(dir, "set", "b", "c.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(first.Images) != 2 || first.Images[1] != "b/c.jpg" || first.Hashes[1] != want.Hashes[0] {
+		t.Fatalf("load = %v %x, want b/c.jpg hashed %x", first.Images, first.Hashes, want.Hashes[0])
 	}
 	path := cachePath(cache, spec, first.Fingerprint)
 	if err := os.WriteFile(path, []byte("garbage"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	var log bytes.Buffer
-	again, err := LoadTestSet(context.Background(), spec, "test", cache, 1, &log)
+	again, err := files.load(context.Background(), cache, 1, &log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,8 +2,6 @@ package dedup
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"flag"
 	"fmt"
 	"io"
@@ -45,10 +43,15 @@ const DefaultMinScore = 0.85
 // the best gain) at which a candidate counts as a copy.
 const DefaultMaxChroma = 8.0
 
+// DefaultSplit is the split of CUB-200-2011 kept out of training when
+// Config.Split is empty.
+const DefaultSplit = datasets.ListTest
+
 // Config configures the dedup stage and `weaksup dedup check`.
 type Config struct {
 	TestSets []Spec `json:"testsets"`
-	// Split selects the CUB-200-2011 images: "test" or "all".
+	// Split selects the CUB-200-2011 images: datasets.ListTest or
+	// datasets.ListAll; empty means DefaultSplit.
 	Split string `json:"split"`
 	// Radius is the Hamming radius of the candidate search.
 	Radius int `json:"radius"`
@@ -67,11 +70,24 @@ type Config struct {
 
 // DefaultConfig returns the configuration the flags default to.
 func DefaultConfig() Config {
-	return Config{Split: "test", Radius: DefaultRadius, MinScore: DefaultMinScore, MaxChroma: DefaultMaxChroma}
+	return Config{Split: DefaultSplit, Radius: DefaultRadius, MinScore: DefaultMinScore, MaxChroma: DefaultMaxChroma}
 }
 
-// specList is the repeatable --testset flag.
-type specList struct{ specs *[]Spec }
+// normalized fills in the defaults of fields a Config written before they
+// existed, or built in code, leaves empty.
+func (c Config) normalized() Config {
+	if c.Split == "" {
+		c.Split = DefaultSplit
+	}
+	return c
+}
+
+// specList is the repeatable --testset flag. A layout given in its former
+// spelling gets a note on the flag set's output.
+type specList struct {
+	specs *[]Spec
+	fs    *flag.FlagSet
+}
 
 func (l specList) String() string {
 	if l.specs == nil {
@@ -85,9 +101,12 @@ func (l specList) String() string {
 }
 
 func (l specList) Set(v string) error {
-	s, err := ParseSpec(v)
+	s, former, err := parseSpec(v)
 	if err != nil {
 		return err
+	}
+	if former != "" {
+		fmt.Fprintf(l.fs.Output(), "note: --testset %s: layout %q is now called %q, the name --task uses; the old name still works\n", v, former, s.Layout)
 	}
 	for _, o := range *l.specs {
 		if o.Name == s.Name {
@@ -103,9 +122,9 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	if c.Split == "" && c.Radius == 0 {
 		*c = DefaultConfig()
 	}
-	fs.Var(specList{&c.TestSets}, "testset",
-		"evaluation test set NAME=PATH[:FORMAT], repeatable; FORMAT is "+strings.Join(datasets.Formats, ", ")+
-			" (auto: a file is a Places365 list, a folder with images.txt is CUB-200-2011, any other folder is searched for images)")
+	fs.Var(specList{&c.TestSets, fs}, "testset",
+		"evaluation test set NAME=PATH[:LAYOUT], repeatable; LAYOUT is "+datasets.LayoutAuto+", "+strings.Join(datasets.ListedLayouts(), ", ")+
+			" ("+datasets.LayoutAuto+": a file is a Places365 list, a folder with images.txt is CUB-200-2011, any other folder is an "+datasets.ImageFolder+", searched for images)")
 	fs.StringVar(&c.Split, "split", c.Split, "CUB-200-2011 images to keep out of training: test or all")
 	fs.IntVar(&c.Radius, "radius", c.Radius, "Hamming radius (0-64) of the candidate search: a crawled image this near to a view of a test image is verified")
 	fs.Float64Var(&c.MinScore, "min-score", c.MinScore, "verification score (-1..1, the correlation of the thumbnails) a candidate needs to count as a copy; -1 accepts every candidate")
@@ -125,44 +144,25 @@ func (c Config) Validate() error {
 	if c.MaxChroma < 0 {
 		return fmt.Errorf("flag --max-chroma %g: want >= 0", c.MaxChroma)
 	}
-	if c.Split != "test" && c.Split != "all" {
-		return fmt.Errorf("flag --split %q: want test or all", c.Split)
+	if c.Split != datasets.ListTest && c.Split != datasets.ListAll {
+		return fmt.Errorf("flag --split %q: want %s or %s", c.Split, datasets.ListTest, datasets.ListAll)
 	}
 	return nil
 }
 
-// Fingerprint returns a fingerprint of the test sets' files: it changes
-// when an image is added, removed or rewritten.
-func (c Config) Fingerprint() (string, error) {
-	if len(c.TestSets) == 0 {
-		return "", nil
-	}
-	h := sha256.New()
-	for _, s := range c.TestSets {
-		fp, err := SpecFingerprint(s, c.Split)
-		if err != nil {
-			return "", fmt.Errorf("flag --testset %s=%s: %w", s.Name, s.Path, err)
-		}
-		fmt.Fprintf(h, "%s=%s\n", s.Name, fp)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-// LoadCatalog loads (or hashes and caches under the working directory's
-// testsets folder) every configured test set and indexes them together.
-func LoadCatalog(ctx context.Context, wd workdir.Dir, cfg Config, log io.Writer) (*Catalog, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
+// LoadCatalog loads (or signs and caches under the working directory's
+// testsets folder) every listed test set and indexes them together.
+func LoadCatalog(ctx context.Context, wd workdir.Dir, l *Listing, log io.Writer) (*Catalog, error) {
+	cfg := l.Config()
 	var sets []*TestSet
-	for _, s := range cfg.TestSets {
-		ts, err := LoadTestSet(ctx, s, cfg.Split, wd.TestSets(), cfg.Workers, log)
+	for _, f := range l.sets {
+		ts, err := f.load(ctx, wd.TestSets(), cfg.Workers, log)
 		if err != nil {
-			return nil, fmt.Errorf("flag --testset %s=%s: %w", s.Name, s.Path, err)
+			return nil, fmt.Errorf("flag --testset %s=%s: %w", f.spec.Name, f.spec.Path, err)
 		}
 		if len(ts.Unreadable) > 0 {
 			fmt.Fprintf(log, "dedup: %s: %d of %d images could not be decoded and cannot be matched (first: %s)\n",
-				s.Name, len(ts.Unreadable), len(ts.Unreadable)+len(ts.Images), ts.Unreadable[0].Err)
+				f.spec.Name, len(ts.Unreadable), len(ts.Unreadable)+len(ts.Images), ts.Unreadable[0].Err)
 		}
 		sets = append(sets, ts)
 	}

@@ -15,9 +15,11 @@
 //
 // It lists the images of evaluation test sets through package datasets
 // (ImageNet val, CUB-200-2011, Places365, any ImageFolder or flat folder; a
-// Spec names the folder and its format); each image's Signature (view
-// hashes and reference thumbnail) is cached under <workdir>/testsets keyed
-// by a fingerprint of the files (paths, sizes, modification times).
+// Spec names the folder and its layout). A run lists the configured test
+// sets once (Config.List): the Listing gives both the stage's input
+// fingerprint (paths, sizes, modification times of the files) and the
+// catalog, and each image's Signature (view hashes and reference
+// thumbnail) is cached under <workdir>/testsets keyed by that fingerprint.
 //
 // An Index answers Hamming-radius queries with multi-index hashing: the hash
 // is cut into chunks, each chunk's buckets within a per-chunk threshold are

@@ -5,6 +5,8 @@ import (
 	"math/bits"
 	"slices"
 	"sync"
+
+	"weaksup/phash"
 )
 
 // Hit is one indexed hash within the search radius of a query.
@@ -136,7 +138,7 @@ func (ix *Index) Search(q uint64, r int, dst []Hit) []Hit {
 			b := qv ^ mask
 			lo := c.offsets[b]
 			for k, h := range c.hashes[lo:c.offsets[b+1]] {
-				if d := bits.OnesCount64(h ^ q); d <= r && !ix.foundEarlier(p, i, h^q) {
+				if d := phash.Distance(h, q); d <= r && !ix.foundEarlier(p, i, h^q) {
 					dst = append(dst, Hit{Entry: int(c.entries[int(lo)+k]), Distance: d})
 				}
 			}
@@ -154,7 +156,7 @@ func (ix *Index) Any(q uint64, r int) bool {
 	p := ix.plan(r)
 	if p.scan {
 		for _, h := range ix.hashes {
-			if bits.OnesCount64(h^q) <= r {
+			if phash.Distance(h, q) <= r {
 				return true
 			}
 		}
@@ -169,7 +171,7 @@ func (ix *Index) Any(q uint64, r int) bool {
 		for _, mask := range p.masks[i] {
 			b := qv ^ mask
 			for _, h := range c.hashes[c.offsets[b]:c.offsets[b+1]] {
-				if bits.OnesCount64(h^q) <= r {
+				if phash.Distance(h, q) <= r {
 					return true
 				}
 			}
@@ -193,7 +195,7 @@ func (ix *Index) SearchBatch(queries []uint64, r int, fn func(query int, h Hit))
 	if p.scan {
 		for qi, q := range queries {
 			for e, h := range ix.hashes {
-				if d := bits.OnesCount64(h ^ q); d <= r {
+				if d := phash.Distance(h, q); d <= r {
 					fn(qi, Hit{Entry: e, Distance: d})
 				}
 			}
@@ -237,7 +239,7 @@ func (ix *Index) SearchBatch(queries []uint64, r int, fn func(query int, h Hit))
 				lo := c.offsets[b]
 				for k, h := range c.hashes[lo:c.offsets[b+1]] {
 					for j, q := range run {
-						if d := bits.OnesCount64(h ^ q); d <= r && !ix.foundEarlier(p, i, h^q) {
+						if d := phash.Distance(h, q); d <= r && !ix.foundEarlier(p, i, h^q) {
 							fn(int(order[int(start)+j]), Hit{Entry: int(c.entries[int(lo)+k]), Distance: d})
 						}
 					}
@@ -268,7 +270,7 @@ func (ix *Index) Nearest(q uint64, k int) []Hit {
 	}
 	hits := make([]Hit, 0, k+1)
 	for e, h := range ix.hashes {
-		d := bits.OnesCount64(h ^ q)
+		d := phash.Distance(h, q)
 		if len(hits) == k && d >= hits[k-1].Distance {
 			continue
 		}
@@ -286,18 +288,11 @@ func (ix *Index) Nearest(q uint64, k int) []Hit {
 	return hits
 }
 
-// BruteForce appends to dst every position in hashes within Hamming
-// distance r of q, in order: the reference the index is tested against.
-func BruteForce(hashes []uint64, q uint64, r int, dst []Hit) []Hit {
-	if r < 0 {
-		return dst
-	}
-	return scan(hashes, q, clampRadius(r), dst)
-}
-
+// scan appends to dst every position in hashes within Hamming distance r
+// of q, in order.
 func scan(hashes []uint64, q uint64, r int, dst []Hit) []Hit {
 	for e, h := range hashes {
-		if d := bits.OnesCount64(h ^ q); d <= r {
+		if d := phash.Distance(h, q); d <= r {
 			dst = append(dst, Hit{Entry: e, Distance: d})
 		}
 	}

@@ -88,7 +88,7 @@ func BenchmarkBruteForce(b *testing.B) {
 				b.ResetTimer()
 				cpu := testkit.CPUTime()
 				for i := 0; i < b.N; i++ {
-					hits = BruteForce(index, queries[i&(len(queries)-1)], r, hits[:0])
+					hits = bruteForce(index, queries[i&(len(queries)-1)], r, hits[:0])
 				}
 				testkit.ReportRate(b, cpu, b.N, "queries")
 			})

@@ -25,7 +25,7 @@ const (
 // SetSummary is what the stage found for one test set.
 type SetSummary struct {
 	Name       string  `json:"name"`
-	Format     string  `json:"format"`
+	Layout     string  `json:"format"` // the key of reports written before layouts had one name
 	Path       string  `json:"path"`
 	Images     int     `json:"images"`      // hashed test images
 	Unreadable int     `json:"unreadable"`  // test images that could not be decoded
@@ -78,7 +78,7 @@ func (rep *report) summarize(cat *Catalog, cfg Config) Summary {
 	}
 	for _, ts := range cat.Sets {
 		ss := SetSummary{
-			Name: ts.Spec.Name, Format: ts.Format, Path: ts.Spec.Path,
+			Name: ts.Spec.Name, Layout: ts.Layout, Path: ts.Spec.Path,
 			Images: len(ts.Images), Unreadable: len(ts.Unreadable),
 			Matched: len(matched[ts.Spec.Name]), Records: int64(len(records[ts.Spec.Name])),
 		}

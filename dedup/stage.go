@@ -28,10 +28,11 @@ const (
 // record's thumbnail, flags records that copy a test image or repeat the
 // SHA-256 of an earlier record, and writes the report under
 // <workdir>/reports. Earlier dedup flags are cleared first, so a rerun
-// starts over.
-func Run(ctx context.Context, st *store.Store, wd workdir.Dir, cfg Config, log io.Writer) (*Summary, error) {
-	cfg = cfg.normalized()
-	cat, err := LoadCatalog(ctx, wd, cfg, log)
+// starts over. The test sets are the ones listed in l (Config.List), the
+// listing the stage's input fingerprint was taken from.
+func Run(ctx context.Context, st *store.Store, wd workdir.Dir, l *Listing, log io.Writer) (*Summary, error) {
+	cfg := l.Config()
+	cat, err := LoadCatalog(ctx, wd, l, log)
 	if err != nil {
 		return nil, err
 	}
@@ -59,13 +60,6 @@ func runCatalog(ctx context.Context, st *store.Store, wd workdir.Dir, cat *Catal
 	}
 	fmt.Fprint(log, sum.Text())
 	return &sum, nil
-}
-
-func (c Config) normalized() Config {
-	if c.Split == "" {
-		c.Split = "test"
-	}
-	return c
 }
 
 // report is what the scan found.

@@ -5,7 +5,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/csv"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"image"
 	"image/jpeg"
 	"io"
@@ -16,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"weaksup/datasets"
 	"weaksup/internal/testkit"
@@ -52,8 +55,8 @@ func newStageWorld(t *testing.T) *stageWorld {
 	})
 	w.cfg = DefaultConfig()
 	w.cfg.TestSets = []Spec{
-		{Name: "imagenet", Path: filepath.Join(w.workdir.String(), "data", "imagenet-val"), Format: datasets.FormatImageNet},
-		{Name: "cub", Path: filepath.Join(w.workdir.String(), "data", "CUB_200_2011"), Format: datasets.FormatAuto},
+		{Name: "imagenet", Path: filepath.Join(w.workdir.String(), "data", "imagenet-val"), Layout: datasets.ImageNet},
+		{Name: "cub", Path: filepath.Join(w.workdir.String(), "data", "CUB_200_2011"), Layout: datasets.LayoutAuto},
 	}
 	st, err := store.Open(w.workdir.Store())
 	if err != nil {
@@ -130,7 +133,7 @@ func (w *stageWorld) checkDrops(t *testing.T) {
 func TestStageRun(t *testing.T) {
 	w := newStageWorld(t)
 	var log bytes.Buffer
-	sum, err := Run(context.Background(), w.st, w.workdir, w.cfg, &log)
+	sum, err := listAndRun(context.Background(), w.st, w.workdir, w.cfg, &log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +194,7 @@ func TestStageRun(t *testing.T) {
 	if err := json.Unmarshal(b, &doc); err != nil {
 		t.Fatal(err)
 	}
-	if doc.Summary.Dropped != 6 || len(doc.Summary.TestSets) != 2 || doc.Summary.TestSets[1].Format != datasets.FormatCUB ||
+	if doc.Summary.Dropped != 6 || len(doc.Summary.TestSets) != 2 || doc.Summary.TestSets[1].Layout != datasets.CUB ||
 		doc.Summary.Verified != 5 || doc.Summary.Candidates < 5 || doc.Summary.Decoded != 1 {
 		t.Errorf("JSON summary = %+v, want 6 dropped over imagenet and cub, 5 verified, 1 decoded", doc.Summary)
 	}
@@ -205,7 +208,7 @@ func TestStageRun(t *testing.T) {
 	if len(caches) != 2 {
 		t.Fatalf("cache files = %v, want one per test set", caches)
 	}
-	if _, err := Run(context.Background(), w.st, w.workdir, w.cfg, io.Discard); err != nil {
+	if _, err := listAndRun(context.Background(), w.st, w.workdir, w.cfg, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	w.checkDrops(t)
@@ -216,7 +219,7 @@ func TestStageSplitAll(t *testing.T) {
 	w := newStageWorld(t)
 	w.cfg.Split = "all"
 	w.wantDrop["d-cub-train4"] = "testset cub 002.B/"
-	sum, err := Run(context.Background(), w.st, w.workdir, w.cfg, io.Discard)
+	sum, err := listAndRun(context.Background(), w.st, w.workdir, w.cfg, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,12 +233,12 @@ func TestStageSplitAll(t *testing.T) {
 // flags of an earlier run.
 func TestStageKeepRepeats(t *testing.T) {
 	w := newStageWorld(t)
-	if _, err := Run(context.Background(), w.st, w.workdir, w.cfg, io.Discard); err != nil {
+	if _, err := listAndRun(context.Background(), w.st, w.workdir, w.cfg, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	w.cfg.KeepRepeats = true
 	delete(w.wantDrop, "h-repeat-of-e")
-	sum, err := Run(context.Background(), w.st, w.workdir, w.cfg, io.Discard)
+	sum, err := listAndRun(context.Background(), w.st, w.workdir, w.cfg, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,7 +256,7 @@ func TestStageRepeatOfEarlierDrop(t *testing.T) {
 		t.Fatal(err)
 	}
 	delete(w.wantDrop, "h-repeat-of-e")
-	sum, err := Run(context.Background(), w.st, w.workdir, w.cfg, io.Discard)
+	sum, err := listAndRun(context.Background(), w.st, w.workdir, w.cfg, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -294,7 +297,7 @@ func TestStageWithoutTestSets(t *testing.T) {
 	w := newStageWorld(t)
 	w.cfg.TestSets = nil
 	var log bytes.Buffer
-	sum, err := Run(context.Background(), w.st, w.workdir, w.cfg, &log)
+	sum, err := listAndRun(context.Background(), w.st, w.workdir, w.cfg, &log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -313,45 +316,110 @@ func TestStageErrors(t *testing.T) {
 		"min-score": func(c *Config) { c.MinScore = 1.5 },
 		"split":     func(c *Config) { c.Split = "train" },
 		"missing": func(c *Config) {
-			c.TestSets = []Spec{{Name: "x", Path: filepath.Join(w.workdir.String(), "nope"), Format: datasets.FormatAuto}}
+			c.TestSets = []Spec{{Name: "x", Path: filepath.Join(w.workdir.String(), "nope"), Layout: datasets.LayoutAuto}}
 		},
 	} {
 		cfg := w.cfg
 		mod(&cfg)
-		if _, err := Run(context.Background(), w.st, w.workdir, cfg, io.Discard); err == nil {
+		if _, err := listAndRun(context.Background(), w.st, w.workdir, cfg, io.Discard); err == nil {
 			t.Errorf("%s: Run succeeded, want an error", name)
 		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := Run(ctx, w.st, w.workdir, w.cfg, io.Discard); err == nil {
+	if _, err := listAndRun(ctx, w.st, w.workdir, w.cfg, io.Discard); err == nil {
 		t.Errorf("cancelled: Run succeeded, want an error")
 	}
 }
 
-func TestConfigFingerprint(t *testing.T) {
-	w := newStageWorld(t)
-	fp1, err := w.cfg.Fingerprint()
+// listAndRun runs the stage as the pipeline does: list the test sets,
+// then run from that listing.
+func listAndRun(ctx context.Context, st *store.Store, wd workdir.Dir, cfg Config, log io.Writer) (*Summary, error) {
+	l, err := cfg.List()
+	if err != nil {
+		return nil, err
+	}
+	return Run(ctx, st, wd, l, log)
+}
+
+func fingerprint(t *testing.T, cfg Config) string {
+	t.Helper()
+	l, err := cfg.List()
 	if err != nil {
 		t.Fatal(err)
 	}
-	fp2, _ := w.cfg.Fingerprint()
+	return l.Fingerprint()
+}
+
+func TestListingFingerprint(t *testing.T) {
+	w := newStageWorld(t)
+	fp1, fp2 := fingerprint(t, w.cfg), fingerprint(t, w.cfg)
 	if fp1 == "" || fp1 != fp2 {
 		t.Fatalf("Fingerprint = %q then %q, want one stable value", fp1, fp2)
 	}
 	// Adding an image to a test set changes the fingerprint.
 	writeFiles(t, w.cfg.TestSets[0].Path, map[string]string{"n03/new.JPEG": "photo:Wood.jpg"})
-	if fp3, _ := w.cfg.Fingerprint(); fp3 == fp1 {
+	if fp3 := fingerprint(t, w.cfg); fp3 == fp1 {
 		t.Errorf("Fingerprint unchanged after adding a test image")
 	}
-	if fp, err := (Config{}).Fingerprint(); fp != "" || err != nil {
-		t.Errorf("Fingerprint without test sets = %q, %v; want empty", fp, err)
+	if fp := fingerprint(t, Config{}); fp != "" {
+		t.Errorf("Fingerprint without test sets = %q, want empty", fp)
+	}
+}
+
+// TestFingerprintKeepsFormerLayoutName: a fingerprint names the
+// image-folder layout as the first fingerprints did, so the hash caches
+// and stage records written then stay valid. The value is the one those
+// fingerprints gave for this listing.
+func TestFingerprintKeepsFormerLayoutName(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"set/a.jpg": "x"})
+	path := filepath.Join(dir, "set", "a.jpg")
+	when := time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC)
+	if err := os.Chtimes(path, when, when); err != nil {
+		t.Fatal(err)
+	}
+	files, err := listSet(Spec{Name: "s", Path: filepath.Join(dir, "set"), Layout: datasets.ImageFolder}, datasets.ListTest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "dedup-testset-v1\x00folder\x00test\x00%s\x00a.jpg\x001\x00%d\x00", filepath.Join(dir, "set"), when.UnixNano())
+	if want := hex.EncodeToString(h.Sum(nil)); files.fingerprint != want || files.layout != datasets.ImageFolder {
+		t.Errorf("listing of an image folder: layout %q, fingerprint %s; want %q, %s", files.layout, files.fingerprint, datasets.ImageFolder, want)
+	}
+}
+
+// TestCatalogIsTheListing: the catalog holds the images the listing
+// fingerprinted, listed once, even when the folder changes in between.
+func TestCatalogIsTheListing(t *testing.T) {
+	w := newStageWorld(t)
+	l, err := w.cfg.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFiles(t, w.cfg.TestSets[0].Path, map[string]string{"n03/new.JPEG": "photo:Wood.jpg"})
+	cat, err := LoadCatalog(context.Background(), w.workdir, l, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ts := range cat.Sets {
+		if slices.Contains(ts.Images, "n03/new.JPEG") {
+			t.Errorf("test set %s holds n03/new.JPEG, added after the listing", ts.Spec.Name)
+		}
+	}
+	if fingerprint(t, w.cfg) == l.Fingerprint() {
+		t.Errorf("a new listing has the old fingerprint after adding a test image")
 	}
 }
 
 func TestCheckFile(t *testing.T) {
 	w := newStageWorld(t)
-	cat, err := LoadCatalog(context.Background(), w.workdir, w.cfg, io.Discard)
+	l, err := w.cfg.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := LoadCatalog(context.Background(), w.workdir, l, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,68 +1,129 @@
 package dedup
 
 import (
+	"context"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
+	"image"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
 
-	"weaksup/datasets"
+	_ "weaksup/datasets" // registers a decoder for every image format a layout lists
+	"weaksup/progress"
 )
 
-// ErrBadSpec is wrapped by errors about a test-set specification.
-var ErrBadSpec = errors.New("want NAME=PATH[:FORMAT]")
-
-// Spec names one test set on the command line: NAME=PATH[:FORMAT], where
-// FORMAT is one of datasets.Formats (datasets.FormatAuto detects it).
-type Spec struct {
-	Name   string `json:"name"`
-	Path   string `json:"path"`
-	Format string `json:"format"`
+// TestSet is an evaluation test set with the signature of every image
+// (the perceptual hash of each view and a reference thumbnail).
+type TestSet struct {
+	Spec        Spec
+	Layout      string // the resolved layout (never datasets.LayoutAuto)
+	Root        string // folder the image paths are relative to
+	Fingerprint string // of the listed files' paths, sizes and times
+	Images      []string
+	Hashes      []uint64    // of Images[i]
+	Mirrors     []uint64    // of the mirror of Images[i]
+	Sigs        []Signature // of Images[i]; nil for a set built from hashes alone
+	Unreadable  []Unreadable
 }
 
-func (s Spec) String() string { return s.Name + "=" + s.Path + ":" + s.Format }
-
-// ParseSpec parses NAME=PATH[:FORMAT]. A trailing :FORMAT is taken only
-// when it names a known format, so paths may contain colons.
-func ParseSpec(s string) (Spec, error) {
-	name, p, ok := strings.Cut(s, "=")
-	if !ok || name == "" || p == "" {
-		return Spec{}, fmt.Errorf("parse test set %q: %w", s, ErrBadSpec)
-	}
-	if !validName(name) {
-		return Spec{}, fmt.Errorf("parse test set %q: name %q may hold only letters, digits, '-', '_' and '.': %w", s, name, ErrBadSpec)
-	}
-	spec := Spec{Name: name, Path: p, Format: datasets.FormatAuto}
-	if i := strings.LastIndex(p, ":"); i >= 0 && slices.Contains(datasets.Formats, p[i+1:]) {
-		spec.Path, spec.Format = p[:i], p[i+1:]
-	}
-	if spec.Path == "" {
-		return Spec{}, fmt.Errorf("parse test set %q: empty path: %w", s, ErrBadSpec)
-	}
-	return spec, nil
+// Unreadable is a test image that could not be decoded; it cannot be
+// matched, so the stage reports how many there are.
+type Unreadable struct {
+	Path string
+	Err  string
 }
 
-func validName(s string) bool {
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
-			return false
+// load reads the test set's signatures from cacheDir when a cache with
+// the listing's fingerprint is there; otherwise it signs every listed
+// image on workers goroutines and writes the cache.
+func (f setFiles) load(ctx context.Context, cacheDir string, workers int, log io.Writer) (*TestSet, error) {
+	ts := &TestSet{Spec: f.spec, Layout: f.layout, Root: f.root, Fingerprint: f.fingerprint}
+	cache := cachePath(cacheDir, f.spec, f.fingerprint)
+	if err := ts.readCacheFile(cache); err == nil {
+		return ts, nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		fmt.Fprintf(log, "dedup: ignoring cached hashes of %s: %v\n", f.spec.Name, err)
+	}
+	if err := ts.hash(ctx, f.images, workers, log); err != nil {
+		return nil, err
+	}
+	if err := ts.writeCacheFile(cache); err != nil {
+		return nil, err
+	}
+	return ts, nil
+}
+
+// hash computes the hashes of images (relative to ts.Root).
+func (ts *TestSet) hash(ctx context.Context, images []string, workers int, log io.Writer) error {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	type result struct {
+		sig Signature
+		err error
+	}
+	results := make([]result, len(images))
+	bar := progress.New(log, int64(len(images)), "dedup: hash "+ts.Spec.Name)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				sig, err := SignFile(filepath.Join(ts.Root, filepath.FromSlash(images[i])))
+				results[i] = result{sig, err}
+				if err != nil {
+					bar.Inc("unreadable")
+				}
+				bar.Add(1)
+			}
+		}()
+	}
+feed:
+	for i := range images {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
 		}
 	}
-	return s != "." && s != ".."
+	close(next)
+	wg.Wait()
+	bar.Finish()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for i, r := range results {
+		if r.err != nil {
+			ts.Unreadable = append(ts.Unreadable, Unreadable{Path: images[i], Err: r.err.Error()})
+			continue
+		}
+		ts.Images = append(ts.Images, images[i])
+		ts.Hashes = append(ts.Hashes, r.sig.Hashes[0])
+		ts.Mirrors = append(ts.Mirrors, r.sig.Hashes[1])
+		ts.Sigs = append(ts.Sigs, r.sig)
+	}
+	return nil
 }
 
-// listImages lists the images of a test set through its datasets.Lister;
-// split (datasets.ListTest or datasets.ListAll) applies to CUB-200-2011.
-// It returns the resolved format, the folder the images are relative to
-// and their slash-separated paths.
-func listImages(spec Spec, split string) (format, root string, images []string, err error) {
-	l, format, err := datasets.ListerFor(spec.Path, spec.Format, split)
+// SignFile decodes an image file and returns its signature.
+func SignFile(path string) (Signature, error) {
+	f, err := os.Open(path)
 	if err != nil {
-		return "", "", nil, fmt.Errorf("test set %s: %w", spec.Name, err)
+		return Signature{}, err
 	}
-	root, images, err = l.List(spec.Path)
+	defer f.Close()
+	img, _, err := image.Decode(f)
 	if err != nil {
-		return "", "", nil, fmt.Errorf("test set %s: %w", spec.Name, err)
+		return Signature{}, fmt.Errorf("decode %s: %w", path, err)
 	}
-	return format, root, images, nil
+	sig, err := Sign(img)
+	if err != nil {
+		return Signature{}, fmt.Errorf("hash %s: %w", path, err)
+	}
+	return sig, nil
 }

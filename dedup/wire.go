@@ -7,7 +7,7 @@ import (
 	"fmt"
 )
 
-// MarshalBinary encodes the catalog's test sets (names, formats, image
+// MarshalBinary encodes the catalog's test sets (names, layouts, image
 // paths, every view's hash and reference thumbnail) so that another
 // process can rebuild the same index with UnmarshalCatalog: how the Beam
 // driver hands the test-set index to its workers as a side input. Each set
@@ -20,10 +20,10 @@ func (c *Catalog) MarshalBinary() ([]byte, error) {
 		}
 		head, err := json.Marshal(struct {
 			Spec        Spec
-			Format      string
+			Layout      string
 			Root        string
 			Fingerprint string
-		}{ts.Spec, ts.Format, ts.Root, ts.Fingerprint})
+		}{ts.Spec, ts.Layout, ts.Root, ts.Fingerprint})
 		if err != nil {
 			return nil, fmt.Errorf("encode test set %s: %w", ts.Spec.Name, err)
 		}
@@ -62,14 +62,14 @@ func UnmarshalCatalog(b []byte, r int) (*Catalog, error) {
 		ts := new(TestSet)
 		var h struct {
 			Spec        Spec
-			Format      string
+			Layout      string
 			Root        string
 			Fingerprint string
 		}
 		if err := json.Unmarshal(head, &h); err != nil {
 			return nil, fmt.Errorf("decode test-set catalog: %w: %w", ErrCorruptCache, err)
 		}
-		ts.Spec, ts.Format, ts.Root, ts.Fingerprint = h.Spec, h.Format, h.Root, h.Fingerprint
+		ts.Spec, ts.Layout, ts.Root, ts.Fingerprint = h.Spec, h.Layout, h.Root, h.Fingerprint
 		if err := ts.decodeCache(body); err != nil {
 			return nil, fmt.Errorf("decode test set %s: %w", h.Spec.Name, err)
 		}

@@ -2,6 +2,7 @@ package demo
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"image/jpeg"
 	"testing"
@@ -41,7 +42,7 @@ func BenchmarkGenerate(b *testing.B) {
 	b.Run("world=quick/crawl=2000", func(b *testing.B) {
 		images := 0
 		for i := 0; i < b.N; i++ {
-			w, err := Generate(b.TempDir(), cfg)
+			w, err := Generate(context.Background(), b.TempDir(), cfg)
 			if err != nil {
 				b.Fatal(err)
 			}

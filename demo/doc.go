@@ -32,8 +32,7 @@
 //
 // The same WorldConfig gives the same bytes on the same architecture (the
 // compiler may fuse floating-point multiply-adds on some, e.g. arm64).
-// Generate draws on all CPUs; LoadOrGenerate reuses a world generated with
-// the same config.
+// Generate draws on all CPUs.
 //
 // Server answers GET /img/<id>.jpg on 127.0.0.1. Each URL's behaviour
 // (ok, 404, slow, 500-then-ok, 429 with Retry-After, truncated or garbled

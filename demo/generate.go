@@ -15,13 +15,8 @@ import (
 // Generate writes a world into dir (created if missing): crawl images and
 // their ground truth, the target task, planted near-duplicates and the
 // manifest. The same config gives the same bytes. Images are drawn on all
-// CPUs.
-func Generate(dir string, cfg WorldConfig) (*World, error) {
-	return GenerateContext(context.Background(), dir, cfg)
-}
-
-// GenerateContext is Generate with cancellation.
-func GenerateContext(ctx context.Context, dir string, cfg WorldConfig) (*World, error) {
+// CPUs; cancelling ctx stops the drawing.
+func Generate(ctx context.Context, dir string, cfg WorldConfig) (*World, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("generate world: %w", err)
 	}
@@ -98,19 +93,6 @@ func GenerateContext(ctx context.Context, dir string, cfg WorldConfig) (*World, 
 		return nil, err
 	}
 	return w, nil
-}
-
-// LoadOrGenerate returns the world already in dir when it was generated
-// with the same config (BaseURL aside), and generates it otherwise.
-func LoadOrGenerate(ctx context.Context, dir string, cfg WorldConfig) (*World, error) {
-	if w, err := Load(dir); err == nil {
-		have, want := w.Config, cfg
-		have.BaseURL, want.BaseURL = "", ""
-		if have == want {
-			return w, nil
-		}
-	}
-	return GenerateContext(ctx, dir, cfg)
 }
 
 // worldMarker marks a directory as written by Generate, finished or not.

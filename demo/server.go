@@ -31,11 +31,6 @@ const (
 	FailNotImage  Failure = "not_image" // 200 with an HTML page
 )
 
-// Permanent reports whether no number of retries gets the image.
-func (f Failure) Permanent() bool {
-	return f == FailNotFound || f == FailTruncated || f == FailGarbled || f == FailNotImage
-}
-
 // ServerConfig sets how often each failure happens. Rates are fractions of
 // URLs; what is left is served normally.
 type ServerConfig struct {
@@ -134,17 +129,6 @@ func (s *Server) Close() error {
 		return fmt.Errorf("close image server: %w", err)
 	}
 	return nil
-}
-
-// Requests returns how many requests got each status code so far.
-func (s *Server) Requests() map[int]int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make(map[int]int, len(s.counts))
-	for k, v := range s.counts {
-		out[k] = v
-	}
-	return out
 }
 
 // urlHash is a per-id number in [0,1) and a few spare bits.

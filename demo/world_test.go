@@ -1,6 +1,7 @@
 package demo
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -29,7 +30,7 @@ func quickWorld(t *testing.T) *World {
 			sharedErr = err
 			return
 		}
-		sharedWorld, sharedErr = Generate(dir, Quick())
+		sharedWorld, sharedErr = Generate(context.Background(), dir, Quick())
 	})
 	if sharedErr != nil {
 		t.Fatalf("generate quick world: %v", sharedErr)
@@ -84,10 +85,10 @@ func smallConfig() WorldConfig {
 func TestGenerateDeterministic(t *testing.T) {
 	cfg := smallConfig()
 	a, b := t.TempDir(), t.TempDir()
-	if _, err := Generate(a, cfg); err != nil {
+	if _, err := Generate(context.Background(), a, cfg); err != nil {
 		t.Fatalf("generate: %v", err)
 	}
-	if _, err := Generate(b, cfg); err != nil {
+	if _, err := Generate(context.Background(), b, cfg); err != nil {
 		t.Fatalf("generate again: %v", err)
 	}
 	if got, want := treeDigest(t, b), treeDigest(t, a); got != want {
@@ -95,7 +96,7 @@ func TestGenerateDeterministic(t *testing.T) {
 	}
 	cfg.Seed++
 	c := t.TempDir()
-	if _, err := Generate(c, cfg); err != nil {
+	if _, err := Generate(context.Background(), c, cfg); err != nil {
 		t.Fatalf("generate with another seed: %v", err)
 	}
 	if got, other := treeDigest(t, c), treeDigest(t, a); got == other {
@@ -227,7 +228,7 @@ func TestValidate(t *testing.T) {
 			}
 		})
 	}
-	if _, err := Generate(t.TempDir(), WorldConfig{}); err == nil {
+	if _, err := Generate(context.Background(), t.TempDir(), WorldConfig{}); err == nil {
 		t.Errorf("Generate with a zero config: got nil error")
 	}
 }
@@ -276,28 +277,12 @@ func TestCrawlFile(t *testing.T) {
 func TestRegenerate(t *testing.T) {
 	dir := t.TempDir()
 	cfg := smallConfig()
-	first, err := Generate(dir, cfg)
-	if err != nil {
+	if _, err := Generate(t.Context(), dir, cfg); err != nil {
 		t.Fatal(err)
-	}
-	sentinel := filepath.Join(dir, ImagesDir, "sentinel.jpg")
-	if err := os.WriteFile(sentinel, []byte("x"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	// Same config: the world on disk is reused, untouched.
-	w, err := LoadOrGenerate(t.Context(), dir, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(sentinel); err != nil {
-		t.Errorf("same config regenerated the world: %v", err)
-	}
-	if w.Crawl != first.Crawl {
-		t.Errorf("reused world's crawl %+v, want the generated %+v", w.Crawl, first.Crawl)
 	}
 	// Smaller config: regenerated, nothing of the old world left over.
 	cfg.CrawlImages = 40
-	w, err = LoadOrGenerate(t.Context(), dir, cfg)
+	w, err := Generate(t.Context(), dir, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -313,7 +298,7 @@ func TestRegenerate(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(foreign, ImagesDir), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Generate(foreign, cfg); err == nil {
+	if _, err := Generate(context.Background(), foreign, cfg); err == nil {
 		t.Errorf("generate into a foreign directory with images/: got nil error")
 	}
 }

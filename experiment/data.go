@@ -44,7 +44,7 @@ func StartWorld(ctx context.Context, dir string, cfg demo.WorldConfig, log io.Wr
 			fmt.Fprintf(log, "world: %v; generating a new one\n", err)
 		}
 		fmt.Fprintf(log, "world: generating %d crawl images and a %d-class target task in %s\n", cfg.CrawlImages, cfg.TargetClasses, dir)
-		w, err = demo.GenerateContext(ctx, dir, cfg)
+		w, err = demo.Generate(ctx, dir, cfg)
 		if err != nil {
 			return nil, err
 		}
@@ -123,7 +123,7 @@ func PipelineConfig(w *World) pipeline.Config {
 	in.BackoffBase = 50 * time.Millisecond
 	in.BackoffMax = 2 * time.Second
 	in.FetchTimeout = 5 * time.Second
-	cfg.Dedup.TestSets = []dedup.Spec{{Name: "target", Path: filepath.Join(w.Dir, demo.TargetDir, "val"), Format: datasets.FormatImageNet}}
+	cfg.Dedup.TestSets = []dedup.Spec{{Name: "target", Path: filepath.Join(w.Dir, demo.TargetDir, "val"), Layout: datasets.ImageNet}}
 	return cfg
 }
 

@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 	"time"
+	"weaksup/pretrain"
 
 	"weaksup/datasets"
 	"weaksup/demo"
 	"weaksup/finetune"
+	"weaksup/nets"
 	"weaksup/pipeline"
 	"weaksup/shards"
 	"weaksup/train"
@@ -27,8 +30,19 @@ type DemoConfig struct {
 	PretrainSteps int    `json:"pretrain_steps"`
 	// Transfer to the target task, pretrained against from scratch with
 	// the same budget.
-	FinetuneEpochs int     `json:"finetune_epochs"`
-	FinetuneLR     float64 `json:"finetune_lr"`
+	FinetuneEpochs int `json:"finetune_epochs"`
+	// Every transfer chooses its learning rate the same way, among
+	// LinearLRs (linear probe) or FinetuneLRs (full fine-tuning), on a
+	// part carved out of the target's training images (finetune --lr
+	// auto). Full fine-tuning from the pretrained weights starts as
+	// PretrainedHead says, its backbone's rate scaled by
+	// PretrainedBackboneLRScale (0: not).
+	LinearLRs                 []float64 `json:"linear_lrs"`
+	FinetuneLRs               []float64 `json:"finetune_lrs"`
+	PretrainedHead            string    `json:"pretrained_head,omitempty"`
+	PretrainedBackboneLRScale float64   `json:"pretrained_backbone_lr_scale,omitempty"`
+	// PretrainLR is the base learning rate of pretraining, per 256 images.
+	PretrainLR float64 `json:"pretrain_lr"`
 	// CropScale is the smallest area of the random training crop in full
 	// fine-tuning: at 32 px the ImageNet recipe's 0.08 leaves too little.
 	CropScale   float64 `json:"crop_scale"`
@@ -36,15 +50,16 @@ type DemoConfig struct {
 	Threads     int     `json:"threads"`
 	// Precision of pretraining, fine-tuning and feature extraction: a
 	// --precision value (auto: bf16 where the machine runs it fast).
-	Precision string    `json:"precision"`
-	Log       io.Writer `json:"-"`
+	Precision train.Precision `json:"precision"`
+	Log       io.Writer       `json:"-"`
 }
 
 // QuickDemo is `weaksup demo --quick`: every stage on tiny sizes, well
 // under a minute on two cores.
 func QuickDemo(workdir string) DemoConfig {
 	return DemoConfig{Workdir: workdir, World: demo.Quick(), Arch: "tiny", ImageSize: 32, Batch: 32,
-		PretrainSteps: 40, FinetuneEpochs: 3, FinetuneLR: 0.1, CropScale: 0.35, ProbeEpochs: 30, Precision: string(train.PrecisionAuto)}
+		PretrainSteps: 40, PretrainLR: 0.1, FinetuneEpochs: 3, CropScale: 0.35, ProbeEpochs: 30, Precision: train.PrecisionAuto,
+		LinearLRs: []float64{0.3, 3}, FinetuneLRs: []float64{0.1, 1}}
 }
 
 // DefaultDemo is `weaksup demo`: sized to finish in under 10 minutes on
@@ -55,7 +70,8 @@ func DefaultDemo(workdir string) DemoConfig {
 	// pretraining decides the score (CUB has about 30).
 	w.TargetTrain = 10
 	return DemoConfig{Workdir: workdir, World: w, Arch: "tiny", ImageSize: 32, Batch: 64,
-		PretrainSteps: 1500, FinetuneEpochs: 30, FinetuneLR: 0.1, CropScale: 0.35, ProbeEpochs: 100, Precision: string(train.PrecisionAuto)}
+		PretrainSteps: 1500, PretrainLR: 0.1, FinetuneEpochs: 30, CropScale: 0.35, ProbeEpochs: 100, Precision: train.PrecisionAuto,
+		LinearLRs: finetune.DefaultLRs(finetune.ModeLinear), FinetuneLRs: finetune.DefaultLRs(finetune.ModeFull)}
 }
 
 // Paths inside a demo working directory.
@@ -78,6 +94,9 @@ type TransferResult struct {
 	Top5  float64 `json:"top5"`
 	Out   string  `json:"out"`
 	Steps int     `json:"steps"`
+	// LR is the learning rate the search chose among Trials.
+	LR     float64          `json:"lr"`
+	Trials []finetune.Trial `json:"trials"`
 }
 
 // DemoResult is everything the report shows.
@@ -92,10 +111,10 @@ type DemoResult struct {
 		Precision5 float64 `json:"precision_at_5"`
 		MAP        float64 `json:"map"`
 		// TagAP is the held-out AP of every tag with positives, best first.
-		TagAP      []train.TagAP `json:"tag_ap,omitempty"`
-		ImagesPerS float64       `json:"images_per_s"`
-		Precision  string        `json:"precision"`
-		Out        string        `json:"out"`
+		TagAP      []pretrain.TagAP `json:"tag_ap,omitempty"`
+		ImagesPerS float64          `json:"images_per_s"`
+		Precision  train.Precision  `json:"precision"`
+		Out        string           `json:"out"`
 	} `json:"pretrain"`
 	Transfer []TransferResult   `json:"transfer"`
 	Seconds  map[string]float64 `json:"seconds"`
@@ -191,37 +210,37 @@ func runDemoPipeline(ctx context.Context, c DemoConfig, w *World, res *DemoResul
 }
 
 func runDemoPretrain(ctx context.Context, c DemoConfig, res *DemoResult, log io.Writer) error {
-	pc := train.DefaultPretrainConfig()
+	pc := pretrain.DefaultConfig()
 	pc.Shards = workdir.Dir(c.Workdir).Shards()
 	pc.Out = filepath.Join(c.Workdir, demoRunsDir, pretrainRun)
 	pc.Arch, pc.ImageSize, pc.Batch, pc.Steps = c.Arch, c.ImageSize, c.Batch, c.PretrainSteps
-	pc.WarmupEpochs = 0.5
+	pc.WarmupEpochs, pc.LR = 0.5, c.PretrainLR
 	pc.EvalEvery = max(c.PretrainSteps/5, 1)
 	pc.CheckpointEvery = max(c.PretrainSteps/5, 1)
 	pc.Keep = 2
 	pc.Resume = true
 	pc.Threads = c.Threads
 	pc.Precision = c.Precision
-	r, err := train.Pretrain(ctx, pc, log)
+	r, err := pretrain.Run(ctx, pc, log)
 	if err != nil {
 		return fmt.Errorf("pretrain: %w", err)
 	}
 	p := &res.Pretrain
-	p.Steps, p.Loss, p.ImagesPerS, p.Out, p.Precision = r.Steps, r.Loss, r.ImagesPerS, pc.Out, string(r.Precision)
+	p.Steps, p.Loss, p.ImagesPerS, p.Out, p.Precision = r.Steps, r.Loss, r.ImagesPerS, pc.Out, r.Precision
 	if r.Eval != nil {
 		p.Precision1, p.Precision5, p.MAP = r.Eval.PrecisionAt1, r.Eval.PrecisionAt5, r.Eval.MAP
 		m, err := shards.ReadManifest(pc.Shards)
 		if err != nil {
 			return err
 		}
-		p.TagAP = train.TagAPs(r.Eval, m.Tags, 1)
+		p.TagAP = pretrain.TagAPs(r.Eval, m.Tags, 1)
 	}
 	return nil
 }
 
 func runDemoTransfer(ctx context.Context, c DemoConfig, w *World, res *DemoResult, log io.Writer) error {
 	pretrained := filepath.Join(c.Workdir, demoRunsDir, pretrainRun)
-	arch, err := train.ResolveArch(c.Arch)
+	arch, err := nets.LookupArch(c.Arch)
 	if err != nil {
 		return err
 	}
@@ -231,12 +250,16 @@ func runDemoTransfer(ctx context.Context, c DemoConfig, w *World, res *DemoResul
 				Task: transferTask, Data: filepath.Join(w.Dir, demo.TargetDir), From: pretrained, Mode: mode,
 				Out: filepath.Join(c.Workdir, demoRunsDir, mode+"-"+init), ImageSize: c.ImageSize,
 				Seed: 1, Log: log, Resume: true, WeightDecay: 1e-4, Precision: c.Precision,
+				Search: &finetune.Search{LRs: c.LinearLRs},
 			}
 			if init == "scratch" {
 				fc.From, fc.Arch = finetune.FromNone, arch.Name
 			}
 			if mode == finetune.ModeFull {
-				fc.Epochs, fc.Batch, fc.LR, fc.CropScale = c.FinetuneEpochs, 32, c.FinetuneLR, c.CropScale
+				fc.Epochs, fc.Batch, fc.CropScale, fc.Search.LRs = c.FinetuneEpochs, 32, c.CropScale, c.FinetuneLRs
+				if init == "pretrained" {
+					fc.Head, fc.BackboneLRScale = c.PretrainedHead, c.PretrainedBackboneLRScale
+				}
 			} else {
 				fc.Epochs = c.ProbeEpochs
 			}
@@ -246,10 +269,22 @@ func runDemoTransfer(ctx context.Context, c DemoConfig, w *World, res *DemoResul
 				return fmt.Errorf("transfer %s from %s: %w", mode, init, err)
 			}
 			res.Transfer = append(res.Transfer, TransferResult{Mode: mode, Init: init,
-				Top1: r.Metrics.Top1, Top5: r.Metrics.Top5, Out: fc.Out, Steps: r.Steps})
+				Top1: r.Metrics.Top1, Top5: r.Metrics.Top5, Out: fc.Out, Steps: r.Steps, LR: r.LR, Trials: r.Trials})
 		}
 	}
 	return nil
+}
+
+// ChosenLRs says which learning rate the search chose for each arm of a
+// mode, for the summary line.
+func (r *DemoResult) ChosenLRs(mode string) string {
+	var parts []string
+	for _, t := range r.Transfer {
+		if t.Mode == mode {
+			parts = append(parts, fmt.Sprintf("%s %g", t.Init, t.LR))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // Accuracy returns the top-1 accuracy of a transfer run.

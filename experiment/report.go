@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"weaksup/finetune"
+	"weaksup/pretrain"
 
 	"weaksup/atomicfile"
 	"weaksup/demo"
@@ -18,13 +20,11 @@ import (
 
 // Plot files of the demo report, under <workdir>/plots.
 const (
-	PlotTransfer  = "transfer.png"
-	PlotDedup     = "dedup_distances.png"
-	PlotConcepts  = "concepts.png"
-	PlotPretrain  = "pretrain_eval.png"
-	PlotLoss      = "pretrain_loss.png"
-	PlotNoise     = "noise.png"
-	PlotDataScale = "scale.png"
+	PlotTransfer = "transfer.png"
+	PlotDedup    = "dedup_distances.png"
+	PlotConcepts = "concepts.png"
+	PlotPretrain = "pretrain_eval.png"
+	PlotLoss     = "pretrain_loss.png"
 )
 
 // writeDemoReport writes results.json, the plots and report.md.
@@ -135,11 +135,19 @@ func demoMarkdown(w *World, res *DemoResult) string {
 	pr := res.Pretrain
 	p("## Pretraining\n\n%s ResNeXt at %d px, %d steps of batch %d on the hashtag shards with the c-of-K softmax loss, in %s: final training loss %.3f; held-out **mAP %.3f** over %d tags (precision@1 %.3f, precision@5 %.3f: both follow the most frequent tags); %.0f images/s.\n\n",
 		res.Config.Arch, res.Config.ImageSize, pr.Steps, res.Config.Batch, pr.Precision, pr.Loss, pr.MAP, len(pr.TagAP), pr.Precision1, pr.Precision5, pr.ImagesPerS)
-	p("Held-out AP per tag (positives): %s.\n\n", train.FormatTagAPs(pr.TagAP, 8))
+	p("Held-out AP per tag (positives): %s.\n\n", pretrain.FormatTagAPs(pr.TagAP, 8))
 	p("![loss](%s/%s) ![held-out](%s/%s)\n\n", demoPlotsDir, PlotLoss, demoPlotsDir, PlotPretrain)
 
-	p("## Transfer to the target task\n\nSame architecture, same budget; from scratch starts from MSRA initialization.\n\n")
-	p("| mode | pretrained top-1 | scratch top-1 | pretrained top-5 | scratch top-5 |\n|---|---|---|---|---|\n")
+	p("## Transfer to the target task\n\nSame architecture, same budget; from scratch starts from MSRA initialization. ")
+	p("Every transfer chooses its learning rate the same way (`finetune --lr auto`): each candidate (linear probe %v, full fine-tuning %v) trains on the target's training images less a fifth of each class, is scored on that fifth, and the best trains on all of them; only that final run sees the val split.",
+		res.Config.LinearLRs, res.Config.FinetuneLRs)
+	if res.Config.PretrainedHead == finetune.HeadProbe {
+		p(" Full fine-tuning from the pretrained weights starts from the head of a linear probe (LP-FT).")
+	}
+	if sc := res.Config.PretrainedBackboneLRScale; sc != 0 && sc != 1 {
+		p(" Full fine-tuning from the pretrained weights trains the backbone at %g of the head's learning rate.", sc)
+	}
+	p("\n\n| mode | pretrained top-1 | scratch top-1 | pretrained top-5 | scratch top-5 | learning rate chosen (pretrained, scratch) |\n|---|---|---|---|---|---|\n")
 	for _, mode := range []string{"linear", "full"} {
 		var pre, scr TransferResult
 		for _, t := range res.Transfer {
@@ -150,7 +158,7 @@ func demoMarkdown(w *World, res *DemoResult) string {
 				scr = t
 			}
 		}
-		p("| %s | **%.1f%%** | %.1f%% | %.1f%% | %.1f%% |\n", mode, 100*pre.Top1, 100*scr.Top1, 100*pre.Top5, 100*scr.Top5)
+		p("| %s | %.1f%% | %.1f%% | %.1f%% | %.1f%% | %g, %g |\n", mode, 100*pre.Top1, 100*scr.Top1, 100*pre.Top5, 100*scr.Top5, pre.LR, scr.LR)
 	}
 	p("\n![transfer](%s/%s)\n\n", demoPlotsDir, PlotTransfer)
 

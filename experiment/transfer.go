@@ -9,11 +9,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"weaksup/pretrain"
+	"weaksup/runs"
 
 	"weaksup/atomicfile"
 	"weaksup/finetune"
 	"weaksup/plot"
-	"weaksup/train"
 )
 
 // Sweep is a series of pretraining runs that differ in one setting (label
@@ -24,15 +25,15 @@ type Sweep struct {
 	Setting string // axis label: "label noise p", "pretraining images"
 	Values  []float64
 	// Apply sets the swept value on a pretraining config.
-	Apply func(pc *train.PretrainConfig, v float64) error
+	Apply func(pc *pretrain.Config, v float64) error
 	// X maps a value to its x coordinate (e.g. a fraction to an image
 	// count); nil uses the value.
 	X    func(v float64) float64
 	LogX bool
 
 	Workdir  string
-	Pretrain train.PretrainConfig // Shards, arch, steps...; Out is set per value
-	Target   finetune.Config      // Task and Data of the target task; Mode, From, Out set per value
+	Pretrain pretrain.Config // Shards, arch, steps...; Out is set per value
+	Target   finetune.Config // Task and Data of the target task; Mode, From, Out set per value
 	Log      io.Writer
 }
 
@@ -44,6 +45,7 @@ type SweepPoint struct {
 	MAP        float64 `json:"map"`
 	Top1       float64 `json:"top1"` // linear probe on the target task
 	Top5       float64 `json:"top5"`
+	LR         float64 `json:"lr"` // the probe's, chosen by its search
 	Pretrain   string  `json:"pretrain"`
 	Probe      string  `json:"probe"`
 }
@@ -58,35 +60,55 @@ func (s *Sweep) Run(ctx context.Context) ([]SweepPoint, error) {
 	var pts []SweepPoint
 	for _, v := range s.Values {
 		tag := strconv.FormatFloat(v, 'g', -1, 64)
+		dir := filepath.Join(s.Workdir, s.Name, s.Name+"="+tag)
 		pc := s.Pretrain
-		pc.Out = filepath.Join(s.Workdir, s.Name, s.Name+"="+tag, "pretrain")
-		pc.Resume = true
+		pc.Out, pc.Resume = filepath.Join(dir, "pretrain"), true
 		if err := s.Apply(&pc, v); err != nil {
 			return nil, err
 		}
-		fmt.Fprintf(log, "%s: %s = %s: pretraining\n", s.Name, s.Setting, tag)
-		r, err := train.Pretrain(ctx, pc, log)
-		if err != nil {
-			return nil, fmt.Errorf("%s %s: pretrain: %w", s.Name, tag, err)
-		}
 		fc := s.Target
 		fc.Mode, fc.From, fc.Resume, fc.Log = finetune.ModeLinear, pc.Out, true, log
-		fc.Out = filepath.Join(s.Workdir, s.Name, s.Name+"="+tag, "linear")
-		fmt.Fprintf(log, "%s: %s = %s: linear probe on %s\n", s.Name, s.Setting, tag, fc.Data)
-		fr, err := finetune.Run(ctx, fc)
+		fc.Out = filepath.Join(dir, "linear")
+		// A point made with other settings is refused, not reused.
+		if err := runs.Claim(dir, struct {
+			Pretrain pretrain.Config `json:"pretrain"`
+			Probe    finetune.Config `json:"probe"`
+		}{pc, fc}); err != nil {
+			return nil, err
+		}
+		pt, reused, err := runs.Do(dir, func() (SweepPoint, error) { return s.point(ctx, v, tag, pc, fc, log) })
 		if err != nil {
-			return nil, fmt.Errorf("%s %s: linear probe: %w", s.Name, tag, err)
+			return nil, err
 		}
-		pt := SweepPoint{Value: v, X: v, Top1: fr.Metrics.Top1, Top5: fr.Metrics.Top5, Pretrain: pc.Out, Probe: fc.Out}
-		if s.X != nil {
-			pt.X = s.X(v)
-		}
-		if r.Eval != nil {
-			pt.Precision1, pt.MAP = r.Eval.PrecisionAt1, r.Eval.MAP
+		if reused {
+			fmt.Fprintf(log, "%s: %s = %s: done before (%s)\n", s.Name, s.Setting, tag, dir)
 		}
 		pts = append(pts, pt)
 	}
 	return pts, s.write(pts)
+}
+
+// point pretrains with the swept value v and probes the target task;
+// each part resumes where it stopped.
+func (s *Sweep) point(ctx context.Context, v float64, tag string, pc pretrain.Config, fc finetune.Config, log io.Writer) (SweepPoint, error) {
+	fmt.Fprintf(log, "%s: %s = %s: pretraining\n", s.Name, s.Setting, tag)
+	r, err := pretrain.Run(ctx, pc, log)
+	if err != nil {
+		return SweepPoint{}, fmt.Errorf("%s %s: pretrain: %w", s.Name, tag, err)
+	}
+	fmt.Fprintf(log, "%s: %s = %s: linear probe on %s\n", s.Name, s.Setting, tag, fc.Data)
+	fr, err := finetune.Run(ctx, fc)
+	if err != nil {
+		return SweepPoint{}, fmt.Errorf("%s %s: linear probe: %w", s.Name, tag, err)
+	}
+	pt := SweepPoint{Value: v, X: v, Top1: fr.Metrics.Top1, Top5: fr.Metrics.Top5, LR: fr.LR, Pretrain: pc.Out, Probe: fc.Out}
+	if s.X != nil {
+		pt.X = s.X(v)
+	}
+	if r.Eval != nil {
+		pt.Precision1, pt.MAP = r.Eval.PrecisionAt1, r.Eval.MAP
+	}
+	return pt, nil
 }
 
 func (s *Sweep) write(pts []SweepPoint) error {
@@ -98,12 +120,16 @@ func (s *Sweep) write(pts []SweepPoint) error {
 		return err
 	}
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "# %s experiment\n\n%s ResNeXt, %d pretraining steps per run; linear probe on %s (%s).\n\n",
+	fmt.Fprintf(&sb, "# %s experiment\n\n%s ResNeXt, %d pretraining steps per run; linear probe on %s (%s)",
 		s.Name, s.Pretrain.Arch, s.Pretrain.Steps, s.Target.Data, s.Target.Task)
-	fmt.Fprintf(&sb, "| %s | held-out precision@1 | held-out mAP | target top-1 | target top-5 |\n|---|---|---|---|---|\n", s.Setting)
+	if s.Target.Search != nil {
+		sb.WriteString(", each point's learning rate chosen the same way on a part carved out of the target's training images")
+	}
+	sb.WriteString(".\n\n")
+	fmt.Fprintf(&sb, "| %s | held-out precision@1 | held-out mAP | target top-1 | target top-5 | learning rate |\n|---|---|---|---|---|---|\n", s.Setting)
 	chart := sweepChart(s, pts)
 	for _, p := range pts {
-		fmt.Fprintf(&sb, "| %s | %.3f | %.3f | %.1f%% | %.1f%% |\n", strconv.FormatFloat(p.X, 'g', -1, 64), p.Precision1, p.MAP, 100*p.Top1, 100*p.Top5)
+		fmt.Fprintf(&sb, "| %s | %.3f | %.3f | %.1f%% | %.1f%% | %g |\n", strconv.FormatFloat(p.X, 'g', -1, 64), p.Precision1, p.MAP, 100*p.Top1, 100*p.Top5, p.LR)
 	}
 	fmt.Fprintf(&sb, "\n![%s](%s/%s.png)\n", s.Name, demoPlotsDir, s.Name)
 	if err := os.MkdirAll(filepath.Join(s.Workdir, demoPlotsDir), 0o755); err != nil {
@@ -127,24 +153,4 @@ func sweepChart(s *Sweep, pts []SweepPoint) plot.LineChart {
 	acc.Points, p1.Points, p1.Dashed = true, true, true
 	return plot.LineChart{Title: "Transfer accuracy against " + s.Setting, XLabel: s.Setting, YLabel: "accuracy",
 		Series: []plot.Series{acc, p1}, LogX: s.LogX}
-}
-
-// ParseFloats parses a comma-separated list of numbers, naming the flag.
-func ParseFloats(flagName, list string) ([]float64, error) {
-	var out []float64
-	for _, f := range strings.Split(list, ",") {
-		f = strings.TrimSpace(f)
-		if f == "" {
-			continue
-		}
-		v, err := strconv.ParseFloat(f, 64)
-		if err != nil {
-			return nil, fmt.Errorf("flag --%s: %q is not a number", flagName, f)
-		}
-		out = append(out, v)
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("flag --%s: no values", flagName)
-	}
-	return out, nil
 }

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"weaksup/pretrain"
 
 	"weaksup/datasets"
 	"weaksup/finetune"
@@ -23,11 +24,11 @@ func TestNoiseSweepOnQuickWorld(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pc := train.DefaultPretrainConfig()
+	pc := pretrain.DefaultConfig()
 	pc.Shards, pc.Arch, pc.ImageSize, pc.Batch, pc.Steps, pc.EvalEvery = shardsDir, "tiny", 32, 32, 8, -1
 	s := &Sweep{Name: "noise", Setting: "label noise p", Values: []float64{0, 0.5}, Workdir: dir, Pretrain: pc,
 		Target: finetune.Config{Task: datasets.ImageNet, Data: target, ImageSize: 32, Epochs: 5},
-		Apply:  func(pc *train.PretrainConfig, v float64) error { pc.Noise = v; return nil }}
+		Apply:  func(pc *pretrain.Config, v float64) error { pc.Noise = v; return nil }}
 	pts, err := s.Run(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -65,15 +66,5 @@ func TestNoiseSweepOnQuickWorld(t *testing.T) {
 	}
 	if b, err := os.ReadFile(filepath.Join(dir, "plots", "noise.png")); err != nil || string(b[1:4]) != "PNG" {
 		t.Errorf("plots/noise.png: %v", err)
-	}
-}
-
-func TestParseFloats(t *testing.T) {
-	got, err := ParseFloats("p", "0, 0.1,0.25,,0.5")
-	if err != nil || len(got) != 4 || got[3] != 0.5 {
-		t.Errorf("ParseFloats = %v, %v", got, err)
-	}
-	if _, err := ParseFloats("p", "0,x"); err == nil || !strings.Contains(err.Error(), "--p") {
-		t.Errorf("ParseFloats(0,x) err = %v, want one naming --p", err)
 	}
 }

@@ -4,9 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"path/filepath"
+	"weaksup/pretrain"
 
-	"weaksup/datasets"
 	"weaksup/finetune"
 	"weaksup/loader"
 	"weaksup/train"
@@ -22,6 +21,9 @@ type SeedResult struct {
 	// Points are the (x, y) pairs behind a fitted statistic: images and
 	// top-1 for the data-scale slope, concreteness and AP per tag.
 	Points []Point `json:"points,omitempty"`
+	// MAP is the held-out hashtag mAP of each pretrained arm, by the
+	// arm's name: what it learned before its transfer was read.
+	MAP map[string]float64 `json:"map,omitempty"`
 }
 
 func (s *SeedResult) set(name string, v float64) {
@@ -129,8 +131,12 @@ func (r *runner) baseArm(seed uint64) PretrainArm {
 	return PretrainArm{Data: DataBase, Arch: r.cfg.Sizes.Arch, Fraction: 1, Loss: train.LossSoftmax, Sampling: loader.SamplingNatural, Seed: seed}
 }
 
-// probe is the target top-1 (%) of a linear probe on the pretrained arm.
-func (r *runner) probe(ctx context.Context, a PretrainArm) (float64, error) {
+// probe is the target top-1 (%) of a linear probe on the pretrained arm;
+// it records the arm's held-out mAP in res under name.
+func (r *runner) probe(ctx context.Context, res *SeedResult, name string, a PretrainArm) (float64, error) {
+	if err := r.heldOut(ctx, res, name, a); err != nil {
+		return 0, err
+	}
 	t, err := r.transfer(ctx, TransferArm{From: &a, Mode: finetune.ModeLinear, Task: r.src.Task, Target: r.src.Target, Seed: a.Seed})
 	if err != nil {
 		return 0, err
@@ -138,46 +144,44 @@ func (r *runner) probe(ctx context.Context, a PretrainArm) (float64, error) {
 	return 100 * t.Top1, nil
 }
 
-// pretrainedVsScratch chooses each arm's learning rate on a validation
-// split carved out of the target's training images, then trains it on
-// the whole training split and scores it on the target's val split.
+// heldOut records the held-out hashtag mAP of a pretraining arm in res:
+// what each arm learned before its transfer is read.
+func (r *runner) heldOut(ctx context.Context, res *SeedResult, name string, a PretrainArm) error {
+	p, err := r.pretrain(ctx, a)
+	if err != nil {
+		return err
+	}
+	if p.Eval != nil {
+		if res.MAP == nil {
+			res.MAP = map[string]float64{}
+		}
+		res.MAP[name] = p.Eval.MAP
+	}
+	return nil
+}
+
+// pretrainedVsScratch transfers the base arm and a network from scratch
+// of the same architecture, each with its learning rate chosen on a part
+// carved out of the target's training images (the same search for both),
+// and scores both on the target's val split.
 func pretrainedVsScratch(ctx context.Context, r *runner, seed uint64, mode string) (SeedResult, error) {
-	s := r.cfg.Sizes
-	carved := filepath.Join(r.cfg.Out, "carved", fmt.Sprintf("seed-%d", seed))
-	if err := carveValidation(r.src.Task, r.src.Target, s.CarveFraction, seed, carved); err != nil {
-		return SeedResult{}, err
-	}
-	grid := s.LinearLRs
-	if mode == finetune.ModeFull {
-		grid = s.FinetuneLRs
-	}
 	res := SeedResult{Seed: seed, Arms: map[string]float64{}}
 	base := r.baseArm(seed)
 	for _, init := range []string{"pretrained", "scratch"} {
-		arm := TransferArm{Arch: s.Arch, Mode: mode, Seed: seed}
+		arm := TransferArm{Arch: r.cfg.Sizes.Arch, Mode: mode, Seed: seed, Task: r.src.Task, Target: r.src.Target}
 		if init == "pretrained" {
 			arm.From = &base
-		}
-		best, bestLR := math.Inf(-1), 0.0
-		for _, lr := range grid {
-			a := arm
-			a.LR, a.Task, a.Target = lr, datasets.ImageFolder, carved
-			t, err := r.transfer(ctx, a)
-			if err != nil {
+			if err := r.heldOut(ctx, &res, init, base); err != nil {
 				return res, err
 			}
-			if t.Top1 > best {
-				best, bestLR = t.Top1, lr
-			}
 		}
-		arm.LR, arm.Task, arm.Target = bestLR, r.src.Task, r.src.Target
 		t, err := r.transfer(ctx, arm)
 		if err != nil {
 			return res, err
 		}
 		res.set(init, 100*t.Top1)
-		res.set(init+" lr", bestLR)
-		res.set(init+" carved-val", 100*best)
+		res.set(init+" lr", t.LR)
+		res.set(init+" carved-val", 100*t.Carved)
 	}
 	res.Statistic = res.Arms["pretrained"] - res.Arms["scratch"]
 	return res, nil
@@ -190,7 +194,7 @@ func measureNoise(ctx context.Context, r *runner, seed uint64) (SeedResult, erro
 	for _, p := range r.cfg.Sizes.Noise {
 		a := r.baseArm(seed)
 		a.Noise = p
-		acc, err := r.probe(ctx, a)
+		acc, err := r.probe(ctx, &res, noiseArm(p), a)
 		if err != nil {
 			return res, err
 		}
@@ -215,11 +219,12 @@ func measureScale(ctx context.Context, r *runner, seed uint64) (SeedResult, erro
 		if err != nil {
 			return res, err
 		}
-		acc, err := r.probe(ctx, a)
+		name := fmt.Sprintf("%d images", p.Images)
+		acc, err := r.probe(ctx, &res, name, a)
 		if err != nil {
 			return res, err
 		}
-		res.set(fmt.Sprintf("%d images", p.Images), acc)
+		res.set(name, acc)
 		res.Points = append(res.Points, Point{X: float64(p.Images), Y: acc})
 		xs, ys = append(xs, math.Log10(float64(p.Images))), append(ys, acc)
 	}
@@ -234,11 +239,12 @@ func measureCapacity(ctx context.Context, r *runner, seed uint64) (SeedResult, e
 		for _, f := range []float64{1, s.SmallFraction} {
 			a := r.baseArm(seed)
 			a.Arch, a.Fraction = arch, f
-			acc, err := r.probe(ctx, a)
+			name := fmt.Sprintf("%s@%g", arch, f)
+			acc, err := r.probe(ctx, &res, name, a)
 			if err != nil {
 				return res, err
 			}
-			res.set(fmt.Sprintf("%s@%g", arch, f), acc)
+			res.set(name, acc)
 		}
 	}
 	gain := func(arch string) float64 {
@@ -252,7 +258,7 @@ func measureCapacity(ctx context.Context, r *runner, seed uint64) (SeedResult, e
 func pair(ctx context.Context, r *runner, seed uint64, names [2]string, arms [2]PretrainArm) (SeedResult, error) {
 	res := SeedResult{Seed: seed, Arms: map[string]float64{}}
 	for i, a := range arms {
-		acc, err := r.probe(ctx, a)
+		acc, err := r.probe(ctx, &res, names[i], a)
 		if err != nil {
 			return res, err
 		}
@@ -300,7 +306,7 @@ func measureConcreteness(ctx context.Context, r *runner, seed uint64) (SeedResul
 	// non-visual tags are the frequent ones (#love): AP above that chance
 	// level is what the network learned of the tag.
 	var xs, ys, raw []float64
-	for _, t := range train.TagAPs(p.Eval, p.Tags, r.cfg.Sizes.MinPositives) {
+	for _, t := range pretrain.TagAPs(p.Eval, p.Tags, r.cfg.Sizes.MinPositives) {
 		c, ok := scorer.Score(t.Tag)
 		if !ok || p.Eval.Images == 0 {
 			continue
@@ -311,7 +317,7 @@ func measureConcreteness(ctx context.Context, r *runner, seed uint64) (SeedResul
 	}
 	res.set("tags", float64(len(xs)))
 	if p.Eval != nil {
-		res.set("held-out mAP", p.Eval.MAP)
+		res.MAP = map[string]float64{"base": p.Eval.MAP}
 	}
 	res.set("ρ with raw AP", Spearman(xs, raw))
 	res.Statistic = Spearman(xs, ys)

@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"weaksup/demo"
+	"weaksup/train"
 )
 
 // Sizes is the budget of every arm: the same for all arms of a run.
@@ -12,17 +13,27 @@ type Sizes struct {
 	Arch    string `json:"arch"`     // the network of every arm but capacity's bigger one
 	BigArch string `json:"big_arch"` // capacity: the bigger network
 	// Pretraining.
-	ImageSize  int `json:"image_size"`
-	Batch      int `json:"batch"`
-	Steps      int `json:"steps"`
-	EvalImages int `json:"eval_images"` // held-out images per evaluation
+	ImageSize  int     `json:"image_size"`
+	Batch      int     `json:"batch"`
+	Steps      int     `json:"steps"`
+	LR         float64 `json:"lr"`          // base learning rate per 256 images (0: pretrain's default)
+	EvalImages int     `json:"eval_images"` // held-out images per evaluation
 	// Transfer.
-	ProbeEpochs    int       `json:"probe_epochs"`
-	FinetuneEpochs int       `json:"finetune_epochs"`
-	CropScale      float64   `json:"crop_scale"`
-	LinearLRs      []float64 `json:"linear_lrs"`     // pretrained vs scratch: grid of the linear probe
-	FinetuneLRs    []float64 `json:"finetune_lrs"`   // and of full fine-tuning
-	CarveFraction  float64   `json:"carve_fraction"` // of the target train images held out to choose the LR
+	ProbeEpochs    int     `json:"probe_epochs"`
+	FinetuneEpochs int     `json:"finetune_epochs"`
+	CropScale      float64 `json:"crop_scale"`
+	// Every transfer chooses its learning rate (finetune's search) among
+	// LinearLRs (linear probe) or FinetuneLRs (full fine-tuning), scored
+	// on CarveFraction of the target's training images.
+	LinearLRs     []float64 `json:"linear_lrs"`
+	FinetuneLRs   []float64 `json:"finetune_lrs"`
+	CarveFraction float64   `json:"carve_fraction"`
+	// Full fine-tuning from pretrained weights starts its head as
+	// PretrainedHead says (finetune.HeadNew or HeadProbe: LP-FT) and
+	// scales the backbone's learning rate by PretrainedBackboneLRScale
+	// (0: not at all).
+	PretrainedHead            string  `json:"pretrained_head,omitempty"`
+	PretrainedBackboneLRScale float64 `json:"pretrained_backbone_lr_scale,omitempty"`
 	// Swept settings.
 	Noise     []float64 `json:"noise"`
 	Fractions []float64 `json:"fractions"`
@@ -33,6 +44,9 @@ type Sizes struct {
 	// ValFraction is the shards stage's held-out fraction in the demo
 	// world (per-tag AP needs more held-out images than the default 1%).
 	ValFraction float64 `json:"val_fraction"`
+	// The defaults of Config.TransferSeeds and Config.MinMAP at this size.
+	TransferSeeds int     `json:"transfer_seeds"`
+	MinMAP        float64 `json:"min_map"`
 }
 
 // QuickSizes runs the whole path on tiny sizes (make test).
@@ -40,7 +54,7 @@ func QuickSizes() Sizes {
 	return Sizes{Arch: "tiny", BigArch: "small", ImageSize: 16, Batch: 16, Steps: 6, EvalImages: 200,
 		ProbeEpochs: 3, FinetuneEpochs: 1, CropScale: 0.35, LinearLRs: []float64{0.3, 1}, FinetuneLRs: []float64{0.1},
 		CarveFraction: 0.3, Noise: []float64{0, 0.1, 0.25, 0.5}, Fractions: []float64{0.3, 1}, SmallFraction: 0.3,
-		MinPositives: 1, ValFraction: 0.1}
+		MinPositives: 1, ValFraction: 0.1, TransferSeeds: 2}
 }
 
 // FullSizes is `make findings`: sized to finish within 40 minutes on the
@@ -67,9 +81,17 @@ func FullWorld() demo.WorldConfig {
 
 // Config is one findings run.
 type Config struct {
-	Out   string   `json:"out"`
-	Seeds int      `json:"seeds"`
-	Only  []string `json:"only,omitempty"` // comparison ids; empty: all
+	Out   string `json:"out"`
+	Seeds int    `json:"seeds"` // per comparison
+	// TransferSeeds, when larger, is the seeds of finding 1's two rows
+	// (pretrained against scratch): the interval the project states the
+	// effect by.
+	TransferSeeds int `json:"transfer_seeds,omitempty"`
+	// MinMAP is the held-out hashtag mAP the base arm must reach, mean
+	// over seeds, before any comparison is read: below it the network has
+	// not learned from the hashtags and every row says "not read".
+	MinMAP float64  `json:"min_map"`
+	Only   []string `json:"only,omitempty"` // comparison ids; empty: all
 	// Concreteness is a CSV file of word,score (e.g. published
 	// concreteness norms); empty scores tags from WordNet.
 	Concreteness string `json:"concreteness,omitempty"`
@@ -84,10 +106,13 @@ type Config struct {
 	Task   string           `json:"task,omitempty"`
 	Target string           `json:"target,omitempty"`
 
-	Device  string    `json:"device"`
-	Threads int       `json:"threads"`
-	Command string    `json:"command,omitempty"` // the command line, for the report
-	Log     io.Writer `json:"-"`
+	Device  string `json:"device"`
+	Threads int    `json:"threads"`
+	// Precision of every pretraining and transfer ("" is auto): resolved
+	// per run, so a rerun on another machine keeps each finished run's.
+	Precision train.Precision `json:"precision,omitempty"`
+	Command   string          `json:"command,omitempty"` // the command line, for the report
+	Log       io.Writer       `json:"-"`
 }
 
 func (c *Config) check() error {
@@ -102,10 +127,24 @@ func (c *Config) check() error {
 	if c.Device == "" {
 		c.Device = "cpu"
 	}
+	if c.Precision == "" {
+		c.Precision = train.PrecisionAuto
+	}
+	if c.TransferSeeds < 0 || c.MinMAP < 0 {
+		return fmt.Errorf("check flags: --transfer-seeds and --min-map must not be negative")
+	}
 	for _, id := range c.Only {
 		if lookup(id) == nil {
 			return fmt.Errorf("check flag --only: unknown comparison %q (want some of %v)", id, IDs())
 		}
 	}
 	return nil
+}
+
+// seedsOf returns the number of seeds comparison c runs.
+func (c *Config) seedsOf(cmp *Comparison) int {
+	if (cmp.ID == "pretrain-linear" || cmp.ID == "pretrain-full") && c.TransferSeeds > c.Seeds {
+		return c.TransferSeeds
+	}
+	return c.Seeds
 }

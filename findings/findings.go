@@ -54,8 +54,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	r := &runner{cfg: cfg, src: src, log: log}
 	write := func(complete bool) error {
 		rep.Rows = rep.Rows[:0]
+		rep.gate(cfg.MinMAP)
 		for i, c := range selected {
 			row := summarize(c, seeds[i])
+			if rep.Gate != "" && row.Skipped == "" && len(seeds[i]) > 0 {
+				row.Direction = NotRead
+			}
 			row.Seconds = secs[i]
 			switch {
 			case skipped[i] != "":
@@ -72,12 +76,29 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		rep.Seconds, rep.Complete = time.Since(t0).Seconds(), complete
 		return rep.write(cfg.Out)
 	}
-	for seed := uint64(1); seed <= uint64(cfg.Seeds); seed++ {
+	maxSeeds := 0
+	for _, c := range selected {
+		maxSeeds = max(maxSeeds, cfg.seedsOf(c))
+	}
+	for seed := uint64(1); seed <= uint64(maxSeeds); seed++ {
+		// The base arm first: every comparison is read against what it
+		// learned.
+		base, err := r.pretrain(ctx, r.baseArm(seed))
+		if err != nil {
+			if werr := write(false); werr != nil {
+				err = errors.Join(err, werr)
+			}
+			return rep, fmt.Errorf("base arm, seed %d: %w", seed, err)
+		}
+		if base.Eval != nil {
+			rep.BaseMAP = append(rep.BaseMAP, Num(base.Eval.MAP))
+			fmt.Fprintf(log, "findings: seed %d: the base arm's held-out mAP is %.3f (at least %.3f wanted)\n", seed, base.Eval.MAP, cfg.MinMAP)
+		}
 		for i, c := range selected {
-			if skipped[i] != "" {
+			if skipped[i] != "" || seed > uint64(cfg.seedsOf(c)) {
 				continue
 			}
-			fmt.Fprintf(log, "findings: seed %d of %d: %s (%s elapsed)\n", seed, cfg.Seeds, c.Finding, time.Since(t0).Round(time.Second))
+			fmt.Fprintf(log, "findings: seed %d of %d: %s (%s elapsed)\n", seed, cfg.seedsOf(c), c.Finding, time.Since(t0).Round(time.Second))
 			ts := time.Now()
 			res, err := c.Measure(ctx, r, seed)
 			secs[i] += time.Since(ts).Seconds()

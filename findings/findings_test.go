@@ -59,22 +59,34 @@ func TestQuickFindings(t *testing.T) {
 		if !sameNum(float64(r.Mean), m) || !sameNum(float64(r.Std), sd) {
 			t.Errorf("%s: mean ± std %v ± %v, recomputed %v ± %v", r.ID, r.Mean, r.Std, m, sd)
 		}
+		// Two seeds: the 95% interval is m ± t(0.975, 1)·sd/√2, with
+		// t(0.975, 1) = 12.7062 from the tables.
+		h := 12.706204736174707 * sd / math.Sqrt2
 		want := Inconclusive
 		switch {
-		case len(vals) < 2 || math.IsNaN(m) || math.Abs(m) <= sd:
+		case len(vals) < 2 || math.IsNaN(m) || math.Abs(m) <= h:
 		case (m > 0) == (r.Sign > 0):
 			want = Same
 		default:
 			want = Opposite
 		}
+		if len(vals) == 2 && (math.Abs(r.CI.Lo-(m-h)) > 1e-6 || math.Abs(r.CI.Hi-(m+h)) > 1e-6) {
+			t.Errorf("%s: interval [%v, %v], want %v ± %v", r.ID, r.CI.Lo, r.CI.Hi, m, h)
+		}
 		if r.Direction != want {
-			t.Errorf("%s: direction %q for %v ± %v (paper sign %d), want %q", r.ID, r.Direction, m, sd, r.Sign, want)
+			t.Errorf("%s: direction %q for %v ± %v (paper sign %d), want %q", r.ID, r.Direction, m, h, r.Sign, want)
+		}
+		if r.ID != "concreteness" && len(r.ArmMAP) == 0 {
+			t.Errorf("%s: no held-out mAP of its pretrained arms", r.ID)
 		}
 		if r.Plot == "" {
 			t.Errorf("%s: no plot", r.ID)
 		} else if _, err := os.Stat(filepath.Join(out, r.Plot)); err != nil {
 			t.Errorf("%s: %v", r.ID, err)
 		}
+	}
+	if len(rep.BaseMAP) != 2 || !strings.Contains(string(md), "held-out hashtag mAP, seed by seed") {
+		t.Errorf("base arm mAP per seed %v; the report must list it", rep.BaseMAP)
 	}
 	// Arms coincide between comparisons: the base arm of seed 1 is
 	// pretrained once for all of them.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"weaksup/atomicfile"
+	"weaksup/finetune"
 	"weaksup/plot"
 )
 
@@ -46,6 +47,38 @@ func (n *Num) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// intervalJSON is Interval as findings.json holds it: infinite bounds (too
+// few seeds) as null.
+type intervalJSON struct {
+	N     int     `json:"n"`
+	Mean  Num     `json:"mean"`
+	Lo    Num     `json:"lo"`
+	Hi    Num     `json:"hi"`
+	Level float64 `json:"level"`
+}
+
+// MarshalJSON implements json.Marshaler.
+func (iv Interval) MarshalJSON() ([]byte, error) {
+	return json.Marshal(intervalJSON{iv.N, Num(iv.Mean), Num(iv.Lo), Num(iv.Hi), iv.Level})
+}
+
+// UnmarshalJSON implements json.Unmarshaler: a null bound is unbounded.
+func (iv *Interval) UnmarshalJSON(b []byte) error {
+	var j intervalJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	lo, hi := float64(j.Lo), float64(j.Hi)
+	if math.IsNaN(lo) {
+		lo = math.Inf(-1)
+	}
+	if math.IsNaN(hi) {
+		hi = math.Inf(1)
+	}
+	*iv = Interval{N: j.N, Mean: float64(j.Mean), Lo: lo, Hi: hi, Level: j.Level}
+	return nil
+}
+
 // Row is one comparison's line of the report.
 type Row struct {
 	ID        string `json:"id"`
@@ -59,11 +92,14 @@ type Row struct {
 	Values    []Num        `json:"values"`
 	Mean      Num          `json:"mean"`
 	Std       Num          `json:"std"`
+	CI        Interval     `json:"ci"` // the statistic's 95% interval over seeds
 	Direction string       `json:"same_direction"`
 	Seeds     []SeedResult `json:"seeds"`
-	// ArmMean is each arm's mean over seeds, in ArmOrder.
+	// ArmMean is each arm's mean over seeds, in ArmOrder; ArmMAP the mean
+	// held-out mAP of each pretrained arm.
 	ArmOrder []string       `json:"arm_order"`
 	ArmMean  map[string]Num `json:"arm_mean"`
+	ArmMAP   map[string]Num `json:"arm_map,omitempty"`
 	Plot     string         `json:"plot,omitempty"`
 	Skipped  string         `json:"skipped,omitempty"`
 	Seconds  float64        `json:"seconds"`
@@ -71,12 +107,33 @@ type Row struct {
 
 // Report is findings.json.
 type Report struct {
-	Command  string    `json:"command"`
-	Started  time.Time `json:"started"`
-	Seconds  float64   `json:"seconds"`
-	Config   Config    `json:"config"`
-	Rows     []Row     `json:"rows"`
-	Complete bool      `json:"complete"`
+	Command string    `json:"command"`
+	Started time.Time `json:"started"`
+	Seconds float64   `json:"seconds"`
+	Config  Config    `json:"config"`
+	// BaseMAP is the held-out hashtag mAP of the base arm, seed by seed;
+	// Gate, when set, says why no row is read (the base arm learned too
+	// little).
+	BaseMAP  []Num  `json:"base_map"`
+	Gate     string `json:"gate,omitempty"`
+	Rows     []Row  `json:"rows"`
+	Complete bool   `json:"complete"`
+}
+
+// NotRead is the verdict of every row while the base arm's mAP is below
+// Config.MinMAP.
+const NotRead = "not read"
+
+// gate sets Gate from the base arm's mean mAP against min.
+func (rep *Report) gate(min float64) {
+	rep.Gate = ""
+	var xs []float64
+	for _, v := range rep.BaseMAP {
+		xs = append(xs, float64(v))
+	}
+	if m := Mean(xs); len(xs) > 0 && m < min {
+		rep.Gate = fmt.Sprintf("the base arm's held-out mAP is %.3f, below the %.3f it must reach before a comparison means anything: the networks have not learned from the hashtags", m, min)
+	}
 }
 
 // summarize fills a row's statistics from its seeds.
@@ -96,18 +153,40 @@ func summarize(c *Comparison, seeds []SeedResult) Row {
 		}
 	}
 	row.Mean, row.Std = Num(Mean(vals)), Num(Std(vals))
-	row.Direction = Direction(Mean(vals), Std(vals), c.Sign)
-	if len(vals) < 2 {
-		row.Direction = Inconclusive // no spread to judge by
-	}
+	row.CI = TInterval(vals, Level)
+	row.Direction = Direction(row.CI, c.Sign)
 	for _, name := range row.ArmOrder {
-		var xs []float64
+		var xs, maps []float64
 		for _, s := range seeds {
 			if v, ok := s.Arms[name]; ok {
 				xs = append(xs, v)
 			}
+			if v, ok := s.MAP[name]; ok {
+				maps = append(maps, v)
+			}
 		}
 		row.ArmMean[name] = Num(Mean(xs))
+		if len(maps) > 0 {
+			if row.ArmMAP == nil {
+				row.ArmMAP = map[string]Num{}
+			}
+			row.ArmMAP[name] = Num(Mean(maps))
+		}
+	}
+	// Arms named only in MAP (concreteness' base arm).
+	extra := map[string][]float64{}
+	for _, s := range seeds {
+		for name, v := range s.MAP {
+			if !slices.Contains(row.ArmOrder, name) {
+				extra[name] = append(extra[name], v)
+			}
+		}
+	}
+	for name, vs := range extra {
+		if row.ArmMAP == nil {
+			row.ArmMAP = map[string]Num{}
+		}
+		row.ArmMAP[name] = Num(Mean(vs))
 	}
 	return row
 }
@@ -116,11 +195,11 @@ func (r Row) measured() string {
 	if r.Skipped != "" {
 		return "not run: " + r.Skipped
 	}
-	f := "%+.2f ± %.2f %s"
+	f := "%+.2f [%+.2f, %+.2f] %s"
 	if r.Unit == "ρ" {
-		f = "%+.3f ± %.3f %s"
+		f = "%+.3f [%+.3f, %+.3f] %s"
 	}
-	s := fmt.Sprintf(f, float64(r.Mean), float64(r.Std), r.Unit)
+	s := fmt.Sprintf(f, r.CI.Mean, r.CI.Lo, r.CI.Hi, r.Unit)
 	var vs []string
 	for _, v := range r.Values {
 		vs = append(vs, fmt.Sprintf("%.2f", float64(v)))
@@ -142,12 +221,21 @@ func (r Row) arms() string {
 			parts = append(parts, fmt.Sprintf("%s %s", name, strings.Join(lrs, "/")))
 		case name == "tags":
 			parts = append(parts, fmt.Sprintf("%.0f tags", v))
-		case name == "held-out mAP":
-			parts = append(parts, fmt.Sprintf("held-out mAP %.3f", v))
 		case strings.HasPrefix(name, "ρ"):
 			parts = append(parts, fmt.Sprintf("%s %+.3f", name, v))
-		default:
+		case strings.HasSuffix(name, " carved-val"):
 			parts = append(parts, fmt.Sprintf("%s %.1f%%", name, v))
+		default:
+			s := fmt.Sprintf("%s %.1f%%", name, v)
+			if m, ok := r.ArmMAP[name]; ok {
+				s += fmt.Sprintf(" (mAP %.3f)", float64(m))
+			}
+			parts = append(parts, s)
+		}
+	}
+	for name, m := range r.ArmMAP {
+		if _, ok := r.ArmMean[name]; !ok {
+			parts = append(parts, fmt.Sprintf("%s: held-out mAP %.3f", name, float64(m)))
 		}
 	}
 	return strings.Join(parts, "; ")
@@ -172,10 +260,24 @@ func (rep *Report) Markdown() string {
 	if rep.Config.Shards != "" {
 		where = fmt.Sprintf("shards %s, target %s (%s)", rep.Config.Shards, rep.Config.Target, rep.Config.Task)
 	}
-	p("On %s. Every arm: %s ResNeXt at %d px, %d pretraining steps of batch %d; transfer by a linear probe (%d epochs) unless the row says otherwise; %d seeds per arm. ",
-		where, s.Arch, s.ImageSize, s.Steps, s.Batch, s.ProbeEpochs, rep.Config.Seeds)
-	p("Measured: the statistic's mean ± sample standard deviation over seeds, then each seed's value. Same direction: yes or no when the mean lies further from zero than the spread, inconclusive otherwise. Target numbers are top-1 on the target task's val split.\n\n")
-	p("| finding | paper | statistic | measured | arms (mean over seeds) | same direction? |\n|---|---|---|---|---|---|\n")
+	seeds := fmt.Sprintf("%d seeds per comparison", rep.Config.Seeds)
+	if rep.Config.TransferSeeds > rep.Config.Seeds {
+		seeds += fmt.Sprintf(" (%d for finding 1)", rep.Config.TransferSeeds)
+	}
+	p("On %s. Every arm: %s ResNeXt at %d px, %d pretraining steps of batch %d at a base learning rate of %g per 256 images; transfer by a linear probe (%d epochs) unless the row says otherwise; %s. ",
+		where, s.Arch, s.ImageSize, s.Steps, s.Batch, s.LR, s.ProbeEpochs, seeds)
+	p("A seed fixes the pretraining data order and initialization, the noise draws, the nested fractions and the carved validation split, the same for every arm of a comparison (common random numbers), so each statistic is a per-seed paired difference (or a per-seed fit). ")
+	p("Measured: the statistic's mean over seeds and its %.0f%% Student-t confidence interval [lo, hi], then each seed's value. Same direction: yes (or no) when the interval lies wholly on the paper's side of zero (or the other side), inconclusive when it holds zero. Target numbers are top-1 on the target task's val split, which only the final run of each transfer sees.\n\n", 100*Level)
+	var maps []string
+	for _, m := range rep.BaseMAP {
+		maps = append(maps, fmt.Sprintf("%.3f", float64(m)))
+	}
+	p("The base arm's held-out hashtag mAP, seed by seed: %s (at least %.3f wanted before any row is read).", strings.Join(maps, ", "), rep.Config.MinMAP)
+	if rep.Gate != "" {
+		p(" **No row is read: %s.**", rep.Gate)
+	}
+	p("\n\n")
+	p("| finding | paper | statistic | measured: mean [95%% CI] | arms: target top-1 (held-out mAP) | same direction? |\n|---|---|---|---|---|---|\n")
 	for _, r := range rep.Rows {
 		dir := r.Direction
 		if r.Skipped != "" {
@@ -191,8 +293,16 @@ func (rep *Report) Markdown() string {
 		p("## %s\n\n%s: %s. %.0f s.\n\n![%s](%s)\n\n", r.Finding, r.Statistic, r.measured(), r.Seconds, r.ID, r.Plot)
 	}
 	p("## How each row is measured\n\n")
-	p("1. The learning rate of every arm is chosen from a grid (linear probe %v, full fine-tuning %v, base LR per 256 images) on a validation split of %.0f%% of the target's training images; the chosen rate then trains on all of them. Full fine-tuning runs %d epochs.\n",
-		s.LinearLRs, s.FinetuneLRs, 100*s.CarveFraction, s.FinetuneEpochs)
+	p("Every transfer, in every row, chooses its learning rate the same way (`finetune --lr auto`): each candidate (linear probe %v, full fine-tuning %v, base LR per 256 images) trains on the target's training images less %.0f%% of each class carved out by the seed, is scored on that part, and the best trains the final run on all of them.\n\n",
+		s.LinearLRs, s.FinetuneLRs, 100*s.CarveFraction)
+	head := "a new, random head"
+	if s.PretrainedHead == finetune.HeadProbe {
+		head = "the head of a linear probe on the frozen features (LP-FT)"
+	}
+	if s.PretrainedBackboneLRScale != 0 && s.PretrainedBackboneLRScale != 1 {
+		head += fmt.Sprintf(", the backbone at %g of the learning rate", s.PretrainedBackboneLRScale)
+	}
+	p("1. Full fine-tuning runs %d epochs; from pretrained weights it starts from %s.\n", s.FinetuneEpochs, head)
 	p("2. Each hashtag replaced with probability p by one drawn from the tag distribution (`--noise`).\n")
 	p("3. Nested fractions %v of the train split, the same number of steps each; slope of a least-squares line of top-1 against log10(images).\n", s.Fractions)
 	p("4. %s against %s, each at all the data and at a fraction %g of it.\n", s.BigArch, s.Arch, s.SmallFraction)
@@ -285,11 +395,18 @@ type seedJSON struct {
 	Arms      map[string]Num `json:"arms"`
 	Order     []string       `json:"order"`
 	Points    []Point        `json:"points,omitempty"`
+	MAP       map[string]Num `json:"map,omitempty"`
 }
 
 // MarshalJSON implements json.Marshaler.
 func (s SeedResult) MarshalJSON() ([]byte, error) {
 	j := seedJSON{Seed: s.Seed, Statistic: Num(s.Statistic), Arms: map[string]Num{}, Order: s.Order, Points: s.Points}
+	if len(s.MAP) > 0 {
+		j.MAP = map[string]Num{}
+		for k, v := range s.MAP {
+			j.MAP[k] = Num(v)
+		}
+	}
 	for k, v := range s.Arms {
 		j.Arms[k] = Num(v)
 	}
@@ -305,6 +422,12 @@ func (s *SeedResult) UnmarshalJSON(b []byte) error {
 	*s = SeedResult{Seed: j.Seed, Statistic: float64(j.Statistic), Arms: map[string]float64{}, Order: j.Order, Points: j.Points}
 	for k, v := range j.Arms {
 		s.Arms[k] = float64(v)
+	}
+	if len(j.MAP) > 0 {
+		s.MAP = map[string]float64{}
+		for k, v := range j.MAP {
+			s.MAP[k] = float64(v)
+		}
 	}
 	return nil
 }

@@ -2,25 +2,17 @@ package findings
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
+	"weaksup/pretrain"
+	"weaksup/runs"
 
-	"weaksup/atomicfile"
 	"weaksup/finetune"
 	"weaksup/loader"
 	"weaksup/shards"
 	"weaksup/train"
 )
-
-// resultFile marks a finished run in its directory and holds what the
-// report needs from it.
-const resultFile = "findings-result.json"
 
 // PretrainArm is the pretraining half of an arm.
 type PretrainArm struct {
@@ -49,12 +41,12 @@ type Pretrained struct {
 }
 
 // TransferArm is the transfer half of an arm: From nil starts from
-// scratch. LR 0 is finetune's default for the mode.
+// scratch. Its learning rate is chosen by finetune's search on a part
+// carved out of the target's training images, the same way for every arm.
 type TransferArm struct {
 	From   *PretrainArm `json:"from"`
 	Arch   string       `json:"arch"` // from scratch
 	Mode   string       `json:"mode"`
-	LR     float64      `json:"lr"`
 	Task   string       `json:"task"`
 	Target string       `json:"target"`
 	Seed   uint64       `json:"seed"`
@@ -65,6 +57,10 @@ type Transferred struct {
 	Dir  string  `json:"dir"`
 	Top1 float64 `json:"top1"`
 	Top5 float64 `json:"top5"`
+	// LR is the learning rate the search chose; Carved its top-1 on the
+	// images carved out of the target's training split.
+	LR     float64 `json:"lr"`
+	Carved float64 `json:"carved"`
 }
 
 // runner runs arms, each in a directory named by a hash of its full
@@ -81,53 +77,28 @@ func (r *runner) progress(format string, a ...any) {
 	fmt.Fprintf(r.log, "findings: [run %d] "+format+"\n", append([]any{r.runs}, a...)...)
 }
 
-// hashDir returns out/runs/<kind>-<first 12 hex digits of the SHA-256 of
-// v's JSON>.
+// hashDir returns the run directory of configuration v under out/runs.
 func (r *runner) hashDir(kind string, v any) (string, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return "", fmt.Errorf("hash %s config: %w", kind, err)
-	}
-	sum := sha256.Sum256(b)
-	return filepath.Join(r.cfg.Out, "runs", kind+"-"+hex.EncodeToString(sum[:6])), nil
-}
-
-func readResult(dir string, v any) (bool, error) {
-	b, err := os.ReadFile(filepath.Join(dir, resultFile))
-	if errors.Is(err, os.ErrNotExist) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		return false, fmt.Errorf("read %s: %w", filepath.Join(dir, resultFile), err)
-	}
-	return true, nil
-}
-
-func writeResult(dir string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	return atomicfile.WriteFile(filepath.Join(dir, resultFile), append(b, '\n'))
+	return runs.HashDir(filepath.Join(r.cfg.Out, "runs"), kind, v)
 }
 
 // pretrainConfig is the full pretraining configuration of an arm (Out
 // left empty: it is named by the hash of the rest).
-func (r *runner) pretrainConfig(a PretrainArm) (train.PretrainConfig, error) {
+func (r *runner) pretrainConfig(a PretrainArm) (pretrain.Config, error) {
 	s := r.cfg.Sizes
 	dir, err := r.src.shards(a.Data)
 	if err != nil {
-		return train.PretrainConfig{}, err
+		return pretrain.Config{}, err
 	}
-	pc := train.DefaultPretrainConfig()
+	pc := pretrain.DefaultConfig()
 	pc.Shards, pc.Arch, pc.ImageSize, pc.Batch, pc.Steps = dir, a.Arch, s.ImageSize, s.Batch, s.Steps
 	pc.Noise, pc.Fraction, pc.Loss, pc.Sampling, pc.Seed = a.Noise, a.Fraction, a.Loss, a.Sampling, a.Seed
 	pc.WarmupEpochs, pc.EvalEvery, pc.EvalImages = 0.5, -1, s.EvalImages
+	if s.LR > 0 {
+		pc.LR = s.LR
+	}
 	pc.CheckpointEvery, pc.Keep, pc.NoPlots = max(s.Steps/4, 1), 1, true
-	pc.Device = r.cfg.Device
+	pc.Device, pc.Precision = r.cfg.Device, r.cfg.Precision
 	return pc, nil
 }
 
@@ -140,35 +111,35 @@ func (r *runner) pretrain(ctx context.Context, a PretrainArm) (*Pretrained, erro
 	if pc.Out, err = r.hashDir("pretrain", pc); err != nil {
 		return nil, err
 	}
-	var res Pretrained
-	if ok, err := readResult(pc.Out, &res); err != nil || ok {
-		if ok {
-			r.progress("pretrain %s: reused %s", a, pc.Out)
+	res, reused, err := runs.Do(pc.Out, func() (Pretrained, error) {
+		r.progress("pretrain %s: %d steps into %s", a, pc.Steps, pc.Out)
+		pc.Resume, pc.Threads = true, r.cfg.Threads
+		tr, err := pretrain.Run(ctx, pc, r.log)
+		if err != nil {
+			return Pretrained{}, fmt.Errorf("pretrain %s: %w", a, err)
 		}
-		return &res, err
+		m, err := shards.ReadManifest(pc.Shards)
+		if err != nil {
+			return Pretrained{}, err
+		}
+		res := Pretrained{Dir: pc.Out, Steps: tr.Steps, Loss: tr.Loss, Eval: tr.Eval, Tags: m.Tags, Images: m.Splits[shards.SplitTrain].Rows}
+		if split, ok := m.Splits[shards.SplitTrain]; ok {
+			res.Images = loader.SubsetLen(split.Blocks(), a.Fraction)
+		}
+		return res, nil
+	})
+	if reused {
+		r.progress("pretrain %s: reused %s", a, pc.Out)
 	}
-	r.progress("pretrain %s: %d steps into %s", a, pc.Steps, pc.Out)
-	pc.Resume, pc.Threads = true, r.cfg.Threads
-	tr, err := train.Pretrain(ctx, pc, r.log)
-	if err != nil {
-		return nil, fmt.Errorf("pretrain %s: %w", a, err)
-	}
-	m, err := shards.ReadManifest(pc.Shards)
-	if err != nil {
-		return nil, err
-	}
-	res = Pretrained{Dir: pc.Out, Steps: tr.Steps, Loss: tr.Loss, Eval: tr.Eval, Tags: m.Tags, Images: m.Splits[shards.SplitTrain].Rows}
-	if split, ok := m.Splits[shards.SplitTrain]; ok {
-		res.Images = loader.SubsetLen(split.Blocks(), a.Fraction)
-	}
-	return &res, writeResult(pc.Out, res)
+	return &res, err
 }
 
 // transfer runs (or reuses) the transfer of an arm to the target task.
 func (r *runner) transfer(ctx context.Context, t TransferArm) (*Transferred, error) {
 	s := r.cfg.Sizes
 	fc := finetune.Config{Task: t.Task, Data: t.Target, Mode: t.Mode, ImageSize: s.ImageSize, Seed: t.Seed,
-		LR: t.LR, WeightDecay: 1e-4, DeviceName: r.cfg.Device}
+		WeightDecay: 1e-4, DeviceName: r.cfg.Device, Precision: r.cfg.Precision,
+		Search: &finetune.Search{LRs: s.LinearLRs, Carve: s.CarveFraction}}
 	what := "scratch " + t.Arch
 	if t.From != nil {
 		p, err := r.pretrain(ctx, *t.From)
@@ -181,6 +152,10 @@ func (r *runner) transfer(ctx context.Context, t TransferArm) (*Transferred, err
 	}
 	if t.Mode == finetune.ModeFull {
 		fc.Epochs, fc.Batch, fc.CropScale = s.FinetuneEpochs, 32, s.CropScale
+		fc.Search.LRs = s.FinetuneLRs
+		if t.From != nil {
+			fc.Head, fc.BackboneLRScale = s.PretrainedHead, s.PretrainedBackboneLRScale
+		}
 	} else {
 		fc.Epochs = s.ProbeEpochs
 	}
@@ -188,19 +163,23 @@ func (r *runner) transfer(ctx context.Context, t TransferArm) (*Transferred, err
 	if fc.Out, err = r.hashDir("transfer", fc); err != nil {
 		return nil, err
 	}
-	var res Transferred
-	if ok, err := readResult(fc.Out, &res); err != nil || ok {
-		if ok {
-			r.progress("transfer %s lr=%g from %s: reused %s", t.Mode, t.LR, what, fc.Out)
+	res, reused, err := runs.Do(fc.Out, func() (Transferred, error) {
+		r.progress("transfer %s to %s from %s into %s", t.Mode, t.Target, what, fc.Out)
+		fc.Resume, fc.Log = true, r.log
+		fr, err := finetune.Run(ctx, fc)
+		if err != nil {
+			return Transferred{}, fmt.Errorf("transfer %s from %s: %w", t.Mode, what, err)
 		}
-		return &res, err
+		tr := Transferred{Dir: fc.Out, Top1: fr.Metrics.Top1, Top5: fr.Metrics.Top5, LR: fr.LR}
+		for _, c := range fr.Trials {
+			if c.LR == fr.LR {
+				tr.Carved = c.Top1
+			}
+		}
+		return tr, nil
+	})
+	if reused {
+		r.progress("transfer %s from %s: reused %s", t.Mode, what, fc.Out)
 	}
-	r.progress("transfer %s lr=%g to %s from %s into %s", t.Mode, t.LR, t.Target, what, fc.Out)
-	fc.Resume, fc.Log = true, r.log
-	fr, err := finetune.Run(ctx, fc)
-	if err != nil {
-		return nil, fmt.Errorf("transfer %s from %s: %w", t.Mode, what, err)
-	}
-	res = Transferred{Dir: fc.Out, Top1: fr.Metrics.Top1, Top5: fr.Metrics.Top5}
-	return &res, writeResult(fc.Out, res)
+	return &res, err
 }

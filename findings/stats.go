@@ -96,18 +96,136 @@ const (
 	Inconclusive = "inconclusive"
 )
 
-// Direction compares a statistic's mean with the paper's sign (+1 or −1):
-// Same when it lies on the paper's side of zero by more than the spread,
-// Opposite when on the other side by more than the spread, Inconclusive
-// otherwise (and for a NaN mean).
-func Direction(mean, spread float64, sign int) string {
+// Level is the confidence level of every interval of the report.
+const Level = 0.95
+
+// Interval is the mean of per-seed values and its two-sided Student-t
+// confidence interval: the values are taken as a sample from a normal
+// distribution of unknown variance, so the interval is mean ± t(1−α/2,
+// n−1)·s/√n. For paired comparisons the values are the per-seed
+// differences of two arms that shared the seed's data, initialization
+// and order (common random numbers), which cancels what the arms share.
+type Interval struct {
+	N            int
+	Mean, Lo, Hi float64
+	Level        float64
+}
+
+// HalfWidth is half the interval's width.
+func (iv Interval) HalfWidth() float64 { return (iv.Hi - iv.Lo) / 2 }
+
+// TInterval returns the mean of xs and its Student-t interval at level
+// (e.g. 0.95). With fewer than two values, or a NaN among them, the bounds
+// are infinite: nothing is decided.
+func TInterval(xs []float64, level float64) Interval {
+	iv := Interval{N: len(xs), Mean: Mean(xs), Lo: math.Inf(-1), Hi: math.Inf(1), Level: level}
+	if len(xs) < 2 || math.IsNaN(iv.Mean) {
+		return iv
+	}
+	h := StudentTQuantile(1-(1-level)/2, float64(len(xs)-1)) * Std(xs) / math.Sqrt(float64(len(xs)))
+	iv.Lo, iv.Hi = iv.Mean-h, iv.Mean+h
+	return iv
+}
+
+// Direction is the verdict of an interval against the paper's sign (+1
+// or −1): Same when the interval lies wholly on the paper's side of zero,
+// Opposite when wholly on the other side, Inconclusive when it holds zero.
+func Direction(iv Interval, sign int) string {
 	switch {
-	case math.IsNaN(mean):
+	case math.IsNaN(iv.Mean) || iv.Lo <= 0 && iv.Hi >= 0:
 		return Inconclusive
-	case math.Abs(mean) <= spread:
-		return Inconclusive
-	case (mean > 0) == (sign > 0):
+	case (iv.Lo > 0) == (sign > 0):
 		return Same
 	}
 	return Opposite
+}
+
+// StudentTQuantile returns the p-quantile of Student's t distribution
+// with df degrees of freedom, by bisection on its distribution function.
+func StudentTQuantile(p, df float64) float64 {
+	if p <= 0 || p >= 1 || df <= 0 || math.IsNaN(p) || math.IsNaN(df) {
+		return math.NaN()
+	}
+	if p == 0.5 {
+		return 0
+	}
+	if p < 0.5 {
+		return -StudentTQuantile(1-p, df)
+	}
+	lo, hi := 0.0, 1.0
+	for StudentTCDF(hi, df) < p {
+		lo, hi = hi, 2*hi
+	}
+	for range 200 {
+		mid := (lo + hi) / 2
+		if StudentTCDF(mid, df) < p {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return (lo + hi) / 2
+}
+
+// StudentTCDF returns P(T ≤ t) for Student's t with df degrees of
+// freedom: 1 − I_x(df/2, 1/2)/2 for t ≥ 0, x = df/(df+t²).
+func StudentTCDF(t, df float64) float64 {
+	tail := 0.5 * regIncBeta(df/(df+t*t), df/2, 0.5)
+	if t >= 0 {
+		return 1 - tail
+	}
+	return tail
+}
+
+// regIncBeta is the regularized incomplete beta function I_x(a, b), by
+// its continued fraction (modified Lentz), using the symmetry
+// I_x(a,b) = 1 − I_{1−x}(b,a) where the fraction converges slowly.
+func regIncBeta(x, a, b float64) float64 {
+	switch {
+	case x <= 0:
+		return 0
+	case x >= 1:
+		return 1
+	}
+	lbeta, _ := math.Lgamma(a + b)
+	la, _ := math.Lgamma(a)
+	lb, _ := math.Lgamma(b)
+	front := math.Exp(lbeta - la - lb + a*math.Log(x) + b*math.Log(1-x))
+	if x > (a+1)/(a+b+2) {
+		return 1 - front*betaFraction(1-x, b, a)/b
+	}
+	return front * betaFraction(x, a, b) / a
+}
+
+func betaFraction(x, a, b float64) float64 {
+	const tiny, eps = 1e-300, 1e-16
+	c, d := 1.0, 1-(a+b)*x/(a+1)
+	if math.Abs(d) < tiny {
+		d = tiny
+	}
+	d = 1 / d
+	h := d
+	for m := 1; m <= 1000; m++ {
+		fm := float64(m)
+		num := fm * (b - fm) * x / ((a + 2*fm - 1) * (a + 2*fm))
+		for i := range 2 {
+			if i == 1 {
+				num = -(a + fm) * (a + b + fm) * x / ((a + 2*fm) * (a + 2*fm + 1))
+			}
+			d = 1 + num*d
+			if math.Abs(d) < tiny {
+				d = tiny
+			}
+			c = 1 + num/c
+			if math.Abs(c) < tiny {
+				c = tiny
+			}
+			d = 1 / d
+			h *= d * c
+		}
+		if math.Abs(d*c-1) < eps {
+			break
+		}
+	}
+	return h
 }

@@ -1,8 +1,11 @@
 package findings
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
+	"os/exec"
+	"strings"
 	"testing"
 )
 
@@ -52,19 +55,95 @@ func TestSpearman(t *testing.T) {
 
 func TestDirection(t *testing.T) {
 	for _, c := range []struct {
-		mean, spread float64
-		sign         int
-		want         string
+		iv   Interval
+		sign int
+		want string
 	}{
-		{3, 1, +1, Same},
-		{-3, 1, +1, Opposite},
-		{-3, 1, -1, Same},
-		{0.5, 1, +1, Inconclusive},
-		{math.NaN(), 0, +1, Inconclusive},
+		{Interval{Mean: 3, Lo: 1, Hi: 5}, +1, Same},
+		{Interval{Mean: -3, Lo: -5, Hi: -1}, +1, Opposite},
+		{Interval{Mean: -3, Lo: -5, Hi: -1}, -1, Same},
+		{Interval{Mean: 0.5, Lo: -0.5, Hi: 1.5}, +1, Inconclusive},
+		{Interval{Mean: 1, Lo: 0, Hi: 2}, +1, Inconclusive}, // touches zero
+		{Interval{Mean: math.NaN(), Lo: math.Inf(-1), Hi: math.Inf(1)}, +1, Inconclusive},
 	} {
-		if got := Direction(c.mean, c.spread, c.sign); got != c.want {
-			t.Errorf("Direction(%v, %v, %d) = %s, want %s", c.mean, c.spread, c.sign, got, c.want)
+		if got := Direction(c.iv, c.sign); got != c.want {
+			t.Errorf("Direction(%+v, %d) = %s, want %s", c.iv, c.sign, got, c.want)
 		}
+	}
+}
+
+// TestTIntervalMatchesSciPy checks the interval arithmetic — Student's t
+// quantile, the mean and the standard error — against SciPy's
+// scipy.stats.t.interval (Debian's python3-scipy), an implementation that
+// shares no code with this one, and the quantiles alone against mpmath's
+// 40-digit root of the distribution function. SciPy's quantiles are good
+// to about 1e-9 (its t.ppf(0.995, 3) is 1.7e-9 below the root), so the
+// intervals are compared to 1e-8, the quantiles to 1e-12.
+func TestTIntervalMatchesSciPy(t *testing.T) {
+	samples := [][]float64{
+		{1.2, -0.4, 2.5},
+		{0.1, 0.3, 0.2, 0.4, 0.25},
+		{5, 3, 4, 6, 2, 8, 1, 7, 3.5, 4.5},
+		{-2.25, 0.5},
+	}
+	levels := []float64{0.95, 0.9, 0.99}
+	quantiles := []struct{ P, Df float64 }{{0.975, 1}, {0.975, 2}, {0.975, 4}, {0.995, 3}, {0.6, 7}, {0.975, 30}, {0.9995, 2}, {0.975, 1000}}
+	in, err := json.Marshal(map[string]any{"samples": samples, "levels": levels, "quantiles": quantiles})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const script = `
+import json, sys
+import numpy as np
+from scipy import stats
+q = json.load(sys.stdin)
+out = {"intervals": [], "quantiles": []}
+for xs in q["samples"]:
+    for level in q["levels"]:
+        xs_ = np.array(xs)
+        lo, hi = stats.t.interval(level, len(xs_) - 1, loc=xs_.mean(), scale=stats.sem(xs_))
+        out["intervals"].append([float(xs_.mean()), float(lo), float(hi)])
+import mpmath
+mpmath.mp.dps = 40
+for x in q["quantiles"]:
+    p, df = mpmath.mpf(x["P"]), mpmath.mpf(x["Df"])
+    cdf = lambda t: 1 - mpmath.betainc(df / 2, mpmath.mpf(1) / 2, 0, df / (df + t * t), regularized=True) / 2 - p
+    out["quantiles"].append(float(mpmath.findroot(cdf, stats.t.ppf(x["P"], x["Df"]))))
+json.dump(out, sys.stdout)
+`
+	cmd := exec.Command("/usr/bin/python3", "-c", script)
+	cmd.Stdin = bytes.NewReader(in)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("SciPy and mpmath reference (python3-scipy, python3-mpmath: make deps installs them): %v\n%s", err, stderr.String())
+	}
+	var ref struct {
+		Intervals [][3]float64
+		Quantiles []float64
+	}
+	if err := json.Unmarshal(out, &ref); err != nil {
+		t.Fatal(err)
+	}
+	close := func(a, b, tol float64) bool { return math.Abs(a-b) <= tol*math.Max(1, math.Abs(b)) }
+	k := 0
+	for _, xs := range samples {
+		for _, level := range levels {
+			iv, want := TInterval(xs, level), ref.Intervals[k]
+			k++
+			if !close(iv.Mean, want[0], 1e-12) || !close(iv.Lo, want[1], 1e-8) || !close(iv.Hi, want[2], 1e-8) || iv.N != len(xs) {
+				t.Errorf("TInterval(%v, %v) = %+v, SciPy [%v, %v] around %v", xs, level, iv, want[1], want[2], want[0])
+			}
+		}
+	}
+	for i, q := range quantiles {
+		if got := StudentTQuantile(q.P, q.Df); !close(got, ref.Quantiles[i], 1e-12) {
+			t.Errorf("StudentTQuantile(%v, %v) = %.15g, mpmath %.15g", q.P, q.Df, got, ref.Quantiles[i])
+		}
+	}
+	if iv := TInterval([]float64{4}, Level); !math.IsInf(iv.Lo, -1) || !math.IsInf(iv.Hi, 1) || Direction(iv, +1) != Inconclusive {
+		t.Errorf("one seed: %+v, want an unbounded, inconclusive interval", iv)
 	}
 }
 
@@ -82,5 +161,23 @@ func TestSeedResultJSONKeepsNaN(t *testing.T) {
 	}
 	if back.Seed != 2 || !math.IsNaN(back.Statistic) || !math.IsNaN(back.Arms["a"]) || back.Arms["b"] != 1.5 {
 		t.Errorf("round trip of %s gave %+v", b, back)
+	}
+}
+
+// TestGateHoldsEveryRow: while the base arm's mean held-out mAP is below
+// the minimum, the report reads no row, and says why.
+func TestGateHoldsEveryRow(t *testing.T) {
+	rep := &Report{BaseMAP: []Num{0.08, 0.10}}
+	rep.gate(0.11)
+	if rep.Gate == "" || !strings.Contains(rep.Gate, "0.090") {
+		t.Errorf("gate %q with mean mAP 0.09 against 0.11, want a reason naming 0.090", rep.Gate)
+	}
+	rep.BaseMAP = append(rep.BaseMAP, 0.16)
+	if rep.gate(0.11); rep.Gate != "" {
+		t.Errorf("gate %q with mean mAP 0.113, want none", rep.Gate)
+	}
+	md := (&Report{BaseMAP: []Num{0.05}, Config: Config{MinMAP: 0.11}, Gate: "x"}).Markdown()
+	if !strings.Contains(md, "No row is read") {
+		t.Error("the report does not say that no row is read")
 	}
 }

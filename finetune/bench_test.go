@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"weaksup/nets"
 
 	"weaksup/datasets"
 	"weaksup/datasets/datasetstest"
 	"weaksup/torch"
 	"weaksup/torch/torchtest"
-	"weaksup/train"
 )
 
 // BenchmarkExtract measures linear-probe feature extraction end to end:
@@ -46,11 +46,11 @@ func BenchmarkExtract(b *testing.B) {
 	}
 	for _, c := range cases {
 		b.Run(fmt.Sprintf("arch=%s/size=%d/batch=%d/threads=%d", c.arch, c.size, c.batch, threads), func(b *testing.B) {
-			arch, err := train.LookupArch(c.arch)
+			arch, err := nets.LookupArch(c.arch)
 			if err != nil {
 				b.Fatal(err)
 			}
-			m, err := train.NewResNeXt(train.Options{Arch: arch, NumClasses: k, ChannelsLast: true})
+			m, err := nets.NewResNeXt(nets.Options{Arch: arch, NumClasses: k, ChannelsLast: true})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -58,12 +58,12 @@ func BenchmarkExtract(b *testing.B) {
 			items := all[:c.images]
 			o := ExtractOptions{ImageSize: c.size, Batch: c.batch}
 			// One batch first, to warm libtorch's kernels and allocator.
-			if _, err := Extract(context.Background(), m, items[:c.batch], k, o); err != nil {
+			if _, err := extract(context.Background(), m, items[:c.batch], k, o); err != nil {
 				b.Fatal(err)
 			}
 			b.ResetTimer()
 			for range b.N {
-				if _, err := Extract(context.Background(), m, items, k, o); err != nil {
+				if _, err := extract(context.Background(), m, items, k, o); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -13,6 +13,7 @@ import (
 
 	"weaksup/datasets"
 	"weaksup/datasets/datasetstest"
+	"weaksup/ddp"
 	"weaksup/torch"
 	"weaksup/torch/torchtest"
 	"weaksup/train"
@@ -62,7 +63,7 @@ func runDistJob(spec string) error {
 	}
 	full, linear := distConfigs(job.Data, job.Out)
 	for _, cfg := range []Config{full, linear} {
-		cfg.Dist = train.DistFlags{Timeout: time.Minute}
+		cfg.Dist = ddp.Flags{Timeout: time.Minute}
 		if _, err := Run(context.Background(), cfg); err != nil {
 			return fmt.Errorf("%s: %w", cfg.Mode, err)
 		}
@@ -84,7 +85,7 @@ func TestDistributedFinetune(t *testing.T) {
 	var log strings.Builder
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	err := train.LaunchLocal(ctx, train.LaunchOptions{N: 2, Exe: os.Args[0], Args: []string{"-test.run=^$"},
+	err := ddp.LaunchLocal(ctx, ddp.LaunchOptions{N: 2, Exe: os.Args[0], Args: []string{"-test.run=^$"},
 		Env: append(os.Environ(), distJobEnv+"="+string(spec)), Stdout: &log, Stderr: &log})
 	if err != nil {
 		t.Fatalf("two ranks: %v\n%s", err, log.String())

@@ -10,6 +10,7 @@ import (
 	"slices"
 
 	"weaksup/datasets"
+	"weaksup/train"
 )
 
 // EvalConfig is one evaluation: a fine-tuned network on a split of a
@@ -66,7 +67,7 @@ func Eval(ctx context.Context, cfg EvalConfig) (*Metrics, error) {
 			weights, len(ri.Classes), ri.Task, ri.Data, len(ds.Classes()), cfg.Task, cfg.Data)
 	}
 	k := len(ds.Classes())
-	prec, err := cfg.precision("eval", "", nil)
+	prec, err := cfg.Precision.Resolve(cfg.Device, train.Alone{}, "", cfg.Log, "eval")
 	if err != nil {
 		return nil, err
 	}

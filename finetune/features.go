@@ -54,10 +54,10 @@ type ExtractOptions struct {
 	Transform *loader.Transform
 }
 
-// Extract runs the backbone of m in evaluation mode without gradients over
+// extract runs the backbone of m in evaluation mode without gradients over
 // the images of split (center crop, no augmentation) and returns their
 // pooled features.
-func Extract(ctx context.Context, m train.Model, split datasets.Split, numClasses int, o ExtractOptions) (*Features, error) {
+func extract(ctx context.Context, m train.Model, split datasets.Split, numClasses int, o ExtractOptions) (*Features, error) {
 	f := &Features{Classes: numClasses, Labels: make([]int32, split.Len())}
 	if err := f.extend(ctx, m, split, o); err != nil {
 		return nil, err

@@ -151,7 +151,7 @@ func TestInterruptedExtractionContinues(t *testing.T) {
 	}
 	defer m.Close()
 	o := ExtractOptions{ImageSize: 16, Batch: 8, Workers: 2}
-	want, err := Extract(context.Background(), m, items, 4, o)
+	want, err := extract(context.Background(), m, items, 4, o)
 	if err != nil {
 		t.Fatal(err)
 	}

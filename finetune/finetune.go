@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"weaksup/ddp"
+	"weaksup/nets"
 
 	"weaksup/atomicfile"
 	"weaksup/datasets"
@@ -23,6 +25,12 @@ import (
 const (
 	ModeFull   = "full"   // new head, every layer trained
 	ModeLinear = "linear" // linear classifier on frozen, cached features
+)
+
+// How full mode starts its classifier (Config.Head).
+const (
+	HeadNew   = "new"   // randomly initialized
+	HeadProbe = "probe" // a linear probe on the frozen features first (LP-FT, Kumar et al. 2022)
 )
 
 // Output files of Run, inside Config.Out.
@@ -55,7 +63,24 @@ type Config struct {
 	LR           float64 `json:"lr"`         // base LR per 256 images; default 0.1 (full), 1.0 (linear)
 	WarmupEpochs float64 `json:"warmup_epochs"`
 	WeightDecay  float64 `json:"weight_decay"`
-	Nesterov     bool    `json:"nesterov"`
+	// BackboneLRScale multiplies the learning rate of every layer but
+	// the new head (full mode; 0 and 1: the same rate everywhere).
+	BackboneLRScale float64 `json:"backbone_lr_scale,omitempty"`
+	// Head is how full mode starts the new classifier: HeadNew (random,
+	// the default) or HeadProbe (LP-FT: a linear probe trained first on
+	// the frozen features, ProbeEpochs epochs at ProbeLR, defaults the
+	// linear mode's).
+	Head        string  `json:"head,omitempty"`
+	ProbeEpochs int     `json:"probe_epochs,omitempty"`
+	ProbeLR     float64 `json:"probe_lr,omitempty"`
+	Nesterov    bool    `json:"nesterov"`
+	// Search, when set, chooses LR among candidates on a part of the train
+	// split carved out of it (the transfer protocol; --lr auto).
+	Search *Search `json:"search,omitempty"`
+	carve  float64 // --carve, applied to Search by fill
+	// featuresDir, when set, caches the linear probe's features there
+	// instead of under Out: the trials of a search share one cache.
+	featuresDir string
 	// CropScale is the smallest area fraction of the training random crop
 	// (default 0.08, the ImageNet recipe); full mode only.
 	CropScale float64 `json:"crop_scale"`
@@ -69,15 +94,15 @@ type Config struct {
 	Device     torch.Device `json:"-"`
 	DeviceName string       `json:"device,omitempty"`
 	// Precision is the forward pass's arithmetic in fine-tuning, feature
-	// extraction and evaluation: a --precision value ("" is fp32; the
-	// flag's default is auto). The linear probe itself trains in fp32.
-	Precision string `json:"precision,omitempty"`
+	// extraction and evaluation ("" is fp32; the flag's default is auto).
+	// The linear probe itself trains in fp32.
+	Precision train.Precision `json:"precision,omitempty"`
 	// Log receives progress bars and messages; nil discards them.
 	Log io.Writer `json:"-"`
 	// Dist trains data-parallel over the ranks a launcher started (full
 	// mode), or splits the feature extraction across them (linear mode;
 	// rank 0 then trains the probe). Zero values take the defaults.
-	Dist train.DistFlags `json:"dist"`
+	Dist ddp.Flags `json:"dist"`
 }
 
 // RegisterFlags adds the fine-tuning flags to fs, with defaults that work.
@@ -85,18 +110,22 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	c.registerCommon(fs)
 	fs.StringVar(&c.Mode, "mode", ModeFull, "full: new head, train all layers; linear: linear classifier on frozen cached features")
 	fs.StringVar(&c.Out, "out", "", "output directory: model.safetensors, finetune.json, metrics.json, checkpoints/ (required)")
-	fs.StringVar(&c.Block, "block", "", "block design with --from none (default: the arch's own): "+strings.Join(train.BlockNames(), ", "))
+	fs.StringVar(&c.Block, "block", "", "block design with --from none (default: the arch's own): "+strings.Join(nets.BlockNames(), ", "))
 	fs.StringVar(&c.Shortcut, "shortcut", "auto", "with --from none, the shortcut where a block changes shape: A (zero padding; auto for basic-block nets such as resnet56, He et al.'s CIFAR choice) or B (1x1 projection; auto for bottlenecks)")
 	fs.IntVar(&c.Batch, "batch", 0, "images per step (of each rank in data-parallel full mode) (0: 64 full, 256 linear)")
 	fs.IntVar(&c.Epochs, "epochs", 0, "training epochs (0: 10 full, 100 linear)")
-	fs.Float64Var(&c.LR, "lr", 0, "base learning rate per 256 images, scaled by global batch/256 (full mode: batch × ranks) (0: 0.1 full, 1.0 linear)")
+	c.registerSearch(fs)
 	fs.Float64Var(&c.WarmupEpochs, "warmup-epochs", 0, "linear learning-rate warm-up, in epochs")
 	fs.Float64Var(&c.WeightDecay, "weight-decay", 1e-4, "SGD weight decay")
+	fs.Float64Var(&c.BackboneLRScale, "backbone-lr-scale", 1, "full mode: multiply the learning rate of every layer but the new head by this")
+	fs.StringVar(&c.Head, "head", HeadNew, "full mode: new (a random classifier) or probe (LP-FT: train a linear probe on the frozen features first, then every layer)")
+	fs.IntVar(&c.ProbeEpochs, "probe-epochs", 0, "with --head probe: epochs of the linear probe (0: 100)")
+	fs.Float64Var(&c.ProbeLR, "probe-lr", 0, "with --head probe: learning rate of the linear probe (0: 1.0)")
 	fs.BoolVar(&c.Nesterov, "nesterov", false, "Nesterov momentum")
 	fs.Float64Var(&c.CropScale, "crop-scale", 0.08, "smallest area fraction of the random training crop")
 	fs.Uint64Var(&c.Seed, "seed", 1, "seed of the new head, data order and augmentation")
 	fs.BoolVar(&c.Resume, "resume", false, "continue the run in --out from its newest checkpoint (a rank that torchrun --max_restarts restarted resumes without it)")
-	c.Dist = train.DefaultDistFlags()
+	c.Dist = ddp.DefaultFlags()
 	c.Dist.RegisterFlags(fs)
 }
 
@@ -105,12 +134,12 @@ func (c *Config) registerCommon(fs *flag.FlagSet) {
 	fs.StringVar(&c.Task, "task", datasets.ImageFolder, "dataset layout: "+strings.Join(datasets.Layouts, ", "))
 	fs.StringVar(&c.Data, "data", "", "dataset directory (required)")
 	fs.StringVar(&c.From, "from", "", "weights: a checkpoint or run directory, a .safetensors file in torchvision naming, or none (required)")
-	fs.StringVar(&c.Arch, "arch", "", "architecture (required with --from none; else read from the weights): tiny, small, or one of "+strings.Join(train.ArchNames(), ", "))
+	fs.StringVar(&c.Arch, "arch", "", "architecture (required with --from none; else read from the weights): tiny, small, or one of "+strings.Join(nets.ArchNames(), ", "))
 	fs.IntVar(&c.ImageSize, "image-size", 0, "input image side (0: the size the weights were trained at, else 224, or 64 for small-stem nets)")
 	fs.IntVar(&c.Workers, "workers", 0, "image decoding goroutines (0: one per CPU)")
 	fs.StringVar(&c.DeviceName, "device", "cpu", "where the network runs: cpu, cuda or cuda:N")
 	fs.StringVar(&c.Dataset.CIFAR100Labels, "cifar100-labels", datasets.CIFAR100FineLabels, "cifar100: fine (100 classes) or coarse (20 superclasses)")
-	fs.StringVar(&c.Precision, "precision", string(train.PrecisionAuto), train.PrecisionUsage)
+	c.Precision.RegisterFlag(fs)
 	fs.StringVar(&c.Dataset.ImageNetClassOrder, "imagenet-class-order", "", "ImageNet devkit labels: a file of wnids in ILSVRC2012_ID order, or 'folders' (default: synsets.txt beside the ground truth)")
 }
 
@@ -158,6 +187,29 @@ func (c *Config) fill() error {
 	if c.CropScale == 0 {
 		c.CropScale = 0.08
 	}
+	if c.Head == "" {
+		c.Head = HeadNew
+	}
+	if c.Search != nil && c.carve != 0 {
+		c.Search.Carve = c.carve
+	}
+	if c.Search != nil && (c.Search.Carve < 0 || c.Search.Carve >= 1) {
+		return fmt.Errorf("check config: --carve %g, want in (0, 1)", c.Search.Carve)
+	}
+	if c.ProbeEpochs == 0 {
+		c.ProbeEpochs = 100
+	}
+	if c.ProbeLR == 0 {
+		c.ProbeLR = 1.0
+	}
+	switch {
+	case c.Head != HeadNew && c.Head != HeadProbe:
+		return fmt.Errorf("check config: --head %q, want %s or %s", c.Head, HeadNew, HeadProbe)
+	case c.Head == HeadProbe && (linear || c.From == FromNone):
+		return fmt.Errorf("check config: --head probe trains a probe on pretrained features first: it needs --mode full and --from weights")
+	case c.BackboneLRScale < 0 || c.ProbeEpochs < 0 || c.ProbeLR < 0:
+		return fmt.Errorf("check config: --backbone-lr-scale, --probe-epochs and --probe-lr must not be negative")
+	}
 	switch {
 	case c.Batch < 1 || c.Epochs < 1 || c.LR < 0 || c.WeightDecay < 0 || c.WarmupEpochs < 0 || c.ImageSize < 0:
 		return fmt.Errorf("check config: --batch %d, --epochs %d, --lr %g, --weight-decay %g, --warmup-epochs %g, --image-size %d: want positive values",
@@ -165,7 +217,7 @@ func (c *Config) fill() error {
 	case c.CropScale <= 0 || c.CropScale > 1:
 		return fmt.Errorf("check config: --crop-scale %g, want in (0, 1]", c.CropScale)
 	}
-	d := train.DefaultDistFlags()
+	d := ddp.DefaultFlags()
 	if c.Dist.Timeout == 0 {
 		c.Dist.Timeout = d.Timeout
 	}
@@ -192,6 +244,10 @@ type Result struct {
 	// Rank is this process's data-parallel rank; ranks other than 0 write
 	// nothing and return no metrics.
 	Rank int
+	// LR is the learning rate of the final run: Config.LR, or the one the
+	// search chose among Trials.
+	LR     float64
+	Trials []Trial
 }
 
 // Run fine-tunes (ModeFull) or linear-probes (ModeLinear) the network of
@@ -217,12 +273,14 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	k := len(ds.Classes())
 	group, dev, err := cfg.Dist.Join(cfg.Device, cfg.Log)
 	if err != nil {
 		return nil, err
 	}
 	defer group.CloseAll()
+	if err := torch.CheckDevice(dev); err != nil {
+		return nil, fmt.Errorf("check flag --device %s: %w", cfg.DeviceName, err)
+	}
 	cfg.Device = dev
 	rank := 0
 	if group != nil {
@@ -242,40 +300,31 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			return nil, fmt.Errorf("fine-tune into %s: %w (%s); pass --resume to continue it or choose another --out", cfg.Out, train.ErrRunExists, filepath.Base(dir))
 		}
 	}
-	prec, err := cfg.precision("finetune", runDir(cfg), group)
+	par := cfg.Dist.Parallel(group)
+	resumeOut := ""
+	if cfg.Resume {
+		resumeOut = runDir(cfg)
+	}
+	prec, err := cfg.Precision.Resolve(cfg.Device, par, resumeOut, cfg.Log, "finetune")
 	if err != nil {
 		return nil, err
 	}
-	m, weights, err := NewModel(ModelConfig{From: cfg.From, Arch: cfg.Arch, Block: cfg.Block, Shortcut: cfg.Shortcut, Classes: k, Seed: cfg.Seed, Device: cfg.Device})
-	if err != nil {
-		return nil, err
+	s := &session{group: group, par: par, prec: prec, classes: ds.Classes()}
+	var trials []Trial
+	if cfg.Search != nil {
+		if cfg.LR, trials, err = cfg.search(ctx, s, trainSplit); err != nil {
+			return nil, err
+		}
 	}
-	defer m.Close()
-	if cfg.ImageSize == 0 {
-		cfg.ImageSize = savedImageSize(weights)
-	}
-	if cfg.ImageSize == 0 {
-		cfg.ImageSize = defaultImageSize(m.Options().Arch, cfg.Task)
-	}
-	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
-		return nil, fmt.Errorf("fine-tune: %w", err)
-	}
-	logf(cfg.Log, "finetune: %s %s, %d classes, %d train / %d val images; %s from %s, %d px\n",
-		cfg.Mode, cfg.Task, k, trainSplit.Len(), valSplit.Len(), m.Options().Arch.Name, cfg.From, cfg.ImageSize)
-
-	var res *Result
-	var acc *Accuracy
-	if cfg.Mode == ModeLinear {
-		res, acc, err = runLinear(ctx, cfg, group, m, weights, trainSplit, valSplit, k, prec)
-	} else {
-		res, acc, err = runFull(ctx, cfg, group, m, trainSplit, valSplit, k, prec)
-	}
+	res, acc, m, weights, err := transfer(ctx, &cfg, s, trainSplit, valSplit)
 	if errors.Is(err, context.Canceled) {
 		logf(cfg.Log, "finetune: run the same command with --resume to continue\n")
 	}
 	if err != nil {
 		return nil, err
 	}
+	defer m.Close()
+	res.LR, res.Trials = cfg.LR, trials
 	if rank != 0 {
 		// Rank 0 scores the network and writes the outputs.
 		res.Rank = rank
@@ -285,20 +334,85 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := m.Save(res.Model, map[string]string{"format": "weaksup finetune", "task": cfg.Task, "mode": cfg.Mode}); err != nil {
 		return nil, fmt.Errorf("save fine-tuned model: %w", err)
 	}
-	res.Metrics = acc.Metrics(ds.Classes())
-	res.Metrics.Task, res.Metrics.Data, res.Metrics.Split, res.Metrics.From, res.Metrics.Mode = cfg.Task, cfg.Data, datasets.SplitVal, cfg.From, cfg.Mode
-	if err := writeReport(cfg.Out, &res.Metrics, ds.Classes()); err != nil {
-		return nil, err
-	}
-	ri := RunInfo{Task: cfg.Task, Data: cfg.Data, Mode: cfg.Mode, From: cfg.From, Weights: weights,
-		Arch: m.Options().Arch.Name, Block: m.Options().Block.String(), Shortcut: m.Options().Shortcut.String(), ImageSize: cfg.ImageSize, Classes: ds.Classes(),
-		Config: cfg, Top1: res.Metrics.Top1, Top5: res.Metrics.Top5, Steps: res.Steps}
-	if err := writeJSON(filepath.Join(cfg.Out, RunInfoFile), ri); err != nil {
+	if err := writeOutputs(cfg, res, acc, m, weights, ds.Classes(), datasets.SplitVal); err != nil {
 		return nil, err
 	}
 	logf(cfg.Log, "finetune: val top-1 %.4f top-5 %.4f mean per-class %.4f (%d images); wrote %s\n",
 		res.Metrics.Top1, res.Metrics.Top5, res.Metrics.MeanPerClass, res.Metrics.Images, cfg.Out)
 	return res, nil
+}
+
+// writeOutputs fills res.Metrics from acc, the scores on split, and writes
+// metrics.json, confusion.png and finetune.json into cfg.Out.
+func writeOutputs(cfg Config, res *Result, acc *Accuracy, m *nets.ResNeXt, weights string, classes []datasets.Class, split string) error {
+	res.Metrics = acc.Metrics(classes)
+	res.Metrics.Task, res.Metrics.Data, res.Metrics.Split, res.Metrics.From, res.Metrics.Mode = cfg.Task, cfg.Data, split, cfg.From, cfg.Mode
+	if err := writeReport(cfg.Out, &res.Metrics, classes); err != nil {
+		return err
+	}
+	ri := RunInfo{Task: cfg.Task, Data: cfg.Data, Mode: cfg.Mode, From: cfg.From, Weights: weights,
+		Arch: m.Options().Arch.Name, Block: m.Options().Block.String(), Shortcut: m.Options().Shortcut.String(), ImageSize: cfg.ImageSize, Classes: classes,
+		Config: cfg, Top1: res.Metrics.Top1, Top5: res.Metrics.Top5, Steps: res.Steps, LR: cfg.LR, Trials: res.Trials}
+	return writeJSON(filepath.Join(cfg.Out, RunInfoFile), ri)
+}
+
+// session is what the runs of one Run share: the process group (nil in
+// one process), its train.Parallel, the resolved precision and the
+// task's classes.
+type session struct {
+	group   *torch.Group
+	par     train.Parallel
+	prec    train.Precision
+	classes []datasets.Class
+}
+
+// transfer builds the network of cfg.From with a head of s.classes and
+// trains it in cfg.Mode on trainSplit, scoring it on valSplit. It returns
+// the network (the caller closes it) and the weights file it came from;
+// ranks other than 0 get no accuracy.
+//
+// It sets cfg.ImageSize when it is 0.
+func transfer(ctx context.Context, cfg *Config, s *session, trainSplit, valSplit datasets.Split) (*Result, *Accuracy, *nets.ResNeXt, string, error) {
+	k := len(s.classes)
+	m, weights, err := NewModel(ModelConfig{From: cfg.From, Arch: cfg.Arch, Block: cfg.Block, Shortcut: cfg.Shortcut, Classes: k, Seed: cfg.Seed, Device: cfg.Device})
+	if err != nil {
+		return nil, nil, nil, "", err
+	}
+	if cfg.ImageSize == 0 {
+		cfg.ImageSize = savedImageSize(weights)
+	}
+	if cfg.ImageSize == 0 {
+		cfg.ImageSize = defaultImageSize(m.Options().Arch, cfg.Task)
+	}
+	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
+		m.Close()
+		return nil, nil, nil, "", fmt.Errorf("fine-tune: %w", err)
+	}
+	logf(cfg.Log, "finetune: %s %s, %d classes, %d train / %d val images; %s from %s, %d px, learning rate %g\n",
+		cfg.Mode, cfg.Task, k, trainSplit.Len(), valSplit.Len(), m.Options().Arch.Name, cfg.From, cfg.ImageSize, cfg.LR)
+	var res *Result
+	var acc *Accuracy
+	switch {
+	case cfg.Mode == ModeLinear:
+		res, acc, err = runLinear(ctx, *cfg, s.group, m, weights, trainSplit, valSplit, k, s.prec)
+	case cfg.Head == HeadProbe:
+		res, acc, err = runProbeThenFull(ctx, *cfg, s.group, s.par, m, weights, trainSplit, valSplit, k, s.prec)
+	default:
+		res, acc, err = runFull(ctx, *cfg, s.par, m, trainSplit, valSplit, k, s.prec)
+	}
+	if err != nil {
+		m.Close()
+		return nil, nil, nil, "", err
+	}
+	return res, acc, m, weights, nil
+}
+
+// features is where the linear probe caches its features.
+func (cfg Config) features() string {
+	if cfg.featuresDir != "" {
+		return cfg.featuresDir
+	}
+	return filepath.Join(cfg.Out, FeaturesDir)
 }
 
 // runDir is where train.Run keeps checkpoints for the mode.
@@ -314,7 +428,7 @@ func (cfg Config) trainConfig(label string, out string) train.Config {
 		Out: out, Label: label, Epochs: cfg.Epochs, Batch: cfg.Batch,
 		Schedule:     train.Schedule{BaseLR: cfg.LR, Decay: train.DecayCosine},
 		WarmupEpochs: cfg.WarmupEpochs,
-		SGD:          train.SGDConfig{Momentum: 0.9, WeightDecay: cfg.WeightDecay, Nesterov: cfg.Nesterov},
+		SGD:          train.SGDConfig{Momentum: 0.9, WeightDecay: cfg.WeightDecay, Nesterov: cfg.Nesterov, BackboneLRScale: cfg.BackboneLRScale},
 		Keep:         2, CheckpointInterval: 10 * time.Minute, Resume: cfg.Resume, Device: cfg.Device, Log: cfg.Log,
 		Extra: map[string]any{"task": cfg.Task, "data": cfg.Data, "mode": cfg.Mode, "from": cfg.From, "image_size": cfg.ImageSize, "seed": cfg.Seed},
 	}
@@ -322,7 +436,7 @@ func (cfg Config) trainConfig(label string, out string) train.Config {
 
 // runFull trains every layer of m through train.Run on augmented batches
 // of the train images, evaluating on val each epoch.
-func runFull(ctx context.Context, cfg Config, group *torch.Group, m *train.ResNeXt, trainSplit, valSplit datasets.Split, k int, prec train.Precision) (*Result, *Accuracy, error) {
+func runFull(ctx context.Context, cfg Config, par train.Parallel, m *nets.ResNeXt, trainSplit, valSplit datasets.Split, k int, prec train.Precision) (*Result, *Accuracy, error) {
 	trainSrc, err := loader.NewSplitSource(trainSplit, k)
 	if err != nil {
 		return nil, nil, fmt.Errorf("fine-tune: %w", err)
@@ -350,7 +464,7 @@ func runFull(ctx context.Context, cfg Config, group *torch.Group, m *train.ResNe
 	o := m.Options()
 	tc.Extra["arch"], tc.Extra["block"], tc.Extra["shortcut"] = o.Arch.Name, o.Block.String(), o.Shortcut.String()
 	tc.Precision = prec
-	tc.Dist = cfg.Dist.Config(group)
+	tc.Parallel, tc.AllRanksLog = par, cfg.Dist.AllRanksLog
 	tr, err := train.Run(ctx, tc, m, data)
 	if err != nil {
 		return nil, nil, err
@@ -366,9 +480,29 @@ func runFull(ctx context.Context, cfg Config, group *torch.Group, m *train.ResNe
 	return &Result{Steps: tr.Steps, TrainImagesS: tr.ImagesPerS}, acc, nil
 }
 
+// runProbeThenFull is LP-FT: a linear probe on the frozen features of
+// the train split (in Out/lp) becomes the head that full fine-tuning
+// starts from.
+func runProbeThenFull(ctx context.Context, cfg Config, group *torch.Group, par train.Parallel, m *nets.ResNeXt, weights string,
+	trainSplit, valSplit datasets.Split, k int, prec train.Precision) (*Result, *Accuracy, error) {
+	lp := cfg
+	lp.Mode, lp.Out, lp.Epochs, lp.LR, lp.Batch = ModeLinear, filepath.Join(cfg.Out, "lp"), cfg.ProbeEpochs, cfg.ProbeLR, 256
+	logf(cfg.Log, "finetune: LP-FT: a linear probe first (%d epochs at %g) in %s\n", lp.Epochs, lp.LR, lp.Out)
+	if _, _, err := runLinear(ctx, lp, group, m, weights, trainSplit, valSplit, k, prec); err != nil {
+		return nil, nil, fmt.Errorf("LP-FT: linear probe: %w", err)
+	}
+	if group != nil {
+		// Rank 0 trained the probe: every rank starts from its head.
+		if err := torch.NoGrad(func() error { return group.Broadcast(m.Head(), 0, 1<<28) }); err != nil {
+			return nil, nil, fmt.Errorf("LP-FT: share the probe: %w", err)
+		}
+	}
+	return runFull(ctx, cfg, par, m, trainSplit, valSplit, k, prec)
+}
+
 // runLinear computes (or reuses) the frozen features of both splits, trains
 // a linear probe on them through train.Run, and folds it into m's head.
-func runLinear(ctx context.Context, cfg Config, group *torch.Group, m *train.ResNeXt, weights string, trainSplit, valSplit datasets.Split, k int, prec train.Precision) (*Result, *Accuracy, error) {
+func runLinear(ctx context.Context, cfg Config, group *torch.Group, m *nets.ResNeXt, weights string, trainSplit, valSplit datasets.Split, k int, prec train.Precision) (*Result, *Accuracy, error) {
 	arch := m.Options().Arch.Name + "/" + m.Options().Block.String()
 	_, evalTf := Transforms(cfg.Task, cfg.ImageSize, 0)
 	if prec != train.PrecisionFP32 {
@@ -386,7 +520,7 @@ func runLinear(ctx context.Context, cfg Config, group *torch.Group, m *train.Res
 			return nil, nil, err
 		}
 		t0 := now()
-		f, cached, err := cachedFeaturesParts(ctx, group, filepath.Join(cfg.Out, FeaturesDir), sp.name, key, m, sp.split, k, eo)
+		f, cached, err := cachedFeaturesParts(ctx, group, cfg.features(), sp.name, key, m, sp.split, k, eo)
 		if err != nil {
 			return nil, nil, err
 		}

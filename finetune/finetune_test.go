@@ -56,7 +56,7 @@ func TestFinetuneThenEvalEveryLayout(t *testing.T) {
 				t.Errorf("eval of the saved model: top-1 %v top-5 %v on %d images, finetune reported %v %v on %d",
 					m.Top1, m.Top5, m.Images, res.Metrics.Top1, res.Metrics.Top5, res.Metrics.Images)
 			}
-			saved, err := ReadMetrics(filepath.Join(cfg.Out, "eval-"+task+"-val", MetricsJSONFile))
+			saved, err := readMetrics(filepath.Join(cfg.Out, "eval-"+task+"-val", MetricsJSONFile))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+	"weaksup/nets"
 
 	"weaksup/datasets"
 	"weaksup/loader"
@@ -128,6 +129,11 @@ type RunInfo struct {
 	Top1      float64          `json:"top1"`
 	Top5      float64          `json:"top5"`
 	Steps     int              `json:"steps"`
+	// LR is the final run's learning rate; Trials, when the search chose
+	// it, every candidate's score on the images carved out of the train
+	// split.
+	LR     float64 `json:"lr"`
+	Trials []Trial `json:"trials,omitempty"`
 }
 
 // RunInfoFile is the name of RunInfo beside model.safetensors.
@@ -178,7 +184,7 @@ func savedImageSize(weights string) int {
 // defaultImageSize is the input side for an architecture on a task: 32
 // for the CIFAR layouts, else 224 for the ImageNet stem and 64 for the
 // small-image stem.
-func defaultImageSize(a train.Arch, task string) int {
+func defaultImageSize(a nets.Arch, task string) int {
 	if isCIFAR(task) {
 		return 32
 	}

@@ -67,13 +67,6 @@ func (a *Accuracy) Add(scores []float32, labels []int32) error {
 // Images is the number of images added.
 func (a *Accuracy) Images() int { return a.n }
 
-// Top1 is the fraction of images whose top prediction is their class.
-func (a *Accuracy) Top1() float64 { return frac(a.top1, a.n) }
-
-// Confusion returns the k×k counts, row = true class, column = top-1
-// prediction. The slice is the accumulator's own.
-func (a *Accuracy) Confusion() []int64 { return a.confusion }
-
 // Metrics are the evaluation results that eval writes as metrics.json.
 type Metrics struct {
 	Task    string  `json:"task"`
@@ -151,8 +144,8 @@ func WriteMetrics(path string, m *Metrics) error {
 	return nil
 }
 
-// ReadMetrics reads a metrics JSON file written by WriteMetrics.
-func ReadMetrics(path string) (*Metrics, error) {
+// readMetrics reads a metrics JSON file written by WriteMetrics.
+func readMetrics(path string) (*Metrics, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read metrics: %w", err)

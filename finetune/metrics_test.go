@@ -99,7 +99,7 @@ func TestMetricsJSONRoundTrip(t *testing.T) {
 	if err := WriteMetrics(path, &m); err != nil {
 		t.Fatal(err)
 	}
-	got, err := ReadMetrics(path)
+	got, err := readMetrics(path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"weaksup/nets"
 
 	"weaksup/torch"
 	"weaksup/train"
@@ -64,9 +65,9 @@ func exists(p string) bool {
 // tensor names and shapes: the network's table, the block design, the
 // shortcut option and the width of its classifier (0 without one).
 type Spec struct {
-	Arch     train.Arch
-	Block    train.Block
-	Shortcut train.Shortcut
+	Arch     nets.Arch
+	Block    nets.Block
+	Shortcut nets.Shortcut
 	Classes  int
 }
 
@@ -83,7 +84,7 @@ var blockName = regexp.MustCompile(`^layer(\d+)\.(\d+)\.`)
 // weights (finetune.json, or a checkpoint's config.json); without a
 // record the residual network is assumed.
 func InferSpec(path string) (Spec, error) {
-	f, err := train.OpenSafetensors(path)
+	f, err := nets.OpenSafetensors(path)
 	if err != nil {
 		return Spec{}, fmt.Errorf("infer architecture: %w", err)
 	}
@@ -103,7 +104,7 @@ func InferSpec(path string) (Spec, error) {
 	if len(conv1) != 4 {
 		return s, fmt.Errorf("infer architecture of %s: conv1.weight has shape %v", path, conv1)
 	}
-	a := train.Arch{Name: "custom", StemWidth: int(conv1[0]), SmallStem: conv1[2] == 3, Basic: !hasTensor(f, "layer1.0.conv3.weight")}
+	a := nets.Arch{Name: "custom", StemWidth: int(conv1[0]), SmallStem: conv1[2] == 3, Basic: !hasTensor(f, "layer1.0.conv3.weight")}
 	for name := range f.Tensors {
 		m := blockName.FindStringSubmatch(name)
 		if m == nil {
@@ -157,25 +158,25 @@ func InferSpec(path string) (Spec, error) {
 	s.Arch = knownArch(a, rec.Arch)
 	switch {
 	case hasTensor(f, "layer1.0.alpha"):
-		s.Block = train.SkipInit
+		s.Block = nets.SkipInit
 	case hasTensor(f, "bn_final.weight"):
-		s.Block = train.PreAct
+		s.Block = nets.PreAct
 	case !hasTensor(f, "layer1.0.bn1.weight"):
-		s.Block = train.NoNorm
-		if rec.Block == train.PlainNoNorm.String() {
-			s.Block = train.PlainNoNorm
+		s.Block = nets.NoNorm
+		if rec.Block == nets.PlainNoNorm.String() {
+			s.Block = nets.PlainNoNorm
 		}
-	case rec.Block == train.Plain.String():
-		s.Block = train.Plain
+	case rec.Block == nets.Plain.String():
+		s.Block = nets.Plain
 	case a.Basic:
-		s.Block = train.Basic
+		s.Block = nets.Basic
 	default:
-		s.Block = train.Bottleneck
+		s.Block = nets.Bottleneck
 	}
-	s.Shortcut = train.ShortcutA
+	s.Shortcut = nets.ShortcutA
 	for _, name := range f.Names() {
 		if strings.Contains(name, ".downsample.0.weight") {
-			s.Shortcut = train.ShortcutB
+			s.Shortcut = nets.ShortcutB
 			break
 		}
 	}
@@ -188,19 +189,19 @@ func InferSpec(path string) (Spec, error) {
 // knownArch returns the built-in architecture with a's table: the one
 // recorded beside the weights when it matches, else the first of
 // train.ArchNames that is not a plain net, else a itself.
-func knownArch(a train.Arch, recorded string) train.Arch {
+func knownArch(a nets.Arch, recorded string) nets.Arch {
 	if recorded != "" {
-		if known, err := train.ResolveArch(recorded); err == nil && sameTable(known, a) {
+		if known, err := nets.LookupArch(recorded); err == nil && sameTable(known, a) {
 			return known
 		}
 	}
-	var plain *train.Arch
-	for _, name := range train.ArchNames() {
-		known, err := train.LookupArch(name)
+	var plain *nets.Arch
+	for _, name := range nets.ArchNames() {
+		known, err := nets.LookupArch(name)
 		if err != nil || !sameTable(known, a) {
 			continue
 		}
-		if known.Block != train.Plain {
+		if known.Block != nets.Plain {
 			return known
 		}
 		if plain == nil {
@@ -208,7 +209,7 @@ func knownArch(a train.Arch, recorded string) train.Arch {
 		}
 	}
 	if a.Basic && len(a.Layers) == 3 && a.Layers[0] == a.Layers[1] && a.Layers[1] == a.Layers[2] {
-		if known, err := train.CIFARResNet(6*a.Layers[0] + 2); err == nil && sameTable(known, a) {
+		if known, err := nets.CIFARResNet(6*a.Layers[0] + 2); err == nil && sameTable(known, a) {
 			return known
 		}
 	}
@@ -241,12 +242,12 @@ func recordedSpec(weights string) recorded {
 	return c.Extra
 }
 
-func hasTensor(f *train.SafetensorsFile, name string) bool {
+func hasTensor(f *nets.SafetensorsFile, name string) bool {
 	_, ok := f.Tensors[name]
 	return ok
 }
 
-func sameTable(a, b train.Arch) bool {
+func sameTable(a, b nets.Arch) bool {
 	return slices.Equal(a.Layers, b.Layers) && slices.Equal(a.Planes, b.Planes) && a.Groups == b.Groups &&
 		a.WidthPerGroup == b.WidthPerGroup && a.SmallStem == b.SmallStem && a.StemWidth == b.StemWidth && a.Basic == b.Basic
 }
@@ -254,7 +255,7 @@ func sameTable(a, b train.Arch) bool {
 // ModelConfig says which network to build for a target task.
 type ModelConfig struct {
 	From  string // --from: weights (see ResolveFrom) or FromNone
-	Arch  string // architecture (train.ResolveArch); required with FromNone, else checked against the weights
+	Arch  string // architecture (nets.LookupArch); required with FromNone, else checked against the weights
 	Block string // block design with FromNone (default: the arch's own)
 	// Shortcut is option "A" or "B" (or "auto", the default) with FromNone.
 	Shortcut string
@@ -270,7 +271,7 @@ type ModelConfig struct {
 // NewModel builds the network of c: a ResNeXt with the weights of c.From
 // (every tensor but the head, or all with KeepHead) and a Classes-wide head.
 // It returns the weights file it loaded ("" for FromNone).
-func NewModel(c ModelConfig) (*train.ResNeXt, string, error) {
+func NewModel(c ModelConfig) (*nets.ResNeXt, string, error) {
 	path, err := ResolveFrom(c.From)
 	if err != nil {
 		return nil, "", err
@@ -283,16 +284,16 @@ func NewModel(c ModelConfig) (*train.ResNeXt, string, error) {
 		if c.Arch == "" {
 			return nil, "", errors.New("build model: --from none needs --arch")
 		}
-		if spec.Arch, err = train.ResolveArch(c.Arch); err != nil {
+		if spec.Arch, err = nets.LookupArch(c.Arch); err != nil {
 			return nil, "", fmt.Errorf("build model: %w", err)
 		}
 		if c.Block != "" {
-			if spec.Block, err = train.ParseBlock(c.Block); err != nil {
+			if spec.Block, err = nets.ParseBlock(c.Block); err != nil {
 				return nil, "", fmt.Errorf("build model: --block: %w", err)
 			}
 		}
 		if c.Shortcut != "" {
-			if spec.Shortcut, err = train.ParseShortcut(c.Shortcut); err != nil {
+			if spec.Shortcut, err = nets.ParseShortcut(c.Shortcut); err != nil {
 				return nil, "", fmt.Errorf("build model: --shortcut: %w", err)
 			}
 		}
@@ -301,7 +302,7 @@ func NewModel(c ModelConfig) (*train.ResNeXt, string, error) {
 			return nil, "", err
 		}
 		if c.Arch != "" {
-			want, err := train.ResolveArch(c.Arch)
+			want, err := nets.LookupArch(c.Arch)
 			if err != nil {
 				return nil, "", fmt.Errorf("build model: %w", err)
 			}
@@ -316,13 +317,13 @@ func NewModel(c ModelConfig) (*train.ResNeXt, string, error) {
 	if err := torch.ManualSeed(c.Seed); err != nil {
 		return nil, "", fmt.Errorf("build model: %w", err)
 	}
-	m, err := train.NewResNeXt(train.Options{Arch: spec.Arch, NumClasses: c.Classes, Block: spec.Block, Shortcut: spec.Shortcut,
+	m, err := nets.NewResNeXt(nets.Options{Arch: spec.Arch, NumClasses: c.Classes, Block: spec.Block, Shortcut: spec.Shortcut,
 		ChannelsLast: c.Device.Type == torch.DeviceCPU, Device: c.Device})
 	if err != nil {
 		return nil, "", fmt.Errorf("build model: %w", err)
 	}
 	if path != "" {
-		if err := m.Load(path, train.LoadOptions{IgnoreHead: !c.KeepHead}); err != nil {
+		if err := m.Load(path, nets.LoadOptions{IgnoreHead: !c.KeepHead}); err != nil {
 			m.Close()
 			return nil, "", fmt.Errorf("build model: %w", err)
 		}

@@ -7,19 +7,20 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"weaksup/nets"
 
 	"weaksup/torch"
 	"weaksup/torch/torchtest"
 	"weaksup/train"
 )
 
-func saveModel(t *testing.T, path string, arch string, block train.Block, classes int) *train.ResNeXt {
+func saveModel(t *testing.T, path string, arch string, block nets.Block, classes int) *nets.ResNeXt {
 	t.Helper()
-	a, err := train.LookupArch(arch)
+	a, err := nets.LookupArch(arch)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := train.NewResNeXt(train.Options{Arch: a, NumClasses: classes, Block: block})
+	m, err := nets.NewResNeXt(nets.Options{Arch: a, NumClasses: classes, Block: block})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,13 +37,13 @@ func TestInferSpecRecognizesSavedNetworks(t *testing.T) {
 	torchtest.Need(t)
 	cases := []struct {
 		arch    string
-		block   train.Block
+		block   nets.Block
 		classes int
 	}{
-		{"resnext_tiny", train.Bottleneck, 7},
-		{"resnext_tiny", train.PreAct, 3},
-		{"resnext_tiny", train.SkipInit, 12},
-		{"resnext29_small", train.Bottleneck, 10},
+		{"resnext_tiny", nets.Bottleneck, 7},
+		{"resnext_tiny", nets.PreAct, 3},
+		{"resnext_tiny", nets.SkipInit, 12},
+		{"resnext29_small", nets.Bottleneck, 10},
 	}
 	for _, tc := range cases {
 		t.Run(tc.arch+"/"+tc.block.String(), func(t *testing.T) {
@@ -52,7 +53,7 @@ func TestInferSpecRecognizesSavedNetworks(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, _ := train.LookupArch(tc.arch)
+			want, _ := nets.LookupArch(tc.arch)
 			if got.Arch.Name != want.Name || !sameTable(got.Arch, want) || got.Block != tc.block || got.Classes != tc.classes {
 				t.Errorf("got %s %+v %v %d classes, want %s %v %d classes", got.Arch.Name, got.Arch, got.Block, got.Classes, tc.arch, tc.block, tc.classes)
 			}
@@ -67,33 +68,33 @@ func TestInferSpecCIFARNets(t *testing.T) {
 	torchtest.Need(t)
 	cases := []struct {
 		arch      string
-		o         train.Options
+		o         nets.Options
 		record    bool
 		wantName  string
-		wantBlock train.Block
-		wantShort train.Shortcut
+		wantBlock nets.Block
+		wantShort nets.Shortcut
 	}{
-		{"resnet8", train.Options{}, false, "resnet8", train.Basic, train.ShortcutA},
-		{"resnet20", train.Options{Shortcut: train.ShortcutB}, false, "resnet20", train.Basic, train.ShortcutB},
-		{"plain20", train.Options{}, true, "plain20", train.Plain, train.ShortcutA},
-		{"plain20", train.Options{}, false, "resnet20", train.Basic, train.ShortcutA}, // no record: the residual net
-		{"resnet14", train.Options{Block: train.SkipInit}, false, "resnet14", train.SkipInit, train.ShortcutA},
-		{"resnet14", train.Options{Block: train.PlainNoNorm}, true, "resnet14", train.PlainNoNorm, train.ShortcutA},
-		{"resnet14", train.Options{Block: train.NoNorm, Shortcut: train.ShortcutB}, false, "resnet14", train.NoNorm, train.ShortcutB},
-		{"resnet14", train.Options{Block: train.PreAct}, false, "resnet14", train.PreAct, train.ShortcutA},
-		{"preact_resnet11", train.Options{}, true, "preact_resnet11", train.PreAct, train.ShortcutB},
+		{"resnet8", nets.Options{}, false, "resnet8", nets.Basic, nets.ShortcutA},
+		{"resnet20", nets.Options{Shortcut: nets.ShortcutB}, false, "resnet20", nets.Basic, nets.ShortcutB},
+		{"plain20", nets.Options{}, true, "plain20", nets.Plain, nets.ShortcutA},
+		{"plain20", nets.Options{}, false, "resnet20", nets.Basic, nets.ShortcutA}, // no record: the residual net
+		{"resnet14", nets.Options{Block: nets.SkipInit}, false, "resnet14", nets.SkipInit, nets.ShortcutA},
+		{"resnet14", nets.Options{Block: nets.PlainNoNorm}, true, "resnet14", nets.PlainNoNorm, nets.ShortcutA},
+		{"resnet14", nets.Options{Block: nets.NoNorm, Shortcut: nets.ShortcutB}, false, "resnet14", nets.NoNorm, nets.ShortcutB},
+		{"resnet14", nets.Options{Block: nets.PreAct}, false, "resnet14", nets.PreAct, nets.ShortcutA},
+		{"preact_resnet11", nets.Options{}, true, "preact_resnet11", nets.PreAct, nets.ShortcutB},
 	}
 	for _, tc := range cases {
 		t.Run(fmt.Sprintf("%s/%v/record=%v", tc.arch, tc.o.Block, tc.record), func(t *testing.T) {
 			dir := t.TempDir()
 			path := filepath.Join(dir, train.ModelFile)
-			a, err := train.LookupArch(tc.arch)
+			a, err := nets.LookupArch(tc.arch)
 			if err != nil {
 				t.Fatal(err)
 			}
 			o := tc.o
 			o.Arch, o.NumClasses = a, 10
-			m, err := train.NewResNeXt(o)
+			m, err := nets.NewResNeXt(o)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -128,7 +129,7 @@ func TestInferSpecRejectsOtherFiles(t *testing.T) {
 	torchtest.Need(t)
 	dir := t.TempDir()
 	notModel := filepath.Join(dir, "other.safetensors")
-	if err := train.SaveTensors(notModel, []train.Param{{Name: "embedding.weight", Tensor: torch.Zeros(torch.Float32, torch.CPU, 4, 2)}}, nil); err != nil {
+	if err := nets.SaveTensors(notModel, []nets.Param{{Name: "embedding.weight", Tensor: torch.Zeros(torch.Float32, torch.CPU, 4, 2)}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	garbage := filepath.Join(dir, "garbage.safetensors")
@@ -144,11 +145,11 @@ func TestResolveFrom(t *testing.T) {
 	torchtest.Need(t)
 	dir := t.TempDir()
 	file := filepath.Join(dir, "weights.safetensors")
-	saveModel(t, file, "resnext_tiny", train.Bottleneck, 2).Close()
+	saveModel(t, file, "resnext_tiny", nets.Bottleneck, 2).Close()
 	// A run directory with two checkpoints: the newest wins.
 	run := filepath.Join(dir, "run")
 	for _, step := range []int{5, 40} {
-		saveModel(t, filepath.Join(train.CheckpointsDir(run), train.CheckpointName(step), train.ModelFile), "resnext_tiny", train.Bottleneck, 2).Close()
+		saveModel(t, filepath.Join(train.CheckpointsDir(run), train.CheckpointName(step), train.ModelFile), "resnext_tiny", nets.Bottleneck, 2).Close()
 		os.WriteFile(filepath.Join(train.CheckpointsDir(run), train.CheckpointName(step), train.StateFile), []byte(`{"version":1}`), 0o644)
 		os.WriteFile(filepath.Join(train.CheckpointsDir(run), train.CheckpointName(step), train.OptimizerFile), nil, 0o644)
 		os.WriteFile(filepath.Join(train.CheckpointsDir(run), train.CheckpointName(step), train.ConfigFile), []byte(`{}`), 0o644)
@@ -182,7 +183,7 @@ func TestResolveFrom(t *testing.T) {
 func TestNewModelKeepsBackboneAndReplacesHead(t *testing.T) {
 	torchtest.Need(t)
 	path := filepath.Join(t.TempDir(), "pre.safetensors")
-	src := saveModel(t, path, "resnext_tiny", train.Bottleneck, 9)
+	src := saveModel(t, path, "resnext_tiny", nets.Bottleneck, 9)
 	defer src.Close()
 	m, weights, err := NewModel(ModelConfig{From: path, Classes: 4, Seed: 2})
 	if err != nil {
@@ -215,7 +216,7 @@ func TestNewModelKeepsBackboneAndReplacesHead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := scratch.Options(); got.Arch.Name != "resnext29_small" || got.Block != train.PreAct {
+	if got := scratch.Options(); got.Arch.Name != "resnext29_small" || got.Block != nets.PreAct {
 		t.Errorf("--arch small --block preact: got %s %v, want resnext29_small preact", got.Arch.Name, got.Block)
 	}
 	scratch.Close()

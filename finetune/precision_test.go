@@ -37,7 +37,7 @@ func TestPrecisionReachesExtractionAndCache(t *testing.T) {
 	}
 	defer m.Close()
 	extract := func(p train.Precision) []float32 {
-		f, err := Extract(context.Background(), m, split, tinySpec.K, ExtractOptions{ImageSize: 16, Batch: 4, Workers: 2, Precision: p})
+		f, err := extract(context.Background(), m, split, tinySpec.K, ExtractOptions{ImageSize: 16, Batch: 4, Workers: 2, Precision: p})
 		if err != nil {
 			t.Fatalf("extract in %s: %v", p, err)
 		}
@@ -55,7 +55,7 @@ func TestPrecisionReachesExtractionAndCache(t *testing.T) {
 
 	probe := Config{Task: datasets.ImageFolder, Data: data, From: FromNone, Arch: "resnext_tiny", Mode: ModeLinear,
 		Epochs: 2, Batch: 8, Seed: 3, Workers: 2, ImageSize: 16}
-	run := func(out, precision string) *Result {
+	run := func(out string, precision train.Precision) *Result {
 		c := probe
 		c.Out, c.Precision = out, precision
 		res, err := Run(context.Background(), c)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"weaksup/nets"
 
 	"weaksup/loader"
 	"weaksup/torch"
@@ -97,8 +98,8 @@ func (p *LinearProbe) Features(x *torch.Tensor, _ bool) (*torch.Tensor, error) {
 }
 
 // Parameters names the classifier as torchvision names a ResNeXt's.
-func (p *LinearProbe) Parameters() []train.Param {
-	return []train.Param{{Name: "fc.weight", Tensor: p.w}, {Name: "fc.bias", Tensor: p.b}}
+func (p *LinearProbe) Parameters() []nets.Param {
+	return []nets.Param{{Name: "fc.weight", Tensor: p.w}, {Name: "fc.bias", Tensor: p.b}}
 }
 
 // Head returns the weight and bias.
@@ -150,7 +151,7 @@ func (p *LinearProbe) folded() (w, b []float32, err error) {
 
 // FoldInto replaces the head of m with the probe, acting on raw features,
 // so m classifies images end to end.
-func (p *LinearProbe) FoldInto(m *train.ResNeXt) error {
+func (p *LinearProbe) FoldInto(m *nets.ResNeXt) error {
 	if m.Options().Arch.FeatureDim() != p.Dim {
 		return fmt.Errorf("fold probe: %d features, the network has %d", p.Dim, m.Options().Arch.FeatureDim())
 	}

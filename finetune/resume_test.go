@@ -6,6 +6,7 @@ import (
 	"errors"
 	"path/filepath"
 	"testing"
+	"weaksup/nets"
 
 	"weaksup/datasets"
 	"weaksup/datasets/datasetstest"
@@ -39,7 +40,7 @@ func TestResumeEqualsUninterrupted(t *testing.T) {
 			cfg.Mode, cfg.Epochs = tc.mode, tc.epochs
 			if tc.mode == ModeLinear {
 				cfg.From, cfg.Arch, cfg.LR = filepath.Join(dir, "init.safetensors"), "", 0
-				saveModel(t, cfg.From, "resnext_tiny", train.Bottleneck, 5).Close()
+				saveModel(t, cfg.From, "resnext_tiny", nets.Bottleneck, 5).Close()
 			}
 			want, err := Run(context.Background(), cfg)
 			if err != nil {
@@ -75,11 +76,11 @@ func TestResumeEqualsUninterrupted(t *testing.T) {
 
 func assertSameTensors(t *testing.T, a, b string) {
 	t.Helper()
-	pa, _, err := train.LoadTensors(a)
+	pa, _, err := nets.LoadTensors(a)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pb, _, err := train.LoadTensors(b)
+	pb, _, err := nets.LoadTensors(b)
 	if err != nil {
 		t.Fatal(err)
 	}

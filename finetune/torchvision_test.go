@@ -5,15 +5,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"weaksup/nets"
+	"weaksup/train/traintest"
 
 	"weaksup/torch"
 	"weaksup/torch/torchtest"
-	"weaksup/train"
 )
-
-// pythonTorch is Debian's interpreter, which has python3-torch and
-// python3-torchvision.
-const pythonTorch = "/usr/bin/python3"
 
 // TestImportTorchvisionWeights loads a state_dict written by torchvision
 // itself (what converted published ResNeXt weights look like), recognizes
@@ -22,16 +19,16 @@ const pythonTorch = "/usr/bin/python3"
 func TestImportTorchvisionWeights(t *testing.T) {
 	torchtest.Need(t)
 	dir := t.TempDir()
-	out, err := exec.Command(pythonTorch, filepath.Join("testdata", "torchvision_export.py"), dir, "resnext50_32x4d", "64").CombinedOutput()
+	out, err := exec.Command(traintest.Python, filepath.Join("testdata", "torchvision_export.py"), dir, "resnext50_32x4d", "64").CombinedOutput()
 	if err != nil {
-		t.Fatalf("%s testdata/torchvision_export.py (needs python3-torch and python3-torchvision): %v\n%s", pythonTorch, err, out)
+		t.Fatalf("%s testdata/torchvision_export.py (needs python3-torch and python3-torchvision): %v\n%s", traintest.Python, err, out)
 	}
 	weights := filepath.Join(dir, "weights.safetensors")
 	spec, err := InferSpec(weights)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if spec.Arch.Name != "resnext50_32x4d" || spec.Block != train.Bottleneck || spec.Classes != 1000 {
+	if spec.Arch.Name != "resnext50_32x4d" || spec.Block != nets.Bottleneck || spec.Classes != 1000 {
 		t.Fatalf("inferred %s %v %d classes, want resnext50_32x4d bottleneck 1000 classes", spec.Arch.Name, spec.Block, spec.Classes)
 	}
 	m, _, err := NewModel(ModelConfig{From: weights, Classes: 7})
@@ -39,7 +36,7 @@ func TestImportTorchvisionWeights(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	ref, _, err := train.LoadTensors(filepath.Join(dir, "reference.safetensors"))
+	ref, _, err := nets.LoadTensors(filepath.Join(dir, "reference.safetensors"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"weaksup/nets"
 
 	"weaksup/datasets"
 	"weaksup/demo"
@@ -115,21 +116,21 @@ func runTransfer(t *testing.T, s transferSetup) transferResult {
 	torchtest.Need(t)
 	ctx := context.Background()
 	dir := t.TempDir()
-	w, err := demo.Generate(filepath.Join(dir, "world"), s.World)
+	w, err := demo.Generate(context.Background(), filepath.Join(dir, "world"), s.World)
 	if err != nil {
 		t.Fatalf("generate world: %v", err)
 	}
 	src := crawlSource(t, w)
 
 	// Pretrain through the same loop fine-tuning uses.
-	arch, err := train.LookupArch(s.Arch)
+	arch, err := nets.LookupArch(s.Arch)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := torch.ManualSeed(7); err != nil {
 		t.Fatal(err)
 	}
-	m, err := train.NewResNeXt(train.Options{Arch: arch, NumClasses: src.k, ZeroInitLastBN: true, ChannelsLast: true})
+	m, err := nets.NewResNeXt(nets.Options{Arch: arch, NumClasses: src.k, ZeroInitLastBN: true, ChannelsLast: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +140,7 @@ func runTransfer(t *testing.T, s transferSetup) transferResult {
 	_, err = train.Run(ctx, train.Config{
 		Out: pre, Label: "pretrain", Epochs: s.PretrainEpochs, Batch: s.Batch,
 		Schedule: train.Schedule{BaseLR: s.PretrainLR, Decay: train.DecayCosine}, WarmupEpochs: 0.5,
-		SGD: train.DefaultSGD(), Loss: train.LossSoftmax, EvalEvery: -1, NoPlots: true, Keep: 1,
+		SGD: train.SGDConfig{Momentum: 0.9, WeightDecay: 1e-4}, Loss: train.LossSoftmax, EvalEvery: -1, NoPlots: true, Keep: 1,
 		Extra: map[string]any{"arch": s.Arch, "image_size": s.ImageSize}, Log: testLog(),
 	}, m, train.Data{Train: func(_ train.Part, resume *loader.Position) (train.Batches, error) {
 		return loader.New(src, loader.Config{Batch: s.Batch, ImageSize: s.ImageSize, Train: true, Seed: 5,

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"weaksup/internal/testkit"
+	"weaksup/store"
 	"weaksup/store/storetest"
 	"weaksup/workdir"
 )
@@ -82,8 +83,8 @@ func BenchmarkCrawl(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			if stats.Outcomes[OutcomeOK] != int64(b.N) {
-				b.Fatalf("ok %d of %d: %v", stats.Outcomes[OutcomeOK], b.N, stats.Counts())
+			if stats.Outcomes[store.OutcomeOK] != int64(b.N) {
+				b.Fatalf("ok %d of %d: %v", stats.Outcomes[store.OutcomeOK], b.N, stats.Counts())
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "images/s")
 			// CPU time of the whole process (crawler, store and loopback

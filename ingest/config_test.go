@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"weaksup/store"
 	"weaksup/store/storetest"
 	"weaksup/workdir"
 )
@@ -99,7 +100,7 @@ func TestCrawlPartitions(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		n, skipped := stats.Outcomes[OutcomeOK], stats.Skipped[SkipPartition]
+		n, skipped := stats.Outcomes[store.OutcomeOK], stats.Skipped[SkipPartition]
 		if n == 0 || n+skipped != 40 {
 			t.Errorf("partition %s: %v", part, stats.Counts())
 		}

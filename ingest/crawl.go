@@ -247,7 +247,7 @@ func crawlOne(ctx context.Context, f *Fetcher, decode chan struct{}, cfg Config,
 		rec.SHA256 = img.SHA256
 		rec.Outcome = outcome
 		if outcome == "" {
-			rec.Outcome = OutcomeOK
+			rec.Outcome = store.OutcomeOK
 			rec.Width, rec.Height, rec.PHash, rec.Thumbnail = img.Width, img.Height, img.PHash, img.Thumbnail
 			r.JPEG = img.JPEG
 		}

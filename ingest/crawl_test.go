@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"weaksup/store"
 	"weaksup/store/storetest"
 	"weaksup/workdir"
 )
@@ -185,7 +186,7 @@ func TestCrawlFaults(t *testing.T) {
 	if n := srv.count("/img/99.jpg"); n != 0 {
 		t.Errorf("repeated id was fetched %d times, want 0", n)
 	}
-	if res.RecordsRead != int64(len(recs)) || res.Outcomes[OutcomeOK] != 9 || res.Outcomes[OutcomeTimeout] != 2 ||
+	if res.RecordsRead != int64(len(recs)) || res.Outcomes[store.OutcomeOK] != 9 || res.Outcomes[OutcomeTimeout] != 2 ||
 		res.Outcomes[OutcomeTooSlow] != 2 || res.Skipped[SkipDuplicateID] != 1 || res.LineErrors[ReasonBadLine] != 1 ||
 		res.LineErrors[ReasonNoURL] != 1 {
 		t.Errorf("stats: %d records read, outcomes %v, skipped %v, line errors %v; want %d read, 9 ok, 2 timeouts, 2 too slow, 1 duplicate id, 1 bad line, 1 without URL",
@@ -310,8 +311,8 @@ func TestCrawlPerHostLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if stats.Outcomes[OutcomeOK] != 40 {
-		t.Errorf("ok %d, want 40: %v", stats.Outcomes[OutcomeOK], stats.Counts())
+	if stats.Outcomes[store.OutcomeOK] != 40 {
+		t.Errorf("ok %d, want 40: %v", stats.Outcomes[store.OutcomeOK], stats.Counts())
 	}
 	if srv.maxInFlight > 2 {
 		t.Errorf("%d requests in flight to one host, want <= 2", srv.maxInFlight)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 
+	"weaksup/store"
 	"weaksup/store/storetest"
 	"weaksup/workdir"
 )
@@ -128,7 +129,7 @@ func TestCrawlMemory1M(t *testing.T) {
 		t.Fatal(err)
 	}
 	counts := stats.Counts()
-	if stats.Outcomes[OutcomeOK] != int64(records/every) || stats.Outcomes["http_404"] != int64(records-records/every) {
+	if stats.Outcomes[store.OutcomeOK] != int64(records/every) || stats.Outcomes["http_404"] != int64(records-records/every) {
 		t.Errorf("counts %v, want %d ok and %d http_404", counts, records/every, records-records/every)
 	}
 	hwm := procStatus(t, "VmHWM")

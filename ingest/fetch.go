@@ -34,9 +34,9 @@ type FetchConfig struct {
 	BackoffMax     time.Duration // no wait is longer; a longer Retry-After ends the Fetch
 }
 
-// Fetch outcomes. OutcomeOK is set by the crawl once the image is stored.
+// Fetch outcomes: why a record failed. Success is store.OutcomeOK, which
+// the crawl sets once the image is stored.
 const (
-	OutcomeOK               = "ok"
 	OutcomeBadURL           = "bad_url"
 	OutcomeBadScheme        = "bad_scheme"
 	OutcomePrivateAddress   = "private_address"

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"weaksup/internal/testkit"
+	"weaksup/store"
 	"weaksup/store/storetest"
 	"weaksup/workdir"
 )
@@ -135,7 +136,7 @@ func hostileCrawl(t *testing.T, tune func(*Config)) {
 	for i := range 63 {
 		id := fmt.Sprintf("h%02d", i)
 		url := fmt.Sprintf("%s/img/%d.jpg", srv.URL, i)
-		wantOutcome[id] = OutcomeOK
+		wantOutcome[id] = store.OutcomeOK
 		if i%10 == 4 { // 4, 14, ..., 54: among the good ones
 			h := hostiles[len(hostileOf)]
 			url = h.host.URL + "/photo.jpg"
@@ -231,7 +232,7 @@ func hostileCrawl(t *testing.T, tune func(*Config)) {
 				id, rec.URL, rec.Attempts, killHits[id], resumeHits)
 		}
 	}
-	if n := counts[OutcomeOK] + counts[SkipDone] + counts[OutcomeTimeout] + counts[OutcomeTooSlow]; n != int64(len(recs)) {
+	if n := counts[store.OutcomeOK] + counts[SkipDone] + counts[OutcomeTimeout] + counts[OutcomeTooSlow]; n != int64(len(recs)) {
 		t.Errorf("resumed run accounts for %d of %d records: %v", n, len(recs), counts)
 	}
 }

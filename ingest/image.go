@@ -68,6 +68,14 @@ func Sniff(data []byte) string {
 // hash, thumbnail and JPEG encoding. A failure is an outcome, never an
 // error: the bytes come from strangers.
 func Normalize(data []byte, cfg ImageConfig) (Image, string) {
+	c := getCodec()
+	defer putCodec(c)
+	return c.normalize(data, cfg)
+}
+
+// normalize is Normalize with codec c. What it returns depends on data and
+// cfg alone, not on what c normalized before.
+func (c *codec) normalize(data []byte, cfg ImageConfig) (Image, string) {
 	img := Image{SHA256: sha256.Sum256(data), Format: Sniff(data)}
 	if img.Format == "" {
 		return img, OutcomeNotImage
@@ -87,8 +95,6 @@ func Normalize(data []byte, cfg ImageConfig) (Image, string) {
 	}
 	// The decoded image may live in the codec's buffer: everything below
 	// finishes with it before the codec is handed back.
-	c := getCodec()
-	defer putCodec(c)
 	src, err := c.decode(img.Format, data, cfg.Size)
 	if err != nil {
 		return img, OutcomeDecodeError

@@ -3,11 +3,15 @@ package ingest
 import (
 	"bytes"
 	"crypto/sha256"
+	"fmt"
 	"image"
 	"image/color"
 	"image/jpeg"
 	"math/bits"
+	"math/rand/v2"
 	"os"
+	"reflect"
+	"sync"
 	"testing"
 
 	"weaksup/internal/jpegturbo"
@@ -292,4 +296,99 @@ func TestNormalizeOddSizedThumbnail(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestNormalizeIndependentOfHistory normalizes JPEGs through the pooled
+// codecs, as the crawl's workers do: each right after damaged ones, then
+// all of them from eight goroutines in shuffled orders. Every result must
+// be exactly that of a new codec, at the stored size (the demo's
+// --image-size none) and DCT-scaled. With libjpeg-turbo decompressors kept
+// in the pool, a JPEG cut inside its Huffman tables (as the demo server
+// cuts some) left its codec decoding every later JPEG with image/jpeg, so
+// which stored images came out different hung on which worker took which
+// record.
+func TestNormalizeIndependentOfHistory(t *testing.T) {
+	var good [][]byte
+	for i, size := range []image.Point{{64, 42}, {61, 45}, {48, 64}, {80, 80}} {
+		good = append(good, testkit.EncodeJPEG(t, photoLike(size.X, size.Y, i+1), 85))
+	}
+	gray := image.NewGray(image.Rect(0, 0, 50, 40))
+	for i := range gray.Pix {
+		gray.Pix[i] = uint8(i * 7 % 251)
+	}
+	good = append(good, testkit.EncodeJPEG(t, gray, 85))
+	src := good[0]
+	dht, sos := bytes.Index(src, []byte{0xff, 0xc4}), bytes.Index(src, []byte{0xff, 0xda})
+	if dht < 0 || sos < dht {
+		t.Fatalf("test JPEG: Huffman tables at %d, SOS at %d", dht, sos)
+	}
+	damaged := [][]byte{src[:dht+12], src[:sos+7], src[:len(src)*45/100], src[:len(src)*2/3], src[:30]}
+
+	type result struct {
+		img     Image
+		outcome string
+	}
+	configs := []ImageConfig{
+		{Quality: 90, MaxPixels: 50_000_000, MinSide: 16, MaxAspect: 10}, // kept at its size
+		testImageConfig, // shorter side 32: DCT-scaled
+	}
+	all := append(append([][]byte(nil), good...), damaged...)
+	want := make([][]result, len(configs))
+	for ci, cfg := range configs {
+		for _, data := range all {
+			c := new(codec)
+			img, outcome := c.normalize(data, cfg)
+			c.dec.Close()
+			c.enc.Close()
+			want[ci] = append(want[ci], result{img, outcome})
+		}
+		for i := range good {
+			if want[ci][i].outcome != "" {
+				t.Fatalf("config %d: good JPEG %d: outcome %q with a new codec", ci, i, want[ci][i].outcome)
+			}
+		}
+	}
+	check := func(ci, i int, after string) {
+		t.Helper()
+		img, outcome := Normalize(all[i], configs[ci])
+		if w := want[ci][i]; outcome != w.outcome || !reflect.DeepEqual(img, w.img) {
+			t.Errorf("config %d, JPEG %d (%s), after %s: outcome %q, %dx%d, pHash %016x, stored JPEG %x; a new codec gives %q, %dx%d, %016x, %x",
+				ci, i, jpegturbo.Codec, after, outcome, img.Width, img.Height, img.PHash, sha256.Sum256(img.JPEG),
+				w.outcome, w.img.Width, w.img.Height, w.img.PHash, sha256.Sum256(w.img.JPEG))
+		}
+	}
+	for ci := range configs {
+		for d := range damaged {
+			for i := range good {
+				Normalize(damaged[d], configs[ci])
+				check(ci, i, fmt.Sprintf("damaged JPEG %d", d))
+			}
+		}
+	}
+	type job struct{ ci, i int }
+	var jobs []job
+	for ci := range configs {
+		for i := range all {
+			for range 3 {
+				jobs = append(jobs, job{ci, i})
+			}
+		}
+	}
+	rand.New(rand.NewPCG(1, 2)).Shuffle(len(jobs), func(a, b int) { jobs[a], jobs[b] = jobs[b], jobs[a] })
+	ch := make(chan job)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range ch {
+				check(j.ci, j.i, "others, concurrently")
+			}
+		}()
+	}
+	for _, j := range jobs {
+		ch <- j
+	}
+	close(ch)
+	wg.Wait()
 }

@@ -187,7 +187,7 @@ func TestCrawlCancel(t *testing.T) {
 	}
 	// Up to 10 requests were answered; one still being read when the
 	// cancel came is dropped, not stored half done.
-	first := stats.Outcomes[OutcomeOK]
+	first := stats.Outcomes[store.OutcomeOK]
 	if first < 1 || first > 10 || len(stats.Outcomes) != 1 || len(stats.Skipped) != 0 || len(stats.LineErrors) != 0 {
 		t.Errorf("cancelled crawl: %v, want 1..10 ok records and nothing else", stats.Counts())
 	}
@@ -196,7 +196,7 @@ func TestCrawlCancel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if stats.Outcomes[OutcomeOK] != 30-first || stats.Skipped[SkipDone] != first {
+	if stats.Outcomes[store.OutcomeOK] != 30-first || stats.Skipped[SkipDone] != first {
 		t.Errorf("rerun: %v, want %d ok and %d skipped", stats.Counts(), 30-first, first)
 	}
 	for i := range 30 {

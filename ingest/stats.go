@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"weaksup/atomicfile"
+	"weaksup/store"
 	"weaksup/workdir"
 )
 
@@ -131,7 +132,7 @@ func (s *Stats) finish() {
 			n += v
 		}
 		s.RecordsPerSec = float64(n) / s.Seconds
-		s.ImagesPerSec = float64(s.Outcomes[OutcomeOK]) / s.Seconds
+		s.ImagesPerSec = float64(s.Outcomes[store.OutcomeOK]) / s.Seconds
 		s.MBPerSec = float64(s.BytesDownloaded) / 1e6 / s.Seconds
 	}
 	s.Hosts = s.Hosts[:0]

@@ -2,22 +2,22 @@ package loader
 
 import (
 	"context"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"weaksup/shards"
+	"weaksup/internal/testkit"
+	"weaksup/shards/shardstest"
 )
 
 // TestLoaderNamesTruncatedShard: a shard cut short on disk ends the loader
 // with an error naming the file.
 func TestLoaderNamesTruncatedShard(t *testing.T) {
-	rows := testRows(t, 60, 5, 16)
-	dir := writeTestDir(t, rows, 30, 5)
+	rows := shardstest.Rows(t, 60, 5, 16)
+	dir := shardstest.WriteDir(t, rows, 30, 5)
 	path := filepath.Join(dir, "shard-00001.arrow")
-	data := mustRead(t, path)
+	data := testkit.ReadFile(t, path)
 	for _, keep := range []int{0, 7, len(data) / 2, len(data) - 3} {
 		if err := os.WriteFile(path, data[:keep], 0o644); err != nil {
 			t.Fatal(err)
@@ -34,24 +34,9 @@ func TestLoaderNamesTruncatedShard(t *testing.T) {
 	}
 }
 
-// fakeJPEGRows have random images that start like a JPEG.
-func fakeJPEGRows(n int) []shards.Row {
-	r := rand.New(rand.NewPCG(5, 5))
-	rows := make([]shards.Row, n)
-	for i := range rows {
-		img := make([]byte, 3000)
-		for j := range img {
-			img[j] = byte(r.Uint32())
-		}
-		img[0], img[1] = 0xff, 0xd8
-		rows[i] = shards.Row{Key: string(rune('a'+i%26)) + strings.Repeat("x", i/26), Image: img, Labels: []int32{int32(i % 4)}, Tags: []string{"t"}}
-	}
-	return rows
-}
-
 func TestLoaderNamesUndecodableImage(t *testing.T) {
-	rows := fakeJPEGRows(12)
-	dir := writeTestDir(t, rows, 6, 4)
+	rows := shardstest.FakeJPEGRows(12)
+	dir := shardstest.WriteDir(t, rows, 6, 4)
 	for _, fraction := range []float64{0, 0.5} { // the whole split, and a Subset of it
 		l, err := Open(dir, Config{Batch: 4, ImageSize: 8, NoShuffle: true, Epochs: 1, Fraction: fraction})
 		if err != nil {

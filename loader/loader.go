@@ -8,7 +8,6 @@ import (
 	"runtime"
 	"sync"
 
-	"weaksup/canonicalize"
 	"weaksup/shards"
 )
 
@@ -109,7 +108,7 @@ type Loader struct {
 	src     Source
 	cfg     Config
 	tf      Transform
-	noise   *canonicalize.LabelNoise
+	noise   *labelNoise
 	alias   *aliasTable
 	starts  []int
 	perRank int // items this rank yields per epoch
@@ -199,7 +198,7 @@ func New(src Source, cfg Config) (*Loader, error) {
 		l.alias = newAliasTable(w)
 	}
 	if cfg.NoiseP > 0 {
-		ns, err := canonicalize.NewLabelNoise(cfg.NoiseP, counts)
+		ns, err := newLabelNoise(cfg.NoiseP, counts)
 		if err != nil {
 			return nil, fmt.Errorf("open loader: %w", err)
 		}

@@ -7,17 +7,18 @@ import (
 
 	"weaksup/datasets"
 	"weaksup/internal/testkit"
+	"weaksup/shards/shardstest"
 )
 
 // BenchmarkLoader measures shards → float batches: JPEG decode, augment,
 // normalize and batching, for photo-like 256 px JPEGs.
 func BenchmarkLoader(b *testing.B) {
-	rows := testRows(b, 512, 1000, 256)
+	rows := shardstest.Rows(b, 512, 1000, 256)
 	var bytes int
 	for _, r := range rows {
 		bytes += len(r.Image)
 	}
-	dir := writeTestDir(b, rows, 128, 1000)
+	dir := shardstest.WriteDir(b, rows, 128, 1000)
 	for _, tc := range []struct {
 		size, workers int
 		train         bool

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"weaksup/shards"
+	"weaksup/shards/shardstest"
 )
 
 // drain reads batches until io.EOF and returns copies of them.
@@ -46,8 +47,8 @@ func drain(t *testing.T, l *Loader, maxBatches int) (seen, error) {
 
 func TestLoaderEveryItemOncePerEpoch(t *testing.T) {
 	const n = 203
-	rows := testRows(t, n, 20, 16)
-	dir := writeTestDir(t, rows, 37, 20)
+	rows := shardstest.Rows(t, n, 20, 16)
+	dir := shardstest.WriteDir(t, rows, 37, 20)
 	for _, tc := range []struct{ world, batch, shuffle int }{
 		{1, 16, 0}, {2, 16, 0}, {3, 7, 50}, {5, 10, 1}, {8, 64, 1000},
 	} {
@@ -89,8 +90,8 @@ func TestLoaderEveryItemOncePerEpoch(t *testing.T) {
 }
 
 func TestLoaderDropLastEqualSteps(t *testing.T) {
-	rows := testRows(t, 103, 10, 16)
-	dir := writeTestDir(t, rows, 20, 10)
+	rows := shardstest.Rows(t, 103, 10, 16)
+	dir := shardstest.WriteDir(t, rows, 20, 10)
 	for rank := 0; rank < 4; rank++ {
 		l, err := Open(dir, Config{Batch: 8, ImageSize: 8, Rank: rank, World: 4, DropLast: true, Epochs: 1})
 		if err != nil {
@@ -120,8 +121,8 @@ func TestLoaderDropLastEqualSteps(t *testing.T) {
 }
 
 func TestLoaderResumeReproducesSequence(t *testing.T) {
-	rows := testRows(t, 90, 12, 24)
-	dir := writeTestDir(t, rows, 25, 12)
+	rows := shardstest.Rows(t, 90, 12, 24)
+	dir := shardstest.WriteDir(t, rows, 25, 12)
 	for _, sampling := range []string{SamplingNatural, SamplingSqrt} {
 		cfg := Config{Batch: 7, ImageSize: 12, Train: true, Seed: 5, Rank: 1, World: 2, Sampling: sampling,
 			NoiseP: 0.3, Epochs: 3, Workers: 3, ShuffleBuffer: 20}
@@ -188,8 +189,8 @@ func TestLoaderResumeReproducesSequence(t *testing.T) {
 }
 
 func TestLoaderRefusesForeignPosition(t *testing.T) {
-	rows := testRows(t, 30, 5, 16)
-	dir := writeTestDir(t, rows, 30, 5)
+	rows := shardstest.Rows(t, 30, 5, 16)
+	dir := shardstest.WriteDir(t, rows, 30, 5)
 	pos := Position{Epoch: 0, Consumed: 4, Seed: 1, Rank: 0, World: 2, Sampling: SamplingNatural, Items: 30}
 	_, err := Open(dir, Config{Seed: 1, World: 1, ImageSize: 8, Resume: &pos})
 	if !errors.Is(err, ErrPosition) {
@@ -198,8 +199,8 @@ func TestLoaderRefusesForeignPosition(t *testing.T) {
 }
 
 func TestLoaderTargets(t *testing.T) {
-	rows := testRows(t, 40, 9, 16)
-	dir := writeTestDir(t, rows, 40, 9)
+	rows := shardstest.Rows(t, 40, 9, 16)
+	dir := shardstest.WriteDir(t, rows, 40, 9)
 	for _, mode := range []string{TargetsCofK, TargetsMultiHot} {
 		l, err := Open(dir, Config{Batch: 40, ImageSize: 8, Targets: mode, NoShuffle: true, Epochs: 1})
 		if err != nil {
@@ -235,8 +236,8 @@ func TestLoaderTargets(t *testing.T) {
 // marginal the replacement is drawn from.
 func TestLoaderNoiseRate(t *testing.T) {
 	const k, p = 10, 0.4
-	rows := testRows(t, 400, k, 8)
-	dir := writeTestDir(t, rows, 400, k)
+	rows := shardstest.Rows(t, 400, k, 8)
+	dir := shardstest.WriteDir(t, rows, 400, k)
 	m, err := shards.ReadManifest(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -286,8 +287,8 @@ func TestLoaderNoiseRate(t *testing.T) {
 // order that jumps between them, with several workers: a shard closed while
 // a worker still copies from it would crash or return the wrong bytes.
 func TestLoaderEvictsShardsSafely(t *testing.T) {
-	rows := testRows(t, 130, 6, 16)
-	dir := writeTestDir(t, rows, 5, 6) // 26 shards, more than maxOpenShards
+	rows := shardstest.Rows(t, 130, 6, 16)
+	dir := shardstest.WriteDir(t, rows, 5, 6) // 26 shards, more than maxOpenShards
 	l, err := Open(dir, Config{Batch: 9, ImageSize: 8, Workers: 4, Epochs: 3, ShuffleBuffer: 1000,
 		Sampling: SamplingSqrt, Seed: 4})
 	if err != nil {
@@ -313,8 +314,8 @@ func TestLoaderEvictsShardsSafely(t *testing.T) {
 // must report the cancellation, and the loader must continue from the
 // same place afterwards.
 func TestLoaderStopsOnCancelledContext(t *testing.T) {
-	rows := testRows(t, 40, 4, 16)
-	dir := writeTestDir(t, rows, 40, 4)
+	rows := shardstest.Rows(t, 40, 4, 16)
+	dir := shardstest.WriteDir(t, rows, 40, 4)
 	l, err := Open(dir, Config{Batch: 4, ImageSize: 8, NoShuffle: true, Epochs: 1, Workers: 2, Prefetch: 4})
 	if err != nil {
 		t.Fatal(err)

@@ -10,7 +10,7 @@ import (
 
 // chi2Crit999 is the 0.999 quantile of the chi-square distribution by
 // degrees of freedom: a correct sampler fails one fixed seed in a thousand.
-var chi2Crit999 = map[int]float64{3: 16.27, 4: 18.47, 5: 20.52, 7: 24.32}
+var chi2Crit999 = map[int]float64{1: 10.83, 3: 16.27, 4: 18.47, 5: 20.52, 7: 24.32}
 
 // TestSqrtSamplingMatchesSqrtCounts draws single-label items with square-root
 // weights and checks the drawn tags follow p(t) ∝ sqrt(count(t)).

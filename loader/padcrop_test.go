@@ -45,7 +45,7 @@ func TestPaddedCropEvaluation(t *testing.T) {
 		p := planarTestImage(1, side, side)
 		tf := NewCIFARTransform(32, false, CIFAR10Mean, CIFAR10Std)
 		dst := make([]float32, 3*32*32)
-		if err := tf.ApplyImage(dst, p, nil); err != nil {
+		if err := applyImage(tf, dst, p, nil); err != nil {
 			t.Fatal(err)
 		}
 		off := (side - 32) / 2
@@ -70,7 +70,7 @@ func TestPaddedCropTraining(t *testing.T) {
 	dst := make([]float32, 3*32*32)
 	seen := map[[3]int]bool{}
 	for seed := range uint64(3000) {
-		if err := tf.ApplyImage(dst, p, rand.New(rand.NewPCG(seed, 1))); err != nil {
+		if err := applyImage(tf, dst, p, rand.New(rand.NewPCG(seed, 1))); err != nil {
 			t.Fatal(err)
 		}
 		found := false
@@ -122,9 +122,9 @@ func TestPaddedCropSameForEveryImageType(t *testing.T) {
 			var err error
 			switch k {
 			case 0:
-				err = tf.ApplyImage(outs[k], p, r)
+				err = applyImage(tf, outs[k], p, r)
 			case 1:
-				err = tf.ApplyImage(outs[k], nrgba, r)
+				err = applyImage(tf, outs[k], nrgba, r)
 			default:
 				err = tf.Apply(outs[k], buf.Bytes(), r)
 			}
@@ -141,7 +141,7 @@ func TestPaddedCropSameForEveryImageType(t *testing.T) {
 		}
 	}
 	tf := NewCIFARTransform(32, true, CIFAR10Mean, CIFAR10Std)
-	if err := tf.ApplyImage(make([]float32, 3*1024), planarTestImage(1, 20, 32), rand.New(rand.NewPCG(1, 1))); err == nil {
+	if err := applyImage(tf, make([]float32, 3*1024), planarTestImage(1, 20, 32), rand.New(rand.NewPCG(1, 1))); err == nil {
 		t.Errorf("a 20x32 image with 4 pixels of padding gave a 32x32 crop")
 	}
 }
@@ -207,7 +207,7 @@ func TestCIFARThroughLoader(t *testing.T) {
 		}
 		for j := range b.N {
 			img, _ := split.Read(b.Items[j], nil)
-			if err := tf.ApplyImage(want, img.Pixels, nil); err != nil {
+			if err := applyImage(tf, want, img.Pixels, nil); err != nil {
 				t.Fatal(err)
 			}
 			for i, v := range want {
@@ -225,4 +225,10 @@ func TestCIFARThroughLoader(t *testing.T) {
 	if n != 24 {
 		t.Errorf("loaded %d images, want 24", n)
 	}
+}
+
+// applyImage transforms decoded pixels, as the loader does an Example
+// with Pixels.
+func applyImage(tf Transform, dst []float32, img image.Image, r *rand.Rand) error {
+	return tf.apply(dst, Example{Pixels: img}, r, &scratch{})
 }

@@ -120,7 +120,7 @@ func (l *Loader) labels(dst, labels []int32, r *rand.Rand) []int32 {
 	if l.noise == nil {
 		return append(dst, labels...)
 	}
-	return l.noise.Apply(dst, labels, r)
+	return l.noise.apply(dst, labels, r)
 }
 
 // fillTargets writes the target row of one item.

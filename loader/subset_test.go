@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"weaksup/shards"
+	"weaksup/shards/shardstest"
 )
 
 // blockSource is a Source of n-item blocks whose item i has label i%k.
@@ -81,8 +82,8 @@ func TestSubsetKeepsPrefixOfEachBlockAndNests(t *testing.T) {
 // Open with a Fraction yields, once per epoch, exactly the subset's
 // items: the prefix of each shard.
 func TestOpenLoaderFraction(t *testing.T) {
-	rows := testRows(t, 40, 4, 16)
-	dir := writeTestDir(t, rows, 10, 4)
+	rows := shardstest.Rows(t, 40, 4, 16)
+	dir := shardstest.WriteDir(t, rows, 10, 4)
 	l, err := Open(dir, Config{Batch: 4, ImageSize: 8, Epochs: 1, Fraction: 0.3, Workers: 1})
 	if err != nil {
 		t.Fatal(err)

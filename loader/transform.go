@@ -99,11 +99,6 @@ func (t *Transform) Apply(dst []float32, data []byte, r *rand.Rand) error {
 	return t.apply(dst, Example{Image: data}, r, sc)
 }
 
-// ApplyImage is Apply for decoded pixels.
-func (t *Transform) ApplyImage(dst []float32, img image.Image, r *rand.Rand) error {
-	return t.apply(dst, Example{Pixels: img}, r, &scratch{})
-}
-
 // apply transforms ex's Pixels, or else decodes its Image.
 func (t *Transform) apply(dst []float32, ex Example, r *rand.Rand, sc *scratch) error {
 	n := t.Size * t.Size

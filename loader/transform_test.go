@@ -209,10 +209,10 @@ func TestApplyImageOffOrigin(t *testing.T) {
 		draw.Draw(moved, moved.Rect, sub, sub.Bounds().Min, draw.Src)
 		tf := NewTransform(12, false)
 		got, want := make([]float32, 3*12*12), make([]float32, 3*12*12)
-		if err := tf.ApplyImage(got, sub, nil); err != nil {
+		if err := applyImage(tf, got, sub, nil); err != nil {
 			t.Fatal(err)
 		}
-		if err := tf.ApplyImage(want, moved, nil); err != nil {
+		if err := applyImage(tf, want, moved, nil); err != nil {
 			t.Fatal(err)
 		}
 		for i := range got {

@@ -56,3 +56,55 @@ func TestStagesDependDownwardOnly(t *testing.T) {
 		}
 	}
 }
+
+// The training packages form layers too: the networks (nets) under the
+// recipe and its loop (train) under data parallelism (ddp) under the
+// user-facing tasks (pretrain, finetune) under the experiments (experiment,
+// resnets, findings); the run helper (runs) is a leaf.
+func TestTrainingLayersDependDownwardOnly(t *testing.T) {
+	layers := [][]string{
+		{"runs"},
+		{"nets"},
+		{"train"},
+		{"ddp"},
+		{"pretrain", "finetune"},
+		{"experiment", "resnets", "findings"},
+		{"cmd/weaksup"},
+	}
+	for i, layer := range layers {
+		var higher []string
+		for _, l := range layers[i+1:] {
+			higher = append(higher, l...)
+		}
+		for _, p := range layer {
+			d := deps(t, p)
+			for _, h := range higher {
+				if slices.Contains(d, h) {
+					t.Errorf("%s depends on %s, a layer above it (all: %v)", p, h, d)
+				}
+			}
+		}
+	}
+	for _, p := range []string{"pretrain", "finetune", "resnets"} {
+		for _, peer := range []string{"pretrain", "finetune", "resnets", "experiment"} {
+			if p != peer && slices.Contains(deps(t, p), peer) {
+				t.Errorf("%s depends on %s, a peer", p, peer)
+			}
+		}
+	}
+}
+
+// The loader reads the shards stage's output and nothing else of the
+// stages: training-time transforms (label noise among them) live with it,
+// not in the stage that assigned the labels.
+func TestLoaderImportsNoStageButShards(t *testing.T) {
+	bp, err := build.ImportDir(filepath.Join("..", "loader"), 0)
+	if err != nil {
+		t.Fatalf("read imports of loader: %v", err)
+	}
+	for _, s := range StageNames() {
+		if s != "shards" && slices.Contains(bp.Imports, "weaksup/"+s) {
+			t.Errorf("loader imports stage %s (imports: %v)", s, bp.Imports)
+		}
+	}
+}

@@ -21,7 +21,8 @@ type Stage struct {
 	// record and a change makes the stage stale.
 	Config any
 	// Fingerprint returns a fingerprint of the stage's external inputs
-	// (input files, test-set folders); nil when it has none.
+	// (input files, test-set folders); nil when it has none. The runner
+	// calls it right before Run, so a stage may hand Run what it listed.
 	Fingerprint func() (string, error)
 	// Run does the work and returns the stage's statistics for the stage
 	// record; nil when there are none.

@@ -60,13 +60,42 @@ func (c *Config) parts() []part {
 		{canonicalize.Stage, &c.Canonicalize, c.Canonicalize.RegisterFlags, func() Stage {
 			return Stage{Name: canonicalize.Stage, Config: c.Canonicalize, Fingerprint: c.Canonicalize.Fingerprint, Run: stageFunc(canonicalize.Run, c.Canonicalize)}
 		}},
-		{dedup.Stage, &c.Dedup, c.Dedup.RegisterFlags, func() Stage {
-			return Stage{Name: dedup.Stage, Config: c.Dedup, Fingerprint: c.Dedup.Fingerprint, Run: stageFunc(dedup.Run, c.Dedup)}
-		}},
+		{dedup.Stage, &c.Dedup, c.Dedup.RegisterFlags, func() Stage { return dedupStage(c.Dedup) }},
 		{shards.Stage, &c.Shards, c.Shards.RegisterFlags, func() Stage {
 			return Stage{Name: shards.Stage, Config: c.Shards, Fingerprint: c.Shards.Fingerprint, Run: stageFunc(shards.Run, c.Shards)}
 		}},
 	}
+}
+
+// dedupStage is the dedup stage. Its Fingerprint lists the test sets and
+// its Run loads the catalog from that listing: the runner fingerprints a
+// stage right before it runs it, so each test image is listed and stat'ed
+// once per run, and the files fingerprinted are the files hashed.
+func dedupStage(cfg dedup.Config) Stage {
+	var listed *dedup.Listing
+	list := func() (*dedup.Listing, error) {
+		l, err := cfg.List()
+		listed = l
+		return l, err
+	}
+	return Stage{Name: dedup.Stage, Config: cfg,
+		Fingerprint: func() (string, error) {
+			l, err := list()
+			if err != nil {
+				return "", err
+			}
+			return l.Fingerprint(), nil
+		},
+		Run: func(ctx context.Context, st *store.Store, wd workdir.Dir, log io.Writer) (Result, error) {
+			l := listed
+			if l == nil { // not fingerprinted first
+				var err error
+				if l, err = list(); err != nil {
+					return nil, err
+				}
+			}
+			return stageFunc(dedup.Run, l)(ctx, st, wd, log)
+		}}
 }
 
 // stageFunc adapts a stage package's Run, which returns a pointer to its

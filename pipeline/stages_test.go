@@ -4,10 +4,16 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"reflect"
 	"testing"
 
+	"weaksup/datasets"
+	"weaksup/dedup"
+	"weaksup/internal/testkit"
 	"weaksup/store"
+	"weaksup/store/storetest"
 	"weaksup/workdir"
 )
 
@@ -68,5 +74,48 @@ func TestKeepRecorded(t *testing.T) {
 	}
 	if now.Shards.ShardMB != 16 {
 		t.Errorf("shards shard size %d, want 16 from the flag", now.Shards.ShardMB)
+	}
+}
+
+// The dedup stage lists its test sets once: Run hashes the images its
+// Fingerprint listed, even when the folder changed in between, and the
+// next fingerprint lists again.
+func TestDedupStageRunsFromItsListing(t *testing.T) {
+	wd := workdir.Dir(t.TempDir())
+	set := t.TempDir()
+	write := func(name string, seed uint64) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(set, name), testkit.PhotoJPEG(t, seed, 64, 64, 90), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("a.jpg", 1)
+	cfg := dedup.DefaultConfig()
+	cfg.TestSets = []dedup.Spec{{Name: "s", Path: set, Layout: datasets.LayoutAuto}}
+	s := dedupStage(cfg)
+	st := storetest.Open(t, wd)
+	defer st.Close()
+	images := func() int {
+		t.Helper()
+		res, err := s.Run(context.Background(), st, wd, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.(*dedup.Summary).TestSets[0].Images
+	}
+	fp1, err := s.Fingerprint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	write("b.jpg", 2)
+	if n := images(); n != 1 {
+		t.Errorf("run after the first fingerprint hashed %d test images, want the 1 it listed", n)
+	}
+	fp2, err := s.Fingerprint()
+	if err != nil || fp2 == fp1 {
+		t.Fatalf("fingerprint after adding b.jpg = %q, %v; want a new one (was %q)", fp2, err, fp1)
+	}
+	if n := images(); n != 2 {
+		t.Errorf("run after the second fingerprint hashed %d test images, want 2", n)
 	}
 }

@@ -80,27 +80,12 @@ func (b *Bar) AddCounter(name string, n int64) {
 	b.mu.Unlock()
 }
 
-// SetCounter sets a named counter.
-func (b *Bar) SetCounter(name string, v int64) {
-	b.mu.Lock()
-	b.counters[name] = v
-	b.maybeDraw()
-	b.mu.Unlock()
-}
-
 // SetStatus sets a free-form status shown after the counters (e.g. "loss 2.31 lr 0.1").
 func (b *Bar) SetStatus(s string) {
 	b.mu.Lock()
 	b.status = s
 	b.maybeDraw()
 	b.mu.Unlock()
-}
-
-// Done returns the units of work done so far.
-func (b *Bar) Done() int64 {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.done
 }
 
 // Finish draws the final state and ends the line.

@@ -65,7 +65,7 @@ func TestConcurrentAdds(t *testing.T) {
 	}
 	wg.Wait()
 	b.Finish()
-	if b.Done() != 1000 || b.counters["ok"] != 1000 {
-		t.Errorf("done=%d ok=%d, want 1000 1000", b.Done(), b.counters["ok"])
+	if b.done != 1000 || b.counters["ok"] != 1000 {
+		t.Errorf("done=%d ok=%d, want 1000 1000", b.done, b.counters["ok"])
 	}
 }

@@ -1,6 +1,6 @@
 //go:build e2e
 
-package shards
+package shards_test
 
 import (
 	"bufio"
@@ -14,6 +14,9 @@ import (
 	"slices"
 	"strconv"
 	"testing"
+
+	"weaksup/shards"
+	"weaksup/shards/shardstest"
 )
 
 // jsRow is what testdata/js/read.mjs prints for one row.
@@ -53,16 +56,16 @@ func ensureArrowJS(t *testing.T) string {
 // with Arrow's JavaScript implementation, row by row.
 func TestArrowJSReadsShards(t *testing.T) {
 	node := ensureArrowJS(t)
-	rows := testRows(t, 1500, 30, 24) // two record batches in the first shard
+	rows := shardstest.Rows(t, 1500, 30, 24) // two record batches in the first shard
 	rows[7].Tags, rows[7].RawTags, rows[7].URL = []string{}, []string{}, ""
 	rows[9].Key = "ünïcode/ключ"
-	dir := writeTestDir(t, rows, 1100, 30)
-	m, err := ReadManifest(dir)
+	dir := shardstest.WriteDir(t, rows, 1100, 30)
+	m, err := shards.ReadManifest(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var files []string
-	for _, sh := range m.Splits[SplitTrain].Shards {
+	for _, sh := range m.Splits[shards.SplitTrain].Shards {
 		files = append(files, filepath.Join(dir, sh.File))
 	}
 	cmd := exec.Command(node, append([]string{filepath.Join("testdata", "js", "read.mjs")}, files...)...)

@@ -3,6 +3,8 @@ package shards
 import (
 	"flag"
 	"fmt"
+
+	"weaksup/storage"
 )
 
 // Config is the configuration of the shards stage. It is stored in the
@@ -38,6 +40,11 @@ func (c Config) validate() error {
 	}
 	if c.ValFraction < 0 || c.ValFraction >= 1 {
 		return fmt.Errorf("check flag --val-fraction: %g is outside [0,1)", c.ValFraction)
+	}
+	if storage.IsURL(c.Out) {
+		// The stage builds the new directory beside the old one and swaps
+		// them with renames, which object stores do not have.
+		return fmt.Errorf("check flag --out: the shards stage writes to a local directory; %s is not one yet (write locally, or see package storage)", c.Out)
 	}
 	return nil
 }

@@ -1,35 +1,38 @@
-package shards
+package shards_test
 
 import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"weaksup/internal/testkit"
+	"weaksup/shards"
+	"weaksup/shards/shardstest"
 )
 
 func TestTruncatedShardNamesFile(t *testing.T) {
-	rows := testRows(t, 60, 5, 16)
-	dir := writeTestDir(t, rows, 30, 5)
+	rows := shardstest.Rows(t, 60, 5, 16)
+	dir := shardstest.WriteDir(t, rows, 30, 5)
 	path := filepath.Join(dir, "shard-00001.arrow")
-	data := mustRead(t, path)
+	data := testkit.ReadFile(t, path)
 	for _, keep := range []int{0, 7, len(data) / 2, len(data) - 3} {
 		if err := os.WriteFile(path, data[:keep], 0o644); err != nil {
 			t.Fatal(err)
 		}
-		_, err := OpenShard(path)
+		_, err := shards.OpenShard(path)
 		if err == nil || !strings.Contains(err.Error(), "shard-00001.arrow") {
 			t.Errorf("open shard truncated to %d of %d bytes: err = %v, want an error naming shard-00001.arrow", keep, len(data), err)
 		}
-		verr := Verify(dir, nil)
+		verr := shards.Verify(dir, nil)
 		if verr == nil || !strings.Contains(verr.Error(), "shard-00001.arrow") || strings.Contains(verr.Error(), "shard-00000.arrow") {
 			t.Errorf("verify with shard-00001.arrow truncated to %d bytes: err = %v, want an error naming only that shard", keep, verr)
 		}
-		ss, err := OpenShardSet(dir, SplitTrain)
+		ss, err := shards.OpenShardSet(dir, shards.SplitTrain)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -44,30 +47,14 @@ func TestTruncatedShardNamesFile(t *testing.T) {
 	}
 }
 
-// fakeJPEGRows have incompressible images that start like a JPEG, so their
-// bytes appear verbatim in the file.
-func fakeJPEGRows(n int) []Row {
-	r := rand.New(rand.NewPCG(5, 5))
-	rows := make([]Row, n)
-	for i := range rows {
-		img := make([]byte, 3000)
-		for j := range img {
-			img[j] = byte(r.Uint32())
-		}
-		img[0], img[1] = 0xff, 0xd8
-		rows[i] = Row{Key: string(rune('a'+i%26)) + strings.Repeat("x", i/26), Image: img, Labels: []int32{int32(i % 4)}, Tags: []string{"t"}}
-	}
-	return rows
-}
-
 func TestVerifyNamesBadShardAndRow(t *testing.T) {
-	rows := fakeJPEGRows(40)
-	dir := writeTestDir(t, rows, 20, 4)
-	if err := Verify(dir, nil); err != nil {
+	rows := shardstest.FakeJPEGRows(40)
+	dir := shardstest.WriteDir(t, rows, 20, 4)
+	if err := shards.Verify(dir, nil); err != nil {
 		t.Fatalf("Verify of an intact directory: %v", err)
 	}
 	path := filepath.Join(dir, "shard-00001.arrow")
-	data := mustRead(t, path)
+	data := testkit.ReadFile(t, path)
 	at := bytes.Index(data, rows[27].Image) // row 7 of the second shard
 	if at < 0 {
 		t.Fatal("image bytes not found verbatim in the shard (were they compressed?)")
@@ -77,38 +64,38 @@ func TestVerifyNamesBadShardAndRow(t *testing.T) {
 	if err := os.WriteFile(path, bad, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	err := Verify(dir, nil)
-	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "shard-00001.arrow") || !strings.Contains(err.Error(), "SHA-256") {
+	err := shards.Verify(dir, nil)
+	if !errors.Is(err, shards.ErrCorrupt) || !strings.Contains(err.Error(), "shard-00001.arrow") || !strings.Contains(err.Error(), "SHA-256") {
 		t.Errorf("Verify with a changed byte: err = %v, want a SHA-256 mismatch naming shard-00001.arrow", err)
 	}
 	// With a manifest that matches the damaged file, the row check finds it.
-	m, err := ReadManifest(dir)
+	m, err := shards.ReadManifest(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	sum := sha256.Sum256(bad)
-	m.Splits[SplitTrain].Shards[1].SHA256 = hex.EncodeToString(sum[:])
-	if err := WriteManifest(dir, m); err != nil {
+	m.Splits[shards.SplitTrain].Shards[1].SHA256 = hex.EncodeToString(sum[:])
+	if err := shards.WriteManifest(dir, m); err != nil {
 		t.Fatal(err)
 	}
-	err = Verify(dir, nil)
+	err = shards.Verify(dir, nil)
 	if err == nil || !strings.Contains(err.Error(), "shard-00001.arrow row 7") {
 		t.Errorf("Verify with a non-JPEG image: err = %v, want it to name shard-00001.arrow row 7", err)
 	}
 }
 
 func TestOpenShardRejectsOtherSchema(t *testing.T) {
-	dir := writeTestDir(t, fakeJPEGRows(3), 3, 4)
+	dir := shardstest.WriteDir(t, shardstest.FakeJPEGRows(3), 3, 4)
 	// A manifest is not an Arrow file at all.
-	_, err := OpenShard(filepath.Join(dir, ManifestName))
-	if err == nil || !strings.Contains(err.Error(), ManifestName) {
+	_, err := shards.OpenShard(filepath.Join(dir, shards.ManifestName))
+	if err == nil || !strings.Contains(err.Error(), shards.ManifestName) {
 		t.Errorf("OpenShard(manifest.json): err = %v, want an error naming the file", err)
 	}
 }
 
 func FuzzOpenShard(f *testing.F) {
-	dir := writeTestDir(f, fakeJPEGRows(5), 5, 4)
-	good := mustRead(f, filepath.Join(dir, "shard-00000.arrow"))
+	dir := shardstest.WriteDir(f, shardstest.FakeJPEGRows(5), 5, 4)
+	good := testkit.ReadFile(f, filepath.Join(dir, "shard-00000.arrow"))
 	f.Add(good)
 	f.Add(good[:len(good)/2])
 	f.Add([]byte("ARROW1\x00\x00"))
@@ -117,7 +104,7 @@ func FuzzOpenShard(f *testing.F) {
 		if err := os.WriteFile(path, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		s, err := OpenShard(path)
+		s, err := shards.OpenShard(path)
 		if err != nil {
 			return
 		}

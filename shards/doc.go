@@ -26,6 +26,16 @@
 // with order, sampling, augmentation and prefetching, are package loader's:
 // loader.Open reads a shard directory through a ShardSet.
 //
+// # Locations
+//
+// A shard directory may be a gs://BUCKET/PREFIX or s3://BUCKET/PREFIX URL
+// wherever a directory string is taken (package storage reaches it, with
+// the endpoint and credentials of the environment); the ...In functions
+// take a storage.Dir opened with other options, such as a Cache. A shard at
+// a URL is mapped from a local copy (the Cache's, or a temporary one), and
+// a shard written to a URL is written locally and uploaded on Close, so
+// readers see whole files only.
+//
 // Concurrency: Shard and ShardSet are safe for concurrent use; ShardWriter
 // is not.
 package shards

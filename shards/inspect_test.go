@@ -1,4 +1,4 @@
-package shards
+package shards_test
 
 import (
 	"bytes"
@@ -6,14 +6,18 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"weaksup/internal/testkit"
+	"weaksup/shards"
+	"weaksup/shards/shardstest"
 )
 
 func TestInspectAndDump(t *testing.T) {
-	rows := testRows(t, 50, 6, 16)
+	rows := shardstest.Rows(t, 50, 6, 16)
 	rows[3].Key = "a/b c"
-	dir := writeTestDir(t, rows, 20, 6)
+	dir := shardstest.WriteDir(t, rows, 20, 6)
 	var out bytes.Buffer
-	if err := Inspect(dir, &out, 3); err != nil {
+	if err := shards.Inspect(dir, &out, 3); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"train    50 rows in 3 shards", "top tags of train", "tag0"} {
@@ -22,7 +26,7 @@ func TestInspectAndDump(t *testing.T) {
 		}
 	}
 	dump := t.TempDir()
-	n, err := Dump(dir, SplitTrain, 25, dump)
+	n, err := shards.Dump(dir, shards.SplitTrain, 25, dump)
 	if err != nil || n != 25 {
 		t.Fatalf("Dump = %d, %v; want 25", n, err)
 	}
@@ -33,7 +37,7 @@ func TestInspectAndDump(t *testing.T) {
 	if !bytes.Equal(got, rows[3].Image) {
 		t.Errorf("dumped image of row 3 differs from the stored JPEG")
 	}
-	idx := mustRead(t, filepath.Join(dump, "index.tsv"))
+	idx := testkit.ReadFile(t, filepath.Join(dump, "index.tsv"))
 	if lines := strings.Count(string(idx), "\n"); lines != 26 {
 		t.Errorf("index.tsv has %d lines, want header + 25", lines)
 	}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"time"
 	"weaksup/atomicfile"
+	"weaksup/storage"
 )
 
 // ManifestName is the manifest file inside a shard directory.
@@ -50,13 +51,22 @@ func (s *Split) Blocks() []int {
 	return b
 }
 
-// ReadManifest reads and checks dir/manifest.json.
+// ReadManifest reads and checks dir/manifest.json; dir may be a gs:// or
+// s3:// URL.
 func ReadManifest(dir string) (*Manifest, error) {
+	if storage.IsURL(dir) {
+		return readManifestURL(dir)
+	}
 	path := filepath.Join(dir, ManifestName)
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read manifest %s: %w", path, err)
 	}
+	return parseManifest(path, data)
+}
+
+// parseManifest decodes and checks the manifest read from path.
+func parseManifest(path string, data []byte) (*Manifest, error) {
 	var m Manifest
 	if err := json.Unmarshal(data, &m); err != nil {
 		return nil, fmt.Errorf("read manifest %s: %w: %w", path, ErrManifest, err)
@@ -95,14 +105,26 @@ func (m *Manifest) Split(dir, name string) (*Split, error) {
 }
 
 // WriteManifest writes m to dir/manifest.json through a synced temporary
-// file and a rename. A zero Version is set to the one this build writes.
+// file and a rename (for a gs:// or s3:// dir, an upload that commits
+// whole). A zero Version is set to the one this build writes.
 func WriteManifest(dir string, m *Manifest) error {
+	if storage.IsURL(dir) {
+		return writeManifestURL(dir, m)
+	}
+	data, err := encodeManifest(m)
+	if err != nil {
+		return err
+	}
+	return atomicfile.WriteFile(filepath.Join(dir, ManifestName), data)
+}
+
+func encodeManifest(m *Manifest) ([]byte, error) {
 	if m.Version == 0 {
 		m.Version = manifestVersion
 	}
 	data, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
-		return fmt.Errorf("encode manifest: %w", err)
+		return nil, fmt.Errorf("encode manifest: %w", err)
 	}
-	return atomicfile.WriteFile(filepath.Join(dir, ManifestName), append(data, '\n'))
+	return append(data, '\n'), nil
 }

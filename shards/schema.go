@@ -55,9 +55,6 @@ var shardSchema = arrow.NewSchema([]arrow.Field{
 	return &m
 }())
 
-// Schema returns the Arrow schema every shard file has.
-func Schema() *arrow.Schema { return shardSchema }
-
 // Row is one training record as stored in a shard.
 type Row struct {
 	Key     string   // record id in the working store

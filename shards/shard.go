@@ -9,6 +9,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
+
+	"weaksup/storage"
 )
 
 // Shard is one open shard file, memory-mapped, with its record batches
@@ -44,10 +46,32 @@ type batchCols struct {
 
 // OpenShard maps the shard file at path, checks its schema and validates
 // every record batch. Errors name the file and, where known, the batch.
-func OpenShard(path string) (_ *Shard, err error) {
-	data, unmap, err := mapFile(path)
+// path may be a gs:// or s3:// URL: the shard is then mapped from a
+// temporary local copy (see OpenShardIn).
+func OpenShard(path string) (*Shard, error) {
+	if storage.IsURL(path) {
+		return openShardURL(path)
+	}
+	return openMapped(path, path, nil)
+}
+
+// openMapped maps the local file and reads it as the shard at path (named
+// in errors); release, if set, runs once the file is unmapped.
+func openMapped(path, local string, release func()) (_ *Shard, err error) {
+	data, unmap, err := mapFile(local)
 	if err != nil {
+		if release != nil {
+			release()
+		}
 		return nil, fmt.Errorf("open shard %s: %w", path, err)
+	}
+	if release != nil {
+		unmapFile := unmap
+		unmap = func() error {
+			err := unmapFile()
+			release()
+			return err
+		}
 	}
 	s := &Shard{path: path, data: data, unmap: unmap}
 	defer func() {

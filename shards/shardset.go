@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+
+	"weaksup/storage"
 )
 
 // maxOpenShards bounds how many shard files a ShardSet keeps mapped.
@@ -20,6 +22,9 @@ type ShardSet struct {
 	split  *Split
 	starts []int // first global row of each shard
 
+	openFile func(file string) (*Shard, error)
+	closeDir func() error // the storage.Dir of a URL the set opened itself
+
 	mu   sync.Mutex
 	open map[int]*openShard
 	tick int64
@@ -33,17 +38,27 @@ type openShard struct {
 }
 
 // OpenShardSet reads dir/manifest.json and returns the named split. Shard
-// files are opened lazily; their schema is checked when they are.
+// files are opened lazily; their schema is checked when they are. dir may
+// be a gs:// or s3:// URL (see OpenShardSetIn for a cached one).
 func OpenShardSet(dir, split string) (*ShardSet, error) {
+	if storage.IsURL(dir) {
+		return openShardSetURL(dir, split)
+	}
 	m, err := ReadManifest(dir)
 	if err != nil {
 		return nil, err
 	}
+	return newShardSet(dir, m, split, func(file string) (*Shard, error) {
+		return OpenShard(filepath.Join(dir, file))
+	})
+}
+
+func newShardSet(dir string, m *Manifest, split string, openFile func(string) (*Shard, error)) (*ShardSet, error) {
 	sp, err := m.Split(dir, split)
 	if err != nil {
 		return nil, err
 	}
-	ss := &ShardSet{dir: dir, m: m, split: sp, open: map[int]*openShard{}}
+	ss := &ShardSet{dir: dir, m: m, split: sp, open: map[int]*openShard{}, openFile: openFile}
 	n := 0
 	for _, sh := range sp.Shards {
 		ss.starts = append(ss.starts, n)
@@ -87,13 +102,13 @@ func (ss *ShardSet) acquire(k int) (*openShard, error) {
 		return o, nil
 	}
 	info := ss.split.Shards[k]
-	s, err := OpenShard(filepath.Join(ss.dir, info.File))
+	s, err := ss.openFile(info.File)
 	if err != nil {
 		return nil, err
 	}
 	if s.Rows() != info.Rows {
 		s.Close()
-		return nil, fmt.Errorf("open shard %s: %w: %d rows, manifest says %d", filepath.Join(ss.dir, info.File), ErrCorrupt, s.Rows(), info.Rows)
+		return nil, fmt.Errorf("open shard %s: %w: %d rows, manifest says %d", joinLoc(ss.dir, info.File), ErrCorrupt, s.Rows(), info.Rows)
 	}
 	o := &openShard{s: s, refs: 1, used: ss.tick}
 	ss.open[k] = o
@@ -188,6 +203,12 @@ func (ss *ShardSet) Close() error {
 				err = cerr
 			}
 		}
+	}
+	if ss.closeDir != nil {
+		if cerr := ss.closeDir(); err == nil {
+			err = cerr
+		}
+		ss.closeDir = nil
 	}
 	return err
 }

@@ -1,4 +1,4 @@
-package shards
+package shards_test
 
 import (
 	"context"
@@ -13,6 +13,9 @@ import (
 	"testing"
 
 	"weaksup/canonicalize"
+	"weaksup/internal/testkit"
+	"weaksup/shards"
+	"weaksup/shards/shardstest"
 	"weaksup/store"
 	"weaksup/workdir"
 )
@@ -39,7 +42,7 @@ func testWorkdir(t *testing.T, n, k int) (workdir.Dir, *store.Store, []string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	rows := testRows(t, n+3, k, 256) // about 12 kB each, so 1 MiB shards split them
+	rows := shardstest.Rows(t, n+3, k, 256) // about 12 kB each, so 1 MiB shards split them
 	var want []string
 	for i, r := range rows {
 		rec := &store.Record{ID: r.Key, URL: r.URL, RawTags: r.RawTags, Outcome: store.OutcomeOK, Width: 16, Height: 16, PHash: r.PHash, SHA256: r.SHA256}
@@ -75,19 +78,19 @@ func testWorkdir(t *testing.T, n, k int) (workdir.Dir, *store.Store, []string) {
 func TestStageStoreToShards(t *testing.T) {
 	const n = 300
 	wd, st, want := testWorkdir(t, n, 15)
-	cfg := DefaultConfig()
+	cfg := shards.DefaultConfig()
 	cfg.ShardMB = 1
 	cfg.ValFraction = 0.1
-	stats, err := Run(context.Background(), st, wd, cfg, io.Discard)
+	stats, err := shards.Run(context.Background(), st, wd, cfg, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := wd.Shards()
-	m, err := ReadManifest(dir)
+	m, err := shards.ReadManifest(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, va := m.Splits[SplitTrain], m.Splits[SplitVal]
+	tr, va := m.Splits[shards.SplitTrain], m.Splits[shards.SplitVal]
 	if got := tr.Rows + va.Rows; got != n {
 		t.Errorf("train %d + val %d rows = %d, want %d", tr.Rows, va.Rows, got, n)
 	}
@@ -101,12 +104,12 @@ func TestStageStoreToShards(t *testing.T) {
 	if len(tr.Shards) < 2 {
 		t.Errorf("%d train shards, want several at 1 MiB each", len(tr.Shards))
 	}
-	if err := Verify(dir, nil); err != nil {
+	if err := shards.Verify(dir, nil); err != nil {
 		t.Errorf("Verify: %v", err)
 	}
 	var got []string
-	for _, split := range []string{SplitTrain, SplitVal} {
-		ss, err := OpenShardSet(dir, split)
+	for _, split := range []string{shards.SplitTrain, shards.SplitVal} {
+		ss, err := shards.OpenShardSet(dir, split)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -137,15 +140,15 @@ func TestStageStoreToShards(t *testing.T) {
 	before, _ := filepath.Glob(filepath.Join(dir, "*"))
 	cfg.Seed = 2
 	cfg.ShardMB = 2
-	if _, err := Run(context.Background(), st, wd, cfg, io.Discard); err != nil {
+	if _, err := shards.Run(context.Background(), st, wd, cfg, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	m2, err := ReadManifest(dir)
+	m2, err := shards.ReadManifest(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	after, _ := filepath.Glob(filepath.Join(dir, "*"))
-	listed := map[string]bool{ManifestName: true}
+	listed := map[string]bool{shards.ManifestName: true}
 	for _, sp := range m2.Splits {
 		for _, sh := range sp.Shards {
 			listed[sh.File] = true
@@ -166,41 +169,24 @@ func TestStageStoreToShards(t *testing.T) {
 	}
 }
 
-func TestRecoverSwap(t *testing.T) {
-	parent := t.TempDir()
-	out := filepath.Join(parent, "shards")
-	if err := os.MkdirAll(out+".old", 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(out+".old", ManifestName), []byte("{}"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := recoverSwap(out); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(out, ManifestName)); err != nil {
-		t.Errorf("old shards not restored after an interrupted swap: %v", err)
-	}
-}
-
 func TestStageInterruptedKeepsOldShards(t *testing.T) {
 	wd, st, _ := testWorkdir(t, 40, 5)
-	cfg := DefaultConfig()
-	if _, err := Run(context.Background(), st, wd, cfg, io.Discard); err != nil {
+	cfg := shards.DefaultConfig()
+	if _, err := shards.Run(context.Background(), st, wd, cfg, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	dir := wd.Shards()
-	before := mustRead(t, filepath.Join(dir, ManifestName))
+	before := testkit.ReadFile(t, filepath.Join(dir, shards.ManifestName))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	cfg.Seed = 99
-	if _, err := Run(ctx, st, wd, cfg, io.Discard); !errors.Is(err, context.Canceled) {
+	if _, err := shards.Run(ctx, st, wd, cfg, io.Discard); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Run with a cancelled context: err = %v, want context.Canceled", err)
 	}
-	if after := mustRead(t, filepath.Join(dir, ManifestName)); string(after) != string(before) {
+	if after := testkit.ReadFile(t, filepath.Join(dir, shards.ManifestName)); string(after) != string(before) {
 		t.Errorf("an interrupted run changed the manifest")
 	}
-	if err := Verify(dir, nil); err != nil {
+	if err := shards.Verify(dir, nil); err != nil {
 		t.Errorf("old shards no longer verify after an interrupted run: %v", err)
 	}
 	if _, err := os.Stat(dir + ".new"); err == nil {
@@ -210,14 +196,14 @@ func TestStageInterruptedKeepsOldShards(t *testing.T) {
 
 func TestConfigValidation(t *testing.T) {
 	for _, tc := range []struct {
-		cfg  Config
+		cfg  shards.Config
 		flag string
 	}{
-		{Config{ShardMB: 0, ValFraction: 0.01}, "--shard-mb"},
-		{Config{ShardMB: 1, ValFraction: 1}, "--val-fraction"},
-		{Config{ShardMB: 1, ValFraction: -0.5}, "--val-fraction"},
+		{shards.Config{ShardMB: 0, ValFraction: 0.01}, "--shard-mb"},
+		{shards.Config{ShardMB: 1, ValFraction: 1}, "--val-fraction"},
+		{shards.Config{ShardMB: 1, ValFraction: -0.5}, "--val-fraction"},
 	} {
-		_, err := Run(context.Background(), nil, workdir.Dir(t.TempDir()), tc.cfg, io.Discard)
+		_, err := shards.Run(context.Background(), nil, workdir.Dir(t.TempDir()), tc.cfg, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tc.flag) {
 			t.Errorf("Run(%+v): err = %v, want it to name %s", tc.cfg, err, tc.flag)
 		}

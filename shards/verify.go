@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+
+	"weaksup/storage"
 )
 
 // Verify checks a shard directory against its manifest: every listed file's
@@ -16,14 +18,28 @@ import (
 // image, label ids inside the vocabulary, one tag per label, keys unique
 // across the directory). It writes one line per shard to w (nil discards)
 // and returns every problem found, each naming the shard and, for row
-// problems, the row.
+// problems, the row. dir may be a gs:// or s3:// URL (see VerifyIn).
 func Verify(dir string, w io.Writer) error {
-	if w == nil {
-		w = io.Discard
+	if storage.IsURL(dir) {
+		return verifyURL(dir, w)
 	}
 	m, err := ReadManifest(dir)
 	if err != nil {
 		return err
+	}
+	return verify(m, w, func(file string) (string, string, func(), error) {
+		p := filepath.Join(dir, file)
+		return p, p, func() {}, nil
+	})
+}
+
+// localShard gives a shard file's location (for messages), a local file
+// with its bytes, and what to call when done with that file.
+type localShard func(file string) (loc, local string, release func(), err error)
+
+func verify(m *Manifest, w io.Writer, open localShard) error {
+	if w == nil {
+		w = io.Discard
 	}
 	var errs []error
 	keys := map[string]string{}
@@ -34,7 +50,7 @@ func Verify(dir string, w io.Writer) error {
 	sort.Strings(names)
 	for _, name := range names {
 		for _, info := range m.Splits[name].Shards {
-			err := verifyShard(dir, info, m.NumClasses, keys)
+			err := verifyShard(open, info, m.NumClasses, keys)
 			if err != nil {
 				errs = append(errs, err)
 				fmt.Fprintf(w, "BAD %s: %v\n", info.File, err)
@@ -46,9 +62,13 @@ func Verify(dir string, w io.Writer) error {
 	return errors.Join(errs...)
 }
 
-func verifyShard(dir string, info ShardInfo, numClasses int, keys map[string]string) error {
-	path := filepath.Join(dir, info.File)
-	f, err := os.Open(path)
+func verifyShard(open localShard, info ShardInfo, numClasses int, keys map[string]string) error {
+	loc, local, release, err := open(info.File)
+	if err != nil {
+		return fmt.Errorf("verify shard %s: %w", info.File, err)
+	}
+	defer release()
+	f, err := os.Open(local)
 	if err != nil {
 		return fmt.Errorf("verify shard %s: %w", info.File, err)
 	}
@@ -64,7 +84,7 @@ func verifyShard(dir string, info ShardInfo, numClasses int, keys map[string]str
 	if sum := hex.EncodeToString(h.Sum(nil)); sum != info.SHA256 {
 		return fmt.Errorf("verify shard %s: %w: SHA-256 %s, manifest says %s", info.File, ErrCorrupt, sum, info.SHA256)
 	}
-	s, err := OpenShard(path)
+	s, err := openMapped(loc, local, nil)
 	if err != nil {
 		return err
 	}

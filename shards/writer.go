@@ -13,6 +13,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"weaksup/storage"
 )
 
 // Record batches inside a shard are cut at whichever limit comes first. Small
@@ -51,6 +53,11 @@ type ShardWriter struct {
 	rows      int
 	pending   int // rows in the builder
 	pendBytes int64
+
+	// commit, if set, publishes the finished temporary file (an upload to
+	// a gs:// or s3:// directory) instead of renaming it; done runs last.
+	commit func(tmp string) error
+	done   func()
 }
 
 type countingWriter struct {
@@ -65,12 +72,21 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 }
 
 // CreateShard starts a shard file at path, writing to path+".tmp" until Close.
+// path may be a gs:// or s3:// URL (see CreateShardIn).
 func CreateShard(path string) (*ShardWriter, error) {
-	tmp := path + ".tmp"
-	f, err := os.Create(tmp)
+	if storage.IsURL(path) {
+		return createShardURL(path)
+	}
+	f, err := os.Create(path + ".tmp")
 	if err != nil {
 		return nil, fmt.Errorf("create shard %s: %w", path, err)
 	}
+	return newShardWriter(path, f)
+}
+
+// newShardWriter writes the shard at path to the temporary file f.
+func newShardWriter(path string, f *os.File) (*ShardWriter, error) {
+	tmp := f.Name()
 	sw := &ShardWriter{path: path, tmp: tmp, f: f, sum: sha256.New()}
 	sw.buf = bufio.NewWriterSize(io.MultiWriter(f, sw.sum), 1<<20)
 	sw.count.w = sw.buf
@@ -85,9 +101,6 @@ func CreateShard(path string) (*ShardWriter, error) {
 	sw.b = array.NewRecordBuilder(memory.DefaultAllocator, shardSchema)
 	return sw, nil
 }
-
-// Rows is the number of rows appended so far.
-func (w *ShardWriter) Rows() int { return w.rows }
 
 // Bytes is the size of the file so far, counting rows not yet flushed at
 // their uncompressed size.
@@ -166,10 +179,19 @@ func (w *ShardWriter) Close() (ShardInfo, error) {
 	if cerr := w.f.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("close shard %s: %w", w.path, cerr)
 	}
-	if err == nil {
+	if err == nil && w.commit != nil {
+		if cerr := w.commit(w.tmp); cerr != nil {
+			err = fmt.Errorf("write shard %s: %w", w.path, cerr)
+		}
+		os.Remove(w.tmp)
+	} else if err == nil {
 		if rerr := os.Rename(w.tmp, w.path); rerr != nil {
 			err = fmt.Errorf("rename shard %s: %w", w.path, rerr)
 		}
+	}
+	if w.done != nil {
+		w.done()
+		w.done = nil
 	}
 	if err != nil {
 		os.Remove(w.tmp)
@@ -189,4 +211,8 @@ func (w *ShardWriter) Abort() {
 	w.b.Release()
 	w.f.Close()
 	os.Remove(w.tmp)
+	if w.done != nil {
+		w.done()
+		w.done = nil
+	}
 }

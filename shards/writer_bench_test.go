@@ -1,11 +1,14 @@
-package shards
+package shards_test
 
 import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
 	"testing"
+
 	"weaksup/internal/testkit"
+	"weaksup/shards"
+	"weaksup/shards/shardstest"
 )
 
 // BenchmarkShardWrite measures Arrow encoding, zstd on the metadata, hashing
@@ -13,7 +16,7 @@ import (
 // image bytes are random (incompressible, like JPEG) of the given size.
 func BenchmarkShardWrite(b *testing.B) {
 	for _, tc := range []struct{ rows, kb int }{{512, 20}, {4096, 20}} {
-		rows := testRows(b, tc.rows, 1000, 8)
+		rows := shardstest.Rows(b, tc.rows, 1000, 8)
 		r := rand.New(rand.NewPCG(3, 4))
 		var total int64
 		for i := range rows {
@@ -30,7 +33,7 @@ func BenchmarkShardWrite(b *testing.B) {
 			b.ResetTimer()
 			cpu0 := testkit.CPUTime()
 			for i := 0; i < b.N; i++ {
-				w, err := CreateShard(filepath.Join(dir, "bench.arrow"))
+				w, err := shards.CreateShard(filepath.Join(dir, "bench.arrow"))
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -1,4 +1,4 @@
-package shards
+package shards_test
 
 import (
 	"fmt"
@@ -6,13 +6,16 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"weaksup/shards"
+	"weaksup/shards/shardstest"
 )
 
 func TestShardRoundTrip(t *testing.T) {
-	rows := testRows(t, 2500, 50, 16) // crosses two record batch boundaries
+	rows := shardstest.Rows(t, 2500, 50, 16) // crosses two record batch boundaries
 	dir := t.TempDir()
 	path := filepath.Join(dir, "shard-00000.arrow")
-	w, err := CreateShard(path)
+	w, err := shards.CreateShard(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,7 +31,7 @@ func TestShardRoundTrip(t *testing.T) {
 	if info.Rows != len(rows) || info.File != "shard-00000.arrow" {
 		t.Errorf("info = %+v, want %d rows in shard-00000.arrow", info, len(rows))
 	}
-	s, err := OpenShard(path)
+	s, err := shards.OpenShard(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +61,7 @@ func TestCompressionOnlyWhereItSaves(t *testing.T) {
 	const n = 2000
 	var imgBytes, metaBytes int64
 	dir := t.TempDir()
-	w, err := CreateShard(filepath.Join(dir, "a.arrow"))
+	w, err := shards.CreateShard(filepath.Join(dir, "a.arrow"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +72,7 @@ func TestCompressionOnlyWhereItSaves(t *testing.T) {
 		}
 		url := fmt.Sprintf("https://images.example.org/photos/2016/some/long/path/%08d.jpg", i)
 		tags := []string{"landscape", "mountain", "sunset", "nature"}
-		row := Row{Key: fmt.Sprintf("%08d", i), Image: img, URL: url, Tags: tags, RawTags: tags, Labels: []int32{1, 2, 3, 4}}
+		row := shards.Row{Key: fmt.Sprintf("%08d", i), Image: img, URL: url, Tags: tags, RawTags: tags, Labels: []int32{1, 2, 3, 4}}
 		if err := w.Append(&row); err != nil {
 			t.Fatal(err)
 		}

@@ -7,11 +7,9 @@ import (
 	"time"
 )
 
-// Outcome values shared by stages. Ingest defines the failure reasons.
-const (
-	OutcomeOK      = "ok"
-	OutcomePending = ""
-)
+// OutcomeOK is the Outcome of a record fetched and stored. Ingest defines
+// the failure reasons; an empty Outcome means the record was not tried.
+const OutcomeOK = "ok"
 
 // Record is one crawled record: where it came from, what happened when it
 // was fetched, and what the stored image is.

@@ -23,12 +23,8 @@ func NewCut(r Rect, w, h, n int, mirror bool) Cut {
 	return Cut{x: areaWeights(r.X0, r.X1, w, n), y: areaWeights(r.Y0, r.Y1, h, n), w: w, n: n, mirror: mirror}
 }
 
-// TmpLen is the length of the scratch space Into needs: h*n for a plane
-// of h rows.
-func (c Cut) TmpLen() int { return c.y.hi * c.n }
-
 // Into writes the n x n cut of plane (w x h bytes, rows top to bottom) to
-// dst[:n*n]; tmp holds at least TmpLen values.
+// dst[:n*n]; tmp holds at least h*n values.
 func (c Cut) Into(dst, tmp []float32, plane []byte) {
 	n := c.n
 	// Rows first: for each source row the cut uses, n column sums.

@@ -58,7 +58,7 @@ func TestCutOfLargerThumbnail(t *testing.T) {
 			want := Make(cp)
 			c := NewCut(Rect{ref * .1, ref * .1, ref, ref}, ref, ref, Side, mirror)
 			got := make([]float32, LumaLen)
-			c.Into(got, make([]float32, c.TmpLen()), big[:ref*ref])
+			c.Into(got, make([]float32, c.y.hi*c.n), big[:ref*ref])
 			var sum float64
 			for i := range got {
 				sum += math.Abs(float64(got[i]) - float64(want[i]))
@@ -74,7 +74,7 @@ func TestCutOfLargerThumbnail(t *testing.T) {
 	plane := []byte{1, 2, 3, 4, 5, 6}
 	c := NewCut(Rect{0, 0, 3, 2}, 3, 2, 2, false)
 	got := make([]float32, 4)
-	c.Into(got, make([]float32, c.TmpLen()), plane)
+	c.Into(got, make([]float32, c.y.hi*c.n), plane)
 	if want := []float32{4. / 3, 8. / 3, 13. / 3, 17. / 3}; !near(got, want) {
 		t.Errorf("cut of a 3x2 plane to 2x2 = %v, want %v", got, want)
 	}

@@ -58,10 +58,10 @@ func Autocast(dev Device, dtype DType, fn func() error) error {
 	return fn()
 }
 
-// AutocastState returns libtorch's own (thread-local) autocast dtype for
+// autocastState returns libtorch's own (thread-local) autocast dtype for
 // devices of type dev as an op called now from the calling OS thread sees
 // it (Float32: off). It is what SetAutocast set, whatever the thread.
-func AutocastState(dev DeviceType) (DType, error) {
+func autocastState(dev DeviceType) (DType, error) {
 	if err := Load(); err != nil {
 		return Float32, err
 	}

@@ -96,7 +96,7 @@ func TestAutocastHoldsOnEveryThread(t *testing.T) {
 				runtime.LockOSThread() // a thread of its own: the others hold theirs
 				defer runtime.UnlockOSThread()
 				<-start
-				got, err := AutocastState(DeviceCPU)
+				got, err := autocastState(DeviceCPU)
 				x := Randn(Float32, CPU, 1, 2, 4, 4)
 				k := Randn(Float32, CPU, 2, 2, 1, 1)
 				y := Conv2d(x, k, nil, Conv2dOptions{})
@@ -135,7 +135,7 @@ func TestAutocastHoldsOnEveryThread(t *testing.T) {
 		t.Errorf("SetAutocast returned previous %v, want bfloat16", prev)
 	}
 	run(Float32)
-	if got, _ := AutocastState(DeviceCUDA); got != Float32 {
+	if got, _ := autocastState(DeviceCUDA); got != Float32 {
 		t.Errorf("CUDA autocast is %v after touching only the CPU's", got)
 	}
 }
@@ -194,7 +194,7 @@ func TestSetAutocastRejectsOtherDTypes(t *testing.T) {
 	if _, err := SetAutocast(DeviceCPU, Int64); err == nil {
 		t.Error("SetAutocast(int64) succeeded")
 	}
-	if got, _ := AutocastState(DeviceCPU); got != Float32 {
+	if got, _ := autocastState(DeviceCPU); got != Float32 {
 		t.Errorf("autocast is %v after a rejected call", got)
 	}
 }

@@ -1,6 +1,6 @@
 // bridge.h: cgo cannot call C function pointers, so each entry of the
 // wt_api table gets a small static inline trampoline here. wtg_api is set by
-// wtg_load (bridge.c) once the library is loaded.
+// wtg_use (bridge.c) once the library is loaded and checked.
 #ifndef WEAKSUP_TORCH_BRIDGE_H
 #define WEAKSUP_TORCH_BRIDGE_H
 
@@ -8,7 +8,14 @@
 #include "weaksup_torch.h"
 
 extern const wt_api *wtg_api;
-int wtg_load(const char *path, char **err);
+// Opens the library at path and returns its table for this program's ABI
+// version (and its weaksup_torch_api, as get) without putting it in use.
+int wtg_open(const char *path, const wt_api **api, void **get, char **err);
+// Calls the version entry of a table that is not in use yet; *out is the
+// caller's to free().
+int wtg_version_of(const wt_api *api, char **out, char **err);
+// Makes a table the one every wtg_ call goes through.
+void wtg_use(const wt_api *api, void *get);
 // Whether the loaded library answers a request for ABI version v.
 int wtg_accepts_abi(int version);
 

@@ -63,19 +63,11 @@ var lib struct {
 // only needed to report a missing library early. The search order is
 // $WEAKSUP_TORCH_LIB, the directory of the executable, build/lib under the
 // working directory and each of its parents, then the dynamic linker's
-// system paths.
+// system paths. A shim built against another libtorch than the one it finds
+// is refused with a *VersionError naming both.
 func Load() error {
 	lib.once.Do(func() { lib.path, lib.err = load() })
 	return lib.err
-}
-
-// LibraryPath returns the path the shim was loaded from, or "" before a
-// successful Load.
-func LibraryPath() string {
-	if Load() != nil {
-		return ""
-	}
-	return lib.path
 }
 
 func load() (string, error) {
@@ -83,7 +75,7 @@ func load() (string, error) {
 		if fi, err := os.Stat(p); err == nil && fi.IsDir() {
 			p = filepath.Join(p, LibraryName)
 		}
-		if err := dlopen(p); err != nil {
+		if err := open(p); err != nil {
 			return "", &LoadError{Tried: []string{EnvLibrary + "=" + p}, Err: err}
 		}
 		return p, nil
@@ -94,14 +86,14 @@ func load() (string, error) {
 			tried = append(tried, p+": missing")
 			continue
 		}
-		if err := dlopen(p); err != nil {
+		if err := open(p); err != nil {
 			// An existing file that does not load (libtorch missing, ABI
 			// mismatch) is reported as is: a later candidate would hide it.
 			return "", &LoadError{Tried: append(tried, p), Err: err}
 		}
 		return p, nil
 	}
-	if err := dlopen(LibraryName); err == nil {
+	if err := open(LibraryName); err == nil {
 		return LibraryName, nil
 	}
 	tried = append(tried, "system library paths")
@@ -136,15 +128,32 @@ const ABIVersion = int(C.WT_ABI_VERSION)
 // ABI version v.
 func acceptsABI(v int) bool { return C.wtg_accepts_abi(C.int(v)) != 0 }
 
-func dlopen(path string) error {
+// open loads the shim at path and puts it in use, unless it was built
+// against another libtorch than the one it loaded (or, when it does not
+// load at all, than the one the dynamic linker finds).
+func open(path string) error {
 	cpath := C.CString(path)
 	defer C.free(unsafe.Pointer(cpath))
+	var api *C.wt_api
+	var get unsafe.Pointer
 	var cerr *C.char
-	if C.wtg_load(cpath, &cerr) != 0 {
+	if C.wtg_open(cpath, &api, &get, &cerr) != 0 {
 		msg := C.GoString(cerr)
 		C.free(unsafe.Pointer(cerr))
-		return errors.New(msg)
+		return explainLoadFailure(path, errors.New(msg))
 	}
+	var out *C.char
+	if C.wtg_version_of(api, &out, &cerr) != 0 {
+		msg := C.GoString(cerr)
+		C.free(unsafe.Pointer(cerr))
+		return fmt.Errorf("ask %s its libtorch version: %s", path, msg)
+	}
+	v := parseVersion(C.GoString(out))
+	C.free(unsafe.Pointer(out))
+	if v.Runtime != "" && !sameVersion(v.Torch, v.Runtime) {
+		return &VersionError{Shim: path, Built: v.Torch, Found: v.Runtime, FoundAt: v.TorchLib}
+	}
+	C.wtg_use(api, get)
 	return nil
 }
 
@@ -158,17 +167,62 @@ func cError(op string, e *C.char) error {
 	return &Error{Op: op, Msg: msg}
 }
 
-// Version reports the libtorch version the shim was built against and
-// whether it has CUDA, e.g. "libtorch 1.13.0 cuda=0".
-func Version() (string, error) {
+// Info describes the loaded shim and the libtorch under it.
+type Info struct {
+	Path     string // the file the shim was loaded from
+	ABI      int    // its C ABI version (ABIVersion)
+	Torch    string // the libtorch version it was built against, e.g. "2.6.0"
+	Runtime  string // the libtorch version it runs on, from libtorch's build settings
+	TorchLib string // the file libtorch was loaded from
+	CUDA     string // the CUDA runtime of a CUDA libtorch, e.g. "12.4"; "" for a CPU-only one
+}
+
+// Version describes the loaded shim: the libtorch it was built against and
+// runs on, its CUDA, its ABI and where both were loaded from.
+func Version() (Info, error) {
 	if err := Load(); err != nil {
-		return "", err
+		return Info{}, err
 	}
 	var out, e *C.char
 	if C.wtg_version(&out, &e) != 0 {
-		return "", cError("version", e)
+		return Info{}, cError("version", e)
 	}
-	s := C.GoString(out)
+	v := parseVersion(C.GoString(out))
 	C.wtg_string_free(out)
-	return s, nil
+	v.Path = lib.path
+	v.ABI = ABIVersion
+	return v, nil
+}
+
+// parseVersion reads the shim's version string, "libtorch=2.6.0
+// runtime=2.6.0 cuda=12.4 lib=/path" (lib last: a path may hold spaces).
+// Fields a shim does not give stay empty.
+func parseVersion(s string) Info {
+	var v Info
+	if old, ok := strings.CutPrefix(s, "libtorch "); ok {
+		// A shim from before these fields: "libtorch 1.13.0 cuda=0".
+		v.Torch, _, _ = strings.Cut(old, " ")
+		return v
+	}
+	rest := s
+	for rest != "" {
+		field := rest
+		if !strings.HasPrefix(rest, "lib=") {
+			field, rest, _ = strings.Cut(rest, " ")
+		} else {
+			rest = ""
+		}
+		key, val, _ := strings.Cut(field, "=")
+		switch key {
+		case "libtorch":
+			v.Torch = val
+		case "runtime":
+			v.Runtime = val
+		case "cuda":
+			v.CUDA = val
+		case "lib":
+			v.TorchLib = val
+		}
+	}
+	return v
 }

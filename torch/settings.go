@@ -6,6 +6,8 @@ package torch
 import "C"
 
 import (
+	"fmt"
+	"os"
 	"runtime"
 )
 
@@ -30,6 +32,37 @@ func CUDADeviceCount() (int, error) {
 func CUDAAvailable() bool {
 	n, err := CUDADeviceCount()
 	return err == nil && n > 0
+}
+
+// CheckDevice says why tensors cannot live on dev, or nil when they can:
+// the CPU always can; a CUDA device needs a shim built against a CUDA
+// libtorch and a device of that ordinal visible to it.
+func CheckDevice(dev Device) error {
+	if dev.Type != DeviceCUDA {
+		return nil
+	}
+	v, err := Version()
+	if err != nil {
+		return err
+	}
+	if v.CUDA == "" {
+		return fmt.Errorf("%s is not usable: the shim's libtorch %s (%s) has no CUDA; build the shim against a CUDA PyTorch with `TORCH_DIR=/path/to/site-packages/torch make torch`", dev, v.Runtime, v.TorchLib)
+	}
+	n, err := CUDADeviceCount()
+	if err != nil {
+		return fmt.Errorf("%s is not usable: %w", dev, err)
+	}
+	visible := ""
+	if env, ok := os.LookupEnv("CUDA_VISIBLE_DEVICES"); ok {
+		visible = fmt.Sprintf(", CUDA_VISIBLE_DEVICES=%q", env)
+	}
+	switch {
+	case n == 0:
+		return fmt.Errorf("%s is not usable: no CUDA device is visible (libtorch %s with CUDA %s%s); nvidia-smi lists what the driver sees", dev, v.Runtime, v.CUDA, visible)
+	case dev.Index < 0 || dev.Index >= n:
+		return fmt.Errorf("%s is not usable: %d CUDA devices are visible, cuda:0 to cuda:%d%s", dev, n, n-1, visible)
+	}
+	return nil
 }
 
 // SetNumThreads sets the number of intra-op threads libtorch uses, for

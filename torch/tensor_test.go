@@ -238,8 +238,8 @@ func TestThreadsAndDevices(t *testing.T) {
 		t.Errorf("SetNumThreads(0): got no error")
 	}
 	v, err := Version()
-	if err != nil || !strings.HasPrefix(v, "libtorch ") {
-		t.Errorf("Version: got %q, %v", v, err)
+	if err != nil || v.Torch == "" || !sameVersion(v.Torch, v.Runtime) || v.ABI != ABIVersion || v.Path == "" {
+		t.Errorf("Version: got %+v, %v", v, err)
 	}
 	n, err := CUDADeviceCount()
 	if err != nil {

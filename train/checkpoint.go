@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"weaksup/nets"
 
 	"weaksup/loader"
 	"weaksup/torch"
@@ -133,14 +134,14 @@ func SaveCheckpoint(root string, model Model, opt *Optimizer, st CheckpointState
 		st.Saved = time.Now().UTC()
 	}
 	meta := map[string]string{"step": strconv.Itoa(st.Step), "format": "weaksup checkpoint"}
-	if err := SaveTensors(filepath.Join(tmp, ModelFile), model.Parameters(), meta); err != nil {
+	if err := nets.SaveTensors(filepath.Join(tmp, ModelFile), model.Parameters(), meta); err != nil {
 		return "", fmt.Errorf("save checkpoint %s: %w", final, err)
 	}
-	var state []Param
+	var state []nets.Param
 	if opt != nil {
 		state = opt.State()
 	}
-	if err := SaveTensors(filepath.Join(tmp, OptimizerFile), state, meta); err != nil {
+	if err := nets.SaveTensors(filepath.Join(tmp, OptimizerFile), state, meta); err != nil {
 		return "", fmt.Errorf("save checkpoint %s: %w", final, err)
 	}
 	if err := writeJSON(filepath.Join(tmp, StateFile), st); err != nil {
@@ -199,11 +200,9 @@ func pruneCheckpoints(root string, keep int) error {
 	return nil
 }
 
-// LoadCheckpoint restores the model's tensors and, when opt is not nil,
-// the optimizer's momentum from a checkpoint directory, and returns its
-// state. The model must have the architecture the checkpoint was saved
-// from: every name must match both ways with equal shapes.
-func LoadCheckpoint(dir string, model Model, opt *Optimizer) (CheckpointState, error) {
+// ReadCheckpointState reads the state of a checkpoint directory (its
+// state.json), checking the format version.
+func ReadCheckpointState(dir string) (CheckpointState, error) {
 	var st CheckpointState
 	data, err := os.ReadFile(filepath.Join(dir, StateFile))
 	if err != nil {
@@ -215,11 +214,23 @@ func LoadCheckpoint(dir string, model Model, opt *Optimizer) (CheckpointState, e
 	if st.Version != checkpointVersion {
 		return st, fmt.Errorf("load checkpoint %s: format version %d, this weaksup reads %d", dir, st.Version, checkpointVersion)
 	}
+	return st, nil
+}
+
+// LoadCheckpoint restores the model's tensors and, when opt is not nil,
+// the optimizer's momentum from a checkpoint directory, and returns its
+// state. The model must have the architecture the checkpoint was saved
+// from: every name must match both ways with equal shapes.
+func LoadCheckpoint(dir string, model Model, opt *Optimizer) (CheckpointState, error) {
+	st, err := ReadCheckpointState(dir)
+	if err != nil {
+		return st, err
+	}
 	if err := LoadWeights(filepath.Join(dir, ModelFile), model); err != nil {
 		return st, fmt.Errorf("load checkpoint %s: %w", dir, err)
 	}
 	if opt != nil {
-		state, _, err := LoadTensors(filepath.Join(dir, OptimizerFile))
+		state, _, err := nets.LoadTensors(filepath.Join(dir, OptimizerFile))
 		if err != nil {
 			return st, fmt.Errorf("load checkpoint %s: %w", dir, err)
 		}
@@ -238,7 +249,7 @@ func LoadCheckpoint(dir string, model Model, opt *Optimizer) (CheckpointState, e
 // model's tensor of the same name (converting dtype, device and layout).
 // The names must match both ways, with equal shapes.
 func LoadWeights(path string, model Model) error {
-	saved, _, err := LoadTensors(path)
+	saved, _, err := nets.LoadTensors(path)
 	if err != nil {
 		return err
 	}

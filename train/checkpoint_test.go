@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"weaksup/nets"
 
 	"weaksup/loader"
 	"weaksup/torch"
@@ -15,7 +16,7 @@ import (
 
 // stepOnce gives every trainable tensor of m a gradient and takes an SGD
 // step, so the optimizer has momentum to save.
-func stepOnce(t *testing.T, m *ResNeXt, opt *Optimizer) {
+func stepOnce(t *testing.T, m *nets.ResNeXt, opt *Optimizer) {
 	t.Helper()
 	s := torch.NewScope()
 	defer s.Close()
@@ -35,7 +36,7 @@ func stepOnce(t *testing.T, m *ResNeXt, opt *Optimizer) {
 	}
 }
 
-func tensorBytes(t *testing.T, ps []Param) map[string]string {
+func tensorBytes(t *testing.T, ps []nets.Param) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	for _, p := range ps {
@@ -49,9 +50,9 @@ func tensorBytes(t *testing.T, ps []Param) map[string]string {
 }
 
 func TestCheckpointRoundTrip(t *testing.T) {
-	m := newTiny(t, 5, 1, Bottleneck)
+	m := newTiny(t, 5, 1, nets.Bottleneck)
 	defer m.Close()
-	opt, err := NewOptimizer(m.Parameters(), DefaultSGD())
+	opt, err := NewOptimizer(m.Parameters(), defaultSGD)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,9 +79,9 @@ func TestCheckpointRoundTrip(t *testing.T) {
 	}
 
 	// A model and optimizer from another seed take the saved state.
-	m2 := newTiny(t, 5, 2, Bottleneck)
+	m2 := newTiny(t, 5, 2, nets.Bottleneck)
 	defer m2.Close()
-	opt2, err := NewOptimizer(m2.Parameters(), DefaultSGD())
+	opt2, err := NewOptimizer(m2.Parameters(), defaultSGD)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,12 +101,12 @@ func TestCheckpointRoundTrip(t *testing.T) {
 	}
 
 	// Another architecture is refused, naming a tensor.
-	other := newTiny(t, 6, 1, Bottleneck)
+	other := newTiny(t, 6, 1, nets.Bottleneck)
 	defer other.Close()
 	if _, err := LoadCheckpoint(dir, other, nil); err == nil || !strings.Contains(err.Error(), "fc.") {
 		t.Errorf("loading 5-class weights into a 6-class model: %v, want an error naming fc", err)
 	}
-	skip := newTiny(t, 5, 1, SkipInit)
+	skip := newTiny(t, 5, 1, nets.SkipInit)
 	defer skip.Close()
 	if _, err := LoadCheckpoint(dir, skip, nil); err == nil {
 		t.Error("loading bottleneck weights into a SkipInit model: no error")
@@ -124,7 +125,7 @@ func TestCheckpointRoundTrip(t *testing.T) {
 }
 
 func TestCheckpointKeepsNewestAndCleansUp(t *testing.T) {
-	m := newTiny(t, 3, 1, Bottleneck)
+	m := newTiny(t, 3, 1, nets.Bottleneck)
 	defer m.Close()
 	root := t.TempDir()
 	// Leftovers of a save killed before its rename.

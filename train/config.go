@@ -7,6 +7,7 @@ import (
 	"io"
 	"path/filepath"
 	"time"
+	"weaksup/nets"
 
 	"weaksup/loader"
 	"weaksup/torch"
@@ -52,12 +53,12 @@ type Model interface {
 	// Features returns the pooled features that feed the head.
 	Features(x *torch.Tensor, train bool) (*torch.Tensor, error)
 	// Parameters returns the state_dict, parameters and buffers.
-	Parameters() []Param
+	Parameters() []nets.Param
 	// Head returns the final linear layer's weight and bias.
 	Head() []*torch.Tensor
 }
 
-var _ Model = (*ResNeXt)(nil)
+var _ Model = (*nets.ResNeXt)(nil)
 
 // Config is one training run. Pretraining and fine-tuning differ only in
 // their Config and Data: fine-tuning passes a model with a new head (or
@@ -124,10 +125,13 @@ type Config struct {
 	// Extra is recorded in each checkpoint's config.json (architecture,
 	// data directory, seed: what the caller needs to rebuild the model).
 	Extra map[string]any `json:"extra,omitempty"`
-	// Dist, with a process group, trains data-parallel (see DistConfig):
-	// the global batch is Batch × Accumulate × world size, and only rank 0
-	// writes checkpoints, metrics, plots and progress.
-	Dist DistConfig `json:"dist"`
+	// Parallel shares the run with the other ranks of a data-parallel job
+	// (package ddp); nil is Alone, one process. The global batch is Batch
+	// × Accumulate × world size, and only rank 0 writes checkpoints,
+	// metrics, plots and progress (AllRanksLog lets every rank write to
+	// Log).
+	Parallel    Parallel `json:"-"`
+	AllRanksLog bool     `json:"-"`
 }
 
 // Result summarizes a finished run.

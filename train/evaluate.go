@@ -9,23 +9,20 @@ import (
 	"weaksup/torch"
 )
 
-// Evaluate runs the model in evaluation mode without gradients over every
-// batch of val and returns the held-out metrics (precision@1/@5, top-1/5,
-// mAP, mean loss under loss).
-func Evaluate(ctx context.Context, model Model, val Batches, loss string, dev torch.Device) (EvalResult, error) {
-	return EvaluateN(ctx, model, val, loss, dev, 0)
+// EvalOptions are the settings of a held-out evaluation.
+type EvalOptions struct {
+	Loss      string       // LossSoftmax (default) or LossSigmoid: the loss reported
+	Device    torch.Device // where the model is
+	Limit     int          // at most so many images, from the first batches (0: all)
+	Precision Precision    // of the forward pass ("": fp32)
 }
 
-// EvaluateN is Evaluate over at most limit images (0: all), taken from the
-// first batches.
-func EvaluateN(ctx context.Context, model Model, val Batches, loss string, dev torch.Device, limit int) (EvalResult, error) {
-	return evaluatePrecision(ctx, model, val, loss, dev, limit, PrecisionFP32)
-}
-
-// evaluatePrecision is EvaluateN with the forward pass in a precision.
-func evaluatePrecision(ctx context.Context, model Model, val Batches, loss string, dev torch.Device, limit int, prec Precision) (EvalResult, error) {
+// Evaluate runs the model in evaluation mode without gradients over the
+// batches of val and returns the held-out metrics (precision@1/@5,
+// top-1/5, mAP, mean loss).
+func Evaluate(ctx context.Context, model Model, val Batches, o EvalOptions) (EvalResult, error) {
 	ev := NewEvaluator(val.NumClasses())
-	err := evalBatches(ctx, model, val, loss, dev, limit, prec, func(scores []float32, labels [][]int32, lossSum float64) error {
+	err := ScoreBatches(ctx, model, val, o, func(scores []float32, labels [][]int32, lossSum float64) error {
 		ev.AddLoss(lossSum, len(labels))
 		return ev.Add(scores, labels)
 	})
@@ -35,11 +32,16 @@ func evaluatePrecision(ctx context.Context, model Model, val Batches, loss strin
 	return ev.Result(), nil
 }
 
-// evalBatches runs the model in evaluation mode, the forward pass in prec,
-// over at most limit images of val (0: all) and hands each batch's scores
-// (n×K, float32), label sets and summed loss to sink.
-func evalBatches(ctx context.Context, model Model, val Batches, loss string, dev torch.Device, limit int, prec Precision,
+// ScoreBatches runs the model in evaluation mode, the forward pass in
+// o.Precision, over at most o.Limit images of val (0: all) and hands each
+// batch's scores (n×K, float32), label sets and summed loss to sink.
+func ScoreBatches(ctx context.Context, model Model, val Batches, o EvalOptions,
 	sink func(scores []float32, labels [][]int32, lossSum float64) error) error {
+	loss := o.Loss
+	if loss == "" {
+		loss = LossSoftmax
+	}
+	dev, limit := o.Device, o.Limit
 	k := val.NumClasses()
 	seen := 0
 	var targets []float32
@@ -71,7 +73,7 @@ func evalBatches(ctx context.Context, model Model, val Batches, loss string, dev
 					x, y = x.To(dev), y.To(dev)
 				}
 				var logits, l *torch.Tensor
-				err := prec.Autocast(dev, func() error {
+				err := o.Precision.Autocast(dev, func() error {
 					var err error
 					logits, err = model.Forward(x, false)
 					l = LossOf(loss, logits, y)

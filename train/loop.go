@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+	"weaksup/nets"
 
 	"weaksup/loader"
 	"weaksup/progress"
@@ -20,7 +21,8 @@ type run struct {
 	cfg      Config
 	model    Model
 	opt      *Optimizer
-	dp       *dataParallel // nil in one process
+	par      Parallel // Alone in one process
+	part     Part     // par.Part()
 	data     Data
 	train    Batches
 	sched    Schedule
@@ -72,19 +74,24 @@ func Run(ctx context.Context, cfg Config, model Model, data Data) (*Result, erro
 	if data.Train == nil {
 		return nil, fmt.Errorf("run training: no training data")
 	}
-	if g := cfg.Dist.Group; g != nil && g.Rank() != 0 {
+	par := cfg.Parallel
+	if par == nil {
+		par = Alone{}
+	}
+	part := par.Part()
+	if part.Rank != 0 {
 		// Rank 0 writes the run's files and progress.
 		cfg.NoPlots = true
-		if !cfg.Dist.AllRanksLog {
+		if !cfg.AllRanksLog {
 			cfg.Log = nil
 		}
 	}
 	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
 		return nil, fmt.Errorf("run training: %w", err)
 	}
-	r := &run{cfg: cfg, model: model, data: data, ckRoot: CheckpointsDir(cfg.Out), lastEvalStep: -1}
+	r := &run{cfg: cfg, model: model, data: data, par: par, part: part, ckRoot: CheckpointsDir(cfg.Out), lastEvalStep: -1}
 	params := trainable(model, cfg.FreezeBackbone)
-	opt, err := NewOptimizer(params, cfg.SGD)
+	opt, err := NewOptimizer(params, cfg.SGD, model.Head()...)
 	if err != nil {
 		return nil, err
 	}
@@ -99,22 +106,16 @@ func Run(ctx context.Context, cfg Config, model Model, data Data) (*Result, erro
 		return nil, err
 	}
 	defer opt.ZeroGrad()
-	if r.dp, err = newDataParallel(cfg.Dist, model, params); err != nil {
-		return nil, err
-	}
-	defer r.dp.close()
-	if err := r.dp.agreeOnPrecision(r.cfg.Precision, r.scaler != nil); err != nil {
-		return nil, err
-	}
 
 	resume, err := r.restore()
 	if err != nil {
 		return nil, err
 	}
-	if err := r.dp.sync(); err != nil {
+	if err := par.Attach(model, params); err != nil {
 		return nil, err
 	}
-	r.train, err = data.Train(r.dp.part(), resume)
+	defer par.Detach()
+	r.train, err = data.Train(part, resume)
 	if err != nil {
 		return nil, fmt.Errorf("open training data: %w", err)
 	}
@@ -123,7 +124,7 @@ func Run(ctx context.Context, cfg Config, model Model, data Data) (*Result, erro
 		return nil, err
 	}
 	r.announceParts()
-	if r.dp.leader() {
+	if part.Rank == 0 {
 		r.metrics, err = OpenMetricsLog(filepath.Join(cfg.Out, MetricsFile), r.rowsThrough)
 		if err != nil {
 			return nil, err
@@ -135,8 +136,13 @@ func Run(ctx context.Context, cfg Config, model Model, data Data) (*Result, erro
 	defer r.bar.Finish()
 	r.lastCkTime = time.Now()
 	start := r.step
-	// Collective work runs to its end once the ranks agreed to start it.
-	work := r.dp.uncancelled(ctx)
+	// Collective work runs to its end once the ranks agreed to start it:
+	// a cancellation waits for the next vote, so that no rank leaves the
+	// others in a collective.
+	work := ctx
+	if part.World > 1 {
+		work = context.WithoutCancel(ctx)
+	}
 	if cfg.EvalAtStart && start == 0 && data.Val != nil {
 		if err := r.evaluate(work); err != nil {
 			return nil, err
@@ -145,7 +151,7 @@ func Run(ctx context.Context, cfg Config, model Model, data Data) (*Result, erro
 	for r.step < r.total {
 		lr := r.sched.LR(r.step)
 		r.pos = r.train.Position()
-		if stop, err := r.dp.stop(ctx.Err() != nil); err != nil || stop {
+		if stop, err := r.stop(ctx.Err() != nil); err != nil || stop {
 			if err != nil {
 				return nil, err
 			}
@@ -172,7 +178,7 @@ func Run(ctx context.Context, cfg Config, model Model, data Data) (*Result, erro
 		if done {
 			break // the data ended before the planned steps
 		}
-		if err := r.dp.afterBackward(); err != nil {
+		if err := r.par.AfterBackward(); err != nil {
 			return nil, fmt.Errorf("step %d: %w", r.step+1, err)
 		}
 		if err := r.optimizerStep(lr); err != nil {
@@ -208,8 +214,8 @@ func (r *run) interrupted(err error, start int) error {
 
 // trainable returns the parameters the optimizer updates: all of them, or
 // only the head's.
-func trainable(m Model, headOnly bool) []Param {
-	var out []Param
+func trainable(m Model, headOnly bool) []nets.Param {
+	var out []nets.Param
 	head := map[*torch.Tensor]bool{}
 	for _, t := range m.Head() {
 		head[t] = true
@@ -237,7 +243,7 @@ func (r *run) restore() (*loader.Position, error) {
 		return nil, nil
 	}
 	dir, err := LatestCheckpoint(r.ckRoot)
-	if err := r.dp.agreeOnCheckpoint(checkpointStep(dir), r.ckRoot); err != nil {
+	if err := r.agreeOnCheckpoint(checkpointStep(dir)); err != nil {
 		return nil, err
 	}
 	if errors.Is(err, ErrNoCheckpoint) {
@@ -287,7 +293,7 @@ func (r *run) plan() error {
 		r.total = r.cfg.Epochs * r.perEpoch
 	}
 	s := r.cfg.Schedule
-	s.Batch = r.cfg.Batch * r.cfg.Accumulate * r.dp.world()
+	s.Batch = r.cfg.Batch * r.cfg.Accumulate * r.part.World
 	s.TotalSteps = r.total
 	if r.cfg.WarmupEpochs > 0 {
 		s.WarmupSteps = min(int(math.Round(r.cfg.WarmupEpochs*float64(r.perEpoch))), r.total/5)
@@ -354,13 +360,13 @@ func (r *run) forwardBackward(ctx context.Context) (done bool, err error) {
 		if err != nil {
 			return false, fmt.Errorf("step %d: read training batch: %w", r.step+1, err)
 		}
-		if err := r.dp.beforeMicroBatch(a == r.cfg.Accumulate-1); err != nil {
+		if err := r.par.BeforeMicroBatch(a == r.cfg.Accumulate-1); err != nil {
 			b.Release()
 			return false, fmt.Errorf("step %d: %w", r.step+1, err)
 		}
 		loss, err := r.microStep(b)
 		r.epoch = b.Epoch
-		r.images += int64(b.N * r.dp.world())
+		r.images += int64(b.N * r.part.World)
 		r.imgs += b.N
 		b.Release()
 		if err != nil {
@@ -414,7 +420,7 @@ func (r *run) microStep(b *loader.Batch) (float64, error) {
 		loss = loss.MulScalar(1 / float64(r.cfg.Accumulate))
 	}
 	if err := r.scaleLoss(loss).Backward(); err != nil {
-		return 0, fmt.Errorf("step %d: backward: %w", r.step+1, r.dp.backwardError(err))
+		return 0, fmt.Errorf("step %d: backward: %w", r.step+1, r.par.BackwardError(err))
 	}
 	return v, nil
 }
@@ -443,36 +449,37 @@ func (r *run) logits(x *torch.Tensor) (*torch.Tensor, error) {
 // training row on the progress bar, and writes a training row every
 // LogEvery steps, after the first and after the last.
 func (r *run) log(lr float64) error {
-	loss, err := r.dp.meanLoss(r.lossSum / float64(max(1, r.lossN)))
+	mean, err := r.par.Reduce(torch.DistAvg, r.lossSum/float64(max(1, r.lossN)))
 	if err != nil {
-		return fmt.Errorf("step %d: %w", r.step, err)
+		return fmt.Errorf("step %d: average the ranks' losses: %w", r.step, err)
 	}
+	loss := mean[0]
 	ips := 0.0
 	if s := r.busy.Seconds(); s > 0 {
-		ips = float64(r.imgs*r.dp.world()) / s
+		ips = float64(r.imgs*r.part.World) / s
 	}
 	r.bar.SetStatus(fmt.Sprintf("loss %.4f lr %.4g %.0f img/s", loss, lr, ips))
 	if r.step%r.cfg.LogEvery != 0 && r.step != r.total && r.step != 1 {
 		return nil
 	}
 	r.totalBusy += r.busy
-	r.totalImgs += int64(r.imgs * r.dp.world())
+	r.totalImgs += int64(r.imgs * r.part.World)
 	r.lastLoss = loss
 	r.lossSum, r.lossN, r.imgs, r.busy = 0, 0, 0, 0
 	row := MetricsRow{Kind: RowTrain, Step: r.step, Epoch: r.epochAt(r.step), Loss: loss, LR: lr, ImagesPerS: ips, LossScale: r.lossScale(),
 		Time: time.Now().UTC(), Batch: r.cfg.Batch, GlobalBatch: r.sched.Batch}
-	r.dp.decorate(&row)
+	r.par.Decorate(&row)
 	return r.metrics.Write(row)
 }
 
 // evaluate runs the held-out set, writes an eval row and redraws the plots.
 func (r *run) evaluate(ctx context.Context) error {
-	val, err := r.data.Val(r.dp.part())
+	val, err := r.data.Val(r.part)
 	if err != nil {
 		return fmt.Errorf("open held-out data: %w", err)
 	}
 	defer val.Close()
-	res, err := r.dp.evaluate(ctx, r.model, val, r.cfg.Loss, r.cfg.Device, r.cfg.EvalImages, r.cfg.Precision)
+	res, err := r.par.Evaluate(ctx, r.model, val, EvalOptions{Loss: r.cfg.Loss, Device: r.cfg.Device, Limit: r.cfg.EvalImages, Precision: r.cfg.Precision})
 	if err != nil {
 		return fmt.Errorf("evaluate after step %d: %w", r.step, err)
 	}
@@ -498,11 +505,11 @@ func (r *run) plots() error {
 // checkpoint saves the state after r.step steps (rank 0 of a data-parallel
 // run; the others only note its name).
 func (r *run) checkpoint() (string, error) {
-	if !r.dp.leader() {
+	if r.part.Rank != 0 {
 		r.lastCkpt, r.lastCkTime = filepath.Join(r.ckRoot, CheckpointName(r.step)), time.Now()
 		return r.lastCkpt, nil
 	}
-	st := CheckpointState{Step: r.step, Epoch: r.epoch, Images: r.images, Loss: r.lastLoss, World: r.dp.world(), GlobalBatch: r.sched.Batch}
+	st := CheckpointState{Step: r.step, Epoch: r.epoch, Images: r.images, Loss: r.lastLoss, World: r.part.World, GlobalBatch: r.sched.Batch}
 	r.savePrecision(&st)
 	pos := r.pos
 	st.Loader = &pos
@@ -542,7 +549,7 @@ func (r *run) finish(ctx context.Context) (*Result, error) {
 	if err := r.plots(); err != nil {
 		return nil, err
 	}
-	res := &Result{Steps: r.step, Loss: r.lastLoss, Eval: r.lastEval, Checkpoint: dir, Precision: r.cfg.Precision.orFP32(), Rank: r.dp.part().Rank}
+	res := &Result{Steps: r.step, Loss: r.lastLoss, Eval: r.lastEval, Checkpoint: dir, Precision: r.cfg.Precision.orFP32(), Rank: r.part.Rank}
 	if s := r.totalBusy.Seconds(); s > 0 {
 		res.ImagesPerS = float64(r.totalImgs) / s
 	}
@@ -558,4 +565,33 @@ func (r *run) logf(format string, args ...any) {
 		fmt.Fprint(r.cfg.Log, "\r\x1b[K")
 	}
 	fmt.Fprintf(r.cfg.Log, format, args...)
+}
+
+// stop returns whether any rank wants to stop (its context was cancelled),
+// so that all ranks stop after the same step.
+func (r *run) stop(local bool) (bool, error) {
+	v := 0.0
+	if local {
+		v = 1
+	}
+	got, err := r.par.Reduce(torch.DistMax, v)
+	if err != nil {
+		return false, fmt.Errorf("agree whether to stop: %w", err)
+	}
+	return got[0] > 0, nil
+}
+
+// agreeOnCheckpoint checks that every rank found the same newest
+// checkpoint step (-1 for none): checkpoints must be on a filesystem every
+// rank reads.
+func (r *run) agreeOnCheckpoint(step int) error {
+	a, b, err := Agree(r.par, float64(step))
+	if err != nil {
+		return fmt.Errorf("agree on the checkpoint to resume: %w", err)
+	}
+	if a != b {
+		return fmt.Errorf("resume in %s: the ranks see different newest checkpoints (steps %v to %v; -1 is none): "+
+			"the run directory must be on a filesystem every rank reads", r.ckRoot, a, b)
+	}
+	return nil
 }

@@ -1,15 +1,15 @@
 package train
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"image"
-	"image/jpeg"
 	_ "image/png"
 	"testing"
 	"time"
+	"weaksup/nets"
+	"weaksup/train/traintest"
 
+	"weaksup/internal/testkit"
 	"weaksup/loader"
 	"weaksup/torch"
 	"weaksup/torch/torchtest"
@@ -44,37 +44,22 @@ func BenchmarkRun(b *testing.B) {
 	}
 }
 
-// jpegSquares re-encodes a generated set as JPEG, the format shards hold.
-func jpegSquares(b *testing.B, s *squaresSource) *squaresSource {
-	out := &squaresSource{classes: s.classes, labels: s.labels}
-	for _, data := range s.images {
-		img, _, err := image.Decode(bytes.NewReader(data))
-		if err != nil {
-			b.Fatal(err)
-		}
-		var buf bytes.Buffer
-		if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 90}); err != nil {
-			b.Fatal(err)
-		}
-		out.images = append(out.images, buf.Bytes())
-	}
-	return out
-}
-
 func benchRun(b *testing.B, arch string, size, batch int, prec Precision) {
 	torchtest.Need(b)
 	if err := torch.SetNumThreads(2); err != nil {
 		b.Fatal(err)
 	}
 	const k = 1000
-	src := jpegSquares(b, newSquares(b, 4*batch, 8, size, 1))
-	src.classes = k
-	a, err := LookupArch(arch)
+	src, err := traintest.NewSquares(4*batch, 8, size, 1).JPEG(k)
+	if err != nil {
+		b.Fatal(err)
+	}
+	a, err := nets.LookupArch(arch)
 	if err != nil {
 		b.Fatal(err)
 	}
 	torch.ManualSeed(1)
-	m, err := NewResNeXt(Options{Arch: a, NumClasses: k, ZeroInitLastBN: true, ChannelsLast: true})
+	m, err := nets.NewResNeXt(nets.Options{Arch: a, NumClasses: k, ZeroInitLastBN: true, ChannelsLast: true})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -88,7 +73,7 @@ func benchRun(b *testing.B, arch string, size, batch int, prec Precision) {
 		return &waitTimer{Batches: l, wait: &wait}, err
 	}
 	cfg := Config{Out: b.TempDir(), Steps: b.N + 2, Batch: batch, NoPlots: true, LogEvery: 1 << 30,
-		Schedule: Schedule{BaseLR: 0.1}, SGD: DefaultSGD(), Precision: prec}
+		Schedule: Schedule{BaseLR: 0.1}, SGD: defaultSGD, Precision: prec}
 	// Two warm-up steps, then the timed ones.
 	warm := cfg
 	warm.Steps = 2
@@ -97,7 +82,7 @@ func benchRun(b *testing.B, arch string, size, batch int, prec Precision) {
 	}
 	cfg.Resume = true
 	wait = 0
-	cpu0 := cpuTime()
+	cpu0 := testkit.CPUTime()
 	b.ResetTimer()
 	res, err := Run(context.Background(), cfg, m, data)
 	if err != nil {
@@ -107,7 +92,7 @@ func benchRun(b *testing.B, arch string, size, batch int, prec Precision) {
 	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "images/s")
 	b.ReportMetric(res.ImagesPerS, "step-images/s")
 	b.ReportMetric(100*wait.Seconds()/b.Elapsed().Seconds(), "data-wait-%")
-	b.ReportMetric(1000*(cpuTime()-cpu0).Seconds()/float64(b.N*batch), "cpu-ms/image")
+	b.ReportMetric(1000*(testkit.CPUTime()-cpu0).Seconds()/float64(b.N*batch), "cpu-ms/image")
 }
 
 // waitTimer adds up the time Next blocks.

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"weaksup/nets"
+	"weaksup/train/traintest"
 
 	"weaksup/loader"
 	"weaksup/torch"
@@ -14,7 +16,7 @@ import (
 
 // maxDiff returns the largest absolute difference between the float32
 // tensors of two models.
-func maxDiff(t *testing.T, a, b *ResNeXt) float64 {
+func maxDiff(t *testing.T, a, b *nets.ResNeXt) float64 {
 	t.Helper()
 	pa, pb := a.Parameters(), b.Parameters()
 	worst := 0.0
@@ -41,13 +43,13 @@ func maxDiff(t *testing.T, a, b *ResNeXt) float64 {
 // same update as one batch of 16 (SkipInit: no batch statistics to differ).
 func TestAccumulationEqualsLargeBatch(t *testing.T) {
 	const k, px = 4, 16
-	src := newSquares(t, 64, k, px, 41)
+	src := traintest.NewSquares(64, k, px, 41)
 	for _, loss := range Losses {
 		t.Run(loss, func(t *testing.T) {
-			run := func(batch, accumulate int) *ResNeXt {
-				m := newTiny(t, k, 3, SkipInit)
+			run := func(batch, accumulate int) *nets.ResNeXt {
+				m := newTiny(t, k, 3, nets.SkipInit)
 				cfg := Config{Out: t.TempDir(), Steps: 3, Batch: batch, Accumulate: accumulate, NoPlots: true, Loss: loss,
-					Schedule: Schedule{BaseLR: 0.5, Decay: DecayConstant}, SGD: DefaultSGD()}
+					Schedule: Schedule{BaseLR: 0.5, Decay: DecayConstant}, SGD: defaultSGD}
 				data := squaresData(src, src, batch, px, 9)
 				data.Val = nil
 				if _, err := Run(context.Background(), cfg, m, data); err != nil {
@@ -58,7 +60,7 @@ func TestAccumulationEqualsLargeBatch(t *testing.T) {
 			a, b := run(8, 2), run(16, 1)
 			defer a.Close()
 			defer b.Close()
-			fresh := newTiny(t, k, 3, SkipInit)
+			fresh := newTiny(t, k, 3, nets.SkipInit)
 			defer fresh.Close()
 			moved, diff := maxDiff(t, a, fresh), maxDiff(t, a, b)
 			if moved < 1e-3 {
@@ -72,10 +74,10 @@ func TestAccumulationEqualsLargeBatch(t *testing.T) {
 }
 
 func TestRunRefusesHeadOfAnotherWidth(t *testing.T) {
-	src := newSquares(t, 32, 4, 16, 47)
-	m := newTiny(t, 5, 1, Bottleneck)
+	src := traintest.NewSquares(32, 4, 16, 47)
+	m := newTiny(t, 5, 1, nets.Bottleneck)
 	defer m.Close()
-	cfg := Config{Out: t.TempDir(), Steps: 1, Batch: 16, NoPlots: true, Schedule: Schedule{BaseLR: 0.1}, SGD: DefaultSGD()}
+	cfg := Config{Out: t.TempDir(), Steps: 1, Batch: 16, NoPlots: true, Schedule: Schedule{BaseLR: 0.1}, SGD: defaultSGD}
 	_, err := Run(context.Background(), cfg, m, squaresData(src, src, 16, 16, 1))
 	if err == nil || !strings.Contains(err.Error(), "4 classes") {
 		t.Errorf("5-class head on 4-class data: %v, want an error naming the 4 classes", err)
@@ -87,12 +89,12 @@ func TestRunRefusesHeadOfAnotherWidth(t *testing.T) {
 // moves.
 func TestFreezeBackboneTrainsOnlyTheHead(t *testing.T) {
 	const k, px = 4, 16
-	src := newSquares(t, 64, k, px, 43)
-	m := newTiny(t, k, 4, Bottleneck)
+	src := traintest.NewSquares(64, k, px, 43)
+	m := newTiny(t, k, 4, nets.Bottleneck)
 	defer m.Close()
 	before := tensorBytes(t, m.Parameters())
 	cfg := Config{Out: t.TempDir(), Steps: 4, Batch: 16, FreezeBackbone: true, NoPlots: true,
-		Schedule: Schedule{BaseLR: 1, Decay: DecayConstant}, SGD: DefaultSGD()}
+		Schedule: Schedule{BaseLR: 1, Decay: DecayConstant}, SGD: defaultSGD}
 	data := squaresData(src, src, 16, px, 9)
 	if _, err := Run(context.Background(), cfg, m, data); err != nil {
 		t.Fatal(err)
@@ -133,7 +135,7 @@ func (c *cancelAfter) Next(ctx context.Context) (*loader.Batch, error) {
 // and a resumed run ends with the weights of an uninterrupted one.
 func TestRunInterruptedSavesAndResumes(t *testing.T) {
 	const k, px = 4, 16
-	src := newSquares(t, 64, k, px, 45)
+	src := traintest.NewSquares(64, k, px, 45)
 	tests := []struct {
 		name        string
 		accumulate  int
@@ -146,10 +148,10 @@ func TestRunInterruptedSavesAndResumes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := Config{Steps: 6, Batch: 8, Accumulate: tt.accumulate, NoPlots: true, CheckpointEvery: 100,
-				Schedule: Schedule{BaseLR: 0.2}, SGD: DefaultSGD()}
+				Schedule: Schedule{BaseLR: 0.2}, SGD: defaultSGD}
 			data := squaresData(src, src, 8, px, 9)
 
-			whole := newTiny(t, k, 5, Bottleneck)
+			whole := newTiny(t, k, 5, nets.Bottleneck)
 			defer whole.Close()
 			cfg.Out = t.TempDir()
 			if _, err := Run(context.Background(), cfg, whole, data); err != nil {
@@ -163,7 +165,7 @@ func TestRunInterruptedSavesAndResumes(t *testing.T) {
 				b, err := data.Train(part, p)
 				return &cancelAfter{Batches: b, n: tt.cancelAfter, cancel: cancel}, err
 			}
-			m := newTiny(t, k, 5, Bottleneck)
+			m := newTiny(t, k, 5, nets.Bottleneck)
 			defer m.Close()
 			cfg.Out = t.TempDir()
 			if _, err := Run(ctx, cfg, m, cut); !errors.Is(err, context.Canceled) {
@@ -177,7 +179,7 @@ func TestRunInterruptedSavesAndResumes(t *testing.T) {
 				t.Errorf("interrupted run saved %s, want %s", got, want)
 			}
 			// Resume in a fresh model, as a new process would.
-			m2 := newTiny(t, k, 77, Bottleneck)
+			m2 := newTiny(t, k, 77, nets.Bottleneck)
 			defer m2.Close()
 			cfg.Resume = true
 			res, err := Run(context.Background(), cfg, m2, data)

@@ -1,10 +1,7 @@
 package train
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"weaksup/torch"
 )
@@ -106,12 +103,8 @@ func CheckpointPrecision(out string) (p Precision, ok bool) {
 	if err != nil {
 		return "", false
 	}
-	data, err := os.ReadFile(filepath.Join(dir, StateFile))
-	if err != nil {
-		return "", false
-	}
-	var st CheckpointState
-	if err := json.Unmarshal(data, &st); err != nil || st.Precision == "" {
+	st, err := ReadCheckpointState(dir)
+	if err != nil || st.Precision == "" {
 		return "", false
 	}
 	return st.Precision, true

@@ -2,13 +2,15 @@ package train
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
+	"flag"
+	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"weaksup/nets"
+	"weaksup/train/traintest"
 
 	"weaksup/loader"
 	"weaksup/torch"
@@ -21,12 +23,8 @@ func readState(t *testing.T, out string) CheckpointState {
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, err := os.ReadFile(filepath.Join(dir, StateFile))
+	st, err := ReadCheckpointState(dir)
 	if err != nil {
-		t.Fatal(err)
-	}
-	var st CheckpointState
-	if err := json.Unmarshal(data, &st); err != nil {
 		t.Fatal(err)
 	}
 	return st
@@ -38,13 +36,13 @@ func readState(t *testing.T, out string) CheckpointState {
 // the arithmetic (its weights differ from an fp32 run's).
 func TestRunBF16ResumesExactly(t *testing.T) {
 	const k, px = 4, 16
-	src := newSquares(t, 64, k, px, 45)
+	src := traintest.NewSquares(64, k, px, 45)
 	scaling := LossScaling{InitScale: 1024, GrowthFactor: 2, BackoffFactor: 0.5, GrowthInterval: 2}
 	cfg := Config{Steps: 6, Batch: 8, NoPlots: true, CheckpointEvery: 100, Precision: PrecisionBF16, LossScaling: &scaling,
-		Schedule: Schedule{BaseLR: 0.2}, SGD: DefaultSGD()}
+		Schedule: Schedule{BaseLR: 0.2}, SGD: defaultSGD}
 	data := squaresData(src, src, 8, px, 9)
 
-	whole := newTiny(t, k, 5, Bottleneck)
+	whole := newTiny(t, k, 5, nets.Bottleneck)
 	defer whole.Close()
 	cfg.Out = t.TempDir()
 	if _, err := Run(context.Background(), cfg, whole, data); err != nil {
@@ -62,7 +60,7 @@ func TestRunBF16ResumesExactly(t *testing.T) {
 		b, err := data.Train(part, p)
 		return &cancelAfter{Batches: b, n: 3, cancel: cancel}, err
 	}
-	m := newTiny(t, k, 5, Bottleneck)
+	m := newTiny(t, k, 5, nets.Bottleneck)
 	defer m.Close()
 	cfg.Out = t.TempDir()
 	if _, err := Run(ctx, cfg, m, cut); !errors.Is(err, context.Canceled) {
@@ -71,7 +69,7 @@ func TestRunBF16ResumesExactly(t *testing.T) {
 	if st := readState(t, cfg.Out); st.Step != 3 || st.GradScaler == nil || st.GradScaler.Scale != 2048 || st.GradScaler.GrowthTracker != 1 {
 		t.Fatalf("interrupted at step %d with scaler %+v; want step 3, scale 2048, tracker 1", st.Step, st.GradScaler)
 	}
-	m2 := newTiny(t, k, 77, Bottleneck)
+	m2 := newTiny(t, k, 77, nets.Bottleneck)
 	defer m2.Close()
 	cfg.Resume = true
 	if _, err := Run(context.Background(), cfg, m2, data); err != nil {
@@ -90,7 +88,7 @@ func TestRunBF16ResumesExactly(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, f := range []string{ModelFile, OptimizerFile} {
-		ps, _, err := LoadTensors(filepath.Join(ckpt, f))
+		ps, _, err := nets.LoadTensors(filepath.Join(ckpt, f))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -109,7 +107,7 @@ func TestRunBF16ResumesExactly(t *testing.T) {
 		}
 	}
 
-	fp32 := newTiny(t, k, 5, Bottleneck)
+	fp32 := newTiny(t, k, 5, nets.Bottleneck)
 	defer fp32.Close()
 	c32 := cfg
 	c32.Out, c32.Resume, c32.Precision, c32.LossScaling = t.TempDir(), false, PrecisionFP32, nil
@@ -127,11 +125,11 @@ func TestRunBF16ResumesExactly(t *testing.T) {
 // scaler's backward and unscale are wired where they belong.
 func TestLossScalingByPowerOfTwoChangesNothing(t *testing.T) {
 	const k, px = 4, 16
-	src := newSquares(t, 48, k, px, 46)
-	run := func(scaling *LossScaling) *ResNeXt {
-		m := newTiny(t, k, 6, Bottleneck)
+	src := traintest.NewSquares(48, k, px, 46)
+	run := func(scaling *LossScaling) *nets.ResNeXt {
+		m := newTiny(t, k, 6, nets.Bottleneck)
 		cfg := Config{Out: t.TempDir(), Steps: 3, Batch: 8, Accumulate: 2, NoPlots: true, LossScaling: scaling,
-			Schedule: Schedule{BaseLR: 0.3, Decay: DecayConstant}, SGD: DefaultSGD()}
+			Schedule: Schedule{BaseLR: 0.3, Decay: DecayConstant}, SGD: defaultSGD}
 		data := squaresData(src, src, 8, px, 3)
 		data.Val = nil
 		if _, err := Run(context.Background(), cfg, m, data); err != nil {
@@ -143,7 +141,7 @@ func TestLossScalingByPowerOfTwoChangesNothing(t *testing.T) {
 	defer plain.Close()
 	scaled := run(&LossScaling{InitScale: 4096, GrowthFactor: 2, BackoffFactor: 0.5, GrowthInterval: 2})
 	defer scaled.Close()
-	fresh := newTiny(t, k, 6, Bottleneck)
+	fresh := newTiny(t, k, 6, nets.Bottleneck)
 	defer fresh.Close()
 	if moved := maxDiff(t, plain, fresh); moved < 1e-3 {
 		t.Fatalf("training moved the weights by %g: nothing to compare", moved)
@@ -159,11 +157,11 @@ func TestLossScalingByPowerOfTwoChangesNothing(t *testing.T) {
 // large loss scale it overflows, as float16 gradients do, while the forward
 // pass and loss stay the network's.
 type spiky struct {
-	*ResNeXt
+	*nets.ResNeXt
 	p, spike *torch.Tensor
 }
 
-func newSpiky(t *testing.T, m *ResNeXt, k int) *spiky {
+func newSpiky(t *testing.T, m *nets.ResNeXt, k int) *spiky {
 	t.Helper()
 	mask := make([]float32, k)
 	mask[0] = 1e30
@@ -184,8 +182,8 @@ func (s *spiky) Forward(x *torch.Tensor, train bool) (*torch.Tensor, error) {
 	return y, y.Err()
 }
 
-func (s *spiky) Parameters() []Param {
-	return append(s.ResNeXt.Parameters(), Param{Name: "spike", Tensor: s.p})
+func (s *spiky) Parameters() []nets.Param {
+	return append(s.ResNeXt.Parameters(), nets.Param{Name: "spike", Tensor: s.p})
 }
 
 // TestLossScalingSkipsOverflowingSteps starts the scale at 2^127 on a
@@ -195,18 +193,18 @@ func (s *spiky) Parameters() []Param {
 // resume.
 func TestLossScalingSkipsOverflowingSteps(t *testing.T) {
 	const k, px = 4, 16
-	src := newSquares(t, 48, k, px, 47)
+	src := traintest.NewSquares(48, k, px, 47)
 	scaling := LossScaling{InitScale: math.Ldexp(1, 127), GrowthFactor: 2, BackoffFactor: math.Ldexp(1, -120), GrowthInterval: 1000}
 	cfg := Config{Out: t.TempDir(), Steps: 1, Batch: 8, NoPlots: true, LogEvery: 1, LossScaling: &scaling,
-		Schedule: Schedule{BaseLR: 0.3, Decay: DecayConstant}, SGD: DefaultSGD()}
+		Schedule: Schedule{BaseLR: 0.3, Decay: DecayConstant}, SGD: defaultSGD}
 	data := squaresData(src, src, 8, px, 3)
 	data.Val = nil
 	var log strings.Builder
 	cfg.Log = &log
-	base := newTiny(t, k, 8, Bottleneck)
+	base := newTiny(t, k, 8, nets.Bottleneck)
 	defer base.Close()
 	m := newSpiky(t, base, k)
-	fresh := newTiny(t, k, 8, Bottleneck)
+	fresh := newTiny(t, k, 8, nets.Bottleneck)
 	defer fresh.Close()
 	if _, err := Run(context.Background(), cfg, m, data); err != nil {
 		t.Fatal(err)
@@ -230,7 +228,7 @@ func TestLossScalingSkipsOverflowingSteps(t *testing.T) {
 	if !strings.Contains(log.String(), "step 1 skipped") {
 		t.Errorf("the log does not report the skipped step:\n%s", log.String())
 	}
-	mom, _, err := LoadTensors(filepath.Join(CheckpointsDir(cfg.Out), CheckpointName(1), OptimizerFile))
+	mom, _, err := nets.LoadTensors(filepath.Join(CheckpointsDir(cfg.Out), CheckpointName(1), OptimizerFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,11 +257,11 @@ func TestLossScalingSkipsOverflowingSteps(t *testing.T) {
 }
 
 func TestRunRefusesFP16OnCPU(t *testing.T) {
-	src := newSquares(t, 16, 4, 16, 48)
-	m := newTiny(t, 4, 1, Bottleneck)
+	src := traintest.NewSquares(16, 4, 16, 48)
+	m := newTiny(t, 4, 1, nets.Bottleneck)
 	defer m.Close()
 	cfg := Config{Out: t.TempDir(), Steps: 1, Batch: 8, NoPlots: true, Precision: PrecisionFP16,
-		Schedule: Schedule{BaseLR: 0.1}, SGD: DefaultSGD()}
+		Schedule: Schedule{BaseLR: 0.1}, SGD: defaultSGD}
 	_, err := Run(context.Background(), cfg, m, squaresData(src, src, 8, 16, 1))
 	if err == nil || !strings.Contains(err.Error(), "fp16") || !strings.Contains(err.Error(), "CUDA") {
 		t.Errorf("Run in fp16 on the CPU: %v, want an error naming fp16 and CUDA", err)
@@ -312,13 +310,23 @@ func TestChoosePrecision(t *testing.T) {
 	}
 }
 
-func TestParsePrecision(t *testing.T) {
-	for in, want := range map[string]Precision{"": PrecisionFP32, "fp32": PrecisionFP32, "BF16": PrecisionBF16, "fp16": PrecisionFP16, "auto": PrecisionAuto} {
-		if got, err := ParsePrecision(in); err != nil || got != want {
-			t.Errorf("ParsePrecision(%q) = %q, %v; want %q", in, got, err, want)
+func TestPrecisionFlag(t *testing.T) {
+	for in, want := range map[string]Precision{"fp32": PrecisionFP32, "BF16": PrecisionBF16, "fp16": PrecisionFP16, "auto": PrecisionAuto} {
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		var p Precision
+		p.RegisterFlag(fs)
+		if p != PrecisionAuto {
+			t.Errorf("default %q, want auto", p)
+		}
+		if err := fs.Parse([]string{"--precision", in}); err != nil || p != want {
+			t.Errorf("--precision %s: %q, %v; want %q", in, p, err, want)
 		}
 	}
-	if _, err := ParsePrecision("fp8"); err == nil || !strings.Contains(err.Error(), "fp8") {
-		t.Errorf("ParsePrecision(fp8): %v", err)
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var p Precision
+	p.RegisterFlag(fs)
+	if err := fs.Parse([]string{"--precision", "fp8"}); err == nil || !strings.Contains(err.Error(), "fp8") || !strings.Contains(err.Error(), "bf16") {
+		t.Errorf("--precision fp8: %v, want an error naming the value and the choices", err)
 	}
 }

@@ -9,23 +9,25 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"weaksup/nets"
+	"weaksup/train/traintest"
 
 	"weaksup/torch"
 	"weaksup/torch/torchtest"
 )
 
 // newTiny builds the tiny net for k classes from seed.
-func newTiny(t testing.TB, k int, seed uint64, block Block) *ResNeXt {
+func newTiny(t testing.TB, k int, seed uint64, block nets.Block) *nets.ResNeXt {
 	t.Helper()
 	torchtest.Need(t)
 	if err := torch.ManualSeed(seed); err != nil {
 		t.Fatal(err)
 	}
-	a, err := LookupArch("resnext_tiny")
+	a, err := nets.LookupArch("resnext_tiny")
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := NewResNeXt(Options{Arch: a, NumClasses: k, Block: block, ZeroInitLastBN: true, ChannelsLast: true})
+	m, err := nets.NewResNeXt(nets.Options{Arch: a, NumClasses: k, Block: block, ZeroInitLastBN: true, ChannelsLast: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,9 +40,9 @@ func newTiny(t testing.TB, k int, seed uint64, block Block) *ResNeXt {
 // trained weights.
 func TestRunLearns(t *testing.T) {
 	const k, px, batch = 8, 32, 32
-	train := newSquares(t, 512, k, px, 1)
-	val := newSquares(t, 128, k, px, 2)
-	m := newTiny(t, k, 1, Bottleneck)
+	train := traintest.NewSquares(512, k, px, 1)
+	val := traintest.NewSquares(128, k, px, 2)
+	m := newTiny(t, k, 1, nets.Bottleneck)
 	defer m.Close()
 	liveBefore, _ := torch.Live()
 
@@ -49,7 +51,7 @@ func TestRunLearns(t *testing.T) {
 		Out: out, Label: "test", Epochs: 2, Batch: batch,
 		Schedule:     Schedule{BaseLR: 0.8, Decay: DecayCosine},
 		WarmupEpochs: 0.5,
-		SGD:          DefaultSGD(),
+		SGD:          defaultSGD,
 		Keep:         2,
 		LogEvery:     5,
 		EvalAtStart:  true,
@@ -83,10 +85,10 @@ func TestRunLearns(t *testing.T) {
 		t.Fatalf("%d eval rows, want one at the start and one per epoch (%d)", len(evals), cfg.Epochs+1)
 	}
 	chance := 0.0 // expected precision@1 of a constant guess: mean label count / k
-	for _, ls := range val.labels {
+	for _, ls := range val.LabelSets() {
 		chance += float64(len(ls))
 	}
-	chance /= float64(len(val.labels) * k)
+	chance /= float64(len(val.LabelSets()) * k)
 	first, last := evals[0], evals[len(evals)-1]
 	t.Logf("chance %.3f; precision@1 by epoch:", chance)
 	for i, e := range evals {
@@ -124,34 +126,34 @@ func TestRunLearns(t *testing.T) {
 		t.Errorf("checkpoints %v, want the newest %d ending with %s", cks, cfg.Keep, res.Checkpoint)
 	}
 	// The final checkpoint reproduces the final evaluation in a fresh model.
-	m2 := newTiny(t, k, 99, Bottleneck)
+	m2 := newTiny(t, k, 99, nets.Bottleneck)
 	defer m2.Close()
 	if _, err := LoadCheckpoint(res.Checkpoint, m2, nil); err != nil {
 		t.Fatal(err)
 	}
-	vb, err := data.Val(single)
+	vb, err := data.Val(Alone{}.Part())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer vb.Close()
-	again, err := Evaluate(context.Background(), m2, vb, LossSoftmax, torch.CPU)
+	again, err := Evaluate(context.Background(), m2, vb, EvalOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if math.Abs(again.PrecisionAt1-last.PrecisionAt1) > 1e-9 || math.Abs(again.MAP-last.MAP) > 1e-6 {
 		t.Errorf("reloaded checkpoint evaluates to p@1 %.4f mAP %.4f, want %.4f %.4f", again.PrecisionAt1, again.MAP, last.PrecisionAt1, last.MAP)
 	}
-	vb2, err := data.Val(single)
+	vb2, err := data.Val(Alone{}.Part())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer vb2.Close()
-	some, err := EvaluateN(context.Background(), m2, vb2, LossSoftmax, torch.CPU, 50)
+	some, err := Evaluate(context.Background(), m2, vb2, EvalOptions{Limit: 50})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if some.Images != 50 {
-		t.Errorf("EvaluateN with limit 50 read %d images", some.Images)
+		t.Errorf("Evaluate with limit 50 read %d images", some.Images)
 	}
 }
 
@@ -160,12 +162,12 @@ func TestRunLearns(t *testing.T) {
 // writes no checkpoint after it.
 func TestRunStopsOnNonFiniteLoss(t *testing.T) {
 	const k, px, batch = 4, 16, 16
-	train := newSquares(t, 128, k, px, 3)
-	m := newTiny(t, k, 1, Bottleneck)
+	train := traintest.NewSquares(128, k, px, 3)
+	m := newTiny(t, k, 1, nets.Bottleneck)
 	defer m.Close()
 	out := t.TempDir()
 	cfg := Config{Out: out, Steps: 20, Batch: batch, CheckpointEvery: 1, NoPlots: true,
-		Schedule: Schedule{BaseLR: 1e30, Decay: DecayConstant}, SGD: DefaultSGD()}
+		Schedule: Schedule{BaseLR: 1e30, Decay: DecayConstant}, SGD: defaultSGD}
 	data := squaresData(train, train, batch, px, 1)
 	data.Val = nil
 	_, err := Run(context.Background(), cfg, m, data)
@@ -181,7 +183,7 @@ func TestRunStopsOnNonFiniteLoss(t *testing.T) {
 		t.Errorf("error %q does not name the last checkpoint %s", err, last)
 	}
 	// The kept checkpoint has finite weights.
-	params, _, err := LoadTensors(filepath.Join(last, ModelFile))
+	params, _, err := nets.LoadTensors(filepath.Join(last, ModelFile))
 	if err != nil {
 		t.Fatal(err)
 	}

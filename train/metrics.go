@@ -233,3 +233,11 @@ func contains(ls []int32, c int32) bool {
 	}
 	return false
 }
+
+// Summary is the held-out line of a log: mAP over the tags with positives
+// first (precision@1 on hashtags is dominated by the most frequent tag),
+// then precision@1/@5, top-1 and the loss.
+func (r EvalResult) Summary() string {
+	return fmt.Sprintf("mAP %.4f over %d classes, precision@1 %.4f precision@5 %.4f top-1 %.4f val loss %.4f (%d images)",
+		r.MAP, r.Classes, r.PrecisionAt1, r.PrecisionAt5, r.Top1, r.Loss, r.Images)
+}

@@ -2,6 +2,7 @@ package train
 
 import (
 	"fmt"
+	"weaksup/nets"
 
 	"weaksup/torch"
 )
@@ -16,28 +17,32 @@ type SGDConfig struct {
 	// one-dimensional parameters (SkipInit's alpha) from weight decay, as
 	// Goyal et al. (2017) and most later recipes do.
 	NoDecayNorm bool `json:"no_decay_norm"`
+	// BackboneLRScale multiplies the learning rate of every parameter but
+	// the head's (0 and 1: no scaling): fine-tuning a pretrained backbone
+	// more gently than a new classifier.
+	BackboneLRScale float64 `json:"backbone_lr_scale,omitempty"`
 }
-
-// DefaultSGD returns momentum 0.9, weight decay 1e-4, no Nesterov.
-func DefaultSGD() SGDConfig { return SGDConfig{Momentum: 0.9, WeightDecay: 1e-4} }
 
 // Optimizer is SGD over a fixed list of named parameters, with one
 // momentum buffer per parameter (torch.optim.SGD's state). It is not safe
 // for concurrent use.
 type Optimizer struct {
 	cfg    SGDConfig
-	groups [2]group // 0: with weight decay, 1: without
+	groups []group // by weight decay and learning-rate scale
 }
 
 type group struct {
+	decay    bool    // with weight decay
+	lrScale  float64 // of the step's learning rate
 	names    []string
 	params   []*torch.Tensor
 	momentum []*torch.Tensor // nil until the first step gives a parameter a gradient
 }
 
 // NewOptimizer returns SGD over params (trainable tensors with their
-// state_dict names; buffers are skipped).
-func NewOptimizer(params []Param, cfg SGDConfig) (*Optimizer, error) {
+// state_dict names; buffers are skipped). head are the tensors of the
+// classifier, whose learning rate cfg.BackboneLRScale does not scale.
+func NewOptimizer(params []nets.Param, cfg SGDConfig, head ...*torch.Tensor) (*Optimizer, error) {
 	if cfg.Momentum < 0 || cfg.Momentum >= 1 {
 		return nil, fmt.Errorf("new optimizer: momentum %v, want in [0, 1)", cfg.Momentum)
 	}
@@ -46,6 +51,13 @@ func NewOptimizer(params []Param, cfg SGDConfig) (*Optimizer, error) {
 	}
 	if cfg.Nesterov && cfg.Momentum == 0 {
 		return nil, fmt.Errorf("new optimizer: Nesterov momentum needs momentum > 0")
+	}
+	if cfg.BackboneLRScale < 0 {
+		return nil, fmt.Errorf("new optimizer: backbone learning-rate scale %v, want ≥ 0", cfg.BackboneLRScale)
+	}
+	isHead := map[*torch.Tensor]bool{}
+	for _, t := range head {
+		isHead[t] = true
 	}
 	o := &Optimizer{cfg: cfg}
 	seen := map[string]bool{}
@@ -57,10 +69,12 @@ func NewOptimizer(params []Param, cfg SGDConfig) (*Optimizer, error) {
 			return nil, fmt.Errorf("new optimizer: parameter %q listed twice", p.Name)
 		}
 		seen[p.Name] = true
-		g := &o.groups[0]
-		if cfg.NoDecayNorm && len(p.Tensor.Shape()) <= 1 {
-			g = &o.groups[1]
+		decay := !cfg.NoDecayNorm || len(p.Tensor.Shape()) > 1
+		scale := 1.0
+		if cfg.BackboneLRScale != 0 && !isHead[p.Tensor] {
+			scale = cfg.BackboneLRScale
 		}
+		g := o.group(decay, scale)
 		g.names = append(g.names, p.Name)
 		g.params = append(g.params, p.Tensor)
 		g.momentum = append(g.momentum, nil)
@@ -69,6 +83,18 @@ func NewOptimizer(params []Param, cfg SGDConfig) (*Optimizer, error) {
 		return nil, fmt.Errorf("new optimizer: no trainable parameters")
 	}
 	return o, nil
+}
+
+// group returns the group of parameters with that weight decay and scale,
+// adding it the first time.
+func (o *Optimizer) group(decay bool, scale float64) *group {
+	for i := range o.groups {
+		if o.groups[i].decay == decay && o.groups[i].lrScale == scale {
+			return &o.groups[i]
+		}
+	}
+	o.groups = append(o.groups, group{decay: decay, lrScale: scale})
+	return &o.groups[len(o.groups)-1]
 }
 
 // Params returns the optimized tensors.
@@ -85,14 +111,11 @@ func (o *Optimizer) Params() []*torch.Tensor {
 func (o *Optimizer) Step(lr float64) error {
 	for i := range o.groups {
 		g := &o.groups[i]
-		if len(g.params) == 0 {
-			continue
-		}
 		wd := o.cfg.WeightDecay
-		if i == 1 {
+		if !g.decay {
 			wd = 0
 		}
-		err := torch.SGDStep(g.params, g.momentum, torch.SGD{LR: lr, Momentum: o.cfg.Momentum, WeightDecay: wd, Nesterov: o.cfg.Nesterov})
+		err := torch.SGDStep(g.params, g.momentum, torch.SGD{LR: lr * g.lrScale, Momentum: o.cfg.Momentum, WeightDecay: wd, Nesterov: o.cfg.Nesterov})
 		if err != nil {
 			return fmt.Errorf("optimizer step: %w", err)
 		}
@@ -110,12 +133,12 @@ func (o *Optimizer) ZeroGrad() error {
 
 // State returns the momentum buffers that exist, named after their
 // parameters: what a checkpoint saves. The tensors belong to the optimizer.
-func (o *Optimizer) State() []Param {
-	var out []Param
+func (o *Optimizer) State() []nets.Param {
+	var out []nets.Param
 	for _, g := range o.groups {
 		for i, m := range g.momentum {
 			if m != nil {
-				out = append(out, Param{Name: g.names[i], Tensor: m})
+				out = append(out, nets.Param{Name: g.names[i], Tensor: m})
 			}
 		}
 	}
@@ -126,7 +149,7 @@ func (o *Optimizer) State() []Param {
 // returned it, on any device), moved to the device of each parameter.
 // Names it does not know are an error; parameters state does not name get
 // no buffer (their next step starts one, as a fresh optimizer would).
-func (o *Optimizer) SetState(state []Param) error {
+func (o *Optimizer) SetState(state []nets.Param) error {
 	byName := map[string]*torch.Tensor{}
 	for _, p := range state {
 		byName[p.Name] = p.Tensor

@@ -3,6 +3,7 @@ package train
 import (
 	"math"
 	"testing"
+	"weaksup/nets"
 
 	"weaksup/torch"
 	"weaksup/torch/torchtest"
@@ -53,6 +54,8 @@ func TestOptimizerMatchesSGDFormula(t *testing.T) {
 		{"momentum and decay", SGDConfig{Momentum: 0.9, WeightDecay: 1e-2}, true},
 		{"nesterov", SGDConfig{Momentum: 0.9, WeightDecay: 1e-2, Nesterov: true}, true},
 		{"no decay on 1-d parameters", SGDConfig{Momentum: 0.9, WeightDecay: 1e-2, NoDecayNorm: true}, false},
+		// b is the head: w, the backbone, steps at a tenth of the rate.
+		{"backbone at a tenth", SGDConfig{Momentum: 0.9, WeightDecay: 1e-2, BackboneLRScale: 0.1}, true},
 	}
 	w0 := []float64{0.5, -1.0, 2.0, 0.25} // a 2x2 "weight"
 	b0 := []float64{1.0, -0.5}            // a "bias"
@@ -76,7 +79,7 @@ func TestOptimizerMatchesSGDFormula(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			opt, err := NewOptimizer([]Param{{Name: "w", Tensor: w}, {Name: "b", Tensor: b}}, tt.cfg)
+			opt, err := NewOptimizer([]nets.Param{{Name: "w", Tensor: w}, {Name: "b", Tensor: b}}, tt.cfg, b)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -86,6 +89,9 @@ func TestOptimizerMatchesSGDFormula(t *testing.T) {
 			rb := &sgdReference{p: append([]float64(nil), b0...), buf: make([]float64, 2), lr: lr, mu: tt.cfg.Momentum, wd: tt.cfg.WeightDecay, nesterov: tt.cfg.Nesterov}
 			if !tt.biasDecayed {
 				rb.wd = 0
+			}
+			if tt.cfg.BackboneLRScale != 0 {
+				rw.lr *= tt.cfg.BackboneLRScale
 			}
 			for step := 0; step < 4; step++ {
 				s := torch.NewScope()
@@ -146,12 +152,12 @@ func TestOptimizerStateRoundTrip(t *testing.T) {
 	defer a.Close()
 	defer b.Close()
 	cfg := SGDConfig{Momentum: 0.9, WeightDecay: 1e-4, Nesterov: true}
-	oa, err := NewOptimizer([]Param{{Name: "w", Tensor: a}}, cfg)
+	oa, err := NewOptimizer([]nets.Param{{Name: "w", Tensor: a}}, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer oa.Close()
-	ob, err := NewOptimizer([]Param{{Name: "w", Tensor: b}}, cfg)
+	ob, err := NewOptimizer([]nets.Param{{Name: "w", Tensor: b}}, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,13 +193,16 @@ func TestOptimizerStateRoundTrip(t *testing.T) {
 			t.Fatalf("element %d: %v after restored state, want %v", i, gb[i], ga[i])
 		}
 	}
-	if err := ob.SetState([]Param{{Name: "other", Tensor: a}}); err == nil {
+	if err := ob.SetState([]nets.Param{{Name: "other", Tensor: a}}); err == nil {
 		t.Error("state for an unknown parameter: no error")
 	}
 	if _, err := NewOptimizer(nil, cfg); err == nil {
 		t.Error("no parameters: no error")
 	}
-	if _, err := NewOptimizer([]Param{{Name: "w", Tensor: a}}, SGDConfig{Nesterov: true}); err == nil {
+	if _, err := NewOptimizer([]nets.Param{{Name: "w", Tensor: a}}, SGDConfig{Nesterov: true}); err == nil {
 		t.Error("Nesterov without momentum: no error")
 	}
 }
+
+// defaultSGD is the paper's optimizer: momentum 0.9, weight decay 1e-4.
+var defaultSGD = SGDConfig{Momentum: 0.9, WeightDecay: 1e-4}

@@ -4,82 +4,20 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+	"weaksup/nets"
+	"weaksup/train/traintest"
 
+	"weaksup/internal/testkit"
 	"weaksup/torch"
 	"weaksup/torch/torchtest"
 )
 
-// pythonTorch is Debian's interpreter, which has python3-torch and
-// python3-torchvision.
-const pythonTorch = "/usr/bin/python3"
-
-// perturbBatchNorm gives every BN affine parameter and running statistic a
-// random value, so that eval mode and every gradient are non-trivial.
-func perturbBatchNorm(t *testing.T, m *ResNeXt) {
-	t.Helper()
-	s := torch.NewScope()
-	defer s.Close()
-	err := torch.NoGrad(func() error {
-		for _, p := range m.Parameters() {
-			shape := p.Tensor.Shape()
-			var v *torch.Tensor
-			switch {
-			case strings.HasSuffix(p.Name, "running_var"):
-				v = torch.Rand(torch.Float32, torch.CPU, shape...).AddScalar(0.5)
-			case strings.HasSuffix(p.Name, "running_mean"):
-				v = torch.Randn(torch.Float32, torch.CPU, shape...).MulScalar(0.1)
-			case strings.HasSuffix(p.Name, "num_batches_tracked"):
-				v = torch.Ones(torch.Int64, torch.CPU).MulScalar(3)
-			case strings.Contains(p.Name, "bn") || strings.Contains(p.Name, "downsample.1"):
-				v = torch.Randn(torch.Float32, torch.CPU, shape...).MulScalar(0.2)
-				if strings.HasSuffix(p.Name, "weight") {
-					v = v.AddScalar(1)
-				}
-			default:
-				continue
-			}
-			if err := p.Tensor.CopyFrom(v); err != nil {
-				return fmt.Errorf("perturb %s: %w", p.Name, err)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
-// compare reports whether got matches want within rtol of each element plus
-// rtol of the tensor's largest magnitude (so elements near zero are judged
-// on the tensor's scale), and the worst relative error.
-func compare(got, want []float32, rtol float64) (worst float64, at int, ok bool) {
-	if len(got) != len(want) {
-		return math.Inf(1), -1, false
-	}
-	var scale float64
-	for _, w := range want {
-		scale = math.Max(scale, math.Abs(float64(w)))
-	}
-	ok = true
-	for i := range got {
-		d := math.Abs(float64(got[i]) - float64(want[i]))
-		if d > rtol*math.Abs(float64(want[i]))+rtol*scale || math.IsNaN(d) {
-			ok = false
-		}
-		if r := d / math.Max(math.Abs(float64(want[i])), 1e-3*scale); r > worst || math.IsNaN(d) {
-			worst, at = r, i
-		}
-	}
-	return worst, at, ok
-}
-
-// parityTolerance is the rtol of compare per precision. Both sides run the
+// parityTolerance is the rtol of testkit.CloseTo per precision. Both sides run the
 // same libtorch kernels in the same order, and the results are
 // bit-identical in fp32 and in bf16 alike on the reference machine; the
 // tolerances leave room for float32 summation order only. bfloat16 keeps 8
@@ -115,7 +53,7 @@ func TestParityWithPyTorch(t *testing.T) {
 	type prepared struct {
 		name string
 		dir  string
-		m    *ResNeXt
+		m    *nets.ResNeXt
 		x, r *torch.Tensor
 		prec Precision
 	}
@@ -130,20 +68,20 @@ func TestParityWithPyTorch(t *testing.T) {
 	args := []string{"testdata/parity.py", "--threads", "2"}
 	for _, tc := range tests {
 		name, sc, _ := strings.Cut(tc.arch, "/")
-		arch, err := LookupArch(name)
+		arch, err := nets.LookupArch(name)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if err := torch.ManualSeed(11); err != nil {
 			t.Fatal(err)
 		}
-		o := Options{Arch: arch, NumClasses: tc.classes, ChannelsLast: tc.channelsLast}
+		o := nets.Options{Arch: arch, NumClasses: tc.classes, ChannelsLast: tc.channelsLast}
 		if sc != "" {
-			if o.Shortcut, err = ParseShortcut(sc); err != nil {
+			if o.Shortcut, err = nets.ParseShortcut(sc); err != nil {
 				t.Fatal(err)
 			}
 		}
-		m, err := NewResNeXt(o)
+		m, err := nets.NewResNeXt(o)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -151,7 +89,7 @@ func TestParityWithPyTorch(t *testing.T) {
 			x: torch.Randn(torch.Float32, torch.CPU, tc.batch, 3, tc.size, tc.size),
 			r: torch.Randn(torch.Float32, torch.CPU, tc.batch, int64(tc.classes))}
 		cases = append(cases, c)
-		perturbBatchNorm(t, m)
+		traintest.PerturbBatchNorm(t, m)
 		aj, _ := json.Marshal(arch)
 		mo := m.Options()
 		meta := map[string]string{"arch": string(aj), "num_classes": fmt.Sprint(tc.classes),
@@ -163,7 +101,7 @@ func TestParityWithPyTorch(t *testing.T) {
 		if tc.channelsLast {
 			cl = "1"
 		}
-		if err := SaveTensors(filepath.Join(c.dir, "inputs.safetensors"), []Param{{Name: "x", Tensor: c.x}, {Name: "r", Tensor: c.r}},
+		if err := nets.SaveTensors(filepath.Join(c.dir, "inputs.safetensors"), []nets.Param{{Name: "x", Tensor: c.x}, {Name: "r", Tensor: c.r}},
 			map[string]string{"channels_last": cl, "precision": string(tc.precision)}); err != nil {
 			t.Fatal(err)
 		}
@@ -171,7 +109,7 @@ func TestParityWithPyTorch(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	if out, err := exec.CommandContext(ctx, pythonTorch, args...).CombinedOutput(); err != nil {
+	if out, err := exec.CommandContext(ctx, traintest.Python, args...).CombinedOutput(); err != nil {
 		t.Fatalf("python reference: %v\n%s", err, out)
 	}
 	for _, c := range cases {
@@ -216,7 +154,7 @@ func TestParityWithPyTorch(t *testing.T) {
 				}
 			}
 
-			want, _, err := LoadTensors(filepath.Join(dir, "reference.safetensors"))
+			want, _, err := nets.LoadTensors(filepath.Join(dir, "reference.safetensors"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -253,7 +191,7 @@ func TestParityWithPyTorch(t *testing.T) {
 					t.Fatalf("%s: %v", w.Name, err)
 				}
 				wv, _ := w.Tensor.Float32s()
-				rel, at, ok := compare(gv, wv, parityTolerance[c.prec])
+				rel, at, ok := testkit.CloseTo(gv, wv, parityTolerance[c.prec])
 				if !ok {
 					t.Errorf("%s: element %d differs: got %v, want %v (relative error %.3g)", w.Name, at, gv[at], wv[at], rel)
 				}

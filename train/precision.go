@@ -1,6 +1,7 @@
 package train
 
 import (
+	"flag"
 	"fmt"
 	"strings"
 
@@ -36,22 +37,32 @@ const (
 var Precisions = []Precision{PrecisionAuto, PrecisionFP32, PrecisionBF16, PrecisionFP16}
 
 // PrecisionUsage is the help text of the --precision flags.
-const PrecisionUsage = "arithmetic of the forward pass: fp32; bf16 (autocast: convolutions and matrix products in bfloat16, fp32 master weights); " +
+const PrecisionUsage = "arithmetic (`precision`) of the forward pass: fp32; bf16 (autocast: convolutions and matrix products in bfloat16, fp32 master weights); " +
 	"fp16 (CUDA only, with dynamic loss scaling); auto picks bf16 where the device runs it fast (a CPU with AVX512_BF16 or AMX, " +
 	"a CUDA device of compute capability ≥ 8.0), else fp32"
 
-// ParsePrecision parses a --precision value ("" is fp32).
-func ParsePrecision(s string) (Precision, error) {
-	if s == "" {
-		return PrecisionFP32, nil
+// RegisterFlag adds --precision to fs, setting p, with p's value as the
+// default (auto when p is empty). The flag parses its value: a Precision
+// set by a flag is always one of Precisions.
+func (p *Precision) RegisterFlag(fs *flag.FlagSet) {
+	if *p == "" {
+		*p = PrecisionAuto
 	}
-	for _, p := range Precisions {
-		if string(p) == strings.ToLower(s) {
-			return p, nil
+	fs.Var(p, "precision", PrecisionUsage)
+}
+
+// Set parses a --precision value (flag.Value).
+func (p *Precision) Set(s string) error {
+	for _, q := range Precisions {
+		if string(q) == strings.ToLower(s) {
+			*p = q
+			return nil
 		}
 	}
-	return "", fmt.Errorf("parse precision %q: want one of %v", s, Precisions)
+	return fmt.Errorf("want one of %v", Precisions)
 }
+
+func (p Precision) String() string { return string(p) }
 
 func (p Precision) orFP32() Precision {
 	if p == "" {

@@ -2,9 +2,12 @@ package train
 
 import (
 	"fmt"
+	"io"
 	"math"
+	"slices"
 	"sync"
 	"time"
+	"weaksup/nets"
 
 	"weaksup/torch"
 )
@@ -90,12 +93,12 @@ func probeBF16(dev torch.Device) (speedup float64, err error) {
 			err = rerr
 		}
 	}()
-	arch, err := LookupArch("resnext_tiny")
+	arch, err := nets.LookupArch("resnext_tiny")
 	if err != nil {
 		return 0, err
 	}
 	const classes, batch, size = 10, 32, 32
-	m, err := NewResNeXt(Options{Arch: arch, NumClasses: classes, ChannelsLast: true, Device: dev})
+	m, err := nets.NewResNeXt(nets.Options{Arch: arch, NumClasses: classes, ChannelsLast: true, Device: dev})
 	if err != nil {
 		return 0, err
 	}
@@ -150,23 +153,51 @@ func probeBF16(dev torch.Device) (speedup float64, err error) {
 	return best[PrecisionFP32].Seconds() / best[PrecisionBF16].Seconds(), nil
 }
 
-// ResolvePrecision turns a --precision value into the precision a run on
-// dev uses and the reason to log. When resuming the run in resumeOut (""
-// for a fresh run), auto continues in the precision of its newest
-// checkpoint, so that a resumed run computes as the interrupted one did.
-func ResolvePrecision(flag string, dev torch.Device, resumeOut string) (Precision, string, error) {
-	p, err := ParsePrecision(flag)
-	if err != nil {
-		return "", "", fmt.Errorf("check flag --precision: %w", err)
-	}
-	if p == PrecisionAuto && resumeOut != "" {
+// Resolve returns the precision a run on dev computes in, once for the
+// whole job, and logs it with the reason under label: auto is resolved
+// (ChoosePrecision; when resuming the run in resumeOut — "" for a fresh
+// run — the precision of its newest checkpoint, so that a resumed run
+// computes as the interrupted one did), and par's ranks agree: every rank
+// takes rank 0's choice (auto times a probe step on each rank, which could
+// split them between bf16 and fp32 on a loaded machine), and ranks asked
+// for different precisions stop here with an error saying so, before
+// they would average gradients of different arithmetic.
+func (p Precision) Resolve(dev torch.Device, par Parallel, resumeOut string, log io.Writer, label string) (Precision, error) {
+	asked := p.orFP32()
+	got, why, err := asked, "", error(nil)
+	if asked == PrecisionAuto && resumeOut != "" {
 		if saved, ok := CheckpointPrecision(resumeOut); ok && saved.Check(dev) == nil {
-			return saved, "auto: the precision of the checkpoint being resumed", nil
+			got, why = saved, "auto: the precision of the checkpoint being resumed"
 		}
 	}
-	p, why, err := ChoosePrecision(p, dev)
-	if err != nil {
-		return "", "", fmt.Errorf("check flag --precision: %w", err)
+	if why == "" {
+		if got, why, err = ChoosePrecision(asked, dev); err != nil {
+			return "", fmt.Errorf("check flag --precision: %w", err)
+		}
 	}
-	return p, why, nil
+	// One collective: the smallest and largest precision asked for, and
+	// rank 0's choice (the other ranks offer -1).
+	code := func(q Precision) float64 { return float64(slices.Index(Precisions, q)) }
+	mine := -1.0
+	if par.Part().Rank == 0 {
+		mine = code(got)
+	}
+	v, err := par.Reduce(torch.DistMax, code(asked), -code(asked), mine)
+	if err != nil {
+		return "", fmt.Errorf("agree on the precision: %w", err)
+	}
+	if v[0] != -v[1] {
+		return "", fmt.Errorf("check precision: the ranks were given different precisions (this rank, %d: %s); give every rank the same --precision",
+			par.Part().Rank, asked)
+	}
+	if i := int(v[2]); i < 0 || i >= len(Precisions) {
+		return "", fmt.Errorf("agree on the precision: rank 0 sent code %v", v[2])
+	} else if Precisions[i] != got {
+		why = fmt.Sprintf("rank 0's choice; this rank's own was %s (%s)", got, why)
+		got = Precisions[i]
+	}
+	if log != nil {
+		fmt.Fprintf(log, "%s: precision %s (%s)\n", label, got, why)
+	}
+	return got, nil
 }

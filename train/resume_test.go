@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"weaksup/nets"
+	"weaksup/train/traintest"
 
 	"weaksup/torch"
 	"weaksup/torch/torchtest"
@@ -19,32 +21,8 @@ import (
 const resumeEnv = "WEAKSUP_TRAIN_RESUME_CHILD"
 
 // TestMain lets the test binary double as a training process: with
-// resumeEnv set it trains into that directory and exits; with ddpJobEnv
-// set it is one rank of a data-parallel test (ddp_rank_test.go); with
-// pretrainArgsEnv set it runs Pretrain with those flags; with
-// allreduceBenchEnv set it is a rank of BenchmarkTwoHostsAllReduce.
+// resumeEnv set it trains into that directory and exits.
 func TestMain(m *testing.M) {
-	if spec := os.Getenv(allreduceBenchEnv); spec != "" {
-		if err := runAllReduceBench(spec); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
-	if args := os.Getenv(pretrainArgsEnv); args != "" {
-		if err := runPretrainArgs(args); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
-	if job := os.Getenv(ddpJobEnv); job != "" {
-		if err := runDDPJob(job); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
 	if dir := os.Getenv(resumeEnv); dir != "" {
 		if err := resumeRun(dir, true); err != nil {
 			fmt.Fprintln(os.Stderr, err)
@@ -68,18 +46,18 @@ func resumeRun(dir string, resume bool) error {
 	if err := torch.ManualSeed(5); err != nil {
 		return err
 	}
-	a, err := LookupArch("resnext_tiny")
+	a, err := nets.LookupArch("resnext_tiny")
 	if err != nil {
 		return err
 	}
-	m, err := NewResNeXt(Options{Arch: a, NumClasses: 4, ZeroInitLastBN: true, ChannelsLast: true})
+	m, err := nets.NewResNeXt(nets.Options{Arch: a, NumClasses: 4, ZeroInitLastBN: true, ChannelsLast: true})
 	if err != nil {
 		return err
 	}
 	defer m.Close()
 	const px, batch = 16, 16
-	train := newSquares(nil, 160, 4, px, 11)
-	val := newSquares(nil, 32, 4, px, 12)
+	train := traintest.NewSquares(160, 4, px, 11)
+	val := traintest.NewSquares(32, 4, px, 12)
 	cfg := Config{Out: dir, Steps: resumeSteps, Batch: batch, Accumulate: 2, CheckpointEvery: 3, EvalEvery: 7, Keep: 3, LogEvery: 2, NoPlots: true,
 		Schedule: Schedule{BaseLR: 0.4, WarmupSteps: 5, Decay: DecayCosine}, SGD: SGDConfig{Momentum: 0.9, WeightDecay: 1e-4, Nesterov: true}, Resume: resume}
 	_, err = Run(context.Background(), cfg, m, squaresData(train, val, batch, px, 21))
@@ -144,11 +122,11 @@ func TestRunResumesAfterKill(t *testing.T) {
 	}
 	final := CheckpointName(resumeSteps)
 	for _, f := range []string{ModelFile, OptimizerFile} {
-		a, _, err := LoadTensors(filepath.Join(whole, "checkpoints", final, f))
+		a, _, err := nets.LoadTensors(filepath.Join(whole, "checkpoints", final, f))
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, _, err := LoadTensors(filepath.Join(killed, "checkpoints", final, f))
+		b, _, err := nets.LoadTensors(filepath.Join(killed, "checkpoints", final, f))
 		if err != nil {
 			t.Fatal(err)
 		}

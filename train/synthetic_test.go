@@ -1,103 +1,18 @@
 package train
 
 import (
-	"bytes"
-	"fmt"
-	"image"
-	"image/color"
-	"image/png"
-	"math/rand/v2"
-	"testing"
-
 	"weaksup/loader"
+	"weaksup/train/traintest"
 )
-
-// squaresSource is a generated, learnable multi-label set: each image is
-// gray noise with one to three labels, and label c paints a square of
-// color c somewhere in it. It is a loader.Source, so the real loader
-// decodes, augments and batches it.
-type squaresSource struct {
-	classes int
-	images  [][]byte
-	labels  [][]int32
-}
-
-var _ loader.Source = (*squaresSource)(nil)
-
-// squareColors holds one saturated color per class.
-var squareColors = []color.RGBA{
-	{230, 25, 25, 255}, {25, 200, 25, 255}, {25, 25, 230, 255}, {230, 230, 25, 255},
-	{230, 25, 230, 255}, {25, 230, 230, 255}, {255, 140, 0, 255}, {120, 60, 20, 255},
-}
-
-// newSquares generates n images of side px with k ≤ 8 classes from seed.
-// tb may be nil outside a test (the training subprocess).
-func newSquares(tb testing.TB, n, k, px int, seed uint64) *squaresSource {
-	r := rand.New(rand.NewPCG(seed, 99))
-	s := &squaresSource{classes: k}
-	side := px * 3 / 8
-	for i := 0; i < n; i++ {
-		img := image.NewRGBA(image.Rect(0, 0, px, px))
-		for p := 0; p < len(img.Pix); p += 4 {
-			v := uint8(100 + r.IntN(56))
-			img.Pix[p], img.Pix[p+1], img.Pix[p+2], img.Pix[p+3] = v, v, v, 255
-		}
-		perm := r.Perm(k)[:1+r.IntN(3)]
-		var ls []int32
-		for _, c := range perm {
-			ls = append(ls, int32(c))
-			x0, y0 := r.IntN(px-side+1), r.IntN(px-side+1)
-			for y := y0; y < y0+side; y++ {
-				for x := x0; x < x0+side; x++ {
-					img.SetRGBA(x, y, squareColors[c])
-				}
-			}
-		}
-		var buf bytes.Buffer
-		if err := png.Encode(&buf, img); err != nil {
-			panic(err) // encoding to memory cannot fail
-		}
-		s.images = append(s.images, buf.Bytes())
-		s.labels = append(s.labels, ls)
-	}
-	return s
-}
-
-func (s *squaresSource) Len() int        { return len(s.images) }
-func (s *squaresSource) NumClasses() int { return s.classes }
-
-func (s *squaresSource) Blocks() []int {
-	b := make([]int, len(s.images))
-	for i := range b {
-		b[i] = 1
-	}
-	return b
-}
-
-func (s *squaresSource) Labels(i int) ([]int32, error) { return s.labels[i], nil }
-
-func (s *squaresSource) Example(i int, buf []byte) (loader.Example, error) {
-	if i < 0 || i >= len(s.images) {
-		return loader.Example{}, fmt.Errorf("item %d of %d", i, len(s.images))
-	}
-	return loader.Example{Key: fmt.Sprint(i), Image: append(buf[:0], s.images[i]...), Labels: s.labels[i]}, nil
-}
 
 // squaresData returns Data over generated train and held-out sets: mild
 // random crops and flips for training, the whole image for evaluation.
-func squaresData(train, val *squaresSource, batch, px int, seed uint64) Data {
-	tf := loader.NewTransform(px, true)
-	tf.Scale = [2]float64{0.6, 1}
-	ef := loader.NewTransform(px, false)
-	ef.CropFraction = 1
+func squaresData(train, val *traintest.Squares, batch, px int, seed uint64) Data {
+	openTrain, openVal := traintest.Loaders(train, val, batch, px, seed)
 	return Data{
 		Train: func(part Part, resume *loader.Position) (Batches, error) {
-			return loader.New(train, loader.Config{Batch: batch, ImageSize: px, Train: true, Seed: seed,
-				DropLast: true, Transform: &tf, Resume: resume, Workers: 2, Targets: loader.TargetsNone, Rank: part.Rank, World: part.World})
+			return openTrain(part.Rank, part.World, resume)
 		},
-		Val: func(part Part) (Batches, error) {
-			return loader.New(val, loader.Config{Batch: 64, ImageSize: px, Seed: seed, NoShuffle: true,
-				Epochs: 1, Transform: &ef, Workers: 2, Targets: loader.TargetsNone, Rank: part.Rank, World: part.World})
-		},
+		Val: func(part Part) (Batches, error) { return openVal(part.Rank, part.World) },
 	}
 }

@@ -1,8 +1,9 @@
 // Package wordnet reads the Princeton WordNet database format and answers the
 // questions hashtag canonicalization asks of it: which noun synsets a lemma
 // names, in sense order; what a synset is called (its wnid, lemmas and gloss);
-// which synsets are above and below it; and what the base form of an
-// inflected noun is (morphy).
+// which synsets are above and below it; and the pieces of morphy, WordNet's
+// reduction of inflected forms: the exception lists and the detachment rules
+// (ExceptionList, Detach).
 //
 // A DB comes from one of two places that give the same answers:
 //

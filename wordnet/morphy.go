@@ -10,52 +10,6 @@ var suffixRules = [numPOS][][2]string{
 	Adv:  nil,
 }
 
-// Morphy returns the noun base forms of word that are noun lemmas, as
-// WordNet's morphy finds them: the word itself when it is a lemma, then the
-// bases its exception list gives ("geese" → "goose"), then the results of the
-// detachment rules ("buses" → "bus", "dogs" → "dog"). A collocation is also
-// tried word by word ("attorneys general" → "attorney_general"). The forms are
-// in index form (lower case, '_' between words); nil when there are none.
-func (db *DB) Morphy(word string) []string { return db.MorphyPOS(word, Noun) }
-
-// MorphyPOS is Morphy for any part of speech; for verbs, adjectives and
-// adverbs it checks only the lemma lists, which is all this package reads of
-// them.
-func (db *DB) MorphyPOS(word string, pos POS) []string {
-	if pos >= numPOS {
-		return nil
-	}
-	word = Key(word)
-	if word == "" {
-		return nil
-	}
-	var out []string
-	add := func(w string) {
-		if !db.Has(w, pos) {
-			return
-		}
-		for _, o := range out {
-			if o == w {
-				return
-			}
-		}
-		out = append(out, w)
-	}
-	add(word)
-	for _, b := range db.exc[pos][word] {
-		add(b)
-	}
-	for _, b := range detach(word, pos) {
-		add(b)
-	}
-	if len(out) == 0 && strings.Contains(word, "_") {
-		if w, ok := db.morphCollocation(word, pos); ok {
-			add(w)
-		}
-	}
-	return out
-}
-
 // Detach applies morphy's detachment rules for pos once and returns the
 // candidate base forms, without checking that they are lemmas. Nouns ending
 // in "ful" are reduced before the "ful" ("boxesful" → "boxful"); nouns ending
@@ -87,34 +41,4 @@ func detach(word string, pos POS) []string {
 		}
 	}
 	return out
-}
-
-// morphCollocation reduces each word of a collocation on its own, keeping a
-// word as it is when it has no base form, and checks the result.
-func (db *DB) morphCollocation(word string, pos POS) (string, bool) {
-	parts := strings.Split(word, "_")
-	changed := false
-	for i, p := range parts {
-		if p == "" {
-			return "", false
-		}
-		if bases := db.exc[pos][p]; len(bases) > 0 {
-			parts[i], changed = bases[0], true
-			continue
-		}
-		if db.Has(p, pos) {
-			continue
-		}
-		for _, b := range detach(p, pos) {
-			if db.Has(b, pos) {
-				parts[i], changed = b, true
-				break
-			}
-		}
-	}
-	if !changed {
-		return "", false
-	}
-	w := strings.Join(parts, "_")
-	return w, db.Has(w, pos)
 }

@@ -2,6 +2,7 @@ package wordnet
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -36,11 +37,11 @@ func TestMorphy(t *testing.T) {
 	}
 	for name, db := range both(t) {
 		for _, tc := range tests {
-			if got := db.MorphyPOS(tc.word, tc.pos); !reflect.DeepEqual(got, tc.want) {
-				t.Errorf("%s: MorphyPOS(%q, %v) = %q, want %q", name, tc.word, tc.pos, got, tc.want)
+			if got := morphy(db, tc.word, tc.pos); !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("%s: morphy(%q, %v) = %q, want %q", name, tc.word, tc.pos, got, tc.want)
 			}
 		}
-		if got, want := db.Morphy("geese"), []string{"goose"}; !reflect.DeepEqual(got, want) {
+		if got, want := morphy(db, "geese", Noun), []string{"goose"}; !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: Morphy(geese) = %q, want %q", name, got, want)
 		}
 	}
@@ -61,9 +62,98 @@ func TestHas(t *testing.T) {
 	}
 	for name, db := range both(t) {
 		for _, tc := range tests {
-			if got := db.Has(tc.word, tc.pos); got != tc.want {
-				t.Errorf("%s: Has(%q, %v) = %v, want %v", name, tc.word, tc.pos, got, tc.want)
+			if got := has(db, tc.word, tc.pos); got != tc.want {
+				t.Errorf("%s: has(%q, %v) = %v, want %v", name, tc.word, tc.pos, got, tc.want)
 			}
 		}
 	}
+}
+
+// morphy returns the base forms of word that are lemmas of pos, as
+// WordNet's morphy finds them: the word itself when it is a lemma, then the
+// bases its exception list gives ("geese" → "goose"), then the results of the
+// detachment rules ("buses" → "bus", "dogs" → "dog"). A collocation is also
+// tried word by word ("attorneys general" → "attorney_general"). The forms are
+// in index form (lower case, '_' between words); nil when there are none. For
+// verbs, adjectives and adverbs it checks only the lemma lists, which is all
+// this package reads of them. It is the reference the tests hold the
+// pieces canonicalize builds its own morphy from (the exception lists,
+// Detach, Has) to.
+func morphy(db *DB, word string, pos POS) []string {
+	if pos >= numPOS {
+		return nil
+	}
+	word = Key(word)
+	if word == "" {
+		return nil
+	}
+	var out []string
+	add := func(w string) {
+		if !has(db, w, pos) {
+			return
+		}
+		for _, o := range out {
+			if o == w {
+				return
+			}
+		}
+		out = append(out, w)
+	}
+	add(word)
+	for _, b := range db.exc[pos][word] {
+		add(b)
+	}
+	for _, b := range detach(word, pos) {
+		add(b)
+	}
+	if len(out) == 0 && strings.Contains(word, "_") {
+		if w, ok := morphCollocation(db, word, pos); ok {
+			add(w)
+		}
+	}
+	return out
+}
+
+// morphCollocation reduces each word of a collocation on its own, keeping a
+// word as it is when it has no base form, and checks the result.
+func morphCollocation(db *DB, word string, pos POS) (string, bool) {
+	parts := strings.Split(word, "_")
+	changed := false
+	for i, p := range parts {
+		if p == "" {
+			return "", false
+		}
+		if bases := db.exc[pos][p]; len(bases) > 0 {
+			parts[i], changed = bases[0], true
+			continue
+		}
+		if has(db, p, pos) {
+			continue
+		}
+		for _, b := range detach(p, pos) {
+			if has(db, b, pos) {
+				parts[i], changed = b, true
+				break
+			}
+		}
+	}
+	if !changed {
+		return "", false
+	}
+	w := strings.Join(parts, "_")
+	return w, has(db, w, pos)
+}
+
+// has says whether word is a lemma of the part of speech.
+func has(db *DB, word string, pos POS) bool {
+	key := Key(word)
+	if pos == Noun {
+		_, ok := db.byName[key]
+		return ok
+	}
+	if pos >= numPOS {
+		return false
+	}
+	_, ok := db.other[pos][key]
+	return ok
 }

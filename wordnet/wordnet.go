@@ -213,35 +213,12 @@ func (db *DB) Lemma(word string) *Lemma {
 }
 
 // Lookup returns the noun synsets of a lemma in sense order; nil when there
-// are none. It does not reduce inflected forms: see Morphy.
+// are none. It does not reduce inflected forms: see Detach and ExceptionList.
 func (db *DB) Lookup(word string) []*Synset {
 	if l := db.Lemma(word); l != nil {
 		return l.Synsets
 	}
 	return nil
-}
-
-// Has says whether word is a lemma of the part of speech.
-func (db *DB) Has(word string, pos POS) bool {
-	key := Key(word)
-	if pos == Noun {
-		_, ok := db.byName[key]
-		return ok
-	}
-	if pos >= numPOS {
-		return false
-	}
-	_, ok := db.other[pos][key]
-	return ok
-}
-
-// Exceptions returns the base forms the exception list of pos gives for an
-// irregular inflection ("geese" → ["goose"]).
-func (db *DB) Exceptions(word string, pos POS) []string {
-	if pos >= numPOS {
-		return nil
-	}
-	return db.exc[pos][Key(word)]
 }
 
 // ExceptionList returns the whole exception list of pos, inflected form →

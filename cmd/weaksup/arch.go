@@ -4,8 +4,7 @@ import (
 	"context"
 	"fmt"
 	"text/tabwriter"
-
-	"weaksup/train"
+	"weaksup/nets"
 )
 
 // ArchCommand is `weaksup arch`: what a network is, as torchinfo shows it.
@@ -59,41 +58,41 @@ func (c *ArchCommand) Run(ctx context.Context, env Env, args []string) error {
 		fmt.Fprintln(fs.Output(), "weaksup arch: give a network NAME or --list")
 		return errUsage
 	}
-	a, err := train.ResolveArch(name)
+	a, err := nets.LookupArch(name)
 	if err != nil {
 		return err
 	}
-	o := train.Options{Arch: a, NumClasses: *classes}
+	o := nets.Options{Arch: a, NumClasses: *classes}
 	if o.NumClasses == 0 {
 		o.NumClasses = defaultClasses(a)
 	}
 	if *block != "" {
-		if o.Block, err = train.ParseBlock(*block); err != nil {
+		if o.Block, err = nets.ParseBlock(*block); err != nil {
 			return fmt.Errorf("flag --block: %w", err)
 		}
 	}
-	if o.Shortcut, err = train.ParseShortcut(*shortcut); err != nil {
+	if o.Shortcut, err = nets.ParseShortcut(*shortcut); err != nil {
 		return fmt.Errorf("flag --shortcut: %w", err)
 	}
 	side := *input
 	if side == 0 {
 		side = defaultInput(a)
 	}
-	s, err := train.Summarize(o, side)
+	s, err := nets.Summarize(o, side)
 	if err != nil {
 		return err
 	}
 	return s.Write(env.Stdout)
 }
 
-func defaultClasses(a train.Arch) int {
+func defaultClasses(a nets.Arch) int {
 	if a.SmallStem {
 		return 10
 	}
 	return 1000
 }
 
-func defaultInput(a train.Arch) int {
+func defaultInput(a nets.Arch) int {
 	if a.SmallStem {
 		return 32
 	}
@@ -103,13 +102,13 @@ func defaultInput(a train.Arch) int {
 func listArchs(env Env) error {
 	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tLAYERS\tBLOCKS\tDESIGN\tPARAMS\tMULT-ADDS\tINPUT\tCLASSES")
-	for _, name := range train.ArchNames() {
-		a, err := train.LookupArch(name)
+	for _, name := range nets.ArchNames() {
+		a, err := nets.LookupArch(name)
 		if err != nil {
 			return err
 		}
 		side := defaultInput(a)
-		s, err := train.Summarize(train.Options{Arch: a, NumClasses: defaultClasses(a)}, side)
+		s, err := nets.Summarize(nets.Options{Arch: a, NumClasses: defaultClasses(a)}, side)
 		if err != nil {
 			return err
 		}
@@ -117,7 +116,7 @@ func listArchs(env Env) error {
 		if a.Groups > 1 {
 			design += fmt.Sprintf(" %dx%dd", a.Groups, a.WidthPerGroup)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%v\t%s\t%s\t%.2fG\t%d\t%d\n", name, s.Depth, a.Layers, design, train.Millions(s.Params),
+		fmt.Fprintf(tw, "%s\t%d\t%v\t%s\t%s\t%.2fG\t%d\t%d\n", name, s.Depth, a.Layers, design, nets.Millions(s.Params),
 			float64(s.MACs)/1e9, side, s.Classes)
 	}
 	fmt.Fprintln(tw, "\nAliases: tiny (resnext_tiny), small (resnext29_small). Any resnetN/plainN with N = 6n+2 and preact_resnetN with N = 9n+2 work too.")

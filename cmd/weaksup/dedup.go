@@ -55,7 +55,11 @@ func (c *DedupCommand) Run(ctx context.Context, env Env, args []string) error {
 		fmt.Fprintln(stderr, "weaksup dedup check: give at least one IMAGE")
 		return errUsage
 	}
-	cat, err := dedup.LoadCatalog(ctx, *wd, cfg, stderr)
+	testsets, err := cfg.List()
+	if err != nil {
+		return err
+	}
+	cat, err := dedup.LoadCatalog(ctx, *wd, testsets, stderr)
 	if err != nil {
 		return err
 	}

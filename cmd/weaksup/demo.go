@@ -43,7 +43,8 @@ func (c *DemoCommand) Run(ctx context.Context, env Env, args []string) error {
 	dirFlag := fs.String("workdir", "", "directory for everything the demo makes (default: a fresh ./weaksup-demo-YYYYMMDD-HHMMSS)")
 	steps := fs.Int("pretrain-steps", 0, "pretraining steps (0: 40 with --quick, else 1500)")
 	threads := fs.Int("threads", 0, "libtorch CPU threads (0: one per core)")
-	precision := fs.String("precision", "auto", train.PrecisionUsage)
+	precision := train.PrecisionAuto
+	precision.RegisterFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -68,7 +69,7 @@ func (c *DemoCommand) Run(ctx context.Context, env Env, args []string) error {
 		cfg.PretrainSteps = *steps
 	}
 	cfg.Threads = *threads
-	cfg.Precision = *precision
+	cfg.Precision = precision
 	cfg.Log = env.Stderr
 	fmt.Fprintf(env.Stderr, "demo: working in %s\n", dir)
 	t0 := time.Now()
@@ -84,7 +85,7 @@ func (c *DemoCommand) Run(ctx context.Context, env Env, args []string) error {
 	for _, mode := range []string{"linear", "full"} {
 		p, _ := res.Accuracy(mode, "pretrained")
 		s, _ := res.Accuracy(mode, "scratch")
-		fmt.Fprintf(env.Stdout, "transfer:  %-6s top-1 pretrained %.1f%%  scratch %.1f%%\n", mode, 100*p, 100*s)
+		fmt.Fprintf(env.Stdout, "transfer:  %-6s top-1 pretrained %.1f%%  scratch %.1f%%  (learning rates chosen on a carved validation split: %s)\n", mode, 100*p, 100*s, res.ChosenLRs(mode))
 	}
 	fmt.Fprintf(env.Stdout, "\nreport:    %s\n", filepath.Join(abs, experiment.DemoReport))
 	fmt.Fprintf(env.Stdout, "plots:     %s\n", filepath.Join(abs, "plots"))

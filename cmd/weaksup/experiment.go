@@ -4,11 +4,11 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"weaksup/internal/listflag"
+	"weaksup/pretrain"
 
-	"weaksup/experiment"
 	"weaksup/loader"
 	"weaksup/shards"
-	"weaksup/train"
 )
 
 // ExperimentCommand runs the data-scale experiment and the
@@ -47,8 +47,12 @@ func (c *ExperimentCommand) Run(ctx context.Context, env Env, args []string) err
 	}
 	switch args[0] {
 	case "scale":
-	case "depth", "init", "width":
-		return runResNetExperiment(ctx, env, args[0], args[1:])
+	case "depth":
+		return new(DepthCommand).Run(ctx, env, args[1:])
+	case "init":
+		return new(InitCommand).Run(ctx, env, args[1:])
+	case "width":
+		return new(WidthCommand).Run(ctx, env, args[1:])
 	default:
 		fmt.Fprintf(env.Stderr, "weaksup experiment: unknown experiment %q (want scale, depth, init or width; the noise experiment is 'weaksup noise')\n", args[0])
 		return errUsage
@@ -56,12 +60,9 @@ func (c *ExperimentCommand) Run(ctx context.Context, env Env, args []string) err
 	fs := env.flagSet("experiment scale", "experiment scale --fractions LIST (--demo | --shards DIR --task T --data DIR) [flags]", experimentHelp)
 	var f sweepFlags
 	f.register(fs, "scale")
-	list := fs.String("fractions", "0.1,0.3,1", "comma-separated fractions of the train split in (0, 1]")
+	vals := listflag.Value[float64]{0.1, 0.3, 1}
+	fs.Var(&vals, "fractions", "comma-separated `list` of fractions of the train split in (0, 1]")
 	if err := parseFlags(fs, args[1:]); err != nil {
-		return err
-	}
-	vals, err := experiment.ParseFloats("fractions", *list)
-	if err != nil {
 		return err
 	}
 	for _, v := range vals {
@@ -82,7 +83,7 @@ func (c *ExperimentCommand) Run(ctx context.Context, env Env, args []string) err
 		return fmt.Errorf("read %s: no train split", s.Pretrain.Shards)
 	}
 	s.Setting, s.Values, s.LogX = "pretraining images", vals, true
-	s.Apply = func(pc *train.PretrainConfig, v float64) error { pc.Fraction = v; return nil }
+	s.Apply = func(pc *pretrain.Config, v float64) error { pc.Fraction = v; return nil }
 	s.X = func(v float64) float64 { return float64(loader.SubsetLen(split.Blocks(), v)) }
 	if _, err := s.Run(ctx); err != nil {
 		return err

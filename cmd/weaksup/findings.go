@@ -9,6 +9,8 @@ import (
 
 	"weaksup/datasets"
 	"weaksup/findings"
+	"weaksup/internal/listflag"
+	"weaksup/train"
 )
 
 // FindingsCommand measures every claim of the recipe in one report.
@@ -48,9 +50,12 @@ Examples:
 func (c *FindingsCommand) Run(ctx context.Context, env Env, args []string) error {
 	fs := env.flagSet("findings", "findings [--quick] [--out DIR] [--seeds N] [--only IDS] [flags]", findingsHelp)
 	out := fs.String("out", "findings", "directory for the report, the plots and every run")
-	seeds := fs.Int("seeds", 3, "seeds per arm (3 or more for a spread)")
+	seeds := fs.Int("seeds", 3, "seeds per comparison (at least 2 for an interval)")
+	transferSeeds := fs.Int("transfer-seeds", 0, "seeds of finding 1's rows, pretrained against scratch (0: the size's default, 5 full, 2 quick)")
+	minMAP := fs.Float64("min-map", -1, "held-out hashtag mAP the base arm must reach before any row is read (-1: the size's default, 0.11 full, none quick)")
 	quick := fs.Bool("quick", false, "tiny world and sizes: the whole path in about a minute")
-	only := fs.String("only", "", "comma-separated comparisons to run (default: all)")
+	var only listflag.Value[string]
+	fs.Var(&only, "only", "comma-separated `list` of comparisons to run (default: all)")
 	conc := fs.String("concreteness", "", "CSV of word,score concreteness ratings (default: scored from WordNet)")
 	shardsDir := fs.String("shards", "", "real pretraining shards instead of the demo world")
 	vocab := fs.String("vocab", "", "with --shards: the vocab.tsv they were built with (for concreteness)")
@@ -62,6 +67,8 @@ func (c *FindingsCommand) Run(ctx context.Context, env Env, args []string) error
 	bigArch := fs.String("big-arch", "", "the bigger architecture of the capacity comparison (default: small)")
 	device := fs.String("device", "cpu", "cpu, cuda or cuda:N")
 	threads := fs.Int("threads", 0, "libtorch CPU threads (0: one per core)")
+	precision := train.PrecisionAuto
+	precision.RegisterFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -73,17 +80,18 @@ func (c *FindingsCommand) Run(ctx context.Context, env Env, args []string) error
 		return fmt.Errorf("flag --out: %w", err)
 	}
 	cfg := findings.Config{Out: dir, Seeds: *seeds, Concreteness: *conc, Sizes: findings.FullSizes(), World: findings.FullWorld(),
-		Device: *device, Threads: *threads, Log: env.Stderr, Command: "weaksup findings " + strings.Join(args, " ")}
+		Device: *device, Threads: *threads, Precision: precision, Log: env.Stderr, Command: "weaksup findings " + strings.Join(args, " ")}
 	if *quick {
 		cfg.Sizes, cfg.World = findings.QuickSizes(), findings.QuickWorld()
 	}
-	if *only != "" {
-		for _, id := range strings.Split(*only, ",") {
-			if id = strings.TrimSpace(id); id != "" {
-				cfg.Only = append(cfg.Only, id)
-			}
-		}
+	cfg.TransferSeeds, cfg.MinMAP = cfg.Sizes.TransferSeeds, cfg.Sizes.MinMAP
+	if *transferSeeds > 0 {
+		cfg.TransferSeeds = *transferSeeds
 	}
+	if *minMAP >= 0 {
+		cfg.MinMAP = *minMAP
+	}
+	cfg.Only = only
 	if *steps > 0 {
 		cfg.Sizes.Steps = *steps
 	}
@@ -111,8 +119,11 @@ func (c *FindingsCommand) Run(ctx context.Context, env Env, args []string) error
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "findings finished in %s\n\n", time.Since(t0).Round(time.Second))
+	if rep.Gate != "" {
+		fmt.Fprintf(env.Stdout, "no row is read: %s\n\n", rep.Gate)
+	}
 	for _, r := range rep.Rows {
-		fmt.Fprintf(env.Stdout, "%-16s %-13s %+.3f ± %.3f %s\n", r.ID, r.Direction, float64(r.Mean), float64(r.Std), r.Unit)
+		fmt.Fprintf(env.Stdout, "%-16s %-13s %+.3f [%+.3f, %+.3f] %s (n=%d)\n", r.ID, r.Direction, r.CI.Mean, r.CI.Lo, r.CI.Hi, r.Unit, r.CI.N)
 	}
 	fmt.Fprintf(env.Stdout, "\nreport: %s\nplots:  %s\n", filepath.Join(dir, findings.ReportMD), filepath.Join(dir, findings.PlotsDir))
 	return nil

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"os"
 
+	"weaksup/ddp"
 	"weaksup/torch"
-	"weaksup/train"
 )
 
 // launchRanks runs `weaksup <command> args...` as n local data-parallel
@@ -16,6 +16,6 @@ func launchRanks(ctx context.Context, env Env, command string, n int, args []str
 	if _, ok, _ := torch.RendezvousFromEnv(os.Getenv); ok {
 		return fmt.Errorf("check flag --nproc-per-node %d: this process is already a rank of a launcher (RANK/WORLD_SIZE or srun are set)", n)
 	}
-	return train.LaunchLocal(ctx, train.LaunchOptions{N: n, Args: append([]string{command}, train.WithoutFlag(args, "nproc-per-node")...),
+	return ddp.LaunchLocal(ctx, ddp.LaunchOptions{N: n, Args: append([]string{command}, ddp.WithoutFlag(args, "nproc-per-node")...),
 		Stdout: env.Stdout, Stderr: env.Stderr})
 }

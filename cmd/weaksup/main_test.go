@@ -3,8 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strings"
 	"testing"
+
+	"weaksup/torch"
+	"weaksup/torch/torchtest"
 )
 
 // runCaptured runs weaksup with args and returns the exit code and what it
@@ -83,10 +87,10 @@ func TestSubcommandHelpListsFlags(t *testing.T) {
 		{[]string{"vocab", "build", "--help"}, []string{"Usage: weaksup vocab build", "-imagenet1k", "-out string", `(default "vocab.tsv")`}},
 		{[]string{"shards", "inspect", "--help"}, []string{"Usage: weaksup shards inspect", "-top int", "(default 20)"}},
 		{[]string{"dedup", "check", "--help"}, []string{"Usage: weaksup dedup check", "-radius int", "(default 10)", "-min-score float", "-max-chroma float"}},
-		{[]string{"experiment", "scale", "--help"}, []string{"Usage: weaksup experiment scale", "-fractions string"}},
-		{[]string{"experiment", "depth", "--help"}, []string{"Usage: weaksup experiment depth", "-depths string", `(default "20,32,44,56,110")`, "-quick", "-milestones", `(default "32000,48000")`, "stand-in"}},
-		{[]string{"experiment", "init", "--help"}, []string{"Usage: weaksup experiment init", "-variants string", "skipinit0", "plain-xavier"}},
-		{[]string{"experiment", "width", "--help"}, []string{"Usage: weaksup experiment width", "-cardinalities string", `(default "1,2,4,8,32")`}},
+		{[]string{"experiment", "scale", "--help"}, []string{"Usage: weaksup experiment scale", "-fractions list"}},
+		{[]string{"experiment", "depth", "--help"}, []string{"Usage: weaksup experiment depth", "-depths list", "(default 20,32,44,56,110)", "-quick", "-milestones", "(default 32000,48000)", "stand-in"}},
+		{[]string{"experiment", "init", "--help"}, []string{"Usage: weaksup experiment init", "-variants list", "skipinit0", "plain-xavier"}},
+		{[]string{"experiment", "width", "--help"}, []string{"Usage: weaksup experiment width", "-cardinalities list", "(default 1,2,4,8,32)"}},
 		{[]string{"arch", "--help"}, []string{"Usage: weaksup arch", "-input int", "-list", "-shortcut string"}},
 		{[]string{"tags", "synset", "--help"}, []string{"Usage: weaksup tags", "-sense-policy string", `(default "first")`}},
 	} {
@@ -121,11 +125,12 @@ func TestErrorsNameTheFlag(t *testing.T) {
 		{[]string{"findings", "--out", dir + "/f", "--only", "noise,bogus"}, 1, "weaksup findings: check flag --only: unknown comparison \"bogus\""},
 		{[]string{"findings", "--out", dir + "/f", "--seeds", "0"}, 1, "weaksup findings: check flag --seeds: 0"},
 		{[]string{"shards", "verify", dir + "/missing"}, 1, "open shard directory " + dir + "/missing: it does not exist"},
-		{[]string{"experiment", "depth", "--workdir", dir, "--milestones", "x"}, 1, "weaksup experiment: flag --milestones"},
+		{[]string{"experiment", "depth", "--workdir", dir, "--milestones", "x"}, 2, `invalid value "x" for flag -milestones: "x" is not an integer`},
 		{[]string{"experiment", "depth", "--workdir", dir, "--depths", "21"}, 1, "flags --depths, --families, --shortcut: look up arch plain21: depth must be 6n+2"},
 		{[]string{"experiment", "depth", "--workdir", dir, "--shortcut", "C"}, 1, "parse shortcut \"C\""},
 		{[]string{"experiment", "init", "--workdir", dir, "--variants", "bn2"}, 1, "variant \"bn2\""},
 		{[]string{"experiment", "depth", "--workdir", dir, "--task", "cifar10", "--data", dir + "/none"}, 1, "cifar-10"},
+		{[]string{"pretrain", "--shards", dir, "--out", dir + "/p", "--precision", "fp8"}, 2, `invalid value "fp8" for flag -precision: want one of [auto fp32 bf16 fp16]`},
 		{[]string{"arch", "resnet21"}, 1, "depth must be 6n+2"},
 		{[]string{"arch", "resnet20", "--shortcut", "C"}, 1, "weaksup arch: flag --shortcut"},
 	} {
@@ -139,9 +144,21 @@ func TestErrorsNameTheFlag(t *testing.T) {
 	}
 }
 
+// TestVersion: weaksup version names itself, and the libtorch the shim
+// runs on and the shim's ABI, as the shim reports them.
 func TestVersion(t *testing.T) {
+	torchtest.Need(t)
+	v, err := torch.Version()
+	if err != nil {
+		t.Fatal(err)
+	}
 	code, out, errOut := runCaptured(t, "version")
 	if code != 0 || !strings.HasPrefix(out, "weaksup "+Version+" (go") || errOut != "" {
 		t.Errorf("version: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	for _, want := range []string{"\nlibtorch " + v.Runtime + " (" + v.TorchLib + ")", fmt.Sprintf("ABI %d, built against libtorch %s\n", torch.ABIVersion, v.Torch)} {
+		if !strings.Contains(out, want) {
+			t.Errorf("version: stdout %q does not say %q", out, want)
+		}
 	}
 }

@@ -3,9 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
-
-	"weaksup/experiment"
-	"weaksup/train"
+	"weaksup/internal/listflag"
+	"weaksup/pretrain"
 )
 
 // NoiseCommand runs the label-noise experiment.
@@ -27,12 +26,9 @@ func (c *NoiseCommand) Run(ctx context.Context, env Env, args []string) error {
 	fs := env.flagSet("noise", "noise --p LIST (--demo | --shards DIR --task T --data DIR) [flags]", noiseHelp)
 	var f sweepFlags
 	f.register(fs, "noise")
-	ps := fs.String("p", "0,0.1,0.25,0.5", "comma-separated noise levels in [0, 1)")
+	vals := listflag.Value[float64]{0, 0.1, 0.25, 0.5}
+	fs.Var(&vals, "p", "comma-separated `list` of noise levels in [0, 1)")
 	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	vals, err := experiment.ParseFloats("p", *ps)
-	if err != nil {
 		return err
 	}
 	for _, p := range vals {
@@ -45,7 +41,7 @@ func (c *NoiseCommand) Run(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	s.Setting, s.Values = "label noise p", vals
-	s.Apply = func(pc *train.PretrainConfig, v float64) error { pc.Noise = v; return nil }
+	s.Apply = func(pc *pretrain.Config, v float64) error { pc.Noise = v; return nil }
 	if _, err := s.Run(ctx); err != nil {
 		return err
 	}

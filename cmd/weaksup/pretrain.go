@@ -3,8 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
-
-	"weaksup/train"
+	"weaksup/pretrain"
 )
 
 // PretrainCommand is the `weaksup pretrain` command.
@@ -59,7 +58,7 @@ Example:
 // Run parses the flags and pretrains.
 func (c *PretrainCommand) Run(ctx context.Context, env Env, args []string) error {
 	fs := env.flagSet("pretrain", "pretrain --shards DIR --out DIR [flags]", pretrainHelp)
-	cfg := train.DefaultPretrainConfig()
+	cfg := pretrain.DefaultConfig()
 	cfg.RegisterFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -70,7 +69,7 @@ func (c *PretrainCommand) Run(ctx context.Context, env Env, args []string) error
 	if cfg.Dist.NProcPerNode > 1 {
 		return launchRanks(ctx, env, "pretrain", cfg.Dist.NProcPerNode, args)
 	}
-	res, err := train.Pretrain(ctx, cfg, env.Stderr)
+	res, err := pretrain.Run(ctx, cfg, env.Stderr)
 	if err != nil {
 		return err
 	}

@@ -1,15 +1,13 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"path/filepath"
-	"strconv"
-	"strings"
+	"weaksup/internal/listflag"
+	"weaksup/resnets"
 
 	"weaksup/datasets"
-	"weaksup/experiment"
 	"weaksup/torch"
 )
 
@@ -24,57 +22,6 @@ images, no augmentation) and the test error are measured. Each net runs in
 --workdir/<experiment>/<net>/ and resumes; a diverged net is recorded as
 such and not run again. --quick runs a tiny version in seconds.`
 
-const depthHelp = `The degradation experiment of He et al. (CVPR 2016, Fig. 6): plain-n and
-ResNet-n (6n+2 layers, basic blocks of 16/32/64 channels; option-A
-shortcuts unless --shortcut B) at each of --depths, training error (dashed)
-and test error (solid) against epochs. Plain nets degrade with depth —
-plain-56 trains to a higher error than plain-20 — and ResNets do not.
-Writes depth.md, depth.json, plots/depth.png, depth_plain.png and
-depth_resnet.png.
-
-` + resnetsCommon + `
-
-The stand-in: 32x32 images of one anti-aliased shape each (disk, ring,
-square, frame, triangle, plus, cross, striped disks, checkered square) at a
-random position, size, rotation and color over a random gradient, with
-distractor blobs and pixel noise; --standin-train/--standin-test images
-(50,000/10,000 like CIFAR-10).
-
-Examples:
-  weaksup experiment depth --quick
-  weaksup experiment depth --task cifar10 --data /data/cifar-10-batches-bin
-  weaksup experiment depth --standin-train 5000 --epochs 10 --depths 20,56`
-
-const initHelp = `Deep networks without batch norm (De & Smith 2020; He et al. ICCV 2015):
-at each of --depths (6n+2 layers, basic blocks), residual nets with SkipInit
-(a learnable alpha scaling each branch, starting at 0 or at 1/sqrt(d) for d
-blocks), the same without SkipInit, and plain nets initialized with MSRA
-(std sqrt(2/fan)) or Xavier: which train, which diverge (the loss becomes
-NaN or infinite), which stall at chance. Writes init.md (a variant × depth
-table), init.json, plots/init_<depth>.png (training loss against steps) and
-plots/init_error.png. Variants: skipinit0, skipinit-invsqrt, nonorm,
-plain-msra, plain-xavier, and batchnorm (the ResNet, for reference).
-
-` + resnetsCommon + `
-
-Examples:
-  weaksup experiment init --quick
-  weaksup experiment init --task cifar10 --data /data/cifar-10-batches-bin --depths 20,110,1202`
-
-const widthHelp = `ResNeXt's comparison at a fixed budget (Xie et al., CVPR 2017, Table 3):
-bottleneck nets of one depth (--layers blocks per stage, --planes) whose
-grouped 3x3 convs have C groups (--cardinalities) of d channels, d chosen
-so each net has about the parameters of the C = 1, d = --base-width net
-(at ResNet-50's budget the paper's 1x64d, 2x40d, 4x24d, 8x14d, 32x4d).
-Writes width.md (C, d, params, multiply-adds, errors), width.json and
-plots/width.png.
-
-` + resnetsCommon + `
-
-Examples:
-  weaksup experiment width --quick
-  weaksup experiment width --task cifar10 --data /data/cifar-10-batches-bin`
-
 // resnetFlags are the flags the residual-network experiments share.
 type resnetFlags struct {
 	workdir        string
@@ -87,7 +34,7 @@ type resnetFlags struct {
 	lr             float64
 	momentum, wd   float64
 	steps, epochs  int
-	milestones     string
+	milestones     listflag.Value[int]
 	warmup         int
 	trainImages    int
 	testImages     int
@@ -99,7 +46,7 @@ type resnetFlags struct {
 }
 
 func (f *resnetFlags) register(fs *flag.FlagSet, name string) {
-	rc := experiment.PaperRecipe()
+	rc := resnets.PaperRecipe()
 	fs.StringVar(&f.workdir, "workdir", name+"-experiment", "directory for the data, every run, the table and the plots")
 	fs.StringVar(&f.task, "task", datasets.CIFAR10, "dataset layout with --data: cifar10 or cifar100")
 	fs.StringVar(&f.data, "data", "", "CIFAR folder (cifar-10-batches-bin, cifar-100-binary, or the folder holding it); empty: the generated stand-in")
@@ -113,7 +60,8 @@ func (f *resnetFlags) register(fs *flag.FlagSet, name string) {
 	fs.Float64Var(&f.wd, "weight-decay", rc.WeightDecay, "weight decay")
 	fs.IntVar(&f.steps, "steps", rc.Steps, "steps per net (ignored with --epochs)")
 	fs.IntVar(&f.epochs, "epochs", 0, "epochs per net instead of --steps; the learning rate then drops at 1/2 and 3/4 of the run unless --milestones is given")
-	fs.StringVar(&f.milestones, "milestones", "32000,48000", "steps at which the learning rate is divided by 10")
+	f.milestones = listflag.Value[int](rc.Milestones)
+	fs.Var(&f.milestones, "milestones", "comma-separated `list` of steps at which the learning rate is divided by 10 (none with --epochs: then at 1/2 and 3/4 of the run)")
 	fs.IntVar(&f.warmup, "warmup-steps", 0, "linear learning-rate warm-up (He et al. warm ResNet-110 up at 0.01 for about 400 steps)")
 	fs.IntVar(&f.trainImages, "train-images", 0, "train on the first N training images only (0: all)")
 	fs.IntVar(&f.testImages, "test-images", 0, "test on the first N test images only (0: all)")
@@ -124,41 +72,43 @@ func (f *resnetFlags) register(fs *flag.FlagSet, name string) {
 	fs.StringVar(&f.device, "device", "cpu", "cpu, cuda or cuda:N")
 }
 
-// applyQuick sets the quick values of the flags the command line did not
-// set.
-func (f *resnetFlags) applyQuick(fs *flag.FlagSet) {
+// applyQuick sets, for --quick, the quick values of the flags the
+// command line did not set: the shared ones and an experiment's own.
+func (f *resnetFlags) applyQuick(fs *flag.FlagSet, own map[string]string) {
 	set := map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
 	if !f.quick {
 		if f.epochs > 0 && !set["milestones"] {
-			f.milestones = ""
+			f.milestones = nil
 		}
 		return
 	}
-	for name, v := range map[string]string{"standin-train": "160", "standin-test": "64", "batch": "32", "epochs": "2",
-		"milestones": "", "eval-train": "64"} {
+	for name, v := range map[string]string{"standin-train": "160", "standin-test": "64", "batch": "32", "epochs": "2", "eval-train": "64"} {
+		own[name] = v
+	}
+	for name, v := range own {
 		if !set[name] {
 			fs.Set(name, v)
 		}
 	}
+	if !set["milestones"] {
+		f.milestones = nil
+	}
 }
 
-func (f *resnetFlags) recipe() (experiment.Recipe, error) {
-	rc := experiment.PaperRecipe()
+func (f *resnetFlags) recipe() (resnets.Recipe, error) {
+	rc := resnets.PaperRecipe()
 	rc.Batch, rc.LR, rc.Momentum, rc.WeightDecay = f.batch, f.lr, f.momentum, f.wd
 	rc.Steps, rc.Epochs, rc.WarmupSteps = f.steps, f.epochs, f.warmup
 	rc.TrainImages, rc.TestImages, rc.EvalTrain, rc.Seed, rc.Workers = f.trainImages, f.testImages, f.evalTrain, f.seed, f.workers
-	rc.Milestones = nil
-	if f.milestones != "" {
-		for _, s := range strings.Split(f.milestones, ",") {
-			m, err := strconv.Atoi(strings.TrimSpace(s))
-			if err != nil || m < 1 {
-				return rc, fmt.Errorf("flag --milestones: %q is not a step ≥ 1", s)
-			}
-			rc.Milestones = append(rc.Milestones, m)
-		}
-	} else if f.epochs > 0 {
+	rc.Milestones = f.milestones
+	if len(rc.Milestones) == 0 && f.epochs > 0 {
 		rc.MilestoneFractions = []float64{0.5, 0.75}
+	}
+	for _, m := range rc.Milestones {
+		if m < 1 {
+			return rc, fmt.Errorf("flag --milestones: %d is not a step ≥ 1", m)
+		}
 	}
 	switch {
 	case rc.Batch < 1:
@@ -174,18 +124,18 @@ func (f *resnetFlags) recipe() (experiment.Recipe, error) {
 }
 
 // open returns the data: --data, or the stand-in generated in the workdir.
-func (f *resnetFlags) open(env Env) (*experiment.CIFARData, error) {
+func (f *resnetFlags) open(env Env) (*resnets.Data, error) {
 	if f.data != "" {
-		return experiment.OpenCIFARData(f.task, f.data, datasets.Options{CIFAR100Labels: f.cifar100Labels})
+		return resnets.OpenData(f.task, f.data, datasets.Options{CIFAR100Labels: f.cifar100Labels})
 	}
-	cfg := experiment.StandInConfig{Train: f.standinTrain, Test: f.standinTest, Seed: f.seed}
+	cfg := resnets.StandInConfig{Train: f.standinTrain, Test: f.standinTest, Seed: f.seed}
 	fmt.Fprintf(env.Stderr, "data: the CIFAR-10-format stand-in (%d training, %d test images, seed %d) in %s, generated on the first run\n",
 		cfg.Train, cfg.Test, cfg.Seed, filepath.Join(f.workdir, "data"))
-	dir, err := experiment.GenerateStandIn(filepath.Join(f.workdir, "data"), cfg)
+	dir, err := resnets.GenerateStandIn(filepath.Join(f.workdir, "data"), cfg)
 	if err != nil {
 		return nil, err
 	}
-	d, err := experiment.OpenCIFARData(datasets.CIFAR10, dir, datasets.Options{})
+	d, err := resnets.OpenData(datasets.CIFAR10, dir, datasets.Options{})
 	if err != nil {
 		return nil, err
 	}
@@ -195,143 +145,34 @@ func (f *resnetFlags) open(env Env) (*experiment.CIFARData, error) {
 	return d, nil
 }
 
-func parseInts(name, list string) ([]int, error) {
-	var out []int
-	for _, s := range strings.Split(list, ",") {
-		s = strings.TrimSpace(s)
-		if s == "" {
-			continue
-		}
-		v, err := strconv.Atoi(s)
-		if err != nil || v < 1 {
-			return nil, fmt.Errorf("flag --%s: %q is not a positive integer", name, s)
-		}
-		out = append(out, v)
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("flag --%s: no values", name)
-	}
-	return out, nil
-}
-
-func splitList(list string) []string {
-	var out []string
-	for _, s := range strings.Split(list, ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-// runResNetExperiment runs `weaksup experiment depth|init|width`.
-func runResNetExperiment(ctx context.Context, env Env, name string, args []string) error {
-	help := map[string]string{"depth": depthHelp, "init": initHelp, "width": widthHelp}[name]
-	fs := env.flagSet("experiment "+name, "experiment "+name+" [--quick] [--task cifar10|cifar100 --data DIR] [flags]", help)
-	var f resnetFlags
-	f.register(fs, name)
-	var depths, families, shortcut, variants, cards, layers, planes *string
-	var baseWidth, stemWidth *int
-	switch name {
-	case "depth":
-		depths = fs.String("depths", "20,32,44,56,110", "depths, 6n+2 (quick: 8,14)")
-		families = fs.String("families", "plain,resnet", "plain and/or resnet")
-		shortcut = fs.String("shortcut", "A", "ResNet shortcut where the shape changes: A (zero padding, the paper's CIFAR choice) or B (projection)")
-	case "init":
-		depths = fs.String("depths", "20,110,1202", "depths, 6n+2 (quick: 8)")
-		variants = fs.String("variants", strings.Join(experiment.DefaultInitVariants, ","), "variants: skipinit0, skipinit-invsqrt, nonorm, plain-msra, plain-xavier, batchnorm")
-	case "width":
-		cards = fs.String("cardinalities", "1,2,4,8,32", "cardinalities C (quick: 1,2,4)")
-		baseWidth = fs.Int("base-width", 64, "width per group d of the C = 1 net, which sets the budget (quick: 16)")
-		layers = fs.String("layers", "3,3,3", "blocks per stage (quick: 1,1,1)")
-		planes = fs.String("planes", "64,128,256", "bottleneck planes per stage (quick: 16,32,64)")
-		stemWidth = fs.Int("stem-width", 64, "channels of the stem conv (quick: 16)")
-	}
+// parse parses the command line of experiment name, applies --quick (with
+// the experiment's own quick values) and checks the shared flags.
+func (f *resnetFlags) parse(fs *flag.FlagSet, args []string, quick map[string]string) (resnets.Recipe, torch.Device, error) {
 	if err := parseFlags(fs, args); err != nil {
-		return err
+		return resnets.Recipe{}, torch.Device{}, err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q (see --help)", fs.Args())
+		return resnets.Recipe{}, torch.Device{}, fmt.Errorf("unexpected arguments %q (see --help)", fs.Args())
 	}
-	set := map[string]bool{}
-	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
-	if f.quick {
-		quick := map[string]string{"depths": map[string]string{"depth": "8,14", "init": "8"}[name],
-			"cardinalities": "1,2,4", "base-width": "16", "layers": "1,1,1", "planes": "16,32,64", "stem-width": "16"}
-		for k, v := range quick {
-			if fs.Lookup(k) != nil && !set[k] {
-				fs.Set(k, v)
-			}
-		}
-	}
-	f.applyQuick(fs)
+	f.applyQuick(fs, quick)
 	var err error
 	if f.workdir, err = filepath.Abs(f.workdir); err != nil {
-		return fmt.Errorf("flag --workdir: %w", err)
+		return resnets.Recipe{}, torch.Device{}, fmt.Errorf("flag --workdir: %w", err)
 	}
 	rc, err := f.recipe()
 	if err != nil {
-		return err
+		return rc, torch.Device{}, err
 	}
 	dev, err := torch.ParseDevice(f.device)
 	if err != nil {
-		return fmt.Errorf("flag --device: %w", err)
+		return rc, dev, fmt.Errorf("flag --device: %w", err)
 	}
-	// Check the lists before generating or reading any data.
-	var run func(data *experiment.CIFARData) (*experiment.CIFARReport, error)
-	switch name {
-	case "depth":
-		ds, err := parseInts("depths", *depths)
-		if err != nil {
-			return err
-		}
-		fams := splitList(*families)
-		if _, err := experiment.DepthNets(fams, ds, *shortcut); err != nil {
-			return fmt.Errorf("flags --depths, --families, --shortcut: %w", err)
-		}
-		run = func(data *experiment.CIFARData) (*experiment.CIFARReport, error) {
-			return experiment.RunDepth(ctx, experiment.DepthConfig{Workdir: f.workdir, Data: data, Depths: ds,
-				Families: fams, Shortcut: *shortcut, Recipe: rc, Device: dev, Log: env.Stderr})
-		}
-	case "init":
-		ds, err := parseInts("depths", *depths)
-		if err != nil {
-			return err
-		}
-		vs := splitList(*variants)
-		if _, err := experiment.InitNets(vs, ds); err != nil {
-			return fmt.Errorf("flags --depths, --variants: %w", err)
-		}
-		run = func(data *experiment.CIFARData) (*experiment.CIFARReport, error) {
-			return experiment.RunInit(ctx, experiment.InitConfig{Workdir: f.workdir, Data: data, Depths: ds,
-				Variants: vs, Recipe: rc, Device: dev, Log: env.Stderr})
-		}
-	case "width":
-		cs, err := parseInts("cardinalities", *cards)
-		if err != nil {
-			return err
-		}
-		ls, err := parseInts("layers", *layers)
-		if err != nil {
-			return err
-		}
-		ps, err := parseInts("planes", *planes)
-		if err != nil {
-			return err
-		}
-		if len(ls) != len(ps) {
-			return fmt.Errorf("flags --layers and --planes: %d stages and %d plane counts", len(ls), len(ps))
-		}
-		wc := experiment.WidthConfig{Workdir: f.workdir, Cardinalities: cs, BaseWidth: *baseWidth, Layers: ls, Planes: ps,
-			StemWidth: *stemWidth, Recipe: rc, Device: dev, Log: env.Stderr}
-		if _, err := experiment.WidthNets(wc, 10); err != nil {
-			return fmt.Errorf("flags --cardinalities, --base-width, --layers, --planes: %w", err)
-		}
-		run = func(data *experiment.CIFARData) (*experiment.CIFARReport, error) {
-			wc.Data = data
-			return experiment.RunWidth(ctx, wc)
-		}
-	}
+	return rc, dev, nil
+}
+
+// run loads libtorch, opens the data and runs an experiment whose flags
+// have been checked, then says where its table and plots are.
+func (f *resnetFlags) run(env Env, name string, experiment func(data *resnets.Data) (*resnets.Report, error)) error {
 	if err := torch.Load(); err != nil {
 		return err
 	}
@@ -344,7 +185,7 @@ func runResNetExperiment(ctx context.Context, env Env, name string, args []strin
 	if err != nil {
 		return err
 	}
-	rep, err := run(data)
+	rep, err := experiment(data)
 	if err != nil {
 		return err
 	}
@@ -354,6 +195,16 @@ func runResNetExperiment(ctx context.Context, env Env, name string, args []strin
 	fmt.Fprintf(env.Stdout, "table: %s\n", filepath.Join(f.workdir, name+".md"))
 	for _, p := range rep.Plots {
 		fmt.Fprintf(env.Stdout, "plot:  %s\n", filepath.Join(f.workdir, p))
+	}
+	return nil
+}
+
+// positive checks that every value of a list flag is ≥ 1.
+func positive(name string, vs []int) error {
+	for _, v := range vs {
+		if v < 1 {
+			return fmt.Errorf("flag --%s: %d, want values ≥ 1", name, v)
+		}
 	}
 	return nil
 }

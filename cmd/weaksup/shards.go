@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"weaksup/shards"
+	"weaksup/storage"
 )
 
 // ShardsCommand is the `weaksup shards` command: inspect or verify a shard
@@ -22,10 +23,15 @@ Subcommands:
   verify   check every shard's size, SHA-256, schema and rows against
            manifest.json; names the bad shard and row and exits 1
 
+DIR is a local directory or a gs://BUCKET/PREFIX or s3://BUCKET/PREFIX URL.
+Credentials come from Application Default Credentials (gs://) or the AWS
+credential chain (s3://); AWS_ENDPOINT_URL selects an S3-compatible service.
+
 Examples:
   weaksup shards inspect work/shards
   weaksup shards inspect --top 50 --dump 20 --dump-dir /tmp/peek --split val work/shards
-  weaksup shards verify work/shards`
+  weaksup shards verify work/shards
+  weaksup shards verify s3://my-bucket/run1/shards`
 
 // Run dispatches to inspect or verify.
 func (c *ShardsCommand) Run(ctx context.Context, env Env, args []string) error {
@@ -93,6 +99,9 @@ func shardsDir(fs *flag.FlagSet, args []string) (string, error) {
 		return "", errUsage
 	}
 	dir := fs.Arg(0)
+	if storage.IsURL(dir) {
+		return dir, nil // the storage layer names a missing bucket or object
+	}
 	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
 		return "", fmt.Errorf("open shard directory %s: it does not exist", dir)
 	}

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"path/filepath"
+	"weaksup/pretrain"
 
 	"weaksup/datasets"
 	"weaksup/experiment"
@@ -25,7 +26,7 @@ type sweepFlags struct {
 	imageSize   int
 	probeEpochs int
 	seed        uint64
-	precision   string
+	precision   train.Precision
 }
 
 func (f *sweepFlags) register(fs *flag.FlagSet, name string) {
@@ -41,7 +42,8 @@ func (f *sweepFlags) register(fs *flag.FlagSet, name string) {
 	fs.IntVar(&f.imageSize, "image-size", 32, "pretraining and transfer image side in pixels")
 	fs.IntVar(&f.probeEpochs, "probe-epochs", 100, "linear-probe epochs on the target task")
 	fs.Uint64Var(&f.seed, "seed", 1, "seed of every run")
-	fs.StringVar(&f.precision, "precision", string(train.PrecisionAuto), train.PrecisionUsage)
+	f.precision = train.PrecisionAuto
+	f.precision.RegisterFlag(fs)
 }
 
 // sweep builds the shared part of an experiment, preparing the demo data
@@ -52,10 +54,13 @@ func (f *sweepFlags) sweep(ctx context.Context, env Env, name string) (*experime
 		return nil, fmt.Errorf("flag --workdir: %w", err)
 	}
 	s := &experiment.Sweep{Name: name, Workdir: f.workdir, Log: env.Stderr}
-	pc := train.DefaultPretrainConfig()
+	pc := pretrain.DefaultConfig()
 	pc.Arch, pc.Batch, pc.ImageSize, pc.Seed, pc.Steps = f.arch, f.batch, f.imageSize, f.seed, f.steps
 	pc.WarmupEpochs, pc.EvalEvery, pc.Precision = 0.5, -1, f.precision
-	s.Target = finetune.Config{Task: f.task, Data: f.data, ImageSize: f.imageSize, Epochs: f.probeEpochs, Seed: f.seed, Precision: f.precision}
+	// Every point's probe chooses its learning rate the same way, on a
+	// part carved out of the target's training images.
+	s.Target = finetune.Config{Task: f.task, Data: f.data, ImageSize: f.imageSize, Epochs: f.probeEpochs, Seed: f.seed, Precision: f.precision,
+		Search: &finetune.Search{}}
 	switch {
 	case f.demo:
 		dc := experiment.DefaultDemo(f.workdir)
@@ -66,6 +71,8 @@ func (f *sweepFlags) sweep(ctx context.Context, env Env, name string) (*experime
 		if pc.Steps == 0 {
 			pc.Steps = dc.PretrainSteps
 		}
+		pc.LR = dc.PretrainLR
+		s.Target.Search.LRs = dc.LinearLRs
 		dc.Log = env.Stderr
 		shardsDir, target, err := experiment.PrepareDemoData(ctx, dc)
 		if err != nil {

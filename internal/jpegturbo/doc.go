@@ -24,7 +24,15 @@
 // A Decoder and an Encoder are for one goroutine at a time; keep one per
 // worker (or in a sync.Pool). An image returned by Decoder.Decode lives in
 // the decoder's buffer and is valid until the next Decode or Close; copy
-// what must outlive it. Encoder.Encode returns a new slice. Close frees the
-// libjpeg-turbo handles and is idempotent; the zero value of both types is
-// ready to use.
+// what must outlive it. Encoder.Encode returns a new slice. Close frees
+// the buffers (and the Encoder's libjpeg-turbo handle) and is idempotent;
+// the zero value of both types is ready to use.
+//
+// # Determinism
+//
+// What a JPEG decodes to depends on its bytes and the scale alone, never
+// on what the same Decoder decoded before: each Size and Decode call runs
+// a libjpeg-turbo decompressor of its own, since one kept across JPEGs
+// carries their state over (see Decoder). The Encoder keeps its
+// compressor, which libjpeg-turbo resets in full for every image.
 package jpegturbo

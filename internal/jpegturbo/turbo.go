@@ -53,43 +53,56 @@ const decodeFlags = C.TJFLAG_STOPONWARNING | C.TJFLAG_LIMITSCANS
 
 // Decoder decodes JPEGs with libjpeg-turbo into Y'CbCr (or gray) planes in
 // a buffer it reuses. The zero value is ready; not safe for concurrent use.
+//
+// Each call starts a libjpeg-turbo decompressor of its own and frees it
+// before it returns, so that what a JPEG decodes to depends on its bytes
+// alone. A decompressor kept from one JPEG to the next carries state over:
+// after a libjpeg error inside a header marker (a JPEG cut inside its
+// Huffman tables or SOS segment, one wider than 65,500 pixels),
+// libjpeg-turbo 2.1's tjDecompressHeader3 returns without resetting it, and
+// every later header read on it fails, so every later JPEG went to
+// image/jpeg at full size; and the Huffman and quantization tables of one
+// JPEG stay loaded for the next, which one without tables of its own
+// (Motion-JPEG frames) is then decoded with. Starting and freeing a
+// decompressor costs well under a microsecond.
 type Decoder struct {
-	h   C.tjhandle
 	buf []byte
 }
 
-func (d *Decoder) handle() (C.tjhandle, error) {
-	if d.h == nil {
-		if d.h = C.tjInitDecompress(); d.h == nil {
-			return nil, errors.New("start libjpeg-turbo decompressor: " + C.GoString(C.tjGetErrorStr2(nil)))
-		}
+// decompressor starts a libjpeg-turbo decompressor; the caller frees it
+// with tjDestroy.
+func decompressor() (C.tjhandle, error) {
+	h := C.tjInitDecompress()
+	if h == nil {
+		return nil, errors.New("start libjpeg-turbo decompressor: " + C.GoString(C.tjGetErrorStr2(nil)))
 	}
-	return d.h, nil
+	return h, nil
 }
 
-// header reads the JPEG header; ok is false when libjpeg-turbo cannot
-// read it.
-func (d *Decoder) header(data []byte) (w, h int, subsamp, colorspace C.int, ok bool, err error) {
-	if len(data) == 0 {
-		return 0, 0, 0, 0, false, errors.New("decode JPEG: no data")
-	}
-	hd, err := d.handle()
-	if err != nil {
-		return 0, 0, 0, 0, false, err
-	}
+// header reads the JPEG header with decompressor hd; ok is false when
+// libjpeg-turbo cannot read it, or finds no image in it (a datastream of
+// tables only, or one cut before its frame header, reads as one of tables
+// only).
+func header(hd C.tjhandle, data []byte) (w, h int, subsamp, colorspace C.int, ok bool) {
 	var cw, ch C.int
-	if C.tjDecompressHeader3(hd, (*C.uchar)(unsafe.Pointer(&data[0])), C.ulong(len(data)), &cw, &ch, &subsamp, &colorspace) != 0 {
-		return 0, 0, 0, 0, false, nil
+	if C.tjDecompressHeader3(hd, (*C.uchar)(unsafe.Pointer(&data[0])), C.ulong(len(data)), &cw, &ch, &subsamp, &colorspace) != 0 ||
+		cw < 1 || ch < 1 {
+		return 0, 0, 0, 0, false
 	}
-	return int(cw), int(ch), subsamp, colorspace, true, nil
+	return int(cw), int(ch), subsamp, colorspace, true
 }
 
 // Size returns the dimensions from the JPEG header.
 func (d *Decoder) Size(data []byte) (w, h int, err error) {
-	w, h, _, _, ok, err := d.header(data)
+	if len(data) == 0 {
+		return 0, 0, errors.New("decode JPEG: no data")
+	}
+	hd, err := decompressor()
 	if err != nil {
 		return 0, 0, err
 	}
+	defer C.tjDestroy(hd)
+	w, h, _, _, ok := header(hd, data)
 	if !ok {
 		return goSize(data) // a header libjpeg-turbo refuses may be one Go reads
 	}
@@ -101,10 +114,15 @@ func (d *Decoder) Size(data []byte) (w, h int, err error) {
 // next Decode or Close. A JPEG that libjpeg-turbo cannot write as planes
 // is decoded by image/jpeg at full size into memory of its own.
 func (d *Decoder) Decode(data []byte, s Scale) (image.Image, error) {
-	w, h, subsamp, cs, ok, err := d.header(data)
+	if len(data) == 0 {
+		return nil, errors.New("decode JPEG: no data")
+	}
+	hd, err := decompressor()
 	if err != nil {
 		return nil, err
 	}
+	defer C.tjDestroy(hd)
+	w, h, subsamp, cs, ok := header(hd, data)
 	ratio, gray, known := sampling(subsamp)
 	if !ok || !known || (cs != C.TJCS_YCbCr && cs != C.TJCS_GRAY) {
 		return goDecode(data)
@@ -131,9 +149,9 @@ func (d *Decoder) Decode(data []byte, s Scale) (image.Image, error) {
 		u = (*C.uchar)(unsafe.Pointer(&mem[yw*yh]))
 		v = (*C.uchar)(unsafe.Pointer(&mem[yw*yh+cw*ch]))
 	}
-	if C.wsup_decode_planes(d.h, (*C.uchar)(unsafe.Pointer(&data[0])), C.ulong(len(data)), y, u, v,
+	if C.wsup_decode_planes(hd, (*C.uchar)(unsafe.Pointer(&data[0])), C.ulong(len(data)), y, u, v,
 		C.int(sw), C.int(yw), C.int(cw), C.int(sh), decodeFlags) != 0 {
-		return nil, fmt.Errorf("decode JPEG: libjpeg-turbo: %s", C.GoString(C.tjGetErrorStr2(d.h)))
+		return nil, fmt.Errorf("decode JPEG: libjpeg-turbo: %s", C.GoString(C.tjGetErrorStr2(hd)))
 	}
 	r := image.Rect(0, 0, sw, sh)
 	if gray {
@@ -143,14 +161,8 @@ func (d *Decoder) Decode(data []byte, s Scale) (image.Image, error) {
 		YStride: yw, CStride: cw, SubsampleRatio: ratio, Rect: r}, nil
 }
 
-// Close frees the libjpeg-turbo handle and the buffer. It is idempotent.
-func (d *Decoder) Close() {
-	if d.h != nil {
-		C.tjDestroy(d.h)
-		d.h = nil
-	}
-	d.buf = nil
-}
+// Close frees the buffer. It is idempotent.
+func (d *Decoder) Close() { d.buf = nil }
 
 // sampling maps libjpeg-turbo's subsampling to Go's; known is false for
 // layouts Go's image.YCbCr has no ratio for.

@@ -41,13 +41,40 @@ at::ScalarType low_precision(int dtype) {
 	return st;
 }
 
+// libtorch's thread-local autocast state of one device type. 2.4 made these
+// calls take the device type and deprecated the per-device ones
+// (is_cpu_enabled, set_autocast_gpu_dtype, ...).
+#if WT_TORCH_AT_LEAST(2, 4)
+bool enabled(at::DeviceType d) { return at::autocast::is_autocast_enabled(d); }
+void set_enabled(at::DeviceType d, bool on) { at::autocast::set_autocast_enabled(d, on); }
+at::ScalarType dtype(at::DeviceType d) { return at::autocast::get_autocast_dtype(d); }
+void set_dtype(at::DeviceType d, at::ScalarType st) { at::autocast::set_autocast_dtype(d, st); }
+#else
+bool enabled(at::DeviceType d) { return d == at::kCPU ? at::autocast::is_cpu_enabled() : at::autocast::is_enabled(); }
+void set_enabled(at::DeviceType d, bool on) {
+	if (d == at::kCPU)
+		at::autocast::set_cpu_enabled(on);
+	else
+		at::autocast::set_enabled(on);
+}
+at::ScalarType dtype(at::DeviceType d) {
+	return d == at::kCPU ? at::autocast::get_autocast_cpu_dtype() : at::autocast::get_autocast_gpu_dtype();
+}
+void set_dtype(at::DeviceType d, at::ScalarType st) {
+	if (d == at::kCPU)
+		at::autocast::set_autocast_cpu_dtype(st);
+	else
+		at::autocast::set_autocast_gpu_dtype(st);
+}
+#endif
+
 }  // namespace
 
 AutocastGuard::AutocastGuard()
-    : prev_cpu_(at::autocast::is_cpu_enabled()),
-      prev_cuda_(at::autocast::is_enabled()),
-      prev_cpu_dtype_(at::autocast::get_autocast_cpu_dtype()),
-      prev_cuda_dtype_(at::autocast::get_autocast_gpu_dtype()) {
+    : prev_cpu_(enabled(at::kCPU)),
+      prev_cuda_(enabled(at::kCUDA)),
+      prev_cpu_dtype_(dtype(at::kCPU)),
+      prev_cuda_dtype_(dtype(at::kCUDA)) {
 	thread_local uint64_t seen_epoch = 0;
 	uint64_t epoch = autocast_epoch.load(std::memory_order_acquire);
 	if (epoch != seen_epoch) {
@@ -56,17 +83,17 @@ AutocastGuard::AutocastGuard()
 	}
 	int cpu = autocast_cpu.load(std::memory_order_acquire);
 	int cuda = autocast_cuda.load(std::memory_order_acquire);
-	if (cpu >= 0) at::autocast::set_autocast_cpu_dtype(scalar_type(cpu));
-	if (cuda >= 0) at::autocast::set_autocast_gpu_dtype(scalar_type(cuda));
-	at::autocast::set_cpu_enabled(cpu >= 0);
-	at::autocast::set_enabled(cuda >= 0);
+	if (cpu >= 0) set_dtype(at::kCPU, scalar_type(cpu));
+	if (cuda >= 0) set_dtype(at::kCUDA, scalar_type(cuda));
+	set_enabled(at::kCPU, cpu >= 0);
+	set_enabled(at::kCUDA, cuda >= 0);
 }
 
 AutocastGuard::~AutocastGuard() {
-	at::autocast::set_cpu_enabled(prev_cpu_);
-	at::autocast::set_enabled(prev_cuda_);
-	at::autocast::set_autocast_cpu_dtype(prev_cpu_dtype_);
-	at::autocast::set_autocast_gpu_dtype(prev_cuda_dtype_);
+	set_enabled(at::kCPU, prev_cpu_);
+	set_enabled(at::kCUDA, prev_cuda_);
+	set_dtype(at::kCPU, prev_cpu_dtype_);
+	set_dtype(at::kCUDA, prev_cuda_dtype_);
 }
 
 }  // namespace wt
@@ -94,19 +121,9 @@ static int wt_set_autocast(int device_type, int enabled, int dtype, int *prev_en
 // thread: the shim's process-wide setting, applied.
 static int wt_autocast_state(int device_type, int *enabled, int *dtype, char **err) {
 	WT_CALL({
-		bool on;
-		at::ScalarType st;
-		switch (device_type) {
-		case WT_CPU:
-			on = at::autocast::is_cpu_enabled();
-			st = at::autocast::get_autocast_cpu_dtype();
-			break;
-		case WT_CUDA:
-			on = at::autocast::is_enabled();
-			st = at::autocast::get_autocast_gpu_dtype();
-			break;
-		default: throw std::invalid_argument("unknown device type " + std::to_string(device_type));
-		}
+		at::DeviceType d = wt::device(device_type, 0).type();
+		bool on = wt::enabled(d);
+		at::ScalarType st = wt::dtype(d);
 		*enabled = on ? 1 : 0;
 		*dtype = on ? wt::dtype_code(st) : WT_FLOAT32;
 	})

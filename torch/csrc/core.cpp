@@ -1,12 +1,23 @@
 // core.cpp: process settings, tensor creation and conversion, autograd.
+#include <ATen/Version.h>
 #include <ATen/detail/CUDAHooksInterface.h>
-#include <torch/csrc/api/include/torch/version.h>
 #include <torch/csrc/autograd/autograd.h>
+
+#include <dlfcn.h>
 
 #include <cstdlib>
 #include <mutex>
 
 #include "internal.h"
+
+#define WT_STR2(x) #x
+#define WT_STR(x) WT_STR2(x)
+
+// What the library was built against, in an ELF section of its own, so that
+// a program can read it from the file without loading it (loading fails
+// when the libtorch it was built for is missing).
+extern "C" __attribute__((used, section(".weaksup_torch"))) const char
+    weaksup_torch_build[] = "libtorch=" TORCH_VERSION " abi=" WT_STR(WT_ABI_VERSION);
 
 namespace wt {
 
@@ -89,10 +100,40 @@ extern "C" {
 
 static void wt_string_free(char *s) { free(s); }
 
+// The version of the libtorch the library runs on, from libtorch's own
+// build settings ("TORCH_VERSION=2.6.0, "), which 1.13 and 2.x both list.
+static std::string runtime_version() {
+	std::string cfg = at::show_config();
+	const std::string key = "TORCH_VERSION=";
+	auto i = cfg.find(key);
+	if (i == std::string::npos) return "";
+	i += key.size();
+	auto j = cfg.find_first_of(", \n", i);
+	return cfg.substr(i, j == std::string::npos ? std::string::npos : j - i);
+}
+
+// The CUDA runtime version a CUDA libtorch was built with ("12.4"), whether
+// or not a device is visible; empty for a CPU-only libtorch.
+static std::string cuda_runtime() {
+	try {
+		long v = at::detail::getCUDAHooks().versionCUDART();
+		return std::to_string(v / 1000) + "." + std::to_string(v % 1000 / 10);
+	} catch (const std::exception &) {
+		return "";
+	}
+}
+
+// The file libtorch_cpu was loaded from.
+static std::string libtorch_path() {
+	Dl_info info;
+	if (dladdr(reinterpret_cast<void *>(&at::show_config), &info) == 0 || info.dli_fname == nullptr) return "";
+	return info.dli_fname;
+}
+
 static int wt_version(char **out, char **err) {
 	WT_CALL({
-		std::string v = std::string("libtorch ") + TORCH_VERSION + " cuda=" +
-				(at::detail::getCUDAHooks().hasCUDA() ? "1" : "0");
+		std::string v = std::string("libtorch=") + TORCH_VERSION + " runtime=" + runtime_version() +
+				" cuda=" + cuda_runtime() + " lib=" + libtorch_path();
 		*out = strdup(v.c_str());
 	})
 }

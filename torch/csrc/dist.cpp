@@ -26,6 +26,7 @@
 #include <deque>
 #include <mutex>
 #include <sstream>
+#include <type_traits>
 
 #include "abort.h"
 #include "internal.h"
@@ -126,6 +127,34 @@ std::vector<std::string> split(const std::string &s, char sep) {
 }
 #endif
 
+template <typename>
+inline constexpr bool unknown_signature = false;
+
+#if WT_TORCH_AT_LEAST(2, 0)
+// Since libtorch 2.0 ProcessGroupGloo and ProcessGroupNCCL are c10d::Backends
+// that a ProcessGroup dispatches to by the device type of the tensors; this
+// wraps one as torch.distributed's new_group does.
+template <typename PG = c10d::ProcessGroup>
+c10::intrusive_ptr<c10d::ProcessGroup> as_group(const c10::intrusive_ptr<c10d::Backend> &backend,
+						c10d::ProcessGroup::BackendType type,
+						std::initializer_list<c10::DeviceType> devices,
+						const c10::intrusive_ptr<c10d::Store> &store, int rank, int world,
+						std::chrono::milliseconds timeout) {
+	c10::intrusive_ptr<PG> pg;
+	if constexpr (std::is_constructible_v<PG, c10::intrusive_ptr<c10d::Store>, int, int>) {
+		pg = c10::make_intrusive<PG>(store, rank, world);
+	} else {
+		// Earlier 2.x releases took options naming the backend.
+		pg = c10::make_intrusive<PG>(store, rank, world,
+					     c10::make_intrusive<typename PG::Options>(backend->getBackendName(), timeout));
+	}
+	pg->setDefaultBackend(type);
+	backend->setSequenceNumberForGroup();
+	for (auto d : devices) pg->setBackend(d, type, backend);
+	return pg;
+}
+#endif
+
 c10::intrusive_ptr<c10d::ProcessGroup> new_gloo(const c10::intrusive_ptr<c10d::Store> &store, int rank, int world,
 						 std::chrono::milliseconds timeout, const std::string &host) {
 #ifdef USE_C10D_GLOO
@@ -142,7 +171,14 @@ c10::intrusive_ptr<c10d::ProcessGroup> new_gloo(const c10::intrusive_ptr<c10d::S
 	} else {
 		opts->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
 	}
-	return c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, world, opts);
+	auto gloo = c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, world, opts);
+#if WT_TORCH_AT_LEAST(2, 0)
+	// As torch.distributed registers Gloo: for CPU and CUDA tensors.
+	return as_group(gloo, c10d::ProcessGroup::BackendType::GLOO, {c10::DeviceType::CPU, c10::DeviceType::CUDA}, store,
+			rank, world, timeout);
+#else
+	return gloo;
+#endif
 #else
 	throw std::runtime_error(
 	    "backend gloo: this libweaksup_torch.so was built without Gloo's headers; install libgloo-dev "
@@ -153,12 +189,20 @@ c10::intrusive_ptr<c10d::ProcessGroup> new_gloo(const c10::intrusive_ptr<c10d::S
 c10::intrusive_ptr<c10d::ProcessGroup> new_nccl(const c10::intrusive_ptr<c10d::Store> &store, int rank, int world,
 						 std::chrono::milliseconds timeout) {
 #ifdef USE_C10D_NCCL
+#if !WT_TORCH_AT_LEAST(2, 0)
 	// Without asynchronous error handling a failed NCCL collective hangs
-	// instead of timing out.
+	// instead of timing out; 2.x handles them so by default
+	// (TORCH_NCCL_ASYNC_ERROR_HANDLING, the old name deprecated).
 	setenv("NCCL_ASYNC_ERROR_HANDLING", "1", 0);
+#endif
 	auto opts = c10d::ProcessGroupNCCL::Options::create();
 	opts->timeout = timeout;
-	return c10::make_intrusive<c10d::ProcessGroupNCCL>(store, rank, world, opts);
+	auto nccl = c10::make_intrusive<c10d::ProcessGroupNCCL>(store, rank, world, opts);
+#if WT_TORCH_AT_LEAST(2, 0)
+	return as_group(nccl, c10d::ProcessGroup::BackendType::NCCL, {c10::DeviceType::CUDA}, store, rank, world, timeout);
+#else
+	return nccl;
+#endif
 #else
 	throw std::runtime_error(
 	    "backend nccl: this libweaksup_torch.so was built without NCCL (a libtorch without CUDA, or no "
@@ -166,6 +210,51 @@ c10::intrusive_ptr<c10d::ProcessGroup> new_nccl(const c10::intrusive_ptr<c10d::S
 	    "`make torch TORCH_DIR=/path/to/site-packages/torch`, or use --dist-backend gloo");
 #endif
 }
+
+// new_reducer makes DDP's Reducer as DistributedDataParallel does with
+// find_unused_parameters=False and gradient_as_bucket_view=False, in the
+// form of constructor this libtorch declares: 1.13 to 2.6 take the first
+// buckets' size limits; later 2.x drop them and add
+// skip_all_reduce_unused_params and use_python_reducer (both false here), and
+// then a list of per-bucket caps (empty: bucket_bytes everywhere).
+template <typename R = c10d::Reducer>
+std::shared_ptr<R> new_reducer(std::vector<at::Tensor> ps, std::vector<std::vector<size_t>> buckets,
+			       std::vector<size_t> limits, c10::intrusive_ptr<c10d::ProcessGroup> pg,
+			       std::vector<bool> sparse, int64_t bucket_bytes, int64_t first_bucket_bytes) {
+	using Tensors = std::vector<at::Tensor>;
+	using Buckets = std::vector<std::vector<size_t>>;
+	using Limits = std::vector<size_t>;
+	using PG = c10::intrusive_ptr<c10d::ProcessGroup>;
+	using Sparse = std::vector<bool>;
+	using Names = std::unordered_map<size_t, std::string>;
+	if constexpr (std::is_constructible_v<R, Tensors, Buckets, Limits, PG, Sparse, int64_t, bool, bool, Names, int64_t>) {
+		return std::make_shared<R>(std::move(ps), std::move(buckets), limits, pg, sparse, bucket_bytes,
+					   /*find_unused_parameters=*/false, /*gradient_as_bucket_view=*/false, Names(),
+					   first_bucket_bytes);
+	} else if constexpr (std::is_constructible_v<R, Tensors, Buckets, PG, Sparse, int64_t, bool, bool, Names, int64_t,
+						     bool, bool>) {
+		return std::make_shared<R>(std::move(ps), std::move(buckets), pg, sparse, bucket_bytes, false, false, Names(),
+					   first_bucket_bytes, /*skip_all_reduce_unused_params=*/false,
+					   /*use_python_reducer=*/false);
+	} else if constexpr (std::is_constructible_v<R, Tensors, Buckets, PG, Sparse, int64_t, bool, bool, Names, int64_t,
+						     bool, bool, std::vector<int64_t>>) {
+		return std::make_shared<R>(std::move(ps), std::move(buckets), pg, sparse, bucket_bytes, false, false, Names(),
+					   first_bucket_bytes, false, false, /*bucket_bytes_cap_list=*/std::vector<int64_t>());
+	} else {
+		static_assert(unknown_signature<R>, "this libtorch's c10d::Reducer has a constructor the shim does not know");
+		return nullptr;
+	}
+}
+
+// classic_store makes a TCPStore use the implementation every libtorch
+// has: since 2.4 the default is one on libuv, which 1.13 lacks and which
+// libtorch builds without libuv (Debian's) refuse, server and client alike.
+template <typename O>
+auto classic_store(O &o, int) -> decltype(o.useLibUV = false, void()) {
+	o.useLibUV = false;
+}
+template <typename O>
+void classic_store(O &, long) {}
 
 // wait waits for a collective of grp, bounded by the group's timeout even
 // where the backend would not bound it, and ended by an abort.
@@ -269,6 +358,7 @@ static int wt_store_tcp(const char *host, int port, int is_server, int64_t timeo
 		o.isServer = is_server != 0;
 		o.waitWorkers = false;
 		o.timeout = std::chrono::milliseconds(timeout_ms);
+		classic_store(o, 0);
 		auto tcp = c10::make_intrusive<c10d::TCPStore>(std::string(host), o);
 		if (bound != nullptr) *bound = tcp->getPort();
 		c10::intrusive_ptr<c10d::Store> st = tcp;
@@ -464,10 +554,7 @@ static int wt_reducer_new(wt_group g, const wt_tensor *params, int n, int64_t bu
 		auto r = std::make_unique<wt_reducer_s>();
 		r->pg = grp.pg;
 		r->stats = std::make_shared<CommStats>();
-		r->reducer = std::make_shared<c10d::Reducer>(ps, buckets, limits, grp.pg, sparse, bucket_bytes,
-							     /*find_unused_parameters=*/false,
-							     /*gradient_as_bucket_view=*/false,
-							     std::unordered_map<size_t, std::string>(), first_bucket_bytes);
+		r->reducer = new_reducer(ps, buckets, limits, grp.pg, sparse, bucket_bytes, first_bucket_bytes);
 		r->reducer->register_comm_hook(
 		    std::make_unique<TimedAllreduce>(grp.pg, r->stats, grp.gloo ? grp.abort : nullptr));
 		*out = r.release();

@@ -5,14 +5,22 @@
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <c10/core/GradMode.h>
+#include <torch/csrc/api/include/torch/version.h>
 
 #include <atomic>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "weaksup_torch.h"
+
+// One source builds against libtorch 1.13 and 2.x. Where the API differs
+// the code asks WT_TORCH_AT_LEAST(major, minor), or, where a signature
+// changed between 2.x releases, which form the headers declare.
+#define WT_TORCH_AT_LEAST(major, minor) \
+	(TORCH_VERSION_MAJOR > (major) || (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
 
 // A handle owns one at::Tensor (a reference to its storage).
 struct wt_tensor_s {
@@ -36,9 +44,21 @@ inline const at::Tensor &ref(wt_tensor h, const char *what) {
 	return h->t;
 }
 
+// Optional is the optional type ATen's signatures take: its own
+// c10::optional up to 2.3, std::optional (which c10::optional became an
+// alias of) since 2.4.
+#if WT_TORCH_AT_LEAST(2, 4)
+template <typename T>
+using optional = std::optional<T>;
+inline constexpr std::nullopt_t nullopt = std::nullopt;
+#else
+using c10::nullopt;
+using c10::optional;
+#endif
+
 // Opt returns the tensor of a handle, or an undefined tensor for NULL.
-inline c10::optional<at::Tensor> opt(wt_tensor h) {
-	if (h == nullptr) return c10::nullopt;
+inline optional<at::Tensor> opt(wt_tensor h) {
+	if (h == nullptr) return nullopt;
 	return h->t;
 }
 

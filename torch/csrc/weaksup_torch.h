@@ -117,7 +117,12 @@ typedef struct wt_api {
 	void (*string_free)(char *s);
 
 	/* ---- library and process settings ---- */
-	int (*version)(char **out, char **err); /* "libtorch 1.13.0 cuda=0"; free with string_free */
+	/* "libtorch=2.6.0 runtime=2.6.0 cuda=12.4 lib=/path/libtorch_cpu.so": the
+	 * libtorch the library was built against, the one it runs on, the CUDA
+	 * runtime of a CUDA libtorch (empty for a CPU one) and the file libtorch
+	 * was loaded from (last: it may hold spaces); free with string_free. The
+	 * build's libtorch= and abi= are also in the file's .weaksup_torch section. */
+	int (*version)(char **out, char **err);
 	int (*cuda_device_count)(int *n, char **err);
 	int (*set_num_threads)(int n, char **err);
 	int (*num_threads)(int *n, char **err);

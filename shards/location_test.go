@@ -1,0 +1,341 @@
+package shards_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"weaksup/internal/testkit"
+	"weaksup/shards"
+	"weaksup/storage"
+	"weaksup/storage/storagetest"
+	"weaksup/workdir"
+)
+
+// photoRows makes n rows with one or two labels out of k and small
+// photo-like JPEGs.
+func photoRows(tb testing.TB, n, k int) []shards.Row {
+	tb.Helper()
+	rows := make([]shards.Row, n)
+	for i := range rows {
+		labels := []int32{int32(i % k)}
+		if i%3 == 0 && k > 1 {
+			labels = append(labels, int32((i+1)%k))
+		}
+		var tags []string
+		for _, l := range labels {
+			tags = append(tags, fmt.Sprintf("tag%d", l))
+		}
+		rows[i] = shards.Row{Key: fmt.Sprintf("rec-%06d", i), Image: testkit.PhotoJPEG(tb, uint64(i), 16, 16, 80),
+			Width: 16, Height: 16, Labels: labels, Tags: tags, RawTags: tags,
+			URL: fmt.Sprintf("https://example.org/%d.jpg", i), PHash: uint64(i) * 0x9e3779b97f4a7c15}
+		rows[i].SHA256[0] = byte(i)
+	}
+	return rows
+}
+
+// join is the location of file in dir, a path or a URL.
+func join(dir, file string) string {
+	if storage.IsURL(dir) {
+		return dir + "/" + file
+	}
+	return filepath.Join(dir, file)
+}
+
+// writeLoc writes rows as the train split of a shard directory, perShard
+// rows a shard, with an empty val split and a manifest, to a local path or
+// a URL, through the functions that take a location string.
+func writeLoc(tb testing.TB, dir string, rows []shards.Row, perShard, k int) {
+	tb.Helper()
+	m := &shards.Manifest{Created: time.Unix(0, 0).UTC(), Config: shards.DefaultConfig(), NumClasses: k,
+		Splits: map[string]*shards.Split{shards.SplitTrain: {TagCounts: make([]int64, k)}, shards.SplitVal: {TagCounts: make([]int64, k)}}}
+	for t := 0; t < k; t++ {
+		m.Tags = append(m.Tags, fmt.Sprintf("tag%d", t))
+	}
+	sp := m.Splits[shards.SplitTrain]
+	for s := 0; s*perShard < len(rows); s++ {
+		w, err := shards.CreateShard(join(dir, shards.ShardFileName(shards.SplitTrain, s)))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		for i := s * perShard; i < min(len(rows), (s+1)*perShard); i++ {
+			if err := w.Append(&rows[i]); err != nil {
+				tb.Fatal(err)
+			}
+			for _, t := range rows[i].Labels {
+				sp.TagCounts[t]++
+			}
+		}
+		info, err := w.Close()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		sp.Shards = append(sp.Shards, info)
+		sp.Rows += info.Rows
+		sp.Bytes += info.Bytes
+	}
+	if err := shards.WriteManifest(dir, m); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// localDir writes rows to a new local shard directory.
+func localDir(tb testing.TB, rows []shards.Row, perShard, k int) string {
+	tb.Helper()
+	dir := tb.TempDir()
+	writeLoc(tb, dir, rows, perShard, k)
+	return dir
+}
+
+func mustReadFile(tb testing.TB, path string) []byte {
+	tb.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+func objectServers() map[string]func(testing.TB, ...string) *storagetest.Server {
+	return map[string]func(testing.TB, ...string) *storagetest.Server{"s3": storagetest.StartS3, "gcs": storagetest.StartGCS}
+}
+
+// Shards written to gs:// or s3:// are the local run's byte for byte, and
+// verify, inspect, dump and the shard set read them as they read a local
+// directory.
+func TestShardsAtURL(t *testing.T) {
+	rows := photoRows(t, 70, 6)
+	local := localDir(t, rows, 25, 6)
+	for name, start := range objectServers() {
+		t.Run(name, func(t *testing.T) {
+			srv := start(t, "data")
+			srv.Env(t) // the string forms find the fake as they would a real service
+			tmp := t.TempDir()
+			t.Setenv("TMPDIR", tmp) // where copies and shards being written go
+			url := srv.URL("data", "run1/shards")
+			writeLoc(t, url, rows, 25, 6)
+
+			ctx := context.Background()
+			d, err := storage.Open(ctx, url, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.Close()
+			list, err := d.List(ctx, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(list) != 4 {
+				t.Fatalf("the URL holds %d objects, want 3 shards and a manifest: %+v", len(list), list)
+			}
+			for _, f := range []string{"shard-00000.arrow", "shard-00001.arrow", "shard-00002.arrow", shards.ManifestName} {
+				got, err := d.ReadAll(ctx, f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := mustReadFile(t, filepath.Join(local, f)); !bytes.Equal(got, want) {
+					t.Fatalf("%s at the URL (%d bytes) differs from the local run's (%d bytes)", f, len(got), len(want))
+				}
+			}
+
+			var out bytes.Buffer
+			if err := shards.Verify(url, &out); err != nil {
+				t.Fatalf("verify %s: %v\n%s", url, err, out.String())
+			}
+			if n := strings.Count(out.String(), "ok  shard-"); n != 3 {
+				t.Fatalf("verify printed %d ok lines, want 3:\n%s", n, out.String())
+			}
+			var li, ri bytes.Buffer
+			if err := shards.Inspect(local, &li, 5); err != nil {
+				t.Fatal(err)
+			}
+			if err := shards.Inspect(url, &ri, 5); err != nil {
+				t.Fatal(err)
+			}
+			if got, want := strings.Replace(ri.String(), url, "DIR", 1), strings.Replace(li.String(), local, "DIR", 1); got != want {
+				t.Fatalf("inspect of the URL:\n%s\nof the local directory:\n%s", got, want)
+			}
+
+			ls, err := shards.OpenShardSet(local, shards.SplitTrain)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ls.Close()
+			rs, err := shards.OpenShardSet(url, shards.SplitTrain)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rs.Len() != len(rows) {
+				t.Fatalf("shard set at the URL has %d rows, want %d", rs.Len(), len(rows))
+			}
+			for i := range rows {
+				lk, limg, ll, err := ls.Read(i, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				rk, rimg, rl, err := rs.Read(i, nil)
+				if err != nil {
+					t.Fatalf("read row %d at the URL: %v", i, err)
+				}
+				if lk != rk || !bytes.Equal(limg, rimg) || fmt.Sprint(ll) != fmt.Sprint(rl) {
+					t.Fatalf("row %d: URL gives %s %v, local %s %v", i, rk, rl, lk, ll)
+				}
+			}
+			if err := rs.Close(); err != nil {
+				t.Fatal(err)
+			}
+
+			dump := t.TempDir()
+			if n, err := shards.Dump(url, shards.SplitTrain, 30, dump); err != nil || n != 30 {
+				t.Fatalf("dump from the URL: %d, %v", n, err)
+			}
+			if got := mustReadFile(t, filepath.Join(dump, "index.tsv")); !bytes.Contains(got, []byte(rows[29].Key)) {
+				t.Fatalf("dump index lacks row 29")
+			}
+
+			// No temporary copies are left behind.
+			if left, err := os.ReadDir(tmp); err != nil || len(left) != 0 {
+				t.Fatalf("temporary files left in %s: %v, %v", tmp, left, err)
+			}
+		})
+	}
+}
+
+// A damaged object, a missing manifest and a missing bucket are errors
+// naming the URL; a flaky service is retried and verify still passes.
+func TestShardsAtURLErrors(t *testing.T) {
+	rows := photoRows(t, 40, 4)
+	for name, start := range objectServers() {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			srv := start(t, "data")
+			storagetest.Credentials(t)
+			url := srv.URL("data", "shards")
+			d, err := storage.Open(ctx, url, srv.Options())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.Close()
+			if _, err := shards.ReadManifestIn(ctx, d); err == nil || !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), url+"/manifest.json") {
+				t.Fatalf("read a missing manifest: %v; want a not-exist error naming %s/manifest.json", err, url)
+			}
+
+			local := localDir(t, rows, 20, 4)
+			for _, f := range []string{"shard-00000.arrow", "shard-00001.arrow"} {
+				if err := d.Upload(ctx, f, filepath.Join(local, f)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			m, err := shards.ReadManifest(local)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := shards.WriteManifestIn(ctx, d, m); err != nil {
+				t.Fatal(err)
+			}
+
+			srv.Faults.Set(storagetest.Reads(storagetest.Truncate, storagetest.Pass, storagetest.Shorten, storagetest.SlowDown))
+			if err := shards.VerifyIn(ctx, d, nil); err != nil {
+				t.Fatalf("verify through faults: %v", err)
+			}
+			if srv.Faults.Injected(storagetest.Shorten) == 0 {
+				t.Fatal("no fault injected")
+			}
+			srv.Faults.Set(nil)
+
+			data := mustReadFile(t, filepath.Join(local, "shard-00001.arrow"))
+			bad := bytes.Clone(data)
+			bad[len(bad)/2] ^= 0xff
+			if err := d.WriteFile(ctx, "shard-00001.arrow", bad); err != nil {
+				t.Fatal(err)
+			}
+			err = shards.VerifyIn(ctx, d, nil)
+			if !errors.Is(err, shards.ErrCorrupt) || !strings.Contains(err.Error(), "shard-00001.arrow") || strings.Contains(err.Error(), "shard-00000.arrow") {
+				t.Fatalf("verify with a damaged object: %v; want a corrupt error naming only shard-00001.arrow", err)
+			}
+			if err := d.Delete(ctx, "shard-00001.arrow"); err != nil {
+				t.Fatal(err)
+			}
+			err = shards.VerifyIn(ctx, d, nil)
+			if !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), url+"/shard-00001.arrow") {
+				t.Fatalf("verify with a missing object: %v; want an error naming %s/shard-00001.arrow", err, url)
+			}
+
+			t.Setenv("AWS_ENDPOINT_URL", srv.Endpoint)
+			t.Setenv("STORAGE_EMULATOR_HOST", strings.TrimPrefix(srv.Endpoint, "http://"))
+			missing := srv.URL("nosuchbucket", "shards")
+			if err := shards.Verify(missing, nil); err == nil || !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), missing) {
+				t.Fatalf("verify in a missing bucket: %v", err)
+			}
+		})
+	}
+}
+
+// A shard set over a Dir with a cache reads each shard from the service
+// once, however often it is reopened.
+func TestShardSetCached(t *testing.T) {
+	rows := photoRows(t, 40, 5)
+	local := localDir(t, rows, 20, 5)
+	srv := storagetest.StartS3(t, "data")
+	storagetest.Credentials(t)
+	ctx := context.Background()
+	c, err := storage.NewCache(t.TempDir(), 1<<30, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := srv.Options()
+	opts.Cache = c
+	d, err := storage.Open(ctx, srv.URL("data", ""), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	var total int64
+	for _, f := range []string{"shard-00000.arrow", "shard-00001.arrow", shards.ManifestName} {
+		if err := d.Upload(ctx, f, filepath.Join(local, f)); err != nil {
+			t.Fatal(err)
+		}
+		if f != shards.ManifestName {
+			total += int64(len(mustReadFile(t, filepath.Join(local, f))))
+		}
+	}
+	before := d.Stats().BytesRead
+	for range 3 {
+		ss, err := shards.OpenShardSetIn(ctx, d, shards.SplitTrain)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range rows {
+			if _, img, _, err := ss.Read(i, nil); err != nil || !bytes.Equal(img, rows[i].Image) {
+				t.Fatalf("row %d: %v", i, err)
+			}
+		}
+		ss.Close()
+	}
+	manifest := int64(len(mustReadFile(t, filepath.Join(local, shards.ManifestName))))
+	if got := d.Stats().BytesRead - before; got != total+manifest {
+		t.Fatalf("%d bytes fetched over three passes; want the shards' %d once and the manifest's %d once (cached)", got, total, manifest)
+	}
+}
+
+// The stage swaps directories with renames, so it refuses a URL rather
+// than make a local directory named "s3:".
+func TestStageRefusesURL(t *testing.T) {
+	dir := t.TempDir()
+	cfg := shards.Config{ShardMB: 1, ValFraction: 0.01, Out: "s3://bucket/shards"}
+	_, err := shards.Run(context.Background(), nil, workdir.Dir(dir), cfg, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "--out") || !strings.Contains(err.Error(), "s3://bucket/shards") {
+		t.Fatalf("shards.Run with --out %s: %v; want an error naming the flag and the URL", cfg.Out, err)
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 0 {
+		t.Fatalf("the working directory holds %v", left)
+	}
+}
