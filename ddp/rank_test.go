@@ -25,8 +25,16 @@ import (
 const ddpJobEnv = "WEAKSUP_DDP_TEST_JOB"
 
 // TestMain lets the test binary double as one rank of a data-parallel
-// test: with ddpJobEnv set it runs that job and exits.
+// test: with ddpJobEnv set it runs that job and exits; with
+// allreduceBenchEnv set it is a rank of BenchmarkTwoHostsAllReduce.
 func TestMain(m *testing.M) {
+	if spec := os.Getenv(allreduceBenchEnv); spec != "" {
+		if err := runAllReduceBench(spec); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	if job := os.Getenv(ddpJobEnv); job != "" {
 		if err := runDDPJob(job); err != nil {
 			fmt.Fprintln(os.Stderr, err)
@@ -270,36 +278,6 @@ func mustLaunchDDP(t *testing.T, job ddpJob, world int) string {
 		t.Fatalf("%d ranks: %v\n%s", world, err, out)
 	}
 	return out
-}
-
-// sameTensors reports the first tensor that differs between two
-// safetensors files, bit for bit ("" when none does).
-func sameTensors(t *testing.T, a, b string) string {
-	t.Helper()
-	x, _, err := nets.LoadTensors(a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	y, _, err := nets.LoadTensors(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		for _, p := range append(x, y...) {
-			p.Tensor.Close()
-		}
-	}()
-	if len(x) != len(y) || len(x) == 0 {
-		return fmt.Sprintf("%d tensors against %d", len(x), len(y))
-	}
-	for i := range x {
-		u, _ := x[i].Tensor.Bytes()
-		v, _ := y[i].Tensor.Bytes()
-		if x[i].Name != y[i].Name || !bytes.Equal(u, v) {
-			return x[i].Name
-		}
-	}
-	return ""
 }
 
 // squaresData returns train.Data over generated train and held-out sets.

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+	"weaksup/ddp/ddptest"
 	"weaksup/torch/torchtest"
 	"weaksup/train"
 )
@@ -41,7 +42,7 @@ func TestTorchrunStartsRanks(t *testing.T) {
 		t.Fatalf("torchrun: %v\n%s", err, out)
 	}
 	final := filepath.Join(train.CheckpointsDir(theirs), train.CheckpointName(job.Steps), train.ModelFile)
-	if diff := sameTensors(t, filepath.Join(train.CheckpointsDir(ours), train.CheckpointName(job.Steps), train.ModelFile), final); diff != "" {
+	if diff := ddptest.SameTensors(t, filepath.Join(train.CheckpointsDir(ours), train.CheckpointName(job.Steps), train.ModelFile), final); diff != "" {
 		t.Fatalf("under torchrun %s differs from the run under LaunchLocal", diff)
 	}
 }

@@ -1,4 +1,4 @@
-package train
+package ddp
 
 import (
 	"encoding/json"
@@ -10,9 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"weaksup/ddp/ddptest"
 	"weaksup/internal/twohost"
 	"weaksup/torch"
 	"weaksup/torch/torchtest"
+	"weaksup/train"
 )
 
 // BenchmarkTwoHosts measures BenchmarkDataParallel's loop (resnext29_small,
@@ -26,7 +28,7 @@ import (
 //	link-cpu-s   CPU time of this process per run: the shaped link's
 //	             carrying of packets (the veth pair costs the kernel only)
 //
-// Run it with: go test -tags libjpeg -run '^$' -bench TwoHosts -benchtime 1x ./train/
+// Run it with: go test -tags libjpeg -run '^$' -bench TwoHosts -benchtime 1x ./ddp/
 func BenchmarkTwoHosts(b *testing.B) {
 	const benchSteps, benchSkip = 24, 6
 	for _, c := range []struct {
@@ -49,10 +51,10 @@ func BenchmarkTwoHosts(b *testing.B) {
 					Arch: "resnext29_small", ImageSize: 32, Images: 64 * benchSteps, Threads: 1}
 				p := twohost.New(b, c.opt)
 				before, self := childCPU(), selfCPU()
-				runJob(b, p, job, envLaunch, "OMP_WAIT_POLICY=PASSIVE")
+				runJob(b, p, job, ddptest.EnvLaunch, "OMP_WAIT_POLICY=PASSIVE")
 				f.cpu += (childCPU() - before).Seconds()
 				linkCPU += (selfCPU() - self).Seconds()
-				f.add(b, filepath.Join(out, MetricsFile), benchSkip)
+				f.add(b, filepath.Join(out, train.MetricsFile), benchSkip)
 			}
 			f.report(b)
 			b.ReportMetric(linkCPU/float64(b.N), "link-cpu-s")
@@ -68,28 +70,28 @@ func BenchmarkTwoHosts(b *testing.B) {
 //	rank0-exit-s, rank1-exit-s   seconds from the cut to the rank's exit
 //	dist-timeout-s               the collective timeout, for comparison
 //
-// Run it with: go test -tags libjpeg -run '^$' -bench CutLink -benchtime 3x ./train/
+// Run it with: go test -tags libjpeg -run '^$' -bench CutLink -benchtime 3x ./ddp/
 func BenchmarkCutLink(b *testing.B) {
 	torchtest.Need(b)
 	var exits [2]float64
 	for range b.N {
 		p := twohost.New(b, twohost.Options{})
 		job := hostsJob(b.TempDir())
-		job.DistTimeout = DefaultDistTimeout
+		job.DistTimeout = DefaultTimeout
 		job.CutAt = 11
-		ranks := startJob(b, p, job, envLaunch)
+		ranks := startJob(b, p, job, ddptest.EnvLaunch)
 		fault := faultTime(b, ranks[1])
 		for i, r := range ranks {
-			if err := r.wait(b, DefaultDistTimeout); err == nil {
-				b.Fatalf("%s succeeded after the cut", r.name)
+			if err := r.Wait(b, DefaultTimeout); err == nil {
+				b.Fatalf("%s succeeded after the cut", r.Name)
 			}
-			exits[i] += r.end.Sub(fault).Seconds()
+			exits[i] += r.End.Sub(fault).Seconds()
 		}
 	}
 	n := float64(b.N)
 	b.ReportMetric(exits[0]/n, "rank0-exit-s")
 	b.ReportMetric(exits[1]/n, "rank1-exit-s")
-	b.ReportMetric(DefaultDistTimeout.Seconds(), "dist-timeout-s")
+	b.ReportMetric(DefaultTimeout.Seconds(), "dist-timeout-s")
 }
 
 // loopFigures sums BenchmarkDataParallel's figures over runs.
@@ -100,12 +102,12 @@ type loopFigures struct {
 
 // add reads a run's metrics rows past the first skip steps.
 func (f *loopFigures) add(b *testing.B, metrics string, skip int) {
-	rows, err := ReadMetrics(metrics)
+	rows, err := train.ReadMetrics(metrics)
 	if err != nil {
 		b.Fatal(err)
 	}
 	for _, r := range rows {
-		if r.Kind != RowTrain || r.Step <= skip || r.ImagesPerS <= 0 {
+		if r.Kind != train.RowTrain || r.Step <= skip || r.ImagesPerS <= 0 {
 			continue
 		}
 		f.steps++
@@ -141,7 +143,7 @@ func selfCPU() time.Duration {
 
 // allreduceBenchEnv carries, as JSON, the allreduces a rank of
 // BenchmarkTwoHostsAllReduce times.
-const allreduceBenchEnv = "WEAKSUP_TRAIN_ALLREDUCE_BENCH"
+const allreduceBenchEnv = "WEAKSUP_DDP_ALLREDUCE_BENCH"
 
 type allreduceBench struct {
 	Floats int64 `json:"floats"`
@@ -159,7 +161,7 @@ func runAllReduceBench(spec string) error {
 	if err := torch.SetNumThreads(1); err != nil {
 		return err
 	}
-	g, _, err := DefaultDistFlags().Join(torch.CPU, nil)
+	g, _, err := DefaultFlags().Join(torch.CPU, nil)
 	if err != nil {
 		return err
 	}
@@ -189,7 +191,7 @@ func runAllReduceBench(spec string) error {
 //
 //	ms/op   milliseconds per allreduce
 //
-// Run it with: go test -tags libjpeg -run '^$' -bench TwoHostsAllReduce -benchtime 1x ./train/
+// Run it with: go test -tags libjpeg -run '^$' -bench TwoHostsAllReduce -benchtime 1x ./ddp/
 func BenchmarkTwoHostsAllReduce(b *testing.B) {
 	links := []struct {
 		name string
@@ -218,13 +220,13 @@ func BenchmarkTwoHostsAllReduce(b *testing.B) {
 					if l.opt == nil {
 						var log strings.Builder
 						if err := LaunchLocal(b.Context(), LaunchOptions{N: 2, Exe: os.Args[0], Args: []string{"-test.run=^$"},
-							Env: append(withoutEnv(os.Environ(), rankEnvNames...), env), Stdout: &log, Stderr: &log}); err != nil {
+							Env: append(ddptest.Environ(), env), Stdout: &log, Stderr: &log}); err != nil {
 							b.Fatalf("%v\n%s", err, log.String())
 						}
 						out = log.String()
 					} else {
 						ranks := runJobEnv(b, twohost.New(b, *l.opt), env)
-						out = ranks[0].out.String()
+						out = ranks[0].Output()
 					}
 					var ns int64
 					if _, err := fmt.Sscanf(out[strings.Index(out, "allreduce "):], "allreduce %d", &ns); err != nil {
@@ -240,14 +242,14 @@ func BenchmarkTwoHostsAllReduce(b *testing.B) {
 
 // runJobEnv runs this test binary as rank 0 on host A and rank 1 on host
 // B under the environment launch, with env, and waits for both.
-func runJobEnv(b *testing.B, p *twohost.Pair, env string) [2]*hostProc {
-	var ranks [2]*hostProc
+func runJobEnv(b *testing.B, p *twohost.Pair, env string) [2]*ddptest.Proc {
+	var ranks [2]*ddptest.Proc
 	for r, h := range []*twohost.Host{p.A, p.B} {
-		ranks[r] = startOn(b, h, fmt.Sprintf("rank %d", r), append(envLaunch(r), env), os.Args[0], "-test.run=^$")
+		ranks[r] = ddptest.Start(b, h, fmt.Sprintf("rank %d", r), append(ddptest.EnvLaunch(r), env), os.Args[0], "-test.run=^$")
 	}
 	for _, r := range ranks {
-		if err := r.wait(b, 5*time.Minute); err != nil {
-			b.Fatalf("%s: %v\n%s", r.name, err, r.out.String())
+		if err := r.Wait(b, 5*time.Minute); err != nil {
+			b.Fatalf("%s: %v\n%s", r.Name, err, r.Output())
 		}
 	}
 	return ranks
