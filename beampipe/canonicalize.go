@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
-	"os"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 
@@ -56,7 +55,7 @@ type vocabFn struct {
 	Workdir string
 }
 
-func (f *vocabFn) ProcessElement(_ []byte, tally func(*string, *int64) bool, emit func([]byte)) error {
+func (f *vocabFn) ProcessElement(ctx context.Context, _ []byte, tally func(*string, *int64) bool, emit func([]byte)) error {
 	m, err := mapperFor(f.Cfg)
 	if err != nil {
 		return err
@@ -73,10 +72,8 @@ func (f *vocabFn) ProcessElement(_ []byte, tally func(*string, *int64) bool, emi
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(f.Workdir, 0o755); err != nil {
-		return fmt.Errorf("write vocabulary: %w", err)
-	}
-	if err := canonicalize.WriteHashtags(workdir.Dir(f.Workdir).Hashtags(), c, m); err != nil {
+	err = writeFiles(ctx, f.Workdir, func(wd workdir.Dir) error { return canonicalize.WriteHashtags(wd.Hashtags(), c, m) })
+	if err != nil {
 		return err
 	}
 	var b bytes.Buffer
@@ -137,7 +134,7 @@ type writeVocabFn struct {
 	Workdir string
 }
 
-func (f *writeVocabFn) ProcessElement(vocab []byte, counts func(*int32, *int) bool, emit func([]byte)) error {
+func (f *writeVocabFn) ProcessElement(ctx context.Context, vocab []byte, counts func(*int32, *int) bool, emit func([]byte)) error {
 	v, err := canonicalize.ReadVocabulary(bytes.NewReader(vocab), "vocab.tsv")
 	if err != nil {
 		return err
@@ -151,7 +148,7 @@ func (f *writeVocabFn) ProcessElement(vocab []byte, counts func(*int32, *int) bo
 		}
 	}
 	v.SetCounts(per)
-	if err := v.WriteFile(workdir.Dir(f.Workdir).Vocab()); err != nil {
+	if err := writeFiles(ctx, f.Workdir, func(wd workdir.Dir) error { return v.WriteFile(wd.Vocab()) }); err != nil {
 		return err
 	}
 	var b bytes.Buffer

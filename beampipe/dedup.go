@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"os"
 	"path/filepath"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -93,7 +94,7 @@ type reportFn struct {
 	Workdir string
 }
 
-func (f *reportFn) ProcessElement(_ []byte, cat []byte, matches func(*MatchRow) bool, repeats func(*RepeatRow) bool,
+func (f *reportFn) ProcessElement(ctx context.Context, _ []byte, cat []byte, matches func(*MatchRow) bool, repeats func(*RepeatRow) bool,
 	drops func(*DropRow) bool, counts func(*string, *int64) bool) error {
 	c, err := catalogFor(cat, f.Cfg.Radius)
 	if err != nil {
@@ -125,9 +126,14 @@ func (f *reportFn) ProcessElement(_ []byte, cat []byte, matches func(*MatchRow) 
 			fd.Verified += n
 		}
 	}
-	sum, err := dedup.WriteReport(workdir.Dir(f.Workdir), c, f.Cfg, fd)
-	if err != nil {
-		return err
-	}
-	return atomicfile.WriteFile(filepath.Join(f.Workdir, "beam", "dedup-summary.txt"), []byte(sum.Text()))
+	return writeFiles(ctx, f.Workdir, func(wd workdir.Dir) error {
+		sum, err := dedup.WriteReport(wd, c, f.Cfg, fd)
+		if err != nil {
+			return err
+		}
+		if err := os.MkdirAll(filepath.Join(string(wd), "beam"), 0o755); err != nil {
+			return err
+		}
+		return atomicfile.WriteFile(filepath.Join(string(wd), "beam", "dedup-summary.txt"), []byte(sum.Text()))
+	})
 }

@@ -23,6 +23,17 @@
 //	reports/dedup-*               as dedup writes them
 //	shards/                       Arrow shards and manifest.json
 //
+// The working directory is a local directory that every worker and the
+// launcher see at the same path, or a gs://BUCKET/PREFIX or
+// s3://BUCKET/PREFIX URL, which workers on a cluster reach without a mount:
+// every file above goes through package storage (workdir.go), written
+// atomically either way. With a URL, the launcher keeps the hashed test sets
+// in a local cache directory instead (under os.UserCacheDir). The shard
+// directory (--out, default WORKDIR/shards) may be a URL as well; it is then
+// written in place, its manifest deleted by the launcher first and written
+// by the last step, as the shards stage does. A shard step reads its
+// images from the chunk files 32 at a time, in the rows' order.
+//
 // Ingest is resumable by chunk: the driver splits the input into chunks of
 // whole lines, a chunk's outputs are written to temporary files and renamed
 // (the .json last), and a rerun re-emits finished chunks from their files

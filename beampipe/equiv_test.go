@@ -8,12 +8,15 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"weaksup/dedup"
 	"weaksup/demo"
 	"weaksup/pipeline"
 	"weaksup/shards"
+	"weaksup/storage"
+	"weaksup/storage/storagetest"
 	"weaksup/workdir"
 )
 
@@ -52,7 +55,9 @@ func readFile(t *testing.T, path string) []byte {
 // URLs on purpose, through the embedded pipeline and through Beam on
 // Prism: the same kept records with the same labels, the same vocab.tsv
 // and hashtags.tsv byte for byte, the same dedup report rows, and Beam
-// shards that verify.
+// shards that verify. Beam with its working directory in object storage
+// (a fake S3 that fails some requests; no shared directory) writes the
+// same files there, the shards byte for byte.
 func TestBeamMatchesEmbedded(t *testing.T) {
 	w := world(t)
 	srv := demo.NewServer(w.Dir, demo.ServerConfig{Seed: 3, NotFoundRate: 0.04, GarbledRate: 0.02, NotImageRate: 0.02})
@@ -106,6 +111,64 @@ func TestBeamMatchesEmbedded(t *testing.T) {
 	if n := res.Counters["ingest/outcome_ok"]; n == 0 || res.Counters["ingest/chunks_crawled"] != int64(res.Chunks) {
 		t.Errorf("counters: %v", res.Counters)
 	}
+
+	s3 := storagetest.StartS3(t, "work")
+	s3.Env(t)
+	p := storagetest.Pass
+	s3.Faults.Set(storagetest.Writes(p, p, p, storagetest.ServerError, p, p, p, storagetest.SlowDown))
+	url := s3.URL("work", "beam")
+	if _, err := Run(context.Background(), Options{Workdir: url, Config: cfg, ChunkLines: 40, Runner: "prism", Log: &log}); err != nil {
+		t.Fatalf("beam run into %s: %v\n%s", url, err, log.String())
+	}
+	if s3.Faults.Injected(storagetest.ServerError) == 0 {
+		t.Error("no fault injected")
+	}
+	s3.Faults.Set(nil)
+	d, err := storage.Open(context.Background(), url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	local, err := storage.Open(context.Background(), string(bw), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer local.Close()
+	files, err := local.List(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	compared, shared := 0, 0
+	for _, f := range files {
+		if strings.HasPrefix(f.Key, "testsets/") {
+			continue // the launcher's own cache, kept locally
+		}
+		shared++
+		if f.Key == "shards/"+shards.ManifestName || f.Key == "beam/metrics.json" {
+			continue // times differ
+		}
+		a, b := readFile(t, filepath.Join(string(bw), f.Key)), readObject(t, d, f.Key)
+		if !bytes.Equal(a, b) {
+			t.Errorf("%s in %s differs from the local working directory's", f.Key, url)
+		}
+		compared++
+	}
+	if objs, err := d.List(context.Background(), ""); err != nil || len(objs) != shared || compared < 10 {
+		t.Errorf("%s holds %d objects (%v), the local working directory %d files (%d compared)", url, len(objs), err, shared, compared)
+	}
+	if err := shards.Verify(url+"/shards", io.Discard); err != nil {
+		t.Errorf("beam shards at %s do not verify: %v", url, err)
+	}
+	t.Logf("%d files of the working directory compared byte for byte", compared)
+}
+
+func readObject(t *testing.T, d *storage.Dir, key string) []byte {
+	t.Helper()
+	b, err := d.ReadAll(context.Background(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 func head(b []byte) string {

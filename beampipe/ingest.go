@@ -8,14 +8,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
+	"io/fs"
 	"path/filepath"
 	"sync"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 
-	"weaksup/atomicfile"
 	"weaksup/ingest"
+	"weaksup/storage"
 	"weaksup/store"
 )
 
@@ -26,13 +26,8 @@ type chunkOut struct {
 	Skipped    map[string]int64 `json:"skipped"`
 }
 
-// ChunkDir is where chunk outputs go under a working directory.
+// ChunkDir is where chunk outputs go under a local working directory.
 func ChunkDir(workdir string) string { return filepath.Join(workdir, "beam", "chunks") }
-
-func chunkPaths(workdir string, i int) (recs, jpg string) {
-	base := filepath.Join(ChunkDir(workdir), fmt.Sprintf("chunk-%05d", i))
-	return base + ".json", base + ".jpg"
-}
 
 // ingestFn crawls one chunk, or re-emits it from its files when an
 // earlier run finished it.
@@ -51,18 +46,22 @@ func (f *ingestFn) crawler() (*ingest.Crawler, error) {
 }
 
 func (f *ingestFn) ProcessElement(ctx context.Context, c Chunk, emit func(Rec), lineErr func(LineErr)) error {
-	recPath, jpgPath := chunkPaths(f.Workdir, c.Index)
-	out, done, err := readChunk(recPath)
+	d, err := workdirOf(f.Workdir)
+	if err != nil {
+		return err
+	}
+	recKey, jpgKey := chunkKeys(c.Index)
+	out, done, err := readChunk(ctx, d, recKey)
 	if err != nil {
 		return err
 	}
 	if done {
 		beam.NewCounter("ingest", "chunks_skipped").Inc(ctx, 1)
 	} else {
-		if out, err = f.crawlChunk(ctx, c, jpgPath); err != nil {
+		if out, err = f.crawlChunk(ctx, c, d, jpgKey); err != nil {
 			return err
 		}
-		if err := writeChunk(recPath, out); err != nil {
+		if err := writeChunk(ctx, d, recKey, out); err != nil {
 			return err
 		}
 		beam.NewCounter("ingest", "chunks_crawled").Inc(ctx, 1)
@@ -82,8 +81,9 @@ func (f *ingestFn) ProcessElement(ctx context.Context, c Chunk, emit func(Rec), 
 }
 
 // crawlChunk reads a chunk's records and crawls them on Cfg.Concurrency
-// goroutines through the process's crawler, writing the images to jpgPath.
-func (f *ingestFn) crawlChunk(ctx context.Context, c Chunk, jpgPath string) (chunkOut, error) {
+// goroutines through the process's crawler, writing the images to jpgKey
+// of the working directory d.
+func (f *ingestFn) crawlChunk(ctx context.Context, c Chunk, d *storage.Dir, jpgKey string) (chunkOut, error) {
 	out := chunkOut{Skipped: map[string]int64{}}
 	r, closer, err := openChunk(ctx, c)
 	if err != nil {
@@ -156,7 +156,7 @@ func (f *ingestFn) crawlChunk(ctx context.Context, c Chunk, jpgPath string) (chu
 	if err := ctx.Err(); err != nil {
 		return out, err
 	}
-	err = atomicfile.Write(jpgPath, func(w io.Writer) error {
+	err = writeObject(ctx, d, jpgKey, func(w io.Writer) error {
 		bw := bufio.NewWriter(w)
 		var off int64
 		for i, fr := range res {
@@ -182,30 +182,46 @@ func (f *ingestFn) crawlChunk(ctx context.Context, c Chunk, jpgPath string) (chu
 	return out, nil
 }
 
-func readChunk(path string) (chunkOut, bool, error) {
-	var out chunkOut
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
+// readChunk reads the records of a finished chunk; done is false when the
+// chunk has not been finished.
+func readChunk(ctx context.Context, d *storage.Dir, key string) (out chunkOut, done bool, err error) {
+	b, err := d.ReadAll(ctx, key)
+	if errors.Is(err, fs.ErrNotExist) {
 		return out, false, nil
 	}
 	if err != nil {
-		return out, false, fmt.Errorf("read finished chunk %s: %w", path, err)
+		return out, false, fmt.Errorf("read finished chunk: %w", err)
 	}
 	if err := json.Unmarshal(b, &out); err != nil {
-		return out, false, fmt.Errorf("read finished chunk %s: %w (delete it to crawl the chunk again)", path, err)
+		return out, false, fmt.Errorf("read finished chunk %s: %w (delete it to crawl the chunk again)", d.URL(key), err)
 	}
 	return out, true, nil
 }
 
-func writeChunk(path string, out chunkOut) error {
+// writeChunk writes a chunk's records, which marks it finished.
+func writeChunk(ctx context.Context, d *storage.Dir, key string, out chunkOut) error {
 	b, err := json.Marshal(out)
 	if err != nil {
-		return fmt.Errorf("encode chunk %s: %w", path, err)
+		return fmt.Errorf("encode chunk %s: %w", d.URL(key), err)
 	}
-	if err := atomicfile.WriteFile(path, b); err != nil {
+	if err := d.WriteFile(ctx, key, b); err != nil {
 		return fmt.Errorf("write chunk: %w", err)
 	}
 	return nil
+}
+
+// writeObject writes key of d with write, atomically: nothing of it is
+// seen unless write and the upload (or rename) succeed.
+func writeObject(ctx context.Context, d *storage.Dir, key string, write func(io.Writer) error) error {
+	w, err := d.Create(ctx, key)
+	if err != nil {
+		return err
+	}
+	if err := write(w); err != nil {
+		w.Abort()
+		return err
+	}
+	return w.Close()
 }
 
 // storeRecord is the store.Record a shard row is made from.

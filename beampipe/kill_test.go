@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"weaksup/demo"
+	"weaksup/storage"
 )
 
 // countingServer serves a world's crawl images, counting requests per
@@ -138,9 +139,14 @@ func TestKilledCrawlResumesByChunk(t *testing.T) {
 	srv.release()
 
 	finished := markers()
+	wd, err := storage.Open(context.Background(), o.Workdir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wd.Close()
 	var urls []string
 	for _, m := range finished {
-		out, done, err := readChunk(m)
+		out, done, err := readChunk(context.Background(), wd, "beam/chunks/"+filepath.Base(m))
 		if err != nil || !done {
 			t.Fatalf("chunk %s after the kill: done %v, %v", m, done, err)
 		}

@@ -14,12 +14,11 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/transforms/stats"
 
-	"weaksup/atomicfile"
 	"weaksup/dedup"
 	"weaksup/ingest"
 	"weaksup/pipeline"
+	"weaksup/storage"
 	"weaksup/store"
-	"weaksup/workdir"
 )
 
 // DefaultChunkLines is the default ingest chunk: the unit of resumption
@@ -28,7 +27,7 @@ const DefaultChunkLines = 1000
 
 // Options configures a Beam run of the data stages.
 type Options struct {
-	Workdir    string          // local path; created if missing
+	Workdir    string          // local path (created if missing) or gs:// or s3:// URL
 	Config     pipeline.Config // the stages' configuration, as `pipeline run` takes it
 	ChunkLines int             // input lines per ingest chunk
 	Runner     string          // a registered Beam runner: prism, dataflow, flink, spark, universal
@@ -67,11 +66,26 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if o.Workdir == "" {
 		return nil, fmt.Errorf("flag --workdir: no working directory given")
 	}
-	abs, err := filepath.Abs(o.Workdir)
+	wdLoc := o.Workdir
+	if !storage.IsURL(wdLoc) {
+		abs, err := filepath.Abs(wdLoc)
+		if err != nil {
+			return nil, fmt.Errorf("flag --workdir: %w", err)
+		}
+		wdLoc = abs
+	} else if _, err := storage.ParseLocation(wdLoc); err != nil {
+		return nil, fmt.Errorf("flag --workdir: %w", err)
+	}
+	wdir, err := workdirOf(wdLoc)
 	if err != nil {
 		return nil, fmt.Errorf("flag --workdir: %w", err)
 	}
-	wd := workdir.Dir(abs)
+	// The launcher's own files (the test sets' hashes, cached between
+	// runs): the working directory, or a local cache for a URL.
+	wd, err := launcherDir(wdLoc)
+	if err != nil {
+		return nil, err
+	}
 	chunkLines := o.ChunkLines
 	if chunkLines == 0 {
 		chunkLines = DefaultChunkLines
@@ -93,9 +107,6 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	fmt.Fprintf(log, "ingest: %s (%s) in %d chunks of %d lines\n", cfg.Ingest.Input, format, len(chunks), chunkLines)
-	if err := os.MkdirAll(ChunkDir(abs), 0o755); err != nil {
-		return nil, fmt.Errorf("create %s: %w", ChunkDir(abs), err)
-	}
 	dc := testsets.Config()
 	cat, err := dedup.LoadCatalog(ctx, wd, testsets, log)
 	if err != nil {
@@ -107,18 +118,29 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	out := cfg.Shards.Out
 	if out == "" {
-		out = wd.Shards()
+		out = joinLoc(wdLoc, "shards")
 	}
-	if out, err = filepath.Abs(out); err != nil {
-		return nil, fmt.Errorf("flag --out: %w", err)
-	}
-	tmp := out + ".new"
-	if err := os.RemoveAll(tmp); err != nil {
-		return nil, fmt.Errorf("clear %s: %w", tmp, err)
+	// A local shard directory is built beside the output and swapped in;
+	// one at a URL is written in place, its old manifest deleted first
+	// and the new one written last (as the shards stage does).
+	tmp, dest := "", out
+	if storage.IsURL(out) {
+		if err := dropManifest(ctx, out); err != nil {
+			return nil, err
+		}
+	} else {
+		if out, err = filepath.Abs(out); err != nil {
+			return nil, fmt.Errorf("flag --out: %w", err)
+		}
+		tmp = out + ".new"
+		if err := os.RemoveAll(tmp); err != nil {
+			return nil, fmt.Errorf("clear %s: %w", tmp, err)
+		}
+		dest = tmp
 	}
 
 	p, s := beam.NewPipelineWithRoot()
-	build(s, string(wd), format, chunks, catBytes, cfg, dc, tmp, out)
+	build(s, wdLoc, format, chunks, catBytes, cfg, dc, dest, tmp, out)
 	runner := o.Runner
 	if runner == "" {
 		runner = "prism"
@@ -134,11 +156,11 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		}
 	}
 	b, _ := json.MarshalIndent(r, "", "  ")
-	if err := atomicfile.WriteFile(filepath.Join(abs, "beam", "metrics.json"), append(b, '\n')); err != nil {
+	if err := wdir.WriteFile(ctx, "beam/metrics.json", append(b, '\n')); err != nil {
 		return r, err
 	}
 	for _, name := range []string{"line-errors.txt", "dedup-summary.txt"} {
-		if b, err := os.ReadFile(filepath.Join(abs, "beam", name)); err == nil {
+		if b, err := wdir.ReadAll(ctx, "beam/"+name); err == nil {
 			log.Write(b)
 		}
 	}
@@ -157,7 +179,7 @@ func RootCause(err error) string {
 	return msg
 }
 
-func build(s beam.Scope, wd, format string, chunks []Chunk, catalog []byte, cfg pipeline.Config, dc dedup.Config, tmp, out string) {
+func build(s beam.Scope, wd, format string, chunks []Chunk, catalog []byte, cfg pipeline.Config, dc dedup.Config, dest, tmp, out string) {
 	imp := beam.Impulse(s)
 
 	is := s.Scope("ingest")
@@ -187,7 +209,7 @@ func build(s beam.Scope, wd, format string, chunks []Chunk, catalog []byte, cfg 
 	ss := s.Scope("shards")
 	totals := stats.SumPerKey(ss, beam.ParDo(ss, &splitBytesFn{Cfg: cfg.Shards}, survivors))
 	keyed := beam.ParDo(ss, &shardOfFn{Cfg: cfg.Shards}, survivors, beam.SideInput{Input: totals})
-	files := beam.ParDo(ss, &writeShardFn{Cfg: cfg.Shards, Workdir: wd, Tmp: tmp}, beam.GroupByKey(ss, keyed))
+	files := beam.ParDo(ss, &writeShardFn{Cfg: cfg.Shards, Workdir: wd, Dest: dest}, beam.GroupByKey(ss, keyed))
 	beam.ParDo0(ss, &manifestFn{Cfg: cfg.Shards, Tmp: tmp, Out: out}, imp, beam.SideInput{Input: final}, beam.SideInput{Input: files})
 }
 
@@ -240,7 +262,7 @@ type lineErrorsFn struct {
 	Workdir string
 }
 
-func (f *lineErrorsFn) ProcessElement(_ []byte, errs func(*LineErr) bool) error {
+func (f *lineErrorsFn) ProcessElement(ctx context.Context, _ []byte, errs func(*LineErr) bool) error {
 	var all []LineErr
 	var le LineErr
 	for errs(&le) {
@@ -255,5 +277,9 @@ func (f *lineErrorsFn) ProcessElement(_ []byte, errs func(*LineErr) bool) error 
 			b.WriteString(le.Msg + "\n")
 		}
 	}
-	return atomicfile.WriteFile(filepath.Join(f.Workdir, "beam", "line-errors.txt"), []byte(b.String()))
+	d, err := workdirOf(f.Workdir)
+	if err != nil {
+		return err
+	}
+	return d.WriteFile(ctx, "beam/line-errors.txt", []byte(b.String()))
 }

@@ -2,16 +2,20 @@ package beampipe
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"hash/fnv"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"weaksup/canonicalize"
 	"weaksup/shards"
+	"weaksup/storage"
 	"weaksup/store"
 )
 
@@ -59,14 +63,20 @@ func (f *shardOfFn) ProcessElement(r Rec, totals func(*string, *int64) bool) (st
 }
 
 // writeShardFn writes one shard: its rows in the seeded order, images read
-// from the chunk files, with the stage's own row and writer code.
+// from the chunk files, with the stage's own row and writer code. Dest is
+// where the shard goes: the local directory swapped in at the end, or the
+// gs:// or s3:// output itself.
 type writeShardFn struct {
 	Cfg     shards.Config
 	Workdir string
-	Tmp     string
+	Dest    string
 }
 
-func (f *writeShardFn) ProcessElement(key string, it func(*Rec) bool, emit func(ShardFile)) (err error) {
+// imageReads bounds the images of a shard being read from the chunk files
+// at once: enough to hide an object store's time to first byte.
+const imageReads = 32
+
+func (f *writeShardFn) ProcessElement(ctx context.Context, key string, it func(*Rec) bool, emit func(ShardFile)) (err error) {
 	split, idx, _ := strings.Cut(key, "/")
 	index, _ := strconv.Atoi(idx)
 	var rows []Rec
@@ -84,38 +94,33 @@ func (f *writeShardFn) ProcessElement(key string, it func(*Rec) bool, emit func(
 		}
 		return strings.Compare(a.ID, b.ID)
 	})
-	if err := os.MkdirAll(f.Tmp, 0o755); err != nil {
-		return fmt.Errorf("create %s: %w", f.Tmp, err)
-	}
-	files := map[int]*os.File{}
-	defer func() {
-		for _, fh := range files {
-			fh.Close()
-		}
-	}()
-	name := shards.ShardFileName(split, index)
-	w, err := shards.CreateShard(f.Tmp + "/" + name)
+	d, err := workdirOf(f.Workdir)
 	if err != nil {
 		return err
 	}
+	if !storage.IsURL(f.Dest) {
+		if err := os.MkdirAll(f.Dest, 0o755); err != nil {
+			return fmt.Errorf("create %s: %w", f.Dest, err)
+		}
+	}
+	name := shards.ShardFileName(split, index)
+	w, err := shards.CreateShard(joinLoc(f.Dest, name))
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	images := readImages(ctx, d, rows)
 	labels := map[int32]int64{}
 	for i := range rows {
 		r := &rows[i]
-		fh := files[r.Chunk]
-		if fh == nil {
-			_, jpg := chunkPaths(f.Workdir, r.Chunk)
-			if fh, err = os.Open(jpg); err != nil {
-				w.Abort()
-				return fmt.Errorf("read image of record %s: %w", r.ID, err)
-			}
-			files[r.Chunk] = fh
-		}
-		img := make([]byte, r.Len)
-		if _, err := fh.ReadAt(img, r.Off); err != nil {
+		im := <-images
+		<-im.done
+		if im.err != nil {
 			w.Abort()
-			return fmt.Errorf("read image of record %s from %s: %w", r.ID, fh.Name(), err)
+			return fmt.Errorf("read image of record %s: %w", r.ID, im.err)
 		}
-		row := shards.NewRow(r.storeRecord(), img, store.Labels{IDs: r.Labels, Tags: r.Tags})
+		row := shards.NewRow(r.storeRecord(), im.b, store.Labels{IDs: r.Labels, Tags: r.Tags})
 		if err := w.Append(&row); err != nil {
 			w.Abort()
 			return err
@@ -136,15 +141,88 @@ func (f *writeShardFn) ProcessElement(key string, it func(*Rec) bool, emit func(
 	return nil
 }
 
+// chunkImage is one row's image bytes, read ahead.
+type chunkImage struct {
+	done chan struct{}
+	b    []byte
+	err  error
+}
+
+// readImages reads the images of rows from their chunk files, up to
+// imageReads at a time, and hands them over in the rows' order (at most
+// imageReads ahead of the reader). Cancelling ctx stops it.
+func readImages(ctx context.Context, d *storage.Dir, rows []Rec) <-chan *chunkImage {
+	out := make(chan *chunkImage, imageReads)
+	go func() {
+		defer close(out)
+		sem := make(chan struct{}, imageReads)
+		objects := map[int]*storage.Object{}
+		defer func() {
+			for _, o := range objects {
+				o.Close()
+			}
+		}()
+		var wg sync.WaitGroup
+		defer wg.Wait()
+		for i := range rows {
+			r := &rows[i]
+			im := &chunkImage{done: make(chan struct{})}
+			select {
+			case out <- im:
+			case <-ctx.Done():
+				return
+			}
+			o := objects[r.Chunk]
+			if o == nil {
+				_, jpg := chunkKeys(r.Chunk)
+				var err error
+				if o, err = d.Open(ctx, jpg); err != nil {
+					im.err = err
+					close(im.done)
+					continue
+				}
+				objects[r.Chunk] = o
+			}
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				im.err = ctx.Err()
+				close(im.done)
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				im.b = make([]byte, r.Len)
+				_, im.err = o.ReadAt(im.b, r.Off)
+				close(im.done)
+			}()
+		}
+	}()
+	return out
+}
+
+// joinLoc is the location of name in dir, a local path or a URL.
+func joinLoc(dir, name string) string {
+	if storage.IsURL(dir) {
+		return strings.TrimSuffix(dir, "/") + "/" + name
+	}
+	return filepath.Join(dir, name)
+}
+
 // manifestFn runs once every shard is written (they are its side input):
-// it writes the manifest and swaps the shard directory in.
+// it writes the manifest and swaps the shard directory in; at a gs:// or
+// s3:// output (Tmp empty), where the shards were written in place, it
+// writes the manifest last and removes shards of an earlier run that it
+// does not list.
 type manifestFn struct {
 	Cfg shards.Config
 	Tmp string
 	Out string
 }
 
-func (f *manifestFn) ProcessElement(_ []byte, vocab []byte, files func(*ShardFile) bool) error {
+func (f *manifestFn) ProcessElement(ctx context.Context, _ []byte, vocab []byte, files func(*ShardFile) bool) error {
 	v, err := canonicalize.ReadVocabulary(bytes.NewReader(vocab), "vocab.tsv")
 	if err != nil {
 		return err
@@ -172,6 +250,17 @@ func (f *manifestFn) ProcessElement(_ []byte, vocab []byte, files func(*ShardFil
 			}
 		}
 		m.Splits[name] = s
+	}
+	if f.Tmp == "" {
+		d, err := storage.Create(ctx, f.Out, nil)
+		if err != nil {
+			return fmt.Errorf("write manifest: %w", err)
+		}
+		defer d.Close()
+		if err := shards.WriteManifestIn(ctx, d, m); err != nil {
+			return err
+		}
+		return shards.RemoveUnlisted(ctx, d, m)
 	}
 	if err := os.MkdirAll(f.Tmp, 0o755); err != nil {
 		return fmt.Errorf("create %s: %w", f.Tmp, err)

@@ -66,6 +66,27 @@ func FullSizes() Sizes {
 		MinPositives: 3, ValFraction: 0.1}
 }
 
+// GPUSizes is `weaksup findings --scale gpu`: the same comparisons at a
+// budget for one GPU host — the small ResNeXt against resnext29_8x64d, at
+// 64 px, ten times the steps of the CPU run on a three times larger world,
+// five seeds per comparison and ten for finding 1. It has not been run.
+func GPUSizes() Sizes {
+	return Sizes{Arch: "small", BigArch: "resnext29_8x64d", ImageSize: 64, Batch: 256, Steps: 6000, LR: 0.4, EvalImages: 5000,
+		ProbeEpochs: 100, FinetuneEpochs: 30, CropScale: 0.35,
+		LinearLRs: []float64{0.1, 0.3, 1, 3, 10}, FinetuneLRs: []float64{0.03, 0.1, 0.3, 1, 3},
+		CarveFraction: 0.2, Noise: []float64{0, 0.1, 0.25, 0.5}, Fractions: []float64{0.01, 0.1, 1}, SmallFraction: 0.1,
+		MinPositives: 5, ValFraction: 0.05, TransferSeeds: 10, MinMAP: 0.11}
+}
+
+// GPUWorld is the world of --scale gpu: the demo's concepts, 100,000 crawl
+// images, its 30-class target task at 10 labelled images per class.
+func GPUWorld() demo.WorldConfig {
+	w := demo.Default()
+	w.CrawlImages = 100000
+	w.TargetTrain = 10
+	return w
+}
+
 // QuickWorld and FullWorld are the demo worlds of --quick and of the full
 // run.
 func QuickWorld() demo.WorldConfig { return demo.Quick() }

@@ -33,6 +33,15 @@
 // Example carries encoded image bytes, or decoded Pixels for sources that
 // hold images in memory.
 //
+// Open and OpenIn take a shard directory at a gs:// or s3:// URL too (OpenIn
+// with a storage.Dir opened with a Cache or an endpoint). Its shards are
+// read in place (package shards): as soon as a batch is planned, its
+// items' JPEGs are fetched by ranged reads, many at once (a Prefetcher
+// source), so the decode workers seldom wait on the network and a rank
+// fetches its share of the image bytes, not whole shards. The read-ahead
+// is bounded by the batch buffers (Prefetch+2 batches). Through a Cache the
+// ranks of a machine fetch each byte once between them.
+//
 // # Order
 //
 // Each epoch, the block (shard) order is shuffled and items pass through

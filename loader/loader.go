@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"weaksup/shards"
+	"weaksup/storage"
 )
 
 // ErrPosition is wrapped when a resume position does not fit the loader.
@@ -131,21 +132,48 @@ type job struct {
 }
 
 // Open opens split cfg.Split of the shard directory dir and returns a
-// loader over it. The loader closes the shards when it is closed.
+// loader over it. The loader closes the shards when it is closed. dir may
+// be a gs:// or s3:// URL, opened with the storage layer's defaults (see
+// OpenIn).
 func Open(dir string, cfg Config) (*Loader, error) {
-	split := cfg.Split
-	if split == "" {
-		split = shards.SplitTrain
-	}
-	ss, err := shards.OpenShardSet(dir, split)
+	ss, err := shards.OpenShardSet(dir, splitOf(cfg))
 	if err != nil {
 		return nil, err
 	}
+	return openSet(ss, dir, cfg)
+}
+
+// OpenIn is Open over the shard directory d, opened with the storage
+// options wanted (a Cache, an endpoint); the loader does not close d. The
+// shards of a gs:// or s3:// directory are read in place: each shard's
+// index columns when it is first used, and the images of each batch this
+// rank reads as soon as the batch is planned (up to Prefetch+2 batches
+// ahead), many ranged reads at a time. So a rank fetches about its share of
+// the image bytes (plus every shard's index columns), and through a Cache
+// a host fetches each byte once. ctx bounds every read.
+func OpenIn(ctx context.Context, d *storage.Dir, cfg Config) (*Loader, error) {
+	ss, err := shards.OpenShardSetIn(ctx, d, splitOf(cfg))
+	if err != nil {
+		return nil, err
+	}
+	return openSet(ss, d.String(), cfg)
+}
+
+func splitOf(cfg Config) string {
+	if cfg.Split == "" {
+		return shards.SplitTrain
+	}
+	return cfg.Split
+}
+
+func openSet(ss *shards.ShardSet, dir string, cfg Config) (*Loader, error) {
 	if ss.Len() == 0 {
-		return nil, fmt.Errorf("open loader: split %q of %s has no rows", split, dir)
+		ss.Close()
+		return nil, fmt.Errorf("open loader: split %q of %s has no rows", splitOf(cfg), dir)
 	}
 	var src Source = ShardSource{ss}
 	if cfg.Fraction > 0 && cfg.Fraction < 1 {
+		var err error
 		if src, err = NewSubset(src, cfg.Fraction); err != nil {
 			ss.Close()
 			return nil, fmt.Errorf("open loader over %s: %w", dir, err)

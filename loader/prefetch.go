@@ -14,6 +14,7 @@ func (l *Loader) produce(start Position) {
 	defer close(l.jobs)
 	W, R, B := l.cfg.World, l.cfg.Rank, l.cfg.Batch
 	N := l.src.Len()
+	pf, _ := l.src.(Prefetcher)
 	for ; l.cfg.Epochs == 0 || epoch < l.cfg.Epochs; epoch, consumed = epoch+1, 0 {
 		ord := newEpochOrder(l.cfg.Seed, epoch, l.src.Blocks(), l.starts, N, l.cfg.ShuffleBuffer, l.cfg.NoShuffle, l.alias)
 		// This rank's k-th item is global position k*W+R.
@@ -47,6 +48,9 @@ func (l *Loader) produce(start Position) {
 				b.Items[b.N], b.pos[b.N] = item, consumed*W+R
 				b.N++
 				consumed++
+			}
+			if pf != nil && b.N > 0 {
+				pf.Prefetch(b.Items[:b.N])
 			}
 			b.Last = consumed >= l.perRank
 			b.After = start

@@ -43,6 +43,15 @@ type Source interface {
 	Example(i int, buf []byte) (Example, error)
 }
 
+// Prefetcher is implemented by sources that can start reading items
+// before they are asked for: a ShardSource over gs:// or s3:// shards
+// fetches the images of a batch's items as soon as the batch is planned,
+// many requests at a time, so that the decode workers seldom wait on the
+// network. Prefetch returns at once and must not keep items.
+type Prefetcher interface {
+	Prefetch(items []int)
+}
+
 // TagCounter is implemented by sources that know how many items carry each
 // label without scanning them (ShardSource reads it from the manifest).
 type TagCounter interface {
@@ -56,6 +65,7 @@ type ShardSource struct{ *shards.ShardSet }
 var (
 	_ Source     = ShardSource{}
 	_ TagCounter = ShardSource{}
+	_ Prefetcher = ShardSource{}
 )
 
 // Example reads row i: its key, image (into buf) and labels.

@@ -19,6 +19,7 @@ type Subset struct {
 var (
 	_ Source     = (*Subset)(nil)
 	_ TagCounter = (*Subset)(nil)
+	_ Prefetcher = (*Subset)(nil)
 )
 
 // NewSubset returns the subset of src that keeps fraction (0, 1] of each
@@ -59,6 +60,19 @@ func (s *Subset) Labels(i int) ([]int32, error) { return s.src.Labels(s.index[i]
 
 // Example reads kept item i.
 func (s *Subset) Example(i int, buf []byte) (Example, error) { return s.src.Example(s.index[i], buf) }
+
+// Prefetch passes the kept items on to the source, if it prefetches.
+func (s *Subset) Prefetch(items []int) {
+	pf, ok := s.src.(Prefetcher)
+	if !ok {
+		return
+	}
+	src := make([]int, len(items))
+	for k, i := range items {
+		src[k] = s.index[i]
+	}
+	pf.Prefetch(src)
+}
 
 // Where names kept item i as the source does (a shard and row), for error
 // messages.

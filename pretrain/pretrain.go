@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"strings"
 	"time"
 	"weaksup/ddp"
@@ -14,6 +15,7 @@ import (
 
 	"weaksup/loader"
 	"weaksup/shards"
+	"weaksup/storage"
 	"weaksup/torch"
 )
 
@@ -48,6 +50,14 @@ type Config struct {
 	Fraction float64 `json:"fraction,omitempty"`
 	Seed     uint64  `json:"seed"`
 	Workers  int     `json:"workers"`
+	// CacheDir, when set, keeps the bytes of gs:// and s3:// shards in a
+	// local directory of at most CacheGB GiB, shared by the ranks of a
+	// machine, so that each byte crosses the network once per machine.
+	CacheDir string  `json:"cache_dir,omitempty"`
+	CacheGB  float64 `json:"cache_gb,omitempty"`
+	// Storage reaches gs:// and s3:// shards and run directories (nil:
+	// the storage layer's defaults, from the environment).
+	Storage *storage.Options `json:"-"`
 
 	CheckpointEvery   int     `json:"checkpoint_every"`
 	CheckpointMinutes float64 `json:"checkpoint_minutes"`
@@ -69,6 +79,33 @@ type Config struct {
 	Dist ddp.Flags `json:"dist"`
 }
 
+// openShards opens the shard directory, through a cache when CacheDir is
+// set and the shards are at a URL.
+func openShards(ctx context.Context, c Config) (*storage.Dir, error) {
+	var opts storage.Options
+	if c.Storage != nil {
+		opts = *c.Storage
+	}
+	if c.CacheDir != "" && storage.IsURL(c.Shards) {
+		cache, err := storage.NewCache(c.CacheDir, int64(c.CacheGB*(1<<30)), nil)
+		if err != nil {
+			return nil, fmt.Errorf("open --cache-dir: %w", err)
+		}
+		opts.Cache = cache
+	}
+	d, err := storage.Open(ctx, c.Shards, &opts)
+	if errors.Is(err, fs.ErrNotExist) {
+		// No directory (or bucket), so no manifest: say which file is
+		// missing, as for a directory without one.
+		loc, _ := storage.ParseLocation(c.Shards) // Validate parsed it
+		return nil, fmt.Errorf("open --shards: read manifest %s: %w", loc.Join(shards.ManifestName), err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open --shards: %w", err)
+	}
+	return d, nil
+}
+
 // DefaultConfig returns the defaults the flags show: the paper's
 // recipe (c-of-K softmax, SGD momentum 0.9, weight decay 1e-4, LR 0.1 per
 // 256 images with warm-up, cosine decay) sized for the small net on a CPU.
@@ -77,6 +114,7 @@ func DefaultConfig() Config {
 		Arch: "small", Block: "bottleneck", Epochs: 1, Batch: 64, Accumulate: 1, ImageSize: 64,
 		LR: 0.1, WarmupEpochs: 1, Decay: train.DecayCosine, StepEpochs: 30, Gamma: 0.1,
 		Momentum: 0.9, WeightDecay: 1e-4, Loss: train.LossSoftmax, Sampling: loader.SamplingNatural, Seed: 1,
+		CacheGB:         50,
 		CheckpointEvery: 1000, CheckpointMinutes: 10, Keep: 3, EvalImages: 10000, LogEvery: 10,
 		Device: "cpu", Precision: train.PrecisionAuto, ChannelsLast: true, ZeroInitLastBN: true, Dist: ddp.DefaultFlags(),
 	}
@@ -85,8 +123,10 @@ func DefaultConfig() Config {
 // RegisterFlags adds the pretraining flags to fs, with c's values as
 // defaults.
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
-	fs.StringVar(&c.Shards, "shards", c.Shards, "shard `directory` (manifest.json, shard-*.arrow, val-*.arrow) written by the shards stage")
-	fs.StringVar(&c.Out, "out", c.Out, "run `directory`: checkpoints/, metrics.jsonl, plots/")
+	fs.StringVar(&c.Shards, "shards", c.Shards, "shard `directory` (manifest.json, shard-*.arrow, val-*.arrow) written by the shards stage: a local path, gs://BUCKET/PREFIX or s3://BUCKET/PREFIX (read in place, each rank its share)")
+	fs.StringVar(&c.Out, "out", c.Out, "run `directory`: checkpoints/, metrics.jsonl, plots/, tag_ap.tsv; a local path, gs://BUCKET/PREFIX or s3://BUCKET/PREFIX")
+	fs.StringVar(&c.CacheDir, "cache-dir", c.CacheDir, "local `directory` caching the bytes of gs:// and s3:// --shards, shared by the ranks of this machine (each byte then crosses the network once per machine, in 4 MiB blocks); empty: no cache, each rank fetches only its share of the images every epoch")
+	fs.Float64Var(&c.CacheGB, "cache-gb", c.CacheGB, "size limit of --cache-dir in GiB (least recently used blocks go first)")
 	fs.StringVar(&c.Arch, "arch", c.Arch, "architecture: tiny, small, or one of "+strings.Join(nets.ArchNames(), ", "))
 	fs.StringVar(&c.Block, "block", c.Block, "residual block: bottleneck (the arch's own: basic for resnetN, plain for plainN), preact (He et al. 2016), skipinit (De & Smith 2020), or "+strings.Join(nets.BlockNames()[3:], ", "))
 	fs.IntVar(&c.Epochs, "epochs", c.Epochs, "passes over the train split (ignored when --steps is set)")
@@ -150,6 +190,15 @@ func (c Config) Validate() error {
 		return fmt.Errorf("check flags: --fraction %v, want in (0, 1]", c.Fraction)
 	case c.Threads < 0 || c.Workers < 0 || c.EvalImages < 0:
 		return errors.New("check flags: --threads, --workers and --eval-images must not be negative")
+	case c.CacheDir != "" && !(c.CacheGB > 0):
+		return fmt.Errorf("check flag --cache-gb: %v, want > 0 with --cache-dir", c.CacheGB)
+	case storage.IsURL(c.CacheDir):
+		return fmt.Errorf("check flag --cache-dir: %s is not a local directory", c.CacheDir)
+	}
+	for _, f := range []struct{ flag, loc string }{{"--shards", c.Shards}, {"--out", c.Out}} {
+		if _, err := storage.ParseLocation(f.loc); err != nil {
+			return fmt.Errorf("check flag %s: %w", f.flag, err)
+		}
 	}
 	if _, err := nets.LookupArch(c.Arch); err != nil {
 		return fmt.Errorf("check flag --arch: %w", err)
@@ -208,7 +257,16 @@ func Run(ctx context.Context, c Config, log io.Writer) (*train.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := shards.ReadManifest(c.Shards)
+	// The shards are read under a context of their own: a cancelled run
+	// finishes its step (and the step every rank agreed on) before it
+	// stops; each request has the storage layer's deadlines.
+	rctx := context.WithoutCancel(ctx)
+	sd, err := openShards(rctx, c)
+	if err != nil {
+		return nil, err
+	}
+	defer sd.Close()
+	m, err := shards.ReadManifestIn(rctx, sd)
 	if err != nil {
 		return nil, fmt.Errorf("open --shards: %w", err)
 	}
@@ -230,18 +288,18 @@ func Run(ctx context.Context, c Config, log io.Writer) (*train.Result, error) {
 	data := train.Data{Train: func(part train.Part, resume *loader.Position) (train.Batches, error) {
 		l := lc
 		l.Rank, l.World, l.Resume = part.Rank, part.World, resume
-		return loader.Open(c.Shards, l)
+		return loader.OpenIn(rctx, sd, l)
 	}}
 	if s, ok := m.Splits[shards.SplitVal]; ok && s.Rows > 0 {
 		data.Val = func(part train.Part) (train.Batches, error) {
-			return loader.Open(c.Shards, loader.Config{Split: shards.SplitVal, Batch: c.Batch, ImageSize: c.ImageSize,
+			return loader.OpenIn(rctx, sd, loader.Config{Split: shards.SplitVal, Batch: c.Batch, ImageSize: c.ImageSize,
 				Seed: c.Seed, Targets: loader.TargetsNone, Workers: c.Workers, NoShuffle: true, Epochs: 1, Rank: part.Rank, World: part.World})
 		}
 	} else if log != nil {
 		fmt.Fprintf(log, "pretrain: %s has no val split; no held-out evaluation\n", c.Shards)
 	}
 	cfg := train.Config{
-		Out: c.Out, Label: "pretrain", Steps: c.Steps, Epochs: c.Epochs, Batch: c.Batch, Accumulate: c.Accumulate,
+		Out: c.Out, Storage: c.Storage, Label: "pretrain", Steps: c.Steps, Epochs: c.Epochs, Batch: c.Batch, Accumulate: c.Accumulate,
 		Schedule:     train.Schedule{BaseLR: c.LR, Decay: c.Decay, Gamma: c.Gamma, MinLR: c.MinLR},
 		WarmupEpochs: c.WarmupEpochs, StepEpochs: c.StepEpochs,
 		Loss: c.Loss, Precision: prec,
@@ -254,7 +312,12 @@ func Run(ctx context.Context, c Config, log io.Writer) (*train.Result, error) {
 	}
 	res, err := train.Run(ctx, cfg, model, data)
 	if err == nil && res.Eval != nil {
-		err = reportTagAPs(c.Out, res.Eval, m.Tags, log)
+		err = reportTagAPs(rctx, c.Out, c.Storage, res.Eval, m.Tags, log)
+	}
+	if err == nil && !sd.IsLocal() && log != nil && (res.Rank == 0 || c.Dist.AllRanksLog) {
+		st := sd.Stats()
+		fmt.Fprintf(log, "pretrain: rank %d read %d bytes (%.1f MiB) of %s in %d requests (%d retried)\n",
+			res.Rank, st.BytesRead, float64(st.BytesRead)/(1<<20), c.Shards, st.Requests, st.Retries)
 	}
 	switch {
 	case errors.Is(err, train.ErrRunExists):

@@ -123,6 +123,10 @@ func TestConfigValidate(t *testing.T) {
 		{"no length", "--steps", func(c *Config) { c.Steps, c.Epochs = 0, 0 }},
 		{"zero lr", "--lr", func(c *Config) { c.LR = 0 }},
 		{"tiny image", "--image-size", func(c *Config) { c.ImageSize = 4 }},
+		{"bad shards URL", "--shards", func(c *Config) { c.Shards = "s3://" }},
+		{"bad out URL", "--out", func(c *Config) { c.Out = "ftp://host/run" }},
+		{"cache of no size", "--cache-gb", func(c *Config) { c.CacheDir, c.CacheGB = "cache", 0 }},
+		{"cache at a URL", "--cache-dir", func(c *Config) { c.CacheDir = "s3://bucket/cache" }},
 	}
 	for _, tt := range tests {
 		c := good

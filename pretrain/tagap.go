@@ -2,14 +2,15 @@ package pretrain
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"io"
-	"path/filepath"
 	"slices"
 	"strings"
 	"weaksup/train"
 
 	"weaksup/atomicfile"
+	"weaksup/storage"
 )
 
 // TagAPFile is the per-tag average precision of a pretraining run's last
@@ -67,19 +68,29 @@ func FormatTagAPs(aps []TagAP, n int) string {
 
 // WriteTagAPs writes aps as a TSV file: id, tag, ap, positives.
 func WriteTagAPs(path string, aps []TagAP) error {
+	return atomicfile.WriteFile(path, tagAPsTSV(aps))
+}
+
+func tagAPsTSV(aps []TagAP) []byte {
 	var sb strings.Builder
 	sb.WriteString("id\ttag\tap\tpositives\n")
 	for _, t := range aps {
 		fmt.Fprintf(&sb, "%d\t%s\t%.6f\t%d\n", t.ID, t.Tag, t.AP, t.Positives)
 	}
-	return atomicfile.WriteFile(path, []byte(sb.String()))
+	return []byte(sb.String())
 }
 
 // reportTagAPs writes the per-tag APs of a pretraining run's last
-// evaluation into its directory and prints the best and worst tags.
-func reportTagAPs(out string, r *train.EvalResult, tags []string, log io.Writer) error {
+// evaluation into its directory (a local path or a gs:// or s3:// URL,
+// written atomically either way) and prints the best and worst tags.
+func reportTagAPs(ctx context.Context, out string, opts *storage.Options, r *train.EvalResult, tags []string, log io.Writer) error {
 	aps := TagAPs(r, tags, 1)
-	if err := WriteTagAPs(filepath.Join(out, TagAPFile), aps); err != nil {
+	d, err := storage.Create(ctx, out, opts)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", TagAPFile, err)
+	}
+	defer d.Close()
+	if err := d.WriteFile(ctx, TagAPFile, tagAPsTSV(aps)); err != nil {
 		return err
 	}
 	if log != nil {

@@ -27,7 +27,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.ShardMB, "shard-mb", d.ShardMB, "target size of one shard file in MiB")
 	fs.Float64Var(&c.ValFraction, "val-fraction", d.ValFraction, "fraction of records held out as the val split")
 	fs.Uint64Var(&c.Seed, "seed", d.Seed, "seed of the record order and the held-out choice")
-	fs.StringVar(&c.Out, "out", d.Out, "shard directory (default <workdir>/shards)")
+	fs.StringVar(&c.Out, "out", d.Out, "shard directory: a local path, gs://BUCKET/PREFIX or s3://BUCKET/PREFIX (default <workdir>/shards)")
 }
 
 // Fingerprint is empty: the stage reads only the working store and the
@@ -41,10 +41,10 @@ func (c Config) validate() error {
 	if c.ValFraction < 0 || c.ValFraction >= 1 {
 		return fmt.Errorf("check flag --val-fraction: %g is outside [0,1)", c.ValFraction)
 	}
-	if storage.IsURL(c.Out) {
-		// The stage builds the new directory beside the old one and swaps
-		// them with renames, which object stores do not have.
-		return fmt.Errorf("check flag --out: the shards stage writes to a local directory; %s is not one yet (write locally, or see package storage)", c.Out)
+	if c.Out != "" {
+		if _, err := storage.ParseLocation(c.Out); err != nil {
+			return fmt.Errorf("check flag --out: %w", err)
+		}
 	}
 	return nil
 }

@@ -31,10 +31,25 @@
 // A shard directory may be a gs://BUCKET/PREFIX or s3://BUCKET/PREFIX URL
 // wherever a directory string is taken (package storage reaches it, with
 // the endpoint and credentials of the environment); the ...In functions
-// take a storage.Dir opened with other options, such as a Cache. A shard at
-// a URL is mapped from a local copy (the Cache's, or a temporary one), and
-// a shard written to a URL is written locally and uploaded on Close, so
-// readers see whole files only.
+// take a storage.Dir opened with other options, such as a Cache. A shard
+// written to a URL is written locally and uploaded on Close, so readers
+// see whole files only; the stage writes a URL in place, deleting the old
+// manifest first and writing the new one last, and removes the shards of
+// an earlier run that it does not list.
+//
+// OpenShard, Verify and Inspect map a shard at a URL from a local copy (the
+// Cache's, or a temporary one). A ShardSet at a URL (the loader's) reads
+// its shards in place instead (stream.go): a shard's footer, the metadata
+// of its record batches and every column but the JPEG bytes are fetched by
+// ranged reads into an anonymous mapping when it is first used, and each
+// row's JPEG when it is read, or ahead of time by ShardSet.Prefetch (up to
+// 32 requests at once, adjacent rows in one). A reader of a share of the
+// rows — a data-parallel rank — so fetches about that share of the image
+// bytes, plus the index columns of every shard (a few percent). A record
+// batch whose JPEG column was stored compressed (small JPEGs, whose
+// identical header tables zstd shrinks by more than 10%: thumbnails of a
+// few dozen pixels) cannot be read row by row and is fetched whole. Through
+// a Cache every read is a block read, so a host fetches each byte once.
 //
 // Concurrency: Shard and ShardSet are safe for concurrent use; ShardWriter
 // is not.

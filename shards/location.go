@@ -77,15 +77,28 @@ func OpenShardIn(ctx context.Context, d *storage.Dir, name string) (*Shard, erro
 }
 
 // OpenShardSetIn is OpenShardSet over the shard directory d; the set does
-// not close d.
+// not close d. The shards of a gs:// or s3:// directory are read in place
+// rather than downloaded: their index columns when a shard is first used,
+// each row's JPEG when it is read, or ahead with Prefetch. ctx bounds every
+// read of the set.
 func OpenShardSetIn(ctx context.Context, d *storage.Dir, split string) (*ShardSet, error) {
 	m, err := ReadManifestIn(ctx, d)
 	if err != nil {
 		return nil, err
 	}
-	return newShardSet(d.String(), m, split, func(file string) (*Shard, error) {
-		return OpenShardIn(ctx, d, file)
-	})
+	if d.IsLocal() {
+		return newShardSet(d.String(), m, split, func(file string) (*Shard, error) {
+			return OpenShardIn(ctx, d, file)
+		})
+	}
+	ss, err := newShardSet(d.String(), m, split, nil)
+	if err != nil {
+		return nil, err
+	}
+	ss.fetch = newPrefetcher(ctx, ss)
+	ss.maxOpen = maxOpenStreamed
+	ss.openFile = func(file string) (*Shard, error) { return openStreamed(ss.fetch.ctx, d, file) }
+	return ss, nil
 }
 
 // VerifyIn is Verify over the shard directory d: each shard is read once

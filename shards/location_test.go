@@ -9,6 +9,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -17,7 +19,6 @@ import (
 	"weaksup/shards"
 	"weaksup/storage"
 	"weaksup/storage/storagetest"
-	"weaksup/workdir"
 )
 
 // photoRows makes n rows with one or two labels out of k and small
@@ -326,16 +327,104 @@ func TestShardSetCached(t *testing.T) {
 	}
 }
 
-// The stage swaps directories with renames, so it refuses a URL rather
-// than make a local directory named "s3:".
-func TestStageRefusesURL(t *testing.T) {
-	dir := t.TempDir()
-	cfg := shards.Config{ShardMB: 1, ValFraction: 0.01, Out: "s3://bucket/shards"}
-	_, err := shards.Run(context.Background(), nil, workdir.Dir(dir), cfg, io.Discard)
-	if err == nil || !strings.Contains(err.Error(), "--out") || !strings.Contains(err.Error(), "s3://bucket/shards") {
-		t.Fatalf("shards.Run with --out %s: %v; want an error naming the flag and the URL", cfg.Out, err)
+// The stage writes to gs:// and s3:// the shards it writes locally, byte
+// for byte, through a service that fails on purpose; a rerun with fewer
+// rows leaves no shard of the first run behind; a missing bucket and a
+// malformed URL are errors naming them.
+func TestStageWritesToURL(t *testing.T) {
+	wd, st, _ := testWorkdir(t, 200, 8)
+	cfg := shards.Config{ShardMB: 1, ValFraction: 0.1, Seed: 3}
+	localOut := filepath.Join(t.TempDir(), "shards")
+	cfg.Out = localOut
+	if _, err := shards.Run(context.Background(), st, wd, cfg, io.Discard); err != nil {
+		t.Fatal(err)
 	}
-	if left, _ := os.ReadDir(dir); len(left) != 0 {
-		t.Fatalf("the working directory holds %v", left)
+	ents, err := os.ReadDir(localOut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	for _, e := range ents {
+		files = append(files, e.Name())
+	}
+	for name, start := range objectServers() {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			srv := start(t, "data")
+			srv.Env(t)
+			t.Setenv("TMPDIR", t.TempDir())
+			url := srv.URL("data", "run/shards")
+			// A shard of an earlier run with more shards.
+			d, err := storage.Open(ctx, url, srv.Options())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.Close()
+			if err := d.WriteFile(ctx, "shard-00099.arrow", []byte("old")); err != nil {
+				t.Fatal(err)
+			}
+			p := storagetest.Pass
+			srv.Faults.Set(storagetest.Writes(p, storagetest.ServerError, p, p, storagetest.SlowDown))
+			c := cfg
+			c.Out = url
+			stats, err := shards.Run(ctx, st, wd, c, io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if stats.TrainShards < 2 || srv.Faults.Injected(storagetest.ServerError) == 0 {
+				t.Fatalf("%d train shards, %d faults injected; want several shards written through failures", stats.TrainShards, srv.Faults.Injected(storagetest.ServerError))
+			}
+			srv.Faults.Set(nil)
+			objs, err := d.List(ctx, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var keys []string
+			for _, o := range objs {
+				keys = append(keys, o.Key)
+			}
+			if !slices.Equal(keys, files) {
+				t.Fatalf("objects at %s: %v; want the local run's files %v", url, keys, files)
+			}
+			for _, f := range files {
+				if f == shards.ManifestName {
+					continue
+				}
+				got, err := d.ReadAll(ctx, f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := mustReadFile(t, filepath.Join(localOut, f)); !bytes.Equal(got, want) {
+					t.Fatalf("%s at %s differs from the local run's", f, url)
+				}
+			}
+			lm, err := shards.ReadManifest(localOut)
+			if err != nil {
+				t.Fatal(err)
+			}
+			um, err := shards.ReadManifestIn(ctx, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			um.Created, um.Config.Out = lm.Created, lm.Config.Out
+			if !reflect.DeepEqual(um, lm) {
+				t.Fatalf("the manifest at %s differs from the local one (but for its time and --out)", url)
+			}
+			if err := shards.Verify(url, io.Discard); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	for _, bad := range []struct{ out, want string }{
+		{"s3://nosuchbucket/shards", "nosuchbucket"},
+		{"s3://", "--out"},
+	} {
+		c := cfg
+		c.Out = bad.out
+		srv := storagetest.StartS3(t, "data")
+		srv.Env(t)
+		if _, err := shards.Run(context.Background(), st, wd, c, io.Discard); err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Fatalf("shards.Run with --out %s: %v; want an error naming %s", bad.out, err, bad.want)
+		}
 	}
 }

@@ -12,3 +12,9 @@ func mapFile(path string) (data []byte, unmap func() error, err error) {
 	}
 	return data, func() error { return nil }, nil
 }
+
+// anonMap allocates size zeroed bytes where anonymous mappings are not
+// available (every byte then takes memory).
+func anonMap(size int64) (data []byte, unmap func() error, err error) {
+	return make([]byte, size), func() error { return nil }, nil
+}

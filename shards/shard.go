@@ -25,6 +25,7 @@ type Shard struct {
 	batches []batchCols
 	starts  []int // first row of each batch
 	rows    int
+	stream  *streamed // a shard read in place from a gs:// or s3:// URL, else nil
 }
 
 type batchCols struct {
@@ -73,6 +74,12 @@ func openMapped(path, local string, release func()) (_ *Shard, err error) {
 			return err
 		}
 	}
+	return openData(path, data, unmap)
+}
+
+// openData reads data, a whole shard file mapped into memory, as the shard
+// at path (named in errors); unmap runs on Close, or at once on error.
+func openData(path string, data []byte, unmap func() error) (_ *Shard, err error) {
 	s := &Shard{path: path, data: data, unmap: unmap}
 	defer func() {
 		if r := recover(); r != nil {
@@ -152,11 +159,17 @@ func (s *Shard) Rows() int { return s.rows }
 func (s *Shard) Batches() int { return len(s.batches) }
 
 func (s *Shard) locate(i int) (*batchCols, int, error) {
+	c, _, j, err := s.locateBatch(i)
+	return c, j, err
+}
+
+// locateBatch returns row i's batch, the batch's index and the row within it.
+func (s *Shard) locateBatch(i int) (*batchCols, int, int, error) {
 	if i < 0 || i >= s.rows {
-		return nil, 0, fmt.Errorf("read shard %s: row %d out of range [0,%d)", filepath.Base(s.path), i, s.rows)
+		return nil, 0, 0, fmt.Errorf("read shard %s: row %d out of range [0,%d)", filepath.Base(s.path), i, s.rows)
 	}
 	b := sort.Search(len(s.starts), func(k int) bool { return s.starts[k] > i }) - 1
-	return &s.batches[b], i - s.starts[b], nil
+	return &s.batches[b], b, i - s.starts[b], nil
 }
 
 // Key returns the record id of row i (a copy).
@@ -169,13 +182,41 @@ func (s *Shard) Key(i int) (string, error) {
 }
 
 // Image returns the JPEG bytes of row i. The slice aliases the mapped file:
-// do not modify it, and do not use it after Close.
+// do not modify it, and do not use it after Close. (A shard read in place
+// from a URL fetches the bytes into a new slice.)
 func (s *Shard) Image(i int) ([]byte, error) {
-	c, j, err := s.locate(i)
+	c, b, j, err := s.locateBatch(i)
 	if err != nil {
 		return nil, err
 	}
+	if sp, ok := s.stream.imageSpan(b, c, j); ok {
+		return s.fetchImage(nil, sp)
+	}
 	return c.image.Value(j), nil
+}
+
+// ReadImage appends the JPEG bytes of row i to buf[:0].
+func (s *Shard) ReadImage(i int, buf []byte) ([]byte, error) {
+	c, b, j, err := s.locateBatch(i)
+	if err != nil {
+		return nil, err
+	}
+	if sp, ok := s.stream.imageSpan(b, c, j); ok {
+		return s.fetchImage(buf, sp)
+	}
+	return append(buf[:0], c.image.Value(j)...), nil
+}
+
+// fetchImage reads sp of a shard read in place into buf[:0].
+func (s *Shard) fetchImage(buf []byte, sp span) ([]byte, error) {
+	if int64(cap(buf)) < sp.n {
+		buf = make([]byte, sp.n)
+	}
+	buf = buf[:sp.n]
+	if _, err := s.stream.o.ReadAt(buf, sp.off); err != nil {
+		return nil, fmt.Errorf("read shard %s: %w", s.path, err)
+	}
+	return buf, nil
 }
 
 // Labels returns the vocabulary ids of row i. The slice aliases the shard.
@@ -194,9 +235,13 @@ func (s *Shard) Row(i int) (Row, error) {
 	if err != nil {
 		return Row{}, err
 	}
+	img, err := s.ReadImage(i, nil)
+	if err != nil {
+		return Row{}, err
+	}
 	r := Row{
 		Key:    strings.Clone(c.key.Value(j)),
-		Image:  append([]byte(nil), c.image.Value(j)...),
+		Image:  img,
 		Width:  c.width.Value(j),
 		Height: c.height.Value(j),
 		URL:    strings.Clone(c.url.Value(j)),

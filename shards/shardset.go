@@ -9,8 +9,14 @@ import (
 	"weaksup/storage"
 )
 
-// maxOpenShards bounds how many shard files a ShardSet keeps mapped.
-const maxOpenShards = 8
+// maxOpenShards bounds how many shard files a ShardSet keeps mapped, and
+// maxOpenStreamed how many shards read in place (whose mappings hold only
+// their index columns, so that reopening one, which fetches them again, is
+// rare while a shuffle buffer spans many shards).
+const (
+	maxOpenShards   = 8
+	maxOpenStreamed = 64
+)
 
 // ShardSet is random access to the rows of one split of a shard directory,
 // numbered across its shards in manifest order. Shards are opened on first
@@ -24,6 +30,8 @@ type ShardSet struct {
 
 	openFile func(file string) (*Shard, error)
 	closeDir func() error // the storage.Dir of a URL the set opened itself
+	maxOpen  int
+	fetch    *prefetcher // shards read in place: images fetched ahead
 
 	mu   sync.Mutex
 	open map[int]*openShard
@@ -32,6 +40,8 @@ type ShardSet struct {
 
 type openShard struct {
 	s       *Shard
+	err     error
+	ready   chan struct{} // closed once s or err is set
 	refs    int
 	used    int64
 	evicted bool
@@ -58,7 +68,7 @@ func newShardSet(dir string, m *Manifest, split string, openFile func(string) (*
 	if err != nil {
 		return nil, err
 	}
-	ss := &ShardSet{dir: dir, m: m, split: sp, open: map[int]*openShard{}, openFile: openFile}
+	ss := &ShardSet{dir: dir, m: m, split: sp, open: map[int]*openShard{}, openFile: openFile, maxOpen: maxOpenShards}
 	n := 0
 	for _, sh := range sp.Shards {
 		ss.starts = append(ss.starts, n)
@@ -92,32 +102,51 @@ func (ss *ShardSet) locate(i int) (int, int, error) {
 }
 
 // acquire returns shard k open, with a reference the caller must release.
+// Opening a shard (which may fetch its index over the network) holds no
+// lock: readers of other shards go on meanwhile, and readers of k wait.
 func (ss *ShardSet) acquire(k int) (*openShard, error) {
 	ss.mu.Lock()
-	defer ss.mu.Unlock()
 	ss.tick++
 	if o, ok := ss.open[k]; ok {
 		o.refs++
 		o.used = ss.tick
+		ss.mu.Unlock()
+		<-o.ready
+		if o.err != nil {
+			ss.release(o)
+			return nil, o.err
+		}
 		return o, nil
 	}
+	o := &openShard{refs: 1, used: ss.tick, ready: make(chan struct{})}
+	ss.open[k] = o
+	if len(ss.open) > ss.maxOpen {
+		ss.evictLocked()
+	}
+	ss.mu.Unlock()
+
 	info := ss.split.Shards[k]
 	s, err := ss.openFile(info.File)
-	if err != nil {
-		return nil, err
-	}
-	if s.Rows() != info.Rows {
+	if err == nil && s.Rows() != info.Rows {
 		s.Close()
-		return nil, fmt.Errorf("open shard %s: %w: %d rows, manifest says %d", joinLoc(ss.dir, info.File), ErrCorrupt, s.Rows(), info.Rows)
+		err = fmt.Errorf("open shard %s: %w: %d rows, manifest says %d", joinLoc(ss.dir, info.File), ErrCorrupt, s.Rows(), info.Rows)
 	}
-	o := &openShard{s: s, refs: 1, used: ss.tick}
-	ss.open[k] = o
-	if len(ss.open) > maxOpenShards {
-		ss.evictLocked()
+	ss.mu.Lock()
+	o.s, o.err = s, err
+	if err != nil && ss.open[k] == o {
+		delete(ss.open, k) // the next reader tries again
+	}
+	ss.mu.Unlock()
+	close(o.ready)
+	if err != nil {
+		ss.release(o)
+		return nil, err
 	}
 	return o, nil
 }
 
+// evictLocked drops the least recently used shard from the open set; it
+// is closed when its last reader releases it.
 func (ss *ShardSet) evictLocked() {
 	oldK, oldT := -1, int64(0)
 	for k, o := range ss.open {
@@ -128,7 +157,7 @@ func (ss *ShardSet) evictLocked() {
 	o := ss.open[oldK]
 	delete(ss.open, oldK)
 	o.evicted = true
-	if o.refs == 0 {
+	if o.refs == 0 && o.s != nil {
 		o.s.Close()
 	}
 }
@@ -137,7 +166,7 @@ func (ss *ShardSet) release(o *openShard) {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	o.refs--
-	if o.evicted && o.refs == 0 {
+	if o.evicted && o.refs == 0 && o.s != nil {
 		o.s.Close()
 	}
 }
@@ -167,18 +196,23 @@ func (ss *ShardSet) Read(i int, buf []byte) (key string, image []byte, labels []
 	if err != nil {
 		return "", nil, nil, err
 	}
+	img, fetched, err := ss.fetch.take(i, buf)
+	if err != nil {
+		return "", nil, nil, err
+	}
 	o, err := ss.acquire(k)
 	if err != nil {
 		return "", nil, nil, err
 	}
 	defer ss.release(o)
-	img, err := o.s.Image(r)
-	if err != nil {
-		return "", nil, nil, err
+	if !fetched {
+		if img, err = o.s.ReadImage(r, buf); err != nil {
+			return "", nil, nil, err
+		}
 	}
 	key, _ = o.s.Key(r)
 	l, _ := o.s.Labels(r)
-	return key, append(buf[:0], img...), append([]int32(nil), l...), nil
+	return key, img, append([]int32(nil), l...), nil
 }
 
 // Where names the shard file and row of item i, for error messages.
@@ -190,15 +224,16 @@ func (ss *ShardSet) Where(i int) string {
 	return fmt.Sprintf("shard %s row %d", ss.split.Shards[k].File, r)
 }
 
-// Close closes every open shard.
+// Close closes every open shard and drops the images fetched ahead.
 func (ss *ShardSet) Close() error {
+	ss.fetch.close()
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	var err error
 	for k, o := range ss.open {
 		delete(ss.open, k)
 		o.evicted = true
-		if o.refs == 0 {
+		if o.refs == 0 && o.s != nil {
 			if cerr := o.s.Close(); err == nil {
 				err = cerr
 			}

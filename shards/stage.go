@@ -10,11 +10,14 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
+	"strings"
 	"time"
 
 	"weaksup/canonicalize"
 	"weaksup/progress"
+	"weaksup/storage"
 	"weaksup/store"
 	"weaksup/workdir"
 )
@@ -64,7 +67,8 @@ func (s *Stats) Counts() map[string]int64 {
 // Run is the shards stage: every surviving labelled record of the working
 // store (Outcome ok, labels in the vocabulary, no drop flag) goes into a
 // shard of the train or val split, in a seeded random order. The new shard
-// directory is built beside the output and swapped in when complete.
+// directory is built beside the output and swapped in when complete; a
+// gs:// or s3:// output is written in place, its manifest last (runToURL).
 func Run(ctx context.Context, st *store.Store, wd workdir.Dir, cfg Config, log io.Writer) (*Stats, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
@@ -81,6 +85,9 @@ func Run(ctx context.Context, st *store.Store, wd workdir.Dir, cfg Config, log i
 	if err != nil {
 		return nil, err
 	}
+	if storage.IsURL(out) {
+		return runToURL(ctx, st, cfg, vocab, train, val, out, log)
+	}
 	if err := recoverSwap(out); err != nil {
 		return nil, err
 	}
@@ -91,6 +98,86 @@ func Run(ctx context.Context, st *store.Store, wd workdir.Dir, cfg Config, log i
 	if err := os.MkdirAll(tmp, 0o755); err != nil {
 		return nil, fmt.Errorf("create %s: %w", tmp, err)
 	}
+	m, stats, err := writeSplits(ctx, st, cfg, vocab, train, val, log, func(name string) (*ShardWriter, error) {
+		return CreateShard(filepath.Join(tmp, name))
+	})
+	if err != nil {
+		os.RemoveAll(tmp)
+		return nil, err
+	}
+	if err := WriteManifest(tmp, m); err != nil {
+		os.RemoveAll(tmp)
+		return nil, err
+	}
+	if err := InstallDir(tmp, out); err != nil {
+		return nil, err
+	}
+	return stats, nil
+}
+
+// runToURL writes the shards to a gs:// or s3:// directory, which has no
+// renames to swap a directory in with: the old manifest is deleted first,
+// each shard appears whole when its upload completes, the new manifest is
+// written last, and shards of an earlier run that it does not list are
+// deleted after it. Readers go through the manifest, so a reader never
+// takes a new shard for an old one; between the first deletion and the
+// last write there is no shard directory to read.
+func runToURL(ctx context.Context, st *store.Store, cfg Config, vocab *canonicalize.Vocabulary, train, val []survivor, out string, log io.Writer) (*Stats, error) {
+	d, err := storage.Create(ctx, out, nil)
+	if err != nil {
+		return nil, fmt.Errorf("run shards: %w", err)
+	}
+	defer d.Close()
+	if err := d.Delete(ctx, ManifestName); err != nil {
+		return nil, fmt.Errorf("run shards: %w", err)
+	}
+	m, stats, err := writeSplits(ctx, st, cfg, vocab, train, val, log, func(name string) (*ShardWriter, error) {
+		return CreateShardIn(ctx, d, name)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := WriteManifestIn(ctx, d, m); err != nil {
+		return nil, err
+	}
+	if err := RemoveUnlisted(ctx, d, m); err != nil {
+		return nil, err
+	}
+	return stats, nil
+}
+
+// RemoveUnlisted deletes the shard files (shard-*.arrow, val-*.arrow) of
+// d that manifest m does not list: those of an earlier, larger run that a
+// new one wrote over.
+func RemoveUnlisted(ctx context.Context, d *storage.Dir, m *Manifest) error {
+	listed := map[string]bool{}
+	for _, sp := range m.Splits {
+		for _, sh := range sp.Shards {
+			listed[sh.File] = true
+		}
+	}
+	objs, err := d.List(ctx, "")
+	if err != nil {
+		return fmt.Errorf("remove old shards: %w", err)
+	}
+	for _, o := range objs {
+		if strings.Contains(o.Key, "/") || listed[o.Key] || !shardFileName.MatchString(o.Key) {
+			continue
+		}
+		if err := d.Delete(ctx, o.Key); err != nil {
+			return fmt.Errorf("remove old shards: %w", err)
+		}
+	}
+	return nil
+}
+
+// shardFileName matches the names ShardFileName gives.
+var shardFileName = regexp.MustCompile(`^(shard|val)-[0-9]{5,}\.arrow$`)
+
+// writeSplits writes the train and val rows into shards made by create and
+// returns the manifest (to be written) and the stats.
+func writeSplits(ctx context.Context, st *store.Store, cfg Config, vocab *canonicalize.Vocabulary, train, val []survivor, log io.Writer,
+	create func(name string) (*ShardWriter, error)) (*Manifest, *Stats, error) {
 	m := NewManifest(cfg, vocab)
 	stats := new(Stats)
 	bar := progress.New(log, int64(len(train)+len(val)), Stage)
@@ -98,10 +185,9 @@ func Run(ctx context.Context, st *store.Store, wd workdir.Dir, cfg Config, log i
 		name string
 		rows []survivor
 	}{{SplitTrain, train}, {SplitVal, val}} {
-		s, skipped, err := writeSplit(ctx, st, tmp, sp.name, sp.rows, int64(cfg.ShardMB)<<20, vocab.Len(), bar)
+		s, skipped, err := writeSplit(ctx, st, sp.name, sp.rows, int64(cfg.ShardMB)<<20, vocab.Len(), bar, create)
 		if err != nil {
-			os.RemoveAll(tmp)
-			return nil, err
+			return nil, nil, err
 		}
 		m.Splits[sp.name] = s
 		rows, shards := &stats.TrainRows, &stats.TrainShards
@@ -113,14 +199,7 @@ func Run(ctx context.Context, st *store.Store, wd workdir.Dir, cfg Config, log i
 		stats.Skipped += skipped
 	}
 	bar.Finish()
-	if err := WriteManifest(tmp, m); err != nil {
-		os.RemoveAll(tmp)
-		return nil, err
-	}
-	if err := InstallDir(tmp, out); err != nil {
-		return nil, err
-	}
-	return stats, nil
+	return m, stats, nil
 }
 
 // NewManifest starts the manifest of a shard directory written with cfg
@@ -215,7 +294,8 @@ type fetched struct {
 }
 
 // writeSplit writes rows into shards of about shardBytes each.
-func writeSplit(ctx context.Context, st *store.Store, dir, split string, rows []survivor, shardBytes int64, numClasses int, bar *progress.Bar) (*Split, int64, error) {
+func writeSplit(ctx context.Context, st *store.Store, split string, rows []survivor, shardBytes int64, numClasses int, bar *progress.Bar,
+	create func(name string) (*ShardWriter, error)) (*Split, int64, error) {
 	s := &Split{Shards: []ShardInfo{}, TagCounts: make([]int64, numClasses)}
 	ch := make(chan fetched, 256)
 	ctx, cancel := context.WithCancel(ctx)
@@ -265,7 +345,7 @@ func writeSplit(ctx context.Context, st *store.Store, dir, split string, rows []
 		}
 		if w == nil {
 			var err error
-			if w, err = CreateShard(filepath.Join(dir, ShardFileName(split, len(s.Shards)))); err != nil {
+			if w, err = create(ShardFileName(split, len(s.Shards))); err != nil {
 				return nil, 0, err
 			}
 		}

@@ -1,6 +1,7 @@
 package train
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"weaksup/nets"
 
 	"weaksup/loader"
+	"weaksup/storage"
 	"weaksup/torch"
 )
 
@@ -66,8 +68,17 @@ func CheckpointName(step int) string { return fmt.Sprintf("%s%09d", checkpointPr
 
 // ListCheckpoints returns the complete checkpoint directories under root,
 // oldest (fewest steps) first. Temporary directories of an interrupted save
-// are not listed.
+// are not listed. root may be a gs:// or s3:// URL: the checkpoints with a
+// marker are listed (see CheckpointMarker).
 func ListCheckpoints(root string) ([]string, error) {
+	if storage.IsURL(root) {
+		d, err := openURL(root)
+		if err != nil {
+			return nil, fmt.Errorf("list checkpoints in %s: %w", root, err)
+		}
+		defer d.Close()
+		return listCheckpointsIn(context.Background(), d)
+	}
 	ents, err := os.ReadDir(root)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
@@ -118,8 +129,18 @@ func LatestCheckpoint(root string) (string, error) {
 // either the whole checkpoint or none. Then all but the newest keep
 // checkpoints are removed (keep ≤ 0 keeps all), with any temporary
 // directories left by an interrupted save. config is written as
-// config.json. It returns the new directory.
+// config.json. It returns the new directory. root may be a gs:// or s3://
+// URL (see CheckpointMarker).
 func SaveCheckpoint(root string, model Model, opt *Optimizer, st CheckpointState, config any, keep int) (string, error) {
+	if storage.IsURL(root) {
+		ctx := context.Background()
+		d, err := storage.Create(ctx, root, nil)
+		if err != nil {
+			return "", fmt.Errorf("save checkpoint %s: %w", joinLoc(root, CheckpointName(st.Step)), err)
+		}
+		defer d.Close()
+		return saveCheckpointIn(ctx, d, model, opt, st, config, keep)
+	}
 	final := filepath.Join(root, CheckpointName(st.Step))
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return "", fmt.Errorf("save checkpoint %s: %w", final, err)
@@ -201,18 +222,37 @@ func pruneCheckpoints(root string, keep int) error {
 }
 
 // ReadCheckpointState reads the state of a checkpoint directory (its
-// state.json), checking the format version.
+// state.json), checking the format version. dir may be a checkpoint at a
+// gs:// or s3:// URL (see CheckpointMarker).
 func ReadCheckpointState(dir string) (CheckpointState, error) {
-	var st CheckpointState
+	if storage.IsURL(dir) {
+		d, err := openURL(dir)
+		if err != nil {
+			return CheckpointState{}, fmt.Errorf("load checkpoint %s: %w", dir, err)
+		}
+		defer d.Close()
+		st, _, err := readCheckpointStateIn(context.Background(), d)
+		return st, err
+	}
 	data, err := os.ReadFile(filepath.Join(dir, StateFile))
+	if err != nil {
+		return CheckpointState{}, fmt.Errorf("load checkpoint %s: %w", dir, err)
+	}
+	st, err := parseState(data)
 	if err != nil {
 		return st, fmt.Errorf("load checkpoint %s: %w", dir, err)
 	}
+	return st, nil
+}
+
+// parseState decodes a state.json, checking the format version.
+func parseState(data []byte) (CheckpointState, error) {
+	var st CheckpointState
 	if err := json.Unmarshal(data, &st); err != nil {
-		return st, fmt.Errorf("load checkpoint %s: parse %s: %w", dir, StateFile, err)
+		return st, fmt.Errorf("parse %s: %w", StateFile, err)
 	}
 	if st.Version != checkpointVersion {
-		return st, fmt.Errorf("load checkpoint %s: format version %d, this weaksup reads %d", dir, st.Version, checkpointVersion)
+		return st, fmt.Errorf("format version %d, this weaksup reads %d", st.Version, checkpointVersion)
 	}
 	return st, nil
 }
@@ -220,36 +260,72 @@ func ReadCheckpointState(dir string) (CheckpointState, error) {
 // LoadCheckpoint restores the model's tensors and, when opt is not nil,
 // the optimizer's momentum from a checkpoint directory, and returns its
 // state. The model must have the architecture the checkpoint was saved
-// from: every name must match both ways with equal shapes.
+// from: every name must match both ways with equal shapes. dir may be a
+// checkpoint at a gs:// or s3:// URL; each of its files is checked against
+// its marker.
 func LoadCheckpoint(dir string, model Model, opt *Optimizer) (CheckpointState, error) {
+	if storage.IsURL(dir) {
+		d, err := openURL(dir)
+		if err != nil {
+			return CheckpointState{}, fmt.Errorf("load checkpoint %s: %w", dir, err)
+		}
+		defer d.Close()
+		return loadCheckpointIn(context.Background(), d, model, opt)
+	}
 	st, err := ReadCheckpointState(dir)
 	if err != nil {
 		return st, err
 	}
-	if err := LoadWeights(filepath.Join(dir, ModelFile), model); err != nil {
-		return st, fmt.Errorf("load checkpoint %s: %w", dir, err)
+	return st, loadTensors(dir, filepath.Join(dir, ModelFile), filepath.Join(dir, OptimizerFile), model, opt)
+}
+
+// loadTensors loads the weights at modelPath into model and, when opt is
+// not nil, the momentum at optPath into opt; errors name dir.
+func loadTensors(dir, modelPath, optPath string, model Model, opt *Optimizer) error {
+	if err := LoadWeights(modelPath, model); err != nil {
+		return fmt.Errorf("load checkpoint %s: %w", dir, err)
 	}
 	if opt != nil {
-		state, _, err := nets.LoadTensors(filepath.Join(dir, OptimizerFile))
+		state, _, err := nets.LoadTensors(optPath)
 		if err != nil {
-			return st, fmt.Errorf("load checkpoint %s: %w", dir, err)
+			return fmt.Errorf("load checkpoint %s: %w", dir, err)
 		}
 		err = opt.SetState(state)
 		for _, p := range state {
 			p.Tensor.Close()
 		}
 		if err != nil {
-			return st, fmt.Errorf("load checkpoint %s: %w", dir, err)
+			return fmt.Errorf("load checkpoint %s: %w", dir, err)
 		}
 	}
-	return st, nil
+	return nil
 }
 
 // LoadWeights copies every tensor of a safetensors state_dict into the
 // model's tensor of the same name (converting dtype, device and layout).
-// The names must match both ways, with equal shapes.
+// The names must match both ways, with equal shapes. path may be a gs://
+// or s3:// URL.
 func LoadWeights(path string, model Model) error {
-	saved, _, err := nets.LoadTensors(path)
+	if storage.IsURL(path) {
+		i := strings.LastIndex(path, "/")
+		d, err := openURL(path[:i])
+		if err != nil {
+			return fmt.Errorf("load weights %s: %w", path, err)
+		}
+		defer d.Close()
+		local, release, err := d.Local(context.Background(), path[i+1:])
+		if err != nil {
+			return fmt.Errorf("load weights %s: %w", path, err)
+		}
+		defer release()
+		return loadWeights(local, path, model)
+	}
+	return loadWeights(path, path, model)
+}
+
+// loadWeights is LoadWeights of the file at local, named path in errors.
+func loadWeights(local, path string, model Model) error {
+	saved, _, err := nets.LoadTensors(local)
 	if err != nil {
 		return err
 	}

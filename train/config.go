@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"time"
 	"weaksup/nets"
 
 	"weaksup/loader"
+	"weaksup/storage"
 	"weaksup/torch"
 )
 
@@ -64,8 +64,11 @@ var _ Model = (*nets.ResNeXt)(nil)
 // their Config and Data: fine-tuning passes a model with a new head (or
 // FreezeBackbone for a linear probe) and batches of labelled image files.
 type Config struct {
-	// Out is the run directory: checkpoints/, metrics.jsonl, plots/.
-	Out string `json:"out"`
+	// Out is the run directory: checkpoints/, metrics.jsonl, plots/. It
+	// may be a gs:// or s3:// URL, reached with Storage (nil: the storage
+	// layer's defaults).
+	Out     string           `json:"out"`
+	Storage *storage.Options `json:"-"`
 	// Label names the run on the progress bar ("pretrain", "finetune").
 	Label string `json:"label"`
 	// Steps is the number of optimizer steps; 0 means Epochs × the
@@ -153,8 +156,9 @@ var ErrNonFinite = errors.New("loss is not finite")
 // output directory already holds checkpoints.
 var ErrRunExists = errors.New("run directory already has checkpoints")
 
-// CheckpointsDir returns the checkpoint directory of a run directory.
-func CheckpointsDir(out string) string { return filepath.Join(out, "checkpoints") }
+// CheckpointsDir returns the checkpoint directory of a run directory, a
+// local path or a gs:// or s3:// URL.
+func CheckpointsDir(out string) string { return joinLoc(out, "checkpoints") }
 
 func (c *Config) fill() error {
 	if c.Out == "" {

@@ -23,6 +23,17 @@
 // the CPU; a NaN or infinite loss stops with ErrNonFinite and writes no
 // checkpoint after it. PlotMetrics draws plots/loss.png, lr.png, eval.png.
 //
+// Config.Out may be a gs:// or s3:// URL (Config.Storage reaches it).
+// Checkpoints there are objects, a checkpoint complete when its marker
+// (CheckpointMarker: the files' sizes and SHA-256) is written after its
+// files; readers take only marked ones and check what they read against
+// the marker, and the objects of a save that died before its marker are
+// removed by the next one (checkpoint_url.go). metrics.jsonl and the plots
+// are written locally and uploaded before each checkpoint, after each
+// evaluation and at the end. A local Out keeps the directory code above.
+// ListCheckpoints, LatestCheckpoint, SaveCheckpoint, LoadCheckpoint,
+// ReadCheckpointState and LoadWeights take URLs as well as paths.
+//
 // # Precision
 //
 // Precision is the arithmetic of the forward pass (fp32, bf16 or fp16

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"time"
 	"weaksup/nets"
@@ -28,6 +27,7 @@ type run struct {
 	sched    Schedule
 	metrics  *MetricsLog
 	bar      *progress.Bar
+	files    *runFiles
 	ckRoot   string
 	perEpoch int // optimizer steps per epoch
 	total    int
@@ -86,10 +86,12 @@ func Run(ctx context.Context, cfg Config, model Model, data Data) (*Result, erro
 			cfg.Log = nil
 		}
 	}
-	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
-		return nil, fmt.Errorf("run training: %w", err)
+	files, err := openRunFiles(ctx, cfg, part.Rank == 0)
+	if err != nil {
+		return nil, err
 	}
-	r := &run{cfg: cfg, model: model, data: data, par: par, part: part, ckRoot: CheckpointsDir(cfg.Out), lastEvalStep: -1}
+	defer files.close()
+	r := &run{cfg: cfg, model: model, data: data, par: par, part: part, files: files, ckRoot: CheckpointsDir(cfg.Out), lastEvalStep: -1}
 	params := trainable(model, cfg.FreezeBackbone)
 	opt, err := NewOptimizer(params, cfg.SGD, model.Head()...)
 	if err != nil {
@@ -125,7 +127,10 @@ func Run(ctx context.Context, cfg Config, model Model, data Data) (*Result, erro
 	}
 	r.announceParts()
 	if part.Rank == 0 {
-		r.metrics, err = OpenMetricsLog(filepath.Join(cfg.Out, MetricsFile), r.rowsThrough)
+		if err := files.pull(ctx, MetricsFile); err != nil {
+			return nil, err
+		}
+		r.metrics, err = OpenMetricsLog(filepath.Join(files.local, MetricsFile), r.rowsThrough)
 		if err != nil {
 			return nil, err
 		}
@@ -201,7 +206,7 @@ func Run(ctx context.Context, cfg Config, model Model, data Data) (*Result, erro
 // are any and the newest checkpoint is not of this step already) and
 // returns err, the context's error.
 func (r *run) interrupted(err error, start int) error {
-	if r.step == start || r.lastCkpt == filepath.Join(r.ckRoot, CheckpointName(r.step)) {
+	if r.step == start || r.lastCkpt == joinLoc(r.ckRoot, CheckpointName(r.step)) {
 		return err
 	}
 	dir, serr := r.checkpoint()
@@ -233,7 +238,7 @@ func trainable(m Model, headOnly bool) []nets.Param {
 // position to continue from (nil for a fresh start).
 func (r *run) restore() (*loader.Position, error) {
 	if !r.cfg.Resume {
-		if cks, err := ListCheckpoints(r.ckRoot); err != nil || len(cks) > 0 {
+		if cks, err := r.listCheckpoints(); err != nil || len(cks) > 0 {
 			if err != nil {
 				return nil, err
 			}
@@ -242,7 +247,7 @@ func (r *run) restore() (*loader.Position, error) {
 		}
 		return nil, nil
 	}
-	dir, err := LatestCheckpoint(r.ckRoot)
+	dir, err := r.latestCheckpoint()
 	if err := r.agreeOnCheckpoint(checkpointStep(dir)); err != nil {
 		return nil, err
 	}
@@ -253,7 +258,7 @@ func (r *run) restore() (*loader.Position, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := LoadCheckpoint(dir, r.model, r.opt)
+	st, err := r.loadCheckpoint(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -492,21 +497,23 @@ func (r *run) evaluate(ctx context.Context) error {
 }
 
 func (r *run) plots() error {
-	if r.cfg.NoPlots {
-		return nil
+	if !r.cfg.NoPlots {
+		rows, err := ReadMetrics(filepath.Join(r.files.local, MetricsFile))
+		if err != nil {
+			return err
+		}
+		if err := PlotMetrics(rows, filepath.Join(r.files.local, "plots")); err != nil {
+			return err
+		}
 	}
-	rows, err := ReadMetrics(filepath.Join(r.cfg.Out, MetricsFile))
-	if err != nil {
-		return err
-	}
-	return PlotMetrics(rows, filepath.Join(r.cfg.Out, "plots"))
+	return r.files.push(context.Background(), append([]string{MetricsFile}, runPlots...)...)
 }
 
 // checkpoint saves the state after r.step steps (rank 0 of a data-parallel
 // run; the others only note its name).
 func (r *run) checkpoint() (string, error) {
 	if r.part.Rank != 0 {
-		r.lastCkpt, r.lastCkTime = filepath.Join(r.ckRoot, CheckpointName(r.step)), time.Now()
+		r.lastCkpt, r.lastCkTime = joinLoc(r.ckRoot, CheckpointName(r.step)), time.Now()
 		return r.lastCkpt, nil
 	}
 	st := CheckpointState{Step: r.step, Epoch: r.epoch, Images: r.images, Loss: r.lastLoss, World: r.part.World, GlobalBatch: r.sched.Batch}
@@ -526,7 +533,7 @@ func (r *run) checkpoint() (string, error) {
 		Config
 		Device string `json:"device"`
 	}
-	dir, err := SaveCheckpoint(r.ckRoot, r.model, r.opt, st, savedConfig{r.cfg, r.cfg.Device.String()}, r.cfg.Keep)
+	dir, err := r.saveCheckpoint(st, savedConfig{r.cfg, r.cfg.Device.String()})
 	if err != nil {
 		return "", err
 	}
@@ -591,7 +598,7 @@ func (r *run) agreeOnCheckpoint(step int) error {
 	}
 	if a != b {
 		return fmt.Errorf("resume in %s: the ranks see different newest checkpoints (steps %v to %v; -1 is none): "+
-			"the run directory must be on a filesystem every rank reads", r.ckRoot, a, b)
+			"the run directory must be on a filesystem (or in an object store) every rank reads", r.ckRoot, a, b)
 	}
 	return nil
 }

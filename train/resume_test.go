@@ -3,13 +3,19 @@ package train
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
+	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 	"weaksup/nets"
+	"weaksup/storage"
+	"weaksup/storage/storagetest"
 	"weaksup/train/traintest"
 
 	"weaksup/torch"
@@ -30,7 +36,33 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if uninterrupted.dir != "" {
+		os.RemoveAll(uninterrupted.dir)
+	}
+	os.Exit(code)
+}
+
+// uninterrupted is resumeRun's run without a break, made once for the
+// tests that compare a resumed run with it.
+var uninterrupted struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+func uninterruptedRun(t *testing.T) string {
+	t.Helper()
+	uninterrupted.once.Do(func() {
+		uninterrupted.dir, uninterrupted.err = os.MkdirTemp("", "weaksup-resume-")
+		if uninterrupted.err == nil {
+			uninterrupted.err = resumeRun(uninterrupted.dir, false)
+		}
+	})
+	if uninterrupted.err != nil {
+		t.Fatal(uninterrupted.err)
+	}
+	return uninterrupted.dir
 }
 
 const resumeSteps = 40
@@ -75,10 +107,7 @@ func TestRunResumesAfterKill(t *testing.T) {
 	}
 	defer torch.SetNumThreads(threads)
 
-	whole := t.TempDir()
-	if err := resumeRun(whole, false); err != nil {
-		t.Fatal(err)
-	}
+	whole := uninterruptedRun(t)
 
 	killed := t.TempDir()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
@@ -160,6 +189,140 @@ func TestRunResumesAfterKill(t *testing.T) {
 		if wa[i].Kind != wb[i].Kind || wa[i].Step != wb[i].Step || wa[i].Loss != wb[i].Loss || wa[i].LR != wb[i].LR {
 			t.Errorf("metrics row %d: uninterrupted %s step %d loss %v lr %v, resumed %s step %d loss %v lr %v",
 				i, wa[i].Kind, wa[i].Step, wa[i].Loss, wa[i].LR, wb[i].Kind, wb[i].Step, wb[i].Loss, wb[i].LR)
+		}
+	}
+}
+
+// TestRunResumesAfterKillAtURL trains into an s3:// run directory in a
+// process that is killed with SIGKILL while it uploads a checkpoint (the
+// service fails that upload, so the kill lands in it): the half-written
+// checkpoint is not listed, a resumed run goes on from the newest complete
+// one, removes the leftover, and ends with the uninterrupted local run's
+// weights, momentum and metrics, bit for bit.
+func TestRunResumesAfterKillAtURL(t *testing.T) {
+	torchtest.Need(t)
+	threads, err := torch.NumThreads()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer torch.SetNumThreads(threads)
+	whole := uninterruptedRun(t)
+
+	srv := storagetest.StartS3(t, "runs")
+	srv.Env(t) // the child finds the fake through the environment
+	url := srv.URL("runs", "killed")
+	// The checkpoint after step 7 (an evaluation's); the newest complete one is
+	// then step 6's, where a metrics row falls (LogEvery 2), so that the
+	// resumed run's rows average the same steps as the uninterrupted run's.
+	half := CheckpointName(7)
+	srv.Faults.Set(func(r *http.Request, _ int) storagetest.Fault {
+		if r.Method == http.MethodPut && strings.HasSuffix(r.URL.Path, "/"+half+"/"+OptimizerFile) {
+			return storagetest.ServerError
+		}
+		return storagetest.Pass
+	})
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), resumeEnv+"="+url)
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for srv.Faults.Injected(storagetest.ServerError) == 0 {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("the training process did not start uploading %s in 2 minutes", half)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err == nil {
+		t.Fatal("the training process ended by itself")
+	}
+	srv.Faults.Set(nil)
+
+	ctx := context.Background()
+	ck, err := storage.Open(ctx, CheckpointsDir(url), srv.Options())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ck.Close()
+	if ok, err := ck.Exists(ctx, half+"/"+ModelFile); !ok || err != nil {
+		t.Fatalf("%s/%s/%s was not uploaded before the kill (%v): the kill did not land mid-checkpoint", CheckpointsDir(url), half, ModelFile, err)
+	}
+	before, err := LatestCheckpoint(CheckpointsDir(url))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if path.Base(before) >= half {
+		t.Fatalf("the newest listed checkpoint is %s: the half-written %s is visible", before, half)
+	}
+	t.Logf("killed while uploading %s; newest complete checkpoint %s", half, path.Base(before))
+
+	if err := resumeRun(url, true); err != nil {
+		t.Fatal(err)
+	}
+	complete, incomplete, err := checkpointSteps(ctx, ck)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(incomplete) != 0 || len(complete) != 3 || complete[2] != CheckpointName(resumeSteps) {
+		t.Fatalf("after the resumed run: complete %v, incomplete %v; want the 3 newest complete and none incomplete", complete, incomplete)
+	}
+	final := CheckpointName(resumeSteps)
+	for _, f := range []string{ModelFile, OptimizerFile} {
+		a, _, err := nets.LoadTensors(filepath.Join(whole, "checkpoints", final, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		local, release, err := ck.Local(ctx, final+"/"+f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _, err := nets.LoadTensors(local)
+		release()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(a) != len(b) || len(a) == 0 {
+			t.Fatalf("%s: %d tensors uninterrupted, %d resumed", f, len(a), len(b))
+		}
+		for i := range a {
+			x, _ := a[i].Tensor.Bytes()
+			y, _ := b[i].Tensor.Bytes()
+			if a[i].Name != b[i].Name || string(x) != string(y) {
+				t.Errorf("%s: tensor %s differs between the uninterrupted local run and the resumed one at %s", f, a[i].Name, url)
+			}
+			a[i].Tensor.Close()
+			b[i].Tensor.Close()
+		}
+	}
+	run, err := storage.Open(ctx, url, srv.Options())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer run.Close()
+	local, release, err := run.Local(ctx, MetricsFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	wa, err := ReadMetrics(filepath.Join(whole, MetricsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wb, err := ReadMetrics(local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(wa) != len(wb) {
+		t.Fatalf("%d metrics rows uninterrupted, %d resumed at %s", len(wa), len(wb), url)
+	}
+	for i := range wa {
+		if wa[i].Kind != wb[i].Kind || wa[i].Step != wb[i].Step || wa[i].Loss != wb[i].Loss || wa[i].LR != wb[i].LR {
+			t.Errorf("metrics row %d: uninterrupted %s step %d loss %v, resumed %s step %d loss %v", i, wa[i].Kind, wa[i].Step, wa[i].Loss, wb[i].Kind, wb[i].Step, wb[i].Loss)
 		}
 	}
 }

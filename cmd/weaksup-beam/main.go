@@ -97,7 +97,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		fmt.Fprintln(stderr, usage+"\n\nFlags:")
 		fs.PrintDefaults()
 	}
-	wd := fs.String("workdir", "work", "working directory: chunk outputs, vocabulary, reports, shards")
+	wd := fs.String("workdir", "work", "working directory: chunk outputs, vocabulary, reports, shards; a local directory every worker sees, or gs://BUCKET/PREFIX or s3://BUCKET/PREFIX")
 	cfg := pipeline.DefaultConfig()
 	cfg.RegisterFlags(fs)
 	stage := fs.String("stage", "all", "stage to run: only all (the Beam pipeline runs the four stages together)")
@@ -123,7 +123,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		slog.SetDefault(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError + 1})))
 	}
 	if *force {
-		if err := os.RemoveAll(beampipe.ChunkDir(*wd)); err != nil {
+		if err := beampipe.ClearChunks(ctx, *wd); err != nil {
 			return fmt.Errorf("flag --force: %w", err)
 		}
 	}

@@ -53,7 +53,8 @@ func (c *FindingsCommand) Run(ctx context.Context, env Env, args []string) error
 	seeds := fs.Int("seeds", 3, "seeds per comparison (at least 2 for an interval)")
 	transferSeeds := fs.Int("transfer-seeds", 0, "seeds of finding 1's rows, pretrained against scratch (0: the size's default, 5 full, 2 quick)")
 	minMAP := fs.Float64("min-map", -1, "held-out hashtag mAP the base arm must reach before any row is read (-1: the size's default, 0.11 full, none quick)")
-	quick := fs.Bool("quick", false, "tiny world and sizes: the whole path in about a minute")
+	quick := fs.Bool("quick", false, "tiny world and sizes: the whole path in about a minute (--scale quick)")
+	scale := fs.String("scale", "cpu", "the budget: cpu (make findings on a 2-core machine), gpu (one GPU host: bigger nets, 64 px, 10x the steps; use with --device cuda) or quick")
 	var only listflag.Value[string]
 	fs.Var(&only, "only", "comma-separated `list` of comparisons to run (default: all)")
 	conc := fs.String("concreteness", "", "CSV of word,score concreteness ratings (default: scored from WordNet)")
@@ -82,7 +83,16 @@ func (c *FindingsCommand) Run(ctx context.Context, env Env, args []string) error
 	cfg := findings.Config{Out: dir, Seeds: *seeds, Concreteness: *conc, Sizes: findings.FullSizes(), World: findings.FullWorld(),
 		Device: *device, Threads: *threads, Precision: precision, Log: env.Stderr, Command: "weaksup findings " + strings.Join(args, " ")}
 	if *quick {
+		*scale = "quick"
+	}
+	switch *scale {
+	case "cpu":
+	case "gpu":
+		cfg.Sizes, cfg.World = findings.GPUSizes(), findings.GPUWorld()
+	case "quick":
 		cfg.Sizes, cfg.World = findings.QuickSizes(), findings.QuickWorld()
+	default:
+		return fmt.Errorf("check flag --scale: %q, want cpu, gpu or quick", *scale)
 	}
 	cfg.TransferSeeds, cfg.MinMAP = cfg.Sizes.TransferSeeds, cfg.Sizes.MinMAP
 	if *transferSeeds > 0 {

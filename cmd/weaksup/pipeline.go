@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"weaksup/pipeline"
+	"weaksup/storage"
 	"weaksup/workdir"
 )
 
@@ -83,6 +84,9 @@ func (c *PipelineCommand) run(ctx context.Context, env Env, args []string) error
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q (flags go before them? see --help)", fs.Args())
 	}
+	if err := localWorkdir(*wd); err != nil {
+		return err
+	}
 	if err := cfg.KeepRecorded(*wd, setFlags(fs)); err != nil {
 		return err
 	}
@@ -93,6 +97,9 @@ func (c *PipelineCommand) run(ctx context.Context, env Env, args []string) error
 func (c *PipelineCommand) status(env Env, args []string) error {
 	fs, wd, cfg := c.flags(env, "status")
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := localWorkdir(*wd); err != nil {
 		return err
 	}
 	if _, err := os.Stat(wd.String()); errors.Is(err, os.ErrNotExist) {
@@ -124,6 +131,16 @@ func (c *PipelineCommand) status(env Env, args []string) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Stage, status, finished, secs, counts)
 	}
 	return tw.Flush()
+}
+
+// localWorkdir refuses a gs:// or s3:// working directory for the
+// embedded pipeline, whose store is a local database, instead of making a
+// local directory named "s3:".
+func localWorkdir(wd workdir.Dir) error {
+	if storage.IsURL(string(wd)) {
+		return fmt.Errorf("flag --workdir %s: the embedded pipeline keeps its store in a local directory; a working directory in a bucket needs --runner (Beam), and the shards alone can go to one with --out", wd)
+	}
+	return nil
 }
 
 // setFlags returns the names of the flags given on the command line.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -80,5 +81,20 @@ func TestPipelineRunStatusAndVocabShow(t *testing.T) {
 	}
 	if strings.Contains(out, "goldfish") {
 		t.Errorf("vocab show --top 2 lists a third tag:\n%s", out)
+	}
+}
+
+// The embedded pipeline refuses a working directory in a bucket (its store
+// is a local database) rather than make a local directory named "s3:".
+func TestPipelineRefusesURLWorkdir(t *testing.T) {
+	t.Chdir(t.TempDir())
+	for _, sub := range []string{"run", "status"} {
+		code, _, errOut := runCaptured(t, "pipeline", sub, "--workdir", "s3://bucket/work")
+		if code != 1 || !strings.Contains(errOut, "--workdir s3://bucket/work") || !strings.Contains(errOut, "--runner") {
+			t.Fatalf("pipeline %s --workdir s3://bucket/work: exit %d, stderr %q; want an error naming the flag and --runner", sub, code, errOut)
+		}
+	}
+	if left, _ := filepath.Glob("*"); len(left) != 0 {
+		t.Fatalf("the current directory holds %v", left)
 	}
 }

@@ -27,6 +27,16 @@ on the val split every epoch. The run directory --out receives:
                                lr, images/s) and per evaluation
   plots/loss.png lr.png eval.png
 
+--shards and --out may be gs://BUCKET/PREFIX or s3://BUCKET/PREFIX (credentials
+and endpoints as the Google and AWS tools find them; AWS_ENDPOINT_URL for
+S3-compatible services). Shards there are read in place: each rank fetches
+the JPEGs of its own images by ranged reads, a few batches ahead, not whole
+files; --cache-dir keeps what the ranks of this machine fetch in a local
+directory of at most --cache-gb GiB, so that each byte crosses the network
+once per machine (4 MiB blocks, the whole shard eventually). A checkpoint at
+a URL is complete once its checkpoint.json (its files' sizes and SHA-256) is
+written after them; --resume takes the newest complete one.
+
 Ctrl-C saves a checkpoint; --resume continues from the newest one exactly
 as an uninterrupted run would (same weights, on the CPU). A NaN or infinite
 loss stops the run and keeps the last good checkpoint.
@@ -53,11 +63,13 @@ Example:
   weaksup pretrain --shards work/shards --arch small --epochs 10 \
       --batch 64 --image-size 48 --lr 0.1 --out runs/small --resume
   weaksup pretrain --nproc-per-node 2 --shards work/shards --arch small \
-      --epochs 10 --batch 32 --image-size 48 --out runs/small-ddp`
+      --epochs 10 --batch 32 --image-size 48 --out runs/small-ddp
+  weaksup pretrain --shards s3://BUCKET/shards --out s3://BUCKET/runs/small \
+      --cache-dir /scratch/weaksup-cache --cache-gb 200 --arch small --epochs 10`
 
 // Run parses the flags and pretrains.
 func (c *PretrainCommand) Run(ctx context.Context, env Env, args []string) error {
-	fs := env.flagSet("pretrain", "pretrain --shards DIR --out DIR [flags]", pretrainHelp)
+	fs := env.flagSet("pretrain", "pretrain --shards DIR|URL --out DIR|URL [flags]", pretrainHelp)
 	cfg := pretrain.DefaultConfig()
 	cfg.RegisterFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
