@@ -17,8 +17,9 @@ TORCHLIB := build/lib/libweaksup_torch.so
 # against the real database, PyTorch/torchvision for the numerical parity
 # checks (SciPy and mpmath the confidence intervals of the findings);
 # libturbojpeg decodes training JPEGs several times faster than Go's
-# decoder (the libjpeg build tag; the plain Go build works without it).
-APT_PACKAGES := libtorch-dev libgloo-dev wordnet-base python3-torch python3-torchvision python3-scipy python3-mpmath libturbojpeg0-dev
+# decoder (the libjpeg build tag; the plain Go build works without it);
+# iproute2's ip makes the network namespaces of the two-host tests.
+APT_PACKAGES := libtorch-dev libgloo-dev wordnet-base python3-torch python3-torchvision python3-scipy python3-mpmath libturbojpeg0-dev iproute2
 # Real photographs (desktop backgrounds) for the near-duplicate benchmark of
 # the e2e suite.
 E2E_APT_PACKAGES := mate-backgrounds lomiri-wallpapers-16.04 lomiri-wallpapers-20.04

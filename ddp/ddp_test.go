@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"weaksup/ddp/ddptest"
 	"weaksup/nets"
 	"weaksup/train"
 
@@ -45,10 +46,10 @@ func TestDataParallel(t *testing.T) {
 	final := filepath.Join(train.CheckpointsDir(ref), train.CheckpointName(refSteps))
 
 	t.Run("ranks end identical", func(t *testing.T) {
-		if diff := sameTensors(t, filepath.Join(ref, "rank-0.safetensors"), filepath.Join(ref, "rank-1.safetensors")); diff != "" {
+		if diff := ddptest.SameTensors(t, filepath.Join(ref, "rank-0.safetensors"), filepath.Join(ref, "rank-1.safetensors")); diff != "" {
 			t.Fatalf("rank 0 and rank 1 differ: %s", diff)
 		}
-		if diff := sameTensors(t, filepath.Join(ref, "rank-0.safetensors"), filepath.Join(final, train.ModelFile)); diff != "" {
+		if diff := ddptest.SameTensors(t, filepath.Join(ref, "rank-0.safetensors"), filepath.Join(final, train.ModelFile)); diff != "" {
 			t.Fatalf("the final checkpoint differs from rank 0's model: %s", diff)
 		}
 	})
@@ -163,7 +164,7 @@ func TestDataParallel(t *testing.T) {
 		mustLaunchDDP(t, job, 2)
 		for _, f := range []string{train.ModelFile, train.OptimizerFile} {
 			resumed := filepath.Join(train.CheckpointsDir(killed), train.CheckpointName(refSteps), f)
-			if diff := sameTensors(t, filepath.Join(final, f), resumed); diff != "" {
+			if diff := ddptest.SameTensors(t, filepath.Join(final, f), resumed); diff != "" {
 				t.Errorf("%s: %s differs between the uninterrupted and the resumed run", f, diff)
 			}
 		}

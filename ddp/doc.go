@@ -18,8 +18,16 @@
 // batches. The held-out evaluation is split across the ranks and
 // reassembled on rank 0 in one-process order, so its figures equal a
 // one-process evaluation. Metrics rows record the world size and the
-// communication per step. A rank that dies makes the others fail within
-// the collective timeout with an error naming it.
+// communication per step.
+//
+// Each rank advertises the address of its host's route to MASTER_ADDR
+// (AdvertisedAddress; $GLOO_SOCKET_IFNAME names an interface instead), and
+// the group refuses a loopback address once ranks on other hosts join
+// (CheckAdvertised). A rank that dies, stops or is cut off makes every
+// rank fail within seconds, through package torch's heartbeats, with an
+// error naming it and its host; the collective timeout bounds what the
+// heartbeats cannot see. A rank that torchrun restarted resumes
+// (Flags.Restarts).
 //
 // LaunchLocal hosts the rendezvous store itself and stops every rank when
 // one fails.

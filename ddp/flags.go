@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"time"
 
 	"weaksup/torch"
@@ -42,7 +43,7 @@ func DefaultFlags() Flags {
 func (d *Flags) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&d.NProcPerNode, "nproc-per-node", d.NProcPerNode, "start N data-parallel ranks of this command on this machine (0 or 1: one process, or the ranks a launcher such as torchrun or srun started)")
 	fs.StringVar(&d.Backend, "dist-backend", d.Backend, "process-group backend: gloo or nccl (default: nccl on CUDA, gloo on the CPU)")
-	fs.DurationVar(&d.Timeout, "dist-timeout", d.Timeout, "bound of every collective: a rank that died or stopped is an error naming it after at most this long")
+	fs.DurationVar(&d.Timeout, "dist-timeout", d.Timeout, "bound of the rendezvous and of every collective (a rank that died, stopped or was cut off ends the job within seconds through the heartbeats; this bounds what they cannot see)")
 	fs.Float64Var(&d.BucketMB, "bucket-mb", d.BucketMB, "gradient allreduce bucket size in MB (DistributedDataParallel's bucket_cap_mb)")
 	fs.BoolVar(&d.NoOverlap, "no-overlap", d.NoOverlap, "allreduce gradients after the backward pass instead of overlapping it")
 	fs.BoolVar(&d.AllRanksLog, "log-all-ranks", d.AllRanksLog, "let every rank print progress, not only rank 0")
@@ -105,11 +106,26 @@ func (d Flags) Join(dev torch.Device, log io.Writer) (*torch.Group, torch.Device
 		fmt.Fprintf(log, "data-parallel: %d ranks from %s, backend %s, store %s:%d hosted by %s, collective timeout %v\n",
 			rv.World, from, backend, rv.Addr, rv.Port, host, timeout)
 	}
-	g, err := torch.Join(rv, torch.JoinOptions{Backend: backend, Timeout: timeout})
+	advertise := func() (torch.Peer, error) {
+		p, err := AdvertisedAddress(rv, os.Getenv)
+		if err == nil && rv.Rank == 0 && log != nil {
+			fmt.Fprintf(log, "data-parallel: rank 0 at %s (%s)\n", p.Addr, p.From)
+		}
+		return p, err
+	}
+	g, err := torch.Join(rv, torch.JoinOptions{Backend: backend, Timeout: timeout, Advertise: advertise, CheckPeers: CheckAdvertised})
 	if err != nil {
 		return nil, dev, err
 	}
 	return g, dev, nil
+}
+
+// Restarts returns how many times the launcher restarted this process
+// ($TORCHELASTIC_RESTART_COUNT, which torchrun --max-restarts sets): a
+// restarted rank resumes from the newest checkpoint.
+func (d Flags) Restarts() int {
+	n, _ := strconv.Atoi(os.Getenv(torch.EnvRestarts))
+	return n
 }
 
 // Parallel returns the train.Parallel of group g with these settings

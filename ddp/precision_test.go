@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"weaksup/ddp/ddptest"
 	"weaksup/nets"
 	"weaksup/train"
 
@@ -26,7 +27,7 @@ func TestDataParallelBF16(t *testing.T) {
 	job := ddpJob{Out: t.TempDir(), Steps: 4, Batch: 8, Accumulate: 1, Block: "skipinit", LR: 0.4, Every: 2,
 		Precision: train.PrecisionBF16, LossScaling: &scaling}
 	mustLaunchDDP(t, job, 2)
-	if diff := sameTensors(t, filepath.Join(job.Out, "rank-0.safetensors"), filepath.Join(job.Out, "rank-1.safetensors")); diff != "" {
+	if diff := ddptest.SameTensors(t, filepath.Join(job.Out, "rank-0.safetensors"), filepath.Join(job.Out, "rank-1.safetensors")); diff != "" {
 		t.Fatalf("rank 0 and rank 1 differ: %s", diff)
 	}
 	st := readState(t, job.Out)
@@ -125,7 +126,7 @@ func TestDataParallelBF16(t *testing.T) {
 	if st := readState(t, agreed.Out); st.Precision != want {
 		t.Errorf("the run's precision is %q, rank 0 logged %q:\n%s", st.Precision, want, out)
 	}
-	if diff := sameTensors(t, filepath.Join(agreed.Out, "rank-0.safetensors"), filepath.Join(agreed.Out, "rank-1.safetensors")); diff != "" {
+	if diff := ddptest.SameTensors(t, filepath.Join(agreed.Out, "rank-0.safetensors"), filepath.Join(agreed.Out, "rank-1.safetensors")); diff != "" {
 		t.Fatalf("with auto on both ranks rank 0 and rank 1 differ: %s", diff)
 	}
 }

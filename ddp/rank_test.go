@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"syscall"
@@ -24,8 +25,16 @@ import (
 const ddpJobEnv = "WEAKSUP_DDP_TEST_JOB"
 
 // TestMain lets the test binary double as one rank of a data-parallel
-// test: with ddpJobEnv set it runs that job and exits.
+// test: with ddpJobEnv set it runs that job and exits; with
+// allreduceBenchEnv set it is a rank of BenchmarkTwoHostsAllReduce.
 func TestMain(m *testing.M) {
+	if spec := os.Getenv(allreduceBenchEnv); spec != "" {
+		if err := runAllReduceBench(spec); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	if job := os.Getenv(ddpJobEnv); job != "" {
 		if err := runDDPJob(job); err != nil {
 			fmt.Fprintln(os.Stderr, err)
@@ -53,6 +62,16 @@ type ddpJob struct {
 	// KillAt-th training batch: mid-step, at a point fixed by the data,
 	// not by timing.
 	KillAt int `json:"kill_at"`
+	// CutAt makes rank 1 take its host's link down (ip link set eth0
+	// down) when it asks for its CutAt-th batch; StopAt makes it stop
+	// itself with SIGSTOP there. Both are for ranks on two hosts
+	// (twohost).
+	CutAt  int `json:"cut_at"`
+	StopAt int `json:"stop_at"`
+	// FaultRank is the rank of KillAt, CutAt and StopAt, when not 1.
+	FaultRank *int `json:"fault_rank"`
+	// DistTimeout is the collective timeout (default 1 minute).
+	DistTimeout time.Duration `json:"dist_timeout"`
 	// Fixed names a directory of fixed per-rank batches and initial
 	// weights (the PyTorch comparison) instead of the squares.
 	Fixed string `json:"fixed"`
@@ -85,8 +104,11 @@ func runDDPJob(spec string) error {
 	}
 	flags := DefaultFlags()
 	flags.Timeout = time.Minute
+	if job.DistTimeout > 0 {
+		flags.Timeout = job.DistTimeout
+	}
 	flags.NoOverlap = job.NoOverlap
-	g, _, err := flags.Join(torch.CPU, nil)
+	g, _, err := flags.Join(torch.CPU, os.Stderr)
 	if err != nil {
 		return err
 	}
@@ -98,11 +120,32 @@ func runDDPJob(spec string) error {
 		return err
 	}
 	defer m.Close()
-	if job.KillAt > 0 && part.Rank == 1 {
-		open := data.Train
-		data.Train = func(part train.Part, resume *loader.Position) (train.Batches, error) {
-			b, err := open(part, resume)
-			return &killAt{Batches: b, at: job.KillAt}, err
+	faulty := 1
+	if job.FaultRank != nil {
+		faulty = *job.FaultRank
+	}
+	if part.Rank == faulty {
+		for _, f := range []struct {
+			at     int
+			what   string
+			action func()
+		}{
+			{job.KillAt, "kill", func() { syscall.Kill(os.Getpid(), syscall.SIGKILL); select {} }},
+			{job.CutAt, "cut", func() {
+				if out, err := exec.Command("ip", "link", "set", "eth0", "down").CombinedOutput(); err != nil {
+					fmt.Fprintf(os.Stderr, "cut the link: %v: %s\n", err, out)
+					os.Exit(3)
+				}
+			}},
+			{job.StopAt, "stop", func() { syscall.Kill(os.Getpid(), syscall.SIGSTOP) }},
+		} {
+			if f.at > 0 {
+				open := data.Train
+				data.Train = func(part train.Part, resume *loader.Position) (train.Batches, error) {
+					b, err := open(part, resume)
+					return &faultAt{Batches: b, at: f.at, what: f.what, action: f.action}, err
+				}
+			}
 		}
 	}
 	cfg := ddpConfig(job)
@@ -178,19 +221,24 @@ func ddpModelAndData(job ddpJob, part train.Part) (*nets.ResNeXt, train.Data, in
 	return m, data, k, nil
 }
 
-// killAt kills its process with SIGKILL when the at-th batch is asked for.
-type killAt struct {
+// faultAt runs action when the at-th batch is asked for: a fault at a
+// point of the run fixed by the data, not by timing (mid-step: the other
+// rank cannot finish the step without this one).
+type faultAt struct {
 	train.Batches
-	at, n int
+	at, n  int
+	what   string
+	action func()
 }
 
-func (k *killAt) Next(ctx context.Context) (*loader.Batch, error) {
-	k.n++
-	if k.n == k.at {
-		syscall.Kill(os.Getpid(), syscall.SIGKILL)
-		select {} // the signal arrives
+func (f *faultAt) Next(ctx context.Context) (*loader.Batch, error) {
+	f.n++
+	if f.n == f.at {
+		// The tests time what follows from this line (faultLine).
+		fmt.Fprintf(os.Stderr, "fault: %s at %d\n", f.what, time.Now().UnixNano())
+		f.action()
 	}
-	return k.Batches.Next(ctx)
+	return f.Batches.Next(ctx)
 }
 
 // launchDDP runs job as world ranks of this test binary through
@@ -204,7 +252,7 @@ func launchDDP(t testing.TB, job ddpJob, world int) (string, error) {
 	}
 	var stderr bytes.Buffer
 	ctx := context.Background()
-	env := append(os.Environ(), ddpJobEnv+"="+string(spec), "WEAKSUP_DIST_HEARTBEAT=200ms")
+	env := append(os.Environ(), ddpJobEnv+"="+string(spec))
 	if _, bench := t.(*testing.B); bench {
 		// go test -timeout bounds a benchmark. Idle OpenMP workers wait
 		// passively: on a machine shared with other work, spinning ones
@@ -230,36 +278,6 @@ func mustLaunchDDP(t *testing.T, job ddpJob, world int) string {
 		t.Fatalf("%d ranks: %v\n%s", world, err, out)
 	}
 	return out
-}
-
-// sameTensors reports the first tensor that differs between two
-// safetensors files, bit for bit ("" when none does).
-func sameTensors(t *testing.T, a, b string) string {
-	t.Helper()
-	x, _, err := nets.LoadTensors(a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	y, _, err := nets.LoadTensors(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		for _, p := range append(x, y...) {
-			p.Tensor.Close()
-		}
-	}()
-	if len(x) != len(y) || len(x) == 0 {
-		return fmt.Sprintf("%d tensors against %d", len(x), len(y))
-	}
-	for i := range x {
-		u, _ := x[i].Tensor.Bytes()
-		v, _ := y[i].Tensor.Bytes()
-		if x[i].Name != y[i].Name || !bytes.Equal(u, v) {
-			return x[i].Name
-		}
-	}
-	return ""
 }
 
 // squaresData returns train.Data over generated train and held-out sets.

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+	"weaksup/ddp/ddptest"
 	"weaksup/torch/torchtest"
 	"weaksup/train"
 )
@@ -36,12 +37,12 @@ func TestTorchrunStartsRanks(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, torchrun, "--standalone", "--nproc_per_node=2", "-r", "1", "-t", "1",
 		"--log_dir", t.TempDir(), "--no_python", os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), ddpJobEnv+"="+string(spec), "WEAKSUP_DIST_HEARTBEAT=200ms")
+	cmd.Env = append(os.Environ(), ddpJobEnv+"="+string(spec))
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("torchrun: %v\n%s", err, out)
 	}
 	final := filepath.Join(train.CheckpointsDir(theirs), train.CheckpointName(job.Steps), train.ModelFile)
-	if diff := sameTensors(t, filepath.Join(train.CheckpointsDir(ours), train.CheckpointName(job.Steps), train.ModelFile), final); diff != "" {
+	if diff := ddptest.SameTensors(t, filepath.Join(train.CheckpointsDir(ours), train.CheckpointName(job.Steps), train.ModelFile), final); diff != "" {
 		t.Fatalf("under torchrun %s differs from the run under LaunchLocal", diff)
 	}
 }

@@ -124,7 +124,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.Nesterov, "nesterov", false, "Nesterov momentum")
 	fs.Float64Var(&c.CropScale, "crop-scale", 0.08, "smallest area fraction of the random training crop")
 	fs.Uint64Var(&c.Seed, "seed", 1, "seed of the new head, data order and augmentation")
-	fs.BoolVar(&c.Resume, "resume", false, "continue the run in --out from its newest checkpoint")
+	fs.BoolVar(&c.Resume, "resume", false, "continue the run in --out from its newest checkpoint (a rank that torchrun --max_restarts restarted resumes without it)")
 	c.Dist = ddp.DefaultFlags()
 	c.Dist.RegisterFlags(fs)
 }
@@ -287,6 +287,12 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		rank = group.Rank()
 		if rank != 0 && !cfg.Dist.AllRanksLog {
 			cfg.Log = nil
+		}
+	}
+	if n := cfg.Dist.Restarts(); n > 0 && !cfg.Resume {
+		cfg.Resume = true
+		if cfg.Log != nil {
+			fmt.Fprintf(cfg.Log, "finetune: restart %d by the launcher: resuming from the newest checkpoint in %s\n", n, cfg.Out)
 		}
 	}
 	if !cfg.Resume {

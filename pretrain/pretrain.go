@@ -163,7 +163,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	c.Precision.RegisterFlag(fs)
 	fs.BoolVar(&c.ChannelsLast, "channels-last", c.ChannelsLast, "NHWC layout for convolutions (much faster on CPU)")
 	fs.BoolVar(&c.ZeroInitLastBN, "zero-init-last-bn", c.ZeroInitLastBN, "start the last BN scale of each block at 0 (Goyal et al. 2017)")
-	fs.BoolVar(&c.Resume, "resume", c.Resume, "continue from the newest checkpoint in --out")
+	fs.BoolVar(&c.Resume, "resume", c.Resume, "continue from the newest checkpoint in --out (from step 0 when there is none; a rank that torchrun --max_restarts restarted resumes without it)")
 	c.Dist.RegisterFlags(fs)
 }
 
@@ -238,6 +238,14 @@ func Run(ctx context.Context, c Config, log io.Writer) (*train.Result, error) {
 	if c.Threads > 0 {
 		if err := torch.SetNumThreads(c.Threads); err != nil {
 			return nil, fmt.Errorf("set --threads %d: %w", c.Threads, err)
+		}
+	}
+	if n := c.Dist.Restarts(); n > 0 && !c.Resume {
+		// torchrun --max-restarts restarts the ranks with the same
+		// command: they continue where the job's checkpoints stop.
+		c.Resume = true
+		if log != nil && (group == nil || group.Rank() == 0) {
+			fmt.Fprintf(log, "pretrain: restart %d by the launcher: resuming from the newest checkpoint in %s\n", n, c.Out)
 		}
 	}
 	par := c.Dist.Parallel(group)

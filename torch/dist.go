@@ -182,13 +182,17 @@ type GroupOptions struct {
 	// torchrun's and Slurm's rendezvous), or -1 when a launcher hosts it:
 	// a store that stops answering then means that rank is lost.
 	StoreRank int
+	// Peers describe the ranks, by rank (Join exchanges them), so that
+	// errors name a lost rank's host; nil when unknown.
+	Peers []Peer
 }
 
 // Group is a c10d process group: World processes that run the same
 // collectives in the same order. Collectives block until every rank has
-// joined them or the timeout passes; their errors go through Diagnose, so a
-// dead peer is reported by rank (*PeerLostError). A Group is used from one
-// goroutine.
+// joined them, the timeout passes, or the heartbeat watcher finds a rank
+// (or the store) lost and aborts the group; their errors go through
+// Diagnose, so a lost peer is reported by rank and host (*PeerLostError).
+// A Group is used from one goroutine.
 type Group struct {
 	h     C.wt_group
 	store *Store
@@ -213,7 +217,7 @@ func NewGroup(store *Store, o GroupOptions) (*Group, error) {
 	if err := checkBackend(o.Backend); err != nil {
 		return nil, err
 	}
-	live, err := startLiveness(store, o.Rank, o.World, o.StoreRank)
+	live, err := startLiveness(store, o.Rank, o.World, o.StoreRank, o.Peers)
 	if err != nil {
 		return nil, err
 	}
@@ -232,6 +236,14 @@ func NewGroup(store *Store, o GroupOptions) (*Group, error) {
 		live.stop()
 		return nil, err
 	}
+	live.attach(func(why string) {
+		w := C.CString(why)
+		defer C.free(unsafe.Pointer(w))
+		var e *C.char
+		if C.wtg_group_abort(h, w, &e) != 0 {
+			C.wtg_string_free(e)
+		}
+	})
 	return &Group{h: h, store: store, opt: o, live: live}, nil
 }
 
@@ -356,9 +368,10 @@ func (g *Group) Diagnose(op string, err error) error {
 	return g.live.diagnose(op, err)
 }
 
-// Close frees the group (after a failure, its collectives may still be
-// running in the backend's threads; Close waits for them to fail). It is
-// idempotent; the store stays open.
+// Close frees the group. After a failed or aborted collective the
+// backend's threads may still be blocked on a lost peer; Close does not
+// wait for them (the shim leaves that process group to the process's
+// exit). It is idempotent; the store stays open.
 func (g *Group) Close() {
 	if g == nil || g.h == nil {
 		return

@@ -19,6 +19,7 @@ static inline int wtg_group_new(wt_store s, const char *backend, int rank, int w
 	return wtg_api->group_new(s, backend, rank, world, timeout_ms, host, out, err);
 }
 static inline void wtg_group_free(wt_group g) { wtg_api->group_free(g); }
+static inline int wtg_group_abort(wt_group g, const char *why, char **err) { return wtg_api->group_abort(g, why, err); }
 static inline int wtg_group_broadcast(wt_group g, const wt_tensor *ts, int n, int root, int64_t bucket, char **err) {
 	return wtg_api->group_broadcast(g, ts, n, root, bucket, err);
 }

@@ -22,6 +22,13 @@ func localGroups(t testing.TB, world int, timeout time.Duration) []*Group {
 		t.Fatal(err)
 	}
 	t.Cleanup(server.Close)
+	return groupsOn(t, server, world, timeout)
+}
+
+// groupsOn joins world gloo groups to the store server hosts, one per
+// goroutine.
+func groupsOn(t testing.TB, server *Store, world int, timeout time.Duration) []*Group {
+	t.Helper()
 	groups := make([]*Group, world)
 	errs := make([]error, world)
 	var wg sync.WaitGroup

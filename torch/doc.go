@@ -109,11 +109,21 @@
 // gradients in buckets during the backward pass.
 //
 // Every collective runs under the group's timeout, so a peer that died or
-// stopped is an error, never a hang. Each rank bumps a heartbeat counter in
-// the store every HeartbeatInterval from a goroutine; a failed collective
-// (and Diagnose, for a backward pass whose gradients were being reduced)
-// checks the counters and returns a *PeerLostError naming the ranks that
-// stopped — or whose store stopped answering.
+// stopped is an error, never a hang; and the heartbeat watcher ends it
+// sooner. Each rank bumps a heartbeat counter in the store every
+// HeartbeatInterval from a goroutine; rank 0 watches every rank's, the
+// others rank 0's and the verdicts rank 0 publishes. A rank silent for
+// LostAfterBeats intervals, or a store that leaves an operation unanswered
+// as long, aborts the group: every wait on its collectives (and, on Gloo,
+// the end of a reducing backward pass) fails then, and a failed collective
+// (or Diagnose, for a backward pass) returns a *PeerLostError naming the
+// lost ranks and their hosts, or a *StoreLostError. A group whose
+// collective failed is not destroyed on Close: Gloo's threads may still be
+// blocked on the lost peer, and the process's exit ends them.
+//
+// Join first exchanges what each rank tells the others (Peer: host name,
+// the address its Gloo binds and advertises, its network stack), and lets
+// the caller check it (JoinOptions.CheckPeers) before Gloo connects.
 //
 // The C ABI, for reference: every entry returns 0 or -1 with a message in an
 // out-parameter, in the same call (no thread-local error state); one free per

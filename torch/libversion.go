@@ -39,7 +39,7 @@ func (e *VersionError) Error() string {
 func (e *VersionError) Unwrap() error { return e.Err }
 
 // BuildSection is the ELF section in which the shim records what it was
-// built against ("libtorch=2.6.0 abi=3"), readable without loading it.
+// built against ("libtorch=2.6.0 abi=4"), readable without loading it.
 const BuildSection = ".weaksup_torch"
 
 // shimBuild reads the libtorch version and ABI a shim file was built with.

@@ -196,6 +196,17 @@ func FirstHost(list string) (string, error) {
 type JoinOptions struct {
 	Backend string        // BackendGloo or BackendNCCL
 	Timeout time.Duration // of the store and of every collective
+	// Advertise, when set, returns what this rank tells the others: Addr,
+	// the address its Gloo binds and advertises, and From, how it was
+	// chosen; Join calls it once the store answers (so the route to it
+	// exists) and fills in the host name and the network stack. Without
+	// it the address is the loopback one when MASTER_ADDR is this
+	// machine's loopback, else Gloo's own choice.
+	Advertise func() (Peer, error)
+	// CheckPeers, when set, checks every rank's record before the process
+	// group is created (for instance that no rank advertises an address the
+	// others cannot reach); its error fails the join on every rank.
+	CheckPeers func([]Peer) error
 }
 
 // Join connects to (rank 0: hosts) the store of rv and joins the process
@@ -229,8 +240,27 @@ func Join(rv Rendezvous, o JoinOptions) (*Group, error) {
 	if rv.AgentStore {
 		storeRank = -1
 	}
+	self := Peer{Addr: glooHost(rv.Addr)}
+	if o.Advertise != nil {
+		if self, err = o.Advertise(); err != nil {
+			store.Close()
+			base.Close()
+			return fail(err)
+		}
+	}
+	self = LocalPeer(self)
+	self.Rank = rv.Rank
+	peers, err := exchangePeers(store, self, rv.World, o.Timeout)
+	if err == nil && o.CheckPeers != nil {
+		err = o.CheckPeers(peers)
+	}
+	if err != nil {
+		store.Close()
+		base.Close()
+		return fail(err)
+	}
 	g, err := NewGroup(store, GroupOptions{Backend: o.Backend, Rank: rv.Rank, World: rv.World, Timeout: o.Timeout,
-		GlooHost: glooHost(rv.Addr), StoreRank: storeRank})
+		GlooHost: self.Addr, StoreRank: storeRank, Peers: peers})
 	if err != nil {
 		store.Close()
 		base.Close()

@@ -1,7 +1,8 @@
 // dist.cpp: torch.distributed's C++ core (c10d) behind the C ABI: the
 // TCPStore rendezvous, Gloo (and, in a CUDA build, NCCL) process groups,
 // coalesced broadcast, flat-bucket allreduce, gather, barrier, and DDP's
-// own gradient Reducer with a timed allreduce hook.
+// own gradient Reducer with a timed allreduce hook. Every wait on a
+// collective ends when the group is aborted (abort.h).
 //
 // Gloo's headers come from libgloo-dev (or a PyTorch wheel); without them
 // the Makefile leaves USE_C10D_GLOO undefined and group_new reports how to
@@ -22,10 +23,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <deque>
 #include <mutex>
 #include <sstream>
 #include <type_traits>
 
+#include "abort.h"
 #include "internal.h"
 
 struct wt_store_s {
@@ -35,6 +38,11 @@ struct wt_store_s {
 struct wt_group_s {
 	c10::intrusive_ptr<c10d::ProcessGroup> pg;
 	std::chrono::milliseconds timeout;
+	bool gloo = false;
+	// Abort ends the group's waits (group_abort) and records whether any
+	// collective failed: group_free then leaves the backend's threads,
+	// which may still be blocked on a lost peer, to the process's exit.
+	std::shared_ptr<wt::Abort> abort = std::make_shared<wt::Abort>();
 };
 
 namespace {
@@ -66,8 +74,11 @@ struct CommStats {
 // it by sum. It also timestamps each bucket's launch and completion.
 class TimedAllreduce : public c10d::CommHookInterface {
        public:
-	TimedAllreduce(c10::intrusive_ptr<c10d::ProcessGroup> pg, std::shared_ptr<CommStats> st)
-	    : pg_(std::move(pg)), st_(std::move(st)) {}
+	// abort, when not null, makes the futures the Reducer waits on
+	// relays that fail when the group is aborted (Gloo groups).
+	TimedAllreduce(c10::intrusive_ptr<c10d::ProcessGroup> pg, std::shared_ptr<CommStats> st,
+		       std::shared_ptr<wt::Abort> abort)
+	    : pg_(std::move(pg)), st_(std::move(st)), abort_(std::move(abort)) {}
 
 	c10::intrusive_ptr<c10::ivalue::Future> runHook(c10d::GradBucket &bucket) override {
 		at::Tensor &buf = bucket.getBufferRef();
@@ -87,7 +98,7 @@ class TimedAllreduce : public c10d::CommHookInterface {
 			std::lock_guard<std::mutex> lock(st->mu);
 			st->done = std::max(st->done, Clock::now());
 		});
-		return fut;
+		return abort_ ? abort_->relay(fut) : fut;
 	}
 
 	at::Tensor parseHookResult(const c10::IValue &result) override {
@@ -98,6 +109,7 @@ class TimedAllreduce : public c10d::CommHookInterface {
        private:
 	c10::intrusive_ptr<c10d::ProcessGroup> pg_;
 	std::shared_ptr<CommStats> st_;
+	std::shared_ptr<wt::Abort> abort_;
 };
 
 #ifdef USE_C10D_GLOO
@@ -244,9 +256,11 @@ auto classic_store(O &o, int) -> decltype(o.useLibUV = false, void()) {
 template <typename O>
 void classic_store(O &, long) {}
 
-// wait waits for a collective, bounded by the group's timeout even where
-// the backend would not bound it.
-void wait(const c10::intrusive_ptr<c10d::Work> &w, std::chrono::milliseconds timeout) { w->wait(timeout); }
+// wait waits for a collective of grp, bounded by the group's timeout even
+// where the backend would not bound it, and ended by an abort.
+void wait(wt_group_s &grp, const c10::intrusive_ptr<c10d::Work> &w) {
+	grp.abort->wait(w, grp.timeout);
+}
 
 std::vector<at::Tensor> tensors(const wt_tensor *ts, int n, const char *what) {
 	if (n < 0 || (n > 0 && ts == nullptr)) throw std::invalid_argument(std::string(what) + ": bad tensor list");
@@ -264,6 +278,49 @@ c10d::Store &store_ref(wt_store s) {
 wt_group_s &group_ref(wt_group g) {
 	if (g == nullptr) throw std::invalid_argument("null process group handle");
 	return *g;
+}
+
+// broadcast_coalesced is c10d::broadcast_coalesced (the same buckets, at
+// most two in flight) with the group's abortable wait.
+void broadcast_coalesced(wt_group_s &grp, const std::vector<at::Tensor> &ts, size_t bucket_bytes, int root) {
+	auto buckets = std::get<0>(c10d::compute_bucket_assignment_by_size(ts, {bucket_bytes}));
+	struct InFlight {
+		std::vector<at::Tensor> parts;
+		at::Tensor flat;
+		c10::intrusive_ptr<c10d::Work> work;
+	};
+	std::deque<InFlight> in_flight;
+	auto finish = [&grp](InFlight &f) {
+		wait(grp, f.work);
+		int64_t off = 0;
+		for (auto &t : f.parts) {
+			t.copy_(f.flat.narrow(0, off, t.numel()).view(t.sizes()));
+			off += t.numel();
+		}
+	};
+	c10d::BroadcastOptions o;
+	o.rootRank = root;
+	o.timeout = grp.timeout;
+	for (const auto &b : buckets) {
+		if (in_flight.size() >= 2) {
+			finish(in_flight.front());
+			in_flight.pop_front();
+		}
+		InFlight f;
+		std::vector<at::Tensor> flat;
+		for (auto i : b) {
+			f.parts.push_back(ts[i]);
+			flat.push_back(ts[i].reshape({-1}));
+		}
+		f.flat = at::cat(flat, 0);
+		std::vector<at::Tensor> arg{f.flat};
+		f.work = grp.pg->broadcast(arg, o);
+		in_flight.push_back(std::move(f));
+	}
+	while (!in_flight.empty()) {
+		finish(in_flight.front());
+		in_flight.pop_front();
+	}
 }
 
 }  // namespace
@@ -363,15 +420,32 @@ static int wt_group_new(wt_store s, const char *backend, int rank, int world, in
 		} else {
 			throw std::invalid_argument("process group: unknown backend \"" + b + "\" (want gloo or nccl)");
 		}
-		*out = new wt_group_s{pg, timeout};
+		auto g = std::make_unique<wt_group_s>();
+		g->pg = pg;
+		g->timeout = timeout;
+		g->gloo = b == "gloo";
+		*out = g.release();
 	})
 }
 
 static void wt_group_free(wt_group g) {
 	try {
+		if (g != nullptr && g->abort->troubled()) {
+			// The backend's threads may be blocked on a lost peer
+			// until its timeout, and destroying the group joins
+			// them: leave it to the process's exit.
+			new c10::intrusive_ptr<c10d::ProcessGroup>(std::move(g->pg));
+		}
 		delete g;
 	} catch (...) {
 	}
+}
+
+static int wt_group_abort(wt_group g, const char *why, char **err) {
+	WT_CALL({
+		auto &grp = group_ref(g);
+		grp.abort->set(why == nullptr ? "" : why);
+	})
 }
 
 static int wt_group_broadcast(wt_group g, const wt_tensor *ts, int n, int root, int64_t bucket_bytes, char **err) {
@@ -381,7 +455,7 @@ static int wt_group_broadcast(wt_group g, const wt_tensor *ts, int n, int root, 
 		auto v = tensors(ts, n, "broadcast");
 		if (v.empty()) return 0;
 		if (bucket_bytes <= 0) throw std::invalid_argument("broadcast: bucket size must be positive");
-		c10d::broadcast_coalesced(grp.pg, v, static_cast<size_t>(bucket_bytes), root);
+		broadcast_coalesced(grp, v, static_cast<size_t>(bucket_bytes), root);
 	})
 }
 
@@ -413,7 +487,7 @@ static int wt_group_allreduce(wt_group g, const wt_tensor *ts, int n, int op, ch
 		}
 		if (op == WT_DIST_AVG) flat.mul_(1.0 / static_cast<double>(grp.pg->getSize()));
 		std::vector<at::Tensor> bucket{flat};
-		wait(grp.pg->allreduce(bucket, o), grp.timeout);
+		wait(grp, grp.pg->allreduce(bucket, o));
 		if (inplace) return 0;
 		int64_t off = 0;
 		for (auto &t : v) {
@@ -443,7 +517,7 @@ static int wt_group_gather(wt_group g, wt_tensor t, int root, wt_tensor *out, ch
 		c10d::GatherOptions o;
 		o.rootRank = root;
 		o.timeout = grp.timeout;
-		wait(grp.pg->gather(outs, in, o), grp.timeout);
+		wait(grp, grp.pg->gather(outs, in, o));
 		*out = all.defined() ? wt::wrap(all) : nullptr;
 	})
 }
@@ -453,7 +527,7 @@ static int wt_group_barrier(wt_group g, char **err) {
 		auto &grp = group_ref(g);
 		c10d::BarrierOptions o;
 		o.timeout = grp.timeout;
-		wait(grp.pg->barrier(o), grp.timeout);
+		wait(grp, grp.pg->barrier(o));
 	})
 }
 
@@ -481,7 +555,8 @@ static int wt_reducer_new(wt_group g, const wt_tensor *params, int n, int64_t bu
 		r->pg = grp.pg;
 		r->stats = std::make_shared<CommStats>();
 		r->reducer = new_reducer(ps, buckets, limits, grp.pg, sparse, bucket_bytes, first_bucket_bytes);
-		r->reducer->register_comm_hook(std::make_unique<TimedAllreduce>(grp.pg, r->stats));
+		r->reducer->register_comm_hook(
+		    std::make_unique<TimedAllreduce>(grp.pg, r->stats, grp.gloo ? grp.abort : nullptr));
 		*out = r.release();
 	})
 }
@@ -527,6 +602,7 @@ void wt_fill_dist(wt_api *api) {
 	api->store_free = wt_store_free;
 	api->group_new = wt_group_new;
 	api->group_free = wt_group_free;
+	api->group_abort = wt_group_abort;
 	api->group_broadcast = wt_group_broadcast;
 	api->group_allreduce = wt_group_allreduce;
 	api->group_gather = wt_group_gather;

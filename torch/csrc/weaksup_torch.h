@@ -26,8 +26,9 @@ extern "C" {
 
 /* Raised whenever the table changes; the Go side (bridge.c) asks for the
  * version it was compiled with and refuses a library built for another.
- * 2: the distributed section; 3: the mixed-precision section after it. */
-#define WT_ABI_VERSION 3
+ * 2: the distributed section; 3: the mixed-precision section after it;
+ * 4: group_abort at the end. */
+#define WT_ABI_VERSION 4
 
 typedef struct wt_tensor_s *wt_tensor;
 
@@ -231,6 +232,10 @@ typedef struct wt_api {
 	 * $GLOO_SOCKET_IFNAME's interfaces, else the host name's address). */
 	int (*group_new)(wt_store s, const char *backend, int rank, int world, int64_t timeout_ms, const char *gloo_host,
 			 wt_group *out, char **err);
+	/* Frees the group. After a failed or aborted collective the backend's
+	 * threads may still be blocked on a lost peer (until the timeout), and
+	 * destroying the group would wait for them: then the process group
+	 * itself is left to the process's exit. */
 	void (*group_free)(wt_group g);
 	/* Broadcasts ts in place from root, coalesced into flat buffers of at
 	 * most bucket_bytes (c10d::broadcast_coalesced). */
@@ -272,6 +277,12 @@ typedef struct wt_api {
 	/* Whether the device computes in bfloat16 natively (CPU: AVX512_BF16 or
 	 * AMX-BF16; CUDA: compute capability 8.0 or later). */
 	int (*bf16_supported)(int device_type, int device_index, int *out, char **err);
+
+	/* ---- distributed: ending blocked work ---- */
+	/* Aborts the group, from any thread: every wait on one of its
+	 * collectives, running or later (and, on Gloo, the end of a reducing
+	 * backward pass) fails with "aborted: why". */
+	int (*group_abort)(wt_group g, const char *why, char **err);
 } wt_api;
 
 /* Returns the table, or NULL when abi_version differs from WT_ABI_VERSION. */
