@@ -177,8 +177,10 @@ demo: deps build
 demo-quick: deps build
 	./$(BIN) demo --quick
 
-# Every claim of the recipe measured on the demo world, 3 seeds per arm
-# (about 40 minutes on 2 busy cores): $(FINDINGS_OUT)/findings.md. Reruns resume.
+# Every claim of the recipe measured on the demo world: 3 seeds per
+# comparison, 5 for pretrained against scratch, each with its 95% interval
+# (about 90 minutes on an idle 2-core machine): $(FINDINGS_OUT)/findings.md.
+# Reruns resume.
 FINDINGS_OUT ?= findings-run
 findings: deps build
 	./$(BIN) findings --out $(FINDINGS_OUT)

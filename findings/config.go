@@ -51,7 +51,7 @@ type Sizes struct {
 
 // QuickSizes runs the whole path on tiny sizes (make test).
 func QuickSizes() Sizes {
-	return Sizes{Arch: "tiny", BigArch: "small", ImageSize: 16, Batch: 16, Steps: 6, EvalImages: 200,
+	return Sizes{Arch: "tiny", BigArch: "small", ImageSize: 16, Batch: 16, Steps: 6, LR: 1, EvalImages: 200,
 		ProbeEpochs: 3, FinetuneEpochs: 1, CropScale: 0.35, LinearLRs: []float64{0.3, 1}, FinetuneLRs: []float64{0.1}, PretrainedBackboneLRScale: 0.1,
 		CarveFraction: 0.3, Noise: []float64{0, 0.1, 0.25, 0.5}, Fractions: []float64{0.3, 1}, SmallFraction: 0.3,
 		MinPositives: 1, ValFraction: 0.1, TransferSeeds: 2}
