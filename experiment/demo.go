@@ -31,16 +31,9 @@ type DemoConfig struct {
 	// Transfer to the target task, pretrained against from scratch with
 	// the same budget.
 	FinetuneEpochs int `json:"finetune_epochs"`
-	// Every transfer chooses its learning rate the same way, among
-	// LinearLRs (linear probe) or FinetuneLRs (full fine-tuning), on a
-	// part carved out of the target's training images (finetune --lr
-	// auto). Full fine-tuning from the pretrained weights starts as
-	// PretrainedHead says, its backbone's rate scaled by
-	// PretrainedBackboneLRScale (0: not).
-	LinearLRs                 []float64 `json:"linear_lrs"`
-	FinetuneLRs               []float64 `json:"finetune_lrs"`
-	PretrainedHead            string    `json:"pretrained_head,omitempty"`
-	PretrainedBackboneLRScale float64   `json:"pretrained_backbone_lr_scale,omitempty"`
+	// Transfer is how every transfer chooses its learning rate and, from
+	// the pretrained weights, fine-tunes.
+	Transfer finetune.Protocol `json:"transfer"`
 	// PretrainLR is the base learning rate of pretraining, per 256 images.
 	PretrainLR float64 `json:"pretrain_lr"`
 	// CropScale is the smallest area of the random training crop in full
@@ -59,7 +52,7 @@ type DemoConfig struct {
 func QuickDemo(workdir string) DemoConfig {
 	return DemoConfig{Workdir: workdir, World: demo.Quick(), Arch: "tiny", ImageSize: 32, Batch: 32,
 		PretrainSteps: 40, PretrainLR: 0.1, FinetuneEpochs: 3, CropScale: 0.35, ProbeEpochs: 30, Precision: train.PrecisionAuto,
-		LinearLRs: []float64{0.3, 3}, FinetuneLRs: []float64{0.1, 1}}
+		Transfer: finetune.Protocol{LinearLRs: []float64{0.3, 3}, FullLRs: []float64{0.1, 1}}}
 }
 
 // DefaultDemo is `weaksup demo`: sized to finish in under 10 minutes on
@@ -77,7 +70,7 @@ func DefaultDemo(workdir string) DemoConfig {
 	w.TargetTrain = 10
 	return DemoConfig{Workdir: workdir, World: w, Arch: "tiny", ImageSize: 32, Batch: 64,
 		PretrainSteps: 1500, PretrainLR: 1, FinetuneEpochs: 30, CropScale: 0.35, ProbeEpochs: 100, Precision: train.PrecisionAuto,
-		LinearLRs: finetune.DefaultLRs(finetune.ModeLinear), FinetuneLRs: []float64{0.3, 1, 3}, PretrainedBackboneLRScale: 0.1}
+		Transfer: finetune.Protocol{LinearLRs: finetune.DefaultLRs(finetune.ModeLinear), FullLRs: []float64{0.3, 1, 3}, PretrainedBackboneLRScale: 0.1}}
 }
 
 // Paths inside a demo working directory.
@@ -256,19 +249,16 @@ func runDemoTransfer(ctx context.Context, c DemoConfig, w *World, res *DemoResul
 				Task: transferTask, Data: filepath.Join(w.Dir, demo.TargetDir), From: pretrained, Mode: mode,
 				Out: filepath.Join(c.Workdir, demoRunsDir, mode+"-"+init), ImageSize: c.ImageSize,
 				Seed: 1, Log: log, Resume: true, WeightDecay: 1e-4, Precision: c.Precision,
-				Search: &finetune.Search{LRs: c.LinearLRs},
 			}
 			if init == "scratch" {
 				fc.From, fc.Arch = finetune.FromNone, arch.Name
 			}
 			if mode == finetune.ModeFull {
-				fc.Epochs, fc.Batch, fc.CropScale, fc.Search.LRs = c.FinetuneEpochs, 32, c.CropScale, c.FinetuneLRs
-				if init == "pretrained" {
-					fc.Head, fc.BackboneLRScale = c.PretrainedHead, c.PretrainedBackboneLRScale
-				}
+				fc.Epochs, fc.Batch, fc.CropScale = c.FinetuneEpochs, 32, c.CropScale
 			} else {
 				fc.Epochs = c.ProbeEpochs
 			}
+			c.Transfer.Apply(&fc)
 			fmt.Fprintf(log, "transfer: %s, %s\n", mode, init)
 			r, err := finetune.Run(ctx, fc)
 			if err != nil {

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"weaksup/finetune"
 	"weaksup/pretrain"
 
 	"weaksup/atomicfile"
@@ -139,14 +138,7 @@ func demoMarkdown(w *World, res *DemoResult) string {
 	p("![loss](%s/%s) ![held-out](%s/%s)\n\n", demoPlotsDir, PlotLoss, demoPlotsDir, PlotPretrain)
 
 	p("## Transfer to the target task\n\nSame architecture, same budget; from scratch starts from MSRA initialization. ")
-	p("Every transfer chooses its learning rate the same way (`finetune --lr auto`): each candidate (linear probe %v, full fine-tuning %v) trains on the target's training images less a fifth of each class, is scored on that fifth, and the best trains on all of them; only that final run sees the val split.",
-		res.Config.LinearLRs, res.Config.FinetuneLRs)
-	if res.Config.PretrainedHead == finetune.HeadProbe {
-		p(" Full fine-tuning from the pretrained weights starts from the head of a linear probe (LP-FT).")
-	}
-	if sc := res.Config.PretrainedBackboneLRScale; sc != 0 && sc != 1 {
-		p(" Full fine-tuning from the pretrained weights trains the backbone at %g of the head's learning rate.", sc)
-	}
+	p("As the findings do, %s.", res.Config.Transfer)
 	p("\n\n| mode | pretrained top-1 | scratch top-1 | pretrained top-5 | scratch top-5 | learning rate chosen (pretrained, scratch) |\n|---|---|---|---|---|---|\n")
 	for _, mode := range []string{"linear", "full"} {
 		var pre, scr TransferResult

@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"weaksup/demo"
+	"weaksup/finetune"
 	"weaksup/train"
 )
 
@@ -22,18 +23,9 @@ type Sizes struct {
 	ProbeEpochs    int     `json:"probe_epochs"`
 	FinetuneEpochs int     `json:"finetune_epochs"`
 	CropScale      float64 `json:"crop_scale"`
-	// Every transfer chooses its learning rate (finetune's search) among
-	// LinearLRs (linear probe) or FinetuneLRs (full fine-tuning), scored
-	// on CarveFraction of the target's training images.
-	LinearLRs     []float64 `json:"linear_lrs"`
-	FinetuneLRs   []float64 `json:"finetune_lrs"`
-	CarveFraction float64   `json:"carve_fraction"`
-	// Full fine-tuning from pretrained weights starts its head as
-	// PretrainedHead says (finetune.HeadNew or HeadProbe: LP-FT) and
-	// scales the backbone's learning rate by PretrainedBackboneLRScale
-	// (0: not at all).
-	PretrainedHead            string  `json:"pretrained_head,omitempty"`
-	PretrainedBackboneLRScale float64 `json:"pretrained_backbone_lr_scale,omitempty"`
+	// Transfer is how every transfer chooses its learning rate and, from
+	// pretrained weights, fine-tunes: the same for every arm.
+	Transfer finetune.Protocol `json:"transfer"`
 	// Swept settings.
 	Noise     []float64 `json:"noise"`
 	Fractions []float64 `json:"fractions"`
@@ -52,8 +44,9 @@ type Sizes struct {
 // QuickSizes runs the whole path on tiny sizes (make test).
 func QuickSizes() Sizes {
 	return Sizes{Arch: "tiny", BigArch: "small", ImageSize: 16, Batch: 16, Steps: 6, LR: 1, EvalImages: 200,
-		ProbeEpochs: 3, FinetuneEpochs: 1, CropScale: 0.35, LinearLRs: []float64{0.3, 1}, FinetuneLRs: []float64{0.1}, PretrainedBackboneLRScale: 0.1,
-		CarveFraction: 0.3, Noise: []float64{0, 0.1, 0.25, 0.5}, Fractions: []float64{0.3, 1}, SmallFraction: 0.3,
+		ProbeEpochs: 3, FinetuneEpochs: 1, CropScale: 0.35,
+		Transfer: finetune.Protocol{LinearLRs: []float64{0.3, 1}, FullLRs: []float64{0.1}, Carve: 0.3, PretrainedBackboneLRScale: 0.1},
+		Noise:    []float64{0, 0.1, 0.25, 0.5}, Fractions: []float64{0.3, 1}, SmallFraction: 0.3,
 		MinPositives: 1, ValFraction: 0.1, TransferSeeds: 2}
 }
 
@@ -68,8 +61,8 @@ func QuickSizes() Sizes {
 func FullSizes() Sizes {
 	return Sizes{Arch: "tiny", BigArch: "resnet20", ImageSize: 24, Batch: 64, Steps: 1000, LR: 2, EvalImages: 3000,
 		ProbeEpochs: 100, FinetuneEpochs: 30, CropScale: 0.35,
-		LinearLRs: []float64{0.1, 0.3, 1, 3, 10}, FinetuneLRs: []float64{0.3, 1, 3}, PretrainedBackboneLRScale: 0.1,
-		CarveFraction: 0.2, Noise: []float64{0, 0.1, 0.25, 0.5}, Fractions: []float64{0.1, 0.3, 1}, SmallFraction: 0.1,
+		Transfer: finetune.Protocol{LinearLRs: []float64{0.1, 0.3, 1, 3, 10}, FullLRs: []float64{0.3, 1, 3}, Carve: 0.2, PretrainedBackboneLRScale: 0.1},
+		Noise:    []float64{0, 0.1, 0.25, 0.5}, Fractions: []float64{0.1, 0.3, 1}, SmallFraction: 0.1,
 		MinPositives: 3, ValFraction: 0.1, TransferSeeds: 5, MinMAP: 0.11}
 }
 
@@ -80,8 +73,8 @@ func FullSizes() Sizes {
 func GPUSizes() Sizes {
 	return Sizes{Arch: "small", BigArch: "resnext29_8x64d", ImageSize: 64, Batch: 256, Steps: 6000, LR: 0.4, EvalImages: 5000,
 		ProbeEpochs: 100, FinetuneEpochs: 30, CropScale: 0.35,
-		LinearLRs: []float64{0.1, 0.3, 1, 3, 10}, FinetuneLRs: []float64{0.1, 0.3, 1, 3, 10}, PretrainedBackboneLRScale: 0.1,
-		CarveFraction: 0.2, Noise: []float64{0, 0.1, 0.25, 0.5}, Fractions: []float64{0.01, 0.1, 1}, SmallFraction: 0.1,
+		Transfer: finetune.Protocol{LinearLRs: []float64{0.1, 0.3, 1, 3, 10}, FullLRs: []float64{0.1, 0.3, 1, 3, 10}, Carve: 0.2, PretrainedBackboneLRScale: 0.1},
+		Noise:    []float64{0, 0.1, 0.25, 0.5}, Fractions: []float64{0.01, 0.1, 1}, SmallFraction: 0.1,
 		MinPositives: 5, ValFraction: 0.05, TransferSeeds: 10, MinMAP: 0.11}
 }
 

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"weaksup/atomicfile"
-	"weaksup/finetune"
 	"weaksup/plot"
 )
 
@@ -293,16 +292,8 @@ func (rep *Report) Markdown() string {
 		p("## %s\n\n%s: %s. %.0f s.\n\n![%s](%s)\n\n", r.Finding, r.Statistic, r.measured(), r.Seconds, r.ID, r.Plot)
 	}
 	p("## How each row is measured\n\n")
-	p("Every transfer, in every row, chooses its learning rate the same way (`finetune --lr auto`): each candidate (linear probe %v, full fine-tuning %v, base LR per 256 images) trains on the target's training images less %.0f%% of each class carved out by the seed, is scored on that part, and the best trains the final run on all of them.\n\n",
-		s.LinearLRs, s.FinetuneLRs, 100*s.CarveFraction)
-	head := "a new, random head"
-	if s.PretrainedHead == finetune.HeadProbe {
-		head = "the head of a linear probe on the frozen features (LP-FT)"
-	}
-	if s.PretrainedBackboneLRScale != 0 && s.PretrainedBackboneLRScale != 1 {
-		head += fmt.Sprintf(", the backbone at %g of the learning rate", s.PretrainedBackboneLRScale)
-	}
-	p("1. Full fine-tuning runs %d epochs; from pretrained weights it starts from %s.\n", s.FinetuneEpochs, head)
+	p("In every row, %s.\n\n", s.Transfer)
+	p("1. The linear probe runs %d epochs, full fine-tuning %d.\n", s.ProbeEpochs, s.FinetuneEpochs)
 	p("2. Each hashtag replaced with probability p by one drawn from the tag distribution (`--noise`).\n")
 	p("3. Nested fractions %v of the train split, the same number of steps each; slope of a least-squares line of top-1 against log10(images).\n", s.Fractions)
 	p("4. %s against %s, each at all the data and at a fraction %g of it.\n", s.BigArch, s.Arch, s.SmallFraction)

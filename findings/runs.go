@@ -138,8 +138,7 @@ func (r *runner) pretrain(ctx context.Context, a PretrainArm) (*Pretrained, erro
 func (r *runner) transfer(ctx context.Context, t TransferArm) (*Transferred, error) {
 	s := r.cfg.Sizes
 	fc := finetune.Config{Task: t.Task, Data: t.Target, Mode: t.Mode, ImageSize: s.ImageSize, Seed: t.Seed,
-		WeightDecay: 1e-4, DeviceName: r.cfg.Device, Precision: r.cfg.Precision,
-		Search: &finetune.Search{LRs: s.LinearLRs, Carve: s.CarveFraction}}
+		WeightDecay: 1e-4, DeviceName: r.cfg.Device, Precision: r.cfg.Precision}
 	what := "scratch " + t.Arch
 	if t.From != nil {
 		p, err := r.pretrain(ctx, *t.From)
@@ -152,13 +151,10 @@ func (r *runner) transfer(ctx context.Context, t TransferArm) (*Transferred, err
 	}
 	if t.Mode == finetune.ModeFull {
 		fc.Epochs, fc.Batch, fc.CropScale = s.FinetuneEpochs, 32, s.CropScale
-		fc.Search.LRs = s.FinetuneLRs
-		if t.From != nil {
-			fc.Head, fc.BackboneLRScale = s.PretrainedHead, s.PretrainedBackboneLRScale
-		}
 	} else {
 		fc.Epochs = s.ProbeEpochs
 	}
+	s.Transfer.Apply(&fc)
 	var err error
 	if fc.Out, err = r.hashDir("transfer", fc); err != nil {
 		return nil, err

@@ -60,7 +60,8 @@ func (f *sweepFlags) sweep(ctx context.Context, env Env, name string) (*experime
 	// Every point's probe chooses its learning rate the same way, on a
 	// part carved out of the target's training images.
 	s.Target = finetune.Config{Task: f.task, Data: f.data, ImageSize: f.imageSize, Epochs: f.probeEpochs, Seed: f.seed, Precision: f.precision,
-		Search: &finetune.Search{}}
+		Mode: finetune.ModeLinear}
+	protocol := finetune.DefaultProtocol()
 	switch {
 	case f.demo:
 		dc := experiment.DefaultDemo(f.workdir)
@@ -72,7 +73,7 @@ func (f *sweepFlags) sweep(ctx context.Context, env Env, name string) (*experime
 			pc.Steps = dc.PretrainSteps
 		}
 		pc.LR = dc.PretrainLR
-		s.Target.Search.LRs = dc.LinearLRs
+		protocol = dc.Transfer
 		dc.Log = env.Stderr
 		shardsDir, target, err := experiment.PrepareDemoData(ctx, dc)
 		if err != nil {
@@ -88,6 +89,7 @@ func (f *sweepFlags) sweep(ctx context.Context, env Env, name string) (*experime
 		}
 	}
 	s.Pretrain = pc
+	protocol.Apply(&s.Target)
 	return s, nil
 }
 
