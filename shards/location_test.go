@@ -13,10 +13,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"weaksup/internal/testkit"
 	"weaksup/shards"
+	"weaksup/shards/shardstest"
 	"weaksup/storage"
 	"weaksup/storage/storagetest"
 )
@@ -51,51 +51,6 @@ func join(dir, file string) string {
 	return filepath.Join(dir, file)
 }
 
-// writeLoc writes rows as the train split of a shard directory, perShard
-// rows a shard, with an empty val split and a manifest, to a local path or
-// a URL, through the functions that take a location string.
-func writeLoc(tb testing.TB, dir string, rows []shards.Row, perShard, k int) {
-	tb.Helper()
-	m := &shards.Manifest{Created: time.Unix(0, 0).UTC(), Config: shards.DefaultConfig(), NumClasses: k,
-		Splits: map[string]*shards.Split{shards.SplitTrain: {TagCounts: make([]int64, k)}, shards.SplitVal: {TagCounts: make([]int64, k)}}}
-	for t := 0; t < k; t++ {
-		m.Tags = append(m.Tags, fmt.Sprintf("tag%d", t))
-	}
-	sp := m.Splits[shards.SplitTrain]
-	for s := 0; s*perShard < len(rows); s++ {
-		w, err := shards.CreateShard(join(dir, shards.ShardFileName(shards.SplitTrain, s)))
-		if err != nil {
-			tb.Fatal(err)
-		}
-		for i := s * perShard; i < min(len(rows), (s+1)*perShard); i++ {
-			if err := w.Append(&rows[i]); err != nil {
-				tb.Fatal(err)
-			}
-			for _, t := range rows[i].Labels {
-				sp.TagCounts[t]++
-			}
-		}
-		info, err := w.Close()
-		if err != nil {
-			tb.Fatal(err)
-		}
-		sp.Shards = append(sp.Shards, info)
-		sp.Rows += info.Rows
-		sp.Bytes += info.Bytes
-	}
-	if err := shards.WriteManifest(dir, m); err != nil {
-		tb.Fatal(err)
-	}
-}
-
-// localDir writes rows to a new local shard directory.
-func localDir(tb testing.TB, rows []shards.Row, perShard, k int) string {
-	tb.Helper()
-	dir := tb.TempDir()
-	writeLoc(tb, dir, rows, perShard, k)
-	return dir
-}
-
 func mustReadFile(tb testing.TB, path string) []byte {
 	tb.Helper()
 	b, err := os.ReadFile(path)
@@ -114,7 +69,7 @@ func objectServers() map[string]func(testing.TB, ...string) *storagetest.Server 
 // directory.
 func TestShardsAtURL(t *testing.T) {
 	rows := photoRows(t, 70, 6)
-	local := localDir(t, rows, 25, 6)
+	local := shardstest.WriteDir(t, rows, 25, 6)
 	for name, start := range objectServers() {
 		t.Run(name, func(t *testing.T) {
 			srv := start(t, "data")
@@ -122,7 +77,7 @@ func TestShardsAtURL(t *testing.T) {
 			tmp := t.TempDir()
 			t.Setenv("TMPDIR", tmp) // where copies and shards being written go
 			url := srv.URL("data", "run1/shards")
-			writeLoc(t, url, rows, 25, 6)
+			shardstest.Write(t, url, rows, 25, 6)
 
 			ctx := context.Background()
 			d, err := storage.Open(ctx, url, nil)
@@ -229,7 +184,7 @@ func TestShardsAtURLErrors(t *testing.T) {
 				t.Fatalf("read a missing manifest: %v; want a not-exist error naming %s/manifest.json", err, url)
 			}
 
-			local := localDir(t, rows, 20, 4)
+			local := shardstest.WriteDir(t, rows, 20, 4)
 			for _, f := range []string{"shard-00000.arrow", "shard-00001.arrow"} {
 				if err := d.Upload(ctx, f, filepath.Join(local, f)); err != nil {
 					t.Fatal(err)
@@ -284,7 +239,7 @@ func TestShardsAtURLErrors(t *testing.T) {
 // once, however often it is reopened.
 func TestShardSetCached(t *testing.T) {
 	rows := photoRows(t, 40, 5)
-	local := localDir(t, rows, 20, 5)
+	local := shardstest.WriteDir(t, rows, 20, 5)
 	srv := storagetest.StartS3(t, "data")
 	storagetest.Credentials(t)
 	ctx := context.Background()

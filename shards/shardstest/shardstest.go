@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -68,12 +67,20 @@ func FakeJPEGRows(n int) []shards.Row {
 	return rows
 }
 
-// WriteDir writes rows as the train split of a shard directory, perShard
-// rows a shard (and an empty val split), with a manifest naming k tags
-// "tag0".."tagK-1", and returns the directory (under tb.TempDir).
+// WriteDir writes rows as the train split of a new shard directory under
+// tb.TempDir (see Write) and returns it.
 func WriteDir(tb testing.TB, rows []shards.Row, perShard, k int) string {
 	tb.Helper()
 	dir := tb.TempDir()
+	Write(tb, dir, rows, perShard, k)
+	return dir
+}
+
+// Write writes rows as the train split of the shard directory dir — a
+// local path or a gs:// or s3:// URL —, perShard rows a shard (and an
+// empty val split), with a manifest naming k tags "tag0".."tagK-1".
+func Write(tb testing.TB, dir string, rows []shards.Row, perShard, k int) {
+	tb.Helper()
 	m := &shards.Manifest{Created: time.Unix(0, 0).UTC(), Config: shards.DefaultConfig(), NumClasses: k,
 		Splits: map[string]*shards.Split{shards.SplitTrain: {TagCounts: make([]int64, k)}, shards.SplitVal: {TagCounts: make([]int64, k)}}}
 	for t := 0; t < k; t++ {
@@ -81,7 +88,7 @@ func WriteDir(tb testing.TB, rows []shards.Row, perShard, k int) string {
 	}
 	sp := m.Splits[shards.SplitTrain]
 	for s := 0; s*perShard < len(rows); s++ {
-		w, err := shards.CreateShard(filepath.Join(dir, shards.ShardFileName(shards.SplitTrain, s)))
+		w, err := shards.CreateShard(strings.TrimSuffix(dir, "/") + "/" + shards.ShardFileName(shards.SplitTrain, s))
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -104,5 +111,4 @@ func WriteDir(tb testing.TB, rows []shards.Row, perShard, k int) string {
 	if err := shards.WriteManifest(dir, m); err != nil {
 		tb.Fatal(err)
 	}
-	return dir
 }
