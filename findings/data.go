@@ -2,6 +2,9 @@ package findings
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +17,7 @@ import (
 	"weaksup/demo"
 	"weaksup/experiment"
 	"weaksup/pipeline"
+	"weaksup/shards"
 	"weaksup/wordnet"
 	"weaksup/workdir"
 )
@@ -32,6 +36,45 @@ type Sources struct {
 	Vocab  map[string]string // variant → vocab.tsv (tag → WordNet synset)
 	Task   string            // target task layout
 	Target string            // target task directory
+
+	// fingerprints of the data behind each path, by path
+	prints map[string]string
+}
+
+// fingerprint returns a digest of what lies at path, a shard directory (its
+// manifest, which lists every shard's SHA-256) or the target task (the
+// listing of its splits: files, classes, sizes, times), computed once.
+func (s *Sources) fingerprint(path string) (string, error) {
+	if p, ok := s.prints[path]; ok {
+		return p, nil
+	}
+	h := sha256.New()
+	if m, err := shards.ReadManifest(path); err == nil {
+		if err := json.NewEncoder(h).Encode(m.Splits); err != nil {
+			return "", fmt.Errorf("fingerprint %s: %w", path, err)
+		}
+	} else if path == s.Target {
+		ds, err := datasets.Open(s.Task, path, datasets.Options{})
+		if err != nil {
+			return "", fmt.Errorf("fingerprint target %s: %w", path, err)
+		}
+		for _, name := range []string{datasets.SplitTrain, datasets.SplitVal} {
+			sp, err := ds.Split(name)
+			if err != nil {
+				return "", fmt.Errorf("fingerprint target %s: %w", path, err)
+			}
+			if err := sp.Fingerprint(h); err != nil {
+				return "", fmt.Errorf("fingerprint target %s: %w", path, err)
+			}
+		}
+	} else {
+		return "", fmt.Errorf("fingerprint %s: %w", path, err)
+	}
+	if s.prints == nil {
+		s.prints = map[string]string{}
+	}
+	s.prints[path] = hex.EncodeToString(h.Sum(nil))
+	return s.prints[path], nil
 }
 
 // ErrNoVariant is wrapped when an arm needs a data variant that the

@@ -108,7 +108,16 @@ func (r *runner) pretrain(ctx context.Context, a PretrainArm) (*Pretrained, erro
 	if err != nil {
 		return nil, err
 	}
-	if pc.Out, err = r.hashDir("pretrain", pc); err != nil {
+	// The directory is named by the data's content too: the same path
+	// rebuilt with other settings holds other shards.
+	data, err := r.src.fingerprint(pc.Shards)
+	if err != nil {
+		return nil, err
+	}
+	if pc.Out, err = r.hashDir("pretrain", struct {
+		pretrain.Config
+		Data string `json:"data"`
+	}{pc, data}); err != nil {
 		return nil, err
 	}
 	res, reused, err := runs.Do(pc.Out, func() (Pretrained, error) {
@@ -155,8 +164,14 @@ func (r *runner) transfer(ctx context.Context, t TransferArm) (*Transferred, err
 		fc.Epochs = s.ProbeEpochs
 	}
 	s.Transfer.Apply(&fc)
-	var err error
-	if fc.Out, err = r.hashDir("transfer", fc); err != nil {
+	target, err := r.src.fingerprint(fc.Data)
+	if err != nil {
+		return nil, err
+	}
+	if fc.Out, err = r.hashDir("transfer", struct {
+		finetune.Config
+		Target string `json:"target"`
+	}{fc, target}); err != nil {
 		return nil, err
 	}
 	res, reused, err := runs.Do(fc.Out, func() (Transferred, error) {
