@@ -65,7 +65,7 @@ func FullSizes() Sizes {
 		ProbeEpochs: 100, FinetuneEpochs: 30, CropScale: 0.35,
 		Transfer: finetune.Protocol{LinearLRs: []float64{0.1, 0.3, 1, 3, 10}, FullLRs: []float64{0.3, 1, 3}, Carve: 0.2, PretrainedBackboneLRScale: 0.1},
 		Noise:    []float64{0, 0.1, 0.25, 0.5}, Fractions: []float64{0.1, 0.3, 1}, SmallFraction: 0.1,
-		MinPositives: 3, ValFraction: 0.1, TransferSeeds: 5, MinMAP: 0.11}
+		MinPositives: 3, ValFraction: 0.01, TransferSeeds: 5, MinMAP: 0.11}
 }
 
 // GPUSizes is `weaksup findings --scale gpu`: the same comparisons at a
