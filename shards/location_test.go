@@ -43,14 +43,6 @@ func photoRows(tb testing.TB, n, k int) []shards.Row {
 	return rows
 }
 
-// join is the location of file in dir, a path or a URL.
-func join(dir, file string) string {
-	if storage.IsURL(dir) {
-		return dir + "/" + file
-	}
-	return filepath.Join(dir, file)
-}
-
 func mustReadFile(tb testing.TB, path string) []byte {
 	tb.Helper()
 	b, err := os.ReadFile(path)
