@@ -76,6 +76,13 @@ func TestQuickFindings(t *testing.T) {
 		if r.Direction != want {
 			t.Errorf("%s: direction %q for %v ± %v (paper sign %d), want %q", r.ID, r.Direction, m, h, r.Sign, want)
 		}
+		// An inconclusive pair of seeds would need more of them: at least
+		// three, and as many as the recomputed spread asks for.
+		if want == Inconclusive && len(vals) == 2 && m != 0 {
+			if n := r.SeedsToDecide; n < 3 || n != SeedsToDecide(vals, Level, MaxSeedsToDecide) {
+				t.Errorf("%s: %d seeds to decide %v ± %v", r.ID, n, m, h)
+			}
+		}
 		if r.ID != "concreteness" && len(r.ArmMAP) == 0 {
 			t.Errorf("%s: no held-out mAP of its pretrained arms", r.ID)
 		}

@@ -88,12 +88,16 @@ type Row struct {
 	Sign      int    `json:"paper_sign"`
 	// Values is the statistic of each seed, Mean and Std their mean and
 	// sample standard deviation; Direction compares Mean with Sign.
-	Values    []Num        `json:"values"`
-	Mean      Num          `json:"mean"`
-	Std       Num          `json:"std"`
-	CI        Interval     `json:"ci"` // the statistic's 95% interval over seeds
-	Direction string       `json:"same_direction"`
-	Seeds     []SeedResult `json:"seeds"`
+	Values    []Num    `json:"values"`
+	Mean      Num      `json:"mean"`
+	Std       Num      `json:"std"`
+	CI        Interval `json:"ci"` // the statistic's 95% interval over seeds
+	Direction string   `json:"same_direction"`
+	// SeedsToDecide, for an inconclusive row, is how many seeds an
+	// interval of this spread would need to exclude zero at this mean
+	// (MaxSeedsToDecide+1: more than that; 0: nothing to say).
+	SeedsToDecide int          `json:"seeds_to_decide,omitempty"`
+	Seeds         []SeedResult `json:"seeds"`
 	// ArmMean is each arm's mean over seeds, in ArmOrder; ArmMAP the mean
 	// held-out mAP of each pretrained arm.
 	ArmOrder []string       `json:"arm_order"`
@@ -102,6 +106,21 @@ type Row struct {
 	Plot     string         `json:"plot,omitempty"`
 	Skipped  string         `json:"skipped,omitempty"`
 	Seconds  float64        `json:"seconds"`
+}
+
+// MaxSeedsToDecide bounds Row.SeedsToDecide.
+const MaxSeedsToDecide = 200
+
+// decide says, for an inconclusive row, how many seeds would settle it.
+func (r Row) decide() string {
+	switch n := r.SeedsToDecide; {
+	case n == 0 || r.Direction != Inconclusive:
+		return ""
+	case n > MaxSeedsToDecide:
+		return fmt.Sprintf(" Inconclusive: were this mean and spread (standard deviation %.2f over %d seeds) to hold, even %d seeds would not exclude zero.", float64(r.Std), len(r.Values), MaxSeedsToDecide)
+	default:
+		return fmt.Sprintf(" Inconclusive: were this mean and spread (standard deviation %.2f over %d seeds) to hold, about %d seeds would exclude zero.", float64(r.Std), len(r.Values), n)
+	}
 }
 
 // Report is findings.json.
@@ -154,6 +173,9 @@ func summarize(c *Comparison, seeds []SeedResult) Row {
 	row.Mean, row.Std = Num(Mean(vals)), Num(Std(vals))
 	row.CI = TInterval(vals, Level)
 	row.Direction = Direction(row.CI, c.Sign)
+	if row.Direction == Inconclusive {
+		row.SeedsToDecide = SeedsToDecide(vals, Level, MaxSeedsToDecide)
+	}
 	for _, name := range row.ArmOrder {
 		var xs, maps []float64
 		for _, s := range seeds {
@@ -289,7 +311,7 @@ func (rep *Report) Markdown() string {
 		if r.Plot == "" {
 			continue
 		}
-		p("## %s\n\n%s: %s. %.0f s.\n\n![%s](%s)\n\n", r.Finding, r.Statistic, r.measured(), r.Seconds, r.ID, r.Plot)
+		p("## %s\n\n%s: %s.%s %.0f s.\n\n![%s](%s)\n\n", r.Finding, r.Statistic, r.measured(), r.decide(), r.Seconds, r.ID, r.Plot)
 	}
 	p("## How each row is measured\n\n")
 	p("In every row, %s.\n\n", s.Transfer)

@@ -127,6 +127,24 @@ func TInterval(xs []float64, level float64) Interval {
 	return iv
 }
 
+// SeedsToDecide is how many seeds a comparison with the spread and mean
+// of xs would need before its interval at level excluded zero: the
+// smallest n with t(1−α/2, n−1)·s/√n < |mean|, s the sample standard
+// deviation of xs. It is 0 when xs cannot say (fewer than two values, a
+// NaN, a zero mean) and max+1 when even max seeds would not do.
+func SeedsToDecide(xs []float64, level float64, max int) int {
+	m, s := Mean(xs), Std(xs)
+	if len(xs) < 2 || math.IsNaN(m) || math.IsNaN(s) || m == 0 {
+		return 0
+	}
+	for n := 2; n <= max; n++ {
+		if StudentTQuantile(1-(1-level)/2, float64(n-1))*s/math.Sqrt(float64(n)) < math.Abs(m) {
+			return n
+		}
+	}
+	return max + 1
+}
+
 // Direction is the verdict of an interval against the paper's sign (+1
 // or −1): Same when the interval lies wholly on the paper's side of zero,
 // Opposite when wholly on the other side, Inconclusive when it holds zero.

@@ -181,3 +181,32 @@ func TestGateHoldsEveryRow(t *testing.T) {
 		t.Error("the report does not say that no row is read")
 	}
 }
+
+// TestSeedsToDecide checks the seed count against Student's t table: with
+// a mean of 1 and a standard deviation of 1, t(0.975, 5)/√6 = 2.571/2.449
+// is above 1 and t(0.975, 6)/√7 = 2.447/2.646 below it, so 7 seeds.
+func TestSeedsToDecide(t *testing.T) {
+	for _, c := range []struct {
+		xs   []float64
+		max  int
+		want int
+	}{
+		{[]float64{0, 2}, 100, 11},   // mean 1, s √2: t(n−1)·√2/√n < 1 first at n = 11
+		{[]float64{1, 1, 1}, 100, 2}, // no spread: two seeds decide
+		{[]float64{0.1, -0.1, 0.05}, 10, 11},
+		{[]float64{3}, 100, 0},
+		{[]float64{1, -1}, 100, 0},
+	} {
+		if got := SeedsToDecide(c.xs, 0.95, c.max); got != c.want {
+			t.Errorf("SeedsToDecide(%v, 0.95, %d) = %d, want %d", c.xs, c.max, got, c.want)
+		}
+	}
+	// Mean 1 and standard deviation 1, as three values.
+	xs := []float64{0, 1, 2}
+	if m, s := Mean(xs), Std(xs); math.Abs(m-1) > 1e-12 || math.Abs(s-1) > 1e-12 {
+		t.Fatalf("mean %v std %v, want 1 and 1", m, s)
+	}
+	if got := SeedsToDecide(xs, 0.95, 100); got != 7 {
+		t.Errorf("SeedsToDecide(mean 1, s 1) = %d, want 7", got)
+	}
+}

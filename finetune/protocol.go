@@ -50,8 +50,7 @@ func (p Protocol) String() string {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "every transfer chooses its learning rate the same way (`finetune --lr auto`): each candidate (linear probe %v, full fine-tuning %v, base rate per 256 images) trains on the target's training images less %.0f%% of each class, carved out by the seed, is scored on that part, and the best trains on all of them; only that final run is scored on the val split",
 		p.LinearLRs, p.FullLRs, 100*carve)
-	switch {
-	case p.PretrainedHead == HeadProbe:
+	if p.PretrainedHead == HeadProbe {
 		sb.WriteString(". Full fine-tuning of pretrained weights starts from the head of a linear probe on the frozen features (LP-FT)")
 	}
 	if sc := p.PretrainedBackboneLRScale; sc != 0 && sc != 1 {

@@ -56,9 +56,9 @@ type Trial struct {
 const SearchDir = "search"
 
 // search runs the trials of cfg.Search on a part carved out of trainSplit
-// and returns the learning rate of the best (the smallest among equals)
-// and every trial. A finished trial is not run again: an interrupted
-// search resumes where it stopped.
+// and returns the learning rate of the best (the first among equals, in
+// the grid's order) and every trial. A finished trial is not run again:
+// an interrupted search resumes where it stopped.
 func (c Config) search(ctx context.Context, s *session, trainSplit datasets.Split) (float64, []Trial, error) {
 	lrs := c.Search.LRs
 	if len(lrs) == 0 {

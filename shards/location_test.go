@@ -43,15 +43,6 @@ func photoRows(tb testing.TB, n, k int) []shards.Row {
 	return rows
 }
 
-func mustReadFile(tb testing.TB, path string) []byte {
-	tb.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return b
-}
-
 func objectServers() map[string]func(testing.TB, ...string) *storagetest.Server {
 	return map[string]func(testing.TB, ...string) *storagetest.Server{"s3": storagetest.StartS3, "gcs": storagetest.StartGCS}
 }
@@ -89,7 +80,7 @@ func TestShardsAtURL(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if want := mustReadFile(t, filepath.Join(local, f)); !bytes.Equal(got, want) {
+				if want := testkit.ReadFile(t, filepath.Join(local, f)); !bytes.Equal(got, want) {
 					t.Fatalf("%s at the URL (%d bytes) differs from the local run's (%d bytes)", f, len(got), len(want))
 				}
 			}
@@ -145,7 +136,7 @@ func TestShardsAtURL(t *testing.T) {
 			if n, err := shards.Dump(url, shards.SplitTrain, 30, dump); err != nil || n != 30 {
 				t.Fatalf("dump from the URL: %d, %v", n, err)
 			}
-			if got := mustReadFile(t, filepath.Join(dump, "index.tsv")); !bytes.Contains(got, []byte(rows[29].Key)) {
+			if got := testkit.ReadFile(t, filepath.Join(dump, "index.tsv")); !bytes.Contains(got, []byte(rows[29].Key)) {
 				t.Fatalf("dump index lacks row 29")
 			}
 
@@ -199,7 +190,7 @@ func TestShardsAtURLErrors(t *testing.T) {
 			}
 			srv.Faults.Set(nil)
 
-			data := mustReadFile(t, filepath.Join(local, "shard-00001.arrow"))
+			data := testkit.ReadFile(t, filepath.Join(local, "shard-00001.arrow"))
 			bad := bytes.Clone(data)
 			bad[len(bad)/2] ^= 0xff
 			if err := d.WriteFile(ctx, "shard-00001.arrow", bad); err != nil {
@@ -252,7 +243,7 @@ func TestShardSetCached(t *testing.T) {
 			t.Fatal(err)
 		}
 		if f != shards.ManifestName {
-			total += int64(len(mustReadFile(t, filepath.Join(local, f))))
+			total += int64(len(testkit.ReadFile(t, filepath.Join(local, f))))
 		}
 	}
 	before := d.Stats().BytesRead
@@ -268,7 +259,7 @@ func TestShardSetCached(t *testing.T) {
 		}
 		ss.Close()
 	}
-	manifest := int64(len(mustReadFile(t, filepath.Join(local, shards.ManifestName))))
+	manifest := int64(len(testkit.ReadFile(t, filepath.Join(local, shards.ManifestName))))
 	if got := d.Stats().BytesRead - before; got != total+manifest {
 		t.Fatalf("%d bytes fetched over three passes; want the shards' %d once and the manifest's %d once (cached)", got, total, manifest)
 	}
@@ -341,7 +332,7 @@ func TestStageWritesToURL(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if want := mustReadFile(t, filepath.Join(localOut, f)); !bytes.Equal(got, want) {
+				if want := testkit.ReadFile(t, filepath.Join(localOut, f)); !bytes.Equal(got, want) {
 					t.Fatalf("%s at %s differs from the local run's", f, url)
 				}
 			}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"weaksup/internal/testkit"
 	"weaksup/shards"
 	"weaksup/shards/shardstest"
 	"weaksup/storage"
@@ -45,7 +46,7 @@ func TestStreamedShardSetReadsItsShare(t *testing.T) {
 	files := []string{"shard-00000.arrow", "shard-00001.arrow"}
 	var fileBytes int64
 	for _, f := range files {
-		fileBytes += int64(len(mustReadFile(t, filepath.Join(local, f))))
+		fileBytes += int64(len(testkit.ReadFile(t, filepath.Join(local, f))))
 	}
 	images := imageBytes(rows)
 	for name, start := range objectServers() {
@@ -142,7 +143,7 @@ func TestStreamedShardCompressedImages(t *testing.T) {
 func TestStreamedShardDamaged(t *testing.T) {
 	rows := shardstest.FakeJPEGRows(40)
 	local := shardstest.WriteDir(t, rows, 40, 4)
-	data := mustReadFile(t, filepath.Join(local, "shard-00000.arrow"))
+	data := testkit.ReadFile(t, filepath.Join(local, "shard-00000.arrow"))
 	srv := storagetest.StartGCS(t, "data")
 	storagetest.Credentials(t)
 	ctx := context.Background()
