@@ -30,7 +30,7 @@ downloaded:
   5. write <workdir>/report.md with the numbers and PNG plots.
 
 Every step resumes: run the same command again after an interruption.
-The default takes under 10 minutes on 2 cores; --quick well under a minute.
+The default takes about 12 minutes on 2 cores; --quick well under a minute.
 
 Examples:
   weaksup demo

@@ -28,7 +28,8 @@ training split). A seed fixes the data order, initialization and carved
 split of every arm of a comparison, so each statistic is a per-seed paired
 difference; findings.md gives its mean and 95% Student-t interval over
 --seeds seeds (--transfer-seeds for finding 1), says yes or no only when
-the interval excludes zero, and shows every pretrained arm's held-out
+the interval excludes zero (else how many seeds would decide it, were its
+mean and spread to hold), and shows every pretrained arm's held-out
 hashtag mAP. No row is read while the base arm's mAP is below --min-map:
 a network that has not learned from the hashtags proves nothing.
 findings.json holds every seed's numbers, plots/ a chart per row. Runs live

@@ -45,7 +45,7 @@ var commands = []entry{
 	{"experiment", "experiments: data scale (scale); depth, initialization and width of residual nets on CIFAR (depth, init, width)", func() Command { return new(ExperimentCommand) }},
 	{"arch", "describe a network: parameters, multiply-adds, layers, a per-stage table", func() Command { return new(ArchCommand) }},
 	{"demo", "run the whole system end to end on a generated world", func() Command { return new(DemoCommand) }},
-	{"findings", "measure every claim of the recipe: mean ± std over seeds, direction vs the paper", func() Command { return new(FindingsCommand) }},
+	{"findings", "measure every claim of the recipe: 95% intervals over paired seeds, direction vs the paper", func() Command { return new(FindingsCommand) }},
 	{"tags", "show how hashtags canonicalize through WordNet", func() Command { return new(TagsCommand) }},
 	{"vocab", "build or inspect the hashtag vocabulary", func() Command { return new(VocabCommand) }},
 	{"shards", "inspect or verify Arrow training shards", func() Command { return new(ShardsCommand) }},
