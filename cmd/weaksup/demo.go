@@ -26,11 +26,12 @@ downloaded:
      (reporting the planted copies it caught and missed), shards;
   3. pretrain a small ResNeXt on the hashtags (c-of-K softmax loss);
   4. linear-probe and fine-tune it on the target task against a
-     from-scratch baseline with the same budget;
+     from-scratch baseline with the same budget, each choosing its
+     learning rate the same way (finetune --lr auto);
   5. write <workdir>/report.md with the numbers and PNG plots.
 
 Every step resumes: run the same command again after an interruption.
-The default takes about 12 minutes on 2 cores; --quick well under a minute.
+The default takes about 6 minutes on 2 cores; --quick well under a minute.
 
 Examples:
   weaksup demo
