@@ -5,6 +5,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
 	"weaksup/nets"
 	"weaksup/torch/torchtest"
 	"weaksup/train"

@@ -11,12 +11,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+
 	"weaksup/ddp/ddptest"
 	"weaksup/nets"
-	"weaksup/train"
-
 	"weaksup/torch"
 	"weaksup/torch/torchtest"
+	"weaksup/train"
 )
 
 // The data-parallel tests run every rank as a process of its own (this

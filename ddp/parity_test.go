@@ -11,14 +11,14 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"weaksup/nets"
-	"weaksup/train"
-	"weaksup/train/traintest"
 
 	"weaksup/internal/testkit"
 	"weaksup/loader"
+	"weaksup/nets"
 	"weaksup/torch"
 	"weaksup/torch/torchtest"
+	"weaksup/train"
+	"weaksup/train/traintest"
 )
 
 // The PyTorch side of TestDataParallelMatchesPyTorchDDP.

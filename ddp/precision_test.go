@@ -5,12 +5,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
 	"weaksup/ddp/ddptest"
 	"weaksup/nets"
-	"weaksup/train"
-
 	"weaksup/torch"
 	"weaksup/torch/torchtest"
+	"weaksup/train"
 )
 
 // TestDataParallelBF16: two ranks training under bf16 autocast with loss

@@ -12,12 +12,12 @@ import (
 	"syscall"
 	"testing"
 	"time"
-	"weaksup/nets"
-	"weaksup/train"
-	"weaksup/train/traintest"
 
 	"weaksup/loader"
+	"weaksup/nets"
 	"weaksup/torch"
+	"weaksup/train"
+	"weaksup/train/traintest"
 )
 
 // ddpJobEnv carries, as JSON, the job a test binary runs when a

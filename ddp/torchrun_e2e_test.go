@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
 	"weaksup/ddp/ddptest"
 	"weaksup/torch/torchtest"
 	"weaksup/train"

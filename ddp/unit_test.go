@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"weaksup/nets"
 
+	"weaksup/nets"
 	"weaksup/torch/torchtest"
 )
 

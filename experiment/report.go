@@ -7,12 +7,12 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"weaksup/pretrain"
 
 	"weaksup/atomicfile"
 	"weaksup/demo"
 	"weaksup/pipeline"
 	"weaksup/plot"
+	"weaksup/pretrain"
 	"weaksup/train"
 	"weaksup/workdir"
 )

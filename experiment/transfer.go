@@ -9,12 +9,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"weaksup/pretrain"
-	"weaksup/runs"
 
 	"weaksup/atomicfile"
 	"weaksup/finetune"
 	"weaksup/plot"
+	"weaksup/pretrain"
+	"weaksup/runs"
 )
 
 // Sweep is a series of pretraining runs that differ in one setting (label

@@ -6,10 +6,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"weaksup/pretrain"
 
 	"weaksup/datasets"
 	"weaksup/finetune"
+	"weaksup/pretrain"
 	"weaksup/train"
 )
 

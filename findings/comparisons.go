@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"weaksup/pretrain"
 
 	"weaksup/finetune"
 	"weaksup/loader"
+	"weaksup/pretrain"
 	"weaksup/train"
 )
 

@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"weaksup/pretrain"
-	"weaksup/runs"
 
 	"weaksup/finetune"
 	"weaksup/loader"
+	"weaksup/pretrain"
+	"weaksup/runs"
 	"weaksup/shards"
 	"weaksup/train"
 )

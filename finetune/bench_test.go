@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"testing"
-	"weaksup/nets"
 
 	"weaksup/datasets"
 	"weaksup/datasets/datasetstest"
+	"weaksup/nets"
 	"weaksup/torch"
 	"weaksup/torch/torchtest"
 )

@@ -9,10 +9,10 @@ import (
 	"os"
 	"path/filepath"
 	"time"
-	"weaksup/nets"
 
 	"weaksup/datasets"
 	"weaksup/loader"
+	"weaksup/nets"
 	"weaksup/progress"
 	"weaksup/torch"
 	"weaksup/train"

@@ -10,8 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"weaksup/nets"
 
+	"weaksup/nets"
 	"weaksup/torch"
 	"weaksup/train"
 )

@@ -7,8 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"weaksup/nets"
 
+	"weaksup/nets"
 	"weaksup/torch"
 	"weaksup/torch/torchtest"
 	"weaksup/train"

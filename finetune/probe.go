@@ -6,9 +6,9 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
-	"weaksup/nets"
 
 	"weaksup/loader"
+	"weaksup/nets"
 	"weaksup/torch"
 	"weaksup/train"
 )

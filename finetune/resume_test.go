@@ -6,11 +6,11 @@ import (
 	"errors"
 	"path/filepath"
 	"testing"
-	"weaksup/nets"
 
 	"weaksup/datasets"
 	"weaksup/datasets/datasetstest"
 	"weaksup/internal/testkit"
+	"weaksup/nets"
 	"weaksup/torch/torchtest"
 	"weaksup/train"
 )

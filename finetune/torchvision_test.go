@@ -5,11 +5,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
-	"weaksup/nets"
-	"weaksup/train/traintest"
 
+	"weaksup/nets"
 	"weaksup/torch"
 	"weaksup/torch/torchtest"
+	"weaksup/train/traintest"
 )
 
 // TestImportTorchvisionWeights loads a state_dict written by torchvision

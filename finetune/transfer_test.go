@@ -9,11 +9,11 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"weaksup/nets"
 
 	"weaksup/datasets"
 	"weaksup/demo"
 	"weaksup/loader"
+	"weaksup/nets"
 	"weaksup/torch"
 	"weaksup/torch/torchtest"
 	"weaksup/train"

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
 	"weaksup/internal/testkit"
 )
 

@@ -12,8 +12,8 @@ import (
 	"os"
 	"sort"
 	"strings"
-	"weaksup/atomicfile"
 
+	"weaksup/atomicfile"
 	"weaksup/torch"
 )
 

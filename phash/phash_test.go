@@ -14,9 +14,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"weaksup/internal/testkit"
 
 	"github.com/corona10/goimagehash"
+
+	"weaksup/internal/testkit"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files under testdata")

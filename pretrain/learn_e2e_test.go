@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
 	"weaksup/torch/torchtest"
 	"weaksup/train"
 	"weaksup/train/traintest"

@@ -9,14 +9,14 @@ import (
 	"io/fs"
 	"strings"
 	"time"
-	"weaksup/ddp"
-	"weaksup/nets"
-	"weaksup/train"
 
+	"weaksup/ddp"
 	"weaksup/loader"
+	"weaksup/nets"
 	"weaksup/shards"
 	"weaksup/storage"
 	"weaksup/torch"
+	"weaksup/train"
 )
 
 // Config is `weaksup pretrain`: a ResNeXt trained from scratch on

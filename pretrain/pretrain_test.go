@@ -8,10 +8,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"weaksup/train"
 
 	"weaksup/nets"
 	"weaksup/torch/torchtest"
+	"weaksup/train"
 	"weaksup/train/traintest"
 )
 

@@ -7,10 +7,10 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"weaksup/train"
 
 	"weaksup/atomicfile"
 	"weaksup/storage"
+	"weaksup/train"
 )
 
 // TagAPFile is the per-tag average precision of a pretraining run's last

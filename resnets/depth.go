@@ -6,8 +6,8 @@ import (
 	"io"
 	"math"
 	"strings"
-	"weaksup/nets"
 
+	"weaksup/nets"
 	"weaksup/torch"
 )
 

@@ -7,9 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"weaksup/nets"
 
 	"weaksup/atomicfile"
+	"weaksup/nets"
 	"weaksup/plot"
 )
 

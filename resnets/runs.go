@@ -9,10 +9,10 @@ import (
 	"regexp"
 	"strconv"
 	"time"
-	"weaksup/nets"
-	"weaksup/runs"
 
 	"weaksup/loader"
+	"weaksup/nets"
+	"weaksup/runs"
 	"weaksup/torch"
 	"weaksup/train"
 )

@@ -11,11 +11,11 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"weaksup/nets"
-	"weaksup/runs"
 
 	"weaksup/datasets"
 	"weaksup/internal/testkit"
+	"weaksup/nets"
+	"weaksup/runs"
 	"weaksup/torch/torchtest"
 )
 

@@ -6,8 +6,8 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"weaksup/nets"
 
+	"weaksup/nets"
 	"weaksup/torch"
 )
 

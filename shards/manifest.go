@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
 	"weaksup/atomicfile"
 	"weaksup/storage"
 )

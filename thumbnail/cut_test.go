@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
 	"weaksup/internal/testkit"
 )
 

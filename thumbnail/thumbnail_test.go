@@ -7,9 +7,10 @@ import (
 	"math"
 	"path/filepath"
 	"testing"
-	"weaksup/internal/testkit"
 
 	xdraw "golang.org/x/image/draw"
+
+	"weaksup/internal/testkit"
 )
 
 // photoDir holds the test photographs; dedup's near-duplicate tests use

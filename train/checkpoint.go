@@ -11,9 +11,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"weaksup/nets"
 
 	"weaksup/loader"
+	"weaksup/nets"
 	"weaksup/storage"
 	"weaksup/torch"
 )

@@ -8,9 +8,9 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-	"weaksup/nets"
 
 	"weaksup/loader"
+	"weaksup/nets"
 	"weaksup/torch"
 )
 

@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"io"
 	"time"
-	"weaksup/nets"
 
 	"weaksup/loader"
+	"weaksup/nets"
 	"weaksup/storage"
 	"weaksup/torch"
 )

@@ -8,9 +8,9 @@ import (
 	"math"
 	"path/filepath"
 	"time"
-	"weaksup/nets"
 
 	"weaksup/loader"
+	"weaksup/nets"
 	"weaksup/progress"
 	"weaksup/torch"
 )

@@ -6,13 +6,13 @@ import (
 	_ "image/png"
 	"testing"
 	"time"
-	"weaksup/nets"
-	"weaksup/train/traintest"
 
 	"weaksup/internal/testkit"
 	"weaksup/loader"
+	"weaksup/nets"
 	"weaksup/torch"
 	"weaksup/torch/torchtest"
+	"weaksup/train/traintest"
 )
 
 // BenchmarkRun measures whole-loop training throughput: train.Run over the

@@ -7,11 +7,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"weaksup/nets"
-	"weaksup/train/traintest"
 
 	"weaksup/loader"
+	"weaksup/nets"
 	"weaksup/torch"
+	"weaksup/train/traintest"
 )
 
 // maxDiff returns the largest absolute difference between the float32

@@ -9,12 +9,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"weaksup/nets"
-	"weaksup/train/traintest"
 
 	"weaksup/loader"
+	"weaksup/nets"
 	"weaksup/torch"
 	"weaksup/torch/torchtest"
+	"weaksup/train/traintest"
 )
 
 func readState(t *testing.T, out string) CheckpointState {

@@ -9,11 +9,11 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"weaksup/nets"
-	"weaksup/train/traintest"
 
+	"weaksup/nets"
 	"weaksup/torch"
 	"weaksup/torch/torchtest"
+	"weaksup/train/traintest"
 )
 
 // newTiny builds the tiny net for k classes from seed.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"time"
+
 	"weaksup/atomicfile"
 )
 

@@ -2,8 +2,8 @@ package train
 
 import (
 	"fmt"
-	"weaksup/nets"
 
+	"weaksup/nets"
 	"weaksup/torch"
 )
 

@@ -3,8 +3,8 @@ package train
 import (
 	"math"
 	"testing"
-	"weaksup/nets"
 
+	"weaksup/nets"
 	"weaksup/torch"
 	"weaksup/torch/torchtest"
 )

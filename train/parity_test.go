@@ -9,12 +9,12 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"weaksup/nets"
-	"weaksup/train/traintest"
 
 	"weaksup/internal/testkit"
+	"weaksup/nets"
 	"weaksup/torch"
 	"weaksup/torch/torchtest"
+	"weaksup/train/traintest"
 )
 
 // parityTolerance is the rtol of testkit.CloseTo per precision. Both sides run the

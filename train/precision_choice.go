@@ -7,8 +7,8 @@ import (
 	"slices"
 	"sync"
 	"time"
-	"weaksup/nets"
 
+	"weaksup/nets"
 	"weaksup/torch"
 )
 

@@ -13,13 +13,13 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
 	"weaksup/nets"
 	"weaksup/storage"
 	"weaksup/storage/storagetest"
-	"weaksup/train/traintest"
-
 	"weaksup/torch"
 	"weaksup/torch/torchtest"
+	"weaksup/train/traintest"
 )
 
 // resumeEnv names the run directory when the test binary runs as the

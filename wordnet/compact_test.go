@@ -5,9 +5,10 @@ import (
 	"errors"
 	"testing"
 	"time"
-	"weaksup/internal/testkit"
 
 	"github.com/klauspost/compress/zstd"
+
+	"weaksup/internal/testkit"
 )
 
 func TestCompactRoundTrip(t *testing.T) {

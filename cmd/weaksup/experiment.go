@@ -4,10 +4,10 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"weaksup/internal/listflag"
-	"weaksup/pretrain"
 
+	"weaksup/internal/listflag"
 	"weaksup/loader"
+	"weaksup/pretrain"
 	"weaksup/shards"
 )
 

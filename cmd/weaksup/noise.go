@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+
 	"weaksup/internal/listflag"
 	"weaksup/pretrain"
 )

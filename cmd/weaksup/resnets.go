@@ -4,10 +4,10 @@ import (
 	"flag"
 	"fmt"
 	"path/filepath"
-	"weaksup/internal/listflag"
-	"weaksup/resnets"
 
 	"weaksup/datasets"
+	"weaksup/internal/listflag"
+	"weaksup/resnets"
 	"weaksup/torch"
 )
 

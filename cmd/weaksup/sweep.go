@@ -5,11 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"path/filepath"
-	"weaksup/pretrain"
 
 	"weaksup/datasets"
 	"weaksup/experiment"
 	"weaksup/finetune"
+	"weaksup/pretrain"
 	"weaksup/train"
 )
 
