@@ -46,6 +46,13 @@ type Host struct {
 	Addr  string // address on Iface: 192.0.2.1, 192.0.2.2
 	Iface string // the interface toward the other host: eth0
 	Peer  *Host
+
+	// started are the commands made by Command, killed by the cleanup
+	// whether or not they have entered the namespace yet (one started
+	// just before the cleanup may still be on its way in, where ip netns
+	// pids does not see it).
+	mu      sync.Mutex
+	started []*exec.Cmd
 }
 
 // The TEST-NET-1 addresses of the hosts; nothing else is used.
@@ -152,6 +159,7 @@ func (h *Host) writeEtc(debian bool) error {
 // too, and removes what it can.
 func (p *Pair) remove() {
 	for _, h := range []*Host{p.A, p.B} {
+		h.killStarted()
 		h.Signal(syscall.SIGKILL)
 	}
 	if p.link != nil {
@@ -187,10 +195,28 @@ func sweep() {
 }
 
 // Command returns a command that runs name on h, under its host name.
+// The pair's cleanup kills it if it still runs.
 func (h *Host) Command(ctx context.Context, name string, args ...string) *exec.Cmd {
 	full := append([]string{"netns", "exec", h.NS, "unshare", "--uts", "--", "/bin/sh", "-c",
 		`hostname "$0" && exec "$@"`, h.Name, name}, args...)
-	return exec.CommandContext(ctx, "ip", full...)
+	cmd := exec.CommandContext(ctx, "ip", full...)
+	h.mu.Lock()
+	h.started = append(h.started, cmd)
+	h.mu.Unlock()
+	return cmd
+}
+
+// killStarted kills every command of Command that was started: ip netns
+// exec, unshare and the shell each exec the next, so the process is the
+// command itself whichever step it has reached.
+func (h *Host) killStarted() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, cmd := range h.started {
+		if cmd.Process != nil {
+			cmd.Process.Kill() //nolint:errcheck // done already, or killed
+		}
+	}
 }
 
 // Output runs name on h and returns its standard output.
