@@ -114,7 +114,7 @@ const MaxSeedsToDecide = 200
 // decide says, for an inconclusive row, how many seeds would settle it.
 func (r Row) decide() string {
 	switch n := r.SeedsToDecide; {
-	case n == 0 || r.Direction != Inconclusive:
+	case n == 0:
 		return ""
 	case n > MaxSeedsToDecide:
 		return fmt.Sprintf(" Inconclusive: were this mean and spread (standard deviation %.2f over %d seeds) to hold, even %d seeds would not exclude zero.", float64(r.Std), len(r.Values), MaxSeedsToDecide)
